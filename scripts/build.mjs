@@ -1,0 +1,16 @@
+// Bundles the action into dist/index.js: one file, no node_modules at run time, fast to start.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['src/action/main.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  outfile: 'dist/index.js',
+  minify: true,
+  legalComments: 'linked',
+  // Some CommonJS dependencies call require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __bgCreateRequire } from 'node:module'; const require = __bgCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
