@@ -13,36 +13,34 @@ const fraction = (what: string) =>
   z.number().min(0, `${what} must be between 0 and 1`).max(10, `${what} must be a fraction such as 0.5`);
 
 /** `0.95`, `95%` and `99.9%` all mean the same target; 100% and above are refused. */
-export const targetSchema = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    let n: number;
-    if (typeof v === 'string') {
-      const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v);
-      if (!m) {
-        ctx.addIssue({ code: 'custom', message: 'expected a target such as 0.95 or "95%"' });
-        return z.NEVER;
-      }
-      n = Number(m[1]) / 100;
-    } else {
-      n = v;
-    }
-    if (n >= 1) {
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          n === 1
-            ? 'a target of 100% leaves no error budget: use a target below 100%, such as 0.999'
-            : `target ${v} is not below 100%: write it as a fraction (0.95) or a percentage ("95%")`,
-      });
+export const targetSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  let n: number;
+  if (typeof v === 'string') {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v);
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: 'expected a target such as 0.95 or "95%"' });
       return z.NEVER;
     }
-    if (n <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'target must be above 0%' });
-      return z.NEVER;
-    }
-    return n;
-  });
+    n = Number(m[1]) / 100;
+  } else {
+    n = v;
+  }
+  if (n >= 1) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        n === 1
+          ? 'a target of 100% leaves no error budget: use a target below 100%, such as 0.999'
+          : `target ${v} is not below 100%: write it as a fraction (0.95) or a percentage ("95%")`,
+    });
+    return z.NEVER;
+  }
+  if (n <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'target must be above 0%' });
+    return z.NEVER;
+  }
+  return n;
+});
 
 export const windowString = z.string().refine((s) => parseWindow(s) !== null, {
   message: 'expected a rolling window such as 7d, 28d or 30d, or a calendar window: week or month',

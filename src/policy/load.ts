@@ -1,0 +1,142 @@
+import { type Document, isMap, isNode, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { didYouMean, knownKeysAt } from './known-keys.ts';
+import { shadowedRiskRules } from './risk.ts';
+import { type Policy, policySchema } from './schema.ts';
+
+/** One located problem in a policy file: file:line:col, the key path, and what was expected. */
+export interface PolicyProblem {
+  file: string;
+  line: number;
+  col: number;
+  path: string;
+  message: string;
+}
+
+export class PolicyError extends Error {
+  readonly problems: PolicyProblem[];
+  constructor(problems: PolicyProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'PolicyError';
+    this.problems = problems;
+  }
+}
+
+export interface LoadedPolicy {
+  policy: Policy;
+  warnings: PolicyProblem[];
+}
+
+export function formatProblem(p: PolicyProblem): string {
+  return `${p.file}:${p.line}:${p.col}${p.path ? ` ${p.path}` : ''}: ${p.message}`;
+}
+
+/** `slos[0].sli.kind` */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const step of path) {
+    out += typeof step === 'number' ? `[${step}]` : out === '' ? String(step) : `.${String(step)}`;
+  }
+  return out;
+}
+
+/** Parses and validates a policy. Pure: the caller reads the file and passes its text and name. */
+export function loadPolicy(text: string, file: string): LoadedPolicy {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => {
+    const pos = lines.linePos(offset);
+    return { line: pos.line, col: pos.col };
+  };
+
+  if (doc.errors.length > 0) {
+    throw new PolicyError(
+      doc.errors.map((e) => ({ file, ...at(e.pos[0]), path: '', message: `YAML: ${firstLine(e.message)}` })),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || raw === undefined) {
+    throw new PolicyError([
+      { file, line: 1, col: 1, path: '', message: 'the policy is empty: expected `version: 1` and `slos`' },
+    ]);
+  }
+
+  const parsed = policySchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new PolicyError(parsed.error.issues.flatMap((issue) => locateIssue(doc, file, at, issue)));
+  }
+  const policy = parsed.data;
+
+  const problems: PolicyProblem[] = [];
+  const seen = new Map<string, number>();
+  policy.slos.forEach((slo, i) => {
+    const first = seen.get(slo.name);
+    if (first !== undefined) {
+      problems.push({
+        file,
+        ...locate(doc, at, ['slos', i, 'name']),
+        path: `slos[${i}].name`,
+        message: `SLO name "${slo.name}" is already used by slos[${first}]: names must be unique`,
+      });
+    } else seen.set(slo.name, i);
+  });
+  if (problems.length > 0) throw new PolicyError(problems);
+
+  const warnings = shadowedRiskRules(policy.risk).map(({ rule, pattern, index, by }) => ({
+    file,
+    ...locate(doc, at, ['risk', 'rules', rule, 'paths', index]),
+    path: `risk.rules[${rule}].paths[${index}]`,
+    message: `"${pattern}" can never match: risk.rules[${by.rule}] ("${by.pattern}") matches every path it does, and the first match wins`,
+  }));
+  return { policy, warnings };
+}
+
+type At = (offset: number) => { line: number; col: number };
+
+function locate(doc: Document, at: At, path: ReadonlyArray<PropertyKey>): { line: number; col: number } {
+  // Walk up until a node with a position exists: a missing key is reported where its parent is.
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as unknown[], true);
+    if (isNode(node) && node.range) return at(node.range[0]);
+  }
+  return { line: 1, col: 1 };
+}
+
+function locateIssue(doc: Document, file: string, at: At, issue: z.core.$ZodIssue): PolicyProblem[] {
+  const path = issue.path;
+  const pathText = formatPath(path);
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(policySchema, path);
+    const parent = doc.getIn(path as unknown[], true);
+    return issue.keys.map((key) => {
+      let pos = locate(doc, at, path);
+      if (isMap(parent)) {
+        const pair = parent.items.find((p) => isNode(p.key) && (p.key as { value?: unknown }).value === key);
+        if (pair && isNode(pair.key) && pair.key.range) pos = at(pair.key.range[0]);
+      }
+      const guess = didYouMean(key, known);
+      const hint = guess ? `did you mean \`${guess}\`?` : `expected one of: ${known.join(', ')}`;
+      return {
+        file,
+        ...pos,
+        path: pathText ? `${pathText}.${key}` : key,
+        message: `unknown key \`${key}\`: ${hint}`,
+      };
+    });
+  }
+  let message = issue.message;
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    message = `missing required key \`${String(path[path.length - 1])}\` (${issue.message.replace(/, received undefined$/, '')})`;
+  } else if (
+    issue.code === 'invalid_union' &&
+    'note' in issue &&
+    issue.note === 'No matching discriminator'
+  ) {
+    message = `${issue.message}: expected \`kind\` to be one of success, latency, cost`;
+  }
+  return [{ file, ...locate(doc, at, path), path: pathText, message }];
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
