@@ -91,6 +91,13 @@ export function loadPolicy(text: string, file: string): LoadedPolicy {
   return { policy, warnings };
 }
 
+const MISSING_HINT: Record<string, string> = {
+  target: 'a target below 100%, such as 0.95 or "99.9%"',
+  window: 'a rolling window such as 30d, or week or month',
+  scope: 'the tasks this SLO covers: `all`, or attributes such as { tier: paid }',
+  sli: 'the SLI, such as { kind: success } or { kind: latency, threshold_ms: 10000 }',
+};
+
 type At = (offset: number) => { line: number; col: number };
 
 function locate(doc: Document, at: At, path: ReadonlyArray<PropertyKey>): { line: number; col: number } {
@@ -125,8 +132,12 @@ function locateIssue(doc: Document, file: string, at: At, issue: z.core.$ZodIssu
     });
   }
   let message = issue.message;
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    message = `missing required key \`${String(path[path.length - 1])}\` (${issue.message.replace(/, received undefined$/, '')})`;
+  if (path.length > 0 && !doc.hasIn(path as unknown[])) {
+    const key = String(path[path.length - 1]);
+    const hint =
+      MISSING_HINT[key] ??
+      (issue.code === 'invalid_type' ? issue.message.replace(/, received undefined$/, '') : '');
+    message = `missing required key \`${key}\`${hint ? ` (${hint})` : ''}`;
   } else if (
     issue.code === 'invalid_union' &&
     'note' in issue &&
