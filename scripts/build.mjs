@@ -11,6 +11,8 @@ await build({
   minify: true,
   legalComments: 'linked',
   // Some CommonJS dependencies call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __bgCreateRequire } from 'node:module'; const require = __bgCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __bgCreateRequire } from 'node:module'; const require = __bgCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

@@ -21,6 +21,8 @@ export interface AppendOptions {
   maxAttempts?: number;
   /** Backoff between conflicting attempts; tests pass one that does not wait. */
   sleep?: (ms: number) => Promise<void>;
+  /** A record already in the log that stands for this entry (a re-run of the same job): nothing is written. */
+  isDuplicate?: (existing: AuditRecord) => boolean;
 }
 
 export interface AppendResult {
@@ -30,6 +32,8 @@ export interface AppendResult {
   commit_sha: string | null;
   attempts: number;
   created_branch: boolean;
+  /** The entry was already logged; `record` is the earlier record. */
+  duplicate: boolean;
 }
 
 const CONTENTS_WRITE = 'contents: write';
@@ -112,6 +116,17 @@ export async function appendAuditEntry(
         );
       }
     }
+    const earlier = opts.isDuplicate ? records.find(opts.isDuplicate) : undefined;
+    if (earlier && file) {
+      return {
+        record: earlier,
+        file_sha: file.sha,
+        commit_sha: null,
+        attempts: attempt,
+        created_branch: false,
+        duplicate: true,
+      };
+    }
     const record = chainRecord(records.at(-1) ?? null, entry);
     const text = (file ? withTrailingNewline(file.text) : '') + serializeRecord(record);
     const message = `budget-gate audit #${record.seq}: ${record.kind} ${record.label}`;
@@ -124,6 +139,7 @@ export async function appendAuditEntry(
           commit_sha: commit.sha,
           attempts: attempt,
           created_branch: true,
+          duplicate: false,
         };
       }
       const res = await needing(CONTENTS_WRITE, `PUT contents/${audit.path}@${audit.branch}`, () =>
@@ -142,6 +158,7 @@ export async function appendAuditEntry(
         commit_sha: res.data.commit.sha ?? null,
         attempts: attempt,
         created_branch: false,
+        duplicate: false,
       };
     } catch (e) {
       const status = statusOf(e);

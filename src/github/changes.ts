@@ -70,3 +70,18 @@ export async function fetchLastPushAt(
     throw e;
   }
 }
+
+/**
+ * The head commit's committer date: the fallback when the activity API cannot be read. The pusher
+ * writes this date, so callers say they used it.
+ */
+export async function fetchCommitDate(gh: GitHubClient, repo: RepoRef, sha: string): Promise<number | null> {
+  try {
+    const res = await gh.request('GET /repos/{owner}/{repo}/commits/{ref}', { ...repo, ref: sha, per_page: 1 });
+    const date = res.data.commit.committer?.date;
+    return date ? Date.parse(date) : null;
+  } catch (e) {
+    if (statusOf(e) === 404 || statusOf(e) === 403) return null;
+    throw e;
+  }
+}

@@ -7,6 +7,7 @@ export interface PullSummary {
   author: string | null;
   labels: string[];
   head_ref: string;
+  head_sha: string;
   /** Where the head branch lives (a fork for outside contributions); null when the fork is gone. */
   head_repo: RepoRef | null;
   merged_at: string | null;
@@ -17,7 +18,7 @@ interface PullLike {
   title: string;
   user: { login: string } | null;
   labels: ReadonlyArray<{ name?: string } | string>;
-  head: { ref: string; repo: { name: string; owner: { login: string } } | null };
+  head: { ref: string; sha: string; repo: { name: string; owner: { login: string } } | null };
   merged_at?: string | null;
 }
 
@@ -28,6 +29,7 @@ export function summarizePull(pr: PullLike): PullSummary {
     author: pr.user?.login ?? null,
     labels: pr.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter((n) => n !== ''),
     head_ref: pr.head.ref,
+    head_sha: pr.head.sha,
     head_repo: pr.head.repo ? { owner: pr.head.repo.owner.login, repo: pr.head.repo.name } : null,
     merged_at: pr.merged_at ?? null,
   };
