@@ -77,7 +77,11 @@ export async function fetchLastPushAt(
  */
 export async function fetchCommitDate(gh: GitHubClient, repo: RepoRef, sha: string): Promise<number | null> {
   try {
-    const res = await gh.request('GET /repos/{owner}/{repo}/commits/{ref}', { ...repo, ref: sha, per_page: 1 });
+    const res = await gh.request('GET /repos/{owner}/{repo}/commits/{ref}', {
+      ...repo,
+      ref: sha,
+      per_page: 1,
+    });
     const date = res.data.commit.committer?.date;
     return date ? Date.parse(date) : null;
   } catch (e) {
