@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+// One task per line (DESIGN.md "Telemetry JSONL"). The zod schema is the contract and writes the
+// error message; `fastRecord` accepts the common well-formed line without it, because zod on every
+// line of a ten-million-line file would dominate the evaluation.
+
+export const taskRecordSchema = z.object({
+  time: z.union([
+    z.number().int().nonnegative(),
+    z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'expected an ISO-8601 time' }),
+  ]),
+  ok: z.boolean(),
+  latency_ms: z.number().nonnegative().optional(),
+  cost_usd: z.number().nonnegative().optional(),
+  attrs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+export type TaskRecordInput = z.infer<typeof taskRecordSchema>;
+
+export interface TaskRecord {
+  time: number;
+  ok: boolean;
+  latency_ms: number | undefined;
+  cost_usd: number | undefined;
+  attrs: Record<string, unknown> | undefined;
+}
+
+const isOptionalNumber = (v: unknown) => v === undefined || (typeof v === 'number' && v >= 0);
+
+function fastRecord(v: unknown): TaskRecord | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const r = v as Record<string, unknown>;
+  if (typeof r.ok !== 'boolean' || !isOptionalNumber(r.latency_ms) || !isOptionalNumber(r.cost_usd))
+    return null;
+  if (r.attrs !== undefined && (typeof r.attrs !== 'object' || r.attrs === null || Array.isArray(r.attrs)))
+    return null;
+  let time: number;
+  if (typeof r.time === 'number') {
+    if (!Number.isInteger(r.time) || r.time < 0) return null;
+    time = r.time;
+  } else if (typeof r.time === 'string') {
+    time = Date.parse(r.time);
+    if (Number.isNaN(time)) return null;
+  } else return null;
+  return {
+    time,
+    ok: r.ok,
+    latency_ms: r.latency_ms as number | undefined,
+    cost_usd: r.cost_usd as number | undefined,
+    attrs: r.attrs as Record<string, unknown> | undefined,
+  };
+}
+
+/** What is wrong with a line, in words: the first key zod refuses and what it expected. */
+function describeInvalid(v: unknown): string {
+  const result = taskRecordSchema.safeParse(v);
+  if (result.success) {
+    // zod accepted what the fast path refused: attribute values the fast path does not check.
+    return 'attrs values must be strings, numbers or booleans';
+  }
+  const issue = result.error.issues[0]!;
+  const key = issue.path.length ? `\`${issue.path.join('.')}\`` : 'the line';
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `missing ${key}`;
+  return `${key}: ${issue.message}`;
+}
+
+export type ParsedLine = { record: TaskRecord } | { problem: string };
+
+export function parseTaskLine(line: string): ParsedLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (e) {
+    return { problem: `not valid JSON (${(e as Error).message})` };
+  }
+  const record = fastRecord(value);
+  if (record) return { record };
+  return { problem: describeInvalid(value) };
+}
