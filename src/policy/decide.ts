@@ -155,6 +155,10 @@ export function decide(input: DecideInput): Decision {
     override_refusals: override.refusals,
     telemetry: { source: telemetry.source, error: telemetryError },
     warnings,
+    thresholds: {
+      soft_pause: policy.states.soft_pause.consumed,
+      hard_pause: policy.states.hard_pause.consumed,
+    },
     evaluated_at: new Date(at).toISOString(),
   };
 }

@@ -95,6 +95,8 @@ export const decisionSchema = z.object({
   override_refusals: z.array(overrideRefusalSchema),
   telemetry: z.object({ source: z.string(), error: z.string().nullable() }),
   warnings: z.array(z.string()),
+  /** The consumed-budget lines of the policy's states, so every surface can draw them. */
+  thresholds: z.object({ soft_pause: z.number(), hard_pause: z.number() }),
   evaluated_at: z.string(),
 });
 export type Decision = z.infer<typeof decisionSchema>;
