@@ -7,10 +7,9 @@ import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
+import { DEMO_END } from '../src/scenarios/demo.ts';
 import { scenarioName } from '../src/scenarios/scenarios.ts';
 import { generateTasks } from '../src/scenarios/tasks.ts';
-
-export const DEMO_END = '2026-11-20T09:00:00.000Z';
 
 const { values } = parseArgs({
   options: {

@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+import { assessDeployment, planCanaryRequest } from '../../policy/canary.ts';
+import type { TelemetryResult } from '../../policy/sample.ts';
+import { pct } from '../../report/format.ts';
+import { TelemetryError } from '../../telemetry/errors.ts';
+import { parseAt, readPolicy } from '../inputs.ts';
+import { CliError, type CliIo, EXIT } from '../io.ts';
+import { openTelemetry } from '../telemetry.ts';
+
+export const CANARY_USAGE = `budget-gate canary --policy FILE (--telemetry FILE | --prometheus URL) --deployed-at TIME [--at TIME] [--json]
+
+The bot's auto-revert check for one deployment: the budget it burned beyond the pre-deploy
+baseline since it went live. exit 0 within limits, 1 it would be reverted, 2 invalid input`;
+
+export async function canaryCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      policy: { type: 'string', default: '.github/error-budget.yml' },
+      telemetry: { type: 'string' },
+      'skip-bad-lines': { type: 'boolean' },
+      prometheus: { type: 'string' },
+      'prometheus-header': { type: 'string', multiple: true },
+      'prometheus-timeout': { type: 'string' },
+      'deployed-at': { type: 'string' },
+      deployment: { type: 'string', default: 'local' },
+      at: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (!values['deployed-at'])
+    throw new CliError('--deployed-at TIME is required: when the deployment went live');
+  const { policy } = await readPolicy(io, values.policy);
+  const at = parseAt(io, values.at);
+  const watch = { id: values.deployment, deployed_at: parseAt(io, values['deployed-at']) };
+  const source = await openTelemetry(io, values);
+  let result: TelemetryResult;
+  try {
+    result = await source.fetch(planCanaryRequest(policy, [watch], at));
+  } catch (e) {
+    if (e instanceof TelemetryError) throw new CliError(e.message);
+    throw e;
+  }
+  const assessment = assessDeployment(policy, watch, result, at);
+  if (values.json) {
+    io.stdout(
+      `${JSON.stringify({ deployment: watch.id, deployed_at: new Date(watch.deployed_at).toISOString(), at: new Date(at).toISOString(), ...assessment }, null, 2)}\n`,
+    );
+  } else {
+    const head = assessment.breach
+      ? `REVERT — deployment ${watch.id} burned past auto_revert.consumed (${pct(policy.auto_revert.consumed)})`
+      : assessment.expired
+        ? `KEEP — deployment ${watch.id} stayed within limits for the whole ${policy.auto_revert.within} watch`
+        : `KEEP (watching) — deployment ${watch.id} is within limits so far`;
+    io.stdout(`${[head, ...assessment.slos.map((s) => `  • ${s.message}`)].join('\n')}\n`);
+  }
+  return assessment.breach ? EXIT.blocked : EXIT.allowed;
+}

@@ -1,0 +1,34 @@
+import { renderText } from '../../report/text.ts';
+import { DEMO_END, DEMO_POLICY, DEMO_TELEMETRY } from '../../scenarios/demo.ts';
+import { JsonlSource } from '../../telemetry/jsonl/source.ts';
+import { readPolicy } from '../inputs.ts';
+import { type CliIo, EXIT } from '../io.ts';
+import { runDecision } from '../run-decision.ts';
+
+const CHANGES = [
+  { title: 'A prompt rewrite', files: ['prompts/refund.md', 'src/agent/tools.ts'] },
+  { title: 'A UI fix', files: ['src/ui/banner.tsx'] },
+];
+
+/** The bundled example, end to end: two changes gated against a month of rising failures. */
+export async function demoCommand(_argv: string[], io: CliIo): Promise<number> {
+  const loaded = await readPolicy(io, DEMO_POLICY);
+  const source = new JsonlSource({ path: DEMO_TELEMETRY });
+  const at = Date.parse(DEMO_END);
+  io.stdout(
+    `budget-gate demo — policy examples/error-budget.yml, telemetry examples/telemetry/demo.jsonl.gz, at ${DEMO_END}\n`,
+  );
+  for (const c of CHANGES) {
+    const { decision } = await runDecision(
+      loaded,
+      source,
+      { files: c.files, labels: [], author: null, last_push_at: null },
+      at,
+    );
+    io.stdout(`\n━━ ${c.title}: ${c.files.join(', ')} ━━\n\n${renderText(decision)}`);
+  }
+  io.stdout(
+    `\nTry it yourself:\n  budget-gate evaluate --policy examples/error-budget.yml --telemetry examples/telemetry/demo.jsonl.gz --at ${DEMO_END} --changed-files - --json\n  budget-gate simulate --scenario on-fire\n`,
+  );
+  return EXIT.allowed;
+}

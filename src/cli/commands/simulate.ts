@@ -1,0 +1,146 @@
+import { parseArgs } from 'node:util';
+import { decide } from '../../policy/decide.ts';
+import type { State } from '../../policy/decision-schema.ts';
+import { loadPolicy } from '../../policy/load.ts';
+import { planRequest } from '../../policy/plan.ts';
+import { burn, pct, STATE_LABEL } from '../../report/format.ts';
+import { textChart } from '../../report/text-chart.ts';
+import { SCENARIOS, scenarioName } from '../../scenarios/scenarios.ts';
+import { generateTasks } from '../../scenarios/tasks.ts';
+import { MemorySource } from '../../telemetry/memory.ts';
+import { readPolicy } from '../inputs.ts';
+import { CliError, type CliIo, EXIT } from '../io.ts';
+
+export const SIMULATE_USAGE = `budget-gate simulate --scenario healthy|rising|on-fire [--target 0.95] [options]
+
+Plays 30 days of generated agent traffic through one success SLO (rolling 30d) and prints the
+burn curve, the state day by day, the verdict and the day the budget runs out.
+  --target T            success target (default 0.95)
+  --tasks-per-day N     traffic (default 10000)
+  --seed N              generator seed (default 7)
+  --policy FILE         take states and alerts from this policy
+  --json                print the simulation as JSON`;
+
+const DAY = 86_400_000;
+const DAYS = 30;
+/** Fixed so two runs of a scenario print the same month. */
+const START = Date.parse('2026-10-01T00:00:00Z');
+
+export async function simulateCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scenario: { type: 'string', default: 'healthy' },
+      target: { type: 'string', default: '0.95' },
+      'tasks-per-day': { type: 'string', default: '10000' },
+      seed: { type: 'string', default: '7' },
+      policy: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const scenario = scenarioName.safeParse(values.scenario);
+  if (!scenario.success)
+    throw new CliError(`--scenario ${values.scenario}: expected ${scenarioName.options.join(', ')}`);
+  const target = Number(values.target);
+  if (!(target > 0 && target < 1))
+    throw new CliError(`--target ${values.target}: expected a fraction below 1, such as 0.95`);
+  const perDay = Number(values['tasks-per-day']);
+  if (!(perDay > 0))
+    throw new CliError(`--tasks-per-day ${values['tasks-per-day']}: expected a positive number`);
+
+  const base = values.policy ? (await readPolicy(io, values.policy)).policy : null;
+  const { policy } = loadPolicy(
+    JSON.stringify({
+      version: 1,
+      slos: [{ name: 'tasks-success', sli: { kind: 'success' }, target, window: '30d', scope: 'all' }],
+    }),
+    '(simulation)',
+  );
+  if (base) Object.assign(policy, { states: base.states, alerts: base.alerts });
+
+  const end = START + DAYS * DAY;
+  const records = [];
+  for (const t of generateTasks({
+    scenario: scenario.data,
+    end,
+    days: DAYS,
+    tasksPerDay: perDay,
+    seed: Number(values.seed),
+    target,
+  })) {
+    records.push({
+      time: Date.parse(t.time),
+      ok: t.ok,
+      latency_ms: t.latency_ms,
+      cost_usd: t.cost_usd,
+      attrs: t.attrs,
+    });
+  }
+  const source = new MemorySource(`simulation ${scenario.data}`, records);
+
+  const days: { day: number; at: string; consumed: number | null; burn_1d: number | null; state: State }[] =
+    [];
+  let last = null;
+  for (let d = 1; d <= DAYS; d++) {
+    const at = START + d * DAY;
+    const result = await source.fetch(planRequest(policy, at, { series: d === DAYS ? DAYS : 0 }));
+    const decision = decide({
+      policy,
+      at,
+      change: { files: ['prompts/example.md'], labels: [], author: null, last_push_at: null },
+      telemetry: { source: source.name, result, error: null },
+    });
+    const slo = decision.slos[0]!;
+    days.push({
+      day: d,
+      at: decision.evaluated_at,
+      consumed: slo.consumed,
+      burn_1d: slo.burn_rates['1d'] ?? null,
+      state: slo.state,
+    });
+    last = decision;
+  }
+  const firstDay = (s: State) => days.find((x) => x.state === s)?.day ?? null;
+  const exhausted = days.find((x) => (x.consumed ?? 0) >= 1)?.day ?? null;
+  const projected = last!.slos[0]!.projected_exhaustion;
+  const verdict = {
+    final_state: days.at(-1)!.state,
+    soft_pause_from_day: firstDay('soft-pause'),
+    hard_pause_from_day: firstDay('hard-pause'),
+    budget_exhausted_on_day: exhausted,
+    projected_exhaustion: exhausted === null ? projected : null,
+  };
+  if (values.json) {
+    io.stdout(
+      `${JSON.stringify({ scenario: scenario.data, target, tasks_per_day: perDay, days, verdict }, null, 2)}\n`,
+    );
+    return EXIT.allowed;
+  }
+
+  const out: string[] = [];
+  out.push(`Scenario ${scenario.data}: ${SCENARIOS[scenario.data].summary}`);
+  out.push(
+    `SLO tasks-success: ${pct(target)} over a rolling 30 days at ${perDay.toLocaleString('en-US')} tasks/day — a budget of about ${Math.round(perDay * DAYS * (1 - target)).toLocaleString('en-US')} failed tasks`,
+    '',
+    '  day  consumed  burn 1d  state',
+  );
+  for (const x of days) {
+    out.push(
+      `  ${String(x.day).padStart(3)}  ${pct(x.consumed).padStart(8)}  ${burn(x.burn_1d).padStart(7)}  ${STATE_LABEL[x.state]}`,
+    );
+  }
+  out.push('', 'Budget consumed over the month');
+  out.push(...textChart(last!.slos[0]!, policy.states.soft_pause.consumed));
+  out.push('', `Verdict: ${STATE_LABEL[verdict.final_state]} on day ${DAYS}.`);
+  if (verdict.soft_pause_from_day)
+    out.push(`  SOFT-PAUSE first on day ${verdict.soft_pause_from_day}: prompt and model changes held.`);
+  if (verdict.hard_pause_from_day)
+    out.push(`  HARD-PAUSE first on day ${verdict.hard_pause_from_day}: nothing ships but reverts.`);
+  if (exhausted) out.push(`  The budget ran out on day ${exhausted}.`);
+  else if (projected) {
+    const day = Math.ceil((Date.parse(projected) - START) / DAY);
+    out.push(`  At the current burn the budget runs out on day ${day} (${projected.slice(0, 10)}).`);
+  } else out.push('  The budget lasts the window at the current burn.');
+  io.stdout(`${out.join('\n')}\n`);
+  return EXIT.allowed;
+}

@@ -1,0 +1,20 @@
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  now: () => number;
+  /** Reads standard input to the end (`--changed-files -`). */
+  stdin?: () => Promise<string>;
+}
+
+/** Exit statuses are a contract (DESIGN.md "CLI"). */
+export const EXIT = { allowed: 0, blocked: 1, invalid: 2 } as const;
+
+/** Bad flags, unreadable files, malformed policy or telemetry: exit 2 with the message on stderr. */
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliError';
+  }
+}

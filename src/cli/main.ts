@@ -1,0 +1,59 @@
+import { AUDIT_USAGE, auditCommand } from './commands/audit.ts';
+import { CANARY_USAGE, canaryCommand } from './commands/canary.ts';
+import { demoCommand } from './commands/demo.ts';
+import { EVALUATE_USAGE, evaluateCommand } from './commands/evaluate.ts';
+import { LINT_USAGE, lintCommand } from './commands/lint.ts';
+import { SIMULATE_USAGE, simulateCommand } from './commands/simulate.ts';
+import { CliError, type CliIo, EXIT } from './io.ts';
+
+const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<number>; usage: string }> = {
+  evaluate: { run: evaluateCommand, usage: EVALUATE_USAGE },
+  lint: { run: lintCommand, usage: LINT_USAGE },
+  simulate: { run: simulateCommand, usage: SIMULATE_USAGE },
+  canary: { run: canaryCommand, usage: CANARY_USAGE },
+  audit: { run: auditCommand, usage: AUDIT_USAGE },
+  demo: { run: demoCommand, usage: 'budget-gate demo\n\nGates two changes against the bundled example.' },
+};
+
+const USAGE = `budget-gate — error budgets that steer deploys
+
+usage: budget-gate <command> [options]
+
+  evaluate   gate a change: SHIP, SOFT-PAUSE or HARD-PAUSE, and why
+  lint       validate a policy file
+  simulate   play a 30-day scenario (healthy, rising, on-fire)
+  canary     the auto-revert check for one deployment
+  audit      verify the override audit log's hash chain
+  demo       run the bundled example
+
+budget-gate <command> --help for its options. exit 0 allowed, 1 blocked, 2 invalid input`;
+
+export type { CliIo };
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(`${USAGE}\n`);
+    return name ? EXIT.allowed : EXIT.invalid;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`budget-gate: unknown command ${name}\n\n${USAGE}\n`);
+    return EXIT.invalid;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(`${command.usage}\n`);
+    return EXIT.allowed;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    // parseArgs throws TypeErrors with codes for unknown or malformed flags.
+    const code = (e as { code?: string }).code;
+    if (e instanceof CliError || code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`budget-gate ${name}: ${(e as Error).message}\n`);
+      return EXIT.invalid;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,49 @@
+import { resolve } from 'node:path';
+import type { TelemetrySource } from '../policy/sample.ts';
+import { JsonlSource } from '../telemetry/jsonl/source.ts';
+import { CliError, type CliIo } from './io.ts';
+
+export interface TelemetryFlags {
+  telemetry?: string | undefined;
+  prometheus?: string | undefined;
+  'skip-bad-lines'?: boolean | undefined;
+  'prometheus-header'?: string[] | undefined;
+  'prometheus-timeout'?: string | undefined;
+}
+
+/** `--telemetry FILE` (JSONL, the embedded default) or `--prometheus URL` / BUDGET_GATE_PROMETHEUS_URL. */
+export async function openTelemetry(io: CliIo, flags: TelemetryFlags): Promise<TelemetrySource> {
+  const url = flags.prometheus ?? (flags.telemetry ? undefined : io.env.BUDGET_GATE_PROMETHEUS_URL);
+  if (flags.telemetry && flags.prometheus)
+    throw new CliError('give --telemetry FILE or --prometheus URL, not both');
+  if (flags.telemetry) {
+    return new JsonlSource({
+      path: resolve(io.cwd, flags.telemetry),
+      skipBadLines: flags['skip-bad-lines'] ?? false,
+    });
+  }
+  if (url) {
+    const { createPrometheusSource, prometheusOptionsFromEnv } = await import(
+      '../telemetry/prometheus/index.ts'
+    );
+    const headers: Record<string, string> = {};
+    for (const h of flags['prometheus-header'] ?? []) {
+      const i = h.indexOf(':');
+      if (i <= 0) throw new CliError(`--prometheus-header ${h}: expected "Name: value"`);
+      headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+    }
+    const opts = prometheusOptionsFromEnv(io.env, { url });
+    if (Object.keys(headers).length > 0) opts.headers = { ...opts.headers, ...headers };
+    if (flags['prometheus-timeout']) {
+      const { parseDuration } = await import('../policy/duration.ts');
+      const ms = parseDuration(flags['prometheus-timeout']);
+      if (ms === null)
+        throw new CliError(
+          `--prometheus-timeout ${flags['prometheus-timeout']}: expected a duration such as 10s`,
+        );
+      opts.timeoutMs = ms;
+    }
+    return createPrometheusSource(opts);
+  }
+  throw new CliError('no telemetry: give --telemetry FILE (JSONL task records) or --prometheus URL');
+}
