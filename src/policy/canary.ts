@@ -10,7 +10,7 @@ import {
   type TelemetryResult,
 } from './sample.ts';
 import type { Policy, Slo } from './schema.ts';
-import { windowBounds } from './window.ts';
+import { parseWindow, windowBounds } from './window.ts';
 
 // Auto-revert: did this one deployment burn too much budget too fast? Attributable burn is the
 // post-deploy bad events minus what the pre-deploy baseline rate would have produced in the same
@@ -145,4 +145,15 @@ export function assessDeployment(
     worst,
     slos,
   };
+}
+
+/**
+ * The most of a rolling window's budget one deployment can burn within `auto_revert.within` at
+ * steady traffic: a total outage burns at 1/(1 - target), so at 95% over 30d an hour is 2.8% at most.
+ * Null for calendar windows, whose budget grows through the period.
+ */
+export function maxRevertConsumed(slo: Slo, withinMs: number): number | null {
+  const window = parseWindow(slo.window);
+  if (!window || window.kind !== 'rolling') return null;
+  return withinMs / window.ms / (1 - slo.target);
 }

@@ -1,5 +1,8 @@
 import { type Document, isMap, isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { maxRevertConsumed } from './canary.ts';
+import { parseDuration } from './duration.ts';
+import { pct } from './explain.ts';
 import { didYouMean, knownKeysAt } from './known-keys.ts';
 import { shadowedRiskRules } from './risk.ts';
 import { type Policy, policySchema } from './schema.ts';
@@ -82,13 +85,42 @@ export function loadPolicy(text: string, file: string): LoadedPolicy {
   });
   if (problems.length > 0) throw new PolicyError(problems);
 
-  const warnings = shadowedRiskRules(policy.risk).map(({ rule, pattern, index, by }) => ({
+  const warnings: PolicyProblem[] = shadowedRiskRules(policy.risk).map(({ rule, pattern, index, by }) => ({
     file,
     ...locate(doc, at, ['risk', 'rules', rule, 'paths', index]),
     path: `risk.rules[${rule}].paths[${index}]`,
     message: `"${pattern}" can never match: risk.rules[${by.rule}] ("${by.pattern}") matches every path it does, and the first match wins`,
   }));
+  if (policy.auto_revert.enabled) {
+    const within = parseDuration(policy.auto_revert.within)!;
+    policy.slos.forEach((slo, i) => {
+      const most = maxRevertConsumed(slo, within);
+      if (most === null || most >= policy.auto_revert.consumed) return;
+      warnings.push({
+        file,
+        ...locate(
+          doc,
+          at,
+          has(raw, 'auto_revert', 'consumed') ? ['auto_revert', 'consumed'] : ['slos', i, 'target'],
+        ),
+        path: has(raw, 'auto_revert', 'consumed') ? 'auto_revert.consumed' : `slos[${i}].target`,
+        message: `auto-revert can never fire for ${slo.name}: even a total outage for ${policy.auto_revert.within} burns at most ${finePct(most)} of its ${slo.window} budget at a ${pct(slo.target)} target, below auto_revert.consumed (${pct(policy.auto_revert.consumed)}); lower auto_revert.consumed to about ${finePct(most / 2)}`,
+      });
+    });
+  }
   return { policy, warnings };
+}
+
+/** Small shares need a decimal: 2.8%, not 3%. */
+const finePct = (x: number) => (x < 0.1 ? `${(x * 100).toFixed(1)}%` : pct(x));
+
+function has(raw: unknown, ...keys: string[]): boolean {
+  let v = raw;
+  for (const k of keys) {
+    if (typeof v !== 'object' || v === null || !(k in v)) return false;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return true;
 }
 
 const MISSING_HINT: Record<string, string> = {

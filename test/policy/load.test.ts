@@ -17,7 +17,9 @@ const FULL = '    sli: { kind: success }\n    target: 0.95\n    window: 30d\n   
 describe('loadPolicy', () => {
   it('accepts a minimal policy and fills every default', () => {
     const { policy, warnings } = loadPolicy(slo(FULL), 'p.yml');
-    expect(warnings).toEqual([]);
+    // The seed's 20% auto-revert line cannot be reached at a 95% target over 30 days; lint says so.
+    expect(warnings.map((w) => w.path)).toEqual(['slos[0].target']);
+    expect(warnings[0]!.message).toContain('auto-revert can never fire for');
     expect(policy.slos[0]!.target).toBe(0.95);
     expect(policy.states.soft_pause).toEqual({ consumed: 0.5, pace_factor: 1, pace_lookback: '1d' });
     expect(policy.states.on_telemetry_error).toBe('block');
@@ -100,9 +102,25 @@ describe('loadPolicy', () => {
 
   it('warns about a risk glob shadowed by an earlier rule', () => {
     const text = `${slo(FULL)}risk:\n  rules:\n    - paths: ["prompts/**"]\n      class: high\n    - paths: ["prompts/*.md", "docs/**"]\n      class: low\n`;
-    const { warnings } = loadPolicy(text, 'p.yml');
+    const warnings = loadPolicy(text, 'p.yml').warnings.filter((w) => w.path.startsWith('risk'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ path: 'risk.rules[1].paths[0]', line: 12 });
     expect(warnings[0]!.message).toContain('can never match');
+  });
+
+  it('warns when auto_revert.consumed is out of reach for an SLO, and not when it can fire', () => {
+    const text = (target: string, consumed: string) =>
+      `version: 1\nslos:\n  - { name: a, sli: { kind: success }, target: ${target}, window: 30d, scope: all }\nauto_revert:\n  consumed: ${consumed}\n`;
+    const out = loadPolicy(text('0.95', '0.2'), 'p.yml').warnings;
+    expect(out).toEqual([
+      expect.objectContaining({
+        path: 'auto_revert.consumed',
+        line: 5,
+        message: expect.stringContaining('at most 2.8% of its 30d budget'),
+      }),
+    ]);
+    // 99.9% over 30d: an hour at a total outage is 1/720 × 1000 = 139% of the budget.
+    expect(loadPolicy(text('0.999', '0.2'), 'p.yml').warnings).toEqual([]);
+    expect(loadPolicy(text('0.95', '0.01'), 'p.yml').warnings).toEqual([]);
   });
 });

@@ -52,15 +52,23 @@ function fastRecord(v: unknown): TaskRecord | null {
 
 /** What is wrong with a line, in words: the first key zod refuses and what it expected. */
 function describeInvalid(v: unknown): string {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    return 'expected a JSON object such as {"time":"2026-11-01T12:00:00Z","ok":true}';
+  }
   const result = taskRecordSchema.safeParse(v);
   if (result.success) {
     // zod accepted what the fast path refused: attribute values the fast path does not check.
-    return 'attrs values must be strings, numbers or booleans';
+    return '`attrs` values must be strings, numbers or booleans';
   }
   const issue = result.error.issues[0]!;
+  const top = issue.path[0];
+  if (typeof top === 'string' && !(top in v)) return `missing \`${top}\``;
   const key = issue.path.length ? `\`${issue.path.join('.')}\`` : 'the line';
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `missing ${key}`;
-  return `${key}: ${issue.message}`;
+  const message =
+    issue.code === 'invalid_union' && top === 'time'
+      ? 'expected an ISO-8601 time or epoch milliseconds'
+      : issue.message;
+  return `${key}: ${message}`;
 }
 
 export type ParsedLine = { record: TaskRecord } | { problem: string };
