@@ -20,7 +20,7 @@ async function isGzip(path: string): Promise<boolean> {
 
 export async function openTextStream(path: string): Promise<Readable> {
   const gz = await isGzip(path);
-  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  const raw = createReadStream(path, { highWaterMark: 1 << 18 });
   const stream = gz ? raw.pipe(createGunzip()) : raw;
   if (gz) raw.on('error', (e) => stream.destroy(e));
   stream.setEncoding('utf8');

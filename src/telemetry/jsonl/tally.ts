@@ -34,6 +34,12 @@ export class SloTally {
   private readonly badness: (r: TaskRecord) => boolean | null;
   private readonly from: Float64Array;
   private readonly to: Float64Array;
+  /** Sorted distinct range edges; segment i is (edges[i], edges[i+1]]. */
+  private readonly edges: Float64Array;
+  /** For each segment, the ranges that contain it whole: a task counts in exactly those. */
+  private readonly covering: Uint16Array[];
+  /** Tasks arrive roughly in time order: the last segment hit is the best first guess. */
+  private lastSegment = 0;
   private readonly events: Float64Array;
   private readonly bad: Float64Array;
   private readonly keys: string[];
@@ -59,6 +65,31 @@ export class SloTally {
     this.sketch = this.value ? new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }) : null;
     this.lo = n ? Math.min(...this.from) : 0;
     this.hi = n ? Math.max(...this.to) : 0;
+    this.edges = Float64Array.from(new Set([...this.from, ...this.to])).sort();
+    this.covering = [];
+    for (let i = 0; i + 1 < this.edges.length; i++) {
+      const a = this.edges[i]!;
+      const b = this.edges[i + 1]!;
+      const inside: number[] = [];
+      for (let r = 0; r < n; r++) if (this.from[r]! <= a && b <= this.to[r]!) inside.push(r);
+      this.covering.push(Uint16Array.from(inside));
+    }
+  }
+
+  /** The segment (edges[i], edges[i+1]] holding t; the caller has checked lo < t <= hi. */
+  private segmentOf(t: number): number {
+    const e = this.edges;
+    const guess = this.lastSegment;
+    if (t > e[guess]! && t <= e[guess + 1]!) return guess;
+    let lo = 0;
+    let hi = e.length - 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (t > e[mid + 1]!) lo = mid + 1;
+      else hi = mid;
+    }
+    this.lastSegment = lo;
+    return lo;
   }
 
   add(r: TaskRecord): void {
@@ -67,15 +98,14 @@ export class SloTally {
     if (t <= this.lo || t > this.hi || !this.inScope(r.attrs)) return;
     const isBad = this.badness(r);
     if (isBad === null) return;
-    const from = this.from;
-    const to = this.to;
-    for (let i = 0; i < from.length; i++) {
-      if (t > from[i]! && t <= to[i]!) {
-        this.events[i]!++;
-        if (isBad) this.bad[i]!++;
-      }
+    const hits = this.covering[this.segmentOf(t)]!;
+    for (let k = 0; k < hits.length; k++) {
+      const i = hits[k]!;
+      this.events[i]!++;
+      if (isBad) this.bad[i]!++;
     }
-    if (this.sketch && this.windowIndex >= 0 && t > from[this.windowIndex]! && t <= to[this.windowIndex]!) {
+    const w = this.windowIndex;
+    if (this.sketch && w >= 0 && t > this.from[w]! && t <= this.to[w]!) {
       const v = this.value!(r);
       if (v !== undefined) this.sketch.accept(v);
     }

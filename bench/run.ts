@@ -1,0 +1,35 @@
+// npm run bench [-- --only jsonl,cold-start,...] [--quick]
+import { parseArgs } from 'node:util';
+import { jsonlThroughput } from './jsonl-throughput.ts';
+import { type Figure, printFigures } from './lib/report.ts';
+
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } } });
+const only = values.only ? new Set(values.only.split(',')) : null;
+const quick = values.quick ?? false;
+
+const BENCHES: { name: string; title: string; run: () => Promise<Figure[]> }[] = [
+  {
+    name: 'jsonl',
+    title: '3. JSONL throughput',
+    run: () => jsonlThroughput(quick ? [1e5, 1e6] : [1e5, 1e6, 1e7]),
+  },
+];
+
+const cpu = (await import('node:os')).cpus()[0]?.model ?? 'unknown CPU';
+process.stdout.write(
+  `budget-gate benchmarks — node ${process.version}, ${(await import('node:os')).cpus().length} × ${cpu}\n`,
+);
+const all: Figure[] = [];
+for (const b of BENCHES) {
+  if (only && !only.has(b.name)) continue;
+  const t0 = performance.now();
+  const figures = await b.run();
+  all.push(...figures);
+  printFigures(`${b.title} (${((performance.now() - t0) / 1000).toFixed(0)} s)`, figures, (s) =>
+    process.stdout.write(s),
+  );
+}
+const missed = all.filter((f) => f.met === false);
+process.stdout.write(
+  `\n${all.filter((f) => f.met !== undefined).length - missed.length} targets met, ${missed.length} missed\n`,
+);
