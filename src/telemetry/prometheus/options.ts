@@ -1,0 +1,99 @@
+import { parseDuration } from '../../policy/duration.ts';
+import { TelemetryError } from '../errors.ts';
+
+export interface PrometheusOptions {
+  /** Base URL of a Prometheus-compatible HTTP API: Prometheus, Thanos, Mimir (…/prometheus), VictoriaMetrics. */
+  url: string;
+  bearerToken?: string;
+  basicAuth?: { username: string; password: string };
+  /** Extra headers, e.g. `X-Scope-OrgID` for Mimir and Cortex. */
+  headers?: Record<string, string>;
+  /** Per request. */
+  timeoutMs?: number;
+  /** Further attempts after the first, for failures a retry can help (unreachable, timeout, 5xx, 429). */
+  retries?: number;
+  /** Sub-queries per HTTP request; more are split into several requests. */
+  maxSubqueries?: number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const DEFAULTS = { timeoutMs: 10_000, retries: 2, maxSubqueries: 400 } as const;
+
+const SOURCE = 'prometheus';
+
+/** `K: V` lines (or a JSON object) from BUDGET_GATE_PROMETHEUS_HEADERS. */
+function parseHeaders(text: string): Record<string, string> {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const v = JSON.parse(trimmed) as unknown;
+      if (v && typeof v === 'object' && Object.values(v).every((x) => typeof x === 'string'))
+        return v as Record<string, string>;
+    } catch {}
+    throw new TelemetryError(
+      'config',
+      SOURCE,
+      'BUDGET_GATE_PROMETHEUS_HEADERS: expected a JSON object of strings or `Name: value` lines',
+    );
+  }
+  const out: Record<string, string> = {};
+  for (const line of trimmed.split('\n')) {
+    if (line.trim() === '') continue;
+    const i = line.indexOf(':');
+    if (i <= 0)
+      throw new TelemetryError(
+        'config',
+        SOURCE,
+        `BUDGET_GATE_PROMETHEUS_HEADERS: "${line.slice(0, 40)}" is not \`Name: value\``,
+      );
+    out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** Connection settings from the environment; explicit settings win. Secrets stay out of messages. */
+export function prometheusOptionsFromEnv(
+  env: Record<string, string | undefined>,
+  overrides: Partial<PrometheusOptions> = {},
+): PrometheusOptions {
+  const url = overrides.url ?? env.BUDGET_GATE_PROMETHEUS_URL;
+  if (!url)
+    throw new TelemetryError(
+      'config',
+      SOURCE,
+      'no Prometheus URL: give --prometheus URL or set BUDGET_GATE_PROMETHEUS_URL',
+    );
+  const opts: PrometheusOptions = { url };
+  if (env.BUDGET_GATE_PROMETHEUS_TOKEN) opts.bearerToken = env.BUDGET_GATE_PROMETHEUS_TOKEN;
+  if (env.BUDGET_GATE_PROMETHEUS_USER)
+    opts.basicAuth = {
+      username: env.BUDGET_GATE_PROMETHEUS_USER,
+      password: env.BUDGET_GATE_PROMETHEUS_PASSWORD ?? '',
+    };
+  if (env.BUDGET_GATE_PROMETHEUS_HEADERS) opts.headers = parseHeaders(env.BUDGET_GATE_PROMETHEUS_HEADERS);
+  if (env.BUDGET_GATE_PROMETHEUS_TIMEOUT) {
+    const ms = parseDuration(env.BUDGET_GATE_PROMETHEUS_TIMEOUT);
+    if (ms === null)
+      throw new TelemetryError(
+        'config',
+        SOURCE,
+        'BUDGET_GATE_PROMETHEUS_TIMEOUT: expected a duration such as 10s',
+      );
+    opts.timeoutMs = ms;
+  }
+  return { ...opts, ...overrides };
+}
+
+/** The URL without credentials, for names and messages. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(invalid URL)';
+  }
+}

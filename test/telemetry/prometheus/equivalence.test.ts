@@ -1,0 +1,179 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decide } from '../../../src/policy/decide.ts';
+import { loadPolicy } from '../../../src/policy/load.ts';
+import { planRequest } from '../../../src/policy/plan.ts';
+import { JsonlSource } from '../../../src/telemetry/jsonl/source.ts';
+import { createPrometheusSource } from '../../../src/telemetry/prometheus/index.ts';
+import { cli } from '../../support/cli.ts';
+import { openMetricsFromTasks } from '../../support/openmetrics.ts';
+import { type RunningPrometheus, startPrometheus } from '../../support/prometheus.ts';
+import { steadyTasks, type Task, tempDir, writeTasks } from '../../support/tasks.ts';
+
+// The same month of tasks, as a JSONL file and as counters in a real Prometheus: budget-gate must
+// reach the same decision with the same figures from both.
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const AT = Date.parse('2026-11-20T09:00:00Z');
+const FROM = AT - 8 * DAY;
+
+const POLICY = `version: 1
+slos:
+  - name: success-paid
+    sli: { kind: success }
+    target: 0.95
+    window: 7d
+    scope: { tier: paid }
+    source:
+      prometheus:
+        bad: sum(increase(agent_tasks_total{tier="paid",outcome="error"}[\${window}]))
+        total: sum(increase(agent_tasks_total{tier="paid"}[\${window}]))
+  - name: latency-free
+    sli: { kind: latency, threshold_ms: 10000 }
+    target: 0.9
+    window: 7d
+    scope: { tier: free }
+    source:
+      prometheus:
+        good: sum(increase(agent_task_duration_seconds_bucket{tier="free",le="10.0"}[\${window}]))
+        total: sum(increase(agent_task_duration_seconds_count{tier="free"}[\${window}]))
+risk:
+  rules:
+    - { paths: ['prompts/**'], class: high }
+`;
+
+let prom: RunningPrometheus;
+let jsonlPath: string;
+let policyPath: string;
+
+beforeAll(async () => {
+  // Paid: a regression that starts two days before AT (1% → 12% failing). Free: steady, with
+  // every 20th task slow. Four and three tasks a minute, stamped inside the minute.
+  const paid = steadyTasks(FROM, AT, 4, (t) => (t > AT - 2 * DAY ? 0.12 : 0.01), { tier: 'paid' });
+  const free: Task[] = steadyTasks(FROM, AT, 3, () => 0.02, { tier: 'free' }).map((t, i) => ({
+    ...t,
+    latency_ms: i % 20 === 0 ? 14_000 : 2_500,
+  }));
+  const tasks = [...paid, ...free];
+  const dir = tempDir();
+  jsonlPath = writeTasks(dir, 'tasks.jsonl', tasks);
+  policyPath = join(dir, 'policy.yml');
+  writeFileSync(policyPath, POLICY);
+  prom = await startPrometheus(openMetricsFromTasks(tasks, FROM - MINUTE, AT));
+});
+
+afterAll(async () => {
+  await prom?.stop();
+});
+
+describe('Prometheus source against a real Prometheus', () => {
+  it('counts the same events and bad events as the JSONL source in every range, in one request', async () => {
+    const { policy } = loadPolicy(POLICY, 'policy.yml');
+    const request = planRequest(policy, AT, { series: 24 });
+    const fromProm = await createPrometheusSource({ url: prom.url }).fetch(request);
+    const fromJsonl = await new JsonlSource({ path: jsonlPath }).fetch(request);
+    expect(fromProm.stats?.requests).toBe(1);
+    for (const slo of policy.slos) {
+      const want = fromJsonl.slos[slo.name]!.ranges;
+      const got = fromProm.slos[slo.name]!.ranges;
+      expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+      for (const key of Object.keys(want)) {
+        // Counters start at zero before the first task and every range edge is a sample time,
+        // so increase() needs no extrapolation: the counts agree to floating-point rounding.
+        expect(got[key]!.events, `${slo.name} ${key} events`).toBeCloseTo(want[key]!.events!, 6);
+        expect(got[key]!.bad, `${slo.name} ${key} bad`).toBeCloseTo(want[key]!.bad!, 6);
+      }
+    }
+    expect(fromJsonl.slos['success-paid']!.ranges.window!.events).toBeGreaterThan(40_000);
+  });
+
+  it('gives the same decision: state, consumed and burn rates', async () => {
+    const { policy } = loadPolicy(POLICY, 'policy.yml');
+    const change = { files: ['prompts/a.md'], labels: [], author: null, last_push_at: null };
+    const request = planRequest(policy, AT, { series: 24 });
+    const decisions = await Promise.all(
+      [createPrometheusSource({ url: prom.url }), new JsonlSource({ path: jsonlPath })].map(async (src) =>
+        decide({
+          policy,
+          at: AT,
+          change,
+          telemetry: { source: src.name, result: await src.fetch(request), error: null },
+        }),
+      ),
+    );
+    const [p, j] = decisions as [(typeof decisions)[0], (typeof decisions)[0]];
+    expect(p.state).toBe('soft-pause');
+    expect(p.state).toBe(j.state);
+    expect(p.allowed).toBe(j.allowed);
+    for (const [i, slo] of p.slos.entries()) {
+      expect(slo.consumed!).toBeCloseTo(j.slos[i]!.consumed!, 9);
+      for (const [k, v] of Object.entries(slo.burn_rates))
+        expect(v!).toBeCloseTo(j.slos[i]!.burn_rates[k]!, 9);
+    }
+    expect(p.alerts.map((a) => a.name)).toEqual(j.alerts.map((a) => a.name));
+  });
+
+  it('budget-gate evaluate --prometheus prints the same decision as --telemetry', async () => {
+    const args = [
+      'evaluate',
+      '--policy',
+      policyPath,
+      '--at',
+      '2026-11-20T09:00:00Z',
+      '--changed-files',
+      '-',
+      '--json',
+    ];
+    const viaProm = await cli([...args, '--prometheus', prom.url], { stdin: 'prompts/a.md\n' });
+    const viaJsonl = await cli([...args, '--telemetry', jsonlPath], { stdin: 'prompts/a.md\n' });
+    expect(viaProm.code).toBe(1);
+    expect(viaProm.code).toBe(viaJsonl.code);
+    const a = JSON.parse(viaProm.stdout);
+    const b = JSON.parse(viaJsonl.stdout);
+    expect(a.state).toBe(b.state);
+    expect(a.reasons.map((r: { code: string }) => r.code)).toEqual(
+      b.reasons.map((r: { code: string }) => r.code),
+    );
+    expect(a.telemetry.source).toBe(`prometheus ${prom.url}`);
+  });
+
+  it('reads the URL from BUDGET_GATE_PROMETHEUS_URL', async () => {
+    const r = await cli(['evaluate', '--policy', policyPath, '--at', '2026-11-20T09:00:00Z', '--json'], {
+      env: { BUDGET_GATE_PROMETHEUS_URL: prom.url },
+    });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).telemetry).toEqual({ source: `prometheus ${prom.url}`, error: null });
+  });
+
+  it('a query the server refuses carries Prometheus’s errorType and error', async () => {
+    const { policy } = loadPolicy(
+      POLICY.replace(
+        'sum(increase(agent_tasks_total{tier="paid"}[${window}]))',
+        'sum(increase(agent_tasks_total{tier="paid"}[${window}])',
+      ),
+      'p.yml',
+    );
+    const err = await createPrometheusSource({ url: prom.url })
+      .fetch(planRequest(policy, AT))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      kind: 'query',
+      message: expect.stringMatching(/refused the query \(bad_data: .*parse error/),
+    });
+  });
+
+  it('a selector that matches nothing is no-data, naming the SLO and the query', async () => {
+    const { policy } = loadPolicy(POLICY.replaceAll('tier="paid"', 'tier="platinum"'), 'p.yml');
+    const err = await createPrometheusSource({ url: prom.url })
+      .fetch(planRequest(policy, AT))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      kind: 'no-data',
+      message: expect.stringContaining(
+        'no series for success-paid window: sum(increase(agent_tasks_total{tier="platinum"}',
+      ),
+    });
+  });
+});
