@@ -14,5 +14,7 @@ await build({
   banner: {
     js: "import { createRequire as __bgCreateRequire } from 'node:module'; const require = __bgCreateRequire(import.meta.url);",
   },
+  // DDSketch's protobuf (de)serialisation is loaded lazily and never used by the gate.
+  external: ['protobufjs/minimal'],
   logLevel: 'warning',
 });

@@ -1,0 +1,69 @@
+import type { AuditEntry, AuditRecord } from '../policy/audit.ts';
+import type { Decision, Reason } from '../policy/decision-schema.ts';
+
+// The action's side of the audit log: which record an applied override writes, which earlier
+// record makes it a re-run, and what the decision becomes when the record cannot be written.
+
+export interface AuditContext {
+  /** owner/name */
+  repo: string;
+  pull_request: number | null;
+  sha: string;
+  author: string | null;
+}
+
+/** The `override-applied` record for a decision an override let through; null when none did. */
+export function overrideAuditEntry(decision: Decision, ctx: AuditContext): AuditEntry | null {
+  const o = decision.override;
+  if (!o || !decision.allowed) return null;
+  const why = decision.reasons.filter((r) => r.code !== 'override').map((r) => r.message);
+  return {
+    kind: 'override-applied',
+    repo: ctx.repo,
+    pull_request: ctx.pull_request,
+    sha: ctx.sha,
+    label: o.label,
+    reason: o.reason,
+    actor: o.applied_by,
+    author: ctx.author,
+    at: decision.evaluated_at,
+    state: decision.state,
+    message: `${decision.state} overridden by @${o.applied_by} (${o.label}, applied ${o.applied_at}, expires ${o.expires_at}): ${why.join('; ')}`,
+    slos: decision.slos.map((s) => ({ name: s.name, consumed: s.consumed, state: s.state })),
+    source: 'action',
+  };
+}
+
+/** A re-run of the same gate on the same commit finds its record instead of writing another. */
+export const sameUse =
+  (entry: AuditEntry) =>
+  (r: AuditRecord): boolean =>
+    r.kind === entry.kind &&
+    r.repo === entry.repo &&
+    r.sha === entry.sha &&
+    r.pull_request === entry.pull_request &&
+    r.label === entry.label &&
+    r.actor === entry.actor;
+
+/**
+ * An override nobody can read about later is not honoured: the change is blocked, and the reason
+ * says what the token lacks.
+ */
+export function blockUnrecorded(decision: Decision, error: string): Decision {
+  const reason: Reason = {
+    code: 'override-unrecorded',
+    rule: 'overrides.audit',
+    slo: null,
+    message: `the override \`${decision.override?.label}\` could not be written to the audit log (${error}), so it is not honoured`,
+  };
+  return {
+    ...decision,
+    allowed: false,
+    override: null,
+    reasons: [...decision.reasons.filter((r) => r.code !== 'override'), reason],
+    actions: [
+      'let the gate append to the audit branch (`permissions: contents: write`), then run it again',
+      ...decision.actions,
+    ],
+  };
+}

@@ -1,0 +1,192 @@
+import { fetchCommitDate, fetchLastPushAt, fetchPullRequestFiles } from '../github/changes.ts';
+import { fetchPullsForCommits, type PullSummary } from '../github/commit-pulls.ts';
+import { type DeployDiff, fetchDeployDiff } from '../github/deploy-diff.ts';
+import { gatherLabelEvents } from '../github/labels.ts';
+import type { GitHubClient, RepoRef } from '../github/octokit.ts';
+import type { Change, LabelEvent } from '../policy/change.ts';
+import { isOverrideLabel } from '../policy/overrides.ts';
+import type { Policy } from '../policy/schema.ts';
+import type { DeployEvent, GateEvent, PullRequestEvent } from './event.ts';
+
+// The change being gated, in two steps so the common case stays cheap: first what the change
+// touches (one request on a pull request), and only when that is blocked, who applied the override
+// labels and when (a pull request) or which pull requests a deploy ships (a deploy).
+
+const bare = (name: string): LabelEvent => ({
+  name,
+  applied_by: null,
+  applied_at: null,
+  applier_teams: [],
+  applier_permission: null,
+});
+
+export interface Gathered {
+  change: Change;
+  /** The pull request the change is (or, for a deploy, the one it ships), when there is one. */
+  pull_request: number | null;
+  sha: string;
+  /** Override labels set aside until the change turns out to be blocked. */
+  override_labels: string[];
+  diff: DeployDiff | null;
+  warnings: string[];
+}
+
+export async function gatherChange(
+  gh: GitHubClient,
+  event: GateEvent,
+  environment: string,
+): Promise<Gathered> {
+  return event.kind === 'pull_request' ? gatherPullRequest(gh, event) : gatherDeploy(gh, event, environment);
+}
+
+async function gatherPullRequest(gh: GitHubClient, event: PullRequestEvent): Promise<Gathered> {
+  const { files, truncated } = await fetchPullRequestFiles(gh, event.repo, event.number);
+  return {
+    change: {
+      files,
+      labels: event.labels.filter((l) => !isOverrideLabel(l)).map(bare),
+      author: event.author,
+      last_push_at: null,
+      title: event.title,
+      head_ref: event.head_ref,
+    },
+    pull_request: event.number,
+    sha: event.head_sha,
+    override_labels: event.labels.filter(isOverrideLabel),
+    diff: null,
+    warnings: truncated ? [`pull request #${event.number} changes more files than GitHub lists (3000)`] : [],
+  };
+}
+
+async function gatherDeploy(gh: GitHubClient, event: DeployEvent, environment: string): Promise<Gathered> {
+  const diff = await fetchDeployDiff(gh, event.repo, {
+    environment,
+    head: event.head_sha,
+    before: event.before,
+    currentDeploymentId: event.deployment_id,
+  });
+  // Merge commits say "Merge pull request …", not what they do: judge the commits they bring.
+  const messages = diff.commits.filter((c) => c.parents.length <= 1).map((c) => c.message);
+  return {
+    change: {
+      files: diff.files,
+      labels: [],
+      author: null,
+      last_push_at: null,
+      commit_messages: messages,
+      ...(diff.rollback ? { revert: true } : {}),
+    },
+    pull_request: null,
+    sha: event.head_sha,
+    override_labels: [],
+    diff,
+    warnings: [
+      ...diff.warnings,
+      ...(diff.rollback
+        ? [`${event.head_sha.slice(0, 7)} is behind what ${environment} runs: a rollback`]
+        : []),
+    ],
+  };
+}
+
+/** Whether a blocked change has anything left to look up that could let it through. */
+export function canLookFurther(event: GateEvent, gathered: Gathered): boolean {
+  return event.kind === 'deploy' ? gathered.diff !== null : gathered.override_labels.length > 0;
+}
+
+/**
+ * The blocked change with what could let it through: override labels with their appliers and
+ * approver facts, the branch's last push, and for a deploy the pull request it ships.
+ */
+export async function gatherFurther(
+  gh: GitHubClient,
+  event: GateEvent,
+  gathered: Gathered,
+  policy: Policy,
+): Promise<Gathered> {
+  if (event.kind === 'pull_request') {
+    return withOverrides(gh, event.repo, gathered, policy, {
+      number: event.number,
+      labels: event.labels,
+      author: event.author,
+      head_repo: event.head_repo,
+      head_ref: event.head_ref,
+      head_sha: event.head_sha,
+    });
+  }
+  const diff = gathered.diff!;
+  const { pulls, unchecked } = await fetchPullsForCommits(gh, event.repo, diff.mainline);
+  const warnings = [...gathered.warnings];
+  if (unchecked > 0)
+    warnings.push(`${unchecked} older commits of this deploy were not traced to pull requests`);
+  if (pulls.length !== 1) {
+    if (pulls.length > 1) {
+      warnings.push(
+        `this deploy ships ${pulls.length} pull requests (${pulls.map((p) => `#${p.number}`).join(', ')}): ` +
+          'override labels count only on a deploy that ships a single pull request',
+      );
+    }
+    return { ...gathered, warnings };
+  }
+  const pr = pulls[0]!;
+  const withPr: Gathered = {
+    ...gathered,
+    change: { ...gathered.change, title: pr.title, head_ref: pr.head_ref, author: pr.author },
+    pull_request: pr.number,
+    override_labels: pr.labels.filter(isOverrideLabel),
+    warnings,
+  };
+  if (withPr.override_labels.length === 0) return withPr;
+  return withOverrides(gh, event.repo, withPr, policy, pullFacts(pr));
+}
+
+interface PullFacts {
+  number: number;
+  labels: string[];
+  author: string | null;
+  head_repo: RepoRef | null;
+  head_ref: string;
+  head_sha: string;
+}
+
+const pullFacts = (pr: PullSummary): PullFacts => ({
+  number: pr.number,
+  labels: pr.labels,
+  author: pr.author,
+  head_repo: pr.head_repo,
+  head_ref: pr.head_ref,
+  head_sha: pr.head_sha,
+});
+
+async function withOverrides(
+  gh: GitHubClient,
+  repo: RepoRef,
+  gathered: Gathered,
+  policy: Policy,
+  pr: PullFacts,
+): Promise<Gathered> {
+  const { labels, warnings } = await gatherLabelEvents(gh, repo, {
+    issueNumber: pr.number,
+    labels: pr.labels,
+    overrides: policy.overrides,
+    author: pr.author,
+  });
+  const needPush = labels.some((l) => isOverrideLabel(l.name) && l.applied_by !== null);
+  let lastPush: number | null = null;
+  if (needPush) {
+    lastPush = pr.head_repo ? await fetchLastPushAt(gh, pr.head_repo, pr.head_ref) : null;
+    if (lastPush === null) {
+      // The pull request's commits live in the base repository too (refs/pull/N/head).
+      lastPush = await fetchCommitDate(gh, repo, pr.head_sha);
+      warnings.push(
+        `could not read when ${pr.head_ref} was last pushed (repository activity API): ` +
+          `used the head commit's committer date${lastPush === null ? ', which could not be read either' : ''}`,
+      );
+    }
+  }
+  return {
+    ...gathered,
+    change: { ...gathered.change, labels, last_push_at: lastPush },
+    warnings: [...gathered.warnings, ...warnings],
+  };
+}

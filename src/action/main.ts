@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import * as core from '@actions/core';
+import { createOctokit, RequestCounter } from '../github/octokit.ts';
+import { EventError } from './event.ts';
+import { GateSetupError, runGate } from './gate.ts';
+import { InputError, parseInputs, secretsOf } from './inputs.ts';
+import { outputsOf } from './outputs.ts';
+import { auditSection } from './summary.ts';
+import { openTelemetry } from './telemetry.ts';
+
+// The action's entry point: the runner's environment in, outputs and a job summary out. Everything
+// it decides happens in runGate; this file only wires GitHub's runner to it.
+
+const env = (name: string): string | undefined => process.env[name] || undefined;
+const inputEnv = (name: string) => `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+
+async function main(): Promise<void> {
+  const counter = new RequestCounter();
+  try {
+    const inputs = parseInputs(
+      (name) => core.getInput(name),
+      (name) => process.env[inputEnv(name)] !== undefined,
+    );
+    for (const secret of secretsOf(inputs)) core.setSecret(secret);
+    const token = inputs.token ?? env('GITHUB_TOKEN');
+    if (!token)
+      throw new GateSetupError(
+        'no GitHub token: leave the `token` input at its default (the job token) or pass one',
+      );
+    const eventPath = env('GITHUB_EVENT_PATH');
+    if (!eventPath)
+      throw new GateSetupError('GITHUB_EVENT_PATH is not set: run budget-gate as a workflow step');
+    const gh = createOctokit({
+      token,
+      ...(env('GITHUB_API_URL') ? { baseUrl: env('GITHUB_API_URL')! } : {}),
+      counter,
+      log: { debug: core.debug, info: core.info, warn: core.warning, error: core.error },
+    });
+    const result = await runGate({
+      gh,
+      counter,
+      inputs,
+      event: {
+        eventName: env('GITHUB_EVENT_NAME') ?? '',
+        payload: JSON.parse(readFileSync(eventPath, 'utf8')),
+        repository: env('GITHUB_REPOSITORY') ?? '',
+        sha: env('GITHUB_SHA') ?? '',
+      },
+      workspace: env('GITHUB_WORKSPACE') ?? process.cwd(),
+      now: () => Date.now(),
+      openTelemetry,
+      log: { info: core.info, warning: core.warning },
+    });
+    const { decision } = result;
+    for (const [k, v] of Object.entries(outputsOf(decision, counter.total))) core.setOutput(k, v);
+    const audit = result.audit ? auditSection(result.audit, result.auditBranch, result.auditPath) : '';
+    await core.summary.addRaw(result.markdown + audit).write();
+    core.info(result.headline);
+    for (const r of decision.reasons) core.info(`  • ${r.message}`);
+    for (const a of decision.actions) core.info(`  → ${a}`);
+    if (result.failed) core.setFailed(result.headline);
+  } catch (e) {
+    if (e instanceof GateSetupError) {
+      for (const p of e.problems)
+        core.error(p.message, {
+          file: p.file,
+          startLine: p.line,
+          startColumn: p.col,
+          title: `budget-gate: ${p.path}`,
+        });
+      core.setFailed(e.message);
+    } else if (e instanceof InputError || e instanceof EventError) {
+      core.setFailed(e.message);
+    } else {
+      core.setFailed(`budget-gate failed unexpectedly: ${(e as Error).stack ?? String(e)}`);
+    }
+  }
+}
+
+await main();

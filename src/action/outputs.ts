@@ -1,0 +1,13 @@
+import type { Decision } from '../policy/decision-schema.ts';
+
+/** The step's outputs (action.yml), as strings the way GITHUB_OUTPUT carries them. */
+export function outputsOf(decision: Decision, requests: number): Record<string, string> {
+  return {
+    state: decision.state,
+    allowed: String(decision.allowed),
+    risk: decision.risk,
+    decision: JSON.stringify(decision),
+    override: decision.override?.reason ?? '',
+    'github-requests': String(requests),
+  };
+}

@@ -1,0 +1,298 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAuditLog, verifyChain } from '../../src/policy/audit.ts';
+import { api, assertAllCalled, b64, setupNock, unb64 } from '../github/helpers.ts';
+import { AT, GH_REPO, gate, hardPause, labeled, payload, workspace } from './support.ts';
+
+// The gate on pull requests, with GitHub played by nock on the exact REST endpoints and the
+// events taken from @octokit/webhooks-examples. Adapted fields: the PR's labels (and `label`).
+
+const HOUR = 3_600_000;
+const opened = () => payload('pull_request', (e) => e.action === 'opened');
+function withLabel(name: string) {
+  const body = payload('pull_request', (e) => e.action === 'labeled');
+  body.label = { ...body.label, name };
+  body.pull_request.labels = [{ ...body.pull_request.labels[0], name }];
+  return body;
+}
+const files = (...paths: string[]) =>
+  paths.map((filename) => ({ filename, status: 'modified', sha: 'a'.repeat(40) }));
+
+beforeEach(setupNock);
+afterEach(assertAllCalled);
+
+describe('the gate on a pull request', () => {
+  it('blocks a prompt change under SOFT-PAUSE with a failing check run that explains itself, in 2 requests', async () => {
+    let check: any;
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query({ per_page: 100, page: 1 })
+      .reply(200, files('prompts/refund.md', 'src/agent/tools.ts'))
+      .post(`${GH_REPO}/check-runs`, (b) => {
+        check = b;
+        return true;
+      })
+      .reply(201, { id: 7, html_url: 'https://github.test/checks/7' });
+    const r = await gate('pull_request', opened());
+    expect(r.decision).toMatchObject({ state: 'soft-pause', allowed: false, risk: 'high' });
+    expect(r.failed).toBe(true);
+    expect(check).toMatchObject({
+      name: 'budget-gate',
+      head_sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
+      status: 'completed',
+      conclusion: 'failure',
+      output: {
+        title:
+          'SOFT-PAUSE — prompts/refund.md is high risk — tasks-success-paid 62% consumed at 2.1x pace — blocked',
+      },
+    });
+    expect(check.output.summary).toContain('split the change: the 1 low-risk file can ship now');
+    expect(check.output.summary).toContain('```mermaid');
+    expect(r.requests).toBe(2);
+  });
+
+  it('lets a low-risk change through the same SOFT-PAUSE', async () => {
+    let conclusion = '';
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('src/ui/banner.tsx'))
+      .post(`${GH_REPO}/check-runs`, (b) => {
+        conclusion = b.conclusion;
+        return true;
+      })
+      .reply(201, { id: 8 });
+    const r = await gate('pull_request', opened());
+    expect(r.decision).toMatchObject({ state: 'soft-pause', allowed: true, risk: 'low' });
+    expect(conclusion).toBe('success');
+  });
+
+  it('report mode reports a block as neutral and does not fail the step', async () => {
+    let conclusion = '';
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('models/router.yml'))
+      .post(`${GH_REPO}/check-runs`, (b) => {
+        conclusion = b.conclusion;
+        return true;
+      })
+      .reply(201, { id: 9 });
+    const r = await gate('pull_request', opened(), { inputs: { mode: 'report' } });
+    expect(r.decision.allowed).toBe(false);
+    expect(r.failed).toBe(false);
+    expect(conclusion).toBe('neutral');
+  });
+
+  it('honours an approver’s override and writes the exception to a new audit branch', async () => {
+    const sent: Record<string, any> = {};
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('prompts/refund.md'))
+      .get(`${GH_REPO}/issues/2/events`)
+      .query(true)
+      .reply(200, labeled('override:catastrophic-event', 'sre-lead', AT - HOUR))
+      .get(`${GH_REPO}/activity`)
+      .query({ ref: 'refs/heads/changes', direction: 'desc', per_page: 20 })
+      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
+      .get(`${GH_REPO}/contents/audit.jsonl`)
+      .query({ ref: 'budget-gate/audit' })
+      .reply(404, { message: 'Not Found' })
+      .post(`${GH_REPO}/git/trees`, (b) => {
+        sent.tree = b;
+        return true;
+      })
+      .reply(201, { sha: 'tree1', tree: [{ path: 'audit.jsonl', sha: 'blob1' }] })
+      .post(`${GH_REPO}/git/commits`, (b) => {
+        sent.commit = b;
+        return true;
+      })
+      .reply(201, { sha: 'commit1' })
+      .post(`${GH_REPO}/git/refs`, (b) => {
+        sent.ref = b;
+        return true;
+      })
+      .reply(201, { ref: 'refs/heads/budget-gate/audit' })
+      .post(`${GH_REPO}/check-runs`, (b) => {
+        sent.check = b;
+        return true;
+      })
+      .reply(201, { id: 10 });
+    const r = await gate('pull_request', withLabel('override:catastrophic-event'));
+    expect(r.decision.allowed).toBe(true);
+    expect(r.decision.override).toMatchObject({ reason: 'catastrophic-event', applied_by: 'sre-lead' });
+    expect(sent.check.conclusion).toBe('success');
+    expect(sent.ref).toEqual({ ref: 'refs/heads/budget-gate/audit', sha: 'commit1' });
+    expect(sent.commit.parents).toEqual([]);
+    const text = sent.tree.tree[0].content as string;
+    expect(verifyChain(text)).toMatchObject({ ok: true, count: 1 });
+    expect(parseAuditLog(text)[0]).toMatchObject({
+      seq: 1,
+      kind: 'override-applied',
+      repo: 'Codertocat/Hello-World',
+      pull_request: 2,
+      label: 'override:catastrophic-event',
+      actor: 'sre-lead',
+      author: 'Codertocat',
+      state: 'soft-pause',
+      source: 'action',
+    });
+    expect(r.audit?.created_branch).toBe(true);
+  });
+
+  it('appends after a record written concurrently: 409 on a stale sha, re-read, chain on', async () => {
+    const first = (await import('../../src/policy/audit.ts')).chainRecord(null, {
+      kind: 'override-applied',
+      repo: 'Codertocat/Hello-World',
+      pull_request: 1,
+      sha: 'b'.repeat(40),
+      label: 'override:slo-wrong',
+      reason: 'slo-wrong',
+      actor: 'sre-lead',
+      author: 'dev',
+      at: new Date(AT - 5 * HOUR).toISOString(),
+      state: 'soft-pause',
+      message: 'earlier',
+      source: 'action',
+    });
+    const { chainRecord, serializeRecord } = await import('../../src/policy/audit.ts');
+    const second = chainRecord(first, {
+      ...first,
+      seq: undefined,
+      prev_hash: undefined,
+      hash: undefined,
+      pull_request: 3,
+      message: 'concurrent',
+    } as never);
+    const puts: any[] = [];
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('prompts/refund.md'))
+      .get(`${GH_REPO}/issues/2/events`)
+      .query(true)
+      .reply(200, labeled('override:slo-wrong', 'sre-lead', AT - HOUR))
+      .get(`${GH_REPO}/activity`)
+      .query(true)
+      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
+      .get(`${GH_REPO}/contents/audit.jsonl`)
+      .query({ ref: 'budget-gate/audit' })
+      .reply(200, { type: 'file', sha: 'sha-A', size: 10, content: b64(serializeRecord(first)) })
+      .put(`${GH_REPO}/contents/audit.jsonl`, (b) => {
+        puts.push(b);
+        return true;
+      })
+      .reply(409, { message: 'audit.jsonl does not match sha-A' })
+      .get(`${GH_REPO}/contents/audit.jsonl`)
+      .query({ ref: 'budget-gate/audit' })
+      .reply(200, {
+        type: 'file',
+        sha: 'sha-B',
+        size: 10,
+        content: b64(serializeRecord(first) + serializeRecord(second)),
+      })
+      .put(`${GH_REPO}/contents/audit.jsonl`, (b) => {
+        puts.push(b);
+        return true;
+      })
+      .reply(200, { content: { sha: 'sha-C' }, commit: { sha: 'commit-C' } })
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 11 });
+    const r = await gate('pull_request', withLabel('override:slo-wrong'));
+    expect(r.decision.allowed).toBe(true);
+    expect(puts.map((p) => p.sha)).toEqual(['sha-A', 'sha-B']);
+    expect(puts[1].branch).toBe('budget-gate/audit');
+    const text = unb64(puts[1].content);
+    expect(verifyChain(text)).toMatchObject({ ok: true, count: 3 });
+    expect(parseAuditLog(text).map((x) => x.seq)).toEqual([1, 2, 3]);
+    expect(r.audit).toMatchObject({ attempts: 2, commit_sha: 'commit-C' });
+  });
+
+  it.each([
+    ['the author’s own override', 'Codertocat', AT - HOUR, 'self-approval'],
+    ['an override applied before the last push', 'sre-lead', AT - 3 * HOUR, 'before-last-push'],
+  ])('refuses %s and keeps the block', async (_what, actor, appliedAt, code) => {
+    let conclusion = '';
+    const scope = api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('prompts/refund.md'))
+      .get(`${GH_REPO}/issues/2/events`)
+      .query(true)
+      .reply(200, labeled('override:slo-wrong', actor, appliedAt));
+    scope
+      .get(`${GH_REPO}/activity`)
+      .query(true)
+      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }]);
+    scope
+      .post(`${GH_REPO}/check-runs`, (b) => {
+        conclusion = b.conclusion;
+        return true;
+      })
+      .reply(201, { id: 12 });
+    const r = await gate('pull_request', withLabel('override:slo-wrong'));
+    expect(r.decision.allowed).toBe(false);
+    expect(r.decision.override_refusals).toEqual([
+      expect.objectContaining({ code, label: 'override:slo-wrong' }),
+    ]);
+    expect(conclusion).toBe('failure');
+    expect(r.audit).toBeNull();
+  });
+
+  it('refuses an override from someone who is neither a listed user nor in a listed team', async () => {
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('prompts/refund.md'))
+      .get(`${GH_REPO}/issues/2/events`)
+      .query(true)
+      .reply(200, labeled('override:slo-wrong', 'mallory', AT - HOUR))
+      .get('/orgs/acme/teams/sre/memberships/mallory')
+      .reply(404, { message: 'Not Found' })
+      .get(`${GH_REPO}/activity`)
+      .query(true)
+      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 13 });
+    const r = await gate('pull_request', withLabel('override:slo-wrong'));
+    expect(r.decision.allowed).toBe(false);
+    expect(r.decision.override_refusals[0]).toMatchObject({ code: 'not-an-approver', applied_by: 'mallory' });
+    expect(r.decision.override_refusals[0]!.message).toContain('@sre-lead');
+  });
+
+  it('under HARD-PAUSE blocks even a low-risk change, but lets a revert through', async () => {
+    const ws = workspace(hardPause);
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('src/ui/banner.tsx'))
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 14 });
+    const blocked = await gate('pull_request', opened(), { workspace: ws });
+    expect(blocked.decision).toMatchObject({ state: 'hard-pause', allowed: false, risk: 'low' });
+
+    const revert = opened();
+    revert.pull_request.title = 'Revert "Rewrite the refund prompt"';
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('prompts/refund.md'))
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 15 });
+    const r = await gate('pull_request', revert, { workspace: ws });
+    expect(r.decision).toMatchObject({ state: 'hard-pause', allowed: true, revert: true });
+    expect(r.headline).toMatch(/^HARD-PAUSE — a revert: reverts always pass/);
+  });
+
+  it('a malformed policy is a setup error naming file, line and key', async () => {
+    const ws = workspace((p) => p.replace('target: 95%\n    window: 30d', 'taget: 95%\n    window: 30d'));
+    const err = await gate('pull_request', opened(), { workspace: ws }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'GateSetupError' });
+    expect((err as Error).message).toMatch(
+      /\.github\/error-budget\.yml:\d+:\d+ slos\[0\]\.taget: .*did you mean `target`/,
+    );
+    const problems = (err as { problems: { file: string; path: string }[] }).problems;
+    expect(problems.map((p) => p.path).sort()).toEqual(['slos[0].taget', 'slos[0].target']);
+    expect(problems.every((p) => p.file === '.github/error-budget.yml')).toBe(true);
+  });
+});

@@ -1,0 +1,78 @@
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import examples from '@octokit/webhooks-examples';
+import { type GateResult, runGate } from '../../src/action/gate.ts';
+import { parseInputs } from '../../src/action/inputs.ts';
+import { openTelemetry } from '../../src/action/telemetry.ts';
+import { DEMO_END, DEMO_POLICY, DEMO_TELEMETRY } from '../../src/scenarios/demo.ts';
+import { testOctokit } from '../github/helpers.ts';
+import { tempDir } from '../support/tasks.ts';
+
+export const AT = Date.parse(DEMO_END);
+/** The webhooks-examples repository every payload below belongs to. */
+export const GH_REPO = '/repos/Codertocat/Hello-World';
+
+/** A real payload from @octokit/webhooks-examples, deep-copied so a test can adapt fields. */
+export function payload(
+  name: string,
+  pick: (e: Record<string, unknown>) => boolean = () => true,
+): Record<string, any> {
+  const family = (examples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find(
+    (e) => e.name === name,
+  );
+  const found = family?.examples.find(pick);
+  if (!found) throw new Error(`no ${name} example`);
+  return structuredClone(found) as Record<string, any>;
+}
+
+/**
+ * A checked-out workspace: the example policy (optionally edited) and the bundled month of
+ * telemetry, which puts tasks-success-paid at 62% consumed and 2.1x pace: a SOFT-PAUSE.
+ */
+export function workspace(edit: (policy: string) => string = (p) => p): string {
+  const dir = tempDir('bg-ws-');
+  mkdirSync(join(dir, '.github'));
+  writeFileSync(join(dir, '.github/error-budget.yml'), edit(readFileSync(DEMO_POLICY, 'utf8')));
+  copyFileSync(DEMO_TELEMETRY, join(dir, 'telemetry.jsonl.gz'));
+  return dir;
+}
+
+/** Lowers the hard-pause line under the demo's 62%: everything but reverts is held. */
+export const hardPause = (p: string) =>
+  p.replace('consumed: 1.0 # budget gone', 'consumed: 0.6 # budget gone');
+
+export async function gate(
+  eventName: string,
+  body: Record<string, unknown>,
+  opts: { workspace?: string; inputs?: Record<string, string> } = {},
+): Promise<GateResult & { requests: number; routes: Map<string, number>; logs: string[] }> {
+  const { gh, counter } = testOctokit();
+  const inputs = { 'telemetry-file': 'telemetry.jsonl.gz', ...opts.inputs };
+  const logs: string[] = [];
+  const result = await runGate({
+    gh,
+    counter,
+    inputs: parseInputs(
+      (n) => inputs[n as keyof typeof inputs] ?? '',
+      (n) => n in inputs,
+    ),
+    event: { eventName, payload: body, repository: 'Codertocat/Hello-World', sha: 'f'.repeat(40) },
+    workspace: opts.workspace ?? workspace(),
+    now: () => AT,
+    openTelemetry,
+    log: { info: (m) => logs.push(m), warning: (m) => logs.push(`warning: ${m}`) },
+    auditSleep: async () => {},
+  });
+  return { ...result, requests: counter.total, routes: counter.byRoute, logs };
+}
+
+/** `GET /issues/{n}/events` body: one labeled event. */
+export const labeled = (label: string, actor: string, at: number) => [
+  {
+    id: 1,
+    event: 'labeled',
+    actor: { login: actor },
+    label: { name: label, color: 'f00' },
+    created_at: new Date(at).toISOString(),
+  },
+];
