@@ -1,0 +1,202 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { api, assertAllCalled, setupNock } from '../github/helpers.ts';
+import { AT, GH_REPO, gate, hardPause, labeled, payload, workspace } from './support.ts';
+
+// The gate as a deploy step: what ships is the diff against the environment's last successful
+// deployment (Deployments API), else the push's before..after. Payloads from webhooks-examples;
+// adapted: the push's ref and before (the example pushes a new tag).
+
+const HOUR = 3_600_000;
+const BASE = 'b'.repeat(40);
+const HEAD = '6113728f27ae82c7b1a177c8d03f9e96e0adf246';
+function push() {
+  const body = payload('push');
+  body.ref = 'refs/heads/main';
+  body.before = 'c'.repeat(40);
+  return body;
+}
+const commit = (sha: string, message: string, parents = ['p'.repeat(40)]) => ({
+  sha,
+  commit: { message },
+  author: { login: 'dev' },
+  parents: parents.map((p) => ({ sha: p })),
+});
+function lastDeployment() {
+  return api()
+    .get(`${GH_REPO}/deployments`)
+    .query({ environment: 'production', per_page: 10 })
+    .reply(200, [{ id: 41, sha: BASE }])
+    .get(`${GH_REPO}/deployments/41/statuses`)
+    .query({ per_page: 1 })
+    .reply(200, [{ state: 'success' }]);
+}
+
+beforeEach(setupNock);
+afterEach(assertAllCalled);
+
+describe('the gate on a push-triggered deploy', () => {
+  it('judges what ships since the last successful deployment: a prompt change is held under SOFT-PAUSE', async () => {
+    let check: any;
+    lastDeployment()
+      .get(`${GH_REPO}/compare/${BASE}...${HEAD}`)
+      .reply(200, {
+        status: 'ahead',
+        total_commits: 1,
+        commits: [commit(HEAD, 'Rewrite the refund prompt')],
+        files: [{ filename: 'prompts/refund.md', status: 'modified' }],
+      })
+      .get(`${GH_REPO}/commits/${HEAD}/pulls`)
+      .query({ per_page: 10 })
+      .reply(200, [])
+      .post(`${GH_REPO}/check-runs`, (b) => {
+        check = b;
+        return true;
+      })
+      .reply(201, { id: 1 });
+    const r = await gate('push', push());
+    expect(r.decision).toMatchObject({ state: 'soft-pause', allowed: false, risk: 'high' });
+    expect(r.decision.risk_files).toEqual([
+      { path: 'prompts/refund.md', class: 'high', rule: 'risk.rules[0]' },
+    ]);
+    expect(check).toMatchObject({ head_sha: HEAD, conclusion: 'failure' });
+    // deployments, its status, compare, the PR behind the commit (blocked: could an override apply?), check run
+    expect(r.requests).toBe(5);
+  });
+
+  it('honours an override on the pull request the deploy ships', async () => {
+    lastDeployment()
+      .get(`${GH_REPO}/compare/${BASE}...${HEAD}`)
+      .reply(200, {
+        status: 'ahead',
+        total_commits: 1,
+        commits: [commit(HEAD, 'Rewrite the refund prompt (#7)')],
+        files: [{ filename: 'prompts/refund.md', status: 'modified' }],
+      })
+      .get(`${GH_REPO}/commits/${HEAD}/pulls`)
+      .query(true)
+      .reply(200, [
+        {
+          number: 7,
+          title: 'Rewrite the refund prompt',
+          user: { login: 'dev' },
+          labels: [{ name: 'override:regulatory' }],
+          head: {
+            ref: 'refund-prompt',
+            sha: 'd'.repeat(40),
+            repo: { name: 'Hello-World', owner: { login: 'Codertocat' } },
+          },
+          merged_at: new Date(AT - HOUR).toISOString(),
+        },
+      ])
+      .get(`${GH_REPO}/issues/7/events`)
+      .query(true)
+      .reply(200, labeled('override:regulatory', 'sre-lead', AT - 2 * HOUR))
+      .get(`${GH_REPO}/activity`)
+      .query(true)
+      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 3 * HOUR).toISOString() }])
+      .get(`${GH_REPO}/contents/audit.jsonl`)
+      .query(true)
+      .reply(404, {})
+      .post(`${GH_REPO}/git/trees`)
+      .reply(201, { sha: 't', tree: [{ path: 'audit.jsonl', sha: 'blob' }] })
+      .post(`${GH_REPO}/git/commits`)
+      .reply(201, { sha: 'c1' })
+      .post(`${GH_REPO}/git/refs`)
+      .reply(201, {})
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 2 });
+    const r = await gate('push', push());
+    expect(r.decision).toMatchObject({
+      allowed: true,
+      override: { reason: 'regulatory', applied_by: 'sre-lead' },
+    });
+    expect(r.audit?.record).toMatchObject({ pull_request: 7, author: 'dev', sha: HEAD });
+  });
+
+  it('under HARD-PAUSE holds a low-risk deploy and lets a revert commit through', async () => {
+    const ws = workspace(hardPause);
+    lastDeployment()
+      .get(`${GH_REPO}/compare/${BASE}...${HEAD}`)
+      .reply(200, {
+        status: 'ahead',
+        total_commits: 1,
+        commits: [commit(HEAD, 'Fix a typo')],
+        files: [{ filename: 'docs/x.md', status: 'modified' }],
+      })
+      .get(`${GH_REPO}/commits/${HEAD}/pulls`)
+      .query(true)
+      .reply(200, [])
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 3 });
+    const held = await gate('push', push(), { workspace: ws });
+    expect(held.decision).toMatchObject({ state: 'hard-pause', allowed: false, risk: 'low' });
+
+    lastDeployment()
+      .get(`${GH_REPO}/compare/${BASE}...${HEAD}`)
+      .reply(200, {
+        status: 'ahead',
+        total_commits: 1,
+        commits: [
+          commit(
+            HEAD,
+            'Revert "Rewrite the refund prompt"\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.',
+          ),
+        ],
+        files: [{ filename: 'prompts/refund.md', status: 'modified' }],
+      })
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 4 });
+    const revert = await gate('push', push(), { workspace: ws });
+    expect(revert.decision).toMatchObject({ state: 'hard-pause', allowed: true, revert: true });
+  });
+
+  it('without a deployment history compares the push’s before..after, and says so', async () => {
+    api()
+      .get(`${GH_REPO}/deployments`)
+      .query(true)
+      .reply(200, [])
+      .get(`${GH_REPO}/compare/${'c'.repeat(40)}...${HEAD}`)
+      .reply(200, {
+        status: 'ahead',
+        total_commits: 1,
+        commits: [commit(HEAD, 'UI')],
+        files: [{ filename: 'src/ui/a.tsx', status: 'added' }],
+      })
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 5 });
+    const r = await gate('push', push());
+    expect(r.decision.allowed).toBe(true);
+    expect(r.decision.warnings).toContain(
+      'no successful deployment to production found: comparing with the push instead',
+    );
+  });
+
+  it('on a deployment event gates that deployment’s environment and sha', async () => {
+    const body = payload('deployment');
+    const sha = body.deployment.sha as string;
+    api()
+      .get(`${GH_REPO}/deployments`)
+      .query(true)
+      .reply(200, [
+        { id: body.deployment.id, sha },
+        { id: 41, sha: BASE },
+      ])
+      .get(`${GH_REPO}/deployments/41/statuses`)
+      .query(true)
+      .reply(200, [{ state: 'success' }])
+      .get(`${GH_REPO}/compare/${BASE}...${sha}`)
+      .reply(200, {
+        status: 'ahead',
+        total_commits: 1,
+        commits: [commit(sha, 'Swap the model')],
+        files: [{ filename: 'models/router.yml', status: 'modified' }],
+      })
+      .get(`${GH_REPO}/commits/${sha}/pulls`)
+      .query(true)
+      .reply(200, [])
+      .post(`${GH_REPO}/check-runs`, (b) => b.head_sha === sha)
+      .reply(201, { id: 6 });
+    const r = await gate('deployment', body);
+    expect(r.decision).toMatchObject({ state: 'soft-pause', allowed: false, risk: 'high' });
+  });
+});
