@@ -1,6 +1,6 @@
 import type { TelemetryRequest } from '../../policy/sample.ts';
 import { TelemetryError } from '../errors.ts';
-import { type SliQuery, sliQuery } from './promql.ts';
+import { hasPlaceholder, type SliQuery, sliQuery } from './promql.ts';
 
 // Many small queries, few requests: every (SLO, range, part) sub-query is tagged with a `bg_key`
 // label by label_replace and the lot is joined with `or`, so one HTTP request answers all of them.
@@ -35,6 +35,15 @@ export function planQueries(request: TelemetryRequest, source: string): Planned 
         source,
         `SLO ${slo.name} has no source.prometheus in the policy: give it bad/total (or good/total) PromQL, or the Sloth/Pyrra rules it has`,
       );
+    }
+    for (const [part, expr] of Object.entries(prom)) {
+      if (typeof expr === 'string' && !hasPlaceholder(expr)) {
+        throw new TelemetryError(
+          'config',
+          source,
+          `SLO ${slo.name}: source.prometheus.${part} has no \${window}, so every range (window, lookbacks) would read the same value: write the range as [\${window}]`,
+        );
+      }
     }
     return {
       name: slo.name,

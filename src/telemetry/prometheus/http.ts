@@ -1,4 +1,5 @@
-import { RETRYABLE_KINDS, TelemetryError } from '../errors.ts';
+import { RETRYABLE_KINDS, TelemetryError, type TelemetryErrorKind } from '../errors.ts';
+import { authHeaders, redactor } from './auth.ts';
 import { DEFAULTS, displayUrl, type PrometheusOptions } from './options.ts';
 
 // One instant query over Prometheus's HTTP API, POSTed form-encoded (a batch of sub-queries is too
@@ -22,18 +23,14 @@ export interface QueryStats {
   retries: number;
 }
 
+type Attempt =
+  | { ok: true; result: VectorSample[] }
+  | { ok: false; error: TelemetryError; retry: boolean; retryAfterMs?: number };
+
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function authHeaders(opts: PrometheusOptions): Record<string, string> {
-  const h: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-    accept: 'application/json',
-  };
-  if (opts.bearerToken) h.authorization = `Bearer ${opts.bearerToken}`;
-  else if (opts.basicAuth)
-    h.authorization = `Basic ${Buffer.from(`${opts.basicAuth.username}:${opts.basicAuth.password}`).toString('base64')}`;
-  return { ...h, ...opts.headers };
-}
+/** Longest wait a server's Retry-After can ask for: past this, failing (and the policy) is better. */
+const MAX_RETRY_AFTER_MS = 10_000;
 
 function endpoint(url: string): string {
   const u = new URL(url);
@@ -43,14 +40,33 @@ function endpoint(url: string): string {
   return u.toString();
 }
 
+function retryAfter(res: Response): number | undefined {
+  const h = res.headers.get('retry-after');
+  if (!h) return undefined;
+  const ms = /^\d+$/.test(h) ? Number(h) * 1000 : Date.parse(h) - Date.now();
+  return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : undefined;
+}
+
+const isTimeout = (e: unknown) =>
+  e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
+
 async function attempt(
   opts: PrometheusOptions,
   source: string,
   query: string,
   time: number,
-): Promise<VectorSample[]> {
+): Promise<Attempt> {
   const where = displayUrl(opts.url);
   const timeoutMs = opts.timeoutMs ?? DEFAULTS.timeoutMs;
+  const fail = (kind: TelemetryErrorKind, message: string, extra: { retryAfterMs?: number } = {}) =>
+    ({
+      ok: false,
+      error: new TelemetryError(kind, source, message),
+      retry: RETRYABLE_KINDS.has(kind),
+      ...extra,
+    }) as const;
+  const timedOut = () => fail('timeout', `Prometheus at ${where} did not answer within ${timeoutMs} ms`);
+
   let res: Response;
   try {
     res = await (opts.fetch ?? fetch)(endpoint(opts.url), {
@@ -60,67 +76,60 @@ async function attempt(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
+    if (isTimeout(e)) return timedOut();
     const err = e as Error & { cause?: { code?: string; message?: string } };
-    if (err.name === 'TimeoutError' || err.name === 'AbortError')
-      throw new TelemetryError(
-        'timeout',
-        source,
-        `Prometheus at ${where} did not answer within ${timeoutMs} ms`,
-      );
     const why = err.cause?.code ?? err.cause?.message ?? err.message;
-    throw new TelemetryError('unreachable', source, `cannot reach Prometheus at ${where} (${why})`);
+    return fail('unreachable', `cannot reach Prometheus at ${where} (${why})`);
   }
-  const text = await res.text().catch(() => '');
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (e) {
+    // The timeout covers the body too: a server that sends headers and then stalls is slow, not broken.
+    if (isTimeout(e)) return timedOut();
+    return fail('unreachable', `Prometheus at ${where} closed the connection mid-answer`);
+  }
   let body: ApiResponse | null = null;
   try {
     body = JSON.parse(text) as ApiResponse;
   } catch {}
   const apiError =
     body?.status === 'error' ? `${body.errorType ?? 'error'}: ${body.error ?? 'no message'}` : null;
+
   if (res.status === 400 || res.status === 422) {
-    throw new TelemetryError(
-      'query',
-      source,
-      `Prometheus at ${where} refused the query (${apiError ?? `HTTP ${res.status}`})`,
-    );
+    // 400 bad_data (the PromQL does not parse), 422 execution (too many samples, and the like).
+    return fail('query', `Prometheus at ${where} refused the query (${apiError ?? `HTTP ${res.status}`})`);
   }
   if (res.status === 401 || res.status === 403) {
-    throw new TelemetryError(
+    return fail(
       'config',
-      source,
       `Prometheus at ${where} answered ${res.status} ${res.statusText}: check the credentials (BUDGET_GATE_PROMETHEUS_TOKEN, or _USER and _PASSWORD)`,
     );
   }
-  if (!res.ok) {
-    throw new TelemetryError(
-      'http',
-      source,
-      `Prometheus at ${where} answered HTTP ${res.status}${apiError ? ` (${apiError})` : ''}`,
+  if (res.status === 404 || res.status === 405) {
+    return fail(
+      'config',
+      `Prometheus at ${where} answered ${res.status} to POST /api/v1/query: give the URL the API lives under (Mimir/Cortex: …/prometheus, Grafana Cloud: …/api/prom)`,
     );
   }
-  if (!body)
-    throw new TelemetryError(
-      'http',
-      source,
-      `Prometheus at ${where} answered with something that is not its API's JSON`,
-    );
-  if (apiError)
-    throw new TelemetryError('query', source, `Prometheus at ${where} returned an error (${apiError})`);
+  if (!res.ok) {
+    const message = `Prometheus at ${where} answered HTTP ${res.status}${apiError ? ` (${apiError})` : ''}`;
+    const r = fail('http', message, { retryAfterMs: retryAfter(res) });
+    // Overload and gateway trouble pass; any other 4xx will be the same next time.
+    return { ...r, retry: res.status >= 500 || res.status === 429 || res.status === 408 };
+  }
+  if (!body) return fail('http', `Prometheus at ${where} answered with something that is not its API's JSON`);
+  if (apiError) return fail('query', `Prometheus at ${where} returned an error (${apiError})`);
   if (body.warnings?.length) {
-    throw new TelemetryError(
-      'partial',
-      source,
-      `Prometheus at ${where} returned a partial result: ${body.warnings.join('; ')}`,
-    );
+    return fail('partial', `Prometheus at ${where} returned a partial result: ${body.warnings.join('; ')}`);
   }
   if (body.data?.resultType !== 'vector' || !Array.isArray(body.data.result)) {
-    throw new TelemetryError(
+    return fail(
       'query',
-      source,
       `Prometheus at ${where} returned a ${body.data?.resultType ?? 'malformed'} result, expected an instant vector`,
     );
   }
-  return body.data.result as VectorSample[];
+  return { ok: true, result: body.data.result as VectorSample[] };
 }
 
 export async function instantQuery(
@@ -132,18 +141,18 @@ export async function instantQuery(
 ): Promise<VectorSample[]> {
   const retries = opts.retries ?? DEFAULTS.retries;
   const sleep = opts.sleep ?? defaultSleep;
+  const redact = redactor(opts);
   for (let n = 0; ; n++) {
     stats.requests++;
-    try {
-      return await attempt(opts, source, query, time);
-    } catch (e) {
-      if (!(e instanceof TelemetryError) || !RETRYABLE_KINDS.has(e.kind) || n >= retries) {
-        if (e instanceof TelemetryError && n > 0) e.message += ` (after ${n + 1} attempts)`;
-        throw e;
-      }
-      stats.retries++;
-      // 250 ms, 500 ms, 1 s … with jitter so replicas do not retry in step.
-      await sleep(250 * 2 ** n * (0.75 + Math.random() * 0.5));
+    const a = await attempt(opts, source, query, time);
+    if (a.ok) return a.result;
+    if (!a.retry || n >= retries) {
+      const tries = n > 0 ? ` (after ${n + 1} attempts)` : '';
+      throw new TelemetryError(a.error.kind, source, redact(a.error.message) + tries);
     }
+    stats.retries++;
+    // 250 ms, 500 ms, 1 s … with jitter so replicas do not retry in step; longer if the server asks.
+    const backoff = 250 * 2 ** n * (0.75 + Math.random() * 0.5);
+    await sleep(Math.max(backoff, a.retryAfterMs ?? 0));
   }
 }

@@ -1,6 +1,7 @@
-import { parseDuration } from '../../policy/duration.ts';
 import type { Range } from '../../policy/sample.ts';
 import type { PrometheusSource } from '../../policy/schema.ts';
+import { parseWindow } from '../../policy/window.ts';
+import { recordedRules } from './recording-rules.ts';
 
 // PromQL for one SLO over one range. Every range is one instant query evaluated at the range's end
 // with the `@` modifier, so ranges that end before the evaluation time (chart steps, the canary
@@ -8,7 +9,7 @@ import type { PrometheusSource } from '../../policy/schema.ts';
 
 export type SliQuery =
   | { kind: 'counts'; bad: string | null; good: string | null; total: string }
-  | { kind: 'ratio'; ratio: string };
+  | { kind: 'ratio'; ratio: string; hint: string };
 
 /** The policy's range placeholder, written literally in PromQL: `increase(x[${window}])`. */
 const PLACEHOLDER = '$' + '{window}';
@@ -16,28 +17,18 @@ const PLACEHOLDER = '$' + '{window}';
 const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000));
 const atSeconds = (ms: number) => (ms / 1000).toFixed(3).replace(/\.?0+$/, '');
 
+/** A range selector or subquery over the placeholder: `[${window}]`, `[${window}:1m]`. */
+const RANGE = /\[\$\{window\}(:[^\]]*)?\]/g;
+
+/** Whether an expression says where its range goes; without one every range reads the same value. */
+export const hasPlaceholder = (expr: string): boolean => expr.includes(PLACEHOLDER);
+
 /** `[${window}]` → `[3600s] @ 1763629200`: the range and where it ends. */
 export function withRange(expr: string, range: Range): string {
   const span = `${seconds(range.to - range.from)}s`;
   return expr
-    .replaceAll(`[${PLACEHOLDER}]`, `[${span}] @ ${atSeconds(range.to)}`)
+    .replace(RANGE, (_m, step: string | undefined) => `[${span}${step ?? ''}] @ ${atSeconds(range.to)}`)
     .replaceAll(PLACEHOLDER, span);
-}
-
-/** Sloth and Pyrra record these ratio windows; other ranges average the shortest one. */
-const RECORDED = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'];
-
-const quote = (s: string) => JSON.stringify(s);
-
-/** The recording rule's selector for one ratio window. */
-function ratioSelector(
-  source: Extract<PrometheusSource, { sloth: unknown } | { pyrra: unknown }>,
-  spec: string,
-): string {
-  if ('sloth' in source) {
-    return `slo:sli_error:ratio_rate${spec}{sloth_service=${quote(source.sloth.service)},sloth_slo=${quote(source.sloth.slo)}}`;
-  }
-  return `{__name__=~".+:burnrate${spec}",slo=${quote(source.pyrra.slo)}}`;
 }
 
 /** The SLI over a range: bad/good/total expressions, or (Sloth, Pyrra) a bad ratio. */
@@ -50,13 +41,18 @@ export function sliQuery(source: PrometheusSource, range: Range, sloWindow: stri
       total: withRange(source.total, range),
     };
   }
+  const window = parseWindow(sloWindow);
+  const rules = recordedRules(source, window?.kind === 'rolling' ? window.ms : null);
   const span = range.to - range.from;
-  const spec = [...RECORDED, sloWindow].find((s) => parseDuration(s) === span);
   const at = atSeconds(range.to);
-  if (spec) return { kind: 'ratio', ratio: `max(${ratioSelector(source, spec)} @ ${at})` };
-  // No rule for this span: the time average of the 5m ratio (unweighted by traffic; see README).
+  if (rules.windows.includes(span)) {
+    return { kind: 'ratio', ratio: `max(${rules.selector(span)} @ ${at})`, hint: rules.hint };
+  }
+  // No rule for this span: the time average of the shortest window's ratio, as Sloth computes its
+  // own period ratio (unweighted by traffic; see README).
   return {
     kind: 'ratio',
-    ratio: `max(avg_over_time(${ratioSelector(source, '5m')}[${seconds(span)}s] @ ${at}))`,
+    ratio: `max(avg_over_time(${rules.selector(rules.windows[0]!)}[${seconds(span)}s] @ ${at}))`,
+    hint: rules.hint,
   };
 }

@@ -12,6 +12,19 @@ import { batches, KEY_LABEL, planQueries } from './batch.ts';
 import { instantQuery, type QueryStats } from './http.ts';
 import { DEFAULTS, displayUrl, type PrometheusOptions } from './options.ts';
 
+function checkUrl(url: string, source: string): void {
+  let protocol = '';
+  try {
+    protocol = new URL(url).protocol;
+  } catch {}
+  if (protocol !== 'http:' && protocol !== 'https:')
+    throw new TelemetryError(
+      'config',
+      source,
+      `Prometheus URL: expected an http(s) URL such as http://prometheus:9090, got ${displayUrl(url)}`,
+    );
+}
+
 /** Counts or ratios for every SLO and range of a request, from a Prometheus-compatible API. */
 export class PrometheusSource implements TelemetrySource {
   readonly name: string;
@@ -23,6 +36,7 @@ export class PrometheusSource implements TelemetrySource {
   }
 
   async fetch(request: TelemetryRequest): Promise<TelemetryResult> {
+    checkUrl(this.opts.url, this.name);
     const planned = planQueries(request, this.name);
     const stats: QueryStats = { requests: 0, retries: 0 };
     const values = new Map<string, number>();
@@ -54,7 +68,7 @@ export class PrometheusSource implements TelemetrySource {
             throw new TelemetryError(
               'no-data',
               this.name,
-              `no series for ${describe('ratio')}: is the recording rule loaded?`,
+              `no series for ${describe('ratio')}: ${r.query.hint}`,
             );
           if (ratio !== undefined && Number.isNaN(ratio) && isWindow)
             throw new TelemetryError(
