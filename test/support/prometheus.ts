@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
@@ -20,7 +21,16 @@ function binary(name: string): string {
 
 export interface RunningPrometheus {
   url: string;
+  /** `prometheus --version`'s number, e.g. 2.42.0: range selectors changed at 3.0. */
+  version: string;
   stop(): Promise<void>;
+}
+
+function versionOf(prometheus: string): string {
+  const out = execFileSync(prometheus, ['--version'], { encoding: 'utf8', stdio: 'pipe' });
+  const m = /version (\d+\.\d+\.\d+)/.exec(out);
+  if (!m) throw new Error(`cannot read the version from \`prometheus --version\`: ${out.slice(0, 200)}`);
+  return m[1]!;
 }
 
 export async function startPrometheus(openMetrics: string): Promise<RunningPrometheus> {
@@ -65,6 +75,7 @@ export async function startPrometheus(openMetrics: string): Promise<RunningProme
   }
   return {
     url,
+    version: versionOf(prometheus),
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -73,5 +84,44 @@ export async function startPrometheus(openMetrics: string): Promise<RunningProme
       }
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+export interface CountingProxy {
+  url: string;
+  /** Every request that went through: method and path. */
+  seen: string[];
+  close(): Promise<void>;
+}
+
+/** Forwards to `target` and records each request, to count what one evaluation costs the server. */
+export async function countingProxy(target: string): Promise<CountingProxy> {
+  const to = new URL(target);
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const upstream = request(
+      { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => {
+      res.writeHead(502);
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
