@@ -18,9 +18,16 @@ describe('createOctokit', () => {
 
   it('never resends a 409: a stale sha can only conflict again', async () => {
     const { gh, counter } = testOctokit();
-    api().put('/repos/acme/agents/contents/audit.jsonl').reply(409, { message: 'is at abc but expected def' });
+    api()
+      .put('/repos/acme/agents/contents/audit.jsonl')
+      .reply(409, { message: 'is at abc but expected def' });
     const err = await gh
-      .request('PUT /repos/{owner}/{repo}/contents/{path}', { ...REPO, path: 'audit.jsonl', message: 'm', content: '' })
+      .request('PUT /repos/{owner}/{repo}/contents/{path}', {
+        ...REPO,
+        path: 'audit.jsonl',
+        message: 'm',
+        content: '',
+      })
       .catch((e: unknown) => e);
     expect(statusOf(err)).toBe(409);
     expect(counter.total).toBe(1);
@@ -33,7 +40,10 @@ describe('createOctokit', () => {
       .query(true)
       .reply(403, { message: 'You have exceeded a secondary rate limit.' }, { 'retry-after': '1' });
     api().get('/repos/acme/agents/pulls/1/files').query(true).reply(200, []);
-    const res = await gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', { ...REPO, pull_number: 1 });
+    const res = await gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', {
+      ...REPO,
+      pull_number: 1,
+    });
     expect(res.status).toBe(200);
     expect(counter.total).toBe(2);
   });
