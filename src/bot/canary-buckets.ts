@@ -1,0 +1,100 @@
+import {
+  countSample,
+  RANGE_WINDOW,
+  type Range,
+  type Sample,
+  type TelemetryRequest,
+  type TelemetryResult,
+} from '../policy/sample.ts';
+
+// planCanaryRequest asks for two ranges per watched deployment (post-deploy and baseline), so a
+// source that turns ranges into queries (Prometheus) would send more sub-queries, and at some
+// point more HTTP requests, with every deployment watched. Here the per-watch ranges are snapped to
+// a grid (the policy's check interval) and replaced by the grid's buckets, which cover at most
+// baseline + within of time whatever the number of watches; each watch's ranges are then summed
+// back from the buckets. The price is resolution: a deploy is placed on the nearest grid line.
+
+export const BUCKET_PREFIX = 'bucket:';
+
+export interface BucketedRequest {
+  request: TelemetryRequest;
+  /** The original ranges' samples summed from the buckets; null when the source gave ratios only. */
+  answer(result: TelemetryResult): TelemetryResult | null;
+  buckets: number;
+}
+
+function snap(t: number, at: number, grid: number): number {
+  if (t >= at) return at;
+  return Math.min(at, Math.round(t / grid) * grid);
+}
+
+export function bucketRequest(request: TelemetryRequest, gridMs: number): BucketedRequest {
+  const at = request.at;
+  let buckets = 0;
+  const plans = request.slos.map((q) => {
+    const kept: Range[] = [];
+    const snapped: Array<{ key: string; from: number; to: number }> = [];
+    const points = new Set<number>();
+    for (const r of q.ranges) {
+      if (r.key === RANGE_WINDOW || !(r.key.startsWith('post:') || r.key.startsWith('baseline:'))) {
+        kept.push(r);
+        continue;
+      }
+      const from = snap(r.from, at, gridMs);
+      const to = Math.max(from, snap(r.to, at, gridMs));
+      snapped.push({ key: r.key, from, to });
+      if (to > from) points.add(from).add(to);
+    }
+    const bounds = [...points].sort((a, b) => a - b);
+    const bucketRanges: Range[] = [];
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      bucketRanges.push({ key: `${BUCKET_PREFIX}${i}`, from: bounds[i]!, to: bounds[i + 1]! });
+    }
+    buckets += bucketRanges.length;
+    return { q, kept, snapped, bounds, bucketRanges };
+  });
+
+  return {
+    buckets,
+    request: {
+      at,
+      slos: plans.map((p) => ({ ...p.q, ranges: [...p.kept, ...p.bucketRanges] })),
+    },
+    answer(result) {
+      const slos: TelemetryResult['slos'] = {};
+      for (const p of plans) {
+        const got = result.slos[p.q.slo.name];
+        const ranges: Record<string, Sample> = {};
+        for (const r of p.kept) if (got?.ranges[r.key]) ranges[r.key] = got.ranges[r.key]!;
+        // Prefix sums over the buckets: one pass, then each watch's range is two lookups.
+        const events = [0];
+        const bad = [0];
+        for (let i = 0; i < p.bucketRanges.length; i++) {
+          const s = got?.ranges[`${BUCKET_PREFIX}${i}`] ?? countSample(0, 0);
+          if (s.events === null || s.bad === null) return null;
+          events.push(events[i]! + s.events);
+          bad.push(bad[i]! + s.bad);
+        }
+        const index = new Map(p.bounds.map((b, i) => [b, i]));
+        for (const r of p.snapped) {
+          if (r.to <= r.from) {
+            ranges[r.key] = countSample(0, 0);
+            continue;
+          }
+          const i = index.get(r.from)!;
+          const j = index.get(r.to)!;
+          ranges[r.key] = countSample(events[j]! - events[i]!, bad[j]! - bad[i]!);
+        }
+        slos[p.q.slo.name] = {
+          ranges,
+          ...(got?.quantiles !== undefined ? { quantiles: got.quantiles } : {}),
+        };
+      }
+      return {
+        slos,
+        ...(result.stats ? { stats: result.stats } : {}),
+        ...(result.warnings ? { warnings: result.warnings } : {}),
+      };
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { DEFAULT_POLICY_PATH } from '../github/policy-file.ts';
+import { parseDuration } from '../policy/duration.ts';
+import { DEFAULT_STORE } from './store/open.ts';
+import { DEFAULT_LEASE_MS } from './watcher.ts';
+
+// The bot's settings, from the environment (Probot reads its own: APP_ID, PRIVATE_KEY,
+// WEBHOOK_SECRET, PORT, LOG_LEVEL). Every bad value is an error naming the variable.
+
+const duration = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      const ms = parseDuration(s);
+      if (ms === null || ms <= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name}: expected a duration such as 30s, 1m or 2m, got "${s}"`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+export const botEnvSchema = z.object({
+  BUDGET_GATE_STORE: z.string().min(1).default(DEFAULT_STORE),
+  BUDGET_GATE_TICK: duration('BUDGET_GATE_TICK', '30s'),
+  BUDGET_GATE_LEASE: duration('BUDGET_GATE_LEASE', `${DEFAULT_LEASE_MS / 1000}s`),
+  BUDGET_GATE_REPLICA: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  BUDGET_GATE_POLICY_PATH: z.string().min(1).default(DEFAULT_POLICY_PATH),
+  BUDGET_GATE_TELEMETRY_FILE: z.string().min(1).optional(),
+  BUDGET_GATE_PROMETHEUS_URL: z.string().min(1).optional(),
+});
+export type BotConfig = z.output<typeof botEnvSchema>;
+
+export function readBotConfig(env: Record<string, string | undefined>): BotConfig {
+  const r = botEnvSchema.safeParse(env);
+  if (!r.success) {
+    throw new Error(
+      r.error.issues
+        .map((i) => (i.message.includes(':') ? i.message : `${i.path.join('.')}: ${i.message}`))
+        .join('\n'),
+    );
+  }
+  const c = r.data;
+  if (c.BUDGET_GATE_TELEMETRY_FILE && c.BUDGET_GATE_PROMETHEUS_URL) {
+    throw new Error('set BUDGET_GATE_TELEMETRY_FILE or BUDGET_GATE_PROMETHEUS_URL, not both');
+  }
+  if (!c.BUDGET_GATE_TELEMETRY_FILE && !c.BUDGET_GATE_PROMETHEUS_URL) {
+    throw new Error(
+      'no telemetry: set BUDGET_GATE_PROMETHEUS_URL (a Prometheus-compatible API) or BUDGET_GATE_TELEMETRY_FILE (JSONL task records)',
+    );
+  }
+  if (c.BUDGET_GATE_LEASE <= c.BUDGET_GATE_TICK) {
+    throw new Error(
+      'BUDGET_GATE_LEASE must be longer than BUDGET_GATE_TICK, or every tick would lose its watches',
+    );
+  }
+  return c;
+}

@@ -1,0 +1,20 @@
+import type { GitHubClient } from '../github/octokit.ts';
+import type { TelemetrySource } from '../policy/sample.ts';
+import type { BotLog } from './log.ts';
+import type { WatchStore } from './store/watch.ts';
+
+/** What every handler is given: the durable store, the SLI source and the clock. */
+export interface BotDeps {
+  store: WatchStore;
+  source: TelemetrySource;
+  clock: () => number;
+  /** Where the policy lives in each repository. */
+  policyPath: string;
+}
+
+/** The slice of Probot's Context the handlers use, so tests and other hosts can supply it. */
+export interface HandlerContext {
+  octokit: GitHubClient;
+  payload: unknown;
+  log: BotLog;
+}

@@ -1,0 +1,114 @@
+import { needing, statusOf } from './errors.ts';
+import type { GitHubClient, RepoRef } from './octokit.ts';
+import type { OpenPull } from './revert-pr.ts';
+
+// Pull request writes the bot makes around a revert and a refused override.
+
+export async function createPull(
+  gh: GitHubClient,
+  repo: RepoRef,
+  pr: { title: string; head: string; base: string; body: string; draft: boolean },
+): Promise<OpenPull> {
+  const res = await needing('pull_requests: write', `POST /repos/${repo.owner}/${repo.repo}/pulls`, () =>
+    gh.request('POST /repos/{owner}/{repo}/pulls', { ...repo, ...pr, maintainer_can_modify: true }),
+  );
+  return {
+    number: res.data.number,
+    html_url: res.data.html_url,
+    node_id: res.data.node_id,
+    draft: res.data.draft ?? false,
+  };
+}
+
+export async function addLabels(
+  gh: GitHubClient,
+  repo: RepoRef,
+  issue: number,
+  labels: string[],
+): Promise<void> {
+  await needing('issues: write', `POST /repos/${repo.owner}/${repo.repo}/issues/${issue}/labels`, () =>
+    gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', {
+      ...repo,
+      issue_number: issue,
+      labels,
+    }),
+  );
+}
+
+/** Removing a label that is already gone (someone else removed it) is not an error. */
+export async function removeLabel(
+  gh: GitHubClient,
+  repo: RepoRef,
+  issue: number,
+  name: string,
+): Promise<boolean> {
+  try {
+    await needing(
+      'issues: write',
+      `DELETE /repos/${repo.owner}/${repo.repo}/issues/${issue}/labels/${name}`,
+      () =>
+        gh.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', {
+          ...repo,
+          issue_number: issue,
+          name,
+        }),
+    );
+    return true;
+  } catch (e) {
+    if (statusOf(e) === 404) return false;
+    throw e;
+  }
+}
+
+export async function comment(gh: GitHubClient, repo: RepoRef, issue: number, body: string): Promise<void> {
+  await needing('issues: write', `POST /repos/${repo.owner}/${repo.repo}/issues/${issue}/comments`, () =>
+    gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+      ...repo,
+      issue_number: issue,
+      body,
+    }),
+  );
+}
+
+export async function requestReviewers(
+  gh: GitHubClient,
+  repo: RepoRef,
+  pull: number,
+  who: { users: string[]; teams: string[] },
+): Promise<void> {
+  if (who.users.length === 0 && who.teams.length === 0) return;
+  await needing(
+    'pull_requests: write',
+    `POST /repos/${repo.owner}/${repo.repo}/pulls/${pull}/requested_reviewers`,
+    () =>
+      gh.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', {
+        ...repo,
+        pull_number: pull,
+        reviewers: who.users,
+        team_reviewers: who.teams,
+      }),
+  );
+}
+
+const ENABLE_AUTO_MERGE = `mutation($id: ID!, $method: PullRequestMergeMethod!) {
+  enablePullRequestAutoMerge(input: { pullRequestId: $id, mergeMethod: $method }) {
+    pullRequest { number autoMergeRequest { enabledAt } }
+  }
+}`;
+
+/**
+ * Turns on auto-merge (GraphQL only). GitHub reports refusals (auto-merge disabled in the
+ * repository, no required checks) as `errors` in a 200 answer, so those are thrown here.
+ */
+export async function enableAutoMerge(
+  gh: GitHubClient,
+  nodeId: string,
+  method: 'SQUASH' | 'MERGE' | 'REBASE' = 'SQUASH',
+): Promise<void> {
+  const res = await needing('pull_requests: write', 'POST /graphql enablePullRequestAutoMerge', () =>
+    gh.request('POST /graphql', { query: ENABLE_AUTO_MERGE, variables: { id: nodeId, method } }),
+  );
+  const errors = (res.data as { errors?: Array<{ message: string }> }).errors;
+  if (errors && errors.length > 0)
+    throw new Error(`enablePullRequestAutoMerge: ${errors.map((e) => e.message).join('; ')}`);
+}

@@ -1,0 +1,226 @@
+import { needing, statusOf } from './errors.ts';
+import type { GitHubClient, RepoRef } from './octokit.ts';
+
+// A revert built with the Git Data API, without a checkout: every file the deployment changed
+// (previous deployed sha → deployed sha) is put back as it was at the previous sha, on top of the
+// default branch's head. The old blobs are already in the repository, so the tree points at them
+// by sha: no content is uploaded, and binary files and modes come back exactly. A file that a later
+// commit on the default branch also touched is not guessed at: it is left alone and reported as a
+// conflict, for a person to revert by hand.
+
+const WRITE = 'contents: write';
+const READ = 'contents: read';
+
+export interface ChangedFile {
+  filename: string;
+  status: string;
+  previous_filename?: string;
+}
+
+export interface TreeEntry {
+  path: string;
+  mode: '100644' | '100755' | '040000' | '160000' | '120000';
+  type: 'blob' | 'tree' | 'commit';
+  sha: string | null;
+}
+
+export interface RevertCommitPlan {
+  /** The default branch's head the revert is built on. */
+  tip: string;
+  tip_tree: string;
+  /** Paths the revert writes: restored to the previous content, or deleted (added by the deployment). */
+  entries: TreeEntry[];
+  /** Paths changed by the deployment and again by a later commit: left for a manual revert. */
+  conflicts: string[];
+  warnings: string[];
+}
+
+export interface RevertInput {
+  /** What the environment ran before the deployment. */
+  previous: string;
+  /** What the deployment shipped. */
+  deployed: string;
+  branch: string;
+}
+
+async function compareFiles(gh: GitHubClient, repo: RepoRef, base: string, head: string) {
+  const res = await needing(READ, `GET /repos/${repo.owner}/${repo.repo}/compare/${base}...${head}`, () =>
+    gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...repo, basehead: `${base}...${head}` }),
+  );
+  return {
+    files: (res.data.files ?? []) as ChangedFile[],
+    status: res.data.status,
+    commits: res.data.total_commits,
+  };
+}
+
+const pathsOf = (files: readonly ChangedFile[]) =>
+  new Set(files.flatMap((f) => (f.previous_filename ? [f.filename, f.previous_filename] : [f.filename])));
+
+/** Reads what is needed and decides every tree entry; writes nothing. */
+export async function planRevertCommit(
+  gh: GitHubClient,
+  repo: RepoRef,
+  input: RevertInput,
+): Promise<RevertCommitPlan> {
+  const warnings: string[] = [];
+  const shipped = await compareFiles(gh, repo, input.previous, input.deployed);
+  if (shipped.files.length >= 300) {
+    warnings.push(
+      'the deployment changed 300 or more files, more than GitHub lists: revert the rest by hand (git revert)',
+    );
+  }
+  const branch = await needing(READ, `GET /repos/${repo.owner}/${repo.repo}/branches/${input.branch}`, () =>
+    gh.request('GET /repos/{owner}/{repo}/branches/{branch}', { ...repo, branch: input.branch }),
+  );
+  const tip = branch.data.commit.sha;
+  const tipTree = branch.data.commit.commit.tree.sha;
+
+  const paths = pathsOf(shipped.files);
+  const conflicts = new Set<string>();
+  if (tip !== input.deployed) {
+    try {
+      const later = await compareFiles(gh, repo, input.deployed, tip);
+      for (const p of pathsOf(later.files)) if (paths.has(p)) conflicts.add(p);
+      if (later.status === 'diverged' || later.status === 'behind') {
+        warnings.push(
+          `${input.branch} (${tip.slice(0, 7)}) does not contain the deployed ${input.deployed.slice(0, 7)} as an ancestor: check the revert by hand`,
+        );
+      }
+    } catch (e) {
+      if (statusOf(e) !== 404) throw e;
+      for (const p of paths) conflicts.add(p);
+      warnings.push(
+        `cannot compare ${input.deployed.slice(0, 7)} with ${input.branch}: every path needs a manual revert`,
+      );
+    }
+  }
+
+  const restore = [...paths].filter((p) => !conflicts.has(p)).sort();
+  const before = await previousEntries(gh, repo, input.previous, restore, warnings);
+  const entries: TreeEntry[] = restore.map((path) => {
+    const old = before.get(path);
+    // Absent before the deployment: the deployment added it, so the revert deletes it.
+    return old
+      ? { path, mode: old.mode, type: 'blob', sha: old.sha }
+      : { path, mode: '100644', type: 'blob', sha: null };
+  });
+  return { tip, tip_tree: tipTree, entries, conflicts: [...conflicts].sort(), warnings };
+}
+
+/** path → (mode, blob sha) at the previous sha, for the paths wanted. */
+async function previousEntries(
+  gh: GitHubClient,
+  repo: RepoRef,
+  sha: string,
+  wanted: readonly string[],
+  warnings: string[],
+): Promise<Map<string, { mode: TreeEntry['mode']; sha: string }>> {
+  const out = new Map<string, { mode: TreeEntry['mode']; sha: string }>();
+  if (wanted.length === 0) return out;
+  const tree = await needing(READ, `GET /repos/${repo.owner}/${repo.repo}/git/trees/${sha}`, () =>
+    gh.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', { ...repo, tree_sha: sha, recursive: '1' }),
+  );
+  const want = new Set(wanted);
+  for (const e of tree.data.tree) {
+    if (e.type === 'blob' && e.path && e.sha && want.has(e.path)) {
+      out.set(e.path, { mode: e.mode as TreeEntry['mode'], sha: e.sha });
+    }
+  }
+  if (tree.data.truncated) {
+    // Very large repositories: the recursive listing stops early; ask for the missing paths one by one.
+    for (const path of wanted.filter((p) => !out.has(p))) {
+      try {
+        const res = await gh.request('GET /repos/{owner}/{repo}/contents/{path}', {
+          ...repo,
+          path,
+          ref: sha,
+        });
+        const d = res.data;
+        if (!Array.isArray(d) && (d.type === 'file' || d.type === 'symlink')) {
+          out.set(path, { mode: d.type === 'symlink' ? '120000' : '100644', sha: d.sha });
+        }
+      } catch (e) {
+        if (statusOf(e) !== 404) throw e;
+      }
+    }
+    warnings.push(
+      'the repository tree is too large to list at once: file modes of restored files were not read (100644 assumed)',
+    );
+  }
+  return out;
+}
+
+export interface WrittenRevert {
+  commit: string;
+  tree: string;
+  ref: string;
+  /** The branch existed already: another delivery or replica holds the lock. */
+  existed: boolean;
+}
+
+/**
+ * tree → commit → ref. Creating the ref is the lock: GitHub answers 422 when it exists, which means
+ * someone else got there first, and the caller looks for their pull request instead.
+ */
+export async function writeRevertBranch(
+  gh: GitHubClient,
+  repo: RepoRef,
+  plan: RevertCommitPlan,
+  branchName: string,
+  message: string,
+): Promise<WrittenRevert> {
+  const call = (what: string) => `POST /repos/${repo.owner}/${repo.repo}/git/${what}`;
+  let tree = plan.tip_tree;
+  if (plan.entries.length > 0) {
+    const res = await needing(WRITE, call('trees'), () =>
+      gh.request('POST /repos/{owner}/{repo}/git/trees', {
+        ...repo,
+        base_tree: plan.tip_tree,
+        tree: plan.entries,
+      }),
+    );
+    tree = res.data.sha;
+  }
+  // With every path in conflict the commit changes nothing; it still gives the draft PR a head.
+  const commit = await needing(WRITE, call('commits'), () =>
+    gh.request('POST /repos/{owner}/{repo}/git/commits', { ...repo, message, tree, parents: [plan.tip] }),
+  );
+  const ref = `refs/heads/${branchName}`;
+  try {
+    await needing(WRITE, call('refs'), () =>
+      gh.request('POST /repos/{owner}/{repo}/git/refs', { ...repo, ref, sha: commit.data.sha }),
+    );
+  } catch (e) {
+    if (statusOf(e) === 422 && /already exists/i.test((e as Error).message)) {
+      return { commit: commit.data.sha, tree, ref, existed: true };
+    }
+    throw e;
+  }
+  return { commit: commit.data.sha, tree, ref, existed: false };
+}
+
+export interface OpenPull {
+  number: number;
+  html_url: string;
+  node_id: string;
+  draft: boolean;
+}
+
+/** The pull request (open or closed) whose head is `branch` in this repository, if any. */
+export async function findPullForBranch(
+  gh: GitHubClient,
+  repo: RepoRef,
+  branch: string,
+): Promise<OpenPull | null> {
+  const res = await gh.request('GET /repos/{owner}/{repo}/pulls', {
+    ...repo,
+    head: `${repo.owner}:${branch}`,
+    state: 'all',
+    per_page: 1,
+  });
+  const pr = res.data[0];
+  return pr
+    ? { number: pr.number, html_url: pr.html_url, node_id: pr.node_id, draft: pr.draft ?? false }
+    : null;
+}
