@@ -1,4 +1,3 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decide } from '../../../src/policy/decide.ts';
 import { loadPolicy } from '../../../src/policy/load.ts';
@@ -6,6 +5,7 @@ import { planRequest } from '../../../src/policy/plan.ts';
 import type { TelemetryError } from '../../../src/telemetry/errors.ts';
 import { createPrometheusSource, prometheusOptionsFromEnv } from '../../../src/telemetry/prometheus/index.ts';
 import { freePort } from '../../support/ports.ts';
+import { answer as answerFor, type FakeServer, serve as fakeServer } from './fake-server.ts';
 
 // The ways a metrics server fails, played by a local HTTP server: each gives its own message,
 // retries happen only where they can help, and the policy's on_telemetry_error decides.
@@ -26,48 +26,18 @@ const { policy } = loadPolicy(policyText(), 'p.yml');
 const request = planRequest(policy, AT);
 const noWait = async () => {};
 
-interface Seen {
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-let server: Server | null = null;
+const servers: FakeServer[] = [];
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  server = null;
+  await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function serve(
-  handler: (req: IncomingMessage, res: ServerResponse, n: number) => void,
-): Promise<{ url: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => {
-      body += d;
-    });
-    req.on('end', () => {
-      seen.push({ headers: req.headers, body });
-      handler(req, res, seen.length);
-    });
-  });
-  const port = await freePort();
-  await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${port}`, seen };
+async function serve(handler: Parameters<typeof fakeServer>[0]): Promise<FakeServer> {
+  const s = await fakeServer(handler);
+  servers.push(s);
+  return s;
 }
 
-/** A successful answer: every sub-query the batch names, with the given value. */
-function answer(body: string, value: string) {
-  const ids = [...new URLSearchParams(body).get('query')!.matchAll(/"bg_key", "(q\d+)"/g)].map((m) => m[1]);
-  return JSON.stringify({
-    status: 'success',
-    data: {
-      resultType: 'vector',
-      result: ids.map((id) => ({ metric: { bg_key: id }, value: [AT / 1000, value] })),
-    },
-  });
-}
+const answer = (body: string, value: string) => answerFor({ headers: {}, body }, value, AT);
 
 const fail = (e: unknown) => e as TelemetryError;
 
@@ -162,7 +132,7 @@ describe('Prometheus failures', () => {
       kind: 'nan',
       message: expect.stringContaining('NaN for ok window: sum(increase(all_total[604800s] @ 1795165200))'),
     });
-    await new Promise<void>((r) => server!.close(() => r()));
+    await nan.close();
     const partial = await serve((_req, res) => {
       res.writeHead(200);
       res.end(

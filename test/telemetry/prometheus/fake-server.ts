@@ -1,0 +1,58 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { freePort } from '../../support/ports.ts';
+
+// A stand-in for a metrics server that misbehaves on purpose: it records what each request
+// carried and answers however the test says.
+
+export interface Seen {
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+export interface FakeServer {
+  url: string;
+  seen: Seen[];
+  close(): Promise<void>;
+}
+
+export async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse, n: number) => void,
+): Promise<FakeServer> {
+  const seen: Seen[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => {
+      seen.push({ headers: req.headers, body });
+      handler(req, res, seen.length);
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** The PromQL a request carried. */
+export const queryOf = (s: Seen): string => new URLSearchParams(s.body).get('query') ?? '';
+
+/** A successful answer: every sub-query the batch names, with the given value. */
+export function answer(s: Seen, value: string, time: number): string {
+  const ids = [...queryOf(s).matchAll(/"bg_key", "(q\d+)"/g)].map((m) => m[1]);
+  return JSON.stringify({
+    status: 'success',
+    data: {
+      resultType: 'vector',
+      result: ids.map((id) => ({ metric: { bg_key: id }, value: [time / 1000, value] })),
+    },
+  });
+}
