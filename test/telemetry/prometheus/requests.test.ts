@@ -74,7 +74,7 @@ describe('the PromQL sent', () => {
     expect(s.seen[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
   });
 
-  it('refuses an expression without ${window}: every range would read the same value', async () => {
+  it('refuses an expression without the window placeholder: every range would read the same value', async () => {
     const err = await failure(
       { url: 'http://127.0.0.1:9' },
       planRequest(
