@@ -1,13 +1,17 @@
 // npm run bench [-- --only jsonl,cold-start,...] [--quick]
 import { parseArgs } from 'node:util';
+import { coldStart } from './cold-start.ts';
 import { jsonlThroughput } from './jsonl-throughput.ts';
 import { type Figure, printFigures } from './lib/report.ts';
+import { requestsPerDecision } from './requests.ts';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } } });
 const only = values.only ? new Set(values.only.split(',')) : null;
 const quick = values.quick ?? false;
 
 const BENCHES: { name: string; title: string; run: () => Promise<Figure[]> }[] = [
+  { name: 'cold-start', title: '1. Gate cold start', run: () => coldStart(quick ? 5 : 15) },
+  { name: 'requests', title: '2. Requests per decision', run: requestsPerDecision },
   {
     name: 'jsonl',
     title: '3. JSONL throughput',

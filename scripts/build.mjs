@@ -1,5 +1,16 @@
 // Bundles the action into dist/index.js: one file, no node_modules at run time, fast to start.
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+
+const httpClientStub = fileURLToPath(new URL('./stubs/actions-http-client.mjs', import.meta.url));
+
+/** See stubs/actions-http-client.mjs: OIDC support the action never uses. */
+const withoutOidc = {
+  name: 'without-oidc',
+  setup(b) {
+    b.onResolve({ filter: /^@actions\/http-client(\/lib\/auth)?$/ }, () => ({ path: httpClientStub }));
+  },
+};
 
 await build({
   entryPoints: ['src/action/main.ts'],
@@ -16,5 +27,6 @@ await build({
   },
   // DDSketch's protobuf (de)serialisation is loaded lazily and never used by the gate.
   external: ['protobufjs/minimal'],
+  plugins: [withoutOidc],
   logLevel: 'warning',
 });
