@@ -6,7 +6,7 @@ import { freePort } from '../../test/support/ports.ts';
 // shorter spans: 62% of a 95% budget spent, burning at 2x — the SOFT-PAUSE of the demo.
 // Histogram buckets read 1% bad. Counts the requests it served.
 
-function valueOf(expr: string): number {
+function sampleValue(expr: string): number {
   const span = Number(/\[(\d+)s\]/.exec(expr)?.[1] ?? 0);
   if (/outcome="error"/.test(expr)) return span >= 7 * 86_400 ? 31 : 100;
   if (/le="/.test(expr)) return 990;
@@ -31,7 +31,7 @@ export async function startFakePrometheus(): Promise<FakePrometheus> {
       const query = new URLSearchParams(body).get('query') ?? '';
       const result = [...query.matchAll(/label_replace\((.*?), "bg_key", "(q\d+)", "", ""\)/g)].map((m) => ({
         metric: { bg_key: m[2] },
-        value: [Date.now() / 1000, String(valueOf(m[1]!))],
+        value: [Date.now() / 1000, String(sampleValue(m[1]!))],
       }));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
