@@ -10,7 +10,10 @@ export const KEY_LABEL = 'bg_key';
 
 export interface Planned {
   /** Per SLO, per range: what to read back. */
-  slos: { name: string; ranges: { key: string; query: SliQuery; ids: Record<string, string> }[] }[];
+  slos: {
+    name: string;
+    ranges: { key: string; query: SliQuery; ids: Record<string, string>; empty: boolean }[];
+  }[];
   /** Sub-query id → PromQL. */
   subqueries: Map<string, string>;
 }
@@ -50,13 +53,16 @@ export function planQueries(request: TelemetryRequest, source: string): Planned 
       ranges: ranges.map((range) => {
         const query = sliQuery(prom, range, slo.window);
         const ids: Record<string, string> = {};
+        // An empty range (a deploy watched from the instant it went live, a calendar period that
+        // starts now) holds nothing: asking would only get increase()'s extrapolation over 1s.
+        if (range.to <= range.from) return { key: range.key, query, ids, empty: true };
         if (query.kind === 'ratio') ids.ratio = idFor(query.ratio);
         else {
           ids.total = idFor(query.total);
           if (query.bad) ids.bad = idFor(query.bad);
           if (query.good) ids.good = idFor(query.good);
         }
-        return { key: range.key, query, ids };
+        return { key: range.key, query, ids, empty: false };
       }),
     };
   });

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assessDeployment, planCanaryRequest } from '../../../src/policy/canary.ts';
 import { decide } from '../../../src/policy/decide.ts';
 import { loadPolicy } from '../../../src/policy/load.ts';
 import { planRequest } from '../../../src/policy/plan.ts';
@@ -92,6 +93,32 @@ describe('Prometheus source against a real Prometheus', () => {
       }
     }
     expect(fromJsonl.slos['success-paid']!.ranges.window!.events).toBeGreaterThan(40_000);
+  });
+
+  it('counts the canary ranges the same: post-deploy spans and baselines that end before now', async () => {
+    const { policy } = loadPolicy(POLICY, 'policy.yml');
+    // One deploy 30 minutes ago (still watched), one 3 hours ago (its hour is over), one this instant.
+    const watches = [
+      { id: 'recent', deployed_at: AT - 30 * MINUTE },
+      { id: 'older', deployed_at: AT - 180 * MINUTE },
+      { id: 'now', deployed_at: AT },
+    ];
+    const request = planCanaryRequest(policy, watches, AT);
+    const fromProm = await createPrometheusSource({ url: prom.url }).fetch(request);
+    const fromJsonl = await new JsonlSource({ path: jsonlPath }).fetch(request);
+    expect(fromProm.stats?.requests).toBe(1);
+    for (const slo of policy.slos) {
+      const want = fromJsonl.slos[slo.name]!.ranges;
+      const got = fromProm.slos[slo.name]!.ranges;
+      for (const key of ['post:recent', 'baseline:recent', 'post:older', 'baseline:older', 'post:now']) {
+        expect(got[key]!.events, `${slo.name} ${key} events`).toBeCloseTo(want[key]!.events!, 6);
+        expect(got[key]!.bad, `${slo.name} ${key} bad`).toBeCloseTo(want[key]!.bad!, 6);
+      }
+      expect(got['post:now']).toEqual({ events: 0, bad: 0, ratio: null });
+    }
+    expect(fromJsonl.slos['success-paid']!.ranges['post:older']!.events).toBe(240);
+    for (const w of watches)
+      expect(assessDeployment(policy, w, fromProm, AT)).toEqual(assessDeployment(policy, w, fromJsonl, AT));
   });
 
   it('gives the same decision: state, consumed and burn rates', async () => {

@@ -1,10 +1,14 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decide } from '../../../src/policy/decide.ts';
 import { loadPolicy } from '../../../src/policy/load.ts';
 import { planRequest } from '../../../src/policy/plan.ts';
 import type { TelemetryError } from '../../../src/telemetry/errors.ts';
 import { createPrometheusSource, prometheusOptionsFromEnv } from '../../../src/telemetry/prometheus/index.ts';
+import { cli } from '../../support/cli.ts';
 import { freePort } from '../../support/ports.ts';
+import { tempDir } from '../../support/tasks.ts';
 import { answer as answerFor, type FakeServer, serve as fakeServer } from './fake-server.ts';
 
 // The ways a metrics server fails, played by a local HTTP server: each gives its own message,
@@ -67,6 +71,25 @@ describe('Prometheus failures', () => {
     });
     expect(d2.allowed).toBe(true);
     expect(d2.reasons[0]!.code).toBe('telemetry-error');
+  });
+
+  it('the CLI: exit 2, the reason on stderr, and the decision the policy asks for', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'policy.yml');
+    writeFileSync(file, policyText());
+    const port = await freePort();
+    const r = await cli(['evaluate', '--policy', file, '--at', '2026-11-20T09:00:00Z', '--json'], {
+      env: {
+        BUDGET_GATE_PROMETHEUS_URL: `http://127.0.0.1:${port}`,
+        BUDGET_GATE_PROMETHEUS_TOKEN: 'zz-secret',
+      },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /cannot reach Prometheus at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) \(after 3 attempts\)/,
+    );
+    expect(JSON.parse(r.stdout)).toMatchObject({ state: 'hard-pause', allowed: false });
+    expect(r.stdout + r.stderr).not.toContain('zz-secret');
   });
 
   it('slow server: timeout after the configured time, retried', async () => {
@@ -196,6 +219,80 @@ describe('Prometheus failures', () => {
     expect(seen[1]!.headers.authorization).toBe(`Basic ${Buffer.from('u:p@ss').toString('base64')}`);
     expect(err2.message).not.toContain('p@ss');
     expect(createPrometheusSource(basic).name).toBe(`prometheus ${url}`);
+  });
+
+  it('+Inf is reported as Prometheus wrote it; a lookback with no traffic is not an error', async () => {
+    const inf = await serve((_req, res) => {
+      res.writeHead(200);
+      res.end(answer(inf.seen.at(-1)!.body, '+Inf'));
+    });
+    expect(
+      fail(
+        await createPrometheusSource({ url: inf.url })
+          .fetch(request)
+          .catch((e: unknown) => e),
+      ),
+    ).toMatchObject({
+      kind: 'nan',
+      message: expect.stringMatching(/^\+Inf for ok window: sum\(increase\(all_total/),
+    });
+
+    // Only the window's total answers: every lookback had nothing, the bad counter never appeared.
+    const quiet = await serve((_req, res) => {
+      const q = new URLSearchParams(quiet.seen.at(-1)!.body).get('query')!;
+      const id = /label_replace\(sum\(increase\(all_total\[604800s\] @ \d+\)\), "bg_key", "(q\d+)"/.exec(
+        q,
+      )![1];
+      res.writeHead(200);
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: { resultType: 'vector', result: [{ metric: { bg_key: id }, value: [AT / 1000, '500'] }] },
+        }),
+      );
+    });
+    const res = await createPrometheusSource({ url: quiet.url }).fetch(request);
+    expect(res.slos.ok!.ranges.window).toEqual({ events: 500, bad: 0, ratio: 0 });
+    expect(res.slos.ok!.ranges['lookback:1h']).toEqual({ events: 0, bad: 0, ratio: null });
+  });
+
+  it('an expression that returns several series names the SLO and says to aggregate', async () => {
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200);
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: {
+            resultType: 'vector',
+            result: ['a', 'b'].map((tier) => ({ metric: { bg_key: 'q0', tier }, value: [AT / 1000, '1'] })),
+          },
+        }),
+      );
+    });
+    expect(
+      fail(
+        await createPrometheusSource({ url })
+          .fetch(request)
+          .catch((e: unknown) => e),
+      ),
+    ).toMatchObject({
+      kind: 'query',
+      message: expect.stringMatching(/^ok window: .* returned more than one series: aggregate it/),
+    });
+  });
+
+  it('asks nothing for an empty range: a deploy watched from the instant it went live', async () => {
+    const { url, seen } = await serve((_req, res) => {
+      res.writeHead(200);
+      res.end(answer(seen.at(-1)!.body, '7'));
+    });
+    const slo = request.slos[0]!;
+    const res = await createPrometheusSource({ url }).fetch({
+      at: AT,
+      slos: [{ ...slo, ranges: [slo.ranges[0]!, { key: 'post:d1', from: AT, to: AT }] }],
+    });
+    expect(res.slos.ok!.ranges['post:d1']).toEqual({ events: 0, bad: 0, ratio: null });
+    expect(res.stats?.subqueries).toBe(2);
   });
 
   it('an SLO without source.prometheus is a config error naming it', async () => {
