@@ -1,5 +1,6 @@
 // npm run bench [-- --only jsonl,cold-start,...] [--quick]
 import { parseArgs } from 'node:util';
+import { botScale } from './bot-scale.ts';
 import { coldStart } from './cold-start.ts';
 import { jsonlThroughput } from './jsonl-throughput.ts';
 import { type Figure, printFigures } from './lib/report.ts';
@@ -16,6 +17,11 @@ const BENCHES: { name: string; title: string; run: () => Promise<Figure[]> }[] =
     name: 'jsonl',
     title: '3. JSONL throughput',
     run: () => jsonlThroughput(quick ? [1e5, 1e6] : [1e5, 1e6, 1e7]),
+  },
+  {
+    name: 'bot',
+    title: '4. Bot scale',
+    run: () => botScale(quick ? [1, 100, 1000] : [1, 100, 1000, 10_000], quick ? 200 : 1000),
   },
 ];
 
