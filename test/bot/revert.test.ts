@@ -1,0 +1,277 @@
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BotDeps } from '../../src/bot/deps.ts';
+import { evidenceSchema } from '../../src/bot/evidence.ts';
+import { collectingLog } from '../../src/bot/log.ts';
+import { openRevert } from '../../src/bot/revert.ts';
+import { SqliteWatchStore } from '../../src/bot/store/sqlite.ts';
+import { loadPolicy } from '../../src/policy/load.ts';
+import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
+import { tempDir } from '../support/tasks.ts';
+import { attributable, firstBreachMinute } from './oracle.ts';
+import {
+  BRANCH,
+  NEW_COMMIT,
+  NEW_TREE,
+  nockRevert,
+  OLD_MODEL,
+  OLD_REFUND,
+  REVERT_PR,
+  TIP,
+  TIP_TREE,
+} from './revert-nock.ts';
+import {
+  assertAllCalled,
+  DEPLOYED_SHA,
+  DEPLOYMENT_ID,
+  deploymentStatusPayload,
+  gitBlobSha,
+  MIN,
+  nockInstallationToken,
+  nockWatchStart,
+  POLICY_TEXT,
+  PREVIOUS_ID,
+  PREVIOUS_SHA,
+  probotWatcher,
+  SHIPPED_PR,
+  scenarioTasks,
+  setupNock,
+  T0,
+  testClock,
+  testProbot,
+  writeScenario,
+} from './support.ts';
+
+beforeEach(setupNock);
+afterEach(() => nock.cleanAll());
+
+async function setup(before: number, after: number) {
+  const tasks = scenarioTasks(before, after);
+  const source = new JsonlSource({ path: writeScenario(tasks) });
+  const store = new SqliteWatchStore(`${tempDir('bg-store-')}/watches.sqlite`);
+  const clock = testClock(T0 + 5_000);
+  const deps: BotDeps = { store, source, clock: clock.now, policyPath: '.github/error-budget.yml' };
+  const probot = testProbot(deps);
+  const { watcher, log } = probotWatcher(probot, { store, source, clock: clock.now });
+  return { tasks, source, store, clock, probot, watcher, log };
+}
+
+describe('deployment_status → watch → revert pull request', () => {
+  it('reverts a deployment burning 25% of the budget in 20 minutes at the first tick past the line, once', async () => {
+    const { tasks, store, clock, probot, watcher } = await setup(0.005, 0.0525);
+    expect(attributable(tasks, T0, T0 + 20 * MIN).consumed).toBeCloseTo(0.25, 2);
+    const breachAt = firstBreachMinute(tasks, T0);
+    expect(breachAt).toBe(16);
+
+    nockInstallationToken();
+    nockWatchStart();
+    await probot.receive({
+      id: 'delivery-1',
+      name: 'deployment_status',
+      payload: deploymentStatusPayload(),
+    } as any);
+    assertAllCalled();
+    const watch = await store.get(DEPLOYMENT_ID);
+    expect(watch).toMatchObject({
+      status: 'watching',
+      sha: DEPLOYED_SHA,
+      previous_sha: PREVIOUS_SHA,
+      previous_deployment_id: PREVIOUS_ID,
+      deployed_at: T0,
+      pull_number: SHIPPED_PR,
+      environment: 'production',
+      default_branch: 'master',
+      installation_id: 1,
+    });
+
+    for (let m = 1; m < breachAt!; m++) {
+      clock.set(T0 + m * MIN);
+      const r = await watcher.tick();
+      expect(r.reverted, `minute ${m}`).toEqual([]);
+      expect(r.fetches).toBe(1);
+      expect(r.errors).toEqual([]);
+    }
+    expect((await store.get(DEPLOYMENT_ID))!.status).toBe('watching');
+
+    const gh = nockRevert();
+    clock.set(T0 + breachAt! * MIN);
+    const report = await watcher.tick();
+    assertAllCalled();
+    expect(report.errors).toEqual([]);
+    expect(report.reverted).toEqual([
+      { deployment_id: DEPLOYMENT_ID, pull_number: REVERT_PR, existing: false },
+    ]);
+
+    // The tree: every file the deployment changed, back as it was at the previous deployment.
+    expect(gh.tree).toEqual({
+      base_tree: TIP_TREE,
+      tree: [
+        { path: 'config/model-old.yml', mode: '100644', type: 'blob', sha: gitBlobSha(OLD_MODEL) },
+        { path: 'config/model.yml', mode: '100644', type: 'blob', sha: null },
+        { path: 'prompts/new-tool.md', mode: '100644', type: 'blob', sha: null },
+        { path: 'prompts/refund.md', mode: '100644', type: 'blob', sha: gitBlobSha(OLD_REFUND) },
+      ],
+    });
+    expect(gh.commit).toMatchObject({ tree: NEW_TREE, parents: [TIP] });
+    expect(gh.commit.message).toMatch(/^Revert deployment 145988746 \(f95f852\) on production/);
+    expect(gh.ref).toEqual({ ref: `refs/heads/${BRANCH}`, sha: NEW_COMMIT });
+
+    expect(gh.pull).toMatchObject({ head: BRANCH, base: 'master', draft: false });
+    expect(gh.pull.title).toBe('Revert #42 (deployment 145988746 to production)');
+    const body: string = gh.pull.body;
+    expect(body).toContain('`tasks-success`: success 99.0% over 7d');
+    expect(body).toMatch(
+      /Attributable consumed \| \*\*2\d\.\d%\*\* of the 7d error budget beyond the baseline/,
+    );
+    expect(body).toContain('| Auto-revert line | 20.0% within 60m |');
+    expect(body).toMatch(/Burn rate since the deploy \| 5\.\dx \(bad ratio 5\.\d%; \d+ of 1600 tasks\)/);
+    expect(body).toContain('| Baseline before the deploy | 0.5x (bad ratio 0.5% over the 1h before) |');
+    expect(body).toContain('| Went live | 2026-03-02T12:00:00.000Z |');
+    expect(body).toContain('| Detected | 2026-03-02T12:16:00.000Z (16m after) |');
+    expect(body).toContain('of `f95f852` to `production`');
+    expect(body).toContain('| Shipped by | #42 Rewrite the refund prompt |');
+    expect(body).toContain('| Restores | `aaaaaaa`, deployment 145988001 |');
+    expect(body).toContain('Runbook (steady-burn): https://runbooks.example.com/agents/steady-burn');
+    expect(body).toContain('- `prompts/new-tool.md`: deleted (the deployment added it)');
+    expect(body).toContain('- `prompts/refund.md`: restored from `aaaaaaa`');
+    expect(body).toContain('merges itself once its checks pass');
+    expect(body).toContain('<!-- budget-gate:revert deployment=145988746 -->');
+
+    expect(gh.labels).toEqual({ labels: ['revert', 'budget-gate'] });
+    expect(gh.reviewers).toEqual({ reviewers: ['oncall-sre'], team_reviewers: ['sre'] });
+    expect(gh.graphql.query).toContain('enablePullRequestAutoMerge');
+    expect(gh.graphql.variables).toEqual({ id: 'PR_kwDOrevert', method: 'SQUASH' });
+    expect(gh.status).toMatchObject({
+      state: 'failure',
+      environment: 'production',
+      log_url: 'https://github.com/Codertocat/Hello-World/pull/99',
+    });
+    expect(gh.status.description).toMatch(
+      /^budget-gate: reverted in #99: tasks-success: this deployment burned 2\d% /,
+    );
+    expect(gh.status.description.length).toBeLessThanOrEqual(140);
+    expect(gh.comment.body).toContain('budget-gate is reverting this change');
+    expect(gh.comment.body).toContain('Revert: https://github.com/Codertocat/Hello-World/pull/99');
+    // The installation token was fetched when the watch started; opening the revert takes these.
+    expect(gh.requests).toHaveLength(13);
+
+    const done = await store.get(DEPLOYMENT_ID);
+    expect(done).toMatchObject({ status: 'reverted', revert_pr: REVERT_PR, lease_owner: null });
+    expect(evidenceSchema.parse(JSON.parse(done!.evidence!)).slo).toBe('tasks-success');
+
+    // Redelivery of the same webhook: no GitHub call (nock refuses any), no second watch.
+    await probot.receive({
+      id: 'delivery-1',
+      name: 'deployment_status',
+      payload: deploymentStatusPayload(),
+    } as any);
+    expect(await store.list()).toHaveLength(1);
+    // Later ticks have nothing left to do for it.
+    clock.set(T0 + (breachAt! + 1) * MIN);
+    expect(await watcher.tick()).toMatchObject({ claimed: 0, reverted: [] });
+    await store.close();
+  });
+
+  it('a second attempt on the same deployment finds the branch taken and returns the open pull request', async () => {
+    const store = new SqliteWatchStore(':memory:');
+    const policy = loadPolicy(POLICY_TEXT, 'p.yml').policy;
+    const watch = {
+      deployment_id: DEPLOYMENT_ID,
+      owner: 'Codertocat',
+      repo: 'Hello-World',
+      installation_id: 1,
+      environment: 'production',
+      sha: DEPLOYED_SHA,
+      previous_sha: PREVIOUS_SHA,
+      previous_deployment_id: PREVIOUS_ID,
+      default_branch: 'master',
+      deployed_at: T0,
+      pull_number: SHIPPED_PR,
+      pull_title: 'Rewrite the refund prompt',
+      policy_text: POLICY_TEXT,
+      policy_path: '.github/error-budget.yml',
+    };
+    await store.add(watch, T0);
+    const w = (await store.get(DEPLOYMENT_ID))!;
+    const evidence = evidenceSchema.parse({
+      slo: 'tasks-success',
+      target: 0.99,
+      window: '7d',
+      sli: 'success',
+      attributable_consumed: 0.25,
+      projected_consumed: null,
+      threshold: 0.2,
+      within: '60m',
+      post_events: 2000,
+      post_bad: 105,
+      post_ratio: 0.0525,
+      baseline_ratio: 0.005,
+      baseline_span: '1h',
+      excess_bad: 95,
+      window_budget: 380,
+      post_burn: 5.25,
+      baseline_burn: 0.5,
+      elapsed_ms: 20 * MIN,
+      deployed_at: T0,
+      detected_at: T0 + 20 * MIN,
+      message: 'tasks-success: this deployment burned 25%',
+      runbook: null,
+    });
+    const { probot } = await setup(0.005, 0.005);
+    nockInstallationToken();
+    const gh = nockRevert({ refExists: true, existingPr: REVERT_PR });
+    const result = await openRevert(await probot.auth(1), w, evidence, policy, collectingLog());
+    assertAllCalled();
+    expect(result).toEqual({
+      pull_number: REVERT_PR,
+      url: 'https://github.com/Codertocat/Hello-World/pull/99',
+      existing: true,
+      draft: false,
+    });
+    expect(gh.pull).toBeUndefined();
+    expect(gh.requests.filter((r) => r.startsWith('POST') && r.includes('/pulls'))).toEqual([]);
+
+    // The lock holder died before opening its pull request: this attempt opens it on that branch.
+    const gh2 = nockRevert({ refExists: true, existingPr: null });
+    const opened = await openRevert(await probot.auth(1), w, evidence, policy, collectingLog());
+    assertAllCalled();
+    expect(opened).toMatchObject({ pull_number: REVERT_PR, existing: false });
+    expect(gh2.pull).toMatchObject({ head: BRANCH });
+    await store.close();
+  });
+
+  it('opens a draft "needs a manual revert" when a later commit touched the same files', async () => {
+    const { tasks, store, clock, probot, watcher } = await setup(0.005, 0.0525);
+    nockInstallationToken();
+    nockWatchStart();
+    await probot.receive({
+      id: 'delivery-2',
+      name: 'deployment_status',
+      payload: deploymentStatusPayload(),
+    } as any);
+    assertAllCalled();
+    const breachAt = firstBreachMinute(tasks, T0)!;
+    for (let m = 1; m < breachAt; m++) {
+      clock.set(T0 + m * MIN);
+      await watcher.tick();
+    }
+    const gh = nockRevert({ later: ['prompts/refund.md'] });
+    clock.set(T0 + breachAt * MIN);
+    const report = await watcher.tick();
+    assertAllCalled();
+    expect(report.reverted).toHaveLength(1);
+    expect(gh.pull.draft).toBe(true);
+    expect(gh.pull.title).toBe('Revert #42 (deployment 145988746 to production): needs a manual revert');
+    expect(gh.pull.body).toContain('**Needs a manual revert.**');
+    expect(gh.pull.body).toContain('### Needs a manual revert\n\n- `prompts/refund.md`');
+    // The conflicting file is left alone; the others are still reverted.
+    expect(gh.tree.tree.map((e: { path: string }) => e.path)).toEqual([
+      'config/model-old.yml',
+      'config/model.yml',
+      'prompts/new-tool.md',
+    ]);
+    expect(gh.graphql).toBeUndefined();
+    expect(gh.comment.body).toContain('(draft: needs a manual revert)');
+    await store.close();
+  });
+});

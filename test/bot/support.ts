@@ -1,0 +1,187 @@
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import examples from '@octokit/webhooks-examples';
+import nock from 'nock';
+import { Probot, ProbotOctokit } from 'probot';
+import { budgetGateApp } from '../../src/bot/app.ts';
+import type { BotDeps } from '../../src/bot/deps.ts';
+import { collectingLog } from '../../src/bot/log.ts';
+import { openRevert } from '../../src/bot/revert.ts';
+import type { WatchStore } from '../../src/bot/store/watch.ts';
+import { Watcher } from '../../src/bot/watcher.ts';
+import type { TelemetrySource } from '../../src/policy/sample.ts';
+import { steadyTasks, type Task, tempDir, writeTasks } from '../support/tasks.ts';
+
+export const API = 'https://api.github.com';
+export const REPO_PATH = '/repos/Codertocat/Hello-World';
+export const POLICY_TEXT = readFileSync(
+  join(import.meta.dirname, '../fixtures/bot/error-budget.yml'),
+  'utf8',
+);
+/** The deployment every webhooks-examples deployment payload carries. */
+export const DEPLOYMENT_ID = 145988746;
+export const DEPLOYED_SHA = 'f95f852bd8fca8fcc58a9a2d6c842781e32a215e';
+export const PREVIOUS_ID = 145988001;
+export const PREVIOUS_SHA = 'a'.repeat(40);
+export const SHIPPED_PR = 42;
+/** When the test deployment goes live: on a minute, like the watcher's grid. */
+export const T0 = Date.parse('2026-03-02T12:00:00Z');
+export const MIN = 60_000;
+
+/** A real payload from @octokit/webhooks-examples, deep-copied so a test can adapt fields. */
+export function example(
+  name: string,
+  pick: (e: Record<string, any>) => boolean = () => true,
+): Record<string, any> {
+  const family = (examples as unknown as { name: string; examples: Record<string, any>[] }[]).find(
+    (e) => e.name === name,
+  );
+  const found = family?.examples.find(pick);
+  if (!found) throw new Error(`no ${name} example`);
+  return structuredClone(found);
+}
+
+/**
+ * webhooks-examples' successful deployment_status with an installation, adapted in one field: the
+ * status's `created_at` (2019 in the example) is moved to the test's clock.
+ */
+export function deploymentStatusPayload(opts: { id?: number; at?: number; state?: string } = {}) {
+  const p = example('deployment_status', (e) => e.deployment_status.state === 'success' && !!e.installation);
+  p.deployment_status.created_at = new Date(opts.at ?? T0).toISOString();
+  if (opts.state) p.deployment_status.state = opts.state;
+  if (opts.id) p.deployment.id = opts.id;
+  return p;
+}
+
+const { privateKey } = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+});
+
+export function testProbot(deps: BotDeps): Probot {
+  const probot = new Probot({
+    appId: 1,
+    privateKey,
+    // The function form, not `defaults({ throttle: { enabled: false } })`: Probot passes its own
+    // throttle options per instance, which replace an object default's, so throttling would stay
+    // on and space every write a second apart.
+    Octokit: ProbotOctokit.defaults((o: Record<string, any>) => ({
+      ...o,
+      retry: { enabled: false },
+      throttle: { ...o.throttle, enabled: false },
+    })),
+    logLevel: 'fatal',
+  });
+  probot.load(budgetGateApp(deps));
+  return probot;
+}
+
+export function setupNock(): void {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+}
+
+/** Fails the test when a mocked endpoint was not called. */
+export function assertAllCalled(): void {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  if (pending.length > 0) throw new Error(`GitHub endpoints not called: ${pending.join(', ')}`);
+}
+
+export const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** The sha git gives a blob with this content: what the revert's tree must point at. */
+export const gitBlobSha = (content: string) =>
+  createHash('sha1')
+    .update(`blob ${Buffer.byteLength(content)}\0${content}`)
+    .digest('hex');
+
+export function nockInstallationToken(id = 1): nock.Scope {
+  return nock(API)
+    .post(`/app/installations/${id}/access_tokens`)
+    .reply(201, { token: `ghs_installation_${id}`, expires_at: '2099-01-01T00:00:00Z', permissions: {} });
+}
+
+/** The reads deployment_status makes: the policy at the deployed sha, the last deployment, the shipping PR. */
+export function nockWatchStart(opts: { policy?: string; sha?: string } = {}): nock.Scope {
+  const sha = opts.sha ?? DEPLOYED_SHA;
+  return nock(API)
+    .get(`${REPO_PATH}/contents/.github%2Ferror-budget.yml`)
+    .query({ ref: sha })
+    .reply(200, {
+      type: 'file',
+      encoding: 'base64',
+      content: b64(opts.policy ?? POLICY_TEXT),
+      sha: 'p'.repeat(40),
+      size: 1,
+    })
+    .get(`${REPO_PATH}/deployments`)
+    .query({ environment: 'production', per_page: 10 })
+    .reply(200, [
+      { id: DEPLOYMENT_ID, sha },
+      { id: PREVIOUS_ID, sha: PREVIOUS_SHA },
+    ])
+    .get(`${REPO_PATH}/deployments/${PREVIOUS_ID}/statuses`)
+    .query({ per_page: 1 })
+    .reply(200, [{ state: 'success' }])
+    .get(`${REPO_PATH}/commits/${sha}/pulls`)
+    .query({ per_page: 10 })
+    .reply(200, [
+      {
+        number: SHIPPED_PR,
+        title: 'Rewrite the refund prompt',
+        user: { login: 'prompt-author' },
+        labels: [],
+        head: { ref: 'refund-prompt', sha, repo: { name: 'Hello-World', owner: { login: 'Codertocat' } } },
+        merged_at: '2026-03-02T11:50:00Z',
+      },
+    ]);
+}
+
+/**
+ * Telemetry around T0: 100 tasks a minute from six hours before, failing at `before` until the
+ * deployment and at `after` from it on (exact counts: every k-th task fails).
+ */
+export function scenarioTasks(before: number, after: number, opts: { outageFrom?: number } = {}): Task[] {
+  const start = T0 - 6 * 60 * MIN;
+  return steadyTasks(start, T0 + 70 * MIN, 100, (t) => {
+    if (t > T0) return after;
+    if (opts.outageFrom !== undefined && t > opts.outageFrom) return after;
+    return before;
+  });
+}
+
+export function writeScenario(tasks: Task[]): string {
+  return writeTasks(tempDir('bg-bot-'), 'tasks.jsonl', tasks);
+}
+
+/** A test clock: set, advance. */
+export function testClock(start: number) {
+  let now = start;
+  return {
+    now: () => now,
+    set: (t: number) => {
+      now = t;
+    },
+  };
+}
+
+/** A watcher whose reverts go through the real openRevert with the Probot app's installation token. */
+export function probotWatcher(
+  probot: Probot,
+  o: { store: WatchStore; source: TelemetrySource; clock: () => number; replica?: string; leaseMs?: number },
+) {
+  const log = collectingLog();
+  const watcher = new Watcher({
+    store: o.store,
+    source: o.source,
+    clock: o.clock,
+    replica: o.replica ?? 'replica-a',
+    ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}),
+    log,
+    revert: async (w, e, p) => openRevert(await probot.auth(w.installation_id), w, e, p, log),
+  });
+  return { watcher, log };
+}
