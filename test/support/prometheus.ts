@@ -36,55 +36,64 @@ function versionOf(prometheus: string): string {
 export async function startPrometheus(openMetrics: string): Promise<RunningPrometheus> {
   const prometheus = binary('prometheus');
   const promtool = binary('promtool');
+  const version = versionOf(prometheus);
   const dir = mkdtempSync(join(tmpdir(), 'bg-prom-'));
-  const data = join(dir, 'data');
-  writeFileSync(join(dir, 'series.om'), openMetrics);
-  execFileSync(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'series.om'), data], {
-    stdio: 'pipe',
-  });
-  writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1h\n');
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    prometheus,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${data}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--storage.tsdb.retention.time=100y',
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr?.on('data', (d) => {
-    log += d;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited ${child.exitCode}: ${log.slice(-2000)}`);
-    try {
-      const res = await fetch(`${url}/-/ready`);
-      if (res.ok) break;
-    } catch {}
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`prometheus not ready on ${url} after 30 s: ${log.slice(-2000)}`);
+  let child: ChildProcess | null = null;
+  const stop = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
     }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    version: versionOf(prometheus),
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    rmSync(dir, { recursive: true, force: true });
   };
+  try {
+    const data = join(dir, 'data');
+    writeFileSync(join(dir, 'series.om'), openMetrics);
+    try {
+      execFileSync(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'series.om'), data], {
+        stdio: 'pipe',
+      });
+    } catch (e) {
+      const stderr = String((e as { stderr?: Buffer }).stderr ?? '').slice(-2000);
+      throw new Error(`promtool could not load the test's series: ${stderr || (e as Error).message}`);
+    }
+    writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1h\n');
+    const port = await freePort();
+    const proc = spawn(
+      prometheus,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${data}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--storage.tsdb.retention.time=100y',
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child = proc;
+    let log = '';
+    proc.stderr?.on('data', (d) => {
+      log += d;
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`prometheus exited ${proc.exitCode}: ${log.slice(-2000)}`);
+      try {
+        const res = await fetch(`${url}/-/ready`);
+        if (res.ok) break;
+      } catch {}
+      if (Date.now() > deadline)
+        throw new Error(`prometheus not ready on ${url} after 30 s: ${log.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { url, version, stop };
+  } catch (e) {
+    // Leave nothing behind: no server on a port, no temp TSDB.
+    await stop();
+    throw e;
+  }
 }
 
 export interface CountingProxy {
