@@ -23,8 +23,14 @@ export interface QueryStats {
   retries: number;
 }
 
+export interface QueryAnswer {
+  result: VectorSample[];
+  /** PromQL's own annotations (`PromQL info: …`, `PromQL warning: …`): about the query, not lost data. */
+  notes: string[];
+}
+
 type Attempt =
-  | { ok: true; result: VectorSample[] }
+  | ({ ok: true } & QueryAnswer)
   | { ok: false; error: TelemetryError; retry: boolean; retryAfterMs?: number };
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -46,6 +52,9 @@ function retryAfter(res: Response): number | undefined {
   const ms = /^\d+$/.test(h) ? Number(h) * 1000 : Date.parse(h) - Date.now();
   return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : undefined;
 }
+
+/** Prometheus 2.50+ annotates a query (e.g. "metric might not be a counter") in the warnings list. */
+const PROMQL_ANNOTATION = /^PromQL (info|warning):/;
 
 const isTimeout = (e: unknown) =>
   e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
@@ -120,8 +129,11 @@ async function attempt(
   }
   if (!body) return fail('http', `Prometheus at ${where} answered with something that is not its API's JSON`);
   if (apiError) return fail('query', `Prometheus at ${where} returned an error (${apiError})`);
-  if (body.warnings?.length) {
-    return fail('partial', `Prometheus at ${where} returned a partial result: ${body.warnings.join('; ')}`);
+  const notes = (body.warnings ?? []).filter((w) => PROMQL_ANNOTATION.test(w));
+  const lost = (body.warnings ?? []).filter((w) => !PROMQL_ANNOTATION.test(w));
+  if (lost.length) {
+    // Thanos, Mimir and federated setups warn when a store did not answer: the counts are short.
+    return fail('partial', `Prometheus at ${where} returned a partial result: ${lost.join('; ')}`);
   }
   if (body.data?.resultType !== 'vector' || !Array.isArray(body.data.result)) {
     return fail(
@@ -129,7 +141,7 @@ async function attempt(
       `Prometheus at ${where} returned a ${body.data?.resultType ?? 'malformed'} result, expected an instant vector`,
     );
   }
-  return { ok: true, result: body.data.result as VectorSample[] };
+  return { ok: true, result: body.data.result as VectorSample[], notes };
 }
 
 export async function instantQuery(
@@ -138,14 +150,14 @@ export async function instantQuery(
   query: string,
   time: number,
   stats: QueryStats,
-): Promise<VectorSample[]> {
+): Promise<QueryAnswer> {
   const retries = opts.retries ?? DEFAULTS.retries;
   const sleep = opts.sleep ?? defaultSleep;
   const redact = redactor(opts);
   for (let n = 0; ; n++) {
     stats.requests++;
     const a = await attempt(opts, source, query, time);
-    if (a.ok) return a.result;
+    if (a.ok) return { result: a.result, notes: a.notes };
     if (!a.retry || n >= retries) {
       const tries = n > 0 ? ` (after ${n + 1} attempts)` : '';
       throw new TelemetryError(a.error.kind, source, redact(a.error.message) + tries);

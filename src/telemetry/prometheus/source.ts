@@ -40,8 +40,11 @@ export class PrometheusSource implements TelemetrySource {
     const planned = planQueries(request, this.name);
     const stats: QueryStats = { requests: 0, retries: 0 };
     const answers = new Map<string, Answer>();
+    const notes = new Set<string>();
     for (const query of batches(planned.subqueries, this.opts.maxSubqueries ?? DEFAULTS.maxSubqueries)) {
-      for (const s of await instantQuery(this.opts, this.name, query, request.at, stats)) {
+      const answer = await instantQuery(this.opts, this.name, query, request.at, stats);
+      for (const n of answer.notes) notes.add(`${this.name}: ${n}`);
+      for (const s of answer.result) {
         const id = s.metric[KEY_LABEL];
         if (id === undefined) continue;
         if (answers.has(id)) {
@@ -61,6 +64,7 @@ export class PrometheusSource implements TelemetrySource {
     }
     return {
       slos,
+      ...(notes.size > 0 ? { warnings: [...notes] } : {}),
       stats: { requests: stats.requests, retries: stats.retries, subqueries: planned.subqueries.size },
     };
   }

@@ -93,6 +93,36 @@ describe('the PromQL sent', () => {
   });
 });
 
+describe('batching and answers', () => {
+  it('splits more sub-queries than a request may carry into several, and merges the answers', async () => {
+    let s: FakeServer;
+    s = await ok(() => s);
+    // 1 window + 7 lookbacks, bad and total: 16 sub-queries, 5 to a request.
+    const res = await createPrometheusSource({ url: s.url, maxSubqueries: 5 }).fetch(request);
+    expect(s.seen).toHaveLength(4);
+    expect(res.stats).toMatchObject({ requests: 4, subqueries: 16 });
+    expect(Object.values(res.slos.ok!.ranges)).toHaveLength(8);
+    for (const sample of Object.values(res.slos.ok!.ranges))
+      expect(sample).toEqual({ events: 10, bad: 10, ratio: 1 });
+  });
+
+  it("passes PromQL's own annotations on as warnings; any other warning means lost data", async () => {
+    let s: FakeServer;
+    s = await serve((_req, res) => {
+      const body = JSON.parse(answer(s.seen.at(-1)!, '10', AT));
+      body.warnings = [
+        'PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "all"',
+      ];
+      res.writeHead(200);
+      res.end(JSON.stringify(body));
+    });
+    const res = await createPrometheusSource({ url: s.url }).fetch(request);
+    expect(res.warnings).toEqual([
+      `prometheus ${s.url}: PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "all"`,
+    ]);
+  });
+});
+
 describe('credentials', () => {
   it('takes basic auth from the URL (fetch refuses URLs with credentials) and never prints it', async () => {
     let s: FakeServer;
