@@ -8,8 +8,8 @@ import { budgetGateApp } from '../../src/bot/app.ts';
 import type { BotDeps } from '../../src/bot/deps.ts';
 import { collectingLog } from '../../src/bot/log.ts';
 import { openRevert } from '../../src/bot/revert.ts';
-import type { WatchStore } from '../../src/bot/store/watch.ts';
-import { Watcher } from '../../src/bot/watcher.ts';
+import type { NewWatch, WatchStore } from '../../src/bot/store/watch.ts';
+import { type Reverter, Watcher } from '../../src/bot/watcher.ts';
 import type { TelemetrySource } from '../../src/policy/sample.ts';
 import { steadyTasks, type Task, tempDir, writeTasks } from '../support/tasks.ts';
 
@@ -144,14 +144,28 @@ export function nockWatchStart(opts: { policy?: string; sha?: string } = {}): no
  * Telemetry around T0: 100 tasks a minute from six hours before, failing at `before` until the
  * deployment and at `after` from it on (exact counts: every k-th task fails).
  */
-export function scenarioTasks(before: number, after: number, opts: { outageFrom?: number } = {}): Task[] {
+export function scenarioTasks(
+  before: number,
+  after: number,
+  opts: { outageFrom?: number; attrs?: Record<string, string>; perMinute?: number } = {},
+): Task[] {
   const start = T0 - 6 * 60 * MIN;
-  return steadyTasks(start, T0 + 70 * MIN, 100, (t) => {
-    if (t > T0) return after;
-    if (opts.outageFrom !== undefined && t > opts.outageFrom) return after;
-    return before;
-  });
+  return steadyTasks(
+    start,
+    T0 + 70 * MIN,
+    opts.perMinute ?? 100,
+    (t) => {
+      if (t > T0) return after;
+      if (opts.outageFrom !== undefined && t > opts.outageFrom) return after;
+      return before;
+    },
+    opts.attrs,
+  );
 }
+
+/** The test policy narrowed to one service's tasks. */
+export const policyForService = (service: string) =>
+  POLICY_TEXT.replace('scope: all', `scope: { service: ${service} }`);
 
 export function writeScenario(tasks: Task[]): string {
   return writeTasks(tempDir('bg-bot-'), 'tasks.jsonl', tasks);
@@ -184,4 +198,40 @@ export function probotWatcher(
     revert: async (w, e, p) => openRevert(await probot.auth(w.installation_id), w, e, p, log),
   });
   return { watcher, log };
+}
+
+/** A watch as deployment_status records it, for tests that start from the store. */
+export function newWatch(id: number, deployedAt: number, over: Partial<NewWatch> = {}): NewWatch {
+  return {
+    deployment_id: id,
+    owner: 'Codertocat',
+    repo: 'Hello-World',
+    installation_id: 1,
+    environment: 'production',
+    sha: DEPLOYED_SHA,
+    previous_sha: PREVIOUS_SHA,
+    previous_deployment_id: PREVIOUS_ID,
+    default_branch: 'master',
+    deployed_at: deployedAt,
+    pull_number: SHIPPED_PR,
+    pull_title: 'Rewrite the refund prompt',
+    policy_text: POLICY_TEXT,
+    policy_path: '.github/error-budget.yml',
+    ...over,
+  };
+}
+
+/** A reverter that records what it was asked to revert, standing in for GitHub where the revert itself is not under test. */
+export function recordingReverter() {
+  const calls: Array<{ deployment_id: number; at: number; consumed: number | null }> = [];
+  const revert: Reverter = async (w, e) => {
+    calls.push({ deployment_id: w.deployment_id, at: e.detected_at, consumed: e.attributable_consumed });
+    return {
+      pull_number: 1000 + calls.length,
+      url: `https://github.com/x/y/pull/${1000 + calls.length}`,
+      existing: false,
+      draft: false,
+    };
+  };
+  return { calls, revert };
 }
