@@ -1,0 +1,185 @@
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteWatchStore } from '../../src/bot/store/sqlite.ts';
+import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
+import {
+  API,
+  assertAllCalled,
+  b64,
+  DEPLOYED_SHA,
+  DEPLOYMENT_ID,
+  example,
+  nockInstallationToken,
+  POLICY_TEXT,
+  PREVIOUS_ID,
+  PREVIOUS_SHA,
+  REPO_PATH,
+  scenarioTasks,
+  setupNock,
+  T0,
+  testProbot,
+  writeScenario,
+} from './support.ts';
+
+// deployment_protection_rule. @octokit/webhooks-examples has no example of this event, so the
+// payload is webhooks-examples' `deployment` event (its deployment, repository, installation and
+// sender objects, unchanged) with the fields GitHub's schema adds for this event: action
+// `requested`, `environment`, `event` and `deployment_callback_url`.
+
+const CALLBACK = `${REPO_PATH}/actions/runs/4242/deployment_protection_rule`;
+
+function protectionPayload() {
+  const d = example('deployment', (e) => !!e.installation && e.deployment.environment === 'production');
+  return {
+    action: 'requested',
+    environment: 'production',
+    event: 'push',
+    deployment_callback_url: `${API}${CALLBACK}`,
+    deployment: d.deployment,
+    pull_requests: [],
+    repository: d.repository,
+    installation: d.installation,
+    sender: d.sender,
+  };
+}
+
+beforeEach(setupNock);
+afterEach(() => nock.cleanAll());
+
+function nockDeployDiff(): nock.Scope {
+  return nock(API)
+    .get(`${REPO_PATH}/contents/.github%2Ferror-budget.yml`)
+    .query({ ref: DEPLOYED_SHA })
+    .reply(200, { type: 'file', encoding: 'base64', content: b64(POLICY_TEXT), sha: 'p'.repeat(40), size: 1 })
+    .get(`${REPO_PATH}/deployments`)
+    .query({ environment: 'production', per_page: 10 })
+    .reply(200, [
+      { id: DEPLOYMENT_ID, sha: DEPLOYED_SHA },
+      { id: PREVIOUS_ID, sha: PREVIOUS_SHA },
+    ])
+    .get(`${REPO_PATH}/deployments/${PREVIOUS_ID}/statuses`)
+    .query({ per_page: 1 })
+    .reply(200, [{ state: 'success' }])
+    .get(`${REPO_PATH}/compare/${PREVIOUS_SHA}...${DEPLOYED_SHA}`)
+    .reply(200, {
+      status: 'ahead',
+      total_commits: 1,
+      commits: [
+        {
+          sha: DEPLOYED_SHA,
+          commit: { message: 'Rewrite the refund prompt' },
+          author: { login: 'dev' },
+          parents: [{ sha: PREVIOUS_SHA }],
+        },
+      ],
+      files: [{ filename: 'prompts/refund.md', status: 'modified' }],
+    });
+}
+
+async function run(failRate: number) {
+  const source = new JsonlSource({ path: writeScenario(scenarioTasks(failRate, failRate)) });
+  const probot = testProbot({
+    store: new SqliteWatchStore(':memory:'),
+    source,
+    clock: () => T0,
+    policyPath: '.github/error-budget.yml',
+  });
+  let answer: any = null;
+  nockInstallationToken();
+  nockDeployDiff();
+  return {
+    probot,
+    answered: () => answer,
+    callback: () =>
+      nock(API)
+        .post(CALLBACK, (body) => {
+          answer = body;
+          return true;
+        })
+        .reply(204),
+  };
+}
+
+describe('deployment_protection_rule', () => {
+  it('approves a deployment the gate lets through, with the decision in the comment', async () => {
+    // 0.2% failing against a 1% budget: 20% consumed, burning slower than the window allows.
+    const t = await run(0.002);
+    t.callback();
+    await t.probot.receive({
+      id: 'p1',
+      name: 'deployment_protection_rule',
+      payload: protectionPayload(),
+    } as any);
+    assertAllCalled();
+    expect(t.answered()).toMatchObject({ environment_name: 'production', state: 'approved' });
+    expect(t.answered().comment).toMatch(/^budget-gate: SHIP/);
+  });
+
+  it('rejects under HARD-PAUSE with the reasons, after looking for an override on the shipped pull request', async () => {
+    // 2% failing against a 1% budget: the budget is gone twice over.
+    const t = await run(0.02);
+    nock(API)
+      .get(`${REPO_PATH}/commits/${DEPLOYED_SHA}/pulls`)
+      .query({ per_page: 10 })
+      .reply(200, [
+        {
+          number: 42,
+          title: 'Rewrite the refund prompt',
+          user: { login: 'dev' },
+          labels: [{ name: 'prompts' }],
+          head: {
+            ref: 'refund',
+            sha: DEPLOYED_SHA,
+            repo: { name: 'Hello-World', owner: { login: 'Codertocat' } },
+          },
+          merged_at: '2026-03-02T11:00:00Z',
+        },
+      ]);
+    t.callback();
+    await t.probot.receive({
+      id: 'p2',
+      name: 'deployment_protection_rule',
+      payload: protectionPayload(),
+    } as any);
+    assertAllCalled();
+    expect(t.answered()).toMatchObject({ environment_name: 'production', state: 'rejected' });
+    expect(t.answered().comment).toMatch(/^budget-gate: HARD-PAUSE/);
+    expect(t.answered().comment).toMatch(/tasks-success/);
+  });
+
+  it('rejects when the policy cannot be read, naming the file, line and key', async () => {
+    const probot = testProbot({
+      store: new SqliteWatchStore(':memory:'),
+      source: new JsonlSource({ path: '/nonexistent.jsonl' }),
+      clock: () => T0,
+      policyPath: '.github/error-budget.yml',
+    });
+    let answer: any = null;
+    nockInstallationToken();
+    nock(API)
+      .get(`${REPO_PATH}/contents/.github%2Ferror-budget.yml`)
+      .query({ ref: DEPLOYED_SHA })
+      .reply(200, {
+        type: 'file',
+        encoding: 'base64',
+        content: b64(POLICY_TEXT.replace('target: 99%', 'target: 100%')),
+        sha: 'p',
+        size: 1,
+      })
+      .post(CALLBACK, (body) => {
+        answer = body;
+        return true;
+      })
+      .reply(204);
+    await probot.receive({
+      id: 'p3',
+      name: 'deployment_protection_rule',
+      payload: protectionPayload(),
+    } as any);
+    assertAllCalled();
+    expect(answer.state).toBe('rejected');
+    expect(answer.comment).toMatch(
+      /\.github\/error-budget\.yml:\d+:\d+ slos\[0\]\.target: a target of 100% leaves no error budget/,
+    );
+  });
+});
