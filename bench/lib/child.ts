@@ -1,9 +1,14 @@
 import { spawn } from 'node:child_process';
 
 /** Runs a Node script in a fresh process and returns the JSON it prints last on stdout. */
-export function runNodeJson<T>(script: string, args: string[], env: Record<string, string> = {}): Promise<T> {
+export function runNodeJson<T>(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
