@@ -7,6 +7,7 @@ import {
   API,
   assertAllCalled,
   b64,
+  deliver,
   example,
   nockInstallationToken,
   POLICY_TEXT,
@@ -88,7 +89,7 @@ describe('pull_request.labeled override:*', () => {
     nockInstallationToken();
     nockPolicy();
     const got = nockRefusal();
-    await probot.receive({ id: 'l1', name: 'pull_request', payload: labeled('override:slo-wrong') } as any);
+    await deliver(probot, 'pull_request', labeled('override:slo-wrong'), 'l1');
     assertAllCalled();
     expect(got.comment.body).toContain(
       'budget-gate removed `override:slo-wrong`: @Codertocat applied `override:slo-wrong` to their own change',
@@ -118,11 +119,7 @@ describe('pull_request.labeled override:*', () => {
     nockPolicy();
     nock(API).get('/orgs/Codertocat/teams/sre/memberships/random-dev').reply(404, { message: 'Not Found' });
     const got = nockRefusal();
-    await probot.receive({
-      id: 'l2',
-      name: 'pull_request',
-      payload: labeled('override:slo-wrong', 'random-dev'),
-    } as any);
+    await deliver(probot, 'pull_request', labeled('override:slo-wrong', 'random-dev'), 'l2');
     assertAllCalled();
     expect(got.comment.body).toContain('@random-dev may not approve overrides');
     expect(parseAuditLog(got.tree.tree[0].content)[0]).toMatchObject({
@@ -135,17 +132,13 @@ describe('pull_request.labeled override:*', () => {
     const probot = bot();
     nockInstallationToken();
     nockPolicy();
-    await probot.receive({
-      id: 'l3',
-      name: 'pull_request',
-      payload: labeled('override:slo-wrong', 'sre-lead'),
-    } as any);
+    await deliver(probot, 'pull_request', labeled('override:slo-wrong', 'sre-lead'), 'l3');
     assertAllCalled();
   });
 
   it('ignores labels that are not overrides without a single request', async () => {
     const probot = bot();
-    await probot.receive({ id: 'l4', name: 'pull_request', payload: labeled('bug', 'someone') } as any);
+    await deliver(probot, 'pull_request', labeled('bug', 'someone'), 'l4');
     expect(nock.pendingMocks()).toEqual([]);
   });
 });

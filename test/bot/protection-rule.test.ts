@@ -8,6 +8,7 @@ import {
   b64,
   DEPLOYED_SHA,
   DEPLOYMENT_ID,
+  deliver,
   example,
   nockInstallationToken,
   POLICY_TEXT,
@@ -105,11 +106,7 @@ describe('deployment_protection_rule', () => {
     // 0.2% failing against a 1% budget: 20% consumed, burning slower than the window allows.
     const t = await run(0.002);
     t.callback();
-    await t.probot.receive({
-      id: 'p1',
-      name: 'deployment_protection_rule',
-      payload: protectionPayload(),
-    } as any);
+    await deliver(t.probot, 'deployment_protection_rule', protectionPayload(), 'p1');
     assertAllCalled();
     expect(t.answered()).toMatchObject({ environment_name: 'production', state: 'approved' });
     expect(t.answered().comment).toMatch(/^budget-gate: SHIP/);
@@ -136,11 +133,7 @@ describe('deployment_protection_rule', () => {
         },
       ]);
     t.callback();
-    await t.probot.receive({
-      id: 'p2',
-      name: 'deployment_protection_rule',
-      payload: protectionPayload(),
-    } as any);
+    await deliver(t.probot, 'deployment_protection_rule', protectionPayload(), 'p2');
     assertAllCalled();
     expect(t.answered()).toMatchObject({ environment_name: 'production', state: 'rejected' });
     expect(t.answered().comment).toMatch(/^budget-gate: HARD-PAUSE/);
@@ -171,11 +164,7 @@ describe('deployment_protection_rule', () => {
         return true;
       })
       .reply(204);
-    await probot.receive({
-      id: 'p3',
-      name: 'deployment_protection_rule',
-      payload: protectionPayload(),
-    } as any);
+    await deliver(probot, 'deployment_protection_rule', protectionPayload(), 'p3');
     assertAllCalled();
     expect(answer.state).toBe('rejected');
     expect(answer.comment).toMatch(

@@ -20,8 +20,8 @@ import { MIN, newWatch, POLICY_TEXT, recordingReverter, scenarioTasks, T0, testC
 const records: TaskRecord[] = scenarioTasks(0.005, 0.005, { perMinute: 5 }).map((t) => ({
   time: t.time as number,
   ok: t.ok,
-  latency_ms: t.latency_ms ?? null,
-  cost_usd: t.cost_usd ?? null,
+  latency_ms: t.latency_ms,
+  cost_usd: t.cost_usd,
   attrs: t.attrs ?? {},
 }));
 

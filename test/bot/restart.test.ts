@@ -10,6 +10,7 @@ import { nockRevert, REVERT_PR } from './revert-nock.ts';
 import {
   assertAllCalled,
   DEPLOYMENT_ID,
+  deliver,
   deploymentStatusPayload,
   MIN,
   newWatch,
@@ -51,7 +52,7 @@ describe('SQLite store across a restart', () => {
     const probot1 = testProbot(deps1);
     nockInstallationToken();
     nockWatchStart();
-    await probot1.receive({ id: 'd', name: 'deployment_status', payload: deploymentStatusPayload() } as any);
+    await deliver(probot1, 'deployment_status', deploymentStatusPayload(), 'd');
     assertAllCalled();
     const first = probotWatcher(probot1, {
       store: store1,

@@ -24,6 +24,7 @@ import {
   assertAllCalled,
   DEPLOYED_SHA,
   DEPLOYMENT_ID,
+  deliver,
   deploymentStatusPayload,
   gitBlobSha,
   MIN,
@@ -65,11 +66,7 @@ describe('deployment_status → watch → revert pull request', () => {
 
     nockInstallationToken();
     nockWatchStart();
-    await probot.receive({
-      id: 'delivery-1',
-      name: 'deployment_status',
-      payload: deploymentStatusPayload(),
-    } as any);
+    await deliver(probot, 'deployment_status', deploymentStatusPayload(), 'delivery-1');
     assertAllCalled();
     const watch = await store.get(DEPLOYMENT_ID);
     expect(watch).toMatchObject({
@@ -160,11 +157,7 @@ describe('deployment_status → watch → revert pull request', () => {
     expect(evidenceSchema.parse(JSON.parse(done!.evidence!)).slo).toBe('tasks-success');
 
     // Redelivery of the same webhook: no GitHub call (nock refuses any), no second watch.
-    await probot.receive({
-      id: 'delivery-1',
-      name: 'deployment_status',
-      payload: deploymentStatusPayload(),
-    } as any);
+    await deliver(probot, 'deployment_status', deploymentStatusPayload(), 'delivery-1');
     expect(await store.list()).toHaveLength(1);
     // Later ticks have nothing left to do for it.
     clock.set(T0 + (breachAt! + 1) * MIN);
@@ -244,11 +237,7 @@ describe('deployment_status → watch → revert pull request', () => {
     const { tasks, store, clock, probot, watcher } = await setup(0.005, 0.0525);
     nockInstallationToken();
     nockWatchStart();
-    await probot.receive({
-      id: 'delivery-2',
-      name: 'deployment_status',
-      payload: deploymentStatusPayload(),
-    } as any);
+    await deliver(probot, 'deployment_status', deploymentStatusPayload(), 'delivery-2');
     assertAllCalled();
     const breachAt = firstBreachMinute(tasks, T0)!;
     for (let m = 1; m < breachAt; m++) {

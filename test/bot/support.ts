@@ -78,6 +78,11 @@ export function testProbot(deps: BotDeps): Probot {
   return probot;
 }
 
+/** Sends a webhook through Probot as GitHub would deliver it. */
+export function deliver(probot: Probot, name: string, payload: unknown, id = 'delivery'): Promise<void> {
+  return probot.receive({ id, name, payload } as Parameters<Probot['receive']>[0]);
+}
+
 export function setupNock(): void {
   nock.disableNetConnect();
   nock.enableNetConnect(/127\.0\.0\.1|localhost/);

@@ -8,6 +8,7 @@ import { attributable, firstBreachMinute } from './oracle.ts';
 import {
   assertAllCalled,
   DEPLOYMENT_ID,
+  deliver,
   deploymentStatusPayload,
   MIN,
   newWatch,
@@ -36,7 +37,7 @@ async function watchScenario(tasks: ReturnType<typeof scenarioTasks>) {
   const probot = testProbot({ store, source, clock: clock.now, policyPath: '.github/error-budget.yml' });
   nockInstallationToken();
   nockWatchStart();
-  await probot.receive({ id: 'd', name: 'deployment_status', payload: deploymentStatusPayload() } as any);
+  await deliver(probot, 'deployment_status', deploymentStatusPayload(), 'd');
   assertAllCalled();
   const reverter = recordingReverter();
   const watcher = new Watcher({
