@@ -1,0 +1,55 @@
+import { DatabaseSync } from 'node:sqlite';
+import { describe, expect, it } from 'vitest';
+import { readBotConfig } from '../../src/bot/config.ts';
+import { openStore } from '../../src/bot/store/open.ts';
+import { SqliteWatchStore } from '../../src/bot/store/sqlite.ts';
+import { tempDir } from '../support/tasks.ts';
+import { newWatch, T0 } from './support.ts';
+
+describe('bot configuration', () => {
+  it('reads the documented variables with their defaults', () => {
+    const c = readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'tasks.jsonl', BUDGET_GATE_REPLICA: 'r1' });
+    expect(c).toMatchObject({
+      BUDGET_GATE_STORE: 'sqlite:./data/budget-gate.sqlite',
+      BUDGET_GATE_TICK: 30_000,
+      BUDGET_GATE_LEASE: 120_000,
+      BUDGET_GATE_POLICY_PATH: '.github/error-budget.yml',
+    });
+  });
+
+  it('names the variable at fault', () => {
+    expect(() => readBotConfig({})).toThrow(
+      /no telemetry: set BUDGET_GATE_PROMETHEUS_URL .* or BUDGET_GATE_TELEMETRY_FILE/,
+    );
+    expect(() => readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'a', BUDGET_GATE_TICK: 'often' })).toThrow(
+      'BUDGET_GATE_TICK: expected a duration such as 30s, 1m or 2m, got "often"',
+    );
+    expect(() => readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'a', BUDGET_GATE_LEASE: '10s' })).toThrow(
+      /BUDGET_GATE_LEASE must be longer/,
+    );
+  });
+
+  it('refuses a store it does not know, without echoing a password', async () => {
+    await expect(openStore('mysql://u:secret@h/db', '/tmp')).rejects.toThrow(
+      /expected sqlite:<path> or a postgres:\/\/ URL, got "mysql:\/\/…@h\/db"/,
+    );
+  });
+});
+
+describe('SQLite store migrations', () => {
+  it('migrate once, keep data across opens, and refuse a newer schema', async () => {
+    const file = `${tempDir('bg-mig-')}/w.sqlite`;
+    const a = new SqliteWatchStore(file);
+    expect(await a.add(newWatch(1, T0), T0)).toBe(true);
+    expect(await a.add(newWatch(1, T0), T0)).toBe(false);
+    await a.close();
+    const b = new SqliteWatchStore(file);
+    expect((await b.list()).map((w) => w.deployment_id)).toEqual([1]);
+    await b.close();
+    const db = new DatabaseSync(file);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (99, ?)').run('later');
+    db.close();
+    expect(() => new SqliteWatchStore(file)).toThrow(/schema version 99, newer than this bot knows \(1\)/);
+  });
+});
