@@ -25,4 +25,7 @@ if (mode === 'baseline') {
   records = res.stats!.records!;
 }
 const ms = performance.now() - t0;
-console.log(JSON.stringify({ mode, records, ms, maxRssKb: process.resourceUsage().maxRSS }));
+// What the run keeps once its garbage is gone: flat if nothing is held per record.
+globalThis.gc?.();
+const retainedMb = process.memoryUsage().heapUsed / 2 ** 20;
+console.log(JSON.stringify({ mode, records, ms, maxRssKb: process.resourceUsage().maxRSS, retainedMb }));
