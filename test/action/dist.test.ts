@@ -1,19 +1,14 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseAuditLog } from '../../src/policy/audit.ts';
-import { DEMO_END } from '../../src/scenarios/demo.ts';
-import { type FakeGitHub, startGitHub } from '../support/github-server.ts';
-import { tempDir } from '../support/tasks.ts';
-import { hardPause, labeled, payload, workspace } from './support.ts';
+import { parseAuditLog, verifyChain } from '../../src/policy/audit.ts';
+import { type FakeGitHub, type Recorded, startGitHub } from '../support/github-server.ts';
+import { AT, HARD_PAUSE, policyText, runAction, SOFT_PAUSE, TOKEN, workspace } from './runner.ts';
+import { labeled, payload } from './support.ts';
 
-// The built dist/index.js, run the way GitHub's runner runs it: inputs as INPUT_* variables, the
-// event in GITHUB_EVENT_PATH, outputs and the summary in files, GitHub served on loopback.
+// The built dist/index.js, run the way GitHub's runner runs it, against GitHub played on loopback
+// and a week of telemetry the test writes as JSONL. Payloads from @octokit/webhooks-examples;
+// adapted: the pull request's labels (and the `labeled` event's label) and, for the revert, its
+// title. The push example (refs/heads/master) is used as it is.
 
-const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
-const AT = Date.parse(DEMO_END);
 const HOUR = 3_600_000;
 const REPO = '/repos/Codertocat/Hello-World';
 
@@ -25,116 +20,85 @@ afterEach(async () => {
   await gh.close();
 });
 
-async function runAction(event: string, body: unknown, ws: string, inputs: Record<string, string> = {}) {
-  if (!existsSync(DIST)) throw new Error('dist/index.js is missing: run `npm run build`');
-  const dir = tempDir('bg-runner-');
-  const files = {
-    event: join(dir, 'event.json'),
-    output: join(dir, 'output'),
-    summary: join(dir, 'summary.md'),
-  };
-  writeFileSync(files.event, JSON.stringify(body));
-  writeFileSync(files.output, '');
-  writeFileSync(files.summary, '');
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    GITHUB_EVENT_NAME: event,
-    GITHUB_EVENT_PATH: files.event,
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-    GITHUB_REPOSITORY: 'Codertocat/Hello-World',
-    GITHUB_SHA: 'f'.repeat(40),
-    GITHUB_WORKSPACE: ws,
-    GITHUB_API_URL: gh.url,
-    'INPUT_TELEMETRY-FILE': 'telemetry.jsonl.gz',
-    INPUT_TOKEN: 'ghs_e2e_secret_token',
-    INPUT_AT: DEMO_END,
-    'INPUT_CHECK-NAME': 'budget-gate',
-    INPUT_POLICY: '.github/error-budget.yml',
-    INPUT_MODE: 'enforce',
-  };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  // Async: the fake GitHub lives in this process and must keep answering while the action runs.
-  const child = spawn(process.execPath, [DIST], { env });
-  let stdout = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  const status = await new Promise<number | null>((r) => child.on('exit', r));
-  // GITHUB_OUTPUT holds `name<<delimiter\nvalue\ndelimiter` blocks.
-  const outputs: Record<string, string> = {};
-  for (const m of readFileSync(files.output, 'utf8').matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm))
-    outputs[m[1]!] = m[3]!;
-  return { status, stdout, outputs, summary: readFileSync(files.summary, 'utf8') };
-}
-
-const prFiles = (...paths: string[]) =>
-  [200, paths.map((filename) => ({ filename, status: 'modified' }))] as [number, unknown];
+const opened = () => payload('pull_request', (e) => e.action === 'opened');
 function labeledPr(label: string) {
   const body = payload('pull_request', (e) => e.action === 'labeled');
   body.label = { ...body.label, name: label };
   body.pull_request.labels = [{ ...body.pull_request.labels[0], name: label }];
   return body;
 }
-const checkRun = () => gh.requests.find((r) => r.method === 'POST' && r.path === `${REPO}/check-runs`)?.body;
+const prFiles = (...paths: string[]): [number, unknown] => [
+  200,
+  paths.map((filename) => ({ filename, status: 'modified' })),
+];
+const sent = (method: string, path: string): Recorded | undefined =>
+  gh.requests.find((r) => r.method === method && r.path === path);
+const checkRun = () => sent('POST', `${REPO}/check-runs`)?.body;
+/** Requests the bundle made, as `METHOD /path`, in order. */
+const calls = () => gh.requests.map((r) => `${r.method} ${r.path.replace(REPO, '')}`);
+const lastPush = (at: number): [number, unknown] => [
+  200,
+  [{ activity_type: 'push', timestamp: new Date(at).toISOString() }],
+];
 
 describe('dist/index.js as the runner runs it', () => {
-  it('blocks a prompt change under SOFT-PAUSE: step fails, outputs and summary say why', async () => {
+  it('blocks a prompt change under SOFT-PAUSE: step fails, outputs and summary say why, 2 requests', async () => {
     gh.route('GET', `${REPO}/pulls/2/files`, prFiles('prompts/refund.md'));
     gh.route('POST', `${REPO}/check-runs`, [201, { id: 1 }]);
-    const r = await runAction(
-      'pull_request',
-      payload('pull_request', (e) => e.action === 'opened'),
-      workspace(),
-    );
+    const r = await runAction(gh, 'pull_request', opened(), workspace(SOFT_PAUSE));
     expect(r.status).toBe(1);
     expect(r.outputs).toMatchObject({ state: 'soft-pause', allowed: 'false', risk: 'high', override: '' });
-    expect(JSON.parse(r.outputs.decision!).reasons[0].code).toBe('soft-pause');
-    expect(r.summary).toContain('### 🟠 SOFT-PAUSE — blocked');
-    expect(r.summary).toContain('xychart-beta');
-    expect(r.stdout).toContain('::error::SOFT-PAUSE — prompts/refund.md is high risk');
+    const decision = JSON.parse(r.outputs.decision!);
+    expect(decision.reasons[0].code).toBe('soft-pause');
+    expect(decision.slos[0]).toMatchObject({ name: 'agent-success', events: 10_080 });
+    expect(decision.slos[0].consumed).toBeCloseTo(389 / 504, 2);
+    expect(r.summary).toContain('SOFT-PAUSE');
+    expect(r.summary).toContain('```mermaid');
+    // `%` is escaped as `%25` in a workflow command: the runner shows the headline as it was.
+    expect(r.stdout).toContain(
+      '::error::SOFT-PAUSE — prompts/refund.md is high risk — agent-success 77%25 consumed at 3.0x pace — blocked',
+    );
     expect(checkRun()).toMatchObject({
+      name: 'budget-gate',
+      head_sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
       conclusion: 'failure',
-      output: { title: expect.stringMatching(/^SOFT-PAUSE/) },
+      output: { title: expect.stringMatching(/^SOFT-PAUSE — prompts\/refund\.md is high risk/) },
     });
+    expect(checkRun().output.summary).toContain('agent-success');
+    // The labels came with the event: the files and the check run are all the gate asked GitHub.
+    expect(calls()).toEqual(['GET /pulls/2/files', 'POST /check-runs']);
     expect(r.outputs['github-requests']).toBe('2');
-    expect(gh.unmatched).toEqual([]);
     // The token is masked: the runner is told to hide it and it is never printed in clear.
-    expect(r.stdout).toContain('::add-mask::ghs_e2e_secret_token');
-    expect(r.stdout.replace('::add-mask::ghs_e2e_secret_token', '')).not.toContain('ghs_e2e_secret_token');
+    expect(r.stdout).toContain(`::add-mask::${TOKEN}`);
+    expect(r.stdout.replace(`::add-mask::${TOKEN}`, '')).not.toContain(TOKEN);
   });
 
-  it('lets a low-risk change through', async () => {
-    gh.route('GET', `${REPO}/pulls/2/files`, prFiles('src/ui/banner.tsx'));
+  it('lets a low-risk change through the same SOFT-PAUSE', async () => {
+    gh.route('GET', `${REPO}/pulls/2/files`, prFiles('src/ui/banner.tsx', 'docs/faq.md'));
     gh.route('POST', `${REPO}/check-runs`, [201, { id: 2 }]);
-    const r = await runAction(
-      'pull_request',
-      payload('pull_request', (e) => e.action === 'opened'),
-      workspace(),
-    );
+    const r = await runAction(gh, 'pull_request', opened(), workspace(SOFT_PAUSE));
     expect(r.status).toBe(0);
     expect(r.outputs).toMatchObject({ state: 'soft-pause', allowed: 'true', risk: 'low' });
     expect(checkRun().conclusion).toBe('success');
+    expect(r.outputs['github-requests']).toBe('2');
   });
 
   it('under HARD-PAUSE blocks a low-risk change and lets a revert through', async () => {
-    const ws = workspace(hardPause);
+    const ws = workspace(HARD_PAUSE);
     gh.route('GET', `${REPO}/pulls/2/files`, prFiles('src/ui/banner.tsx'));
     gh.route('POST', `${REPO}/check-runs`, [201, { id: 3 }]);
-    const held = await runAction(
-      'pull_request',
-      payload('pull_request', (e) => e.action === 'opened'),
-      ws,
-    );
+    const held = await runAction(gh, 'pull_request', opened(), ws);
     expect(held.status).toBe(1);
-    expect(held.outputs).toMatchObject({ state: 'hard-pause', allowed: 'false' });
+    expect(held.outputs).toMatchObject({ state: 'hard-pause', allowed: 'false', risk: 'low' });
+    expect(JSON.parse(held.outputs.decision!).slos[0].consumed).toBeGreaterThan(1);
 
-    const revert = payload('pull_request', (e) => e.action === 'opened');
+    const revert = opened();
     revert.pull_request.title = 'Revert "Swap the router model"';
-    const ok = await runAction('pull_request', revert, ws);
+    const ok = await runAction(gh, 'pull_request', revert, ws);
     expect(ok.status).toBe(0);
     expect(ok.outputs).toMatchObject({ state: 'hard-pause', allowed: 'true' });
     expect(JSON.parse(ok.outputs.decision!).revert).toBe(true);
+    expect(ok.summary).toContain('revert');
   });
 
   it('honours a valid override and writes the audit record, shown in the summary', async () => {
@@ -143,64 +107,129 @@ describe('dist/index.js as the runner runs it', () => {
       200,
       labeled('override:catastrophic-event', 'sre-lead', AT - HOUR),
     ]);
-    gh.route('GET', `${REPO}/activity`, [
-      200,
-      [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }],
-    ]);
-    gh.route('POST', `${REPO}/git/trees`, (req) => [
+    gh.route('GET', `${REPO}/activity`, lastPush(AT - 2 * HOUR));
+    gh.route('GET', `${REPO}/contents/audit.jsonl`, [404, { message: 'Not Found' }]);
+    gh.route('POST', `${REPO}/git/trees`, [
       201,
-      { sha: 'tree', tree: [{ path: 'audit.jsonl', sha: 'blob' }], echo: req.body },
+      { sha: 'tree-1', tree: [{ path: 'audit.jsonl', sha: 'blob-1' }] },
     ]);
     gh.route('POST', `${REPO}/git/commits`, [201, { sha: 'commit-1' }]);
     gh.route('POST', `${REPO}/git/refs`, [201, {}]);
     gh.route('POST', `${REPO}/check-runs`, [201, { id: 4 }]);
-    const r = await runAction('pull_request', labeledPr('override:catastrophic-event'), workspace());
+    const r = await runAction(
+      gh,
+      'pull_request',
+      labeledPr('override:catastrophic-event'),
+      workspace(SOFT_PAUSE),
+    );
     expect(r.status).toBe(0);
-    expect(r.outputs).toMatchObject({ allowed: 'true', override: 'catastrophic-event' });
-    const tree = gh.requests.find((q) => q.path === `${REPO}/git/trees`)!.body;
-    expect(parseAuditLog(tree.tree[0].content)[0]).toMatchObject({
+    expect(r.outputs).toMatchObject({ state: 'soft-pause', allowed: 'true', override: 'catastrophic-event' });
+    const text: string = sent('POST', `${REPO}/git/trees`)!.body.tree[0].content;
+    expect(verifyChain(text)).toMatchObject({ ok: true, count: 1 });
+    expect(parseAuditLog(text)[0]).toMatchObject({
+      seq: 1,
       kind: 'override-applied',
+      label: 'override:catastrophic-event',
       actor: 'sre-lead',
+      author: 'Codertocat',
       pull_request: 2,
+      sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
+      state: 'soft-pause',
+    });
+    expect(sent('POST', `${REPO}/git/commits`)!.body).toMatchObject({ tree: 'tree-1', parents: [] });
+    expect(sent('POST', `${REPO}/git/refs`)!.body).toEqual({
+      ref: 'refs/heads/budget-gate/audit',
+      sha: 'commit-1',
     });
     expect(r.summary).toContain('#### Audit log');
     expect(r.summary).toContain('"actor": "sre-lead"');
-    // The audit file did not exist yet: a GET 404, then the orphan branch.
-    expect(gh.unmatched.map((q) => `${q.method} ${q.path}`)).toEqual([`GET ${REPO}/contents/audit.jsonl`]);
+    expect(checkRun().conclusion).toBe('success');
+    expect(calls()).toEqual([
+      'GET /pulls/2/files',
+      'GET /issues/2/events',
+      'GET /activity',
+      'GET /contents/audit.jsonl',
+      'POST /git/trees',
+      'POST /git/commits',
+      'POST /git/refs',
+      'POST /check-runs',
+    ]);
   });
 
   it.each([
     ['the author’s own', 'Codertocat', AT - HOUR, 'self-approval'],
-    ['a stale', 'sre-lead', AT - 3 * HOUR, 'before-last-push'],
+    ['a stale (applied before the last push)', 'sre-lead', AT - 3 * HOUR, 'before-last-push'],
     ['an unauthorized', 'mallory', AT - HOUR, 'not-an-approver'],
   ])('refuses %s override and fails the step', async (_what, actor, at, code) => {
     gh.route('GET', `${REPO}/pulls/2/files`, prFiles('prompts/refund.md'));
     gh.route('GET', `${REPO}/issues/2/events`, [200, labeled('override:slo-wrong', actor, at)]);
-    gh.route('GET', `${REPO}/activity`, [
-      200,
-      [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }],
-    ]);
+    gh.route('GET', `${REPO}/activity`, lastPush(AT - 2 * HOUR));
     gh.route('GET', '/orgs/acme/teams/sre/memberships/mallory', [404, { message: 'Not Found' }]);
     gh.route('POST', `${REPO}/check-runs`, [201, { id: 5 }]);
-    const r = await runAction('pull_request', labeledPr('override:slo-wrong'), workspace());
+    const r = await runAction(gh, 'pull_request', labeledPr('override:slo-wrong'), workspace(SOFT_PAUSE));
     expect(r.status).toBe(1);
     expect(r.outputs).toMatchObject({ allowed: 'false', override: '' });
-    expect(JSON.parse(r.outputs.decision!).override_refusals[0].code).toBe(code);
+    const refusal = JSON.parse(r.outputs.decision!).override_refusals[0];
+    expect(refusal).toMatchObject({ code, label: 'override:slo-wrong', applied_by: actor });
     expect(r.summary).toContain('Override labels refused');
+    expect(checkRun().conclusion).toBe('failure');
+    // Nothing is written to the audit log for a refused override.
     expect(gh.requests.some((q) => q.path.includes('/git/') || q.path.includes('/contents/'))).toBe(false);
+    expect(gh.unmatched).toEqual([]);
   });
 
-  it('a malformed policy fails the step with an annotation on the line at fault', async () => {
-    const ws = workspace((p) => p.replace('window: 7d', 'window: 7 days'));
+  it('gates a push deploy on what it ships since the last successful deployment', async () => {
+    const base = 'b'.repeat(40);
+    const head = '6113728f27ae82c7b1a177c8d03f9e96e0adf246';
+    gh.route('GET', `${REPO}/deployments`, [200, [{ id: 41, sha: base }]]);
+    gh.route('GET', `${REPO}/deployments/41/statuses`, [200, [{ state: 'success' }]]);
+    gh.route('GET', `${REPO}/compare/${base}...${head}`, [
+      200,
+      {
+        status: 'ahead',
+        total_commits: 1,
+        commits: [
+          { sha: head, commit: { message: 'Swap the router model' }, author: null, parents: [{ sha: base }] },
+        ],
+        files: [{ filename: 'models/router.yml', status: 'modified' }],
+      },
+    ]);
+    gh.route('GET', `${REPO}/commits/${head}/pulls`, [200, []]);
+    gh.route('POST', `${REPO}/check-runs`, [201, { id: 6 }]);
     const r = await runAction(
-      'pull_request',
-      payload('pull_request', (e) => e.action === 'opened'),
-      ws,
+      gh,
+      'push',
+      payload('push', (e) => e.ref === 'refs/heads/master'),
+      workspace(SOFT_PAUSE),
+      {
+        environment: 'production',
+      },
     );
     expect(r.status).toBe(1);
+    expect(r.outputs).toMatchObject({ state: 'soft-pause', allowed: 'false', risk: 'high' });
+    expect(sent('GET', `${REPO}/deployments`)!.query).toContain('environment=production');
+    expect(checkRun()).toMatchObject({ head_sha: head, conclusion: 'failure' });
+    expect(r.outputs['github-requests']).toBe('5');
+    expect(gh.unmatched).toEqual([]);
+  });
+
+  it('a malformed policy fails the step with an annotation on the line at fault, asking GitHub nothing', async () => {
+    const line = policyText().split('\n').indexOf('    window: 7d') + 1;
+    const ws = workspace(SOFT_PAUSE, (p) => p.replace('window: 7d', 'window: 7 days'));
+    const r = await runAction(gh, 'pull_request', opened(), ws);
+    expect(r.status).toBe(1);
+    expect(line).toBeGreaterThan(1);
     expect(r.stdout).toContain(
-      '::error title=budget-gate%3A slos[2].window,file=.github/error-budget.yml,line=34,col=13::expected a rolling window',
+      `::error title=budget-gate%3A slos[0].window,file=.github/error-budget.yml,line=${line},col=13::expected a rolling window`,
     );
+    expect(gh.requests).toEqual([]);
+  });
+
+  it('no policy file fails the step and says what to do', async () => {
+    const ws = workspace(SOFT_PAUSE);
+    const r = await runAction(gh, 'pull_request', opened(), ws, { policy: '.github/missing.yml' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('::error::no policy file at .github/missing.yml');
     expect(gh.requests).toEqual([]);
   });
 });
