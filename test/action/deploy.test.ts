@@ -36,7 +36,7 @@ afterEach(assertAllCalled);
 
 describe('the gate on a push-triggered deploy', () => {
   it('judges what ships since the last successful deployment: a prompt change is held under SOFT-PAUSE', async () => {
-    let check: any;
+    let check: unknown;
     lastDeployment()
       .get(`${GH_REPO}/compare/${BASE}...${HEAD}`)
       .reply(200, {

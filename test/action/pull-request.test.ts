@@ -22,7 +22,7 @@ afterEach(assertAllCalled);
 
 describe('the gate on a pull request', () => {
   it('blocks a prompt change under SOFT-PAUSE with a failing check run that explains itself, in 2 requests', async () => {
-    let check: any;
+    let check: { output: { summary: string } } | undefined;
     api()
       .get(`${GH_REPO}/pulls/2/files`)
       .query({ per_page: 100, page: 1 })
@@ -45,8 +45,8 @@ describe('the gate on a pull request', () => {
           'SOFT-PAUSE — prompts/refund.md is high risk — tasks-success-paid 62% consumed at 2.1x pace — blocked',
       },
     });
-    expect(check.output.summary).toContain('split the change: the 1 low-risk file can ship now');
-    expect(check.output.summary).toContain('```mermaid');
+    expect(check!.output.summary).toContain('split the change: the 1 low-risk file can ship now');
+    expect(check!.output.summary).toContain('```mermaid');
     expect(r.requests).toBe(2);
   });
 
@@ -84,7 +84,12 @@ describe('the gate on a pull request', () => {
   });
 
   it('honours an approver’s override and writes the exception to a new audit branch', async () => {
-    const sent: Record<string, any> = {};
+    const sent: {
+      tree?: { tree: { content: string }[] };
+      commit?: { parents: string[] };
+      ref?: unknown;
+      check?: { conclusion: string };
+    } = {};
     api()
       .get(`${GH_REPO}/pulls/2/files`)
       .query(true)
@@ -121,10 +126,10 @@ describe('the gate on a pull request', () => {
     const r = await gate('pull_request', withLabel('override:catastrophic-event'));
     expect(r.decision.allowed).toBe(true);
     expect(r.decision.override).toMatchObject({ reason: 'catastrophic-event', applied_by: 'sre-lead' });
-    expect(sent.check.conclusion).toBe('success');
+    expect(sent.check?.conclusion).toBe('success');
     expect(sent.ref).toEqual({ ref: 'refs/heads/budget-gate/audit', sha: 'commit1' });
-    expect(sent.commit.parents).toEqual([]);
-    const text = sent.tree.tree[0].content as string;
+    expect(sent.commit?.parents).toEqual([]);
+    const text = sent.tree!.tree[0]!.content;
     expect(verifyChain(text)).toMatchObject({ ok: true, count: 1 });
     expect(parseAuditLog(text)[0]).toMatchObject({
       seq: 1,
@@ -164,7 +169,7 @@ describe('the gate on a pull request', () => {
       pull_request: 3,
       message: 'concurrent',
     } as never);
-    const puts: any[] = [];
+    const puts: { sha: string; branch: string; content: string }[] = [];
     api()
       .get(`${GH_REPO}/pulls/2/files`)
       .query(true)
@@ -201,8 +206,8 @@ describe('the gate on a pull request', () => {
     const r = await gate('pull_request', withLabel('override:slo-wrong'));
     expect(r.decision.allowed).toBe(true);
     expect(puts.map((p) => p.sha)).toEqual(['sha-A', 'sha-B']);
-    expect(puts[1].branch).toBe('budget-gate/audit');
-    const text = unb64(puts[1].content);
+    expect(puts[1]?.branch).toBe('budget-gate/audit');
+    const text = unb64(puts[1]!.content);
     expect(verifyChain(text)).toMatchObject({ ok: true, count: 3 });
     expect(parseAuditLog(text).map((x) => x.seq)).toEqual([1, 2, 3]);
     expect(r.audit).toMatchObject({ attempts: 2, commit_sha: 'commit-C' });

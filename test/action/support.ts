@@ -12,17 +12,28 @@ export const AT = Date.parse(DEMO_END);
 /** The webhooks-examples repository every payload below belongs to. */
 export const GH_REPO = '/repos/Codertocat/Hello-World';
 
+/** The fields of each example payload the tests read or adapt; the rest passes through as GitHub sent it. */
+interface Payloads {
+  pull_request: {
+    action: string;
+    label?: { name: string };
+    pull_request: { number: number; title: string; labels: { name: string }[] };
+  };
+  push: { ref: string; before: string; after: string };
+  deployment: { deployment: { id: number; sha: string; environment: string } };
+}
+
 /** A real payload from @octokit/webhooks-examples, deep-copied so a test can adapt fields. */
-export function payload(
-  name: string,
-  pick: (e: Record<string, unknown>) => boolean = () => true,
-): Record<string, any> {
-  const family = (examples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find(
+export function payload<K extends keyof Payloads>(
+  name: K,
+  pick: (e: Payloads[K]) => boolean = () => true,
+): Payloads[K] {
+  const family = (examples as unknown as { name: string; examples: Payloads[K][] }[]).find(
     (e) => e.name === name,
   );
   const found = family?.examples.find(pick);
   if (!found) throw new Error(`no ${name} example`);
-  return structuredClone(found) as Record<string, any>;
+  return structuredClone(found);
 }
 
 /**
