@@ -6,7 +6,13 @@ import { GitHubPermissionError } from '../github/errors.ts';
 import type { GitHubClient, RequestCounter } from '../github/octokit.ts';
 import { decide } from '../policy/decide.ts';
 import type { Decision } from '../policy/decision-schema.ts';
-import { type LoadedPolicy, loadPolicy, PolicyError, type PolicyProblem } from '../policy/load.ts';
+import {
+  formatProblem,
+  type LoadedPolicy,
+  loadPolicy,
+  PolicyError,
+  type PolicyProblem,
+} from '../policy/load.ts';
 import { planRequest } from '../policy/plan.ts';
 import type { TelemetryResult, TelemetrySource } from '../policy/sample.ts';
 import type { Policy } from '../policy/schema.ts';
@@ -42,6 +48,8 @@ export interface GateDeps {
 }
 
 export interface GateResult {
+  /** The policy's warnings (e.g. a shadowed risk glob), each on its line. */
+  policyWarnings: PolicyProblem[];
   decision: Decision;
   headline: string;
   markdown: string;
@@ -85,6 +93,31 @@ export async function readPolicy(workspace: string, file: string): Promise<Loade
   }
 }
 
+/**
+ * A policy that does not load fails the step in any mode; on a pull request the check run carries
+ * the problems as annotations on the lines at fault, so a required check says why it failed.
+ */
+async function readPolicyOrReport(deps: GateDeps, event: GateEvent): Promise<LoadedPolicy> {
+  try {
+    return await readPolicy(deps.workspace, deps.inputs.policy);
+  } catch (e) {
+    if (e instanceof GateSetupError && e.problems.length > 0) {
+      const n = e.problems.length;
+      await postCheck(
+        deps,
+        event,
+        {
+          title: `invalid policy: ${n} problem${n === 1 ? '' : 's'} in ${deps.inputs.policy}`,
+          summary: e.problems.map((p) => `- \`${formatProblem(p)}\``).join('\n'),
+          annotations: problemAnnotations(e.problems, 'failure'),
+        },
+        'failure',
+      );
+    }
+    throw e;
+  }
+}
+
 async function fetchTelemetry(
   source: TelemetrySource,
   loaded: LoadedPolicy,
@@ -103,10 +136,10 @@ async function fetchTelemetry(
 export async function runGate(deps: GateDeps): Promise<GateResult> {
   const { gh, inputs } = deps;
   const at = inputs.at ?? deps.now();
-  const loaded = await readPolicy(deps.workspace, inputs.policy);
+  const event = readEvent(deps.event);
+  const loaded = await readPolicyOrReport(deps, event);
   const policy = loaded.policy;
   const policyWarnings = loaded.warnings.map((w) => `${w.file}:${w.line}:${w.col} ${w.path}: ${w.message}`);
-  const event = readEvent(deps.event);
   const environment =
     inputs.environment ?? (event.kind === 'deploy' ? event.environment : null) ?? policy.environments[0]!;
   const source = deps.openTelemetry(inputs, loaded, deps.workspace);
@@ -146,8 +179,15 @@ export async function runGate(deps: GateDeps): Promise<GateResult> {
   const markdown = renderMarkdown(decision);
   const failed = !decision.allowed && inputs.mode === 'enforce';
   const conclusion = decision.allowed ? 'success' : failed ? 'failure' : 'neutral';
-  const check = await postCheck(deps, event, { title: headline, summary: markdown }, conclusion);
+  const annotations = problemAnnotations(loaded.warnings, 'warning');
+  const check = await postCheck(
+    deps,
+    event,
+    { title: headline, summary: markdown, ...(annotations.length ? { annotations } : {}) },
+    conclusion,
+  );
   return {
+    policyWarnings: loaded.warnings,
     decision,
     headline,
     markdown,
@@ -212,12 +252,15 @@ export async function postCheck(
 }
 
 /** Check-run annotations for a policy's problems, so a pull request shows them on the lines at fault. */
-export function problemAnnotations(problems: readonly PolicyProblem[]): CheckAnnotation[] {
+export function problemAnnotations(
+  problems: readonly PolicyProblem[],
+  level: 'failure' | 'warning',
+): CheckAnnotation[] {
   return problems.map((p) => ({
     path: p.file,
     start_line: p.line,
     end_line: p.line,
-    annotation_level: 'failure',
+    annotation_level: level,
     title: p.path ? `budget-gate: ${p.path}` : 'budget-gate policy',
     message: p.message,
   }));

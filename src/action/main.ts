@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { createOctokit, RequestCounter } from '../github/octokit.ts';
+import type { PolicyProblem } from '../policy/load.ts';
 import { EventError } from './event.ts';
 import { GateSetupError, runGate } from './gate.ts';
 import { InputError, parseInputs, secretsOf } from './inputs.ts';
@@ -13,6 +14,13 @@ import { openTelemetry } from './telemetry.ts';
 
 const env = (name: string): string | undefined => process.env[name] || undefined;
 const inputEnv = (name: string) => `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+
+const annotationOf = (p: PolicyProblem): core.AnnotationProperties => ({
+  file: p.file,
+  startLine: p.line,
+  startColumn: p.col,
+  title: `budget-gate: ${p.path}`,
+});
 
 async function main(): Promise<void> {
   const counter = new RequestCounter();
@@ -52,6 +60,7 @@ async function main(): Promise<void> {
       log: { info: core.info, warning: core.warning },
     });
     const { decision } = result;
+    for (const p of result.policyWarnings) core.warning(p.message, annotationOf(p));
     for (const [k, v] of Object.entries(outputsOf(decision, counter.total))) core.setOutput(k, v);
     const audit = result.audit ? auditSection(result.audit, result.auditBranch, result.auditPath) : '';
     await core.summary.addRaw(result.markdown + audit).write();
@@ -61,13 +70,7 @@ async function main(): Promise<void> {
     if (result.failed) core.setFailed(result.headline);
   } catch (e) {
     if (e instanceof GateSetupError) {
-      for (const p of e.problems)
-        core.error(p.message, {
-          file: p.file,
-          startLine: p.line,
-          startColumn: p.col,
-          title: `budget-gate: ${p.path}`,
-        });
+      for (const p of e.problems) core.error(p.message, annotationOf(p));
       core.setFailed(e.message);
     } else if (e instanceof InputError || e instanceof EventError) {
       core.setFailed(e.message);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAuditLog, verifyChain } from '../../src/policy/audit.ts';
 import { type FakeGitHub, type Recorded, startGitHub } from '../support/github-server.ts';
@@ -213,16 +215,59 @@ describe('dist/index.js as the runner runs it', () => {
     expect(gh.unmatched).toEqual([]);
   });
 
-  it('a malformed policy fails the step with an annotation on the line at fault, asking GitHub nothing', async () => {
+  it('a malformed policy fails the step: an annotation on the line at fault, and a failing check saying so', async () => {
     const line = policyText().split('\n').indexOf('    window: 7d') + 1;
     const ws = workspace(SOFT_PAUSE, (p) => p.replace('window: 7d', 'window: 7 days'));
+    gh.route('POST', `${REPO}/check-runs`, [201, { id: 7 }]);
     const r = await runAction(gh, 'pull_request', opened(), ws);
     expect(r.status).toBe(1);
     expect(line).toBeGreaterThan(1);
     expect(r.stdout).toContain(
       `::error title=budget-gate%3A slos[0].window,file=.github/error-budget.yml,line=${line},col=13::expected a rolling window`,
     );
-    expect(gh.requests).toEqual([]);
+    expect(checkRun()).toMatchObject({
+      conclusion: 'failure',
+      output: {
+        title: 'invalid policy: 1 problem in .github/error-budget.yml',
+        annotations: [
+          {
+            path: '.github/error-budget.yml',
+            start_line: line,
+            end_line: line,
+            annotation_level: 'failure',
+            title: 'budget-gate: slos[0].window',
+            message: expect.stringContaining('expected a rolling window'),
+          },
+        ],
+      },
+    });
+    // Nothing else: no telemetry is judged against a policy that did not load.
+    expect(calls()).toEqual(['POST /check-runs']);
+  });
+
+  it('a policy warning is annotated on its line and the gate still decides', async () => {
+    const ws = workspace(SOFT_PAUSE, (p) =>
+      p.replace(
+        '      class: high\n',
+        '      class: high\n    - paths: ["prompts/*.md"]\n      class: low\n',
+      ),
+    );
+    const line =
+      readFileSync(join(ws, '.github/error-budget.yml'), 'utf8')
+        .split('\n')
+        .indexOf('    - paths: ["prompts/*.md"]') + 1;
+    gh.route('GET', `${REPO}/pulls/2/files`, prFiles('docs/faq.md'));
+    gh.route('POST', `${REPO}/check-runs`, [201, { id: 8 }]);
+    const r = await runAction(gh, 'pull_request', opened(), ws);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `::warning title=budget-gate%3A risk\\.rules\\[1\\][^,]*,file=\\.github/error-budget\\.yml,line=${line},`,
+      ),
+    );
+    expect(checkRun().output.annotations).toEqual([
+      expect.objectContaining({ annotation_level: 'warning', start_line: line }),
+    ]);
   });
 
   it('no policy file fails the step and says what to do', async () => {

@@ -291,6 +291,13 @@ describe('the gate on a pull request', () => {
 
   it('a malformed policy is a setup error naming file, line and key', async () => {
     const ws = workspace((p) => p.replace('target: 95%\n    window: 30d', 'taget: 95%\n    window: 30d'));
+    let annotations: { path: string; annotation_level: string }[] = [];
+    api()
+      .post(`${GH_REPO}/check-runs`, (b) => {
+        annotations = b.output.annotations;
+        return b.conclusion === 'failure';
+      })
+      .reply(201, { id: 16 });
     const err = await gate('pull_request', opened(), { workspace: ws }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'GateSetupError' });
     expect((err as Error).message).toMatch(
@@ -299,5 +306,9 @@ describe('the gate on a pull request', () => {
     const problems = (err as { problems: { file: string; path: string }[] }).problems;
     expect(problems.map((p) => p.path).sort()).toEqual(['slos[0].taget', 'slos[0].target']);
     expect(problems.every((p) => p.file === '.github/error-budget.yml')).toBe(true);
+    expect(annotations.map((a) => [a.path, a.annotation_level])).toEqual([
+      ['.github/error-budget.yml', 'failure'],
+      ['.github/error-budget.yml', 'failure'],
+    ]);
   });
 });
