@@ -100,5 +100,8 @@ export function parseInputs(get: (name: string) => string, has: (name: string) =
 /** Values that must never appear in logs. */
 export function secretsOf(inputs: Inputs): string[] {
   const out = [inputs.token, inputs['prometheus-token'], ...Object.values(inputs['prometheus-headers'])];
+  // https://user:pass@host: the password may appear encoded in the URL and decoded in an error.
+  const url = inputs['prometheus-url'] ? new URL(inputs['prometheus-url']) : null;
+  if (url?.password) out.push(url.password, decodeURIComponent(url.password));
   return out.filter((s): s is string => typeof s === 'string' && s.length >= 4);
 }

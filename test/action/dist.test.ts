@@ -270,6 +270,38 @@ describe('dist/index.js as the runner runs it', () => {
     ]);
   });
 
+  it('reads Prometheus with the token and headers, masked; a failing Prometheus blocks per on_telemetry_error', async () => {
+    const prom = await startGitHub();
+    try {
+      prom.route('POST', '/api/v1/query', [
+        400,
+        { status: 'error', errorType: 'bad_data', error: 'parse error' },
+      ]);
+      gh.route('GET', `${REPO}/pulls/2/files`, prFiles('docs/faq.md'));
+      gh.route('POST', `${REPO}/check-runs`, [201, { id: 9 }]);
+      const r = await runAction(gh, 'pull_request', opened(), workspace(SOFT_PAUSE), {
+        'telemetry-file': '',
+        'prometheus-url': prom.url,
+        'prometheus-token': 'prom_secret_token',
+        'prometheus-headers': 'X-Scope-OrgID: agents-tenant',
+      });
+      expect(prom.requests.length).toBeGreaterThan(0);
+      expect(prom.requests[0]!.headers).toMatchObject({
+        authorization: 'Bearer prom_secret_token',
+        'x-scope-orgid': 'agents-tenant',
+      });
+      expect(r.status).toBe(1);
+      expect(r.outputs.allowed).toBe('false');
+      const decision = JSON.parse(r.outputs.decision!);
+      expect(decision.reasons.map((x: { code: string }) => x.code)).toContain('telemetry-error');
+      expect(r.stdout).toContain('::add-mask::prom_secret_token');
+      expect(r.stdout.replace('::add-mask::prom_secret_token', '')).not.toContain('prom_secret_token');
+      expect(r.stdout).toContain('::add-mask::agents-tenant');
+    } finally {
+      await prom.close();
+    }
+  });
+
   it('no policy file fails the step and says what to do', async () => {
     const ws = workspace(SOFT_PAUSE);
     const r = await runAction(gh, 'pull_request', opened(), ws, { policy: '.github/missing.yml' });

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { freePort } from './ports.ts';
 
 // GitHub's REST API played by a local HTTP server, for processes nock cannot reach (the built
@@ -9,6 +9,8 @@ export interface Recorded {
   method: string;
   path: string;
   query: string;
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON, or the raw text of any other body (a form, for a Prometheus played here). */
   body: any;
 }
 
@@ -37,7 +39,8 @@ export async function startGitHub(): Promise<FakeGitHub> {
         method: req.method ?? 'GET',
         path: u.pathname,
         query: u.search,
-        body: raw ? JSON.parse(raw) : null,
+        headers: req.headers,
+        body: raw && /json/.test(req.headers['content-type'] ?? '') ? JSON.parse(raw) : raw || null,
       };
       requests.push(rec);
       const handler = routes.get(`${rec.method} ${rec.path}`);
