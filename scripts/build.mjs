@@ -3,12 +3,23 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const httpClientStub = fileURLToPath(new URL('./stubs/actions-http-client.mjs', import.meta.url));
+const zodLocalesStub = fileURLToPath(new URL('./stubs/zod-locales.mjs', import.meta.url));
 
 /** See stubs/actions-http-client.mjs: OIDC support the action never uses. */
 const withoutOidc = {
   name: 'without-oidc',
   setup(b) {
     b.onResolve({ filter: /^@actions\/http-client(\/lib\/auth)?$/ }, () => ({ path: httpClientStub }));
+  },
+};
+
+/** See stubs/zod-locales.mjs: English only. */
+const englishZod = {
+  name: 'english-zod',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: zodLocalesStub } : undefined,
+    );
   },
 };
 
@@ -27,6 +38,6 @@ await build({
   },
   // DDSketch's protobuf (de)serialisation is loaded lazily and never used by the gate.
   external: ['protobufjs/minimal'],
-  plugins: [withoutOidc],
+  plugins: [withoutOidc, englishZod],
   logLevel: 'warning',
 });
