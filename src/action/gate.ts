@@ -94,8 +94,8 @@ export async function readPolicy(workspace: string, file: string): Promise<Loade
 }
 
 /**
- * A policy that does not load fails the step in any mode; on a pull request the check run carries
- * the problems as annotations on the lines at fault, so a required check says why it failed.
+ * A policy that does not load fails the step in any mode; the check run carries the problems as
+ * annotations on the lines at fault, so a required check says why it failed.
  */
 async function readPolicyOrReport(deps: GateDeps, event: GateEvent): Promise<LoadedPolicy> {
   try {
@@ -103,6 +103,7 @@ async function readPolicyOrReport(deps: GateDeps, event: GateEvent): Promise<Loa
   } catch (e) {
     if (e instanceof GateSetupError && e.problems.length > 0) {
       const n = e.problems.length;
+      // The policy's problems are the news: a check run GitHub refuses must not replace them.
       await postCheck(
         deps,
         event,
@@ -112,7 +113,7 @@ async function readPolicyOrReport(deps: GateDeps, event: GateEvent): Promise<Loa
           annotations: problemAnnotations(e.problems, 'failure'),
         },
         'failure',
-      );
+      ).catch((err: unknown) => deps.log.warning(`could not post the check run: ${(err as Error).message}`));
     }
     throw e;
   }
