@@ -103,12 +103,14 @@ export async function fetchDeployDiff(
     excludeId: input.currentDeploymentId ?? null,
     max: input.maxDeploymentsChecked ?? 10,
   });
+  const before = input.before && !ZERO_SHA.test(input.before) ? input.before : null;
   const candidates: Array<{ base: string; source: 'deployment' | 'push'; id: number | null }> = [];
   if (last) candidates.push({ base: last.sha, source: 'deployment', id: last.id });
   else
-    warnings.push(`no successful deployment to ${input.environment} found: comparing with the push instead`);
-  if (input.before && !ZERO_SHA.test(input.before))
-    candidates.push({ base: input.before, source: 'push', id: null });
+    warnings.push(
+      `no successful deployment to ${input.environment} found${before ? ': comparing with the push instead' : ''}`,
+    );
+  if (before) candidates.push({ base: before, source: 'push', id: null });
 
   for (const c of candidates) {
     try {
