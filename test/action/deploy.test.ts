@@ -148,6 +148,8 @@ describe('the gate on a push-triggered deploy', () => {
       .reply(201, { id: 4 });
     const revert = await gate('push', push(), { workspace: ws });
     expect(revert.decision).toMatchObject({ state: 'hard-pause', allowed: true, revert: true });
+    // Allowed: no pull request lookup. deployments, its status, compare, check run.
+    expect(revert.requests).toBe(4);
   });
 
   it('without a deployment history compares the push’s before..after, and says so', async () => {

@@ -211,6 +211,8 @@ describe('the gate on a pull request', () => {
     expect(verifyChain(text)).toMatchObject({ ok: true, count: 3 });
     expect(parseAuditLog(text).map((x) => x.seq)).toEqual([1, 2, 3]);
     expect(r.audit).toMatchObject({ attempts: 2, commit_sha: 'commit-C' });
+    // files, label history, last push, read + write, the conflict's re-read + write, check run
+    expect(r.requests).toBe(8);
   });
 
   it.each([
