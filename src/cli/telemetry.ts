@@ -3,6 +3,16 @@ import type { TelemetrySource } from '../policy/sample.ts';
 import { JsonlSource } from '../telemetry/jsonl/source.ts';
 import { CliError, type CliIo } from './io.ts';
 
+/** The policy and telemetry flags every command that reads telemetry takes (node:util parseArgs). */
+export const SOURCE_OPTIONS = {
+  policy: { type: 'string', default: '.github/error-budget.yml' },
+  telemetry: { type: 'string' },
+  'skip-bad-lines': { type: 'boolean' },
+  prometheus: { type: 'string' },
+  'prometheus-header': { type: 'string', multiple: true },
+  'prometheus-timeout': { type: 'string' },
+} as const;
+
 export interface TelemetryFlags {
   telemetry?: string | undefined;
   prometheus?: string | undefined;

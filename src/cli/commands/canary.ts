@@ -5,7 +5,7 @@ import { pct } from '../../report/format.ts';
 import { TelemetryError } from '../../telemetry/errors.ts';
 import { parseAt, readPolicy } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
-import { openTelemetry } from '../telemetry.ts';
+import { openTelemetry, SOURCE_OPTIONS } from '../telemetry.ts';
 
 export const CANARY_USAGE = `budget-gate canary --policy FILE (--telemetry FILE | --prometheus URL) --deployed-at TIME [--at TIME] [--json]
 
@@ -16,12 +16,7 @@ export async function canaryCommand(argv: string[], io: CliIo): Promise<number> 
   const { values } = parseArgs({
     args: argv,
     options: {
-      policy: { type: 'string', default: '.github/error-budget.yml' },
-      telemetry: { type: 'string' },
-      'skip-bad-lines': { type: 'boolean' },
-      prometheus: { type: 'string' },
-      'prometheus-header': { type: 'string', multiple: true },
-      'prometheus-timeout': { type: 'string' },
+      ...SOURCE_OPTIONS,
       'deployed-at': { type: 'string' },
       deployment: { type: 'string', default: 'local' },
       at: { type: 'string' },

@@ -4,7 +4,7 @@ import { changeFromFlags } from '../change-flags.ts';
 import { parseAt, readPolicy } from '../inputs.ts';
 import { type CliIo, EXIT } from '../io.ts';
 import { runDecision } from '../run-decision.ts';
-import { openTelemetry } from '../telemetry.ts';
+import { openTelemetry, SOURCE_OPTIONS } from '../telemetry.ts';
 
 export const EVALUATE_USAGE = `budget-gate evaluate --policy FILE (--telemetry FILE | --prometheus URL) [options]
 
@@ -31,12 +31,7 @@ export async function evaluateCommand(argv: string[], io: CliIo): Promise<number
   const { values } = parseArgs({
     args: argv,
     options: {
-      policy: { type: 'string', default: '.github/error-budget.yml' },
-      telemetry: { type: 'string' },
-      'skip-bad-lines': { type: 'boolean' },
-      prometheus: { type: 'string' },
-      'prometheus-header': { type: 'string', multiple: true },
-      'prometheus-timeout': { type: 'string' },
+      ...SOURCE_OPTIONS,
       'changed-files': { type: 'string' },
       labels: { type: 'string' },
       'applied-by': { type: 'string' },
