@@ -61,6 +61,15 @@ export function createOctokit(opts: CreateOctokitOptions): GateOctokitInstance {
   const counter = opts.counter;
   const log = opts.log;
   const rateLimitRetries = opts.rateLimitRetries ?? 2;
+  // Retry a rate-limited request a few times (plugin-throttling waits retryAfter), saying so.
+  const onLimit =
+    (what: string) =>
+    (retryAfter: number, options: { method: string; url: string }, _o: unknown, count: number) => {
+      log?.warn(
+        `GitHub ${what} hit on ${options.method} ${options.url}; retry ${count + 1} in ${retryAfter}s`,
+      );
+      return count < rateLimitRetries;
+    };
   const countingFetch: typeof fetch = (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     counter?.record(init?.method ?? 'GET', url);
@@ -77,30 +86,7 @@ export function createOctokit(opts: CreateOctokitOptions): GateOctokitInstance {
       retries: opts.retries ?? 3,
       ...(opts.retryBaseMs !== undefined ? { retryAfterBaseValue: opts.retryBaseMs } : {}),
     },
-    throttle: {
-      onRateLimit: (
-        retryAfter: number,
-        options: { method: string; url: string },
-        _o: unknown,
-        count: number,
-      ) => {
-        log?.warn(
-          `GitHub rate limit hit on ${options.method} ${options.url}; retry ${count + 1} in ${retryAfter}s`,
-        );
-        return count < rateLimitRetries;
-      },
-      onSecondaryRateLimit: (
-        retryAfter: number,
-        options: { method: string; url: string },
-        _o: unknown,
-        count: number,
-      ) => {
-        log?.warn(
-          `GitHub secondary rate limit hit on ${options.method} ${options.url}; retry ${count + 1} in ${retryAfter}s`,
-        );
-        return count < rateLimitRetries;
-      },
-    },
+    throttle: { onRateLimit: onLimit('rate limit'), onSecondaryRateLimit: onLimit('secondary rate limit') },
     log: log
       ? {
           debug: (m: string) => log.debug(m),
