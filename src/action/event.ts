@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import type { DeployEvent, GateEvent, PullRequestEvent } from '../github/gate-event.ts';
 import type { RepoRef } from '../github/octokit.ts';
+
+export type { DeployEvent, GateEvent, PullRequestEvent };
 
 // The workflow's triggering event, reduced to what the gate needs. Only the fields read here are
 // validated, so GitHub adding fields never breaks the action, and a payload missing one names it.
@@ -36,32 +39,6 @@ const deploymentPayload = z.object({
   }),
   repository: repoSchema,
 });
-
-export interface PullRequestEvent {
-  kind: 'pull_request';
-  repo: RepoRef;
-  number: number;
-  title: string;
-  author: string | null;
-  labels: string[];
-  head_sha: string;
-  head_ref: string;
-  /** Where the head branch lives: a fork for outside contributions, null when it was deleted. */
-  head_repo: RepoRef | null;
-}
-
-export interface DeployEvent {
-  kind: 'deploy';
-  event: 'push' | 'workflow_dispatch' | 'deployment';
-  repo: RepoRef;
-  head_sha: string;
-  /** The push's `before`: the fallback base when the environment has no deployment history. */
-  before: string | null;
-  environment: string | null;
-  deployment_id: number | null;
-}
-
-export type GateEvent = PullRequestEvent | DeployEvent;
 
 export interface EventContext {
   eventName: string;

@@ -3,7 +3,9 @@ import { isAbsolute, join } from 'node:path';
 import { type AppendResult, appendAuditEntry } from '../github/audit-log.ts';
 import { type CheckAnnotation, type CheckRunRef, createCheckRun } from '../github/checks.ts';
 import { GitHubPermissionError } from '../github/errors.ts';
+import { canLookFurther, type Gathered, gatherChange, gatherFurther } from '../github/gather-change.ts';
 import type { GitHubClient, RequestCounter } from '../github/octokit.ts';
+import { blockUnrecorded, overrideAuditEntry, sameUse } from '../policy/audit-entry.ts';
 import { decide } from '../policy/decide.ts';
 import type { Decision } from '../policy/decision-schema.ts';
 import {
@@ -18,9 +20,7 @@ import type { TelemetryResult, TelemetrySource } from '../policy/sample.ts';
 import type { Policy } from '../policy/schema.ts';
 import { renderHeadline } from '../report/headline.ts';
 import { renderMarkdown } from '../report/markdown.ts';
-import { blockUnrecorded, overrideAuditEntry, sameUse } from './audit.ts';
 import { type EventContext, type GateEvent, readEvent } from './event.ts';
-import { canLookFurther, type Gathered, gatherChange, gatherFurther } from './gather.ts';
 import type { Inputs } from './inputs.ts';
 
 // One decision, start to finish: policy → (change ∥ telemetry) → decide → (overrides, if blocked)

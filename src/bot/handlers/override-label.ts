@@ -1,8 +1,8 @@
-import { sameUse } from '../../action/audit.ts';
 import { appendAuditEntry } from '../../github/audit-log.ts';
 import { fetchApproverFacts } from '../../github/labels.ts';
 import { comment, removeLabel } from '../../github/pull-actions.ts';
 import type { AuditEntry } from '../../policy/audit.ts';
+import { sameUse } from '../../policy/audit-entry.ts';
 import type { LabelEvent } from '../../policy/change.ts';
 import type { OverrideRefusal } from '../../policy/decision-schema.ts';
 import {

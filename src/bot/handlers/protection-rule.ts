@@ -1,8 +1,8 @@
-import { blockUnrecorded, overrideAuditEntry, sameUse } from '../../action/audit.ts';
-import type { DeployEvent } from '../../action/event.ts';
-import { canLookFurther, type Gathered, gatherChange, gatherFurther } from '../../action/gather.ts';
 import { appendAuditEntry } from '../../github/audit-log.ts';
 import { answerProtectionRule } from '../../github/deployment-status.ts';
+import type { DeployEvent } from '../../github/gate-event.ts';
+import { canLookFurther, type Gathered, gatherChange, gatherFurther } from '../../github/gather-change.ts';
+import { blockUnrecorded, overrideAuditEntry, sameUse } from '../../policy/audit-entry.ts';
 import { decide } from '../../policy/decide.ts';
 import type { Decision } from '../../policy/decision-schema.ts';
 import { planRequest } from '../../policy/plan.ts';

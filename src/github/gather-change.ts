@@ -1,12 +1,12 @@
-import { fetchCommitDate, fetchLastPushAt, fetchPullRequestFiles } from '../github/changes.ts';
-import { fetchPullsForCommits, type PullSummary } from '../github/commit-pulls.ts';
-import { type DeployDiff, fetchDeployDiff } from '../github/deploy-diff.ts';
-import { gatherLabelEvents } from '../github/labels.ts';
-import type { GitHubClient, RepoRef } from '../github/octokit.ts';
 import type { Change, LabelEvent } from '../policy/change.ts';
 import { isOverrideLabel } from '../policy/overrides.ts';
 import type { Policy } from '../policy/schema.ts';
-import type { DeployEvent, GateEvent, PullRequestEvent } from './event.ts';
+import { fetchCommitDate, fetchLastPushAt, fetchPullRequestFiles } from './changes.ts';
+import { fetchPullsForCommits, type PullSummary } from './commit-pulls.ts';
+import { type DeployDiff, fetchDeployDiff } from './deploy-diff.ts';
+import type { DeployEvent, GateEvent, PullRequestEvent } from './gate-event.ts';
+import { gatherLabelEvents } from './labels.ts';
+import type { GitHubClient, RepoRef } from './octokit.ts';
 
 // The change being gated, in two steps so the common case stays cheap: first what the change
 // touches (one request on a pull request), and only when that is blocked, who applied the override

@@ -1,7 +1,7 @@
-import type { AuditEntry, AuditRecord } from '../policy/audit.ts';
-import type { Decision, Reason } from '../policy/decision-schema.ts';
+import type { AuditEntry, AuditRecord } from './audit.ts';
+import type { Decision, Reason } from './decision-schema.ts';
 
-// The action's side of the audit log: which record an applied override writes, which earlier
+// The gate's side of the audit log (Action and bot alike): which record an applied override writes, which earlier
 // record makes it a re-run, and what the decision becomes when the record cannot be written.
 
 export interface AuditContext {

@@ -1,0 +1,30 @@
+import type { RepoRef } from './octokit.ts';
+
+// The change a gate decision is about, as the Action (from the workflow's event) and the bot (from
+// a deployment protection rule) both describe it to gatherChange.
+
+export interface PullRequestEvent {
+  kind: 'pull_request';
+  repo: RepoRef;
+  number: number;
+  title: string;
+  author: string | null;
+  labels: string[];
+  head_sha: string;
+  head_ref: string;
+  /** Where the head branch lives: a fork for outside contributions, null when it was deleted. */
+  head_repo: RepoRef | null;
+}
+
+export interface DeployEvent {
+  kind: 'deploy';
+  event: 'push' | 'workflow_dispatch' | 'deployment';
+  repo: RepoRef;
+  head_sha: string;
+  /** The push's `before`: the fallback base when the environment has no deployment history. */
+  before: string | null;
+  environment: string | null;
+  deployment_id: number | null;
+}
+
+export type GateEvent = PullRequestEvent | DeployEvent;
