@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseHeaderText } from '../telemetry/prometheus/headers.ts';
 
 // The action's inputs (action.yml documents each one). Defaults live here too, so the gate runs
 // the same when started without action.yml (tests, local replays).
@@ -14,29 +15,16 @@ const headersSchema = z.preprocess(
     .optional()
     .transform((text, ctx): Record<string, string> => {
       if (!text) return {};
-      const trimmed = text.trim();
-      if (trimmed.startsWith('{')) {
-        try {
-          return z.record(z.string(), z.string()).parse(JSON.parse(trimmed));
-        } catch {
-          ctx.addIssue({
-            code: 'custom',
-            message: 'expected a JSON object of header names to string values',
-          });
-          return z.NEVER;
-        }
-      }
-      const out: Record<string, string> = {};
-      for (const [i, line] of trimmed.split('\n').entries()) {
-        if (line.trim() === '') continue;
-        const m = /^\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*:\s*(.*?)\s*$/.exec(line);
-        if (!m) {
-          ctx.addIssue({ code: 'custom', message: `line ${i + 1}: expected \`Header-Name: value\`` });
-          return z.NEVER;
-        }
-        out[m[1]!] = m[2]!;
-      }
-      return out;
+      const parsed = parseHeaderText(text);
+      if (parsed.ok) return parsed.headers;
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          parsed.problem === 'json'
+            ? 'expected a JSON object of header names to string values'
+            : `line ${parsed.index + 1}: expected \`Header-Name: value\``,
+      });
+      return z.NEVER;
     }),
 );
 

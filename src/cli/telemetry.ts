@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { TelemetrySource } from '../policy/sample.ts';
 import { JsonlSource } from '../telemetry/jsonl/source.ts';
+import { parseHeaderText } from '../telemetry/prometheus/headers.ts';
 import { CliError, type CliIo } from './io.ts';
 
 /** The policy and telemetry flags every command that reads telemetry takes (node:util parseArgs). */
@@ -38,9 +39,10 @@ export async function openTelemetry(io: CliIo, flags: TelemetryFlags): Promise<T
     );
     const headers: Record<string, string> = {};
     for (const h of flags['prometheus-header'] ?? []) {
-      const i = h.indexOf(':');
-      if (i <= 0) throw new CliError(`--prometheus-header ${h}: expected "Name: value"`);
-      headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+      const parsed = parseHeaderText(h);
+      if (!parsed.ok || h.trim().startsWith('{') || Object.keys(parsed.headers).length === 0)
+        throw new CliError(`--prometheus-header ${h}: expected "Name: value"`);
+      Object.assign(headers, parsed.headers);
     }
     const opts = prometheusOptionsFromEnv(io.env, { url });
     if (Object.keys(headers).length > 0) opts.headers = { ...opts.headers, ...headers };

@@ -1,4 +1,5 @@
 import type { Decision, SloReport, State } from '../policy/decision-schema.ts';
+import { pct as explainPct, times } from '../policy/explain.ts';
 
 export const STATE_LABEL: Record<State, string> = {
   ship: 'SHIP',
@@ -6,9 +7,10 @@ export const STATE_LABEL: Record<State, string> = {
   'hard-pause': 'HARD-PAUSE',
 };
 
-export const pct = (x: number | null): string => (x === null ? '—' : `${Math.round(x * 100)}%`);
+// The reasons' number formats (src/policy/explain.ts), with a dash where there is no number.
+export const pct = (x: number | null): string => (x === null ? '—' : explainPct(x));
 export const burn = (x: number | null | undefined): string =>
-  x === null || x === undefined ? '—' : `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}x`;
+  x === null || x === undefined ? '—' : times(x);
 export const count = (x: number | null): string => (x === null ? '—' : Math.round(x).toLocaleString('en-US'));
 export const target = (t: number): string => `${Number((t * 100).toFixed(3))}%`;
 

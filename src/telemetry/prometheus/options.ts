@@ -1,5 +1,6 @@
 import { parseDuration } from '../../policy/duration.ts';
 import { TelemetryError } from '../errors.ts';
+import { parseHeaderText } from './headers.ts';
 
 export interface PrometheusOptions {
   /** Base URL of a Prometheus-compatible HTTP API: Prometheus, Thanos, Mimir (…/prometheus), VictoriaMetrics. */
@@ -24,32 +25,15 @@ const SOURCE = 'prometheus';
 
 /** `K: V` lines (or a JSON object) from BUDGET_GATE_PROMETHEUS_HEADERS. */
 function parseHeaders(text: string): Record<string, string> {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('{')) {
-    try {
-      const v = JSON.parse(trimmed) as unknown;
-      if (v && typeof v === 'object' && Object.values(v).every((x) => typeof x === 'string'))
-        return v as Record<string, string>;
-    } catch {}
-    throw new TelemetryError(
-      'config',
-      SOURCE,
-      'BUDGET_GATE_PROMETHEUS_HEADERS: expected a JSON object of strings or `Name: value` lines',
-    );
-  }
-  const out: Record<string, string> = {};
-  for (const line of trimmed.split('\n')) {
-    if (line.trim() === '') continue;
-    const i = line.indexOf(':');
-    if (i <= 0)
-      throw new TelemetryError(
-        'config',
-        SOURCE,
-        `BUDGET_GATE_PROMETHEUS_HEADERS: "${line.slice(0, 40)}" is not \`Name: value\``,
-      );
-    out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
-  }
-  return out;
+  const parsed = parseHeaderText(text);
+  if (parsed.ok) return parsed.headers;
+  throw new TelemetryError(
+    'config',
+    SOURCE,
+    parsed.problem === 'json'
+      ? 'BUDGET_GATE_PROMETHEUS_HEADERS: expected a JSON object of strings or `Name: value` lines'
+      : `BUDGET_GATE_PROMETHEUS_HEADERS: "${parsed.line.slice(0, 40)}" is not \`Name: value\``,
+  );
 }
 
 /** Connection settings from the environment; explicit settings win. Secrets stay out of messages. */
