@@ -47,9 +47,12 @@ describe('SQLite store migrations', () => {
     expect((await b.list()).map((w) => w.deployment_id)).toEqual([1]);
     await b.close();
     const db = new DatabaseSync(file);
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
     db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (99, ?)').run('later');
     db.close();
-    expect(() => new SqliteWatchStore(file)).toThrow(/schema version 99, newer than this bot knows \(1\)/);
+    expect(() => new SqliteWatchStore(file)).toThrow(/schema version 99, newer than this bot knows \(2\)/);
   });
 });
