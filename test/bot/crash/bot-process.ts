@@ -70,7 +70,9 @@ export function startBot(e: BotEnv): BotProcess {
   child.stderr?.on('data', (d) => {
     out += d;
   });
-  const exited = new Promise<number | string>((r) => child.once('exit', (code, signal) => r(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((r) =>
+    child.once('exit', (code, signal) => r(code ?? signal ?? -1)),
+  );
   return {
     child,
     pid: child.pid!,
@@ -96,7 +98,9 @@ export async function until<T>(
     const v = await check().catch(() => null);
     if (v) return v;
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}\n${bots.map((b) => b.output().slice(-4000)).join('\n---\n')}`);
+      throw new Error(
+        `timed out waiting for ${what}\n${bots.map((b) => b.output().slice(-4000)).join('\n---\n')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -60,7 +60,12 @@ export interface FakeApp {
   /** Where the bot listens for webhooks; set once the bot's port is known. */
   webhookUrl: string;
   /** Sends a webhook as GitHub would and records the delivery; resolves with the HTTP status (0: failed). */
-  deliver(event: string, payload: Record<string, unknown>, guid?: string, redelivery?: boolean): Promise<number>;
+  deliver(
+    event: string,
+    payload: Record<string, unknown>,
+    guid?: string,
+    redelivery?: boolean,
+  ): Promise<number>;
   deliveries: Delivery[];
   /** Requests the bot made to the repository API (not the App's own endpoints), in order. */
   repoRequests(): Recorded[];
@@ -72,11 +77,17 @@ export async function startFakeApp(): Promise<FakeApp> {
   const gh = await startGitHub();
   const refs = new Map<string, string>([['refs/heads/master', TIP]]);
   const pulls: Pull[] = [];
-  const statuses = new Map<number, Array<{ state: string; description: string; log_url?: string; environment: string }>>([
+  const statuses = new Map<
+    number,
+    Array<{ state: string; description: string; log_url?: string; environment: string }>
+  >([
     [DEPLOYMENT_ID, [{ state: 'success', description: 'Deployed', environment: 'production' }]],
     [PREVIOUS_ID, [{ state: 'success', description: 'Deployed', environment: 'production' }]],
   ]);
-  const comments = new Map<number, Array<{ id: number; body: string; created_at: string; updated_at: string }>>();
+  const comments = new Map<
+    number,
+    Array<{ id: number; body: string; created_at: string; updated_at: string }>
+  >();
   const deliveries: Delivery[] = [];
   let commentId = 1;
 
@@ -145,9 +156,7 @@ export async function startFakeApp(): Promise<FakeApp> {
   ]);
   gh.route('GET', '/app/hook/deliveries', () => [
     200,
-    deliveries
-      .map(({ payload: _, ...d }) => d)
-      .sort((a, b) => b.id - a.id),
+    deliveries.map(({ payload: _, ...d }) => d).sort((a, b) => b.id - a.id),
   ]);
   gh.route('POST', '/app/hook/deliveries/:id/attempts', (r) => {
     const d = deliveries.find((x) => x.id === Number(r.params.id));
@@ -228,7 +237,12 @@ export async function startFakeApp(): Promise<FakeApp> {
     if (r.params.basehead === `${DEPLOYED_SHA}...${TIP}`) {
       return [
         200,
-        { status: 'ahead', total_commits: 1, commits: [], files: [{ filename: 'README.md', status: 'modified' }] },
+        {
+          status: 'ahead',
+          total_commits: 1,
+          commits: [],
+          files: [{ filename: 'README.md', status: 'modified' }],
+        },
       ];
     }
     return [404, { message: 'Not Found' }];
@@ -314,7 +328,13 @@ export async function startFakeApp(): Promise<FakeApp> {
     p.auto_merge = true;
     return [
       200,
-      { data: { enablePullRequestAutoMerge: { pullRequest: { number: p.number, autoMergeRequest: { enabledAt: 'now' } } } } },
+      {
+        data: {
+          enablePullRequestAutoMerge: {
+            pullRequest: { number: p.number, autoMergeRequest: { enabledAt: 'now' } },
+          },
+        },
+      },
     ];
   });
   gh.route('GET', `${repoPath}/issues/:n/comments`, (r) => [200, comments.get(Number(r.params.n)) ?? []]);

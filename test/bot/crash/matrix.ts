@@ -54,6 +54,8 @@ export const revertRequest = (path: string) => !path.startsWith('/app/hook/');
 export interface RunResult {
   snapshot: unknown;
   requests: number;
+  /** `METHOD /path` of each request counted, in order. */
+  paths: string[];
   watch: Watch;
   killed: boolean;
 }
@@ -71,9 +73,11 @@ export async function revertRun(storeSpec: string, killAt: number | null): Promi
     const env = { githubUrl: app.gh.url, port, store: storeSpec, telemetry, replica: 'host-1', cwd };
     let count = 0;
     let killed = false;
+    const paths: string[] = [];
     app.gh.intercept((r) => {
       if (!revertRequest(r.path)) return 'answer';
       count++;
+      paths.push(`${r.method} ${r.path}`);
       if (count !== killAt) return 'answer';
       process.kill(bots[0]!.pid, 'SIGKILL');
       killed = true;
@@ -94,12 +98,17 @@ export async function revertRun(storeSpec: string, killAt: number | null): Promi
       bots,
     );
     expect(await bots.at(-1)!.stop()).toBe(0);
-    return { snapshot: app.snapshot(), requests: count, watch, killed };
+    return { snapshot: app.snapshot(), requests: count, paths, watch, killed };
   } finally {
-    for (const b of bots) if (b.child.exitCode === null && b.child.signalCode === null) b.child.kill('SIGKILL');
-    await store.close();
-    await app.close();
+    await cleanup(bots, store, app);
   }
+}
+
+export async function cleanup(bots: BotProcess[], store: WatchStore, app: FakeApp): Promise<void> {
+  for (const b of bots) if (b.child.exitCode === null && b.child.signalCode === null) b.child.kill('SIGKILL');
+  await Promise.all(bots.map((b) => b.exited));
+  await store.close();
+  await app.close();
 }
 
 /** The baseline, then every k: same end state on GitHub, the watch `reverted` with the same PR. */
