@@ -268,8 +268,10 @@ export class Watcher {
       progress,
       save: async (p) => {
         ctx.progress = p;
-        if (!(await store.saveProgress(id, replica, this.now(), leaseMs, JSON.stringify(p))))
-          throw new LeaseLostError(id);
+        const now = this.now();
+        if (!(await store.saveProgress(id, replica, now, leaseMs, JSON.stringify(p)))) throw new LeaseLostError(id);
+        // Each step is a heartbeat for every lease of this tick, not only the reverting watch's.
+        await store.renew(replica, now, leaseMs);
       },
     };
     try {
