@@ -22,6 +22,7 @@ export class BotService {
   private readonly timers: NodeJS.Timeout[] = [];
   private recovering: Promise<void> | null = null;
   private stopped = false;
+  private ticking = false;
 
   private readonly o: ServiceOptions;
 
@@ -39,7 +40,9 @@ export class BotService {
   }
 
   async tick(): Promise<void> {
-    if (this.stopped) return;
+    // A tick still running (a slow revert) is not joined: its report would be counted twice.
+    if (this.stopped || this.ticking) return;
+    this.ticking = true;
     const started = performance.now();
     try {
       const report = await this.o.watcher.tick();
@@ -47,6 +50,8 @@ export class BotService {
     } catch (e) {
       this.o.metrics.tickFailed((performance.now() - started) / 1000);
       this.o.log.error(`budget-gate tick failed: ${(e as Error).message}`);
+    } finally {
+      this.ticking = false;
     }
   }
 
