@@ -90,7 +90,7 @@ describe('/healthz and /metrics', () => {
       await listening(sick);
       const bad = await fetch(`${sick.url}/healthz`);
       expect(bad.status).toBe(503);
-      const body = await bad.json();
+      const body = (await bad.json()) as { checks: { telemetry: { error: string } } };
       expect(body).toMatchObject({ ok: false, checks: { store: { ok: true }, telemetry: { ok: false } } });
       expect(body.checks.telemetry.error).toContain(missing);
       expect(await sick.stop()).toBe(0);
