@@ -14,6 +14,22 @@ describe('bot configuration', () => {
       BUDGET_GATE_TICK: 30_000,
       BUDGET_GATE_LEASE: 120_000,
       BUDGET_GATE_POLICY_PATH: '.github/error-budget.yml',
+      BUDGET_GATE_REVERT_ATTEMPTS: 5,
+      BUDGET_GATE_REVERT_BACKOFF: 30_000,
+      BUDGET_GATE_RECOVER_EVERY: 300_000,
+      BUDGET_GATE_RECOVER_LOOKBACK: 10_800_000,
+    });
+    expect(c.BUDGET_GATE_GITHUB_WRITE_GAP).toBeUndefined();
+    const tuned = readBotConfig({
+      BUDGET_GATE_TELEMETRY_FILE: 't',
+      BUDGET_GATE_RECOVER_EVERY: 'off',
+      BUDGET_GATE_GITHUB_WRITE_GAP: '0s',
+      BUDGET_GATE_REVERT_ATTEMPTS: '3',
+    });
+    expect(tuned).toMatchObject({
+      BUDGET_GATE_RECOVER_EVERY: null,
+      BUDGET_GATE_GITHUB_WRITE_GAP: 0,
+      BUDGET_GATE_REVERT_ATTEMPTS: 3,
     });
   });
 
@@ -27,6 +43,12 @@ describe('bot configuration', () => {
     expect(() => readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'a', BUDGET_GATE_LEASE: '10s' })).toThrow(
       /BUDGET_GATE_LEASE must be longer/,
     );
+    expect(() =>
+      readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'a', BUDGET_GATE_REVERT_ATTEMPTS: '0' }),
+    ).toThrow('BUDGET_GATE_REVERT_ATTEMPTS: at least 1');
+    expect(() =>
+      readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'a', BUDGET_GATE_RECOVER_EVERY: 'never' }),
+    ).toThrow('BUDGET_GATE_RECOVER_EVERY: expected a duration or off, got "never"');
   });
 
   it('refuses a store it does not know, without echoing a password', async () => {

@@ -66,7 +66,9 @@ describe('leases during a long tick', () => {
     const stalled: Reverter = async (_w, _e, _p, ctx) => {
       // A GC pause or a hung request: three minutes without a heartbeat; replica B takes over.
       clock.set(clock.now() + 3 * MIN);
-      expect((await store.claim('replica-b', clock.now(), LEASE, 10)).map((w) => w.deployment_id)).toEqual([1, 2]);
+      expect((await store.claim('replica-b', clock.now(), LEASE, 10)).map((w) => w.deployment_id)).toEqual([
+        1, 2,
+      ]);
       await ctx.save(NO_PROGRESS);
       return done;
     };
@@ -80,7 +82,11 @@ describe('leases during a long tick', () => {
       ]),
     );
     // Replica B holds both, untouched by A: the revert is B's to finish, the check B's to make.
-    expect(await store.get(1)).toMatchObject({ status: 'reverting', lease_owner: 'replica-b', revert_pr: null });
+    expect(await store.get(1)).toMatchObject({
+      status: 'reverting',
+      lease_owner: 'replica-b',
+      revert_pr: null,
+    });
     expect(await store.get(2)).toMatchObject({ lease_owner: 'replica-b', last_checked_at: null });
     await store.close();
   });

@@ -16,8 +16,8 @@ import {
   DEPLOYED_SHA,
   DEPLOYMENT_ID,
   MIN,
-  PREVIOUS_SHA,
   POLICY_TEXT,
+  PREVIOUS_SHA,
   REPO_PATH,
   SHIPPED_PR,
   scenarioTasks,
@@ -37,14 +37,21 @@ afterEach(() => nock.cleanAll());
 function nockRefusedAttempt() {
   nock(API)
     .get(`${REPO_PATH}/compare/${PREVIOUS_SHA}...${DEPLOYED_SHA}`)
-    .reply(200, { status: 'ahead', total_commits: 1, files: [{ filename: 'prompts/refund.md', status: 'modified' }] })
+    .reply(200, {
+      status: 'ahead',
+      total_commits: 1,
+      files: [{ filename: 'prompts/refund.md', status: 'modified' }],
+    })
     .get(`${REPO_PATH}/branches/master`)
     .reply(200, { name: 'master', commit: { sha: TIP, commit: { tree: { sha: TIP_TREE } } } })
     .get(`${REPO_PATH}/compare/${DEPLOYED_SHA}...${TIP}`)
     .reply(200, { status: 'ahead', total_commits: 1, files: [] })
     .get(`${REPO_PATH}/git/trees/${PREVIOUS_SHA}`)
     .query({ recursive: '1' })
-    .reply(200, { truncated: false, tree: [{ path: 'prompts/refund.md', mode: '100644', type: 'blob', sha: 'b'.repeat(40) }] })
+    .reply(200, {
+      truncated: false,
+      tree: [{ path: 'prompts/refund.md', mode: '100644', type: 'blob', sha: 'b'.repeat(40) }],
+    })
     .post(`${REPO_PATH}/git/trees`)
     .reply(201, { sha: NEW_TREE })
     .post(`${REPO_PATH}/git/commits`)
@@ -58,14 +65,24 @@ function nockFailureReport(o: { statusThere?: boolean; commentThere?: boolean } 
   const scope = nock(API)
     .get(`${REPO_PATH}/deployments/${DEPLOYMENT_ID}/statuses`)
     .query({ per_page: 100 })
-    .reply(200, o.statusThere ? [{ state: 'error', description: 'budget-gate: revert failed (3 attempts): …' }] : [])
+    .reply(
+      200,
+      o.statusThere ? [{ state: 'error', description: 'budget-gate: revert failed (3 attempts): …' }] : [],
+    )
     .get(`${REPO_PATH}/issues/${SHIPPED_PR}/comments`)
     .query(true)
-    .reply(200, o.commentThere ? [{ body: `x\n<!-- budget-gate:revert-failed deployment=${DEPLOYMENT_ID} -->` }] : []);
+    .reply(
+      200,
+      o.commentThere ? [{ body: `x\n<!-- budget-gate:revert-failed deployment=${DEPLOYMENT_ID} -->` }] : [],
+    );
   if (!o.statusThere)
-    scope.post(`${REPO_PATH}/deployments/${DEPLOYMENT_ID}/statuses`, (b) => Boolean((sent.status = b))).reply(201, {});
+    scope
+      .post(`${REPO_PATH}/deployments/${DEPLOYMENT_ID}/statuses`, (b) => Boolean((sent.status = b)))
+      .reply(201, {});
   if (!o.commentThere)
-    scope.post(`${REPO_PATH}/issues/${SHIPPED_PR}/comments`, (b) => Boolean((sent.comment = b))).reply(201, {});
+    scope
+      .post(`${REPO_PATH}/issues/${SHIPPED_PR}/comments`, (b) => Boolean((sent.comment = b)))
+      .reply(201, {});
   return sent;
 }
 
@@ -101,7 +118,9 @@ describe('a revert that keeps failing', () => {
     assertAllCalled();
     expect(r.retrying).toEqual([DEPLOYMENT_ID]);
     expect(r.errors).toEqual([
-      expect.stringMatching(/revert attempt 1 of 3 failed, next in 60s: GitHub refused POST .*git\/refs \(403/),
+      expect.stringMatching(
+        /revert attempt 1 of 3 failed, next in 60s: GitHub refused POST .*git\/refs \(403/,
+      ),
     ]);
 
     // Inside the wait nothing is sent (nock would fail an unexpected request).
