@@ -269,7 +269,8 @@ export class Watcher {
       save: async (p) => {
         ctx.progress = p;
         const now = this.now();
-        if (!(await store.saveProgress(id, replica, now, leaseMs, JSON.stringify(p)))) throw new LeaseLostError(id);
+        if (!(await store.saveProgress(id, replica, now, leaseMs, JSON.stringify(p))))
+          throw new LeaseLostError(id);
         // Each step is a heartbeat for every lease of this tick, not only the reverting watch's.
         await store.renew(replica, now, leaseMs);
       },

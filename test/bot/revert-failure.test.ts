@@ -77,11 +77,17 @@ function nockFailureReport(o: { statusThere?: boolean; commentThere?: boolean } 
     );
   if (!o.statusThere)
     scope
-      .post(`${REPO_PATH}/deployments/${DEPLOYMENT_ID}/statuses`, (b) => Boolean((sent.status = b)))
+      .post(`${REPO_PATH}/deployments/${DEPLOYMENT_ID}/statuses`, (b) => {
+        sent.status = b;
+        return true;
+      })
       .reply(201, {});
   if (!o.commentThere)
     scope
-      .post(`${REPO_PATH}/issues/${SHIPPED_PR}/comments`, (b) => Boolean((sent.comment = b)))
+      .post(`${REPO_PATH}/issues/${SHIPPED_PR}/comments`, (b) => {
+        sent.comment = b;
+        return true;
+      })
       .reply(201, {});
   return sent;
 }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { freePort } from './ports.ts';
 
 // GitHub's REST API played by a local HTTP server, for processes nock cannot reach (the built

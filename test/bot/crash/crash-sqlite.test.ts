@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { tempDir } from '../../support/tasks.ts';
 import { expectCrashMatrix } from './matrix.ts';
 
