@@ -1,5 +1,6 @@
 import { appendAuditEntry } from '../../github/audit-log.ts';
 import { fetchApproverFacts } from '../../github/labels.ts';
+import { policyAt } from '../../github/policy-file.ts';
 import { comment, removeLabel } from '../../github/pull-actions.ts';
 import type { AuditEntry } from '../../policy/audit.ts';
 import { sameUse } from '../../policy/audit-entry.ts';
@@ -13,7 +14,6 @@ import {
 } from '../../policy/overrides.ts';
 import type { BotDeps, HandlerContext } from '../deps.ts';
 import { labeledPayload, parsePayload } from '../payloads.ts';
-import { policyAt } from '../policy-for.ts';
 
 // pull_request.labeled with `override:<reason>`: is the person who applied it allowed to? The
 // rules are the core's pure refuseOverride; this handler only gathers the facts (team
