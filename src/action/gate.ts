@@ -113,7 +113,7 @@ export async function runGate(deps: GateDeps): Promise<GateResult> {
     inputs.environment ?? (event.kind === 'deploy' ? event.environment : null) ?? policy.environments[0]!;
   const source = await deps.openTelemetry(inputs, deps.workspace);
 
-  const { decision, gathered, audit } = await evaluateChange({
+  const { decision, change, audit } = await evaluateChange({
     loaded,
     at,
     source,
@@ -140,7 +140,7 @@ export async function runGate(deps: GateDeps): Promise<GateResult> {
   return {
     policyWarnings: loaded.warnings,
     decision,
-    change: gathered.change,
+    change,
     headline,
     markdown,
     audit: audit.written,

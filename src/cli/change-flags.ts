@@ -66,10 +66,12 @@ async function changeFromFile(io: CliIo, file: string): Promise<Change> {
  */
 export async function changeFromFlags(io: CliIo, flags: ChangeFlags, at: number): Promise<Change> {
   if (flags.change !== undefined) {
-    const others = Object.entries(flags).filter(([k, v]) => k !== 'change' && v !== undefined);
+    const others = Object.keys(CHANGE_OPTIONS).filter(
+      (k) => k !== 'change' && flags[k as keyof ChangeFlags] !== undefined,
+    );
     if (others.length > 0)
       throw new CliError(
-        `--change carries every change fact: drop ${others.map(([k]) => `--${k}`).join(', ')}, or edit the file`,
+        `--change carries every change fact: drop ${others.map((k) => `--${k}`).join(', ')}, or edit the file`,
       );
     return changeFromFile(io, flags.change);
   }

@@ -1,5 +1,6 @@
 import type { AuditEntry, AuditRecord } from '../policy/audit.ts';
 import { blockUnrecorded, overrideAuditEntry, sameUse } from '../policy/audit-entry.ts';
+import { bareLabel, type Change } from '../policy/change.ts';
 import { decide } from '../policy/decide.ts';
 import type { Decision } from '../policy/decision-schema.ts';
 import { formatProblem, type LoadedPolicy } from '../policy/load.ts';
@@ -43,6 +44,8 @@ export interface EvaluateChangeInput<G extends GatheredChange, W extends AuditWr
 export interface ChangeEvaluation<G extends GatheredChange, W extends AuditWrite> {
   decision: Decision;
   gathered: G;
+  /** Every fact the decision was made on, override labels set aside included: what a replay needs. */
+  change: Change;
   /** Telemetry could not be read: the decision follows `on_telemetry_error`. */
   telemetryError: TelemetryError | null;
   audit: { written: W | null; error: string | null };
@@ -100,7 +103,15 @@ export async function evaluateChange<G extends GatheredChange, W extends AuditWr
 
   const audit = await record(input, gathered, decision);
   if (audit.error) decision = blockUnrecorded(decision, audit.error);
-  return { decision, gathered, telemetryError: telemetry.error, audit };
+  const named = new Set(gathered.change.labels.map((l) => l.name));
+  const change: Change = {
+    ...gathered.change,
+    labels: [
+      ...gathered.change.labels,
+      ...gathered.override_labels.filter((n) => !named.has(n)).map(bareLabel),
+    ],
+  };
+  return { decision, gathered, change, telemetryError: telemetry.error, audit };
 }
 
 async function record<G extends GatheredChange, W extends AuditWrite>(

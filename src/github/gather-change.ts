@@ -1,5 +1,5 @@
 import type { GatheredChange } from '../gate/change-facts.ts';
-import type { LabelEvent } from '../policy/change.ts';
+import { bareLabel as bare } from '../policy/change.ts';
 import { isOverrideLabel } from '../policy/overrides.ts';
 import type { Policy } from '../policy/schema.ts';
 import { fetchCommitDate, fetchLastPushAt, fetchPullRequestFiles } from './changes.ts';
@@ -12,14 +12,6 @@ import type { GitHubClient, RepoRef } from './octokit.ts';
 // The change being gated, in two steps so the common case stays cheap: first what the change
 // touches (one request on a pull request), and only when that is blocked, who applied the override
 // labels and when (a pull request) or which pull requests a deploy ships (a deploy).
-
-const bare = (name: string): LabelEvent => ({
-  name,
-  applied_by: null,
-  applied_at: null,
-  applier_teams: [],
-  applier_permission: null,
-});
 
 export interface Gathered extends GatheredChange {
   diff: DeployDiff | null;

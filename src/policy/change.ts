@@ -40,6 +40,15 @@ export const changeSchema = z.strictObject({
 export type LabelEvent = z.output<typeof labelEventSchema>;
 export type Change = z.output<typeof changeSchema>;
 
+/** A label whose applier was not (yet) looked up. */
+export const bareLabel = (name: string): LabelEvent => ({
+  name,
+  applied_by: null,
+  applied_at: null,
+  applier_teams: [],
+  applier_permission: null,
+});
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The change as a person (and `changeSchema`) reads it back: times in ISO-8601. */

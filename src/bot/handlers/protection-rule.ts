@@ -4,10 +4,10 @@ import { githubChangeFacts } from '../../github/change-facts.ts';
 import { answerProtectionRule } from '../../github/deployment-status.ts';
 import type { DeployEvent } from '../../github/gate-event.ts';
 import { policyAt } from '../../github/policy-file.ts';
+import { parsePayload, protectionRulePayload } from '../../github/webhook-payloads.ts';
 import type { Decision } from '../../policy/decision-schema.ts';
 import { renderHeadline } from '../../report/headline.ts';
 import type { BotDeps, HandlerContext } from '../deps.ts';
-import { parsePayload, protectionRulePayload } from '../payloads.ts';
 
 // deployment_protection_rule: GitHub holds a deployment to an environment that lists this app as a
 // custom protection rule, and waits for our answer on the callback URL. The answer is the gate's
