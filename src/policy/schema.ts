@@ -172,6 +172,11 @@ export const overridesSchema = z
 export const autoRevertSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
+    /** The GitHub App (its slug) whose own revert pull requests always pass the gate. */
+    app: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a GitHub App slug such as budget-gate')
+      .default('budget-gate'),
     /** Share of the SLO window's budget one deployment may burn before it is reverted. */
     consumed: fraction('auto_revert.consumed').default(0.2),
     within: durationString.prefault('60m'),

@@ -28,7 +28,8 @@ The change (every fact the Action gathers in GitHub):
   --title TEXT               the pull request's title
   --head-ref BRANCH          the pull request's head branch
   --commit-message TEXT      a commit message the change brings, repeatable
-  --revert                   the change reverts an earlier deploy (always allowed)
+  --revert-of SHA            GitHub shows the change is the exact inverse of commit SHA: a revert,
+                             which always passes (a title, branch or commit message alone never does)
 
   --at TIME                  evaluate as of this ISO-8601 time (default: now)
   --json                     print the decision JSON instead of the report
