@@ -6,6 +6,7 @@ import { createPrometheusSource, prometheusOptionsFromEnv } from '../telemetry/p
 import { budgetGateApp } from './app.ts';
 import { type BotConfig, readBotConfig } from './config.ts';
 import { fromPino } from './log.ts';
+import { Escalator } from './escalation.ts';
 import { openRevert } from './revert.ts';
 import { openStore } from './store/open.ts';
 import { Watcher } from './watcher.ts';
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
       replica: config.BUDGET_GATE_REPLICA,
       leaseMs: config.BUDGET_GATE_LEASE,
       log,
+      hooks: new Escalator({ store, log, env: process.env, auth: (id) => app.auth(id) }),
       revert: async (w, evidence, policy) =>
         openRevert(await app.auth(w.installation_id), w, evidence, policy, log),
     });
