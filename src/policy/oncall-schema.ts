@@ -161,13 +161,13 @@ export const oncallSchema = z
     if (!o.handoff)
       ctx.addIssue({
         code: 'custom',
-        path: ['handoff'],
-        message: 'a rotation needs a handoff, such as { every: week, day: mon, at: "09:00" }',
+        path: [],
+        message: 'a rotation needs `handoff`, such as { every: week, day: mon, at: "09:00" }',
       });
     if (!o.start)
       ctx.addIssue({
         code: 'custom',
-        path: ['start'],
+        path: [],
         message: `a rotation needs \`start\`: the date ${o.members[0]} took the first shift, such as 2026-11-02`,
       });
     if (o.handoff?.every === 'week' && o.start) {
@@ -182,8 +182,9 @@ export const oncallSchema = z
     if (o.mode === 'primary-secondary' && o.members.length < 2)
       ctx.addIssue({
         code: 'custom',
-        path: ['mode'],
-        message: 'primary-secondary needs at least two members; a one-person rotation is `mode: primary-only`',
+        path: ['members'],
+        message:
+          'one member cannot be primary and secondary: say `mode: primary-only` (valid for a small team; escalate to a named person)',
       });
     o.escalation?.forEach((s, i) => {
       if (s.to === 'secondary' && o.mode === 'primary-only')
