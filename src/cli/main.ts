@@ -3,6 +3,8 @@ import { CANARY_USAGE, canaryCommand } from './commands/canary.ts';
 import { demoCommand } from './commands/demo.ts';
 import { EVALUATE_USAGE, evaluateCommand } from './commands/evaluate.ts';
 import { LINT_USAGE, lintCommand } from './commands/lint.ts';
+import { ONCALL_USAGE, oncallCommand } from './commands/oncall.ts';
+import { RUNBOOKS_USAGE, runbooksCommand } from './commands/runbooks.ts';
 import { SIMULATE_USAGE, simulateCommand } from './commands/simulate.ts';
 import { CliError, type CliIo, EXIT } from './io.ts';
 
@@ -12,6 +14,8 @@ const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<num
   simulate: { run: simulateCommand, usage: SIMULATE_USAGE },
   canary: { run: canaryCommand, usage: CANARY_USAGE },
   audit: { run: auditCommand, usage: AUDIT_USAGE },
+  oncall: { run: oncallCommand, usage: ONCALL_USAGE },
+  runbooks: { run: runbooksCommand, usage: RUNBOOKS_USAGE },
   demo: { run: demoCommand, usage: 'budget-gate demo\n\nGates two changes against the bundled example.' },
 };
 
@@ -24,6 +28,8 @@ usage: budget-gate <command> [options]
   simulate   play a 30-day scenario (healthy, rising, on-fire)
   canary     the auto-revert check for one deployment
   audit      verify the override audit log's hash chain
+  oncall     who is on call now; page what a decision calls for
+  runbooks   lint every alert's runbook: concrete steps, recent drills
   demo       run the bundled example
 
 budget-gate <command> --help for its options. exit 0 allowed, 1 blocked, 2 invalid input`;
