@@ -4,6 +4,7 @@ import { demoCommand } from './commands/demo.ts';
 import { EVALUATE_USAGE, evaluateCommand } from './commands/evaluate.ts';
 import { LINT_USAGE, lintCommand } from './commands/lint.ts';
 import { ONCALL_USAGE, oncallCommand } from './commands/oncall.ts';
+import { READINESS_USAGE, readinessCommand } from './commands/readiness.ts';
 import { RUNBOOKS_USAGE, runbooksCommand } from './commands/runbooks.ts';
 import { SIMULATE_USAGE, simulateCommand } from './commands/simulate.ts';
 import { CliError, type CliIo, EXIT } from './io.ts';
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<num
   audit: { run: auditCommand, usage: AUDIT_USAGE },
   oncall: { run: oncallCommand, usage: ONCALL_USAGE },
   runbooks: { run: runbooksCommand, usage: RUNBOOKS_USAGE },
+  readiness: { run: readinessCommand, usage: READINESS_USAGE },
   demo: { run: demoCommand, usage: 'budget-gate demo\n\nGates two changes against the bundled example.' },
 };
 
@@ -30,6 +32,7 @@ usage: budget-gate <command> [options]
   audit      verify the override audit log's hash chain
   oncall     who is on call now; page what a decision calls for
   runbooks   lint every alert's runbook: concrete steps, recent drills
+  readiness  NOT YET, SOFT-LAUNCH ONLY or PRODUCTION-READY, from the repository's files
   demo       run the bundled example
 
 budget-gate <command> --help for its options. exit 0 allowed, 1 blocked, 2 invalid input`;
