@@ -50,7 +50,8 @@ const MARK = { 'concrete+drilled': 'concrete + drilled', concrete: 'concrete', v
 export function renderRunbooks(judged: AlertRunbook[]): string {
   const out: string[] = [];
   for (const r of judged) {
-    const verdict = r.verdict === 'concrete+drilled' ? 'concrete + drilled' : r.verdict.toUpperCase();
+    const verdict =
+      r.verdict === 'concrete+drilled' ? 'concrete + drilled' : r.verdict === 'concrete' ? 'concrete, not drilled within cadence' : r.verdict.toUpperCase();
     out.push(
       `${r.fails ? '✗' : '✓'} ${r.alert} (${r.severity}, ${r.paging ? 'pages' : 'does not page'}): ${r.runbook ?? 'no runbook'}: ${verdict}`,
     );
