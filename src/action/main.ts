@@ -65,7 +65,8 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(outputsOf(decision, counter.total))) core.setOutput(k, v);
     const audit = result.audit ? auditSection(result.audit, result.auditBranch, result.auditPath) : '';
     const workspace = env('GITHUB_WORKSPACE') ?? process.cwd();
-    const ready = core.getInput('readiness') === 'true' ? readinessMarkdown(workspace, inputs.policy, Date.now()) : '';
+    const ready =
+      core.getInput('readiness') === 'true' ? readinessMarkdown(workspace, inputs.policy, Date.now()) : '';
     await core.summary.addRaw(result.markdown + audit + ready).write();
     core.info(result.headline);
     for (const r of decision.reasons) core.info(`  • ${r.message}`);

@@ -1,11 +1,11 @@
 import type { GitHubClient, RepoRef } from '../github/octokit.ts';
 import { comment, requestReviewers } from '../github/pull-actions.ts';
+import { type RevertFacts, revertFailedEvent, revertOpenedEvent } from '../notify/events.ts';
+import { MemoryLedger, type NotifyLedger } from '../notify/ledger.ts';
+import { Notifier } from '../notify/notifier.ts';
 import { type EscalationTarget, escalationPath } from '../policy/oncall.ts';
 import { formatWall } from '../policy/oncall-zone.ts';
 import type { Policy } from '../policy/schema.ts';
-import { MemoryLedger, type NotifyLedger } from '../notify/ledger.ts';
-import { revertFailedEvent, revertOpenedEvent, type RevertFacts } from '../notify/events.ts';
-import { Notifier } from '../notify/notifier.ts';
 import type { BotLog } from './log.ts';
 import { PolicyCache } from './policy-cache.ts';
 import type { Watch, WatchStore } from './store/watch.ts';
@@ -82,18 +82,24 @@ export class Escalator implements WatcherHooks {
     const n = this.notifier(policy);
     await this.guard(`deployment ${w.deployment_id}: notify revert`, async () => {
       const f = facts(w, reason);
-      for (const d of await n.send([revertOpenedEvent(policy, f, { number: pr.pull_number, url: pr.url })], at))
+      for (const d of await n.send(
+        [revertOpenedEvent(policy, f, { number: pr.pull_number, url: pr.url })],
+        at,
+      ))
         for (const e of d.errors) this.o.log.warn(e);
       await n.resolve(revertFailedEvent(policy, f, '').key, at);
     });
     const primary = escalationPath(policy.oncall, at)[0];
     if (!primary) return;
-    await this.guard(`revert #${pr.pull_number}: request review from the primary @${primary.login}`, async () => {
-      const gh = await this.o.auth(w.installation_id);
-      await requestReviewers(gh, ref(w), pr.pull_number, { users: [primary.login], teams: [] });
-      this.reached.set(w.deployment_id, 0);
-      this.o.log.info(`revert #${pr.pull_number}: review requested from the primary @${primary.login}`);
-    });
+    await this.guard(
+      `revert #${pr.pull_number}: request review from the primary @${primary.login}`,
+      async () => {
+        const gh = await this.o.auth(w.installation_id);
+        await requestReviewers(gh, ref(w), pr.pull_number, { users: [primary.login], teams: [] });
+        this.reached.set(w.deployment_id, 0);
+        this.o.log.info(`revert #${pr.pull_number}: review requested from the primary @${primary.login}`);
+      },
+    );
   }
 
   async revertFailed(w: Watch, error: string, policy: Policy, at: number, reason: string) {
@@ -112,7 +118,10 @@ export class Escalator implements WatcherHooks {
     });
     const reverted = watches.filter(
       (w) =>
-        w.status === 'reverted' && w.revert_pr !== null && at - w.updated_at <= horizon && this.reached.get(w.deployment_id) !== -1,
+        w.status === 'reverted' &&
+        w.revert_pr !== null &&
+        at - w.updated_at <= horizon &&
+        this.reached.get(w.deployment_id) !== -1,
     );
     for (const w of reverted) {
       await this.guard(`revert #${w.revert_pr}: escalation`, () => this.escalate(w, at));
@@ -135,20 +144,31 @@ export class Escalator implements WatcherHooks {
     const gh = await this.o.auth(w.installation_id);
     const repo = ref(w);
     const n = w.revert_pr!;
-    const pull = await gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { ...repo, pull_number: n });
+    const pull = await gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+      ...repo,
+      pull_number: n,
+    });
     if (pull.data.state !== 'open') {
       this.reached.set(w.deployment_id, -1);
       return;
     }
     const logins = new Set(path.map((p) => p.login.toLowerCase()));
     const [reviews, comments] = await Promise.all([
-      gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { ...repo, pull_number: n, per_page: 100 }),
-      gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: n, per_page: 100 }),
+      gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', {
+        ...repo,
+        pull_number: n,
+        per_page: 100,
+      }),
+      gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+        ...repo,
+        issue_number: n,
+        per_page: 100,
+      }),
     ]);
     const ackBy =
       reviews.data.find((r) => logins.has(r.user?.login.toLowerCase() ?? ''))?.user?.login ??
-      comments.data.find((c) => logins.has(c.user?.login.toLowerCase() ?? '') && !MARKER.test(c.body ?? ''))?.user
-        ?.login ??
+      comments.data.find((c) => logins.has(c.user?.login.toLowerCase() ?? '') && !MARKER.test(c.body ?? ''))
+        ?.user?.login ??
       (pull.data.assignees ?? []).find((a) => logins.has(a.login.toLowerCase()))?.login;
     if (ackBy) {
       this.reached.set(w.deployment_id, -1);
@@ -170,7 +190,12 @@ export class Escalator implements WatcherHooks {
   }
 }
 
-function escalationComment(path: EscalationTarget[], next: EscalationTarget[], t0: number, policy: Policy): string {
+function escalationComment(
+  path: EscalationTarget[],
+  next: EscalationTarget[],
+  t0: number,
+  policy: Policy,
+): string {
   const zone = policy.oncall.timezone;
   const last = next[next.length - 1]!;
   const waited = path.filter((p) => p.step < last.step);

@@ -17,7 +17,8 @@ const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<num
   simulate: { run: simulateCommand, usage: SIMULATE_USAGE },
   canary: { run: canaryCommand, usage: CANARY_USAGE },
   audit: {
-    run: (argv, io) => (argv[0] === 'report' ? auditReportCommand(argv.slice(1), io) : auditCommand(argv, io)),
+    run: (argv, io) =>
+      argv[0] === 'report' ? auditReportCommand(argv.slice(1), io) : auditCommand(argv, io),
     usage: `${AUDIT_USAGE}\n\n${AUDIT_REPORT_USAGE}`,
   },
   oncall: { run: oncallCommand, usage: ONCALL_USAGE },

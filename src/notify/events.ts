@@ -77,7 +77,11 @@ export interface RevertFacts {
   message: string;
 }
 
-export function revertOpenedEvent(policy: Policy, f: RevertFacts, pr: { number: number; url: string }): NotifyEvent {
+export function revertOpenedEvent(
+  policy: Policy,
+  f: RevertFacts,
+  pr: { number: number; url: string },
+): NotifyEvent {
   return {
     kind: 'revert-opened',
     key: `budget-gate/${f.repo}/revert/${f.deployment_id}`,

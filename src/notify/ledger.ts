@@ -59,7 +59,8 @@ export class FileLedger implements NotifyLedger {
     }
     if (text !== null && text.trim() !== '') {
       const parsed = z.array(ledgerEntrySchema).safeParse(JSON.parse(text));
-      if (!parsed.success) throw new Error(`notify ledger ${this.path}: not a ledger (${parsed.error.issues[0]?.message})`);
+      if (!parsed.success)
+        throw new Error(`notify ledger ${this.path}: not a ledger (${parsed.error.issues[0]?.message})`);
       for (const e of parsed.data) m.entries.set(e.key, e);
     }
     this.cache = m;

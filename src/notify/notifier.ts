@@ -63,7 +63,16 @@ export class Notifier {
     const rec: LedgerEntry =
       prior && prior.resolved_at === null
         ? prior
-        : { key: e.key, repo: e.repo, kind: e.kind, severity: e.severity, raised_at: at, paged: [], posted: [], resolved_at: null };
+        : {
+            key: e.key,
+            repo: e.repo,
+            kind: e.kind,
+            severity: e.severity,
+            raised_at: at,
+            paged: [],
+            posted: [],
+            resolved_at: null,
+          };
     const route = routeSeverity(this.o.oncall, e.severity, rec.raised_at, at);
     const d: Delivery = { key: e.key, sent: [], why: route.why, errors: [] };
     const fetchFn = this.o.fetch ?? fetch;
@@ -130,7 +139,10 @@ export class Notifier {
         await sendSlack(
           slack.url,
           slack.env,
-          { text: `Resolved: ${key}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*Resolved* \`${key}\`` } }] },
+          {
+            text: `Resolved: ${key}`,
+            blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*Resolved* \`${key}\`` } }],
+          },
           fetchFn,
         );
         rec.posted.push('resolved');

@@ -58,7 +58,10 @@ export function triggerBody(
 }
 
 /** Posts one event; the routing key never appears in an error. */
-export async function sendPagerDuty(body: PagerDutyTrigger | PagerDutyResolve, fetchFn = fetch): Promise<void> {
+export async function sendPagerDuty(
+  body: PagerDutyTrigger | PagerDutyResolve,
+  fetchFn = fetch,
+): Promise<void> {
   const res = await fetchFn(PAGERDUTY_ENQUEUE, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

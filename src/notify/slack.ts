@@ -23,7 +23,12 @@ export function slackMessage(e: NotifyEvent, headline: string, why: string): Sla
 }
 
 /** `envName` names the variable in errors; the URL itself is never printed. */
-export async function sendSlack(url: string, envName: string, msg: SlackMessage, fetchFn = fetch): Promise<void> {
+export async function sendSlack(
+  url: string,
+  envName: string,
+  msg: SlackMessage,
+  fetchFn = fetch,
+): Promise<void> {
   const res = await fetchFn(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

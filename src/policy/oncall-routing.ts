@@ -33,11 +33,22 @@ export function routeSeverity(o: OncallPolicy, raised: Severity, raisedAt: numbe
   const channel = rule.channel ?? first.channel ?? null;
   const owner = rule.owner ?? first.owner ?? null;
   const promoted =
-    severity !== raised ? `${raised} raised ${formatWall(raisedAt, o.timezone)} and still open: now ${severity}; ` : '';
+    severity !== raised
+      ? `${raised} raised ${formatWall(raisedAt, o.timezone)} and still open: now ${severity}; `
+      : '';
   const where = channel ? `posted to ${channel}${owner ? ` (owner ${owner})` : ''}` : 'posted to the channel';
 
   if (rule.page === 'always')
-    return { raised, severity, page: true, page_at: null, promote_at, channel, owner, why: `${promoted}${severity} pages at any hour` };
+    return {
+      raised,
+      severity,
+      page: true,
+      page_at: null,
+      promote_at,
+      channel,
+      owner,
+      why: `${promoted}${severity} pages at any hour`,
+    };
   if (rule.page === 'never')
     return {
       raised,
@@ -50,7 +61,16 @@ export function routeSeverity(o: OncallPolicy, raised: Severity, raisedAt: numbe
       why: `${promoted}${severity} never pages: ${where}${owner ? '' : '; name an owner in oncall.severities.' + severity + '.owner so it is somebody’s job'}`,
     };
   if (inBusinessHours(o, at))
-    return { raised, severity, page: true, page_at: null, promote_at, channel, owner, why: `${promoted}${severity} pages in business hours, and it is ${formatWall(at, o.timezone)}` };
+    return {
+      raised,
+      severity,
+      page: true,
+      page_at: null,
+      promote_at,
+      channel,
+      owner,
+      why: `${promoted}${severity} pages in business hours, and it is ${formatWall(at, o.timezone)}`,
+    };
   const next = nextBusinessStart(o, at);
   const later = promote_at !== null && promote_at > at && promote_at < next ? promote_at : next;
   return {

@@ -107,7 +107,11 @@ export const oncallSchema = z
       .prefault({}),
     escalation: z.array(escalationStep).min(1).optional(),
     severities: z
-      .strictObject({ sev1: severityRule.optional(), sev2: severityRule.optional(), sev3: severityRule.optional() })
+      .strictObject({
+        sev1: severityRule.optional(),
+        sev2: severityRule.optional(),
+        sev3: severityRule.optional(),
+      })
       .prefault({})
       .transform((s) => ({
         sev1: s.sev1 ?? { ...DEFAULT_SEVERITIES.sev1 },
@@ -154,7 +158,11 @@ export const oncallSchema = z
     if (!o.members) {
       for (const key of ['handoff', 'start', 'escalation'] as const) {
         if (o[key] !== undefined)
-          ctx.addIssue({ code: 'custom', path: [key], message: `\`${key}\` needs a rotation: add \`members\`` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `\`${key}\` needs a rotation: add \`members\``,
+          });
       }
       return;
     }

@@ -33,7 +33,8 @@ export interface Readiness {
 
 const WHY = {
   slos: 'without a written target nobody can say whether the agents are good enough, so every other gate has nothing to measure against',
-  policy: 'without agreed consequences the budget is a number nobody acts on: the freeze starts as an argument during the incident',
+  policy:
+    'without agreed consequences the budget is a number nobody acts on: the freeze starts as an argument during the incident',
   oncall:
     'unattended traffic needs a person who is woken: without a live rotation and a path to page, a burn at 3 a.m. runs until someone looks',
   runbooks:
@@ -56,15 +57,32 @@ export function assessReadiness(files: RepoFiles, policyPath: string, now: numbe
       policy = loadPolicy(text, policyPath).policy;
     } catch (e) {
       if (!(e instanceof PolicyError)) throw e;
-      loadError = e.problems.slice(0, 3).map((p) => `${p.path || p.file}: ${p.message}`).join('; ');
+      loadError = e.problems
+        .slice(0, 3)
+        .map((p) => `${p.path || p.file}: ${p.message}`)
+        .join('; ');
     }
   }
 
   // 1. SLOs
   gates.push(
     policy
-      ? gate('slos', 'Written SLOs', true, [`${policy.slos.length} SLO(s) in ${policyPath}: ${policy.slos.map((s) => `${s.name} ${(s.target * 100).toPrecision(4).replace(/\.?0+$/, '')}% over ${s.window.spec}`).join(', ')}`], [])
-      : gate('slos', 'Written SLOs', false, [], [text === null ? `no policy at ${policyPath}` : `${policyPath} does not load: ${loadError}`]),
+      ? gate(
+          'slos',
+          'Written SLOs',
+          true,
+          [
+            `${policy.slos.length} SLO(s) in ${policyPath}: ${policy.slos.map((s) => `${s.name} ${(s.target * 100).toPrecision(4).replace(/\.?0+$/, '')}% over ${s.window.spec}`).join(', ')}`,
+          ],
+          [],
+        )
+      : gate(
+          'slos',
+          'Written SLOs',
+          false,
+          [],
+          [text === null ? `no policy at ${policyPath}` : `${policyPath} does not load: ${loadError}`],
+        ),
   );
 
   // 2. The error-budget policy: consequences written down and someone who can grant an exception.
@@ -73,11 +91,24 @@ export function assessReadiness(files: RepoFiles, policyPath: string, now: numbe
     const evidence: string[] = [];
     if (!policy) missing.push('a policy that loads (see the SLO gate)');
     else {
-      if (/^states\s*:/m.test(text!)) evidence.push(`states: soft pause at ${policy.states.soft_pause.consumed * 100}% consumed, hard pause at ${policy.states.hard_pause.consumed * 100}%`);
-      else missing.push('a `states` section: the budget levels at which rollouts pause, agreed and written, not left to defaults nobody read');
+      if (/^states\s*:/m.test(text!))
+        evidence.push(
+          `states: soft pause at ${policy.states.soft_pause.consumed * 100}% consumed, hard pause at ${policy.states.hard_pause.consumed * 100}%`,
+        );
+      else
+        missing.push(
+          'a `states` section: the budget levels at which rollouts pause, agreed and written, not left to defaults nobody read',
+        );
       const a = policy.overrides.approvers;
-      const who = [...a.users.map((u) => `@${u}`), ...a.teams, ...(a.min_permission ? [`${a.min_permission}+`] : [])];
-      if (who.length) evidence.push(`exceptions approved by ${who.join(', ')}, reasons ${policy.overrides.reasons.join(', ')}`);
+      const who = [
+        ...a.users.map((u) => `@${u}`),
+        ...a.teams,
+        ...(a.min_permission ? [`${a.min_permission}+`] : []),
+      ];
+      if (who.length)
+        evidence.push(
+          `exceptions approved by ${who.join(', ')}, reasons ${policy.overrides.reasons.join(', ')}`,
+        );
       else missing.push('overrides.approvers: who may let a change through a pause (nobody is named)');
     }
     gates.push(gate('policy', 'Error-budget policy', missing.length === 0, evidence, missing));
@@ -97,11 +128,18 @@ export function assessReadiness(files: RepoFiles, policyPath: string, now: numbe
       evidence.push(
         `${r.members.length} member(s), ${r.every === 'day' ? 'daily' : 'weekly'} handoff in ${r.zone}; primary now @${s.primary}${s.secondary ? `, secondary @${s.secondary}` : ' (primary-only: valid for a small team, and said so)'}`,
       );
-      if (path.length < 2) missing.push('an escalation step beyond the primary: nobody is asked when the primary does not answer');
+      if (path.length < 2)
+        missing.push(
+          'an escalation step beyond the primary: nobody is asked when the primary does not answer',
+        );
       else evidence.push(`escalation: ${path.map((p) => `@${p.login}`).join(' → ')}`);
       const n = policy.oncall.notify;
-      if (!n.pagerduty && !n.slack) missing.push('oncall.notify: PagerDuty or Slack, so a page reaches the rotation');
-      else evidence.push(`pages via ${[n.pagerduty && `PagerDuty (${n.pagerduty.routing_key_env})`, n.slack && `Slack (${n.slack.webhook_url_env})`].filter(Boolean).join(' and ')}`);
+      if (!n.pagerduty && !n.slack)
+        missing.push('oncall.notify: PagerDuty or Slack, so a page reaches the rotation');
+      else
+        evidence.push(
+          `pages via ${[n.pagerduty && `PagerDuty (${n.pagerduty.routing_key_env})`, n.slack && `Slack (${n.slack.webhook_url_env})`].filter(Boolean).join(' and ')}`,
+        );
     }
     gates.push(gate('oncall', 'Live on-call rotation', missing.length === 0, evidence, missing));
   }
@@ -114,7 +152,10 @@ export function assessReadiness(files: RepoFiles, policyPath: string, now: numbe
     else {
       const top = new Set(topAlerts(policy, 3).map((a) => a.name));
       for (const r of judgeRunbooks(policy, files.read, now).filter((r) => top.has(r.alert))) {
-        if (r.verdict === 'concrete+drilled') evidence.push(`${r.alert} (${r.severity}): ${r.runbook}, concrete and drilled ${r.lint?.last_drill?.date}`);
+        if (r.verdict === 'concrete+drilled')
+          evidence.push(
+            `${r.alert} (${r.severity}): ${r.runbook}, concrete and drilled ${r.lint?.last_drill?.date}`,
+          );
         else {
           const vague = r.lint?.steps.filter((s) => s.verdict === 'vague').map((s) => s.line) ?? [];
           missing.push(
@@ -134,7 +175,9 @@ export function assessReadiness(files: RepoFiles, policyPath: string, now: numbe
     const templatePath = pm.template ?? `${pm.dir}/TEMPLATE.md`;
     if (files.read(templatePath) === null) missing.push(`a postmortem template at ${templatePath}`);
     else evidence.push(`template ${templatePath}`);
-    const names = (files.list(pm.dir) ?? []).filter((f) => f.endsWith('.md') && `${pm.dir}/${f}` !== templatePath && !/^(readme|template)/i.test(f));
+    const names = (files.list(pm.dir) ?? []).filter(
+      (f) => f.endsWith('.md') && `${pm.dir}/${f}` !== templatePath && !/^(readme|template)/i.test(f),
+    );
     if (names.length === 0) missing.push(`postmortems in ${pm.dir}/: none written yet`);
     for (const f of names.sort()) {
       const closes = closingActions(files.read(`${pm.dir}/${f}`) ?? '');
@@ -159,14 +202,17 @@ function gate(id: Gate['id'], title: string, passed: boolean, evidence: string[]
  */
 export function closingActions(markdown: string): string[] {
   const m = /^#{1,6}\s*(?:action items|follow[- ]?ups?|actions)\b.*$/im.exec(markdown);
-  const tail = m ? markdown.slice(m.index) : markdown.split(/^#{1,6}\s/m).pop() ?? '';
+  const tail = m ? markdown.slice(m.index) : (markdown.split(/^#{1,6}\s/m).pop() ?? '');
   const found = new Set<string>();
   for (const line of tail.split('\n')) {
     if (!/^\s*(?:[-*+]|\d+[.)])\s/.test(line)) continue;
     const hasRef = /https?:\/\/\S+|[\w.-]+\/[\w./-]+\.md|#\d+/.test(line);
     if (/\bnew runbook\b/i.test(line) && hasRef) found.add('new runbook');
     else if (/\brunbook\b/i.test(line) && hasRef) found.add('runbook change');
-    if (/\bdrill/i.test(line) && /\d{4}-\d{2}-\d{2}|\b\d+\s*(?:d|days?|weeks?|w)\b|monthly|weekly|quarterly|drill_every/i.test(line))
+    if (
+      /\bdrill/i.test(line) &&
+      /\d{4}-\d{2}-\d{2}|\b\d+\s*(?:d|days?|weeks?|w)\b|monthly|weekly|quarterly|drill_every/i.test(line)
+    )
       found.add('drill-schedule change');
   }
   return [...found];

@@ -27,9 +27,22 @@ export function judgeRunbooks(policy: Policy, read: RepoReader, today: number): 
   return policy.alerts.map((a) => {
     const paging = a.action === 'page' && policy.oncall.severities[a.severity].page !== 'never';
     const cadence = a.drill_every?.ms ?? policy.oncall.runbooks.drill_every.ms;
-    const base = { alert: a.name, severity: a.severity, paging, runbook: a.runbook ?? null, cadence_days: cadence / DAY };
+    const base = {
+      alert: a.name,
+      severity: a.severity,
+      paging,
+      runbook: a.runbook ?? null,
+      cadence_days: cadence / DAY,
+    };
     if (!a.runbook)
-      return { ...base, kind: 'none', lint: null, verdict: 'missing', problems: [`alerts: ${a.name} has no runbook`], fails: paging };
+      return {
+        ...base,
+        kind: 'none',
+        lint: null,
+        verdict: 'missing',
+        problems: [`alerts: ${a.name} has no runbook`],
+        fails: paging,
+      };
     if (/^https?:\/\//.test(a.runbook)) {
       const shape = urlShapeProblems(a.runbook);
       return {
@@ -47,19 +60,36 @@ export function judgeRunbooks(policy: Policy, read: RepoReader, today: number): 
     const path = a.runbook.replace(/#.*$/, '');
     const text = read(path);
     if (text === null)
-      return { ...base, kind: 'file', lint: null, verdict: 'missing', problems: [`${path}: no such file in the repository`], fails: paging };
+      return {
+        ...base,
+        kind: 'file',
+        lint: null,
+        verdict: 'missing',
+        problems: [`${path}: no such file in the repository`],
+        fails: paging,
+      };
     const lint = lintRunbook(text, today, cadence);
     const problems = [...lint.problems];
-    if (!lint.last_drill) problems.push(`never drilled: add \`last drilled: YYYY-MM-DD by @who\` after a drill`);
+    if (!lint.last_drill)
+      problems.push(`never drilled: add \`last drilled: YYYY-MM-DD by @who\` after a drill`);
     else if (!lint.drilled)
       problems.push(
         `last drilled ${lint.last_drill.date} by ${lint.last_drill.by}, ${Math.floor((today - lint.last_drill.at) / DAY)} days ago: over the ${cadence / DAY}-day cadence`,
       );
-    return { ...base, kind: 'file', lint, verdict: lint.verdict, problems, fails: paging && lint.verdict !== 'concrete+drilled' };
+    return {
+      ...base,
+      kind: 'file',
+      lint,
+      verdict: lint.verdict,
+      problems,
+      fails: paging && lint.verdict !== 'concrete+drilled',
+    };
   });
 }
 
 /** The alerts that matter most: by severity, then the faster burn first. */
 export function topAlerts(policy: Policy, n: number): Alert[] {
-  return [...policy.alerts].sort((a, b) => a.severity.localeCompare(b.severity) || b.burn_rate - a.burn_rate).slice(0, n);
+  return [...policy.alerts]
+    .sort((a, b) => a.severity.localeCompare(b.severity) || b.burn_rate - a.burn_rate)
+    .slice(0, n);
 }

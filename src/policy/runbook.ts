@@ -34,17 +34,25 @@ const URL_RE = /https?:\/\/[^\s)>\]]+/;
 // A repository or file path (`dashboards/agents.json`, `/var/log/x`) or a UI location (`Grafana → Agents`).
 const PATH_RE = /(?:^|[\s`(])(?:\.{0,2}\/)?[\w.-]+\/[\w./-]+|\b[\w-]+\s*(?:→|->|>)\s*[\w-]+/;
 const CODE_RE = /`[^`]+`/;
-const BUTTON_RE = /\b(?:click|press|select|choose|toggle|hit)\b[^.]*?(?:\*\*[^*]+\*\*|"[^"]+"|“[^”]+”|`[^`]+`)/i;
+const BUTTON_RE =
+  /\b(?:click|press|select|choose|toggle|hit)\b[^.]*?(?:\*\*[^*]+\*\*|"[^"]+"|“[^”]+”|`[^`]+`)/i;
 const COMPARATOR =
   /(?:>=?|<=?|≥|≤|\b(?:above|below|over|under|more than|less than|fewer than|at least|at most|exceeds?|reaches|drops? below|higher than|lower than)\b)\s*\$?\d/i;
 // An exact state also decides: `if the status page shows "Major Outage"`.
-const EXACT_STATE = /\b(?:is|shows|reads|says|returns|equals|lists)\s+(?:not\s+)?(?:"[^"]+"|“[^”]+”|`[^`]+`|\*\*[^*]+\*\*)/i;
+const EXACT_STATE =
+  /\b(?:is|shows|reads|says|returns|equals|lists)\s+(?:not\s+)?(?:"[^"]+"|“[^”]+”|`[^`]+`|\*\*[^*]+\*\*)/i;
 const DECISION = /\b(?:if|when|unless|whether|check|confirm|verify|look at|compare|watch|inspect|see)\b/i;
 const VAGUE: Array<[RegExp, string]> = [
   [/\binvestigate\b/i, '"investigate" says neither where nor what'],
   [/\blook into\b/i, '"look into" says neither where nor what'],
-  [/\bas (?:needed|appropriate|necessary)\b|\bif (?:needed|necessary|appropriate)\b/i, '"as needed" leaves the decision to the reader'],
-  [/\b(?:usual|normal|relevant|appropriate) (?:place|dashboard|logs?|people|team|channel)\b/i, '"the usual place" assumes the reader knows it'],
+  [
+    /\bas (?:needed|appropriate|necessary)\b|\bif (?:needed|necessary|appropriate)\b/i,
+    '"as needed" leaves the decision to the reader',
+  ],
+  [
+    /\b(?:usual|normal|relevant|appropriate) (?:place|dashboard|logs?|people|team|channel)\b/i,
+    '"the usual place" assumes the reader knows it',
+  ],
   [/\bask (?:someone|around|the team)\b/i, '"ask someone" names nobody'],
   [/\betc\.?(?:\s|$)/i, '"etc." hides steps'],
   [/\b(?:somehow|something|whatever)\b/i, 'leaves the action open'],
@@ -62,8 +70,11 @@ export function judgeStep(text: string, hasCodeBlock: boolean): string[] {
   if (!place) missing.push('the exact place to look: a URL or a path');
   if (!action) missing.push('the exact query, command or button: put it in `code` or name the **button**');
   if (DECISION.test(text) && !COMPARATOR.test(text) && !EXACT_STATE.test(text))
-    missing.push('the threshold that decides the next step: a number with a comparison ("above 2%") or an exact state (shows "Major Outage")');
-  for (const [re, why] of VAGUE) if (re.test(text.replace(/`[^`]*`/g, ''))) missing.push(`vague wording: ${why}`);
+    missing.push(
+      'the threshold that decides the next step: a number with a comparison ("above 2%") or an exact state (shows "Major Outage")',
+    );
+  for (const [re, why] of VAGUE)
+    if (re.test(text.replace(/`[^`]*`/g, ''))) missing.push(`vague wording: ${why}`);
   return missing;
 }
 
@@ -116,7 +127,8 @@ export function lintRunbook(markdown: string, today: number, cadenceMs: number):
       verdict: missing.length > 0 ? 'vague' : drilled ? 'concrete+drilled' : 'concrete',
     };
   });
-  if (judged.length === 0) problems.push('no steps: write them as a numbered list (1. 2. 3.) or a checklist (- [ ])');
+  if (judged.length === 0)
+    problems.push('no steps: write them as a numbered list (1. 2. 3.) or a checklist (- [ ])');
   const vague = judged.length === 0 || judged.some((s) => s.verdict === 'vague');
   return {
     steps: judged,

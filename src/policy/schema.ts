@@ -194,7 +194,12 @@ export const alertSchema = z.strictObject({
   short: durationString,
   action: z.enum(['page', 'ticket']).default('page'),
   /** A markdown file in the repository (checked by `runbooks lint`), or a URL (checked for shape only). */
-  runbook: z.union([z.url(), z.string().regex(/^[^\s:]+\.md(#[\w-]*)?$/, 'expected a URL or a repository path to a .md file')]).optional(),
+  runbook: z
+    .union([
+      z.url(),
+      z.string().regex(/^[^\s:]+\.md(#[\w-]*)?$/, 'expected a URL or a repository path to a .md file'),
+    ])
+    .optional(),
   /** How often this alert's runbook must be drilled; default oncall.runbooks.drill_every. */
   drill_every: durationString.optional(),
 });
@@ -230,6 +235,6 @@ export type Alert = z.output<typeof alertSchema>;
 export type RiskClass = z.output<typeof riskClass>;
 export type PermissionLevel = z.output<typeof permissionLevel>;
 export type OverridesPolicy = z.output<typeof overridesSchema>;
-export { oncallSchema };
 export type { OncallPolicy } from './oncall-schema.ts';
+export { oncallSchema };
 export type AutoRevertPolicy = z.output<typeof autoRevertSchema>;

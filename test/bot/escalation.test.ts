@@ -65,7 +65,14 @@ function escalator(store: SqliteWatchStore) {
 }
 
 /** The reads of one escalation check: the pull request, its reviews, its comments. */
-function nockReads(o: { comments?: Array<{ user: string; body: string }>; reviews?: string[]; assignees?: string[]; state?: string } = {}) {
+function nockReads(
+  o: {
+    comments?: Array<{ user: string; body: string }>;
+    reviews?: string[];
+    assignees?: string[];
+    state?: string;
+  } = {},
+) {
   return nock(API)
     .get(`${REPO_PATH}/pulls/${REVERT_PR}`)
     .reply(200, {
@@ -77,10 +84,16 @@ function nockReads(o: { comments?: Array<{ user: string; body: string }>; review
     })
     .get(`${REPO_PATH}/pulls/${REVERT_PR}/reviews`)
     .query({ per_page: 100 })
-    .reply(200, (o.reviews ?? []).map((login, i) => ({ id: i + 1, user: { login }, state: 'APPROVED', body: '' })))
+    .reply(
+      200,
+      (o.reviews ?? []).map((login, i) => ({ id: i + 1, user: { login }, state: 'APPROVED', body: '' })),
+    )
     .get(`${REPO_PATH}/issues/${REVERT_PR}/comments`)
     .query({ per_page: 100 })
-    .reply(200, (o.comments ?? []).map((c, i) => ({ id: i + 1, user: { login: c.user }, body: c.body })));
+    .reply(
+      200,
+      (o.comments ?? []).map((c, i) => ({ id: i + 1, user: { login: c.user }, body: c.body })),
+    );
 }
 
 function nockEscalate(reviewers: string[], sent: string[]) {
@@ -101,9 +114,18 @@ describe('escalating an unacknowledged revert (controlled clock, nock)', () => {
     const policy = (await import('../../src/policy/load.ts')).loadPolicy(ROTATION_POLICY, 'p.yml').policy;
 
     nock(API)
-      .post(`${REPO_PATH}/pulls/${REVERT_PR}/requested_reviewers`, { reviewers: ['alice'], team_reviewers: [] })
+      .post(`${REPO_PATH}/pulls/${REVERT_PR}/requested_reviewers`, {
+        reviewers: ['alice'],
+        team_reviewers: [],
+      })
       .reply(201, {});
-    await esc.revertOpened(await store.get(ID)!.then((w) => w!), { pull_number: REVERT_PR, url: 'u' }, policy, T0, 'burned 25%');
+    await esc.revertOpened(
+      await store.get(ID)!.then((w) => w!),
+      { pull_number: REVERT_PR, url: 'u' },
+      policy,
+      T0,
+      'burned 25%',
+    );
     assertAllCalled();
 
     // Inside alice's window: not a single request (nock refuses any).
@@ -132,9 +154,16 @@ describe('escalating an unacknowledged revert (controlled clock, nock)', () => {
     nockEscalate(['sre-lead'], sent);
     await esc.tick(T0 + 15 * MIN);
     assertAllCalled();
-    expect(sent[1]).toContain('@sre-lead: this revert has not been acknowledged since Mon 2026-03-02 13:00 Europe/Berlin by @alice (primary), @bob (secondary)');
+    expect(sent[1]).toContain(
+      '@sre-lead: this revert has not been acknowledged since Mon 2026-03-02 13:00 Europe/Berlin by @alice (primary), @bob (secondary)',
+    );
 
-    nockReads({ comments: [{ user: 'budget-gate[bot]', body: sent[0]! }, { user: 'budget-gate[bot]', body: sent[1]! }] });
+    nockReads({
+      comments: [
+        { user: 'budget-gate[bot]', body: sent[0]! },
+        { user: 'budget-gate[bot]', body: sent[1]! },
+      ],
+    });
     nockEscalate(['director'], sent);
     await esc.tick(T0 + 30 * MIN);
     assertAllCalled();
@@ -162,7 +191,9 @@ describe('escalating an unacknowledged revert (controlled clock, nock)', () => {
   it('stops at a merged (closed) revert after one read', async () => {
     const store = await revertedAt(T0);
     const { esc } = escalator(store);
-    nock(API).get(`${REPO_PATH}/pulls/${REVERT_PR}`).reply(200, { number: REVERT_PR, state: 'closed', assignees: [] });
+    nock(API)
+      .get(`${REPO_PATH}/pulls/${REVERT_PR}`)
+      .reply(200, { number: REVERT_PR, state: 'closed', assignees: [] });
     await esc.tick(T0 + 6 * MIN);
     assertAllCalled();
     await esc.tick(T0 + 20 * MIN);
@@ -198,7 +229,7 @@ describe('the watcher’s hooks', () => {
     await store.add(newWatch(ID, T0, { policy_text: ROTATION_POLICY }), T0);
     const clock = testClock(T0 + 16 * MIN);
     const log = collectingLog();
-    const pd: any[] = [];
+    const pd: unknown[] = [];
     nock('https://events.pagerduty.com')
       .post('/v2/enqueue', (b) => {
         pd.push(b);
@@ -206,7 +237,10 @@ describe('the watcher’s hooks', () => {
       })
       .reply(202, { status: 'success', message: 'Event processed', dedup_key: 'k' });
     nock(API)
-      .post(`${REPO_PATH}/pulls/${REVERT_PR}/requested_reviewers`, { reviewers: ['alice'], team_reviewers: [] })
+      .post(`${REPO_PATH}/pulls/${REVERT_PR}/requested_reviewers`, {
+        reviewers: ['alice'],
+        team_reviewers: [],
+      })
       .reply(201, {});
     const { revert } = recordingReverter();
     const watcher = new Watcher({

@@ -3,13 +3,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decisionEvents, revertFailedEvent } from '../../src/notify/events.ts';
 import { FileLedger, MemoryLedger } from '../../src/notify/ledger.ts';
 import { Notifier } from '../../src/notify/notifier.ts';
-import { routeSeverity } from '../../src/policy/oncall-routing.ts';
 import type { Decision } from '../../src/policy/decision-schema.ts';
+import { routeSeverity } from '../../src/policy/oncall-routing.ts';
 import { tempDir } from '../support/tasks.ts';
-import { HOUR, MIN, MONDAY_0900, oncallPolicy } from './fixtures.ts';
+import { HOUR, MIN, oncallPolicy } from './fixtures.ts';
 
 const policy = oncallPolicy();
-const env = { PD_ROUTING_KEY: 'R0UTINGKEY0123456789abcdef012345', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/XXXX' };
+const env = {
+  PD_ROUTING_KEY: 'R0UTINGKEY0123456789abcdef012345',
+  SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/XXXX',
+};
 const TUESDAY_1000 = Date.parse('2026-11-03T09:00:00Z');
 const TUESDAY_2200 = Date.parse('2026-11-03T21:00:00Z');
 
@@ -49,12 +52,23 @@ const fastBurn = {
   short_burn: 21.5,
   runbook: 'https://runbooks.example.com/agents/fast-burn',
 };
-const steadyBurn = { ...fastBurn, name: 'steady-burn', severity: 'sev2' as const, burn_rate: 6, long: '6h', short: '30m', long_burn: 6.4, short_burn: 7 };
+const steadyBurn = {
+  ...fastBurn,
+  name: 'steady-burn',
+  severity: 'sev2' as const,
+  burn_rate: 6,
+  long: '6h',
+  short: '30m',
+  long_burn: 6.4,
+  short_burn: 7,
+};
 const ctx = { repo: 'acme/agents', deployment: '145988746' };
 
 /** Records every PagerDuty and Slack body. */
 function capture() {
+  // biome-ignore lint/suspicious/noExplicitAny: request bodies as the services received them, asserted field by field
   const pd: any[] = [];
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   const slack: any[] = [];
   nock('https://events.pagerduty.com')
     .persist()
@@ -75,7 +89,10 @@ function capture() {
 
 describe('severity routing', () => {
   it('sev1 pages at any hour; sev3 never pages and names its channel and owner', () => {
-    expect(routeSeverity(policy.oncall, 'sev1', TUESDAY_2200, TUESDAY_2200)).toMatchObject({ page: true, severity: 'sev1' });
+    expect(routeSeverity(policy.oncall, 'sev1', TUESDAY_2200, TUESDAY_2200)).toMatchObject({
+      page: true,
+      severity: 'sev1',
+    });
     expect(routeSeverity(policy.oncall, 'sev3', TUESDAY_1000, TUESDAY_1000)).toMatchObject({
       page: false,
       page_at: null,
@@ -93,9 +110,13 @@ describe('severity routing', () => {
     });
     const night = routeSeverity(policy.oncall, 'sev2', TUESDAY_2200, TUESDAY_2200);
     expect(night).toMatchObject({ page: false, page_at: Date.parse('2026-11-04T08:00:00Z') });
-    expect(night.why).toContain('paged at Wed 2026-11-04 09:00 Europe/Berlin if still open, sev1 from Wed 2026-11-04 17:00');
+    expect(night.why).toContain(
+      'paged at Wed 2026-11-04 09:00 Europe/Berlin if still open, sev1 from Wed 2026-11-04 17:00',
+    );
     // Raised Tuesday 10:00 and still open at 17:00: sev1, which pages at any hour.
-    expect(routeSeverity(policy.oncall, 'sev2', TUESDAY_1000, Date.parse('2026-11-03T16:00:00Z'))).toMatchObject({
+    expect(
+      routeSeverity(policy.oncall, 'sev2', TUESDAY_1000, Date.parse('2026-11-03T16:00:00Z')),
+    ).toMatchObject({
       page: true,
       severity: 'sev1',
       raised: 'sev2',
@@ -120,14 +141,19 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
         event_action: 'trigger',
         dedup_key: key,
         payload: {
-          summary: 'sev1 fast-burn on tasks-success (acme/agents): burning 16.2x over 1h and 21.5x over 5m, alert at 14.4x',
+          summary:
+            'sev1 fast-burn on tasks-success (acme/agents): burning 16.2x over 1h and 21.5x over 5m, alert at 14.4x',
           source: 'acme/agents',
           severity: 'critical',
           timestamp: '2026-11-03T21:00:00.000Z',
           component: 'tasks-success',
           group: 'acme/agents',
           class: 'alert',
-          custom_details: expect.objectContaining({ long_burn: 16.2, deployment: '145988746', severity: 'sev1' }),
+          custom_details: expect.objectContaining({
+            long_burn: 16.2,
+            deployment: '145988746',
+            severity: 'sev1',
+          }),
         },
         links: [{ href: fastBurn.runbook, text: 'runbook' }],
         client: 'budget-gate',
@@ -170,7 +196,11 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
       [key, 'error'],
       [`${key}:sev1`, 'critical'],
     ]);
-    expect(slack.map((s) => s.text.split(':')[0])).toEqual(['SEV2', 'SEV2 paged', 'SEV1 (was sev2, still open)']);
+    expect(slack.map((s) => s.text.split(':')[0])).toEqual([
+      'SEV2',
+      'SEV2 paged',
+      'SEV1 (was sev2, still open)',
+    ]);
     await n.send(events, Date.parse('2026-11-04T20:00:00Z'));
     expect(pd).toHaveLength(2);
   });
@@ -178,7 +208,14 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
   it('a sev3 goes to the channel only', async () => {
     const { pd, slack } = capture();
     const n = new Notifier({ oncall: policy.oncall, env, ledger: new MemoryLedger() });
-    await n.send(decisionEvents(policy, decision({ alerts: [{ ...fastBurn, name: 'slow-burn', severity: 'sev3' }] }), ctx), TUESDAY_1000);
+    await n.send(
+      decisionEvents(
+        policy,
+        decision({ alerts: [{ ...fastBurn, name: 'slow-burn', severity: 'sev3' }] }),
+        ctx,
+      ),
+      TUESDAY_1000,
+    );
     expect(pd).toHaveLength(0);
     expect(slack).toHaveLength(1);
   });
@@ -201,7 +238,11 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
     nock('https://events.pagerduty.com').post('/v2/enqueue').reply(429, { status: 'throttle' });
     nock('https://hooks.slack.com').post('/services/T000/B000/XXXX').reply(404, 'channel_not_found');
     const n = new Notifier({ oncall: policy.oncall, env, ledger: new MemoryLedger() });
-    const e = revertFailedEvent(policy, { repo: 'acme/agents', deployment_id: 7, sha: 'f'.repeat(40), environment: 'production', message: 'x' }, 'GitHub 403');
+    const e = revertFailedEvent(
+      policy,
+      { repo: 'acme/agents', deployment_id: 7, sha: 'f'.repeat(40), environment: 'production', message: 'x' },
+      'GitHub 403',
+    );
     const [d] = await n.send([e], TUESDAY_1000);
     expect(d!.errors).toEqual([
       'PagerDuty trigger budget-gate/acme/agents/revert-failed/7: rate limited (429): it is sent again at the next run',
@@ -226,8 +267,14 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
     const { pd } = capture();
     const path = `${tempDir('bg-ledger-')}/sent.json`;
     const events = decisionEvents(policy, decision({ alerts: [fastBurn] }), ctx);
-    await new Notifier({ oncall: policy.oncall, env, ledger: new FileLedger(path) }).send(events, TUESDAY_1000);
-    await new Notifier({ oncall: policy.oncall, env, ledger: new FileLedger(path) }).send(events, TUESDAY_1000 + MIN);
+    await new Notifier({ oncall: policy.oncall, env, ledger: new FileLedger(path) }).send(
+      events,
+      TUESDAY_1000,
+    );
+    await new Notifier({ oncall: policy.oncall, env, ledger: new FileLedger(path) }).send(
+      events,
+      TUESDAY_1000 + MIN,
+    );
     expect(pd).toHaveLength(1);
   });
 });

@@ -43,8 +43,12 @@ describe('rotation math', () => {
   start: 2026-03-20`).oncall,
     )!;
     // 2026-03-29 Berlin moves from UTC+1 to UTC+2: 09:00 is 08:00Z the day before and 07:00Z after.
-    expect(shiftAt(daily, Date.parse('2026-03-28T12:00:00Z')).starts).toBe(Date.parse('2026-03-28T08:00:00Z'));
-    expect(shiftAt(daily, Date.parse('2026-03-29T12:00:00Z')).starts).toBe(Date.parse('2026-03-29T07:00:00Z'));
+    expect(shiftAt(daily, Date.parse('2026-03-28T12:00:00Z')).starts).toBe(
+      Date.parse('2026-03-28T08:00:00Z'),
+    );
+    expect(shiftAt(daily, Date.parse('2026-03-29T12:00:00Z')).starts).toBe(
+      Date.parse('2026-03-29T07:00:00Z'),
+    );
     expect(shiftAt(daily, Date.parse('2026-03-29T06:59:00Z')).index).toBe(8);
     expect(shiftAt(daily, Date.parse('2026-03-29T07:00:00Z')).index).toBe(9);
   });
@@ -58,7 +62,14 @@ describe('rotation math', () => {
         fc.integer({ min: 0, max: 23 * 60 + 59 }).filter((m) => m % 15 === 0 && (m < 120 || m > 180)),
         fc.integer({ min: Date.parse('2026-01-05T00:00:00Z'), max: Date.parse('2028-12-31T00:00:00Z') }),
         (zone, every, at, t) => {
-          const r = { members: ['a', 'b', 'c'], zone, every, at, startDay: Date.parse('2026-01-05') / 86_400_000, primaryOnly: false };
+          const r = {
+            members: ['a', 'b', 'c'],
+            zone,
+            every,
+            at,
+            startDay: Date.parse('2026-01-05') / 86_400_000,
+            primaryOnly: false,
+          };
           const s = shiftAt(r, t);
           expect(s.starts).toBeLessThanOrEqual(t);
           expect(t).toBeLessThan(s.ends);
@@ -81,10 +92,12 @@ describe('rotation math', () => {
   escalation: [{ to: primary }, { to: sre-lead, wait: 20m }]`).oncall;
     const s = shiftAt(rotationOf(solo)!, MONDAY_0900 + HOUR);
     expect(s).toMatchObject({ primary: 'alice', secondary: null });
-    expect(escalationPath(solo, MONDAY_0900 + 2 * HOUR).map((p) => [p.login, p.role, p.after / MIN])).toEqual([
-      ['alice', 'primary', 0],
-      ['sre-lead', 'named', 5],
-    ]);
+    expect(escalationPath(solo, MONDAY_0900 + 2 * HOUR).map((p) => [p.login, p.role, p.after / MIN])).toEqual(
+      [
+        ['alice', 'primary', 0],
+        ['sre-lead', 'named', 5],
+      ],
+    );
   });
 });
 
@@ -93,14 +106,19 @@ describe('business hours, ack windows, escalation path', () => {
     expect(inBusinessHours(policy.oncall, MONDAY_0900)).toBe(true);
     expect(ackWindow(policy.oncall, MONDAY_0900 + 2 * HOUR)).toMatchObject({ ms: 5 * MIN, business: true });
     // 17:00 Berlin is 16:00Z in November.
-    expect(ackWindow(policy.oncall, Date.parse('2026-11-02T16:00:00Z'))).toMatchObject({ ms: 15 * MIN, business: false });
+    expect(ackWindow(policy.oncall, Date.parse('2026-11-02T16:00:00Z'))).toMatchObject({
+      ms: 15 * MIN,
+      business: false,
+    });
     expect(inBusinessHours(policy.oncall, Date.parse('2026-11-07T10:00:00Z'))).toBe(false); // Saturday
   });
 
   it('ends the business day at 17:00, or the next business day’s when raised outside it', () => {
     expect(endOfBusinessDay(policy.oncall, MONDAY_0900 + HOUR)).toBe(Date.parse('2026-11-02T16:00:00Z'));
     // Friday 20:00 Berlin → Monday 17:00.
-    expect(endOfBusinessDay(policy.oncall, Date.parse('2026-11-06T19:00:00Z'))).toBe(Date.parse('2026-11-09T16:00:00Z'));
+    expect(endOfBusinessDay(policy.oncall, Date.parse('2026-11-06T19:00:00Z'))).toBe(
+      Date.parse('2026-11-09T16:00:00Z'),
+    );
   });
 
   it('walks primary → secondary → lead → director with each step’s wait', () => {
@@ -139,7 +157,10 @@ describe('lint of the on-call section', () => {
       '\n  members: [alice]\n  handoff: { every: week, at: "09:00" }\n  start: 2026-11-02',
       'oncall.members: one member cannot be primary and secondary: say `mode: primary-only`',
     ],
-    ['\n  members: [alice, bob]\n  timezone: Berlin\n  handoff: { every: day }\n  start: 2026-11-02', 'oncall.timezone: expected an IANA time zone'],
+    [
+      '\n  members: [alice, bob]\n  timezone: Berlin\n  handoff: { every: day }\n  start: 2026-11-02',
+      'oncall.timezone: expected an IANA time zone',
+    ],
     [
       '\n  members: [alice, bob]\n  handoff: { every: week, day: tue }\n  start: 2026-11-02',
       'oncall.handoff.day: start 2026-11-02 is a mon, but the weekly handoff is on tue',
@@ -148,17 +169,23 @@ describe('lint of the on-call section', () => {
       '\n  members: [alice]\n  mode: primary-only\n  handoff: { every: day }\n  start: 2026-11-02\n  escalation: [{ to: secondary }]',
       'oncall.escalation[0].to: a primary-only rotation has no secondary',
     ],
-    ['\n  members: [alice, bob]\n  handoff: { every: day }', 'oncall: a rotation needs `start`: the date alice took the first shift'],
+    [
+      '\n  members: [alice, bob]\n  handoff: { every: day }',
+      'oncall: a rotation needs `start`: the date alice took the first shift',
+    ],
     ['\n  handoff: { every: day }', 'oncall.handoff: `handoff` needs a rotation: add `members`'],
-    ['\n  members: [alice, bob]\n  handoff: { every: day, at: "9am" }\n  start: 2026-11-02', 'expected a 24-hour time of day'],
+    [
+      '\n  members: [alice, bob]\n  handoff: { every: day, at: "9am" }\n  start: 2026-11-02',
+      'expected a 24-hour time of day',
+    ],
   ])('refuses %j', (oncall, message) => {
     expect(problems(oncall).join('\n')).toContain(message);
   });
 
   it('locates the problem on its line', () => {
-    expect(problems('\n  members: [alice, bob]\n  handoff: { every: week, day: tue }\n  start: 2026-11-02')[0]).toMatch(
-      /^7 oncall\.handoff\.day/,
-    );
+    expect(
+      problems('\n  members: [alice, bob]\n  handoff: { every: week, day: tue }\n  start: 2026-11-02')[0],
+    ).toMatch(/^7 oncall\.handoff\.day/);
   });
 
   it('accepts a runbook given as a repository path', () => {

@@ -7,7 +7,10 @@ const DAY = 86_400_000;
 
 describe('runbook heuristics', () => {
   it.each([
-    ['Open https://grafana.example.com/d/x and run `sum(rate(errors[5m]))`. If it is above 2%, go to step 3.', []],
+    [
+      'Open https://grafana.example.com/d/x and run `sum(rate(errors[5m]))`. If it is above 2%, go to step 3.',
+      [],
+    ],
     ['In Grafana → Agents, click **Silence**.', []],
     ['Run `make failover`.', ['the exact place to look: a URL or a path']],
     ['Run `kubectl -n agents rollout undo deploy/agent` (the path names the object).', []],
@@ -20,7 +23,13 @@ describe('runbook heuristics', () => {
         'the threshold that decides the next step: a number with a comparison ("above 2%") or an exact state (shows "Major Outage")',
       ],
     ],
-    ['If latency at https://g.example.com/d/l is high, run `rollback.sh`.', ['the threshold that decides the next step: a number with a comparison ("above 2%") or an exact state (shows "Major Outage")', 'vague wording: a judgement with no number']],
+    [
+      'If latency at https://g.example.com/d/l is high, run `rollback.sh`.',
+      [
+        'the threshold that decides the next step: a number with a comparison ("above 2%") or an exact state (shows "Major Outage")',
+        'vague wording: a judgement with no number',
+      ],
+    ],
   ])('%s', (step, missing) => {
     expect(judgeStep(step, false)).toEqual(missing);
   });
@@ -58,12 +67,17 @@ describe('runbook heuristics', () => {
 
   it('checks a URL runbook for shape only', () => {
     expect(urlShapeProblems('https://wiki.example.com/runbooks/fast-burn')).toEqual([]);
-    expect(urlShapeProblems('http://wiki.example.com/')).toEqual(['not https', 'points at a site, not a page']);
+    expect(urlShapeProblems('http://wiki.example.com/')).toEqual([
+      'not https',
+      'points at a site, not a page',
+    ]);
   });
 
   it('reads what a postmortem ends in', () => {
     expect(
-      closingActions('# x\n## Action items\n- New runbook for slow-burn: docs/runbooks/slow-burn.md\n- Drill fast-burn monthly from 2026-12-01\n'),
+      closingActions(
+        '# x\n## Action items\n- New runbook for slow-burn: docs/runbooks/slow-burn.md\n- Drill fast-burn monthly from 2026-12-01\n',
+      ),
     ).toEqual(['new runbook', 'drill-schedule change']);
     expect(closingActions('# x\n## Action items\n- update the runbook\n')).toEqual([]);
   });

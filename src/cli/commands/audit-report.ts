@@ -101,14 +101,18 @@ export function renderRetro(r: AuditRetro, file: string, head: string): string {
     out.push('', '| approver | uses |', '| --- | --- |', ...table(r.by_approver));
     out.push('', '| SLO | uses |', '| --- | --- |', ...table(r.by_slo), '');
     for (const e of r.exceptions)
-      out.push(`- ${e.at.slice(0, 16)} ${where(e)} \`${e.label}\` by @${e.actor} in ${e.state}: ${e.message}`);
+      out.push(
+        `- ${e.at.slice(0, 16)} ${where(e)} \`${e.label}\` by @${e.actor} in ${e.state}: ${e.message}`,
+      );
   } else out.push('', 'None: nothing went through a pause by override.');
   out.push('', `## Refused attempts (${r.refused.length})`, '');
   if (r.refused.length)
-    for (const e of r.refused) out.push(`- ${e.at.slice(0, 16)} ${where(e)} \`${e.label}\` by @${e.actor ?? 'unknown'}: ${e.message}`);
+    for (const e of r.refused)
+      out.push(`- ${e.at.slice(0, 16)} ${where(e)} \`${e.label}\` by @${e.actor ?? 'unknown'}: ${e.message}`);
   else out.push('None.');
   out.push('', `## Reverts that passed a pause (${r.reverts.length})`, '');
-  if (r.reverts.length) for (const e of r.reverts) out.push(`- ${e.at.slice(0, 16)} ${where(e)} in ${e.state}: ${e.message}`);
+  if (r.reverts.length)
+    for (const e of r.reverts) out.push(`- ${e.at.slice(0, 16)} ${where(e)} in ${e.state}: ${e.message}`);
   else out.push('None recorded.');
   out.push('', '## SLOs overridden as slo-wrong again and again', '');
   if (r.slo_wrong.length)
@@ -124,21 +128,29 @@ export async function auditReportCommand(argv: string[], io: CliIo): Promise<num
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { since: { type: 'string' }, repeated: { type: 'string', default: '2' }, json: { type: 'boolean' } },
+    options: {
+      since: { type: 'string' },
+      repeated: { type: 'string', default: '2' },
+      json: { type: 'boolean' },
+    },
   });
   const file = positionals[0];
   if (!file) throw new CliError(`usage: ${AUDIT_REPORT_USAGE.split('\n')[0]}`);
   let since: number | null = null;
   if (values.since !== undefined) {
     since = Date.parse(values.since);
-    if (Number.isNaN(since)) throw new CliError(`--since ${values.since}: expected a date such as 2026-10-01`);
+    if (Number.isNaN(since))
+      throw new CliError(`--since ${values.since}: expected a date such as 2026-10-01`);
   }
   const repeated = Number(values.repeated);
-  if (!Number.isInteger(repeated) || repeated < 1) throw new CliError(`--repeated ${values.repeated}: expected a whole number, 1 or more`);
+  if (!Number.isInteger(repeated) || repeated < 1)
+    throw new CliError(`--repeated ${values.repeated}: expected a whole number, 1 or more`);
   const text = await readText(io, file, 'audit log');
   const v = verifyChain(text);
   if (!v.ok) {
-    io.stdout(`${file}:${v.line}: ${v.problem}\nThe chain is broken: no retro from a log that cannot be trusted.\n`);
+    io.stdout(
+      `${file}:${v.line}: ${v.problem}\nThe chain is broken: no retro from a log that cannot be trusted.\n`,
+    );
     return EXIT.blocked;
   }
   const records = text

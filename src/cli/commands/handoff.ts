@@ -47,7 +47,8 @@ export interface HandoffData {
   auditProblem: string | null;
 }
 
-const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(x * 100).toPrecision(3)}%`);
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined ? 'n/a' : `${(x * 100).toPrecision(3)}%`;
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 export function renderHandoff(h: HandoffData): string {
@@ -66,13 +67,22 @@ export function renderHandoff(h: HandoffData): string {
   }
 
   out.push('## Budget', '');
-  if (!h.end) out.push(`No telemetry given (--telemetry or --prometheus): budget state unknown.${h.telemetry ? ` ${h.telemetry}` : ''}`);
+  if (!h.end)
+    out.push(
+      `No telemetry given (--telemetry or --prometheus): budget state unknown.${h.telemetry ? ` ${h.telemetry}` : ''}`,
+    );
   else {
-    out.push(`State now: **${h.end.state.toUpperCase()}**${h.start && h.start.state !== h.end.state ? ` (was ${h.start.state.toUpperCase()} at the start of the shift)` : ''}.`, '');
+    out.push(
+      `State now: **${h.end.state.toUpperCase()}**${h.start && h.start.state !== h.end.state ? ` (was ${h.start.state.toUpperCase()} at the start of the shift)` : ''}.`,
+      '',
+    );
     out.push('| SLO | consumed at start | consumed now | moved | state |', '| --- | --- | --- | --- | --- |');
     for (const s of h.end.slos) {
       const was = h.start?.slos.find((x) => x.name === s.name)?.consumed ?? null;
-      const moved = was !== null && s.consumed !== null ? `${s.consumed >= was ? '+' : ''}${((s.consumed - was) * 100).toPrecision(2)} pts` : 'n/a';
+      const moved =
+        was !== null && s.consumed !== null
+          ? `${s.consumed >= was ? '+' : ''}${((s.consumed - was) * 100).toPrecision(2)} pts`
+          : 'n/a';
       out.push(`| ${s.name} | ${pct(was)} | ${pct(s.consumed)} | ${moved} | ${s.state} |`);
     }
   }
@@ -81,7 +91,9 @@ export function renderHandoff(h: HandoffData): string {
   if (!h.end) out.push('Unknown without telemetry.');
   else if (h.fired.length === 0) out.push('None.');
   for (const f of h.fired)
-    out.push(`- ${f.severity} **${f.name}** on ${f.slo}: first seen ${iso(f.first)}, last ${iso(f.last)} UTC, up to ${f.burn.toFixed(1)}x`);
+    out.push(
+      `- ${f.severity} **${f.name}** on ${f.slo}: first seen ${iso(f.first)}, last ${iso(f.last)} UTC, up to ${f.burn.toFixed(1)}x`,
+    );
 
   out.push('', '## Deploys and watches', '');
   if (!h.watches) out.push('No bot store given (--store): deploys unknown.');
@@ -92,7 +104,9 @@ export function renderHandoff(h: HandoffData): string {
       out.push(
         `- ${iso(w.deployed_at)} ${w.owner}/${w.repo} ${w.environment} ${w.sha.slice(0, 7)}${w.pull_number ? ` (#${w.pull_number} ${w.pull_title ?? ''})` : ''}: ${w.status}${w.reason ? `, ${w.reason}` : ''}`,
       );
-    const reverts = h.watches.filter((w) => (w.revert_pr !== null || w.status === 'reverting') && w.updated_at >= h.since);
+    const reverts = h.watches.filter(
+      (w) => (w.revert_pr !== null || w.status === 'reverting') && w.updated_at >= h.since,
+    );
     out.push('', `## Reverts (${reverts.length})`, '');
     if (reverts.length === 0) out.push('None.');
     for (const w of reverts)
@@ -117,20 +131,44 @@ export function renderHandoff(h: HandoffData): string {
 
 async function judge(policy: Policy, source: TelemetrySource, at: number): Promise<Decision> {
   const result = await source.fetch(planRequest(policy, at));
-  return decide({ policy, at, change: emptyChange(), telemetry: { source: source.name, result, error: null }, warnings: [] });
+  return decide({
+    policy,
+    at,
+    change: emptyChange(),
+    telemetry: { source: source.name, result, error: null },
+    warnings: [],
+  });
 }
 
 export async function handoffCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...SOURCE_OPTIONS, since: { type: 'string' }, at: { type: 'string' }, audit: { type: 'string' }, store: { type: 'string' } },
+    options: {
+      ...SOURCE_OPTIONS,
+      since: { type: 'string' },
+      at: { type: 'string' },
+      audit: { type: 'string' },
+      store: { type: 'string' },
+    },
   });
-  if (!values.since) throw new CliError('--since TIME is required (the start of the shift), such as 2026-11-19T09:00:00Z');
+  if (!values.since)
+    throw new CliError('--since TIME is required (the start of the shift), such as 2026-11-19T09:00:00Z');
   const since = parseAt(io, values.since);
   const at = parseAt(io, values.at);
   if (since >= at) throw new CliError('--since must be before --at (or now)');
   const { policy } = await readPolicy(io, values.policy);
-  const h: HandoffData = { policy, since, at, start: null, end: null, fired: [], telemetry: null, watches: null, audit: null, auditProblem: null };
+  const h: HandoffData = {
+    policy,
+    since,
+    at,
+    start: null,
+    end: null,
+    fired: [],
+    telemetry: null,
+    watches: null,
+    audit: null,
+    auditProblem: null,
+  };
 
   if (values.telemetry || values.prometheus || io.env.BUDGET_GATE_PROMETHEUS_URL) {
     const source = await openTelemetry(io, values);
@@ -146,7 +184,14 @@ export async function handoffCommand(argv: string[], io: CliIo): Promise<number>
         const d = t === since ? h.start : t === at ? h.end : await judge(policy, source, t);
         for (const a of d.alerts) {
           const k = `${a.name}\n${a.slo}`;
-          const f = fired.get(k) ?? { name: a.name, slo: a.slo, severity: a.severity, first: t, last: t, burn: 0 };
+          const f = fired.get(k) ?? {
+            name: a.name,
+            slo: a.slo,
+            severity: a.severity,
+            first: t,
+            last: t,
+            burn: 0,
+          };
           f.last = t;
           f.burn = Math.max(f.burn, a.short_burn, a.long_burn);
           fired.set(k, f);

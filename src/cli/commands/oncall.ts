@@ -61,7 +61,9 @@ export function oncallNow(policy: Policy, at: number): { text: string; json: Rec
   const path = escalationPath(o, at);
   const lines = [`On call at ${formatWall(at, z)}`];
   if (s.index < 0) lines.push(`  (before the rotation's start, ${o.start}: counted backwards from it)`);
-  lines.push(`  primary:    @${s.primary} (since ${formatWall(s.starts, z)}, until ${formatWall(s.ends, z)})`);
+  lines.push(
+    `  primary:    @${s.primary} (since ${formatWall(s.starts, z)}, until ${formatWall(s.ends, z)})`,
+  );
   lines.push(
     s.secondary
       ? `  secondary:  @${s.secondary}`
@@ -85,7 +87,11 @@ export function oncallNow(policy: Policy, at: number): { text: string; json: Rec
       mode: o.mode,
       primary: s.primary,
       secondary: s.secondary,
-      shift: { index: s.index, starts: new Date(s.starts).toISOString(), ends: new Date(s.ends).toISOString() },
+      shift: {
+        index: s.index,
+        starts: new Date(s.starts).toISOString(),
+        ends: new Date(s.ends).toISOString(),
+      },
       next: s.next,
       ack_window: ack,
       escalation: path.map((p) => ({ ...p, at: new Date(at + p.after).toISOString() })),
@@ -115,26 +121,40 @@ async function page(argv: string[], io: CliIo): Promise<number> {
   });
   for (const k of ['decision', 'repo', 'deployment', 'ledger'] as const)
     if (!values[k]) throw new CliError(`--${k} is required`);
-  if (!/^[^/\s]+\/[^/\s]+$/.test(values.repo!)) throw new CliError(`--repo ${values.repo}: expected owner/name`);
+  if (!/^[^/\s]+\/[^/\s]+$/.test(values.repo!))
+    throw new CliError(`--repo ${values.repo}: expected owner/name`);
   const { policy } = await readPolicy(io, values.policy);
   const text = await readText(io, values.decision!, 'decision');
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new CliError(`${values.decision}: not JSON (${(e as Error).message}); pass the output of evaluate --json`);
+    throw new CliError(
+      `${values.decision}: not JSON (${(e as Error).message}); pass the output of evaluate --json`,
+    );
   }
   const parsed = decisionSchema.safeParse(json);
   if (!parsed.success)
-    throw new CliError(`${values.decision}: not a decision: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+    throw new CliError(
+      `${values.decision}: not a decision: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
+    );
   const at = parseAt(io, values.at);
-  const notifier = new Notifier({ oncall: policy.oncall, env: io.env, ledger: new FileLedger(resolve(io.cwd, values.ledger!)) });
+  const notifier = new Notifier({
+    oncall: policy.oncall,
+    env: io.env,
+    ledger: new FileLedger(resolve(io.cwd, values.ledger!)),
+  });
   for (const p of notifier.configProblems()) io.stderr(`warning: ${p}\n`);
   if (!policy.oncall.notify.pagerduty && !policy.oncall.notify.slack)
     io.stderr('warning: oncall.notify names neither pagerduty nor slack: nothing is sent\n');
   const events = decisionEvents(policy, parsed.data, { repo: values.repo!, deployment: values.deployment! });
   const sent = await notifier.send(events, at);
-  const settled = await notifier.settle(values.repo!, ['alert', 'hard-pause'], events.map((e) => e.key), at);
+  const settled = await notifier.settle(
+    values.repo!,
+    ['alert', 'hard-pause'],
+    events.map((e) => e.key),
+    at,
+  );
   let failed = false;
   for (const d of [...sent, ...settled]) {
     io.stdout(`${d.key}: ${d.sent.length ? d.sent.join(', ') : 'nothing new to send'} (${d.why})\n`);

@@ -51,15 +51,24 @@ export function renderRunbooks(judged: AlertRunbook[]): string {
   const out: string[] = [];
   for (const r of judged) {
     const verdict =
-      r.verdict === 'concrete+drilled' ? 'concrete + drilled' : r.verdict === 'concrete' ? 'concrete, not drilled within cadence' : r.verdict.toUpperCase();
+      r.verdict === 'concrete+drilled'
+        ? 'concrete + drilled'
+        : r.verdict === 'concrete'
+          ? 'concrete, not drilled within cadence'
+          : r.verdict.toUpperCase();
     out.push(
       `${r.fails ? '✗' : '✓'} ${r.alert} (${r.severity}, ${r.paging ? 'pages' : 'does not page'}): ${r.runbook ?? 'no runbook'}: ${verdict}`,
     );
     for (const s of r.lint?.steps ?? []) {
-      out.push(`    ${r.runbook}:${s.line} ${MARK[s.verdict]}: ${s.text.length > 70 ? `${s.text.slice(0, 67)}...` : s.text}`);
+      out.push(
+        `    ${r.runbook}:${s.line} ${MARK[s.verdict]}: ${s.text.length > 70 ? `${s.text.slice(0, 67)}...` : s.text}`,
+      );
       for (const m of s.missing) out.push(`        - ${m.startsWith('vague') ? m : `missing ${m}`}`);
     }
-    if (r.lint?.last_drill) out.push(`    drilled ${r.lint.last_drill.date} by ${r.lint.last_drill.by} (cadence ${r.cadence_days} days)`);
+    if (r.lint?.last_drill)
+      out.push(
+        `    drilled ${r.lint.last_drill.date} by ${r.lint.last_drill.by} (cadence ${r.cadence_days} days)`,
+      );
     for (const p of r.problems) out.push(`    ${p}`);
   }
   const failing = judged.filter((r) => r.fails);
