@@ -1,21 +1,28 @@
 import { parseDuration } from './duration.ts';
 
 /**
- * A policy duration, parsed once by the loader: the milliseconds the math uses next to the text the
- * person wrote, which every message quotes back (`String(d)` and JSON give the text).
+ * A value the loader parsed from the policy's text: messages quote the text back as the person
+ * wrote it (`String(v)`, and JSON), while the math reads the parsed fields.
  */
-export class Duration {
+export abstract class Spelled {
   readonly text: string;
-  readonly ms: number;
-  constructor(text: string, ms: number) {
+  constructor(text: string) {
     this.text = text;
-    this.ms = ms;
   }
   toString(): string {
     return this.text;
   }
   toJSON(): string {
     return this.text;
+  }
+}
+
+/** A policy duration: the milliseconds the math uses next to the text the person wrote. */
+export class Duration extends Spelled {
+  readonly ms: number;
+  constructor(text: string, ms: number) {
+    super(text);
+    this.ms = ms;
   }
 }
 

@@ -1,36 +1,27 @@
 import { parseDuration } from './duration.ts';
+import { Spelled } from './duration-value.ts';
 
 /**
  * An SLO window, parsed once by the loader: rolling (a fixed-length span ending now) or calendar
  * (this week / this month, UTC). Messages quote the spec: `String(w)` and JSON give the text.
  */
-export class RollingWindow {
+export class RollingWindow extends Spelled {
   readonly kind = 'rolling' as const;
   readonly spec: string;
   readonly ms: number;
   constructor(spec: string, ms: number) {
+    super(spec);
     this.spec = spec;
     this.ms = ms;
   }
-  toString(): string {
-    return this.spec;
-  }
-  toJSON(): string {
-    return this.spec;
-  }
 }
 
-export class CalendarWindow {
+export class CalendarWindow extends Spelled {
   readonly kind = 'calendar' as const;
   readonly spec: 'week' | 'month';
   constructor(spec: 'week' | 'month') {
+    super(spec);
     this.spec = spec;
-  }
-  toString(): string {
-    return this.spec;
-  }
-  toJSON(): string {
-    return this.spec;
   }
 }
 
