@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Watch } from '../../bot/store/watch.ts';
 import { verifyChain } from '../../policy/audit.ts';
-import { emptyChange } from '../../policy/change.ts';
+import { changeSchema } from '../../policy/change.ts';
 import { decide } from '../../policy/decide.ts';
 import type { Decision } from '../../policy/decision-schema.ts';
 import { rotationOf, shiftAt } from '../../policy/oncall.ts';
@@ -134,7 +134,7 @@ async function judge(policy: Policy, source: TelemetrySource, at: number): Promi
   return decide({
     policy,
     at,
-    change: emptyChange(),
+    change: changeSchema.parse({ files: [] }),
     telemetry: { source: source.name, result, error: null },
     warnings: [],
   });
