@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { renderText } from '../../report/text.ts';
+import { chooseFormat, renderDecision } from '../../report/render.ts';
 import { changeFromFlags } from '../change-flags.ts';
 import { parseAt, readPolicy } from '../inputs.ts';
-import { type CliIo, EXIT } from '../io.ts';
+import { CliError, type CliIo, EXIT } from '../io.ts';
 import { runDecision } from '../run-decision.ts';
 import { openTelemetry, SOURCE_OPTIONS } from '../telemetry.ts';
 
@@ -23,7 +23,9 @@ export const EVALUATE_USAGE = `budget-gate evaluate --policy FILE (--telemetry F
   --last-push-at TIME        the change's last push (an override applied before it is refused)
   --revert                   the change reverts an earlier deploy (always allowed)
   --at TIME                  evaluate as of this ISO-8601 time (default: now)
-  --json                     print the decision JSON instead of the report
+  --format text|markdown|json  text for a terminal (default); markdown: the job summary exactly
+                             as the Action writes it; json: the decision object
+  --json                     the same as --format json
 
 exit 0 allowed, 1 blocked, 2 invalid input or unreadable telemetry`;
 
@@ -43,14 +45,17 @@ export async function evaluateCommand(argv: string[], io: CliIo): Promise<number
       revert: { type: 'boolean' },
       at: { type: 'string' },
       json: { type: 'boolean' },
+      format: { type: 'string' },
     },
   });
+  const chosen = chooseFormat(values.format, values.json);
+  if ('error' in chosen) throw new CliError(chosen.error);
   const loaded = await readPolicy(io, values.policy);
   const at = parseAt(io, values.at);
   const change = await changeFromFlags(io, values, at);
   const source = await openTelemetry(io, values);
   const { decision, telemetryError } = await runDecision(loaded, source, change, at);
-  io.stdout(values.json ? `${JSON.stringify(decision, null, 2)}\n` : renderText(decision));
+  io.stdout(renderDecision(decision, chosen.format, { workspace: io.cwd }));
   if (telemetryError) {
     io.stderr(`budget-gate: ${telemetryError.message}\n`);
     return EXIT.invalid;
