@@ -177,7 +177,7 @@ export async function runGate(deps: GateDeps): Promise<GateResult> {
   if (audit.error) decision = blockUnrecorded(decision, audit.error);
 
   const headline = renderHeadline(decision);
-  const markdown = renderMarkdown(decision);
+  const markdown = renderMarkdown(decision, { workspace: deps.workspace });
   const failed = !decision.allowed && inputs.mode === 'enforce';
   const conclusion = decision.allowed ? 'success' : failed ? 'failure' : 'neutral';
   const annotations = problemAnnotations(loaded.warnings, 'warning');

@@ -2,13 +2,21 @@ import type { SloReport } from '../policy/decision-schema.ts';
 import { parseWindow, windowBounds } from '../policy/window.ts';
 
 // The burn chart's data, shared by the Mermaid and the terminal chart: budget consumed at evenly
-// spaced times from the window's start to now, on a numeric axis in days (hours while a calendar
-// window is younger than two days), so every window draws its true shape.
+// spaced times from the window's start to now, on a numeric axis in days (hours or minutes while
+// a calendar window is young), so every window draws its true shape.
 
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-/** A calendar window younger than this is charted in hours: in days its axis would read 0 → 0.04. */
-const HOURS_UNTIL = 2 * DAY;
+/**
+ * The unit of a calendar window's axis by its age: in days a first hour would read 0 → 0.04, so
+ * minutes for the first two hours, hours for the first two days, days after that.
+ */
+const UNITS = [
+  { unit: 'minute', ms: MINUTE, below: 2 * HOUR },
+  { unit: 'hour', ms: HOUR, below: 2 * DAY },
+  { unit: 'day', ms: DAY, below: Number.POSITIVE_INFINITY },
+] as const;
 const MONTHS = [
   'January',
   'February',
@@ -34,7 +42,7 @@ export interface BurnPoint {
 }
 
 export interface BurnAxis {
-  unit: 'day' | 'hour';
+  unit: (typeof UNITS)[number]['unit'];
   /** What x means, for the axis title: "days (0 = now)", "day of November (UTC)". */
   title: string;
   min: number;
@@ -54,7 +62,8 @@ export interface BurnSeries {
 }
 
 /**
- * The nearest step a float adds up exactly: a multiple of a power of two within 0.5% of `step`.
+ * The nearest step a float adds up exactly: a multiple of a power of two within 0.1% of `step`,
+ * under a pixel across the chart.
  * Mermaid 11.3 places the points of a numeric axis by adding the step to the minimum again and
  * again while the sum is at most the maximum; with 7/24 that sum overshoots 7 and the last point
  * ("now") is dropped. Sums of dyadic numbers are exact, so every point stays.
@@ -62,7 +71,7 @@ export interface BurnSeries {
 export function exactStep(step: number): number {
   for (let k = 0; k <= 40; k++) {
     const q = Math.round(step * 2 ** k) / 2 ** k;
-    if (q > 0 && Math.abs(q - step) <= step * 0.005) return q;
+    if (q > 0 && Math.abs(q - step) <= step * 0.001) return q;
   }
   return step;
 }
@@ -83,14 +92,14 @@ function axisFor(slo: SloReport, start: number, at: number, intervals: number): 
       endLabel: 'now',
     };
   }
-  const unit = at - start < HOURS_UNTIL ? 'hour' : 'day';
-  const step = exactStep((at - start) / (unit === 'hour' ? HOUR : DAY) / intervals);
+  const { unit, ms } = UNITS.find((u) => at - start < u.below)!;
+  const step = exactStep((at - start) / ms / intervals);
   // A month's day axis reads as dates: x = 1 is the 1st at 00:00, 20.5 the 20th at noon.
   const min = window.spec === 'month' && unit === 'day' ? 1 : 0;
   const since = window.spec === 'week' ? 'Monday 00:00 UTC' : `${month} 1, 00:00 UTC`;
   const title =
-    unit === 'hour'
-      ? `hours since ${since}`
+    unit !== 'day'
+      ? `${unit}s since ${since}`
       : window.spec === 'month'
         ? `day of ${month} (UTC)`
         : `days since ${since}`;

@@ -44,11 +44,12 @@ const count = (s: string, ch: string) => s.split(ch).length - 1;
 function proseWord(word: string): string {
   const [lead, core, trail] = splitPunctuation(word);
   // `@org/team` is a mention, which GitHub links; a slash in it is no Markdown.
-  if (PATHLIKE.test(core) && /[\w*]/.test(core) && !core.startsWith('@')) return `${escape(lead)}${code(core)}${escape(trail)}`;
-  return escape(word);
+  if (PATHLIKE.test(core) && /[\w*]/.test(core) && !core.startsWith('@'))
+    return `${escapeMarkdown(lead)}${code(core)}${escapeMarkdown(trail)}`;
+  return escapeMarkdown(word);
 }
 
-const escape = (s: string): string => s.replace(ESCAPE, '\\$&');
+const escapeMarkdown = (s: string): string => s.replace(ESCAPE, '\\$&');
 
 /**
  * A sentence as Markdown: code spans it already has are kept, paths and globs become code spans,

@@ -65,8 +65,14 @@ export function renderMarkdown(d: Decision, opts: MarkdownOptions = {}): string 
     out.push('', '**Warnings**', '');
     for (const w of d.warnings) out.push(`- ${text(w)}`);
   }
-  out.push('', `<sub>budget-gate · evaluated ${when(d.evaluated_at)} · telemetry: ${text(d.telemetry.source)}</sub>`);
+  out.push('', `<sub>budget-gate · evaluated ${when(d.evaluated_at)} · telemetry: ${source(d, opts)}</sub>`);
   return `${out.join('\n')}\n`;
+}
+
+/** "jsonl `telemetry/tasks.jsonl`": the kind of source, then where it is, relative to the workspace. */
+function source(d: Decision, opts: MarkdownOptions): string {
+  const [kind, ...where] = relativeToWorkspace(d.telemetry.source, opts.workspace).split(' ');
+  return where.length > 0 ? `${prose(kind!)} ${code(where.join(' '))}` : prose(kind!);
 }
 
 /** The burn chart, its legend (Mermaid's xychart draws none), and the projection under it. */

@@ -20,8 +20,10 @@ export const TITLE_MAX = 48;
 
 /** A string Mermaid's xychart grammar takes between double quotes: no quote, no line break. */
 export function mermaidString(text: string, max = Number.POSITIVE_INFINITY): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-  const clean = text.replace(/"/g, "'").replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const clean = text
+    .replace(/"/g, "'")
+    .replace(/\p{Cc}+/gu, ' ')
+    .trim();
   return clean.length <= max ? clean : `${clean.slice(0, max - 1).trimEnd()}…`;
 }
 

@@ -47,11 +47,11 @@ export function textChart(slo: SloReport, softLine: number, opts: TextChartOptio
       const ch = BLOCKS[Math.round(fill * 8)]!;
       cells += ch === ' ' && mark ? mark.ch : ch;
     }
-    const label = row === ROWS - 1 || mark || row === 0 ? `${Math.round((lo + rowSpan) * 100)}%` : '';
+    const label = row === ROWS - 1 || mark ? `${Math.round((lo + rowSpan) * 100)}%` : '';
     lines.push(`${indent}${label.padStart(5)} ┤${cells}${mark ? `  ${mark.note}` : ''}`);
   }
   const axis = series.points.map((p) => (p.gap ? '?' : '─')).join('');
-  lines.push(`${indent}${' '.repeat(5)} └${axis}${series.gaps > 0 ? '  ? no data: last value held' : ''}`);
+  lines.push(`${indent}${'0%'.padStart(5)} └${axis}${series.gaps > 0 ? '  ? no data: last value held' : ''}`);
   const { startLabel, endLabel } = series.axis;
   const gap = Math.max(1, values.length - startLabel.length - endLabel.length);
   lines.push(`${indent}${' '.repeat(7)}${startLabel}${' '.repeat(gap)}${endLabel}`);

@@ -43,7 +43,21 @@ describe('prose: sentences made safe for GitHub Markdown', () => {
     // Single characters, and the pieces of Markdown constructs a random string would rarely assemble.
     const alphabet = fc.oneof(
       fc.constantFrom(...'ab/*_[]<>~|()!#-.{}?&;:=+1 \\'.split('')),
-      fc.constantFrom('&amp;', '&#42;', '**', '__', '~~', '<b>', '</b>', '[x](y)', '![i](j)', 'http://x.io/a_b', 'www.x.io', ' 2. ', '\\*'),
+      fc.constantFrom(
+        '&amp;',
+        '&#42;',
+        '**',
+        '__',
+        '~~',
+        '<b>',
+        '</b>',
+        '[x](y)',
+        '![i](j)',
+        'http://x.io/a_b',
+        'www.x.io',
+        ' 2. ',
+        '\\*',
+      ),
     );
     fc.assert(
       fc.property(fc.array(alphabet, { minLength: 1, maxLength: 40 }), (chars) => {
@@ -61,9 +75,9 @@ describe('prose: sentences made safe for GitHub Markdown', () => {
   });
 
   it('paths under the workspace become relative; others stay', () => {
-    expect(relativeToWorkspace('jsonl /home/runner/work/r/r/telemetry/t.jsonl', '/home/runner/work/r/r/')).toBe(
-      'jsonl telemetry/t.jsonl',
-    );
+    expect(
+      relativeToWorkspace('jsonl /home/runner/work/r/r/telemetry/t.jsonl', '/home/runner/work/r/r/'),
+    ).toBe('jsonl telemetry/t.jsonl');
     expect(relativeToWorkspace('jsonl /data/t.jsonl', '/home/runner/work/r/r')).toBe('jsonl /data/t.jsonl');
     expect(relativeToWorkspace('jsonl /data/t.jsonl', '/')).toBe('jsonl /data/t.jsonl');
   });
