@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { run } from 'probot';
 import type { TelemetrySource } from '../policy/sample.ts';
-import { JsonlSource } from '../telemetry/jsonl/source.ts';
-import { createPrometheusSource, prometheusOptionsFromEnv } from '../telemetry/prometheus/index.ts';
+import { openTelemetry } from '../telemetry/open.ts';
+import { prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
 import { budgetGateApp } from './app.ts';
 import { type BotConfig, readBotConfig } from './config.ts';
+import { Escalator } from './escalation.ts';
 import { fileProbe, type Probe, prometheusProbe, storeProbe } from './health.ts';
 import { type BotLog, fromPino } from './log.ts';
 import { BotMetrics } from './metrics.ts';
@@ -19,13 +20,18 @@ import { Watcher } from './watcher.ts';
 // `npm run bot`: Probot's server for the webhooks (and /healthz, /metrics), the watcher ticking
 // beside it, and the recovery of webhooks missed while the bot was down.
 
-function openSource(c: BotConfig, env: NodeJS.ProcessEnv, cwd: string): [TelemetrySource, Probe] {
-  if (c.BUDGET_GATE_TELEMETRY_FILE) {
-    const path = resolve(cwd, c.BUDGET_GATE_TELEMETRY_FILE);
-    return [new JsonlSource({ path }), fileProbe(path)];
-  }
-  const opts = prometheusOptionsFromEnv(env);
-  return [createPrometheusSource(opts), prometheusProbe(opts)];
+async function openSource(
+  c: BotConfig,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<[TelemetrySource, Probe]> {
+  const file = c.BUDGET_GATE_TELEMETRY_FILE;
+  const prometheus = file ? undefined : prometheusOptionsFromEnv(env);
+  const source = await openTelemetry({ file, prometheus }, cwd, {
+    file: 'BUDGET_GATE_TELEMETRY_FILE',
+    prometheus: 'BUDGET_GATE_PROMETHEUS_URL',
+  });
+  return [source, file ? fileProbe(resolve(cwd, file)) : prometheusProbe(prometheus!)];
 }
 
 const consoleLog: BotLog = { info: console.info, warn: console.warn, error: console.error };
@@ -39,7 +45,7 @@ async function main(): Promise<void> {
     onError: (e) =>
       log.error(`store: PostgreSQL connection lost (the pool reconnects on next use): ${e.message}`),
   });
-  const [source, telemetryProbe] = openSource(config, process.env, cwd);
+  const [source, telemetryProbe] = await openSource(config, process.env, cwd);
   const metrics = new BotMetrics();
   const deps = { store, source, clock: Date.now, policyPath: config.BUDGET_GATE_POLICY_PATH };
 
@@ -59,6 +65,7 @@ async function main(): Promise<void> {
         maxAttempts: config.BUDGET_GATE_REVERT_ATTEMPTS,
         backoffMs: config.BUDGET_GATE_REVERT_BACKOFF,
         log,
+        hooks: new Escalator({ store, log, env: process.env, auth: (id) => app.auth(id) }),
         revert: async (w, evidence, policy, ctx) =>
           openRevert(await app.auth(w.installation_id), w, evidence, policy, log, ctx),
         reportFailure: async (w, evidence, failure) =>

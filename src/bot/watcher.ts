@@ -1,8 +1,8 @@
 import { assessDeployment, type CanaryWatch, planCanaryRequest } from '../policy/canary.ts';
-import { parseDuration } from '../policy/duration.ts';
 import type { TelemetryResult, TelemetrySource } from '../policy/sample.ts';
 import type { Policy } from '../policy/schema.ts';
 import { bucketRequest } from './canary-buckets.ts';
+import type { WatcherHooks } from './escalation.ts';
 import { buildEvidence, type Evidence, evidenceSchema } from './evidence.ts';
 import type { BotLog } from './log.ts';
 import { PolicyCache } from './policy-cache.ts';
@@ -54,6 +54,8 @@ export interface WatcherOptions {
   batch?: number;
   /** Snap per-watch ranges to the check interval so requests do not grow with watches (default on). */
   bucketed?: boolean;
+  /** On-call: paging about reverts and escalating unacknowledged ones (src/bot/escalation.ts). */
+  hooks?: WatcherHooks;
 }
 
 export interface TickReport {
@@ -86,12 +88,15 @@ export const backoffAfter = (n: number, baseMs: number) => Math.min(MAX_BACKOFF_
 const noReport: FailureReporter = async () => {};
 
 export class Watcher {
-  private readonly o: Required<Omit<WatcherOptions, 'bucketed'>> & { bucketed: boolean };
+  private readonly o: Required<Omit<WatcherOptions, 'bucketed' | 'hooks'>> & { bucketed: boolean };
   private readonly policies = new PolicyCache();
   private running: Promise<TickReport> | null = null;
   private stopped = false;
 
+  private readonly hooks: WatcherHooks;
+
   constructor(o: WatcherOptions) {
+    this.hooks = o.hooks ?? {};
     this.o = {
       leaseMs: DEFAULT_LEASE_MS,
       batch: 10_000,
@@ -152,13 +157,14 @@ export class Watcher {
         this.o.log.error(`canary tick: ${msg}`);
       }
     }
+    await this.hooks.tick?.(at);
     return report;
   }
 
   private async group(watches: Watch[], at: number, report: TickReport): Promise<void> {
     const first = watches[0]!;
     const policy = this.policies.get(first.policy_text, first.policy_path);
-    const interval = parseDuration(policy.auto_revert.interval)!;
+    const interval = policy.auto_revert.interval.ms;
 
     for (const w of watches.filter((w) => w.status === 'reverting')) {
       let evidence: Evidence;
@@ -255,7 +261,15 @@ export class Watcher {
     const progress = parseProgress(w.revert_progress);
     if (w.revert_attempts >= this.o.maxAttempts) {
       // Attempts used (the last one died before it could record the end): give up now.
-      await this.giveUp(w, evidence, w.revert_attempts, w.last_error ?? 'unknown error', progress, report);
+      await this.giveUp(
+        w,
+        evidence,
+        policy,
+        w.revert_attempts,
+        w.last_error ?? 'unknown error',
+        progress,
+        report,
+      );
       return;
     }
     const attempt = await store.beginAttempt(id, replica, this.now(), leaseMs);
@@ -295,13 +309,20 @@ export class Watcher {
     const attempt = ctx.attempt;
     try {
       const pr = await this.o.revert(w, evidence, policy, ctx);
-      await store.finish(id, replica, this.now(), {
+      const ended = await store.finish(id, replica, this.now(), {
         status: 'reverted',
         revert_pr: pr.pull_number,
         reason: evidence.message,
       });
+      if (!ended) {
+        log.warn(`deployment ${id}: lease lost as the revert ended; the replica holding it records the end`);
+        return;
+      }
       report.reverted.push({ deployment_id: id, pull_number: pr.pull_number, existing: pr.existing });
-      log.info(`deployment ${id}: revert ${pr.existing ? 'already open' : 'opened'}: ${pr.url}`);
+      log.info(`deployment ${id}: revert ${pr.existing ? 'completed' : 'opened'}: ${pr.url}`);
+      // Once per revert: only the attempt that recorded the end pages (an earlier, crashed attempt
+      // may have opened the pull request, so `existing` says nothing here).
+      await this.hooks.revertOpened?.(w, pr, policy, this.now(), evidence.message);
     } catch (e) {
       if (e instanceof LeaseLostError) {
         log.warn(e.message);
@@ -309,7 +330,7 @@ export class Watcher {
       }
       const error = (e as Error).message;
       if (attempt >= this.o.maxAttempts) {
-        await this.giveUp(w, evidence, attempt, error, ctx.progress, report);
+        await this.giveUp(w, evidence, policy, attempt, error, ctx.progress, report);
         return;
       }
       const wait = backoffAfter(attempt, this.o.backoffMs);
@@ -324,6 +345,7 @@ export class Watcher {
   private async giveUp(
     w: Watch,
     evidence: Evidence,
+    policy: Policy,
     attempts: number,
     error: string,
     progress: RevertProgress,
@@ -347,6 +369,7 @@ export class Watcher {
     const msg = `deployment ${id}: revert failed after ${attempts} attempt(s), given up: ${error}`;
     report.errors.push(msg);
     this.o.log.error(msg);
+    await this.hooks.revertFailed?.(w, error, policy, this.now(), evidence.message);
   }
 }
 
