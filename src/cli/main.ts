@@ -2,6 +2,7 @@ import { AUDIT_USAGE, auditCommand } from './commands/audit.ts';
 import { CANARY_USAGE, canaryCommand } from './commands/canary.ts';
 import { demoCommand } from './commands/demo.ts';
 import { EVALUATE_USAGE, evaluateCommand } from './commands/evaluate.ts';
+import { IMPORT_USAGE, importCommand } from './commands/import.ts';
 import { LINT_USAGE, lintCommand } from './commands/lint.ts';
 import { SIMULATE_USAGE, simulateCommand } from './commands/simulate.ts';
 import { CliError, type CliIo, EXIT } from './io.ts';
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<num
   simulate: { run: simulateCommand, usage: SIMULATE_USAGE },
   canary: { run: canaryCommand, usage: CANARY_USAGE },
   audit: { run: auditCommand, usage: AUDIT_USAGE },
+  import: { run: importCommand, usage: IMPORT_USAGE },
   demo: { run: demoCommand, usage: 'budget-gate demo\n\nGates two changes against the bundled example.' },
 };
 
@@ -24,6 +26,7 @@ usage: budget-gate <command> [options]
   simulate   play a 30-day scenario (healthy, rising, on-fire)
   canary     the auto-revert check for one deployment
   audit      verify the override audit log's hash chain
+  import     turn OpenSLO or Sloth specs into a policy
   demo       run the bundled example
 
 budget-gate <command> --help for its options. exit 0 allowed, 1 blocked, 2 invalid input`;
