@@ -21,8 +21,6 @@ const ERR = 1;
 const WEEK_MINUTES = 7 * 24 * 60;
 /** What a 30d window sees: everything since the counters started, 8 days before AT. */
 const ALL_MINUTES = 8 * 24 * 60;
-/** What a 30d window sees: everything since the counters started, 8 days before AT. */
-const ALL_MINUTES = 8 * 24 * 60;
 
 function counter(family: string, name: string, labels: Record<string, string>, perMinute: number): Series {
   const samples: [number, number][] = [];
