@@ -1,4 +1,5 @@
 import type { TelemetryRequest, TelemetryResult, TelemetrySource } from '../../policy/sample.ts';
+import { useEnvProxy } from '../env-proxy.ts';
 import { TelemetryError } from '../errors.ts';
 import { type Batch, batches, KEY_LABEL, type Planned, planQueries, statedQueryLimit } from './batch.ts';
 import { instantQuery, type QueryAnswer, type QueryStats } from './http.ts';
@@ -65,6 +66,9 @@ export class PrometheusSource implements TelemetrySource {
     const stats: QueryStats = { requests: 0, retries: 0 };
     const answers = new Map<string, Answer>();
     const notes = new Set<string>();
+    // HTTPS_PROXY/HTTP_PROXY/NO_PROXY, as for GitHub (a fetch given in the options is the caller's).
+    const proxy = this.opts.fetch ? null : useEnvProxy();
+    if (proxy && !proxy.ok) notes.add(`${this.name}: ${proxy.message}`);
     const max = this.opts.maxSubqueries ?? DEFAULTS.maxSubqueries;
     const answered: QueryAnswer[] = [];
     // One batch at a time from what is left, so a limit learnt on the first applies to the rest.
