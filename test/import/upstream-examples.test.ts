@@ -9,6 +9,8 @@ import { tempDir } from '../support/tasks.ts';
 // The importers on the upstream projects' own example specs (test/fixtures/import, with their
 // licence): what comes over, what is named as not carried over, and that `lint` accepts the result.
 
+/** The policy's range placeholder, as the importers write it. */
+const W = '$' + '{window}';
 const fixture = (p: string) => fileURLToPath(new URL(`../fixtures/import/${p}`, import.meta.url));
 
 async function imported(tool: 'openslo' | 'sloth', ...files: string[]) {
@@ -34,8 +36,8 @@ describe('budget-gate import sloth', () => {
         scope: 'all',
         source: {
           prometheus: {
-            bad: 'sum(increase(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[${window}]))',
-            total: 'sum(increase(http_request_duration_seconds_count{job="myservice"}[${window}]))',
+            bad: `sum(increase(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[${W}]))`,
+            total: `sum(increase(http_request_duration_seconds_count{job="myservice"}[${W}]))`,
           },
         },
       },
@@ -78,7 +80,7 @@ describe('budget-gate import sloth', () => {
     ]);
     // A subquery over the window keeps its colon: [${window}:].
     expect(r.policy.slos[2].source.prometheus.total).toBe(
-      'sum_over_time((count(unifipoller_client_satisfaction_ratio))[${window}:])',
+      `sum_over_time((count(unifipoller_client_satisfaction_ratio))[${W}:])`,
     );
   });
 
@@ -118,8 +120,8 @@ describe('budget-gate import openslo', () => {
         scope: 'all',
         source: {
           prometheus: {
-            good: 'sum(increase(http_requests_total{status_code="200"}[${window}]))',
-            total: 'sum(increase(http_requests_total{}[${window}]))',
+            good: `sum(increase(http_requests_total{status_code="200"}[${W}]))`,
+            total: `sum(increase(http_requests_total{}[${W}]))`,
           },
         },
       },
@@ -152,7 +154,7 @@ describe('budget-gate import openslo', () => {
       ['my-service-sloth-slo-my-service', 0.999, '30d'],
     ]);
     expect(r.policy.slos[1].source.prometheus.good).toBe(
-      'sum(increase(apiserver_request_duration_seconds_bucket{le="0.4",verb!="WATCH"}[${window}]))',
+      `sum(increase(apiserver_request_duration_seconds_bucket{le="0.4",verb!="WATCH"}[${W}]))`,
     );
     expect(r.stdout).toMatch(
       /# from openslo .*openslo-kubernetes-apiserver\.yml:53 requests-latency-openslo/,

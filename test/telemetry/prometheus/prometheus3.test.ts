@@ -166,7 +166,10 @@ describe('Prometheus 3 (left-open ranges) against the exact counts', () => {
       v3[name] = await fetchFrom(url, request);
       exact[name] = await jsonl.fetch(request);
       for (const s of request.slos)
-        for (const r of s.ranges) (spans[s.slo.name] ??= {})[`${name} ${r.key}`] = r.to - r.from;
+        for (const r of s.ranges) {
+          spans[s.slo.name] ??= {};
+          spans[s.slo.name]![`${name} ${r.key}`] = r.to - r.from;
+        }
     }
   });
 
