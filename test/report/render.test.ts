@@ -61,7 +61,10 @@ describe('renderers', () => {
     const revert = decide({
       policy,
       at,
-      change: { ...change(['prompts/refund.md']), revert: true },
+      change: {
+        ...change(['prompts/refund.md']),
+        revert_evidence: { kind: 'inverse-diff', reverts: 'a'.repeat(40), files: 1 },
+      },
       telemetry: { source: 'test', result: burning, error: null },
     });
     expect(revert.state).toBe('hard-pause');
