@@ -63,7 +63,7 @@ describe.each(BACKENDS)('imported policies, evaluated against a real %s', (kind)
   let server: MetricsBackend;
   beforeAll(async () => {
     server = await startBackend(kind, SERIES);
-  });
+  }, 180_000);
   afterAll(async () => {
     await server?.stop();
   });
