@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
+import { DURATION_BOUNDS, type DurationBounds, durationProblem, parseDuration } from './duration.ts';
 import { parseWindow } from './window.ts';
 
 // The policy file's contract (DESIGN.md "Policy file"). Every number has a default so a minimal
@@ -8,6 +8,13 @@ import { parseWindow } from './window.ts';
 export const durationString = z
   .string()
   .refine((s) => parseDuration(s) !== null, { message: 'expected a duration such as 5m, 1h, 1d or 1h30m' });
+
+/** A duration between `bounds` (duration.ts says why each kind has the bounds it has). */
+const boundedDuration = (bounds: DurationBounds) =>
+  z.string().superRefine((s, ctx) => {
+    const problem = durationProblem(s, bounds);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const fraction = (what: string) =>
   z.number().min(0, `${what} must be between 0 and 1`).max(10, `${what} must be a fraction such as 0.5`);
@@ -42,8 +49,15 @@ export const targetSchema = z.union([z.number(), z.string()]).transform((v, ctx)
   return n;
 });
 
-export const windowString = z.string().refine((s) => parseWindow(s) !== null, {
-  message: 'expected a rolling window such as 7d, 28d or 30d, or a calendar window: week or month',
+export const windowString = z.string().superRefine((s, ctx) => {
+  const w = parseWindow(s);
+  const problem =
+    w === null
+      ? 'expected a rolling window such as 7d, 28d or 30d, or a calendar window: week or month'
+      : w.kind === 'rolling'
+        ? durationProblem(s, DURATION_BOUNDS.window)
+        : null;
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 export const sliSchema = z.discriminatedUnion('kind', [
@@ -91,7 +105,7 @@ export const statesSchema = z
       .strictObject({
         consumed: fraction('hard_pause.consumed').default(1),
         /** Also hard-pause when the budget is projected to run out within this time at the current burn. */
-        exhaustion_within: durationString.optional(),
+        exhaustion_within: boundedDuration(DURATION_BOUNDS.lookback).optional(),
       })
       .prefault({}),
     soft_pause: z
@@ -100,7 +114,7 @@ export const statesSchema = z
         /** Calendar windows: soft-pause when consumed > elapsed fraction × pace_factor. */
         pace_factor: z.number().positive().default(1),
         /** Rolling windows: soft-pause when the burn rate over this lookback exceeds pace_factor. */
-        pace_lookback: durationString.default('1d'),
+        pace_lookback: boundedDuration(DURATION_BOUNDS.lookback).default('1d'),
       })
       .prefault({}),
     min_events: z.number().int().nonnegative().default(100),
@@ -143,7 +157,7 @@ export const overridesSchema = z
         min_permission: permissionLevel.optional(),
       })
       .prefault({}),
-    expires_after: durationString.default('24h'),
+    expires_after: boundedDuration(DURATION_BOUNDS.expiry).default('24h'),
     audit: z
       .strictObject({
         branch: z.string().min(1).default('budget-gate/audit'),
@@ -158,10 +172,10 @@ export const autoRevertSchema = z
     enabled: z.boolean().default(true),
     /** Share of the SLO window's budget one deployment may burn before it is reverted. */
     consumed: fraction('auto_revert.consumed').default(0.2),
-    within: durationString.default('60m'),
-    interval: durationString.default('1m'),
+    within: boundedDuration(DURATION_BOUNDS.watch).default('60m'),
+    interval: boundedDuration(DURATION_BOUNDS.interval).default('1m'),
     /** How far before the deployment the baseline bad-event rate is measured. */
-    baseline: durationString.default('1h'),
+    baseline: boundedDuration(DURATION_BOUNDS.watch).default('1h'),
     /** Allow the threshold to be reached by projection once `min_events` post-deploy tasks are seen. */
     projected: z.boolean().default(false),
     min_events: z.number().int().nonnegative().default(50),
@@ -173,8 +187,8 @@ export const alertSchema = z.strictObject({
   name: z.string().min(1),
   severity: z.enum(['sev1', 'sev2', 'sev3']),
   burn_rate: z.number().positive(),
-  long: durationString,
-  short: durationString,
+  long: boundedDuration(DURATION_BOUNDS.lookback),
+  short: boundedDuration(DURATION_BOUNDS.lookback),
   action: z.enum(['page', 'ticket']).default('page'),
   runbook: z.url().optional(),
 });
