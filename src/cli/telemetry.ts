@@ -29,7 +29,7 @@ export async function openTelemetry(io: CliIo, flags: TelemetryFlags): Promise<T
     throw new CliError('give --telemetry FILE or --prometheus URL, not both');
   if (flags.telemetry) {
     return new JsonlSource({
-      path: resolve(io.cwd, flags.telemetry),
+      path: flags.telemetry === '-' ? '-' : resolve(io.cwd, flags.telemetry),
       skipBadLines: flags['skip-bad-lines'] ?? false,
     });
   }
