@@ -34,7 +34,7 @@ export async function changeFromFlags(io: CliIo, flags: ChangeFlags, at: number)
       throw new CliError(`--applier-permission: expected one of ${permissionLevel.options.join(', ')}`);
     permission = p.data;
   }
-  const appliedAt = flags['applied-at'] !== undefined ? parseAt(io, flags['applied-at']) : at;
+  const appliedAt = flags['applied-at'] !== undefined ? parseAt(io, flags['applied-at'], '--applied-at') : at;
   const labels: LabelEvent[] = list(flags.labels).map((name) => ({
     name,
     applied_by: flags['applied-by'] ?? null,
@@ -46,7 +46,7 @@ export async function changeFromFlags(io: CliIo, flags: ChangeFlags, at: number)
     files,
     labels,
     author: flags.author ?? null,
-    last_push_at: flags['last-push-at'] !== undefined ? parseAt(io, flags['last-push-at']) : null,
+    last_push_at: flags['last-push-at'] !== undefined ? parseAt(io, flags['last-push-at'], '--last-push-at') : null,
     revert: flags.revert ?? false,
   };
 }

@@ -49,9 +49,9 @@ export async function openTelemetry(io: CliIo, flags: TelemetryFlags): Promise<T
     if (flags['prometheus-timeout']) {
       const { parseDuration } = await import('../policy/duration.ts');
       const ms = parseDuration(flags['prometheus-timeout']);
-      if (ms === null)
+      if (ms === null || ms < 100 || ms > 300_000)
         throw new CliError(
-          `--prometheus-timeout ${flags['prometheus-timeout']}: expected a duration such as 10s`,
+          `--prometheus-timeout ${flags['prometheus-timeout']}: expected a duration from 100ms to 5m, such as 10s`,
         );
       opts.timeoutMs = ms;
     }
