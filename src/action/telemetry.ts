@@ -1,17 +1,16 @@
-import { isAbsolute, join } from 'node:path';
 import type { LoadedPolicy } from '../policy/load.ts';
 import type { TelemetrySource } from '../policy/sample.ts';
 import { JsonlSource } from '../telemetry/jsonl/source.ts';
 import { createPrometheusSource } from '../telemetry/prometheus/index.ts';
 import { GateSetupError } from './gate.ts';
-import type { Inputs } from './inputs.ts';
+import { type Inputs, workspaceFile } from './inputs.ts';
 
 /** The SLI source the inputs name: a JSONL file in the workspace, or a Prometheus-compatible API. */
 export function openTelemetry(inputs: Inputs, _loaded: LoadedPolicy, workspace: string): TelemetrySource {
   const file = inputs['telemetry-file'];
   const url = inputs['prometheus-url'];
   if (file && url) throw new GateSetupError('set `prometheus-url` or `telemetry-file`, not both');
-  if (file) return new JsonlSource({ path: isAbsolute(file) ? file : join(workspace, file) });
+  if (file) return new JsonlSource({ path: workspaceFile(workspace, file, 'telemetry-file') });
   if (url) {
     return createPrometheusSource({
       url,
