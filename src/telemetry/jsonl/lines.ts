@@ -26,7 +26,9 @@ export class LineError extends Error {
  * than the file read at an offset, so a pipe (`-`, /dev/stdin, a FIFO) reads like a file.
  */
 export async function openByteStream(path: string): Promise<Readable> {
-  const raw: Readable = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 18 });
+  // /dev/stdin is opened as the process's own stdin: when that is a socket (a spawning process's
+  // pipe often is), opening the path fails where reading the stream works.
+  const raw: Readable = path === '-' || path === '/dev/stdin' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 18 });
   const first = await new Promise<Buffer | null>((resolve, reject) => {
     const onReadable = () => {
       cleanup();
