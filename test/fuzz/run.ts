@@ -59,4 +59,4 @@ export async function runProcess(
 }
 
 /** A stack trace's frames, as Node prints them. */
-export const STACK = /\n\s+at .+[(:]\d+/;
+export const STACK = /^\s+at (?:async )?.*(?:file:\/\/|node:|\/)\S*:\d+:\d+\)?$/m;
