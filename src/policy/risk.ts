@@ -112,8 +112,12 @@ export interface ShadowedPattern {
   by: { rule: number; pattern: string };
 }
 
-/** Matcher calls the shadowing check may make: it is advice, and must not cost seconds per load. */
-export const MAX_SHADOW_CHECKS = 200_000;
+/**
+ * Work the shadowing check may do (a matcher call is 1, compiling a glob 25, about what each
+ * costs): it is advice, and must not cost seconds on every load.
+ */
+export const MAX_SHADOW_CHECKS = 100_000;
+const COMPILE_COST = 25;
 
 /**
  * Later patterns an earlier rule already covers. Glob containment is undecidable in general; this
@@ -126,8 +130,8 @@ export function shadowedRiskRules(risk: RiskPolicy): { shadowed: ShadowedPattern
   const out: ShadowedPattern[] = [];
   /** Exact patterns seen so far → where first. */
   const exact = new Map<string, { rule: number; pattern: string }>();
-  /** Earlier globs by literal base ('' for none). */
-  const byBase = new Map<string, Array<{ rule: number; pattern: string; match: (p: string) => boolean }>>();
+  /** Earlier globs by literal base ('' for none), compiled when first compared. */
+  const byBase = new Map<string, Array<{ rule: number; pattern: string; match: ((p: string) => boolean) | null }>>();
   let checks = 0;
   let complete = true;
   risk.rules.forEach((rule, r) => {
@@ -138,6 +142,10 @@ export function shadowedRiskRules(risk: RiskPolicy): { shadowed: ShadowedPattern
       if (same !== undefined && same.rule < r) return found(same);
       for (const base of basesOf(pattern)) {
         for (const g of byBase.get(base) ?? []) {
+          if (g.match === null) {
+            checks += COMPILE_COST;
+            g.match = picomatch(g.pattern, GLOB);
+          }
           if (++checks > MAX_SHADOW_CHECKS) {
             complete = false;
             return;
@@ -154,7 +162,7 @@ export function shadowedRiskRules(risk: RiskPolicy): { shadowed: ShadowedPattern
       const scan = picomatch.scan(pattern);
       if (!scan.isGlob) continue;
       const list = byBase.get(scan.base) ?? [];
-      list.push({ ...at, match: picomatch(pattern, GLOB) });
+      list.push({ ...at, match: null });
       byBase.set(scan.base, list);
     }
   });
