@@ -65,7 +65,9 @@ function parse<T extends z.ZodType>(schema: T, payload: unknown, eventName: stri
   if (!res.success) {
     const issue = res.error.issues[0]!;
     if (issue.path.length === 0)
-      throw new EventError(`the ${eventName} event payload is not a JSON object: is GITHUB_EVENT_PATH the event file?`);
+      throw new EventError(
+        `the ${eventName} event payload is not a JSON object: is GITHUB_EVENT_PATH the event file?`,
+      );
     throw new EventError(
       `the ${eventName} event payload has no usable \`${issue.path.join('.')}\` (${issue.message}): ` +
         'is the action running on the event it was written for?',
@@ -197,7 +199,9 @@ const isOctokitError = (e: unknown): e is OctokitError =>
  */
 export function describeFailure(e: unknown): string {
   if (isOctokitError(e)) {
-    const url = e.request?.url ? new URL(e.request.url, 'https://api.github.com').pathname : '(unknown request)';
+    const url = e.request?.url
+      ? new URL(e.request.url, 'https://api.github.com').pathname
+      : '(unknown request)';
     const call = `${e.request?.method ?? 'GET'} ${url}`;
     const firstLine = e.message.split('\n')[0]!.slice(0, 200);
     const permission = PERMISSION_FOR.find(([re]) => re.test(url))?.[1];

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { z } from 'zod';
 import { MAX_TIME_MS, parseTime } from '../telemetry/jsonl/record.ts';
 import { parseHeaderText } from '../telemetry/prometheus/headers.ts';
 
@@ -55,7 +55,11 @@ export const inputsSchema = z.object({
         // As the CLI's --at: an offset is required, so the runner's time zone cannot change the answer.
         const ms = /^\d{1,16}$/.test(s) ? Number(s) : parseTime(s);
         if (Number.isNaN(ms) || ms > MAX_TIME_MS) {
-          ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 time with an offset such as 2026-11-01T12:00:00Z, or epoch milliseconds' });
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              'expected an ISO-8601 time with an offset such as 2026-11-01T12:00:00Z, or epoch milliseconds',
+          });
           return z.NEVER;
         }
         return ms;
@@ -108,7 +112,9 @@ export function workspaceFile(workspace: string, file: string, input: string): s
   const path = realOrSelf(isAbsolute(file) ? file : resolve(root, file));
   const rel = relative(root, path);
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
-    throw new InputError(`input \`${input}\`: ${file} is outside the workspace (${workspace}): name a file in the repository`);
+    throw new InputError(
+      `input \`${input}\`: ${file} is outside the workspace (${workspace}): name a file in the repository`,
+    );
   return path;
 }
 
@@ -134,7 +140,9 @@ export function checkRunnerUrls(env: Record<string, string | undefined>): void {
     } catch {}
     if (protocol !== 'http:' && protocol !== 'https:') {
       const shown = value.replace(/\/\/[^@/]*@/, '//***@').slice(0, 80);
-      throw new InputError(`${name} is "${shown}": expected an http(s) URL such as http://proxy.internal:3128`);
+      throw new InputError(
+        `${name} is "${shown}": expected an http(s) URL such as http://proxy.internal:3128`,
+      );
     }
   }
 }

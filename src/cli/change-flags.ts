@@ -46,7 +46,8 @@ export async function changeFromFlags(io: CliIo, flags: ChangeFlags, at: number)
     files,
     labels,
     author: flags.author ?? null,
-    last_push_at: flags['last-push-at'] !== undefined ? parseAt(io, flags['last-push-at'], '--last-push-at') : null,
+    last_push_at:
+      flags['last-push-at'] !== undefined ? parseAt(io, flags['last-push-at'], '--last-push-at') : null,
     revert: flags.revert ?? false,
   };
 }

@@ -18,10 +18,14 @@ export async function readText(io: CliIo, file: string, what: string): Promise<s
     const info = await stat(path);
     if (info.isDirectory()) throw new CliError(`cannot read ${what} ${file}: a directory, not a file`);
     if (info.isFile() && info.size > MAX_TEXT_BYTES)
-      throw new CliError(`cannot read ${what} ${file}: ${info.size} bytes, more than the ${MAX_TEXT_BYTES} a ${what} may have`);
+      throw new CliError(
+        `cannot read ${what} ${file}: ${info.size} bytes, more than the ${MAX_TEXT_BYTES} a ${what} may have`,
+      );
     const bytes = await readFile(path);
     if (bytes.length > MAX_TEXT_BYTES)
-      throw new CliError(`cannot read ${what} ${file}: more than the ${MAX_TEXT_BYTES} bytes a ${what} may have`);
+      throw new CliError(
+        `cannot read ${what} ${file}: more than the ${MAX_TEXT_BYTES} bytes a ${what} may have`,
+      );
     if (!isUtf8(bytes)) throw new CliError(`cannot read ${what} ${file}: not UTF-8 text`);
     // A BOM is an editor's habit, not content.
     return bytes.toString('utf8').replace(/^\uFEFF/, '');
@@ -73,12 +77,15 @@ export function parseTimeFlag(flag: string, value: string): number {
 export function integerFlag(flag: string, value: string, min: number, max: number): number {
   const n = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(value.trim()) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new CliError(`${flag} ${clip(value)}: expected a whole number from ${min} to ${max.toLocaleString('en-US')}`);
+    throw new CliError(
+      `${flag} ${clip(value)}: expected a whole number from ${min} to ${max.toLocaleString('en-US')}`,
+    );
   return n;
 }
 
 /** User text echoed in a message: one line, and short. */
 export function clip(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
   const line = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
   return line.length > 60 ? `${line.slice(0, 60)}…` : line;
 }

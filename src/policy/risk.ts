@@ -78,7 +78,12 @@ function unmatchable(path: string): boolean {
 
 /** First matching rule wins per file; the change is as risky as its riskiest file. */
 export function classifyRisk(risk: RiskPolicy, files: string[]): RiskAssessment {
-  const matchers = risk.rules.map((rule) => picomatch(rule.paths, GLOB));
+  // Compiled on first use: a change that touches few files never pays for thousands of globs.
+  const compiled: Array<((p: string) => boolean) | undefined> = [];
+  const matchers = risk.rules.map((rule, i) => (path: string) => {
+    compiled[i] ??= picomatch(rule.paths, GLOB);
+    return compiled[i](path);
+  });
   const out: RiskFile[] = [];
   let overall: RiskClass = 'low';
   let budget = MAX_MATCHES;
@@ -131,28 +136,36 @@ export function shadowedRiskRules(risk: RiskPolicy): { shadowed: ShadowedPattern
   /** Exact patterns seen so far → where first. */
   const exact = new Map<string, { rule: number; pattern: string }>();
   /** Earlier globs by literal base ('' for none), compiled when first compared. */
-  const byBase = new Map<string, Array<{ rule: number; pattern: string; match: ((p: string) => boolean) | null }>>();
+  const byBase = new Map<
+    string,
+    Array<{ rule: number; pattern: string; match: ((p: string) => boolean) | null }>
+  >();
   let checks = 0;
   let complete = true;
+  /** The earlier pattern that covers `pattern`, if one is found within the budget. */
+  const shadowOf = (pattern: string, r: number): { rule: number; pattern: string } | null => {
+    const same = exact.get(pattern);
+    if (same !== undefined && same.rule < r) return same;
+    for (const base of basesOf(pattern)) {
+      for (const g of byBase.get(base) ?? []) {
+        if (g.match === null) {
+          checks += COMPILE_COST;
+          g.match = picomatch(g.pattern, GLOB);
+        }
+        if (++checks > MAX_SHADOW_CHECKS) {
+          complete = false;
+          return null;
+        }
+        if (g.match(pattern)) return { rule: g.rule, pattern: g.pattern };
+      }
+    }
+    return null;
+  };
   risk.rules.forEach((rule, r) => {
     const added: Array<[string, { rule: number; pattern: string }]> = [];
     rule.paths.forEach((pattern, index) => {
-      const found = (by: { rule: number; pattern: string }) => out.push({ rule: r, index, pattern, by });
-      const same = exact.get(pattern);
-      if (same !== undefined && same.rule < r) return found(same);
-      for (const base of basesOf(pattern)) {
-        for (const g of byBase.get(base) ?? []) {
-          if (g.match === null) {
-            checks += COMPILE_COST;
-            g.match = picomatch(g.pattern, GLOB);
-          }
-          if (++checks > MAX_SHADOW_CHECKS) {
-            complete = false;
-            return;
-          }
-          if (g.match(pattern)) return found({ rule: g.rule, pattern: g.pattern });
-        }
-      }
+      const by = shadowOf(pattern, r);
+      if (by) out.push({ rule: r, index, pattern, by });
     });
     rule.paths.forEach((pattern) => {
       if (!exact.has(pattern)) added.push([pattern, { rule: r, pattern }]);

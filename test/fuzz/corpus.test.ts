@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLEASE_REPORT } from '../../src/cli/main.ts';
 import { AT, workspace } from '../action/runner.ts';
-import { type FakeGitHub, startGitHub } from '../support/github-server.ts';
 import { payload } from '../action/support.ts';
+import { type FakeGitHub, startGitHub } from '../support/github-server.ts';
 import { tempDir } from '../support/tasks.ts';
 import { ACTION, BIN, HOSTILE, type ProcessRun, runProcess, STACK } from './run.ts';
 
@@ -30,13 +30,22 @@ describe('hostile policies: lint and evaluate refuse them, located, exit 2', () 
     ['alias-bomb.yml', /alias-bomb\.yml:4:\d+: YAML: Excessive alias count/],
     ['deep-nesting.yml', /deep-nesting\.yml:\d+:\d+: YAML: /],
     ['window-huge.yml', /:6:\d+ slos\[0\]\.window: 99999999999999999999d is too long: at most 366d/],
-    ['window-1ms.yml', /:6:\d+ slos\[0\]\.window: 1ms is too short: at most|slos\[0\]\.window: 1ms is too short: at least 1h/],
+    [
+      'window-1ms.yml',
+      /:6:\d+ slos\[0\]\.window: 1ms is too short: at most|slos\[0\]\.window: 1ms is too short: at least 1h/,
+    ],
     ['expires-huge.yml', /overrides\.expires_after: 99999999999999999999d is too long: at most 366d/],
     ['interval-1ms.yml', /auto_revert\.interval: 1ms is too short: at least 10s/],
     ['watch-endless.yml', /auto_revert\.within: 9999d is too long: at most 30d/],
     ['interval-beyond-watch.yml', /auto_revert\.interval: interval 1h is longer than the 10m watch/],
-    ['soft-above-hard.yml', /states\.soft_pause\.consumed: soft-pause at 0\.9 consumed is above hard-pause at 0\.6/],
-    ['lookback-beyond-window.yml', /states\.soft_pause\.pace_lookback: pace_lookback 14d is longer than the 7d window of slos\[0\]/],
+    [
+      'soft-above-hard.yml',
+      /states\.soft_pause\.consumed: soft-pause at 0\.9 consumed is above hard-pause at 0\.6/,
+    ],
+    [
+      'lookback-beyond-window.yml',
+      /states\.soft_pause\.pace_lookback: pace_lookback 14d is longer than the 7d window of slos\[0\]/,
+    ],
     ['glob-pathological.yml', /risk\.rules\[0\]\.paths\[0\]: 9 `\*` in the segment "\*a\*a.*at most 2/],
     ['glob-extglob.yml', /risk\.rules\[0\]\.paths\[0\]: extended globs/],
     ['no-window-placeholder.yml', /slos\[0\]\.source\.prometheus\.bad: no \$\{window\}/],
@@ -47,7 +56,14 @@ describe('hostile policies: lint and evaluate refuse them, located, exit 2', () 
     expect(lint.code).toBe(2);
     expect(lint.stderr).toMatch(message);
     const evaluate = await runProcess([
-      BIN, 'evaluate', '--policy', file, '--telemetry', join(GOOD_TELEMETRY, 't.jsonl'), '--at', AT_ISO,
+      BIN,
+      'evaluate',
+      '--policy',
+      file,
+      '--telemetry',
+      join(GOOD_TELEMETRY, 't.jsonl'),
+      '--at',
+      AT_ISO,
     ]);
     clean(evaluate);
     expect(evaluate.code).toBe(2);
@@ -105,9 +121,12 @@ describe('hostile telemetry: a located error, or a loud warning when most record
     const { gzipSync } = await import('node:zlib');
     const lines = '{"time":"2026-11-19T12:00:00Z","ok":true}\n'.repeat(3);
     for (const stdin of [lines, gzipSync(lines)]) {
-      const r = await runProcess([BIN, 'evaluate', '--policy', POLICY, '--telemetry', path, '--at', AT_ISO, '--json'], {
-        stdin,
-      });
+      const r = await runProcess(
+        [BIN, 'evaluate', '--policy', POLICY, '--telemetry', path, '--at', AT_ISO, '--json'],
+        {
+          stdin,
+        },
+      );
       clean(r);
       expect(r.stderr).toBe('');
       expect(JSON.parse(r.stdout).slos[0].events).toBe(3);
@@ -130,7 +149,16 @@ describe('hostile flags: named, bounded, exit 2', () => {
 
   it('evaluate --prometheus-timeout 99999d', async () => {
     const r = await runProcess([
-      BIN, 'evaluate', '--policy', POLICY, '--prometheus', 'http://127.0.0.1:9', '--prometheus-timeout', '99999d', '--at', AT_ISO,
+      BIN,
+      'evaluate',
+      '--policy',
+      POLICY,
+      '--prometheus',
+      'http://127.0.0.1:9',
+      '--prometheus-timeout',
+      '99999d',
+      '--at',
+      AT_ISO,
     ]);
     clean(r);
     expect(r.code).toBe(2);
@@ -150,14 +178,19 @@ describe('hostile flags: named, bounded, exit 2', () => {
   });
 });
 
-describe("hostile Action input: each a named failure, no stack", () => {
+describe('hostile Action input: each a named failure, no stack', () => {
   let gh: FakeGitHub;
   beforeAll(async () => {
     gh = await startGitHub();
   });
   afterAll(() => gh.close());
 
-  async function action(eventName: string, eventFile: string, inputs: Record<string, string> = {}, env: Record<string, string> = {}) {
+  async function action(
+    eventName: string,
+    eventFile: string,
+    inputs: Record<string, string> = {},
+    env: Record<string, string> = {},
+  ) {
     const ws = workspace(0.02);
     const withInputs: Record<string, string> = {
       policy: '.github/error-budget.yml',
@@ -202,10 +235,22 @@ describe("hostile Action input: each a named failure, no stack", () => {
 
   it.each([
     [{ 'prometheus-url': 'http://[::1', 'telemetry-file': '' }, {}, /::error::input `prometheus-url`/],
-    [{}, { HTTPS_PROXY: 'proxy:3128:x' }, /::error::HTTPS_PROXY is "proxy:3128:x": expected an http\(s\) URL/],
+    [
+      {},
+      { HTTPS_PROXY: 'proxy:3128:x' },
+      /::error::HTTPS_PROXY is "proxy:3128:x": expected an http\(s\) URL/,
+    ],
     [{}, { GITHUB_API_URL: 'not a url' }, /::error::GITHUB_API_URL is "not a url"/],
-    [{ 'telemetry-file': '../../../../etc/passwd' }, {}, /::error::input `telemetry-file`: \.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd is outside the workspace/],
-    [{ 'telemetry-file': '/etc/passwd' }, {}, /::error::input `telemetry-file`: \/etc\/passwd is outside the workspace/],
+    [
+      { 'telemetry-file': '../../../../etc/passwd' },
+      {},
+      /::error::input `telemetry-file`: \.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd is outside the workspace/,
+    ],
+    [
+      { 'telemetry-file': '/etc/passwd' },
+      {},
+      /::error::input `telemetry-file`: \/etc\/passwd is outside the workspace/,
+    ],
   ])('inputs %j env %j', async (inputs, env, message) => {
     const dir = tempDir('bg-ev-');
     mkdirSync(join(dir, 'e'));
@@ -214,14 +259,18 @@ describe("hostile Action input: each a named failure, no stack", () => {
     expect(await action('pull_request', event, inputs, env)).toMatch(message);
   });
 
-  it.each([['push'], ['deployment']])('a GitHub 404 on a %s event names the request and the permission', async (name) => {
-    const dir = tempDir('bg-ev-');
-    const event = join(dir, 'event.json');
-    const body = payload(name as 'push');
-    if (name === 'push') Object.assign(body, { ref: 'refs/heads/main', before: 'c'.repeat(40) });
-    writeFileSync(event, JSON.stringify(body));
-    const out = await action(name, event);
-    expect(out).toMatch(/::error::GitHub answered 404 to GET \/repos\/Codertocat\/Hello-World\/\S+ \(Not Found\): .*grant `(deployments|contents): read`/);
-  });
+  it.each([['push'], ['deployment']])(
+    'a GitHub 404 on a %s event names the request and the permission',
+    async (name) => {
+      const dir = tempDir('bg-ev-');
+      const event = join(dir, 'event.json');
+      const body = payload(name as 'push');
+      if (name === 'push') Object.assign(body, { ref: 'refs/heads/main', before: 'c'.repeat(40) });
+      writeFileSync(event, JSON.stringify(body));
+      const out = await action(name, event);
+      expect(out).toMatch(
+        /::error::GitHub answered 404 to GET \/repos\/Codertocat\/Hello-World\/\S+ \(Not Found\): .*grant `(deployments|contents): read`/,
+      );
+    },
+  );
 });
-

@@ -14,7 +14,12 @@ describe('fuzz: every generated input ends in exit 0, 1 or 2, a located message,
     '%s',
     async (target, runs) => {
       const r = await runProcess(
-        [new URL('./worker.ts', import.meta.url).pathname, target, String(SEED), String(Math.ceil(runs * scale))],
+        [
+          new URL('./worker.ts', import.meta.url).pathname,
+          target,
+          String(SEED),
+          String(Math.ceil(runs * scale)),
+        ],
         { heapMb: 384, killAfterMs: 280_000 },
       );
       expect(r.killed, `${target}: the kill timer fired (a hang?)`).toBe(false);
@@ -22,7 +27,10 @@ describe('fuzz: every generated input ends in exit 0, 1 or 2, a located message,
       const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
       // The figures the issue's closing note asks for: inputs per target and what they did.
       console.log(`fuzz ${target}: ${JSON.stringify(report)}`);
-      expect(report.failed, `${target} seed ${SEED}: ${report.error}\ncounterexample: ${report.counterexample}`).toBe(false);
+      expect(
+        report.failed,
+        `${target} seed ${SEED}: ${report.error}\ncounterexample: ${report.counterexample}`,
+      ).toBe(false);
       expect(report.runs).toBe(Math.ceil(runs * scale));
     },
     300_000,

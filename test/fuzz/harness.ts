@@ -42,6 +42,8 @@ export function check(step: string, r: Run, allowed: readonly number[], located:
   const all = r.stdout + r.stderr;
   if (all.includes('please report this')) throw new Error(`the top-level handler was reached: ${r.stderr}`);
   if (STACK.test(all)) throw new Error(`a stack was printed: ${all.slice(0, 2000)}`);
-  if (!allowed.includes(r.code)) throw new Error(`exit ${r.code}, expected one of ${allowed.join(', ')}: ${r.stderr}`);
-  if (r.code === 2 && !located.test(r.stderr)) throw new Error(`exit 2 without a located message: ${r.stderr}`);
+  if (!allowed.includes(r.code))
+    throw new Error(`exit ${r.code}, expected one of ${allowed.join(', ')}: ${r.stderr}`);
+  if (r.code === 2 && !located.test(r.stderr))
+    throw new Error(`exit 2 without a located message: ${r.stderr}`);
 }

@@ -27,14 +27,50 @@ const file = (name: string, content: string | Uint8Array) => {
 // ── building blocks ─────────────────────────────────────────────────────────────────────────────
 
 const durationText = fc.oneof(
-  fc.constantFrom('1ms', '0s', '1m', '5m', '1h', '1d', '7d', '30d', '366d', '367d', '1w', '1h30m', 'week', 'month'),
-  fc.tuple(fc.stringMatching(/^\d{1,25}(\.\d{1,3})?$/), fc.constantFrom('ms', 's', 'm', 'h', 'd', 'w', '', 'y')).map(([n, u]) => n + u),
+  fc.constantFrom(
+    '1ms',
+    '0s',
+    '1m',
+    '5m',
+    '1h',
+    '1d',
+    '7d',
+    '30d',
+    '366d',
+    '367d',
+    '1w',
+    '1h30m',
+    'week',
+    'month',
+  ),
+  fc
+    .tuple(
+      fc.stringMatching(/^\d{1,25}(\.\d{1,3})?$/),
+      fc.constantFrom('ms', 's', 'm', 'h', 'd', 'w', '', 'y'),
+    )
+    .map(([n, u]) => n + u),
   fc.string({ maxLength: 12 }),
 );
 
 const globText = fc.oneof(
-  fc.constantFrom('prompts/**', 'models/**', '**/*.md', '**/*a*a*b', '**/*(a*)b', '{a,b}/**', 'src/**/x/**/y/**', '[', '!', '**/*prompt*'),
-  fc.array(fc.constantFrom('*', '**', '?', 'a', 'b', '/', '{', '}', ',', '[', ']', '(', ')', '+', '@', '!', '.'), { maxLength: 40 }).map((a) => a.join('')),
+  fc.constantFrom(
+    'prompts/**',
+    'models/**',
+    '**/*.md',
+    '**/*a*a*b',
+    '**/*(a*)b',
+    '{a,b}/**',
+    'src/**/x/**/y/**',
+    '[',
+    '!',
+    '**/*prompt*',
+  ),
+  fc
+    .array(
+      fc.constantFrom('*', '**', '?', 'a', 'b', '/', '{', '}', ',', '[', ']', '(', ')', '+', '@', '!', '.'),
+      { maxLength: 40 },
+    )
+    .map((a) => a.join('')),
 );
 
 /** Replacement values: mostly the right kind for a policy (so the input gets past the schema), some not. */
@@ -48,6 +84,9 @@ const leaf = fc.oneof(
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
 );
 
+/** The range placeholder, written out: PromQL in a policy says `${window}` literally. */
+const WINDOW = '$' + '{window}';
+
 /** A policy as a team writes one, every key present, the starting point for mutations. */
 const seedPolicy = () => ({
   version: 1,
@@ -59,7 +98,7 @@ const seedPolicy = () => ({
       window: '7d',
       scope: { tier: 'paid' },
       min_events: 10,
-      source: { prometheus: { bad: 'sum(increase(b[${window}]))', total: 'sum(increase(t[${window}]))' } },
+      source: { prometheus: { bad: `sum(increase(b[${WINDOW}]))`, total: `sum(increase(t[${WINDOW}]))` } },
     },
   ],
   states: {
@@ -77,13 +116,18 @@ const seedPolicy = () => ({
 /** Paths to every leaf and object in a value, for mutations to aim at. */
 function pathsOf(v: unknown, prefix: Array<string | number> = []): Array<Array<string | number>> {
   const out: Array<Array<string | number>> = [prefix];
-  if (Array.isArray(v)) v.forEach((x, i) => out.push(...pathsOf(x, [...prefix, i])));
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push(...pathsOf(x, [...prefix, k]));
+  if (Array.isArray(v)) v.forEach((x, i) => void out.push(...pathsOf(x, [...prefix, i])));
+  else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) out.push(...pathsOf(x, [...prefix, k]));
   return out;
 }
 
 type Mutation = { at: number; op: 'set' | 'delete' | 'dup'; value: unknown };
-const mutation = fc.record({ at: fc.nat(), op: fc.constantFrom('set', 'set', 'set', 'delete', 'dup'), value: leaf });
+const mutation = fc.record({
+  at: fc.nat(),
+  op: fc.constantFrom('set', 'set', 'set', 'delete', 'dup'),
+  value: leaf,
+});
 
 function mutate<T>(seed: T, ms: Mutation[]): T {
   const v = structuredClone(seed) as unknown;
@@ -107,41 +151,100 @@ function mutate<T>(seed: T, ms: Mutation[]): T {
 
 const yamlNoise = fc
   .array(
-    fc.constantFrom('version: 1\n', 'slos:\n', '  - ', 'name: a\n', '&x ', '*x ', '*y', '<<: *x\n', '[', ']', '{', '}', ': ', '\n', '  ', '"', "'", '#', '!!binary ', '? ', '|\n', '- &a [*a]\n', '\t'),
+    fc.constantFrom(
+      'version: 1\n',
+      'slos:\n',
+      '  - ',
+      'name: a\n',
+      '&x ',
+      '*x ',
+      '*y',
+      '<<: *x\n',
+      '[',
+      ']',
+      '{',
+      '}',
+      ': ',
+      '\n',
+      '  ',
+      '"',
+      "'",
+      '#',
+      '!!binary ',
+      '? ',
+      '|\n',
+      '- &a [*a]\n',
+      '\t',
+    ),
     { maxLength: 60 },
   )
   .map((a) => a.join(''));
 
 export const policyText = fc.oneof(
-  { weight: 6, arbitrary: fc.array(mutation, { maxLength: 3 }).map((ms) => stringify(mutate(seedPolicy(), ms))) },
-  { weight: 1, arbitrary: fc.array(mutation, { maxLength: 3 }).map((ms) => `${stringify(mutate(seedPolicy(), ms))}${'x: &a [1]\n'}`) },
+  {
+    weight: 6,
+    arbitrary: fc.array(mutation, { maxLength: 3 }).map((ms) => stringify(mutate(seedPolicy(), ms))),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .array(mutation, { maxLength: 3 })
+      .map((ms) => `${stringify(mutate(seedPolicy(), ms))}${'x: &a [1]\n'}`),
+  },
   { weight: 2, arbitrary: yamlNoise },
   { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
 );
 
 /** Changed files an attacker would name: long runs of one letter, deep paths, odd bytes. */
 const changedPath = fc.oneof(
-  fc.constantFrom('prompts/a.md', 'src/x.ts', `x/${'a'.repeat(255)}`, `${'a/'.repeat(400)}b`, 'a'.repeat(2000)),
+  fc.constantFrom(
+    'prompts/a.md',
+    'src/x.ts',
+    `x/${'a'.repeat(255)}`,
+    `${'a/'.repeat(400)}b`,
+    'a'.repeat(2000),
+  ),
   fc.string({ maxLength: 80 }),
 );
 
 const TASKS = (() => {
   const lines: string[] = [];
   for (let i = 0; i < 300; i++)
-    lines.push(JSON.stringify({ time: AT - i * 60_000, ok: i % 7 !== 0, latency_ms: 1000 + i * 50, attrs: { tier: 'paid' } }));
+    lines.push(
+      JSON.stringify({
+        time: AT - i * 60_000,
+        ok: i % 7 !== 0,
+        latency_ms: 1000 + i * 50,
+        attrs: { tier: 'paid' },
+      }),
+    );
   return `${lines.join('\n')}\n`;
 })();
 const TASK_FILE = file('tasks.jsonl', TASKS);
 
-export const policyTarget = fc.asyncProperty(policyText, fc.array(changedPath, { maxLength: 30 }), async (text, paths) => {
-  const path = file('policy.yml', text);
-  const lint = await cli(['lint', path]);
-  check('lint', lint, [0, 2], /^.+:\d+:\d+/m);
-  if (lint.code !== 0) return;
-  const changed = file('changed.txt', paths.join('\n'));
-  const r = await cli(['evaluate', '--policy', path, '--telemetry', TASK_FILE, '--changed-files', changed, '--at', AT_ISO]);
-  check('evaluate', r, [0, 1, 2], /:\d+|--[a-z-]+ /);
-});
+export const policyTarget = fc.asyncProperty(
+  policyText,
+  fc.array(changedPath, { maxLength: 30 }),
+  async (text, paths) => {
+    const path = file('policy.yml', text);
+    const lint = await cli(['lint', path]);
+    check('lint', lint, [0, 2], /^.+:\d+:\d+/m);
+    if (lint.code !== 0) return;
+    const changed = file('changed.txt', paths.join('\n'));
+    const r = await cli([
+      'evaluate',
+      '--policy',
+      path,
+      '--telemetry',
+      TASK_FILE,
+      '--changed-files',
+      changed,
+      '--at',
+      AT_ISO,
+    ]);
+    check('evaluate', r, [0, 1, 2], /:\d+|--[a-z-]+ /);
+  },
+);
 
 // ── telemetry JSONL ─────────────────────────────────────────────────────────────────────────────
 
@@ -149,7 +252,17 @@ const timeValue = fc.oneof(
   fc.integer({ min: AT - 10 * 86_400_000, max: AT }).map((t) => new Date(t).toISOString()),
   fc.integer({ min: AT - 10 * 86_400_000, max: AT }),
   fc.integer({ min: 0, max: 2_000_000_000 }),
-  fc.constantFrom('2026-11-19T12:00:00', '2026-02-30T00:00:00Z', '2026-11-19T12:00:1e1Z', '2026-11-19T12:00:00+25:00', 99999999999999999, -1, 1.5, '', null),
+  fc.constantFrom(
+    '2026-11-19T12:00:00',
+    '2026-02-30T00:00:00Z',
+    '2026-11-19T12:00:1e1Z',
+    '2026-11-19T12:00:00+25:00',
+    1e17,
+    -1,
+    1.5,
+    '',
+    null,
+  ),
   fc.string({ maxLength: 30 }),
   fc.double(),
 );
@@ -160,7 +273,11 @@ const record = fc.record(
     ok: fc.oneof(fc.boolean(), fc.constantFrom('true', 0, null)),
     latency_ms: fc.oneof(fc.nat(), fc.double(), fc.constant(-1)),
     cost_usd: fc.double(),
-    attrs: fc.oneof(fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 1 })), fc.constant({ tier: 'paid' }), fc.jsonValue({ maxDepth: 1 })),
+    attrs: fc.oneof(
+      fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 1 })),
+      fc.constant({ tier: 'paid' }),
+      fc.jsonValue({ maxDepth: 1 }),
+    ),
   },
   { requiredKeys: ['time', 'ok'] },
 );
@@ -184,7 +301,16 @@ export const jsonlTarget = fc.asyncProperty(
     if (form === 'truncated-gzip') bytes = bytes.subarray(0, Math.max(2, bytes.length >> 1));
     const path = file('tasks.jsonl', bytes);
     const policy = file('p.yml', stringify(seedPolicy()));
-    const r = await cli(['evaluate', '--policy', policy, '--telemetry', path, '--at', AT_ISO, ...(skip ? ['--skip-bad-lines'] : [])]);
+    const r = await cli([
+      'evaluate',
+      '--policy',
+      policy,
+      '--telemetry',
+      path,
+      '--at',
+      AT_ISO,
+      ...(skip ? ['--skip-bad-lines'] : []),
+    ]);
     check('evaluate', r, [0, 1, 2], /tasks\.jsonl(:\d+: | \(|: )/);
   },
 );
@@ -194,13 +320,26 @@ export const jsonlTarget = fc.asyncProperty(
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples') as Array<{ name: string; examples: unknown[] }>;
 const example = (name: string) => examples.find((e) => e.name === name)!.examples[0]!;
-const EVENT_NAMES = ['pull_request', 'pull_request_target', 'push', 'deployment', 'workflow_dispatch', 'issues', ''] as const;
+const EVENT_NAMES = [
+  'pull_request',
+  'pull_request_target',
+  'push',
+  'deployment',
+  'workflow_dispatch',
+  'issues',
+  '',
+] as const;
 
 export const eventTarget = fc.asyncProperty(
   fc.constantFrom(...EVENT_NAMES),
   fc.constantFrom('pull_request', 'push', 'deployment'),
   fc.array(mutation, { maxLength: 5 }),
-  fc.oneof(fc.constant('whole'), fc.constant('bom'), fc.nat().map((n) => `cut:${n}`), fc.constant('bytes')),
+  fc.oneof(
+    fc.constant('whole'),
+    fc.constant('bom'),
+    fc.nat().map((n) => `cut:${n}`),
+    fc.constant('bytes'),
+  ),
   fc.uint8Array({ maxLength: 40 }),
   async (eventName, base, ms, form, noise) => {
     let text: Buffer = Buffer.from(JSON.stringify(mutate(example(base), ms)));
@@ -232,8 +371,13 @@ type Answer = { status: number; body: (ids: string[]) => string | Buffer; gzip: 
 const answer: fc.Arbitrary<Answer> = fc.oneof(
   {
     weight: 5,
-    arbitrary: fc.record({ values: fc.array(numberText, { minLength: 1, maxLength: 4 }), drop: fc.oneof(fc.constant(0), fc.nat(5)), extra: fc.boolean() }).map(
-      ({ values, drop, extra }) => ({
+    arbitrary: fc
+      .record({
+        values: fc.array(numberText, { minLength: 1, maxLength: 4 }),
+        drop: fc.oneof(fc.constant(0), fc.nat(5)),
+        extra: fc.boolean(),
+      })
+      .map(({ values, drop, extra }) => ({
         status: 200,
         gzip: extra,
         body: (ids: string[]) =>
@@ -246,8 +390,7 @@ const answer: fc.Arbitrary<Answer> = fc.oneof(
                 .map((id, i) => ({ metric: { bg_key: id }, value: [AT / 1000, values[i % values.length]] })),
             },
           }),
-      }),
-    ),
+      })),
   },
   {
     weight: 2,
@@ -257,7 +400,14 @@ const answer: fc.Arbitrary<Answer> = fc.oneof(
       body: (ids: string[]) =>
         JSON.stringify(
           mutate(
-            { status: 'success', warnings: ['PromQL info: x'], data: { resultType: 'vector', result: ids.map((id) => ({ metric: { bg_key: id }, value: [AT / 1000, '1'] })) } },
+            {
+              status: 'success',
+              warnings: ['PromQL info: x'],
+              data: {
+                resultType: 'vector',
+                result: ids.map((id) => ({ metric: { bg_key: id }, value: [AT / 1000, '1'] })),
+              },
+            },
             ms,
           ),
         ),
@@ -265,9 +415,15 @@ const answer: fc.Arbitrary<Answer> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc.record({ status: fc.constantFrom(200, 400, 401, 404, 422, 429, 500), body: fc.oneof(fc.jsonValue({ maxDepth: 3 }).map((j) => JSON.stringify(j)), fc.string({ maxLength: 100 })) }).map(
-      ({ status, body }) => ({ status, gzip: false, body: () => body }),
-    ),
+    arbitrary: fc
+      .record({
+        status: fc.constantFrom(200, 400, 401, 404, 422, 429, 500),
+        body: fc.oneof(
+          fc.jsonValue({ maxDepth: 3 }).map((j) => JSON.stringify(j)),
+          fc.string({ maxLength: 100 }),
+        ),
+      })
+      .map(({ status, body }) => ({ status, gzip: false, body: () => body })),
   },
   { weight: 1, arbitrary: fc.constant({ status: 200, gzip: true, body: () => bomb() }) },
 );
@@ -295,7 +451,10 @@ export async function startMetricsServer(): Promise<void> {
       const ids = [...query.matchAll(/"bg_key", "(q\d+)"/g)].map((m) => m[1]!);
       const a = next!;
       const body = a.body(ids);
-      res.writeHead(a.status, { 'content-type': 'application/json', ...(a.gzip ? { 'content-encoding': 'gzip' } : {}) });
+      res.writeHead(a.status, {
+        'content-type': 'application/json',
+        ...(a.gzip ? { 'content-encoding': 'gzip' } : {}),
+      });
       res.end(a.gzip && !Buffer.isBuffer(body) ? gzipSync(body) : body);
     });
   });
@@ -331,12 +490,20 @@ const auditLike = fc.record(
 );
 
 export const auditTarget = fc.asyncProperty(
-  fc.array(fc.oneof(auditLike.map((r) => JSON.stringify(r)), fc.jsonValue({ maxDepth: 3 }).map((j) => JSON.stringify(j)), fc.string({ maxLength: 80 })), { maxLength: 12 }),
+  fc.array(
+    fc.oneof(
+      auditLike.map((r) => JSON.stringify(r)),
+      fc.jsonValue({ maxDepth: 3 }).map((j) => JSON.stringify(j)),
+      fc.string({ maxLength: 80 }),
+    ),
+    { maxLength: 12 },
+  ),
   async (lines) => {
     const path = file('audit.jsonl', lines.join('\n'));
     const r = await cli(['audit', 'verify', path]);
     check('verify', r, [0, 1, 2], /audit/);
-    if (r.code === 1 && !/audit\.jsonl:\d+: /.test(r.stdout)) throw new Error(`a broken chain without its line: ${r.stdout}`);
+    if (r.code === 1 && !/audit\.jsonl:\d+: /.test(r.stdout))
+      throw new Error(`a broken chain without its line: ${r.stdout}`);
   },
 );
 

@@ -18,7 +18,11 @@ const property = (TARGETS[name] as fc.IAsyncPropertyWithHooks<unknown>)
     slowest = Math.max(slowest, performance.now() - started);
   });
 if (name === 'metrics') await startMetricsServer();
-const details = await fc.check(property, { seed: Number(seedText), numRuns: Number(runsText), endOnFailure: false });
+const details = await fc.check(property, {
+  seed: Number(seedText),
+  numRuns: Number(runsText),
+  endOnFailure: false,
+});
 if (name === 'metrics') await stopMetricsServer();
 const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
 process.stdout.write(
@@ -28,7 +32,7 @@ process.stdout.write(
     shrinks: details.numShrinks,
     failed: details.failed,
     counterexample: details.failed ? JSON.stringify(details.counterexample).slice(0, 2000) : null,
-    error: details.failed ? String(details.errorInstance ?? details.error).slice(0, 2000) : null,
+    error: details.failed ? String(details.errorInstance).slice(0, 2000) : null,
     outcomes,
     slowest_ms: Math.round(slowest),
     heap_mb: Math.round(heapMb),

@@ -60,7 +60,11 @@ describe('forEachLine on hostile input', () => {
   });
 
   it('names the line that is not UTF-8, even when its bytes straddle chunks', async () => {
-    const chunks = [Buffer.from('{"a":1}\n{"b":"'), Buffer.from([0xc3]), Buffer.from([0x28, 0x22, 0x7d, 0x0a])];
+    const chunks = [
+      Buffer.from('{"a":1}\n{"b":"'),
+      Buffer.from([0xc3]),
+      Buffer.from([0x28, 0x22, 0x7d, 0x0a]),
+    ];
     const err = await forEachLine(Readable.from(chunks), () => {}).catch((e: unknown) => e);
     expect((err as LineError).line).toBe(2);
     expect((err as LineError).message).toBe('not valid UTF-8');
@@ -83,7 +87,12 @@ describe('parseTime', () => {
         fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 }),
         (ms, precision, offsetMin) => {
           const iso = new Date(ms).toISOString();
-          const base = precision === 'ms' ? iso.slice(0, 23) : precision === 'micro' ? `${iso.slice(0, 23)}999` : iso.slice(0, 19);
+          const base =
+            precision === 'ms'
+              ? iso.slice(0, 23)
+              : precision === 'micro'
+                ? `${iso.slice(0, 23)}999`
+                : iso.slice(0, 19);
           expect(parseTime(`${base}Z`)).toBe(Date.parse(`${base.slice(0, 23)}Z`));
           // The same wall-clock digits with an offset name a different instant, as Date.parse says.
           const sign = offsetMin < 0 ? '-' : '+';
@@ -98,7 +107,7 @@ describe('parseTime', () => {
   it.each([
     ['2026-11-01', 'no time of day'],
     ['2026-11-01T12:00Z', 'no seconds'],
-    ['2026-11-01T12:00:00', 'no offset: read in the runner\'s time zone'],
+    ['2026-11-01T12:00:00', "no offset: read in the runner's time zone"],
     ['2026-11-01 12:00:00Z', 'a space for the T'],
     ['2026-11-01T12:00:1e1Z', 'seconds written as 1e1'],
     ['2026-11-01T12:00: 1Z', 'a blank in the seconds'],

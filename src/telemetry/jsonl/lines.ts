@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
+import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
@@ -28,7 +28,10 @@ export class LineError extends Error {
 export async function openByteStream(path: string): Promise<Readable> {
   // /dev/stdin is opened as the process's own stdin: when that is a socket (a spawning process's
   // pipe often is), opening the path fails where reading the stream works.
-  const raw: Readable = path === '-' || path === '/dev/stdin' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 18 });
+  const raw: Readable =
+    path === '-' || path === '/dev/stdin'
+      ? process.stdin
+      : createReadStream(path, { highWaterMark: 1 << 18 });
   const first = await new Promise<Buffer | null>((resolve, reject) => {
     const onReadable = () => {
       cleanup();

@@ -7,7 +7,8 @@ import { z } from 'zod';
 /** Year 9999: past it a time is not a task's, and Date cannot print it. */
 export const MAX_TIME_MS = 253_402_300_799_999;
 
-const TIME_MESSAGE = 'expected an ISO-8601 time with an offset (2026-11-01T12:00:00Z or …+02:00) or epoch milliseconds';
+const TIME_MESSAGE =
+  'expected an ISO-8601 time with an offset (2026-11-01T12:00:00Z or …+02:00) or epoch milliseconds';
 
 export const taskRecordSchema = z.object({
   time: z.union([

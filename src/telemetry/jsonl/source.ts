@@ -70,7 +70,8 @@ export class JsonlSource implements TelemetrySource {
     } catch (e) {
       stream.destroy();
       if (e instanceof TelemetryError) throw e;
-      if (e instanceof LineError) throw new TelemetryError('malformed', this.name, `${shown}:${e.line}: ${e.message}`);
+      if (e instanceof LineError)
+        throw new TelemetryError('malformed', this.name, `${shown}:${e.line}: ${e.message}`);
       throw unreadable(shown, e);
     }
     const warnings: string[] = [];
@@ -111,8 +112,7 @@ function outsideWarning(
 ): string | null {
   if (c.records === 0 || c.outside * 2 <= c.records) return null;
   const why: string[] = [];
-  if (c.tiny > 0)
-    why.push(`${c.tiny} are before 1973: epoch seconds where epoch milliseconds are expected?`);
+  if (c.tiny > 0) why.push(`${c.tiny} are before 1973: epoch seconds where epoch milliseconds are expected?`);
   if (c.future > 0)
     why.push(`${c.future} are after the evaluation time: is --at (or the clock, or the time zone) right?`);
   const span = hi > lo ? ` (${new Date(lo).toISOString()} – ${new Date(hi).toISOString()})` : '';

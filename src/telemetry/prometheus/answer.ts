@@ -34,12 +34,14 @@ export type VectorSample = z.infer<typeof sample>;
 export function firstProblem(error: z.ZodError, prefix = ''): string {
   const issue = error.issues[0]!;
   let path = prefix;
-  for (const step of issue.path) path += typeof step === 'number' ? `[${step}]` : path ? `.${String(step)}` : String(step);
+  for (const step of issue.path)
+    path += typeof step === 'number' ? `[${step}]` : path ? `.${String(step)}` : String(step);
   return `${path || 'the answer'}: ${issue.message}`;
 }
 
 // C0/C1 controls (escape sequences, carriage returns that rewrite a log line) and the bidi
 // overrides that make text read differently than it is.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Server text fit for a log line or a check run: no control characters, one line, bounded. */

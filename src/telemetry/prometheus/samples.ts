@@ -56,7 +56,11 @@ export function samplesOf(
         get('ratio', ': no traffic in the window?');
       }
       if (a !== undefined && (a.value < 0 || a.value > 1 + 1e-9))
-        throw new TelemetryError('malformed', source, `${a.text} for ${describe('ratio')}: an error ratio lies between 0 and 1`);
+        throw new TelemetryError(
+          'malformed',
+          source,
+          `${a.text} for ${describe('ratio')}: an error ratio lies between 0 and 1`,
+        );
       // A recorded ratio is NaN over a span with no traffic: nothing happened, as in a JSONL gap.
       ranges[r.key] = ratioSample(a === undefined || !Number.isFinite(a.value) ? null : a.value);
       continue;
@@ -74,14 +78,22 @@ export function samplesOf(
         throw noData('good', 'for a histogram, is there a bucket with that exact `le`?');
       if (good !== undefined && good < -SLACK) throw impossible('good', good, 'a count cannot be negative');
       if (good !== undefined && good > events * (1 + OVERCOUNT) + SLACK)
-        throw impossible('good', good, `more good events than the ${events} in total: do the two expressions count the same tasks?`);
+        throw impossible(
+          'good',
+          good,
+          `more good events than the ${events} in total: do the two expressions count the same tasks?`,
+        );
       bad = events - (good ?? events);
     } else {
       // No series for the bad expression is normal: an error counter appears with the first error.
       bad = get('bad') ?? 0;
       if (bad < -SLACK) throw impossible('bad', bad, 'a count cannot be negative');
       if (bad > events * (1 + OVERCOUNT) + SLACK)
-        throw impossible('bad', bad, `more bad events than the ${events} in total: do the two expressions count the same tasks?`);
+        throw impossible(
+          'bad',
+          bad,
+          `more bad events than the ${events} in total: do the two expressions count the same tasks?`,
+        );
     }
     // increase() extrapolates bad and total separately, so they may disagree by a little (within
     // SLACK and OVERCOUNT); keep 0 <= bad <= events. More than that is a wrong query, not noise.

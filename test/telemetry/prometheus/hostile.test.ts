@@ -33,7 +33,10 @@ afterEach(async () => {
 });
 
 /** Answers every request with `body(ids)`, where ids are the request's sub-query keys. */
-async function answering(body: (ids: string[]) => unknown, headers: Record<string, string> = {}): Promise<string> {
+async function answering(
+  body: (ids: string[]) => unknown,
+  headers: Record<string, string> = {},
+): Promise<string> {
   const s: FakeServer = await fakeServer((_req, res) => {
     const ids = [...queryOf(s.seen.at(-1)!).matchAll(/"bg_key", "(q\d+)"/g)].map((m) => m[1]!);
     const b = body(ids);
@@ -64,7 +67,11 @@ const vector = (result: unknown, extra: object = {}) => ({
 describe('a metrics server that answers badly', () => {
   it.each([
     ['a vector with a null element', () => vector([null]), /data\.result\[0\]/],
-    ['a sample without value', (ids: string[]) => vector([{ metric: { bg_key: ids[0] } }]), /data\.result\[0\]\.value/],
+    [
+      'a sample without value',
+      (ids: string[]) => vector([{ metric: { bg_key: ids[0] } }]),
+      /data\.result\[0\]\.value/,
+    ],
     ['a sample without metric', () => vector([{ value: [1, '1'] }]), /data\.result\[0\]\.metric/],
     ['warnings that is not a list', () => vector([], { warnings: 'oops' }), /warnings/],
     ['a result that is not a list', () => vector({}), /data\.result/],
@@ -123,7 +130,14 @@ describe('a metrics server that answers badly', () => {
 
   it('a gzip bomb stops at the cap after decompression, with memory to spare', async () => {
     // 128 MiB of spaces inside a valid JSON document compresses to about 128 KB: eight times the cap.
-    const bomb = gzipSync(Buffer.concat([Buffer.from('{"status":"success","pad":"'), Buffer.alloc(128 << 20, 0x20), Buffer.from('"}')]), { level: 9 });
+    const bomb = gzipSync(
+      Buffer.concat([
+        Buffer.from('{"status":"success","pad":"'),
+        Buffer.alloc(128 << 20, 0x20),
+        Buffer.from('"}'),
+      ]),
+      { level: 9 },
+    );
     expect(bomb.length).toBeLessThan(2 << 20);
     const before = process.memoryUsage().rss;
     const err = await failure(await answering(() => bomb, { 'content-encoding': 'gzip' }));
@@ -142,6 +156,7 @@ describe('a metrics server that answers badly', () => {
     const err = await failure(url);
     expect(err.kind).toBe('query');
     expect(err.message).toContain('parse error[31m red forged line txet');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what is checked for
     expect(err.message).not.toMatch(/[\u0000-\u001f\u202e]/);
   });
 });
