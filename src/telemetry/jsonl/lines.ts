@@ -71,8 +71,9 @@ const CR = 13;
 
 /**
  * Calls `onLine(line, lineNumber)` for every line (1-based), without building an array of them.
- * Each byte is scanned once (a long line is kept as its pieces until its end arrives), and every
- * line is checked to be UTF-8: a byte that is not is an error naming the line, never U+FFFD.
+ * Each byte is scanned once (a long line is kept as its pieces until its end arrives), and the
+ * text is checked to be UTF-8 a chunk at a time: a byte that is not is an error naming its line,
+ * never a silent U+FFFD.
  */
 export async function forEachLine(
   stream: AsyncIterable<Buffer | string>,
@@ -82,41 +83,63 @@ export async function forEachLine(
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let n = 0;
-  const emit = (bytes: Buffer) => {
-    n++;
-    let end = bytes.length;
-    if (end > 0 && bytes[end - 1] === CR) end--;
-    const line = end === bytes.length ? bytes : bytes.subarray(0, end);
-    if (!isUtf8(line)) throw new LineError(n, 'not valid UTF-8');
-    onLine(line.toString('utf8'), n);
-  };
   const tooLong = () =>
     new LineError(n + 1, `longer than ${maxLineBytes} bytes: not a task record (is this a JSONL file?)`);
+  /** One line's bytes, checked on their own: the slow path, for joined pieces and bad chunks. */
+  const emitBytes = (bytes: Buffer) => {
+    n++;
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length;
+    if (!isUtf8(bytes)) throw new LineError(n, 'not valid UTF-8');
+    onLine(bytes.toString('utf8', 0, end), n);
+  };
+  /** Whole lines `[from, to)` of a chunk, `to` just past a newline: decoded once, split as text. */
+  const emitRegion = (chunk: Buffer, from: number, to: number) => {
+    const region = chunk.subarray(from, to);
+    if (!isUtf8(region)) {
+      for (let s = from, nl = chunk.indexOf(NL, s); nl !== -1 && nl < to; s = nl + 1, nl = chunk.indexOf(NL, s))
+        emitBytes(chunk.subarray(s, nl));
+      return;
+    }
+    const text = region.toString('utf8');
+    let s = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; s = nl + 1, nl = text.indexOf('\n', s)) {
+      // UTF-16 units never outnumber bytes: a line this long in units is too long in bytes.
+      if (nl - s > maxLineBytes) throw tooLong();
+      n++;
+      onLine(text.slice(s, nl > s && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl), n);
+    }
+  };
   for await (const piece of stream) {
     const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
     let start = 0;
-    let nl = chunk.indexOf(NL, start);
-    while (nl !== -1) {
-      if (pendingBytes + (nl - start) > maxLineBytes) throw tooLong();
-      if (pending.length > 0) {
-        pending.push(chunk.subarray(start, nl));
-        emit(Buffer.concat(pending, pendingBytes + (nl - start)));
-        pending = [];
-        pendingBytes = 0;
-      } else {
-        emit(chunk.subarray(start, nl));
+    if (pending.length > 0) {
+      const nl = chunk.indexOf(NL);
+      if (nl === -1) {
+        pendingBytes += chunk.length;
+        if (pendingBytes > maxLineBytes) throw tooLong();
+        pending.push(Buffer.from(chunk));
+        continue;
       }
+      if (pendingBytes + nl > maxLineBytes) throw tooLong();
+      pending.push(chunk.subarray(0, nl));
+      emitBytes(Buffer.concat(pending, pendingBytes + nl));
+      pending = [];
+      pendingBytes = 0;
       start = nl + 1;
-      nl = chunk.indexOf(NL, start);
+    }
+    const last = chunk.lastIndexOf(NL);
+    if (last >= start) {
+      emitRegion(chunk, start, last + 1);
+      start = last + 1;
     }
     if (start < chunk.length) {
-      pendingBytes += chunk.length - start;
+      pendingBytes = chunk.length - start;
       if (pendingBytes > maxLineBytes) throw tooLong();
       // Copied: a stream may reuse the chunk's memory once we return.
       pending.push(Buffer.from(chunk.subarray(start)));
     }
   }
-  if (pendingBytes > 0) emit(Buffer.concat(pending, pendingBytes));
+  if (pendingBytes > 0) emitBytes(Buffer.concat(pending, pendingBytes));
   return n;
 }
 
