@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type LoadedPolicy, loadPolicy, PolicyError } from '../policy/load.ts';
+import { PolicyMissingError, readPolicy as readPolicyFile } from '../gate/read-policy.ts';
+import { type LoadedPolicy, PolicyError } from '../policy/load.ts';
 import { MAX_TIME_MS, parseTime } from '../telemetry/jsonl/record.ts';
 import { CliError, type CliIo } from './io.ts';
 
@@ -40,10 +41,10 @@ export async function readText(io: CliIo, file: string, what: string): Promise<s
 
 /** Loads and validates a policy; a malformed one is a CliError listing every located problem. */
 export async function readPolicy(io: CliIo, file: string): Promise<LoadedPolicy> {
-  const text = await readText(io, file, 'policy');
   try {
-    return loadPolicy(text, file);
+    return await readPolicyFile(file, io.cwd, io.stdin ? { stdin: io.stdin } : {});
   } catch (e) {
+    if (e instanceof PolicyMissingError) throw new CliError(`cannot read policy ${file}: no such file`);
     if (e instanceof PolicyError) throw new CliError(e.message);
     throw e;
   }

@@ -1,7 +1,5 @@
-import { parseDuration } from './duration.ts';
 import { globProblem } from './risk.ts';
 import type { Policy } from './schema.ts';
-import { parseWindow } from './window.ts';
 
 // What the schema cannot see key by key: values that are each well-formed but together (or in
 // cost) make no sense. Each problem names the key path to blame and why.
@@ -22,10 +20,10 @@ export function sanityProblems(policy: Policy): SanityProblem[] {
       message: `soft-pause at ${soft_pause.consumed} consumed is above hard-pause at ${hard_pause.consumed}: soft-pause could never happen; make it lower`,
     });
   }
-  const lookback = parseDuration(soft_pause.pace_lookback);
+  const lookback = soft_pause.pace_lookback.ms;
   policy.slos.forEach((slo, i) => {
-    const w = parseWindow(slo.window);
-    if (w?.kind === 'rolling' && lookback !== null && lookback > w.ms) {
+    const w = slo.window;
+    if (w.kind === 'rolling' && lookback > w.ms) {
       out.push({
         path: ['states', 'soft_pause', 'pace_lookback'],
         message: `pace_lookback ${soft_pause.pace_lookback} is longer than the ${w.spec} window of slos[${i}] (${slo.name}): the burn over it would count tasks outside the window`,
@@ -45,18 +43,14 @@ export function sanityProblems(policy: Policy): SanityProblem[] {
     }
   });
   const ar = policy.auto_revert;
-  const within = parseDuration(ar.within);
-  const interval = parseDuration(ar.interval);
-  if (within !== null && interval !== null && interval > within) {
+  if (ar.interval.ms > ar.within.ms) {
     out.push({
       path: ['auto_revert', 'interval'],
       message: `interval ${ar.interval} is longer than the ${ar.within} watch (auto_revert.within): the bot would never look before the watch ends`,
     });
   }
   policy.alerts.forEach((a, i) => {
-    const long = parseDuration(a.long);
-    const short = parseDuration(a.short);
-    if (long !== null && short !== null && short > long) {
+    if (a.short.ms > a.long.ms) {
       out.push({
         path: ['alerts', i, 'short'],
         message: `short ${a.short} is longer than long ${a.long}: the short window confirms the long one, so it must be shorter`,
