@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/budget-gate.js', import.meta.url));
-export const ACTION = fileURLToPath(new URL('../../src/action/main.ts', import.meta.url));
+export const ACTION = fileURLToPath(new URL('../../src/action/index.ts', import.meta.url));
 export const HOSTILE = fileURLToPath(new URL('../fixtures/hostile/', import.meta.url));
 
 export interface Limits {
