@@ -108,14 +108,15 @@ export function secretsOf(inputs: Inputs): string[] {
  * are followed before the check, so a link in the repository cannot lead out either.
  */
 export function workspaceFile(workspace: string, file: string, input: string): string {
+  const named = isAbsolute(file) ? file : resolve(workspace, file);
   const root = realOrSelf(resolve(workspace));
-  const path = realOrSelf(isAbsolute(file) ? file : resolve(root, file));
-  const rel = relative(root, path);
+  const rel = relative(root, realOrSelf(named));
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
     throw new InputError(
       `input \`${input}\`: ${file} is outside the workspace (${workspace}): name a file in the repository`,
     );
-  return path;
+  // The path as named, not as resolved: it is the source's name in the decision.
+  return named;
 }
 
 function realOrSelf(path: string): string {

@@ -96,7 +96,11 @@ export async function forEachLine(
   const emitRegion = (chunk: Buffer, from: number, to: number) => {
     const region = chunk.subarray(from, to);
     if (!isUtf8(region)) {
-      for (let s = from, nl = chunk.indexOf(NL, s); nl !== -1 && nl < to; s = nl + 1, nl = chunk.indexOf(NL, s))
+      for (
+        let s = from, nl = chunk.indexOf(NL, s);
+        nl !== -1 && nl < to;
+        s = nl + 1, nl = chunk.indexOf(NL, s)
+      )
         emitBytes(chunk.subarray(s, nl));
       return;
     }
