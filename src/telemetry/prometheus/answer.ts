@@ -45,7 +45,7 @@ export function firstProblem(error: z.ZodError, prefix = ''): string {
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Server text fit for a log line or a check run: no control characters, one line, bounded. */
-export function cleanText(s: string, max = 300): string {
+export function cleanText(s: string, max = 1000): string {
   const flat = s.replace(UNSAFE, '').replace(/\s*[\r\n\t]+\s*/g, ' ');
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
