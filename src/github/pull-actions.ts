@@ -1,3 +1,4 @@
+import { callNeeding } from './call.ts';
 import { needing, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 import type { OpenPull } from './revert-pr.ts';
@@ -77,16 +78,16 @@ export async function requestReviewers(
   who: { users: string[]; teams: string[] },
 ): Promise<void> {
   if (who.users.length === 0 && who.teams.length === 0) return;
-  await needing(
+  await callNeeding(
+    gh,
     'pull_requests: write',
-    `POST /repos/${repo.owner}/${repo.repo}/pulls/${pull}/requested_reviewers`,
-    () =>
-      gh.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', {
-        ...repo,
-        pull_number: pull,
-        reviewers: who.users,
-        team_reviewers: who.teams,
-      }),
+    'POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers',
+    {
+      ...repo,
+      pull_number: pull,
+      reviewers: who.users,
+      team_reviewers: who.teams,
+    },
   );
 }
 
