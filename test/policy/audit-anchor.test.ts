@@ -9,6 +9,7 @@ import {
   formatAnchor,
   parseAnchor,
   serializeRecord,
+  unrecordedAction,
   verifyChain,
 } from '../../src/policy/index.ts';
 
@@ -112,5 +113,20 @@ describe('audit verify --head', () => {
       /^the chain goes on past the expected head: it is record #2, and 2 record\(s\) follow it/,
     );
     expect(checkHead([], head)).toMatch(/^the log is empty/);
+  });
+});
+
+describe('an override the log could not record', () => {
+  it('says what to do for each reason it could not', () => {
+    expect(unrecordedAction('the audit log audit.jsonl on branch x was rewritten: record #2 …')).toMatch(
+      /^restore the audit branch/,
+    );
+    expect(unrecordedAction("GitHub's rate limit refused PUT …")).toMatch(/rate limit resets/);
+    expect(unrecordedAction('GitHub refused PUT: a branch protection rule or ruleset forbids it')).toMatch(
+      /past its protection rule/,
+    );
+    expect(unrecordedAction('GitHub answered 403: the token needs `checks: write`')).toContain(
+      'contents: write, checks: write',
+    );
   });
 });
