@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import examples from '@octokit/webhooks-examples';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ANCHOR_CHECK_NAME, anchorCommitSha } from '../../src/github/audit-anchor.ts';
 import { AuditTamperedError, appendAuditEntry } from '../../src/github/audit-log.ts';
@@ -48,19 +49,32 @@ const file = (t: string, sha: string) => ({
 });
 const genuine = chain([1, 2, 3].map((i) => entry(i)));
 
-/** A check run as GitHub lists it. */
-const run = (id: number, r: AuditRecord, slug = 'github-actions') => ({
+/** A real check run (from @octokit/webhooks-examples' check_run.completed), made an anchor. */
+const EXAMPLE_RUN = (() => {
+  const family = (
+    examples as unknown as {
+      name: string;
+      examples: { action: string; check_run: Record<string, unknown> }[];
+    }[]
+  ).find((e) => e.name === 'check_run')!;
+  return (family.examples.find((e) => e.action === 'completed') ?? family.examples[0]!).check_run;
+})();
+const run = (id: number, r: AuditRecord) => ({
+  ...structuredClone(EXAMPLE_RUN),
   id,
   name: ANCHOR_CHECK_NAME,
   head_sha: ANCHOR,
   external_id: `${r.seq}:${r.hash}`,
   status: 'completed',
   conclusion: 'neutral',
-  started_at: '2026-11-20T09:00:00Z',
-  completed_at: '2026-11-20T09:00:00Z',
-  output: { title: `audit log head: record #${r.seq}`, summary: '', text: null, annotations_count: 0 },
-  app: { id: 15368, slug },
-  html_url: `https://github.com/acme/agents/runs/${id}`,
+  output: {
+    title: `audit log head: record #${r.seq}`,
+    summary: '',
+    text: null,
+    annotations_count: 0,
+    annotations_url: '',
+  },
+  pull_requests: [],
 });
 const listing = (...runs: ReturnType<typeof run>[]) => ({ total_count: runs.length, check_runs: runs });
 const anchorsOf = (rs: AuditRecord[]) => listing(...rs.map((r, i) => run(100 + i, r)).reverse());

@@ -8,7 +8,7 @@ import {
   serializeRecord,
   verifyChain,
 } from '../../src/policy/audit.ts';
-import { api, assertAllCalled, b64, REPO, setupNock, testOctokit, unb64 } from './helpers.ts';
+import { api, assertAllCalled, auditAnchors, b64, REPO, setupNock, testOctokit, unb64 } from './helpers.ts';
 
 // The audit log's append on the exact Contents/Git Data endpoints: what is sent, with which sha,
 // and what happens when another run (or a missing permission, or a tampered log) gets in the way.
@@ -93,6 +93,20 @@ describe('appendAuditEntry', () => {
     expect(put?.sha).toBe('theirs');
     expect(parseAuditLog(unb64(put!.content)).map((x) => x.pull_request)).toEqual([7, 8]);
     expect(r).toMatchObject({ attempts: 2, created_branch: false });
+  });
+
+  it('with anchor: reads the anchors, appends, anchors the new head (the auditAnchors test helper)', async () => {
+    const { gh, counter } = testOctokit();
+    const scope = api()
+      .get(FILE)
+      .query(true)
+      .reply(200, file(logOf(1, 2), 'sha-2'))
+      .put(FILE)
+      .reply(200, { content: { sha: 'sha-3' }, commit: { sha: 'commit-3' } });
+    auditAnchors(scope, '/repos/acme/agents', parseAuditLog(logOf(1, 2)));
+    const r = await appendAuditEntry(gh, REPO, AUDIT, entry(3), { ...noWait, anchor: true });
+    expect(r.anchor).toMatchObject({ seq: 3, hash: r.record.hash, check_run_id: 9999 });
+    expect(counter.total).toBe(4);
   });
 
   it('gives up after maxAttempts conflicts and says why', async () => {
