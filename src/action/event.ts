@@ -1,44 +1,18 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { DeployEvent, GateEvent, PullRequestEvent } from '../github/gate-event.ts';
-import type { RepoRef } from '../github/octokit.ts';
+import {
+  deploymentPayload,
+  PayloadError,
+  parsePayload,
+  pullRequestPayload,
+  pushPayload,
+  repoOf,
+} from '../github/webhook-payloads.ts';
 
 export type { DeployEvent, GateEvent, PullRequestEvent };
 
-// The workflow's triggering event, reduced to what the gate needs. Only the fields read here are
-// validated, so GitHub adding fields never breaks the action, and a payload missing one names it.
-
-const user = z.object({ login: z.string() });
-const repoSchema = z.object({ name: z.string(), owner: user, default_branch: z.string().optional() });
-
-const pullRequestPayload = z.object({
-  pull_request: z.object({
-    number: z.number().int(),
-    title: z.string(),
-    user: user.nullable(),
-    labels: z.array(z.object({ name: z.string() })).default([]),
-    head: z.object({ sha: z.string(), ref: z.string(), repo: repoSchema.nullable() }),
-  }),
-  repository: repoSchema,
-});
-
-const pushPayload = z.object({
-  after: z.string(),
-  before: z.string().nullable().optional(),
-  ref: z.string(),
-  head_commit: z.object({ message: z.string() }).nullable().optional(),
-  repository: repoSchema,
-});
-
-const deploymentPayload = z.object({
-  deployment: z.object({
-    id: z.number().int(),
-    sha: z.string(),
-    ref: z.string(),
-    environment: z.string(),
-    creator: user.nullable().optional(),
-  }),
-  repository: repoSchema,
-});
+// The workflow's triggering event, reduced to what the gate needs (the payload schemas are shared
+// with the bot: src/github/webhook-payloads.ts).
 
 export interface EventContext {
   eventName: string;
@@ -56,18 +30,13 @@ export class EventError extends Error {
   }
 }
 
-const repoOf = (r: z.infer<typeof repoSchema>): RepoRef => ({ owner: r.owner.login, repo: r.name });
-
 function parse<T extends z.ZodType>(schema: T, payload: unknown, eventName: string): z.output<T> {
-  const res = schema.safeParse(payload);
-  if (!res.success) {
-    const issue = res.error.issues[0]!;
-    throw new EventError(
-      `the ${eventName} event payload has no usable \`${issue.path.join('.')}\` (${issue.message}): ` +
-        'is the action running on the event it was written for?',
-    );
+  try {
+    return parsePayload(schema, payload, eventName);
+  } catch (e) {
+    if (!(e instanceof PayloadError)) throw e;
+    throw new EventError(`${e.message}: is the action running on the event it was written for?`);
   }
-  return res.data;
 }
 
 export function readEvent(ctx: EventContext): GateEvent {

@@ -9,8 +9,9 @@ import { outputsOf } from './outputs.ts';
 import { auditSection } from './summary.ts';
 import { openTelemetry } from './telemetry.ts';
 
-// The action's entry point: the runner's environment in, outputs and a job summary out. Everything
-// it decides happens in runGate; this file only wires GitHub's runner to it.
+// The Action's wiring: the runner's environment in, outputs and a job summary out. Everything it
+// decides happens in runGate (and the shared pipeline under it); index.ts only calls run(), so
+// this module imports cleanly in tests, as in actions/typescript-action.
 
 const env = (name: string): string | undefined => process.env[name] || undefined;
 const inputEnv = (name: string) => `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
@@ -22,7 +23,8 @@ const annotationOf = (p: PolicyProblem): core.AnnotationProperties => ({
   title: `budget-gate: ${p.path}`,
 });
 
-async function main(): Promise<void> {
+/** The Action's run: the runner's environment in, outputs, a job summary and the step's status out. */
+export async function run(): Promise<void> {
   const counter = new RequestCounter();
   try {
     const inputs = parseInputs(
@@ -61,7 +63,8 @@ async function main(): Promise<void> {
     });
     const { decision } = result;
     for (const p of result.policyWarnings) core.warning(p.message, annotationOf(p));
-    for (const [k, v] of Object.entries(outputsOf(decision, counter.total))) core.setOutput(k, v);
+    for (const [k, v] of Object.entries(outputsOf(decision, result.change, counter.total)))
+      core.setOutput(k, v);
     const audit = result.audit ? auditSection(result.audit, result.auditBranch, result.auditPath) : '';
     await core.summary.addRaw(result.markdown + audit).write();
     core.info(result.headline);
@@ -79,5 +82,3 @@ async function main(): Promise<void> {
     }
   }
 }
-
-await main();

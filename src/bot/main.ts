@@ -1,8 +1,7 @@
-import { resolve } from 'node:path';
 import { run } from 'probot';
 import type { TelemetrySource } from '../policy/sample.ts';
-import { JsonlSource } from '../telemetry/jsonl/source.ts';
-import { createPrometheusSource, prometheusOptionsFromEnv } from '../telemetry/prometheus/index.ts';
+import { openTelemetry } from '../telemetry/open.ts';
+import { prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
 import { budgetGateApp } from './app.ts';
 import { type BotConfig, readBotConfig } from './config.ts';
 import { fromPino } from './log.ts';
@@ -12,17 +11,22 @@ import { Watcher } from './watcher.ts';
 
 // `npm run bot`: Probot's server for the webhooks, and the watcher ticking beside it.
 
-function openSource(c: BotConfig, env: NodeJS.ProcessEnv, cwd: string): TelemetrySource {
-  if (c.BUDGET_GATE_TELEMETRY_FILE)
-    return new JsonlSource({ path: resolve(cwd, c.BUDGET_GATE_TELEMETRY_FILE) });
-  return createPrometheusSource(prometheusOptionsFromEnv(env));
+function openSource(c: BotConfig, env: NodeJS.ProcessEnv, cwd: string): Promise<TelemetrySource> {
+  return openTelemetry(
+    {
+      file: c.BUDGET_GATE_TELEMETRY_FILE,
+      prometheus: c.BUDGET_GATE_TELEMETRY_FILE ? undefined : prometheusOptionsFromEnv(env),
+    },
+    cwd,
+    { file: 'BUDGET_GATE_TELEMETRY_FILE', prometheus: 'BUDGET_GATE_PROMETHEUS_URL' },
+  );
 }
 
 async function main(): Promise<void> {
   const cwd = process.cwd();
   const config = readBotConfig(process.env);
   const store = await openStore(config.BUDGET_GATE_STORE, cwd);
-  const source = openSource(config, process.env, cwd);
+  const source = await openSource(config, process.env, cwd);
   const deps = { store, source, clock: Date.now, policyPath: config.BUDGET_GATE_POLICY_PATH };
 
   let watcher: Watcher | null = null;

@@ -1,5 +1,4 @@
 import { assessDeployment, type CanaryWatch, planCanaryRequest } from '../policy/canary.ts';
-import { parseDuration } from '../policy/duration.ts';
 import type { TelemetryResult, TelemetrySource } from '../policy/sample.ts';
 import type { Policy } from '../policy/schema.ts';
 import { bucketRequest } from './canary-buckets.ts';
@@ -107,7 +106,7 @@ export class Watcher {
   private async group(watches: Watch[], at: number, report: TickReport): Promise<void> {
     const first = watches[0]!;
     const policy = this.policies.get(first.policy_text, first.policy_path);
-    const interval = parseDuration(policy.auto_revert.interval)!;
+    const interval = policy.auto_revert.interval.ms;
 
     for (const w of watches.filter((w) => w.status === 'reverting')) {
       await this.revert(w, evidenceSchema.parse(JSON.parse(w.evidence ?? 'null')), policy, report);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type LoadedPolicy, loadPolicy, PolicyError } from '../policy/load.ts';
+import { PolicyMissingError, readPolicy as readPolicyFile } from '../gate/read-policy.ts';
+import { type LoadedPolicy, PolicyError } from '../policy/load.ts';
 import { CliError, type CliIo } from './io.ts';
 
 export async function readText(io: CliIo, file: string, what: string): Promise<string> {
@@ -20,21 +21,21 @@ export async function readText(io: CliIo, file: string, what: string): Promise<s
 
 /** Loads and validates a policy; a malformed one is a CliError listing every located problem. */
 export async function readPolicy(io: CliIo, file: string): Promise<LoadedPolicy> {
-  const text = await readText(io, file, 'policy');
   try {
-    return loadPolicy(text, file);
+    return await readPolicyFile(file, io.cwd, io.stdin ? { stdin: io.stdin } : {});
   } catch (e) {
+    if (e instanceof PolicyMissingError) throw new CliError(`cannot read policy ${file}: no such file`);
     if (e instanceof PolicyError) throw new CliError(e.message);
     throw e;
   }
 }
 
 /** `--at` as ISO-8601 or epoch ms; the clock otherwise. */
-export function parseAt(io: CliIo, at: string | undefined): number {
+export function parseAt(io: CliIo, at: string | undefined, flag = '--at'): number {
   if (at === undefined) return io.now();
   const ms = /^\d+$/.test(at) ? Number(at) : Date.parse(at);
   if (Number.isNaN(ms))
-    throw new CliError(`--at ${at}: expected an ISO-8601 time such as 2026-11-20T09:00:00Z`);
+    throw new CliError(`${flag} ${at}: expected an ISO-8601 time such as 2026-11-20T09:00:00Z`);
   return ms;
 }
 

@@ -1,4 +1,5 @@
-import type { Change, LabelEvent } from '../policy/change.ts';
+import type { GatheredChange } from '../gate/change-facts.ts';
+import { bareLabel as bare } from '../policy/change.ts';
 import { isOverrideLabel } from '../policy/overrides.ts';
 import type { Policy } from '../policy/schema.ts';
 import { fetchCommitDate, fetchLastPushAt, fetchPullRequestFiles } from './changes.ts';
@@ -12,23 +13,8 @@ import type { GitHubClient, RepoRef } from './octokit.ts';
 // touches (one request on a pull request), and only when that is blocked, who applied the override
 // labels and when (a pull request) or which pull requests a deploy ships (a deploy).
 
-const bare = (name: string): LabelEvent => ({
-  name,
-  applied_by: null,
-  applied_at: null,
-  applier_teams: [],
-  applier_permission: null,
-});
-
-export interface Gathered {
-  change: Change;
-  /** The pull request the change is (or, for a deploy, the one it ships), when there is one. */
-  pull_request: number | null;
-  sha: string;
-  /** Override labels set aside until the change turns out to be blocked. */
-  override_labels: string[];
+export interface Gathered extends GatheredChange {
   diff: DeployDiff | null;
-  warnings: string[];
 }
 
 export async function gatherChange(

@@ -97,10 +97,3 @@ export function createOctokit(opts: CreateOctokitOptions): GateOctokitInstance {
       : undefined,
   });
 }
-
-/** `owner/name` → RepoRef; throws on anything else. */
-export function parseRepo(fullName: string): RepoRef {
-  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(fullName);
-  if (!m) throw new Error(`expected a repository as owner/name, got "${fullName}"`);
-  return { owner: m[1]!, repo: m[2]! };
-}

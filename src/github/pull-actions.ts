@@ -12,7 +12,7 @@ import type { OpenPull } from './revert-pr.ts';
  */
 export function boundBody(body: string): string {
   if (body.length <= BODY_CHARS) return body;
-  const marker = /\n*<!--[^]*?-->\s*$/.exec(body)?.[0] ?? '';
+  const marker = /\n*<!--[\s\S]*?-->\s*$/.exec(body)?.[0] ?? '';
   return (
     truncateChars(body.slice(0, body.length - marker.length), BODY_CHARS - marker.length, BODY_NOTE) + marker
   );

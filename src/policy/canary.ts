@@ -1,7 +1,5 @@
 import { budgetEvents } from './budget.ts';
-import { parseDuration } from './duration.ts';
 import { pct } from './explain.ts';
-import { sloWindow } from './plan.ts';
 import {
   RANGE_WINDOW,
   type Sample,
@@ -10,7 +8,7 @@ import {
   type TelemetryResult,
 } from './sample.ts';
 import type { Policy, Slo } from './schema.ts';
-import { parseWindow, windowBounds } from './window.ts';
+import { windowBounds } from './window.ts';
 
 // Auto-revert: did this one deployment burn too much budget too fast? Attributable burn is the
 // post-deploy bad events minus what the pre-deploy baseline rate would have produced in the same
@@ -52,15 +50,15 @@ export const baselineKey = (id: string) => `baseline:${id}`;
 
 /** One request for every watched deployment: the number of requests per tick does not grow with watches. */
 export function planCanaryRequest(policy: Policy, watches: CanaryWatch[], at: number): TelemetryRequest {
-  const within = parseDuration(policy.auto_revert.within)!;
-  const baseline = parseDuration(policy.auto_revert.baseline)!;
+  const within = policy.auto_revert.within.ms;
+  const baseline = policy.auto_revert.baseline.ms;
   return {
     at,
     slos: policy.slos.map((slo) => ({
       slo,
       quantiles: false,
       ranges: [
-        { key: RANGE_WINDOW, from: windowBounds(sloWindow(slo), at).start, to: at },
+        { key: RANGE_WINDOW, from: windowBounds(slo.window, at).start, to: at },
         ...watches.flatMap((w) => [
           {
             key: postKey(w.id),
@@ -82,8 +80,8 @@ export function assessSlo(
   at: number,
 ): CanaryAssessment {
   const ar = policy.auto_revert;
-  const within = parseDuration(ar.within)!;
-  const bounds = windowBounds(sloWindow(slo), at);
+  const within = ar.within.ms;
+  const bounds = windowBounds(slo.window, at);
   const elapsed = Math.max(0, Math.min(at, watch.deployed_at + within) - watch.deployed_at);
   const post = samples?.ranges[postKey(watch.id)] ?? { events: 0, bad: 0, ratio: null };
   const base = samples?.ranges[baselineKey(watch.id)];
@@ -141,7 +139,7 @@ export function assessDeployment(
   const worst = [...slos].sort((a, b) => Number(b.breach) - Number(a.breach) || rank(b) - rank(a))[0] ?? null;
   return {
     breach: policy.auto_revert.enabled && slos.some((s) => s.breach),
-    expired: at >= watch.deployed_at + parseDuration(policy.auto_revert.within)!,
+    expired: at >= watch.deployed_at + policy.auto_revert.within.ms,
     worst,
     slos,
   };
@@ -153,7 +151,6 @@ export function assessDeployment(
  * Null for calendar windows, whose budget grows through the period.
  */
 export function maxRevertConsumed(slo: Slo, withinMs: number): number | null {
-  const window = parseWindow(slo.window);
-  if (!window || window.kind !== 'rolling') return null;
-  return withinMs / window.ms / (1 - slo.target);
+  if (slo.window.kind !== 'rolling') return null;
+  return withinMs / slo.window.ms / (1 - slo.target);
 }

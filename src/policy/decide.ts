@@ -3,7 +3,6 @@ import type { Change } from './change.ts';
 import type { Decision, Reason, State } from './decision-schema.ts';
 import { overrideAction, pct, riskReason, sloPauseReason, splitAction, waitAction } from './explain.ts';
 import { evaluateOverrides } from './overrides.ts';
-import { sloWindow } from './plan.ts';
 import { classifyRisk, isRevert } from './risk.ts';
 import type { TelemetryResult } from './sample.ts';
 import type { Policy } from './schema.ts';
@@ -91,7 +90,7 @@ export function decide(input: DecideInput): Decision {
 
   if (blocked && !telemetryError) {
     for (const e of pausing) {
-      const w = sloWindow(policy.slos.find((s) => s.name === e.report.name)!);
+      const w = policy.slos.find((s) => s.name === e.report.name)!.window;
       const b = windowBounds(w, at);
       actions.push(waitAction(policy, e, w.kind === 'calendar' ? b.start + b.periodMs : null));
     }

@@ -1,7 +1,6 @@
 import { type Document, isMap, isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { maxRevertConsumed } from './canary.ts';
-import { parseDuration } from './duration.ts';
 import { pct } from './explain.ts';
 import { didYouMean, knownKeysAt } from './known-keys.ts';
 import { shadowedRiskRules } from './risk.ts';
@@ -92,7 +91,7 @@ export function loadPolicy(text: string, file: string): LoadedPolicy {
     message: `"${pattern}" can never match: risk.rules[${by.rule}] ("${by.pattern}") matches every path it does, and the first match wins`,
   }));
   if (policy.auto_revert.enabled) {
-    const within = parseDuration(policy.auto_revert.within)!;
+    const within = policy.auto_revert.within.ms;
     policy.slos.forEach((slo, i) => {
       const most = maxRevertConsumed(slo, within);
       if (most === null || most >= policy.auto_revert.consumed) return;

@@ -1,13 +1,21 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
-import { parseWindow } from './window.ts';
+import { type Duration, durationOf } from './duration-value.ts';
+import { parseWindow, type Window } from './window.ts';
 
 // The policy file's contract (DESIGN.md "Policy file"). Every number has a default so a minimal
 // policy is just `version` and `slos`; every object is strict so a typo is an error, not a no-op.
 
-export const durationString = z
-  .string()
-  .refine((s) => parseDuration(s) !== null, { message: 'expected a duration such as 5m, 1h, 1d or 1h30m' });
+// Parse, don't validate: a duration or window leaves the loader as a typed value (milliseconds next
+// to the text), so nothing downstream parses a policy string again. Defaults go through the same
+// parse (`prefault`), never around it.
+export const durationString = z.string().transform((s, ctx): Duration => {
+  const d = durationOf(s);
+  if (d === null) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 5m, 1h, 1d or 1h30m' });
+    return z.NEVER;
+  }
+  return d;
+});
 
 const fraction = (what: string) =>
   z.number().min(0, `${what} must be between 0 and 1`).max(10, `${what} must be a fraction such as 0.5`);
@@ -42,8 +50,16 @@ export const targetSchema = z.union([z.number(), z.string()]).transform((v, ctx)
   return n;
 });
 
-export const windowString = z.string().refine((s) => parseWindow(s) !== null, {
-  message: 'expected a rolling window such as 7d, 28d or 30d, or a calendar window: week or month',
+export const windowString = z.string().transform((s, ctx): Window => {
+  const w = parseWindow(s);
+  if (w === null) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a rolling window such as 7d, 28d or 30d, or a calendar window: week or month',
+    });
+    return z.NEVER;
+  }
+  return w;
 });
 
 export const sliSchema = z.discriminatedUnion('kind', [
@@ -100,7 +116,7 @@ export const statesSchema = z
         /** Calendar windows: soft-pause when consumed > elapsed fraction × pace_factor. */
         pace_factor: z.number().positive().default(1),
         /** Rolling windows: soft-pause when the burn rate over this lookback exceeds pace_factor. */
-        pace_lookback: durationString.default('1d'),
+        pace_lookback: durationString.prefault('1d'),
       })
       .prefault({}),
     min_events: z.number().int().nonnegative().default(100),
@@ -149,7 +165,7 @@ export const overridesSchema = z
         min_permission: permissionLevel.optional(),
       })
       .prefault({}),
-    expires_after: durationString.default('24h'),
+    expires_after: durationString.prefault('24h'),
     audit: z
       .strictObject({
         branch: z.string().min(1).default('budget-gate/audit'),
@@ -164,10 +180,10 @@ export const autoRevertSchema = z
     enabled: z.boolean().default(true),
     /** Share of the SLO window's budget one deployment may burn before it is reverted. */
     consumed: fraction('auto_revert.consumed').default(0.2),
-    within: durationString.default('60m'),
-    interval: durationString.default('1m'),
+    within: durationString.prefault('60m'),
+    interval: durationString.prefault('1m'),
     /** How far before the deployment the baseline bad-event rate is measured. */
-    baseline: durationString.default('1h'),
+    baseline: durationString.prefault('1h'),
     /** Allow the threshold to be reached by projection once `min_events` post-deploy tasks are seen. */
     projected: z.boolean().default(false),
     min_events: z.number().int().nonnegative().default(50),
@@ -208,7 +224,7 @@ export const policySchema = z.strictObject({
   risk: riskSchema,
   overrides: overridesSchema,
   auto_revert: autoRevertSchema,
-  alerts: z.array(alertSchema).default(DEFAULT_ALERTS as z.output<typeof alertSchema>[]),
+  alerts: z.array(alertSchema).prefault(DEFAULT_ALERTS),
   oncall: oncallSchema,
   /** Deployment environments the bot watches and the gate protects. */
   environments: z.array(z.string().min(1)).default(['production']),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CheckAnnotation, completeCheckRun, createCheckRun } from '../../src/github/checks.ts';
+import { type CheckAnnotation, createCheckRun } from '../../src/github/checks.ts';
 import { truncateBytes, truncateChars } from '../../src/github/limits.ts';
 import { api, assertAllCalled, REPO, setupNock, testOctokit } from './helpers.ts';
 
@@ -148,20 +148,6 @@ describe('createCheckRun within GitHub’s limits', () => {
     expect(a.title!.endsWith('…')).toBe(true);
     expect(Buffer.byteLength(a.message)).toBeLessThanOrEqual(65_535);
     expect(a.message.endsWith(' … (truncated)')).toBe(true);
-  });
-
-  it('completeCheckRun batches annotations too', async () => {
-    const { gh } = testOctokit();
-    githubChecks(7).patch(2);
-    await completeCheckRun(gh, REPO, 7, {
-      conclusion: 'success',
-      output: {
-        title: 't',
-        summary: 's',
-        annotations: Array.from({ length: 51 }, (_, i) => annotation(i + 1)),
-      },
-    });
-    expect(sent.map((s) => s.output.annotations?.length)).toEqual([50, 1]);
   });
 });
 

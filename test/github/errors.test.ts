@@ -58,16 +58,13 @@ describe('needing classifies what GitHub said', () => {
   });
 
   it('a secondary rate limit (429 with retry-after) is a rate limit', async () => {
-    api()
-      .put(FILE)
-      .reply(
-        429,
-        {
-          message:
-            'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
-        },
-        { 'retry-after': '60', date: 'Fri, 20 Nov 2026 09:00:00 GMT' },
-      );
+    api().put(FILE).reply(
+      429,
+      {
+        message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+      },
+      { 'retry-after': '60', date: 'Fri, 20 Nov 2026 09:00:00 GMT' },
+    );
     const err = await rejection(put());
     expect(err).toBeInstanceOf(GitHubRateLimitError);
     expect(err).toMatchObject({ status: 429, resetAt: Date.parse('2026-11-20T09:01:00Z') });
