@@ -50,6 +50,7 @@ export function readEvent(ctx: EventContext): GateEvent {
       number: pr.number,
       title: pr.title,
       author: pr.user?.login ?? null,
+      author_type: pr.user?.type ?? null,
       labels: pr.labels.map((l) => l.name),
       head_sha: pr.head.sha,
       head_ref: pr.head.ref,

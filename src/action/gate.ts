@@ -127,7 +127,7 @@ export async function runGate(deps: GateDeps): Promise<GateResult> {
   });
 
   const headline = renderHeadline(decision);
-  const markdown = renderMarkdown(decision);
+  const markdown = renderMarkdown(decision, { workspace: deps.workspace });
   const failed = !decision.allowed && inputs.mode === 'enforce';
   const conclusion = decision.allowed ? 'success' : failed ? 'failure' : 'neutral';
   const annotations = problemAnnotations(loaded.warnings, 'warning');

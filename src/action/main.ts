@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
+import { readinessMarkdown } from '../cli/commands/readiness.ts';
 import { createOctokit, RequestCounter } from '../github/octokit.ts';
 import type { PolicyProblem } from '../policy/load.ts';
 import { EventError } from './event.ts';
@@ -66,7 +67,10 @@ export async function run(): Promise<void> {
     for (const [k, v] of Object.entries(outputsOf(decision, result.change, counter.total)))
       core.setOutput(k, v);
     const audit = result.audit ? auditSection(result.audit, result.auditBranch, result.auditPath) : '';
-    await core.summary.addRaw(result.markdown + audit).write();
+    const workspace = env('GITHUB_WORKSPACE') ?? process.cwd();
+    const ready =
+      core.getInput('readiness') === 'true' ? readinessMarkdown(workspace, inputs.policy, Date.now()) : '';
+    await core.summary.addRaw(result.markdown + audit + ready).write();
     core.info(result.headline);
     for (const r of decision.reasons) core.info(`  • ${r.message}`);
     for (const a of decision.actions) core.info(`  → ${a}`);

@@ -4,6 +4,7 @@ import { openTelemetry } from '../telemetry/open.ts';
 import { prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
 import { budgetGateApp } from './app.ts';
 import { type BotConfig, readBotConfig } from './config.ts';
+import { Escalator } from './escalation.ts';
 import { fromPino } from './log.ts';
 import { openRevert } from './revert.ts';
 import { openStore } from './store/open.ts';
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
       replica: config.BUDGET_GATE_REPLICA,
       leaseMs: config.BUDGET_GATE_LEASE,
       log,
+      hooks: new Escalator({ store, log, env: process.env, auth: (id) => app.auth(id) }),
       revert: async (w, evidence, policy) =>
         openRevert(await app.auth(w.installation_id), w, evidence, policy, log),
     });

@@ -2,6 +2,7 @@ import { assessDeployment, type CanaryWatch, planCanaryRequest } from '../policy
 import type { TelemetryResult, TelemetrySource } from '../policy/sample.ts';
 import type { Policy } from '../policy/schema.ts';
 import { bucketRequest } from './canary-buckets.ts';
+import type { WatcherHooks } from './escalation.ts';
 import { buildEvidence, type Evidence, evidenceSchema } from './evidence.ts';
 import type { BotLog } from './log.ts';
 import { PolicyCache } from './policy-cache.ts';
@@ -34,6 +35,8 @@ export interface WatcherOptions {
   batch?: number;
   /** Snap per-watch ranges to the check interval so requests do not grow with watches (default on). */
   bucketed?: boolean;
+  /** On-call: paging about reverts and escalating unacknowledged ones (src/bot/escalation.ts). */
+  hooks?: WatcherHooks;
 }
 
 export interface TickReport {
@@ -52,11 +55,14 @@ export interface TickReport {
 export const DEFAULT_LEASE_MS = 120_000;
 
 export class Watcher {
-  private readonly o: Required<Omit<WatcherOptions, 'bucketed'>> & { bucketed: boolean };
+  private readonly o: Required<Omit<WatcherOptions, 'bucketed' | 'hooks'>> & { bucketed: boolean };
   private readonly policies = new PolicyCache();
   private running: Promise<TickReport> | null = null;
 
+  private readonly hooks: WatcherHooks;
+
   constructor(o: WatcherOptions) {
+    this.hooks = o.hooks ?? {};
     this.o = { leaseMs: DEFAULT_LEASE_MS, batch: 10_000, bucketed: true, ...o };
   }
 
@@ -100,6 +106,7 @@ export class Watcher {
         this.o.log.error(`canary tick: ${msg}`);
       }
     }
+    await this.hooks.tick?.(at);
     return report;
   }
 
@@ -187,12 +194,14 @@ export class Watcher {
       });
       report.reverted.push({ deployment_id: id, pull_number: pr.pull_number, existing: pr.existing });
       this.o.log.info(`deployment ${id}: revert ${pr.existing ? 'already open' : 'opened'}: ${pr.url}`);
+      if (!pr.existing) await this.hooks.revertOpened?.(w, pr, policy, this.o.clock(), evidence.message);
     } catch (e) {
       // The watch stays `reverting` under this lease: the next tick (or replica) tries again, and
       // the branch lock makes a second attempt find the first one's pull request.
       const msg = `deployment ${id}: revert failed, will retry: ${(e as Error).message}`;
       report.errors.push(msg);
       this.o.log.error(msg);
+      await this.hooks.revertFailed?.(w, (e as Error).message, policy, this.o.clock(), evidence.message);
     }
   }
 }

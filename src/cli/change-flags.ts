@@ -18,7 +18,7 @@ export const CHANGE_OPTIONS = {
   title: { type: 'string' },
   'head-ref': { type: 'string' },
   'commit-message': { type: 'string', multiple: true },
-  revert: { type: 'boolean' },
+  'revert-of': { type: 'string' },
 } as const;
 
 export interface ChangeFlags {
@@ -34,7 +34,7 @@ export interface ChangeFlags {
   title?: string | undefined;
   'head-ref'?: string | undefined;
   'commit-message'?: string[] | undefined;
-  revert?: boolean | undefined;
+  'revert-of'?: string | undefined;
 }
 
 const list = (s: string | undefined) =>
@@ -100,6 +100,15 @@ export async function changeFromFlags(io: CliIo, flags: ChangeFlags, at: number)
     ...(flags.title !== undefined ? { title: flags.title } : {}),
     ...(flags['head-ref'] !== undefined ? { head_ref: flags['head-ref'] } : {}),
     ...(flags['commit-message'] ? { commit_messages: flags['commit-message'] } : {}),
-    revert: flags.revert ?? false,
+    // Locally you vouch for what GitHub would: that the diff is the exact inverse of this commit.
+    ...(flags['revert-of'] !== undefined
+      ? {
+          revert_evidence: {
+            kind: 'inverse-diff' as const,
+            reverts: flags['revert-of'],
+            files: files.length,
+          },
+        }
+      : {}),
   };
 }

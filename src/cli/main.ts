@@ -1,8 +1,13 @@
 import { AUDIT_USAGE, auditCommand } from './commands/audit.ts';
+import { AUDIT_REPORT_USAGE, auditReportCommand } from './commands/audit-report.ts';
 import { CANARY_USAGE, canaryCommand } from './commands/canary.ts';
 import { demoCommand } from './commands/demo.ts';
 import { EVALUATE_USAGE, evaluateCommand } from './commands/evaluate.ts';
+import { HANDOFF_USAGE, handoffCommand } from './commands/handoff.ts';
 import { LINT_USAGE, lintCommand } from './commands/lint.ts';
+import { ONCALL_USAGE, oncallCommand } from './commands/oncall.ts';
+import { READINESS_USAGE, readinessCommand } from './commands/readiness.ts';
+import { RUNBOOKS_USAGE, runbooksCommand } from './commands/runbooks.ts';
 import { SIMULATE_USAGE, simulateCommand } from './commands/simulate.ts';
 import { CliError, type CliIo, EXIT } from './io.ts';
 
@@ -11,7 +16,15 @@ const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<num
   lint: { run: lintCommand, usage: LINT_USAGE },
   simulate: { run: simulateCommand, usage: SIMULATE_USAGE },
   canary: { run: canaryCommand, usage: CANARY_USAGE },
-  audit: { run: auditCommand, usage: AUDIT_USAGE },
+  audit: {
+    run: (argv, io) =>
+      argv[0] === 'report' ? auditReportCommand(argv.slice(1), io) : auditCommand(argv, io),
+    usage: `${AUDIT_USAGE}\n\n${AUDIT_REPORT_USAGE}`,
+  },
+  oncall: { run: oncallCommand, usage: ONCALL_USAGE },
+  runbooks: { run: runbooksCommand, usage: RUNBOOKS_USAGE },
+  handoff: { run: handoffCommand, usage: HANDOFF_USAGE },
+  readiness: { run: readinessCommand, usage: READINESS_USAGE },
   demo: { run: demoCommand, usage: 'budget-gate demo\n\nGates two changes against the bundled example.' },
 };
 
@@ -23,7 +36,11 @@ usage: budget-gate <command> [options]
   lint       validate a policy file
   simulate   play a 30-day scenario (healthy, rising, on-fire)
   canary     the auto-revert check for one deployment
-  audit      verify the override audit log's hash chain
+  audit      verify the override audit log's hash chain; report for the exception retro
+  oncall     who is on call now; page what a decision calls for
+  runbooks   lint every alert's runbook: concrete steps, recent drills
+  handoff    the shift-change summary (Markdown) since a time
+  readiness  NOT YET, SOFT-LAUNCH ONLY or PRODUCTION-READY, from the repository's files
   demo       run the bundled example
 
 budget-gate <command> --help for its options. exit 0 allowed, 1 blocked, 2 invalid input`;

@@ -1,5 +1,5 @@
 import type { AuditEntry, AuditRecord } from '../policy/audit.ts';
-import { blockUnrecorded, overrideAuditEntry, sameUse } from '../policy/audit-entry.ts';
+import { blockUnrecorded, overrideAuditEntry, revertAuditEntry, sameUse } from '../policy/audit-entry.ts';
 import { bareLabel, type Change } from '../policy/change.ts';
 import { decide } from '../policy/decide.ts';
 import type { Decision } from '../policy/decision-schema.ts';
@@ -102,7 +102,17 @@ export async function evaluateChange<G extends GatheredChange, W extends AuditWr
   }
 
   const audit = await record(input, gathered, decision);
-  if (audit.error) decision = blockUnrecorded(decision, audit.error);
+  if (audit.error && decision.override) decision = blockUnrecorded(decision, audit.error);
+  else if (audit.error) {
+    // A verified revert lowers risk: it still ships during an incident, and the gap is said loudly.
+    decision = {
+      ...decision,
+      warnings: [
+        ...decision.warnings,
+        `this revert passed the ${decision.state} but could not be written to the audit log: ${audit.error}`,
+      ],
+    };
+  }
   const named = new Set(gathered.change.labels.map((l) => l.name));
   const change: Change = {
     ...gathered.change,
@@ -119,12 +129,13 @@ async function record<G extends GatheredChange, W extends AuditWrite>(
   gathered: GatheredChange,
   decision: Decision,
 ): Promise<{ written: W | null; error: string | null }> {
-  const entry = overrideAuditEntry(decision, {
+  const ctx = {
     repo: input.repo ?? '(local)',
     pull_request: gathered.pull_request,
     sha: gathered.sha,
     author: gathered.change.author,
-  });
+  };
+  const entry = overrideAuditEntry(decision, ctx) ?? revertAuditEntry(decision, ctx);
   if (!entry || !input.audit) return { written: null, error: null };
   try {
     const written = await input.audit.append({ ...entry, source: input.origin }, sameUse(entry));

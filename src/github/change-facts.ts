@@ -13,6 +13,7 @@ export function githubChangeFacts(
 ): ChangeFacts<Gathered> {
   return {
     gather: () => gatherChange(gh, event, environment),
-    further: (g) => (canLookFurther(event, g) ? gatherFurther(gh, event, g, policy) : null),
+    further: (g) =>
+      canLookFurther(event, g, policy) ? gatherFurther(gh, event, g, policy, environment) : null,
   };
 }

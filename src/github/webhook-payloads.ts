@@ -5,7 +5,7 @@ import type { RepoRef } from './octokit.ts';
 // alike. Only these are validated, so GitHub adding fields never breaks either, and a payload
 // missing one names it.
 
-const user = z.object({ login: z.string() });
+const user = z.object({ login: z.string(), type: z.string().optional() });
 const repository = z.object({ name: z.string(), owner: user, default_branch: z.string().optional() });
 /** The bot reads the policy from the default branch for label events: there it must be present. */
 const repositoryWithDefault = repository.extend({ default_branch: z.string() });

@@ -24,6 +24,34 @@ export const labelEventSchema = z.strictObject({
     .default(null),
 });
 
+/**
+ * Why a change counts as a revert: facts GitHub vouches for, gathered through its API — never a
+ * title, a branch name or a commit message, which anyone can write.
+ */
+export const revertEvidenceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    /** The revert pull request the budget-gate App opened: author and every commit are the App's. */
+    kind: z.literal('app-pull-request'),
+    app: z.string(),
+    pull_request: z.number().int(),
+    branch: z.string(),
+  }),
+  z.strictObject({
+    /** After the change, every file it touches is as it was before the reverted commit. */
+    kind: z.literal('inverse-diff'),
+    reverts: z.string(),
+    files: z.number().int().nonnegative(),
+  }),
+  z.strictObject({
+    /** A deployment of a sha that the environment ran before. */
+    kind: z.literal('rollback'),
+    sha: z.string(),
+    environment: z.string(),
+    deployment_id: z.number().int(),
+  }),
+]);
+export type RevertEvidence = z.output<typeof revertEvidenceSchema>;
+
 export const changeSchema = z.strictObject({
   files: z.array(z.string()),
   labels: z.array(labelEventSchema).default([]),
@@ -33,8 +61,8 @@ export const changeSchema = z.strictObject({
   title: z.string().nullable().optional(),
   head_ref: z.string().nullable().optional(),
   commit_messages: z.array(z.string()).optional(),
-  /** GitHub vouches this change is a revert (the bot's own revert PR, a rollback deployment). */
-  revert: z.boolean().optional(),
+  /** What GitHub vouches for when the change is a revert; null when it does not. */
+  revert_evidence: revertEvidenceSchema.nullable().optional(),
 });
 
 export type LabelEvent = z.output<typeof labelEventSchema>;

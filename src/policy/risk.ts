@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import type { Change } from './change.ts';
+import type { Change, RevertEvidence } from './change.ts';
 import type { Policy, RiskClass } from './schema.ts';
 
 type RiskPolicy = Policy['risk'];
@@ -63,17 +63,55 @@ export function shadowedRiskRules(risk: RiskPolicy): ShadowedPattern[] {
 }
 
 const REVERT_TITLE = /^revert\b/i;
-const REVERT_BRANCH = /^(budget-gate\/revert-|revert-\d+-)/;
-const REVERT_BODY = /This reverts commit [0-9a-f]{7,40}/;
+const REVERT_BRANCH = /(^|\/)revert-/i;
+const REVERTS_COMMIT = /This reverts commit ([0-9a-f]{7,40})/;
+
+/** The commit a change says it reverts (`git revert`'s message), when exactly one is named. */
+export function revertedCommit(change: Change): string | null {
+  const shas = new Set<string>();
+  for (const m of change.commit_messages ?? []) {
+    const hit = REVERTS_COMMIT.exec(m);
+    if (hit) shas.add(hit[1]!);
+  }
+  return shas.size === 1 ? [...shas][0]! : null;
+}
 
 /**
- * A change that undoes an earlier one: the bot's revert branches, GitHub's "Revert" button
- * (branch `revert-<n>-…`, title `Revert "…"`), or commits made by `git revert`.
+ * What the change says about itself: a title, a branch name or a commit message that calls it a
+ * revert. Anyone can write those, so a claim alone never lets a change through; it is only worth
+ * asking GitHub for evidence, and worth telling the person why it was not treated as a revert.
  */
-export function isRevert(change: Change): boolean {
-  if (change.revert) return true;
-  if (change.head_ref && REVERT_BRANCH.test(change.head_ref)) return true;
-  if (change.title && REVERT_TITLE.test(change.title.trim())) return true;
-  const msgs = change.commit_messages ?? [];
-  return msgs.length > 0 && msgs.every((m) => REVERT_BODY.test(m));
+export function revertClaim(change: Change): string | null {
+  if (change.title && REVERT_TITLE.test(change.title.trim()))
+    return `its title says "${change.title.trim()}"`;
+  if (change.head_ref && REVERT_BRANCH.test(change.head_ref)) return `its branch is named ${change.head_ref}`;
+  const sha = revertedCommit(change);
+  if (sha) return `a commit message says "This reverts commit ${sha}"`;
+  return null;
+}
+
+export interface RevertVerdict {
+  revert: boolean;
+  evidence: RevertEvidence | null;
+  /** The change calls itself a revert without evidence GitHub vouches for. */
+  unverifiedClaim: string | null;
+}
+
+/** A change is a revert only on evidence GitHub vouches for, never on what it says of itself. */
+export function judgeRevert(change: Change): RevertVerdict {
+  if (change.revert_evidence)
+    return { revert: true, evidence: change.revert_evidence, unverifiedClaim: null };
+  return { revert: false, evidence: null, unverifiedClaim: revertClaim(change) };
+}
+
+/** The evidence in words, for the reason and the audit record. */
+export function describeRevertEvidence(e: RevertEvidence): string {
+  switch (e.kind) {
+    case 'app-pull-request':
+      return `it is the ${e.app} App's own revert pull request #${e.pull_request} (branch ${e.branch}, opened and committed by the App)`;
+    case 'inverse-diff':
+      return `GitHub shows each of its ${e.files} file${e.files === 1 ? '' : 's'} exactly as before ${e.reverts.slice(0, 7)}, the commit it reverts`;
+    case 'rollback':
+      return `it deploys ${e.sha.slice(0, 7)}, which ${e.environment} ran before (deployment ${e.deployment_id})`;
+  }
 }

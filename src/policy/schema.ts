@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Duration, durationOf } from './duration-value.ts';
+import { oncallSchema } from './oncall-schema.ts';
 import { parseWindow, type Window } from './window.ts';
 
 // The policy file's contract (DESIGN.md "Policy file"). Every number has a default so a minimal
@@ -178,6 +179,11 @@ export const overridesSchema = z
 export const autoRevertSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
+    /** The GitHub App (its slug) whose own revert pull requests always pass the gate. */
+    app: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a GitHub App slug such as budget-gate')
+      .default('budget-gate'),
     /** Share of the SLO window's budget one deployment may burn before it is reverted. */
     consumed: fraction('auto_revert.consumed').default(0.2),
     within: durationString.prefault('60m'),
@@ -198,7 +204,15 @@ export const alertSchema = z.strictObject({
   long: durationString,
   short: durationString,
   action: z.enum(['page', 'ticket']).default('page'),
-  runbook: z.url().optional(),
+  /** A markdown file in the repository (checked by `runbooks lint`), or a URL (checked for shape only). */
+  runbook: z
+    .union([
+      z.url(),
+      z.string().regex(/^[^\s:]+\.md(#[\w-]*)?$/, 'expected a URL or a repository path to a .md file'),
+    ])
+    .optional(),
+  /** How often this alert's runbook must be drilled; default oncall.runbooks.drill_every. */
+  drill_every: durationString.optional(),
 });
 
 /** The SRE workbook's multi-window multi-burn-rate table. */
@@ -209,14 +223,6 @@ export const DEFAULT_ALERTS: z.input<typeof alertSchema>[] = [
   { name: 'creeping-burn', severity: 'sev3', burn_rate: 1, long: '3d', short: '6h', action: 'ticket' },
 ];
 
-export const oncallSchema = z
-  .strictObject({
-    users: z.array(z.string()).default([]),
-    /** Team slugs in this repository's organisation. */
-    teams: z.array(z.string()).default([]),
-  })
-  .prefault({});
-
 export const policySchema = z.strictObject({
   version: z.literal(1),
   slos: z.array(sloSchema).min(1, 'a policy needs at least one SLO'),
@@ -225,7 +231,7 @@ export const policySchema = z.strictObject({
   overrides: overridesSchema,
   auto_revert: autoRevertSchema,
   alerts: z.array(alertSchema).prefault(DEFAULT_ALERTS),
-  oncall: oncallSchema,
+  oncall: oncallSchema.prefault({}),
   /** Deployment environments the bot watches and the gate protects. */
   environments: z.array(z.string().min(1)).default(['production']),
 });
@@ -240,4 +246,6 @@ export type Alert = z.output<typeof alertSchema>;
 export type RiskClass = z.output<typeof riskClass>;
 export type PermissionLevel = z.output<typeof permissionLevel>;
 export type OverridesPolicy = z.output<typeof overridesSchema>;
+export type { OncallPolicy } from './oncall-schema.ts';
+export { oncallSchema };
 export type AutoRevertPolicy = z.output<typeof autoRevertSchema>;

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { evaluateChange } from '../../gate/evaluate-change.ts';
-import { renderText } from '../../report/text.ts';
+import { chooseFormat, renderDecision } from '../../report/render.ts';
 import { localChangeFacts } from '../change-facts.ts';
 import { CHANGE_OPTIONS, changeFromFlags } from '../change-flags.ts';
 import { parseAt, readPolicy } from '../inputs.ts';
-import { type CliIo, EXIT } from '../io.ts';
+import { CliError, type CliIo, EXIT } from '../io.ts';
 import { openTelemetry, SOURCE_OPTIONS } from '../telemetry.ts';
 
 export const EVALUATE_USAGE = `budget-gate evaluate --policy FILE (--telemetry FILE | --prometheus URL) [options]
@@ -28,10 +28,13 @@ The change (every fact the Action gathers in GitHub):
   --title TEXT               the pull request's title
   --head-ref BRANCH          the pull request's head branch
   --commit-message TEXT      a commit message the change brings, repeatable
-  --revert                   the change reverts an earlier deploy (always allowed)
+  --revert-of SHA            GitHub shows the change is the exact inverse of commit SHA: a revert,
+                             which always passes (a title, branch or commit message alone never does)
 
   --at TIME                  evaluate as of this ISO-8601 time (default: now)
-  --json                     print the decision JSON instead of the report
+  --format text|markdown|json  text for a terminal (default); markdown: the job summary exactly
+                             as the Action writes it; json: the decision object
+  --json                     the same as --format json
 
 exit 0 allowed, 1 blocked, 2 invalid input or unreadable telemetry`;
 
@@ -43,8 +46,11 @@ export async function evaluateCommand(argv: string[], io: CliIo): Promise<number
       ...CHANGE_OPTIONS,
       at: { type: 'string' },
       json: { type: 'boolean' },
+      format: { type: 'string' },
     },
   });
+  const chosen = chooseFormat(values.format, values.json);
+  if ('error' in chosen) throw new CliError(chosen.error);
   const loaded = await readPolicy(io, values.policy);
   const at = parseAt(io, values.at);
   const change = await changeFromFlags(io, values, at);
@@ -58,7 +64,7 @@ export async function evaluateCommand(argv: string[], io: CliIo): Promise<number
     repo: null,
     origin: 'cli',
   });
-  io.stdout(values.json ? `${JSON.stringify(decision, null, 2)}\n` : renderText(decision));
+  io.stdout(renderDecision(decision, chosen.format, { workspace: io.cwd }));
   if (telemetryError) {
     io.stderr(`budget-gate: ${telemetryError.message}\n`);
     return EXIT.invalid;
