@@ -19,6 +19,8 @@ import type { GitHubClient, RepoRef } from './octokit.ts';
 
 export const ANCHOR_CHECK_NAME = 'budget-gate audit anchor';
 
+const PER_PAGE = 100;
+
 type AuditPolicy = OverridesPolicy['audit'];
 
 const ANCHOR_FILE = 'ANCHOR';
@@ -88,32 +90,37 @@ export interface ReadAnchors {
 }
 
 /**
- * The anchors of the newest check runs (GitHub lists at most 100 a page, newest first; the newest
- * anchor's hash covers every record before it, so older pages add nothing a rewrite could hide).
+ * The anchors on the first and the last page of the listing (100 a page). GitHub does not promise
+ * an order, and the newest anchor is on one end or the other; its hash covers every record before
+ * it, so the pages between add nothing a rewrite could hide.
  */
 export async function readAnchors(gh: GitHubClient, repo: RepoRef, audit: AuditPolicy): Promise<ReadAnchors> {
   const commit = anchorCommitSha(audit).commit;
-  const list = () =>
+  const list = (page: number) =>
     needing('checks: read', `GET /repos/${repo.owner}/${repo.repo}/commits/${commit}/check-runs`, () =>
       gh.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
         ...repo,
         ref: commit,
         check_name: ANCHOR_CHECK_NAME,
         filter: 'all',
-        per_page: 100,
+        per_page: PER_PAGE,
+        ...(page > 1 ? { page } : {}),
       }),
     );
-  let res: Awaited<ReturnType<typeof list>>;
+  let first: Awaited<ReturnType<typeof list>>;
   try {
-    res = await list();
+    first = await list(1);
   } catch (e) {
     if (!noCommit(e)) throw e;
     // Never anchored, or the commit was garbage-collected: its check runs come back with it.
     await createAnchorCommit(gh, repo, audit);
-    res = await list();
+    first = await list(1);
   }
+  const runs = [...first.data.check_runs];
+  const lastPage = Math.ceil(first.data.total_count / PER_PAGE);
+  if (lastPage > 1) runs.push(...(await list(lastPage)).data.check_runs);
   const anchors: AuditAnchor[] = [];
-  for (const run of res.data.check_runs) {
+  for (const run of runs) {
     const a = parseAnchor(run.external_id);
     if (a) anchors.push({ ...a, source: `check run ${run.id} by ${run.app?.slug ?? 'an unknown app'}` });
   }

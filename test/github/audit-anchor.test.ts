@@ -306,3 +306,29 @@ describe('appendAuditEntry with anchors', () => {
     expect(puts).toBe(1);
   });
 });
+
+describe('many anchors', () => {
+  it('past 100 anchors the last page is read too: the newest anchor is found whichever end GitHub lists it at', async () => {
+    const { gh } = testOctokit();
+    const many = chain(Array.from({ length: 150 }, (_, i) => entry(i + 1)));
+    // Oldest first this time: page 1 holds #1–#100, page 2 #101–#150.
+    const page = (rs: AuditRecord[]) => ({
+      total_count: 150,
+      check_runs: rs.map((r) => run(1000 + r.seq, r)),
+    });
+    api()
+      .get(FILE)
+      .query(true)
+      .reply(200, file(text(many.slice(0, 140)), 'sha-140'))
+      .get(RUNS)
+      .query({ check_name: ANCHOR_CHECK_NAME, filter: 'all', per_page: '100' })
+      .reply(200, page(many.slice(0, 100)))
+      .get(RUNS)
+      .query({ check_name: ANCHOR_CHECK_NAME, filter: 'all', per_page: '100', page: '2' })
+      .reply(200, page(many.slice(100)));
+    // The newest ten records were dropped: only the last page's anchors show it.
+    const err = await appendAuditEntry(gh, REPO, AUDIT, entry(151), noWait).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuditTamperedError);
+    expect((err as Error).message).toContain('the log ends at record #140, but record #141 was anchored');
+  });
+});
