@@ -4,6 +4,7 @@ import { CANARY_USAGE, canaryCommand } from './commands/canary.ts';
 import { demoCommand } from './commands/demo.ts';
 import { EVALUATE_USAGE, evaluateCommand } from './commands/evaluate.ts';
 import { HANDOFF_USAGE, handoffCommand } from './commands/handoff.ts';
+import { IMPORT_USAGE, importCommand } from './commands/import.ts';
 import { LINT_USAGE, lintCommand } from './commands/lint.ts';
 import { ONCALL_USAGE, oncallCommand } from './commands/oncall.ts';
 import { READINESS_USAGE, readinessCommand } from './commands/readiness.ts';
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<num
   runbooks: { run: runbooksCommand, usage: RUNBOOKS_USAGE },
   handoff: { run: handoffCommand, usage: HANDOFF_USAGE },
   readiness: { run: readinessCommand, usage: READINESS_USAGE },
+  import: { run: importCommand, usage: IMPORT_USAGE },
   demo: { run: demoCommand, usage: 'budget-gate demo\n\nGates two changes against the bundled example.' },
 };
 
@@ -41,6 +43,7 @@ usage: budget-gate <command> [options]
   runbooks   lint every alert's runbook: concrete steps, recent drills
   handoff    the shift-change summary (Markdown) since a time
   readiness  NOT YET, SOFT-LAUNCH ONLY or PRODUCTION-READY, from the repository's files
+  import     turn OpenSLO or Sloth specs into a policy
   demo       run the bundled example
 
 budget-gate <command> --help for its options. exit 0 allowed, 1 blocked, 2 invalid input`;

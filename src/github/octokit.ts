@@ -1,6 +1,7 @@
 import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import { useEnvProxy } from '../telemetry/env-proxy.ts';
 
 // The core Octokit plus retry and throttling, without the generated endpoint methods: every call
 // here goes through `request('METHOD /route', …)`, which keeps the action's bundle small and lets
@@ -60,6 +61,9 @@ export const DO_NOT_RETRY = [400, 401, 403, 404, 409, 410, 422, 451];
 export function createOctokit(opts: CreateOctokitOptions): GateOctokitInstance {
   const counter = opts.counter;
   const log = opts.log;
+  // Self-hosted runners behind a proxy: HTTPS_PROXY/NO_PROXY, as GitHub's toolkit honours them.
+  const proxy = useEnvProxy();
+  if (proxy) (proxy.ok ? log?.debug : log?.warn)?.(proxy.message);
   const rateLimitRetries = opts.rateLimitRetries ?? 2;
   // Retry a rate-limited request a few times (plugin-throttling waits retryAfter), saying so.
   const onLimit =

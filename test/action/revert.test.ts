@@ -58,19 +58,27 @@ describe('claims are not evidence: under HARD-PAUSE a prompt change that only sa
   it.each([
     [
       'a title "Revert-proof prompt rewrite"',
-      (p: ReturnType<typeof opened>) => void (p.pull_request.title = 'Revert-proof prompt rewrite'),
+      (p: ReturnType<typeof opened>) => {
+        p.pull_request.title = 'Revert-proof prompt rewrite';
+      },
     ],
     [
       'a title "Revert …"',
-      (p: ReturnType<typeof opened>) => void (p.pull_request.title = 'Revert "Rewrite the refund prompt"'),
+      (p: ReturnType<typeof opened>) => {
+        p.pull_request.title = 'Revert "Rewrite the refund prompt"';
+      },
     ],
     [
       'a branch revert-1-anything',
-      (p: ReturnType<typeof opened>) => void (p.pull_request.head.ref = 'revert-1-anything'),
+      (p: ReturnType<typeof opened>) => {
+        p.pull_request.head.ref = 'revert-1-anything';
+      },
     ],
     [
       'the App’s branch name, pushed by a person',
-      (p: ReturnType<typeof opened>) => void (p.pull_request.head.ref = 'budget-gate/revert-99'),
+      (p: ReturnType<typeof opened>) => {
+        p.pull_request.head.ref = 'budget-gate/revert-99';
+      },
     ],
   ])('%s', async (_what, edit) => {
     api()
@@ -109,7 +117,9 @@ describe('claims are not evidence: under HARD-PAUSE a prompt change that only sa
       .reply(201, { id: 2 });
     const r = await gate(
       'pull_request',
-      pr((p) => void (p.pull_request.title = 'Revert "Rewrite the refund prompt"')),
+      pr((p) => {
+        p.pull_request.title = 'Revert "Rewrite the refund prompt"';
+      }),
       {
         workspace: workspace(hardPause),
       },
@@ -138,7 +148,9 @@ describe('claims are not evidence: under HARD-PAUSE a prompt change that only sa
       .reply(201, { id: 3 });
     const r = await gate(
       'pull_request',
-      pr((p) => void (p.pull_request.title = 'Revert "x"')),
+      pr((p) => {
+        p.pull_request.title = 'Revert "x"';
+      }),
       {
         workspace: workspace(hardPause),
       },
@@ -191,7 +203,9 @@ describe('real reverts pass every pause and are written to the audit log', () =>
       .reply(201, { id: 5 });
     const r = await gate(
       'pull_request',
-      pr((p) => void (p.pull_request.title = 'Revert "Rewrite the refund prompt"')),
+      pr((p) => {
+        p.pull_request.title = 'Revert "Rewrite the refund prompt"';
+      }),
       {
         workspace: workspace(hardPause),
       },
