@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
-import { readinessMarkdown } from '../cli/commands/readiness.ts';
 import { createOctokit, RequestCounter } from '../github/octokit.ts';
 import type { PolicyProblem } from '../policy/load.ts';
+import { readinessMarkdown } from '../repo/files.ts';
 import { EventError } from './event.ts';
 import { GateSetupError, runGate } from './gate.ts';
 import { InputError, parseInputs, secretsOf } from './inputs.ts';

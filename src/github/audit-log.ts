@@ -8,7 +8,7 @@ import {
 import { type AuditAnchor, checkContinuity } from '../policy/audit-anchor.ts';
 import type { OverridesPolicy } from '../policy/schema.ts';
 import { readAnchors, type WrittenAnchor, writeAnchor } from './audit-anchor.ts';
-import { needing, statusOf } from './errors.ts';
+import { needing, RequestError, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 
 // Appends one hash-chained record to the audit log: a JSONL file on its own branch, written
@@ -181,9 +181,9 @@ export async function appendAuditEntry(
     try {
       written = await writeLog(gh, repo, audit, { file, branchExists, text, message, record, attempt });
     } catch (e) {
-      const status = statusOf(e);
       // 409: our sha is stale; 422: the file appeared (no sha sent) or the branch already exists.
-      if (status !== 409 && status !== 422) throw e;
+      // (A branch rule's 409/422 arrives classified, as GitHubProtectedBranchError: not a conflict.)
+      if (!(e instanceof RequestError) || (e.status !== 409 && e.status !== 422)) throw e;
       if (!file) branchExists = true;
       continue;
     }

@@ -8,7 +8,18 @@ export { RequestError };
 
 export const isRequestError = (e: unknown): e is RequestError => e instanceof RequestError;
 
-export const statusOf = (e: unknown): number | null => (e instanceof RequestError ? e.status : null);
+/** The HTTP status GitHub answered: of a RequestError, or of one of the classified errors below. */
+export function statusOf(e: unknown): number | null {
+  if (e instanceof RequestError) return e.status;
+  if (
+    e instanceof GitHubPermissionError ||
+    e instanceof GitHubProtectedBranchError ||
+    e instanceof GitHubRateLimitError
+  ) {
+    return e.status;
+  }
+  return null;
+}
 
 /** GitHub's error body: `{message, errors?: [{resource, field, code}], documentation_url}`. */
 export interface GitHubErrorBody {

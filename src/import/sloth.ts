@@ -1,15 +1,5 @@
-import {
-  type ImportedAlerting,
-  type ImportedSlo,
-  type ImportOptions,
-  type ImportResult,
-  isRecord,
-  itemsOf,
-  policyName,
-  readDocuments,
-  type Skipped,
-  str,
-} from './model.ts';
+import type { ImportedAlerting, ImportedSlo, ImportOptions, ImportResult, Skipped } from './model.ts';
+import { isRecord, itemsOf, policyName, readDocuments, str } from './model.ts';
 import { fromTemplate, hasTemplateWindow } from './promql.ts';
 
 // Sloth's service specs — the plain `prometheus/v1` file and the Kubernetes PrometheusServiceLevel

@@ -38,51 +38,32 @@ export function routeSeverity(o: OncallPolicy, raised: Severity, raisedAt: numbe
       : '';
   const where = channel ? `posted to ${channel}${owner ? ` (owner ${owner})` : ''}` : 'posted to the channel';
 
-  if (rule.page === 'always')
-    return {
-      raised,
-      severity,
-      page: true,
-      page_at: null,
-      promote_at,
-      channel,
-      owner,
-      why: `${promoted}${severity} pages at any hour`,
-    };
-  if (rule.page === 'never')
-    return {
-      raised,
-      severity,
-      page: false,
-      page_at: null,
-      promote_at,
-      channel,
-      owner,
-      why: `${promoted}${severity} never pages: ${where}${owner ? '' : '; name an owner in oncall.severities.' + severity + '.owner so it is somebody’s job'}`,
-    };
-  if (inBusinessHours(o, at))
-    return {
-      raised,
-      severity,
-      page: true,
-      page_at: null,
-      promote_at,
-      channel,
-      owner,
-      why: `${promoted}${severity} pages in business hours, and it is ${formatWall(at, o.timezone)}`,
-    };
-  const next = nextBusinessStart(o, at);
-  const later = promote_at !== null && promote_at > at && promote_at < next ? promote_at : next;
-  return {
+  const route = (page: boolean, page_at: number | null, why: string) => ({
     raised,
     severity,
-    page: false,
-    page_at: later,
+    page,
+    page_at,
     promote_at,
     channel,
     owner,
-    why: `${promoted}${severity} pages in business hours only and it is ${formatWall(at, o.timezone)}: ${where} now, paged at ${formatWall(later, o.timezone)} if still open${promote_at !== null && severity === raised ? `, ${first.unresolved_becomes} from ${formatWall(promote_at, o.timezone)}` : ''}`,
-  };
+    why: `${promoted}${severity} ${why}`,
+  });
+  if (rule.page === 'always') return route(true, null, 'pages at any hour');
+  if (rule.page === 'never')
+    return route(
+      false,
+      null,
+      `never pages: ${where}${owner ? '' : '; name an owner in oncall.severities.' + severity + '.owner so it is somebody’s job'}`,
+    );
+  if (inBusinessHours(o, at))
+    return route(true, null, `pages in business hours, and it is ${formatWall(at, o.timezone)}`);
+  const next = nextBusinessStart(o, at);
+  const later = promote_at !== null && promote_at > at && promote_at < next ? promote_at : next;
+  return route(
+    false,
+    later,
+    `pages in business hours only and it is ${formatWall(at, o.timezone)}: ${where} now, paged at ${formatWall(later, o.timezone)} if still open${promote_at !== null && severity === raised ? `, ${first.unresolved_becomes} from ${formatWall(promote_at, o.timezone)}` : ''}`,
+  );
 }
 
 /** PagerDuty's four severities, from ours. */

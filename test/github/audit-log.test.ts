@@ -1,6 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLogError, appendAuditEntry } from '../../src/github/audit-log.ts';
-import { GitHubPermissionError, refusal } from '../../src/github/errors.ts';
+import {
+  GitHubPermissionError,
+  GitHubProtectedBranchError,
+  refusal,
+  statusOf,
+} from '../../src/github/errors.ts';
 import {
   type AuditEntry,
   chainRecord,
@@ -149,6 +154,24 @@ describe('appendAuditEntry', () => {
     expect((err as Error).message).toMatch(/does not verify .*budget-gate audit verify/);
   });
 
+  it('a ruleset refusing the write (409) is not mistaken for a concurrent write: no retry, and it says so', async () => {
+    const { gh, counter } = testOctokit();
+    api()
+      .get(FILE)
+      .query(true)
+      .reply(200, file(logOf(1), 'sha-1'))
+      .put(FILE)
+      .reply(409, {
+        message: 'Repository rule violations found\n\nCannot update this protected ref.\n\n',
+        documentation_url: 'https://docs.github.com/rest/repos/contents#create-or-update-file-contents',
+        status: '409',
+      });
+    const err = await appendAuditEntry(gh, REPO, AUDIT, entry(2), noWait).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GitHubProtectedBranchError);
+    expect(statusOf(err)).toBe(409);
+    expect(counter.total).toBe(2);
+  });
+
   it('a token without contents: write gets an error naming it', async () => {
     const { gh } = testOctokit();
     api()
@@ -160,6 +183,8 @@ describe('appendAuditEntry', () => {
     const err = await appendAuditEntry(gh, REPO, AUDIT, entry(2), noWait).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitHubPermissionError);
     expect(err).toMatchObject({ permission: 'contents: write', status: 403 });
+    // Callers that tell permanent refusals from transient ones still see GitHub's status.
+    expect(statusOf(err)).toBe(403);
   });
 });
 

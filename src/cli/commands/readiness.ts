@@ -1,10 +1,9 @@
-import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { assessReadiness, type RepoFiles, renderReadiness } from '../../policy/readiness.ts';
+import { assessReadiness, renderReadiness } from '../../policy/readiness.ts';
+import { REPO_OPTIONS, repoFiles } from '../../repo/files.ts';
 import { parseAt } from '../inputs.ts';
 import { type CliIo, EXIT } from '../io.ts';
-import { repoReader } from './runbooks.ts';
 
 export const READINESS_USAGE = `budget-gate readiness [--policy FILE] [--root DIR] [--at TIME] [--json]
 
@@ -15,34 +14,10 @@ drill-schedule change). 0-2 NOT YET, 3-4 SOFT-LAUNCH ONLY, 5 PRODUCTION-READY.
 
 exit 0 PRODUCTION-READY, 1 otherwise, 2 invalid input`;
 
-/** The repository as files under `root`. */
-export function repoFiles(root: string): RepoFiles {
-  return {
-    read: repoReader(root),
-    list: (dir) => {
-      try {
-        return readdirSync(resolve(root, dir));
-      } catch {
-        return null;
-      }
-    },
-  };
-}
-
-/** For the Action's job summary (`readiness: true`): the verdict as Markdown. */
-export function readinessMarkdown(root: string, policyPath: string, now: number): string {
-  return renderReadiness(assessReadiness(repoFiles(root), policyPath, now));
-}
-
 export async function readinessCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      policy: { type: 'string', default: '.github/error-budget.yml' },
-      root: { type: 'string', default: '.' },
-      at: { type: 'string' },
-      json: { type: 'boolean' },
-    },
+    options: REPO_OPTIONS,
   });
   const r = assessReadiness(repoFiles(resolve(io.cwd, values.root)), values.policy, parseAt(io, values.at));
   io.stdout(values.json ? `${JSON.stringify(r, null, 2)}\n` : renderReadiness(r));

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type AlertRunbook, judgeRunbooks, type RepoReader } from '../../policy/runbook-policy.ts';
+import { type AlertRunbook, judgeRunbooks } from '../../policy/runbook-policy.ts';
+import { REPO_OPTIONS, repoReader } from '../../repo/files.ts';
 import { parseAt, readPolicy } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 
@@ -17,27 +17,12 @@ alert's drill_every.
 
 exit 0 every paging alert's runbook is concrete and drilled, 1 one is not, 2 invalid input`;
 
-export function repoReader(root: string): RepoReader {
-  return (path) => {
-    try {
-      return readFileSync(resolve(root, path), 'utf8');
-    } catch {
-      return null;
-    }
-  };
-}
-
 export async function runbooksCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'lint') throw new CliError(`usage: ${RUNBOOKS_USAGE.split('\n')[0]}`);
   const { values } = parseArgs({
     args: rest,
-    options: {
-      policy: { type: 'string', default: '.github/error-budget.yml' },
-      root: { type: 'string', default: '.' },
-      at: { type: 'string' },
-      json: { type: 'boolean' },
-    },
+    options: REPO_OPTIONS,
   });
   const { policy } = await readPolicy(io, values.policy);
   const judged = judgeRunbooks(policy, repoReader(resolve(io.cwd, values.root)), parseAt(io, values.at));
