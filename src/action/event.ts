@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
 import type { DeployEvent, GateEvent, PullRequestEvent } from '../github/gate-event.ts';
 import {
@@ -31,6 +33,10 @@ export class EventError extends Error {
 }
 
 function parse<T extends z.ZodType>(schema: T, payload: unknown, eventName: string): z.output<T> {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+    throw new EventError(
+      `the ${eventName} event payload is not a JSON object: is GITHUB_EVENT_PATH the event file?`,
+    );
   try {
     return parsePayload(schema, payload, eventName);
   } catch (e) {
@@ -99,4 +105,81 @@ export function readEvent(ctx: EventContext): GateEvent {
     `budget-gate does not gate \`${eventName}\` events: run it on pull_request, pull_request_target, push, ` +
       'workflow_dispatch or deployment',
   );
+}
+
+/** Event payloads GitHub writes are well under this; a larger file is not one of them. */
+const MAX_EVENT_BYTES = 64 << 20;
+
+/**
+ * The workflow event file (GITHUB_EVENT_PATH), parsed. Each way it can be wrong gets its own
+ * message: missing, a directory, empty, too big, not UTF-8, truncated JSON. A BOM is skipped.
+ */
+export function readEventFile(path: string): unknown {
+  let bytes: Buffer;
+  try {
+    const info = statSync(path);
+    if (info.isDirectory())
+      throw new EventError(`GITHUB_EVENT_PATH ${path} is a directory: it must name the event's JSON file`);
+    if (info.size > MAX_EVENT_BYTES)
+      throw new EventError(`GITHUB_EVENT_PATH ${path} is ${info.size} bytes: not an event GitHub wrote`);
+    bytes = readFileSync(path);
+  } catch (e) {
+    if (e instanceof EventError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new EventError(
+      `cannot read the event file GITHUB_EVENT_PATH ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
+    );
+  }
+  if (!isUtf8(bytes)) throw new EventError(`the event file ${path} is not UTF-8 text`);
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  if (text.trim() === '') throw new EventError(`the event file ${path} is empty: expected the event's JSON`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const why = (e as Error).message.split('\n')[0]!.slice(0, 200);
+    throw new EventError(`the event file ${path} is not valid JSON (truncated?): ${why}`);
+  }
+}
+
+/** GitHub hides what a token may not see behind a 404: the permission that would reveal each call. */
+const PERMISSION_FOR: Array<[RegExp, string]> = [
+  [/\/check-runs/, 'checks: write'],
+  [/\/deployments|\/deployment_statuses|\/environments/, 'deployments: read'],
+  [/\/pulls|\/commits\/[^/]+\/pulls/, 'pull-requests: read'],
+  [/\/issues|\/labels/, 'issues: read'],
+  [/\/teams|\/orgs\//, 'members: read (a GitHub App or a token with read:org)'],
+  [/\/compare\/|\/commits|\/git\/|\/contents\//, 'contents: read'],
+];
+
+interface OctokitError {
+  status: number;
+  message: string;
+  request?: { method?: string; url?: string };
+}
+
+const isOctokitError = (e: unknown): e is OctokitError =>
+  typeof e === 'object' &&
+  e !== null &&
+  typeof (e as { status?: unknown }).status === 'number' &&
+  typeof (e as { message?: unknown }).message === 'string';
+
+/**
+ * A failure no step named, as one line for the job log and the step's status: a GitHub refusal
+ * names the request and the permission that would allow it; anything else is a bug to report.
+ */
+export function describeFailure(e: unknown): string {
+  if (isOctokitError(e)) {
+    const url = e.request?.url
+      ? new URL(e.request.url, 'https://api.github.com').pathname
+      : '(unknown request)';
+    const call = `${e.request?.method ?? 'GET'} ${url}`;
+    const firstLine = e.message.split('\n')[0]!.slice(0, 200);
+    const permission = PERMISSION_FOR.find(([re]) => re.test(url))?.[1];
+    if (e.status === 404) {
+      return `GitHub answered 404 to ${call} (${firstLine}): the commit, deployment or repository is not there, or the token cannot see it${permission ? `: grant \`${permission}\` under \`permissions:\`` : ''}`;
+    }
+    return `GitHub answered ${e.status} to ${call} (${firstLine})${permission ? `: the token may need \`${permission}\`` : ''}`;
+  }
+  const what = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(e);
+  return `budget-gate failed unexpectedly (${what.slice(0, 300)}): please report this, with the workflow run's log`;
 }

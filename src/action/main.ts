@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { createOctokit, RequestCounter } from '../github/octokit.ts';
 import type { PolicyProblem } from '../policy/load.ts';
 import { readinessMarkdown } from '../repo/files.ts';
-import { EventError } from './event.ts';
+import { describeFailure, EventError, readEventFile } from './event.ts';
 import { GateSetupError, runGate } from './gate.ts';
-import { InputError, parseInputs, secretsOf } from './inputs.ts';
+import { checkRunnerUrls, InputError, parseInputs, secretsOf } from './inputs.ts';
 import { outputsOf } from './outputs.ts';
 import { auditSection } from './summary.ts';
 import { openTelemetry } from './telemetry.ts';
@@ -33,6 +32,7 @@ export async function run(): Promise<void> {
       (name) => process.env[inputEnv(name)] !== undefined,
     );
     for (const secret of secretsOf(inputs)) core.setSecret(secret);
+    checkRunnerUrls(process.env);
     const token = inputs.token ?? env('GITHUB_TOKEN');
     if (!token)
       throw new GateSetupError(
@@ -53,7 +53,7 @@ export async function run(): Promise<void> {
       inputs,
       event: {
         eventName: env('GITHUB_EVENT_NAME') ?? '',
-        payload: JSON.parse(readFileSync(eventPath, 'utf8')),
+        payload: readEventFile(eventPath),
         repository: env('GITHUB_REPOSITORY') ?? '',
         sha: env('GITHUB_SHA') ?? '',
       },
@@ -82,7 +82,8 @@ export async function run(): Promise<void> {
     } else if (e instanceof InputError || e instanceof EventError) {
       core.setFailed(e.message);
     } else {
-      core.setFailed(`budget-gate failed unexpectedly: ${(e as Error).stack ?? String(e)}`);
+      // One line, no stack: a GitHub refusal names the call and the permission; else a bug to report.
+      core.setFailed(describeFailure(e));
     }
   }
 }

@@ -2,7 +2,7 @@ import type { TelemetrySource } from '../policy/sample.ts';
 import { TelemetryError } from '../telemetry/errors.ts';
 import { openTelemetry as openSource } from '../telemetry/open.ts';
 import { GateSetupError } from './gate.ts';
-import type { Inputs } from './inputs.ts';
+import { type Inputs, workspaceFile } from './inputs.ts';
 
 /** The SLI source the inputs name: a JSONL file in the workspace, or a Prometheus-compatible API. */
 export async function openTelemetry(inputs: Inputs, workspace: string): Promise<TelemetrySource> {
@@ -10,7 +10,10 @@ export async function openTelemetry(inputs: Inputs, workspace: string): Promise<
   try {
     return await openSource(
       {
-        file: inputs['telemetry-file'],
+        // Confined to the workspace: the gate quotes lines of what it reads into a check run.
+        file: inputs['telemetry-file']
+          ? workspaceFile(workspace, inputs['telemetry-file'], 'telemetry-file')
+          : undefined,
         prometheus: url
           ? {
               url,

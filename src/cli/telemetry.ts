@@ -36,9 +36,9 @@ function prometheusFromFlags(io: CliIo, url: string, flags: TelemetryFlags): Pro
   if (Object.keys(headers).length > 0) opts.headers = { ...opts.headers, ...headers };
   if (flags['prometheus-timeout']) {
     const ms = parseDuration(flags['prometheus-timeout']);
-    if (ms === null)
+    if (ms === null || ms < 100 || ms > 300_000)
       throw new CliError(
-        `--prometheus-timeout ${flags['prometheus-timeout']}: expected a duration such as 10s`,
+        `--prometheus-timeout ${flags['prometheus-timeout']}: expected a duration from 100ms to 5m, such as 10s`,
       );
     opts.timeoutMs = ms;
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_BOUNDS, type DurationBounds, durationProblem } from './duration.ts';
 import { type Duration, durationOf } from './duration-value.ts';
 import { oncallSchema } from './oncall-schema.ts';
 import { parseWindow, type Window } from './window.ts';
@@ -17,6 +18,18 @@ export const durationString = z.string().transform((s, ctx): Duration => {
   }
   return d;
 });
+
+/** A duration between `bounds` (duration.ts says why each kind has the bounds it has). */
+const boundedDuration = (bounds: DurationBounds) =>
+  z.string().transform((s, ctx): Duration => {
+    const problem = durationProblem(s, bounds);
+    const d = problem === null ? durationOf(s) : null;
+    if (d === null) {
+      ctx.addIssue({ code: 'custom', message: problem ?? 'expected a duration such as 5m, 1h, 1d or 1h30m' });
+      return z.NEVER;
+    }
+    return d;
+  });
 
 const fraction = (what: string) =>
   z.number().min(0, `${what} must be between 0 and 1`).max(10, `${what} must be a fraction such as 0.5`);
@@ -53,11 +66,14 @@ export const targetSchema = z.union([z.number(), z.string()]).transform((v, ctx)
 
 export const windowString = z.string().transform((s, ctx): Window => {
   const w = parseWindow(s);
-  if (w === null) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'expected a rolling window such as 7d, 28d or 30d, or a calendar window: week or month',
-    });
+  const problem =
+    w === null
+      ? 'expected a rolling window such as 7d, 28d or 30d, or a calendar window: week or month'
+      : w.kind === 'rolling'
+        ? durationProblem(s, DURATION_BOUNDS.window)
+        : null;
+  if (w === null || problem !== null) {
+    ctx.addIssue({ code: 'custom', message: problem ?? 'expected a window' });
     return z.NEVER;
   }
   return w;
@@ -108,7 +124,7 @@ export const statesSchema = z
       .strictObject({
         consumed: fraction('hard_pause.consumed').default(1),
         /** Also hard-pause when the budget is projected to run out within this time at the current burn. */
-        exhaustion_within: durationString.optional(),
+        exhaustion_within: boundedDuration(DURATION_BOUNDS.lookback).optional(),
       })
       .prefault({}),
     soft_pause: z
@@ -117,7 +133,7 @@ export const statesSchema = z
         /** Calendar windows: soft-pause when consumed > elapsed fraction × pace_factor. */
         pace_factor: z.number().positive().default(1),
         /** Rolling windows: soft-pause when the burn rate over this lookback exceeds pace_factor. */
-        pace_lookback: durationString.prefault('1d'),
+        pace_lookback: boundedDuration(DURATION_BOUNDS.lookback).prefault('1d'),
       })
       .prefault({}),
     min_events: z.number().int().nonnegative().default(100),
@@ -166,7 +182,7 @@ export const overridesSchema = z
         min_permission: permissionLevel.optional(),
       })
       .prefault({}),
-    expires_after: durationString.prefault('24h'),
+    expires_after: boundedDuration(DURATION_BOUNDS.expiry).prefault('24h'),
     audit: z
       .strictObject({
         branch: z.string().min(1).default('budget-gate/audit'),
@@ -186,10 +202,10 @@ export const autoRevertSchema = z
       .default('budget-gate'),
     /** Share of the SLO window's budget one deployment may burn before it is reverted. */
     consumed: fraction('auto_revert.consumed').default(0.2),
-    within: durationString.prefault('60m'),
-    interval: durationString.prefault('1m'),
+    within: boundedDuration(DURATION_BOUNDS.watch).prefault('60m'),
+    interval: boundedDuration(DURATION_BOUNDS.interval).prefault('1m'),
     /** How far before the deployment the baseline bad-event rate is measured. */
-    baseline: durationString.prefault('1h'),
+    baseline: boundedDuration(DURATION_BOUNDS.watch).prefault('1h'),
     /** Allow the threshold to be reached by projection once `min_events` post-deploy tasks are seen. */
     projected: z.boolean().default(false),
     min_events: z.number().int().nonnegative().default(50),
@@ -201,8 +217,8 @@ export const alertSchema = z.strictObject({
   name: z.string().min(1),
   severity: z.enum(['sev1', 'sev2', 'sev3']),
   burn_rate: z.number().positive(),
-  long: durationString,
-  short: durationString,
+  long: boundedDuration(DURATION_BOUNDS.lookback),
+  short: boundedDuration(DURATION_BOUNDS.lookback),
   action: z.enum(['page', 'ticket']).default('page'),
   /** A markdown file in the repository (checked by `runbooks lint`), or a URL (checked for shape only). */
   runbook: z

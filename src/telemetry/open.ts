@@ -9,7 +9,7 @@ import type { PrometheusOptions } from './prometheus/options.ts';
 // inputs, flags, environment) and names them in `names`, so a mistake points at what to change.
 
 export interface TelemetrySpec {
-  /** JSONL task records, relative to `baseDir`. */
+  /** JSONL task records, relative to `baseDir`; `-` for standard input. */
   file?: string | undefined;
   skipBadLines?: boolean | undefined;
   prometheus?: PrometheusOptions | undefined;
@@ -29,7 +29,8 @@ export async function openTelemetry(
     throw new TelemetryError('config', 'telemetry', `give ${names.prometheus} or ${names.file}, not both`);
   if (spec.file) {
     return new JsonlSource({
-      path: isAbsolute(spec.file) ? spec.file : resolve(baseDir, spec.file),
+      // `-` is standard input (a pipe), as for --changed-files.
+      path: spec.file === '-' || isAbsolute(spec.file) ? spec.file : resolve(baseDir, spec.file),
       skipBadLines: spec.skipBadLines ?? false,
     });
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,10 +24,17 @@ function checkout(s: Scenario): string {
   const dir = tempDir('bg-scenario-');
   mkdirSync(join(dir, '.github'));
   writeFileSync(join(dir, POLICY), s.policyText);
+  // In the checkout: the Action refuses a telemetry-file outside its workspace.
+  copyFileSync(DEMO_TELEMETRY, join(dir, 'demo.jsonl.gz'));
   return dir;
 }
 
-async function viaProtectionRule(s: Scenario, deployment: Record<string, unknown>, repository: unknown) {
+async function viaProtectionRule(
+  s: Scenario,
+  deployment: Record<string, unknown>,
+  repository: unknown,
+  telemetry: string,
+) {
   const sha = deployment.sha as string;
   const callback = '/repos/Codertocat/Hello-World/actions/runs/4242/deployment_protection_rule';
   let answer: { state?: string } = {};
@@ -63,7 +70,7 @@ async function viaProtectionRule(s: Scenario, deployment: Record<string, unknown
     },
     {
       store: null as never,
-      source: new JsonlSource({ path: DEMO_TELEMETRY }),
+      source: new JsonlSource({ path: telemetry }),
       clock: () => AT,
       policyPath: POLICY,
     },
@@ -79,7 +86,8 @@ describe.each(loadScenarios().map((s) => [s.name, s] as const))('scenario %s', (
     const github = nockScenarioGitHub(API, s);
     const workspace = checkout(s);
     const body = s.payload();
-    const action = await gate(s.event, body, { workspace, inputs: { 'telemetry-file': DEMO_TELEMETRY } });
+    const telemetry = join(workspace, 'demo.jsonl.gz');
+    const action = await gate(s.event, body, { workspace, inputs: { 'telemetry-file': telemetry } });
     const d = action.decision;
 
     expect(d).toMatchObject({ state: s.expect.state, allowed: s.expect.allowed, risk: s.expect.risk });
@@ -99,7 +107,7 @@ describe.each(loadScenarios().map((s) => [s.name, s] as const))('scenario %s', (
         '--policy',
         POLICY,
         '--telemetry',
-        DEMO_TELEMETRY,
+        telemetry,
         '--change',
         changeFile,
         '--at',
@@ -113,7 +121,12 @@ describe.each(loadScenarios().map((s) => [s.name, s] as const))('scenario %s', (
     expect(JSON.parse(local.stdout)).toEqual(plain(d));
 
     if (s.event === 'deployment') {
-      const bot = await viaProtectionRule(s, body.deployment as Record<string, unknown>, body.repository);
+      const bot = await viaProtectionRule(
+        s,
+        body.deployment as Record<string, unknown>,
+        body.repository,
+        telemetry,
+      );
       expect(plain(bot.decision)).toEqual(plain(d));
       expect(bot.answer.state).toBe(d.allowed ? 'approved' : 'rejected');
     }
