@@ -41,6 +41,7 @@ export function auditAnchors(
   repoPath: string,
   anchored: ReadonlyArray<{ seq: number; hash: string }>,
   audit = { branch: 'budget-gate/audit', path: 'audit.jsonl' },
+  opts: { anchorsNewHead?: boolean } = {},
 ): nock.Scope {
   const commit = anchorCommitSha(audit).commit;
   const runs = anchored.map((r, i) => ({
@@ -52,10 +53,12 @@ export function auditAnchors(
     conclusion: 'neutral',
     app: { id: 15368, slug: 'github-actions' },
   }));
-  return scope
+  const listed = scope
     .get(`${repoPath}/commits/${commit}/check-runs`)
     .query({ check_name: ANCHOR_CHECK_NAME, filter: 'all', per_page: '100' })
-    .reply(200, { total_count: runs.length, check_runs: runs.reverse() })
+    .reply(200, { total_count: runs.length, check_runs: runs.reverse() });
+  if (opts.anchorsNewHead === false) return listed;
+  return listed
     .post(`${repoPath}/check-runs`, (b) => b.name === ANCHOR_CHECK_NAME && b.head_sha === commit)
     .reply(201, { id: 9999, html_url: `https://github.com${repoPath.replace('/repos', '')}/runs/9999` });
 }
