@@ -1,4 +1,4 @@
-import { statusOf } from './errors.ts';
+import { isAccessDenied, statusOf } from './errors.ts';
 import { filePaths } from './file-paths.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 import { collectPages } from './paginate.ts';
@@ -66,7 +66,7 @@ export async function fetchLastPushAt(
     return last ? Date.parse(last.timestamp) : null;
   } catch (e) {
     const status = statusOf(e);
-    if (status === 403 || status === 404 || status === 422) return null;
+    if (isAccessDenied(e) || status === 404 || status === 422) return null;
     throw e;
   }
 }
@@ -85,7 +85,7 @@ export async function fetchCommitDate(gh: GitHubClient, repo: RepoRef, sha: stri
     const date = res.data.commit.committer?.date;
     return date ? Date.parse(date) : null;
   } catch (e) {
-    if (statusOf(e) === 404 || statusOf(e) === 403) return null;
+    if (statusOf(e) === 404 || isAccessDenied(e)) return null;
     throw e;
   }
 }

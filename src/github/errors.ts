@@ -67,6 +67,13 @@ export function classify(e: RequestError): Refusal {
   return 'other';
 }
 
+/**
+ * A 403 that means "this token may not see it" — not a rate limit, a branch rule or a size limit,
+ * which must not pass for a missing permission and be quietly worked around.
+ */
+export const isAccessDenied = (e: unknown): boolean =>
+  isRequestError(e) && e.status === 403 && classify(e) === 'permission';
+
 /** A call GitHub refused for lack of a permission; `permission` is what to grant, e.g. `checks: write`. */
 export class GitHubPermissionError extends Error {
   readonly permission: string;

@@ -1,7 +1,7 @@
 import type { LabelEvent } from '../policy/change.ts';
 import { DEFAULT_MIN_PERMISSION, overrideReasonOf } from '../policy/overrides.ts';
 import type { OverridesPolicy, PermissionLevel } from '../policy/schema.ts';
-import { statusOf } from './errors.ts';
+import { isAccessDenied, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 import { lastPageOf } from './paginate.ts';
 
@@ -96,7 +96,7 @@ export async function fetchApproverFacts(
     } catch (e) {
       const status = statusOf(e);
       if (status === 404) continue;
-      if (status === 403) {
+      if (isAccessDenied(e)) {
         facts.warnings.push(
           `cannot read membership of team ${team} for @${username}: the token needs organization ` +
             '`members: read` (the default GITHUB_TOKEN never has it: use a GitHub App token or a PAT with read:org)',
@@ -124,7 +124,7 @@ export async function fetchApproverFacts(
     } catch (e) {
       const status = statusOf(e);
       if (status === 404) facts.permission = 'none';
-      else if (status === 403) {
+      else if (isAccessDenied(e)) {
         facts.warnings.push(
           `cannot read @${username}'s permission on ${repo.owner}/${repo.repo}: the token needs \`metadata: read\``,
         );

@@ -93,6 +93,27 @@ describe('gatherLabelEvents', () => {
     expect(r.warnings[0]).toMatch(/team acme\/sre .*`members: read`/);
   });
 
+  it('a rate-limited 403 is not mistaken for a missing permission and quietly skipped', async () => {
+    const { gh } = testOctokit();
+    api()
+      .get(EVENTS)
+      .query(true)
+      .reply(200, [labeled('override:regulatory', 'ops', '2026-11-19T08:00:00Z')])
+      .get('/orgs/acme/teams/sre/memberships/ops')
+      .reply(403, {
+        message: 'API rate limit exceeded for installation ID 42.',
+        documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+      });
+    await expect(
+      gatherLabelEvents(gh, REPO, {
+        issueNumber: 5,
+        labels: ['override:regulatory'],
+        overrides: overridesSchema.parse({ approvers: { teams: ['acme/sre'] } }),
+        author: 'dev',
+      }),
+    ).rejects.toThrow(/rate limit/);
+  });
+
   it('a policy naming no approvers reads the applier’s repository permission', async () => {
     const { gh } = testOctokit();
     api()
