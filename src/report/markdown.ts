@@ -1,5 +1,5 @@
 import type { Decision } from '../policy/decision-schema.ts';
-import { chartedSlos, projectionLine, STATE_LABEL, verdict, when } from './format.ts';
+import { chartedSlos, pct, projectionLine, STATE_LABEL, verdict, when } from './format.ts';
 import { renderHeadline } from './headline.ts';
 import { mermaidChart } from './mermaid.ts';
 import { markdownTable, sloRows } from './table.ts';
@@ -43,7 +43,7 @@ export function renderMarkdown(d: Decision): string {
     out.push('', mermaidChart(slo, d.thresholds.soft_pause, d.thresholds.hard_pause));
     out.push(
       '',
-      `_${projectionLine(slo, d.evaluated_at)}; lines at ${Math.round(d.thresholds.soft_pause * 100)}% (soft pause) and ${Math.round(d.thresholds.hard_pause * 100)}% (hard pause)._`,
+      `_${projectionLine(slo, d.evaluated_at)}; lines at ${pct(d.thresholds.soft_pause)} (soft pause) and ${pct(d.thresholds.hard_pause)} (hard pause)._`,
     );
   }
   if (d.risk_files.length > 0) {
