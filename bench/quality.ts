@@ -37,6 +37,7 @@ const settings: JudgeSettings = {
   baselineMin: parseDuration(ar.baseline)! / 60_000,
   recentMin: parseDuration(ar.recent)! / 60_000,
   windowMin: 30 * 1440,
+  onsetGuard: true,
 };
 
 interface Volume {

@@ -8,8 +8,14 @@ import { type Counts, differenceBounds, lnEvidence } from './canary-stats.ts';
 //    the window's budget, i.e. p1 - p0 >= consumed × budget / tasks.
 // A revert needs always-valid evidence (canary-stats.ts) at the policy's confidence that the
 // deploy is past the lower of the two lines, so looking every minute does not inflate the
-// false-revert rate. When the last minutes before the deploy were worse than the rest of the
-// baseline (a provider outage in progress), the deploy must also look worse than those minutes.
+// false-revert rate. Two guards keep fleet-wide outages from being blamed on the deploy; each can
+// only withhold a revert, never cause one, so neither spends any of the error rate:
+//  - outage in progress: when the last minutes before the deploy were worse than the rest of the
+//    baseline, the deploy must also look worse than those minutes;
+//  - onset: a deploy's effect starts when it goes live and lasts. When the minutes since the deploy
+//    split into a clearly better and a clearly worse part (the failures began, or ended, some
+//    minutes after it went live), only the part from the deploy to the change (began later) or
+//    from the change on (ended) can convict it.
 
 export type CanaryRule = 'burn_rate' | 'consumed';
 
@@ -17,9 +23,11 @@ export interface JudgeInput {
   /** 1 - target: the bad ratio the budget allows. */
   budgetRatio: number;
   post: Counts;
+  /** The same post-deploy tasks in ONSET_BLOCK_MIN blocks from the deploy, for the onset guard; omitted: no guard. */
+  postSeries?: Counts[];
   /** The whole baseline span before the deploy. */
   baseline: Counts;
-  /** Its last minutes (parts of `baseline`, e.g. the last 15 and the last 5): the outage guard. */
+  /** Its last minutes, one entry per span of GUARD_SPANS_MIN up to auto_revert.recent: the outage guard. */
   recent: Counts[];
   /** The window's budget in bad tasks, for the share rule; null when unknown. */
   windowBudget: number | null;
@@ -35,6 +43,12 @@ export interface JudgeInput {
 
 export type JudgeStatus = 'revert' | 'watching' | 'clear' | 'inconclusive';
 
+/** Where the post-deploy bad ratio changed on its own, `at` intervals after the deploy. */
+export interface Onset {
+  kind: 'began' | 'ended';
+  at: number;
+}
+
 export interface JudgeResult {
   status: JudgeStatus;
   /** The rules whose line the evidence passed (a revert), else empty. */
@@ -48,86 +62,156 @@ export interface JudgeResult {
   burn_high: number | null;
   /** The baseline compared against: the whole span, or the elevated last minutes the deploy looked least bad against. */
   compared: 'baseline' | 'recent';
+  compared_counts: Counts;
   outage_guard: boolean;
+  /** The onset guard: the bad ratio changed on its own after the deploy (null: it did not). */
+  onset: Onset | null;
   /** ln of the e-value against the line, and the ln(1/alpha) a revert needs. */
   ln_evidence: number;
   ln_needed: number;
 }
 
-/** ln of the e-value at which the last minutes count as "worse than the rest of the baseline" (95%). */
+/**
+ * The outage guard's spans, in minutes before the deploy: an outage that began a minute before it
+ * shows in the shortest, one that began half an hour before in the longest.
+ */
+export const GUARD_SPANS_MIN = [1, 2, 5, 10, 20, 30, 60];
+export const guardSpans = (recentMin: number): number[] => {
+  const spans = GUARD_SPANS_MIN.filter((m) => m < recentMin);
+  return [...spans, recentMin];
+};
+
+/** The onset guard reads the post-deploy tasks in blocks of this many minutes (the last one partial). */
+export const ONSET_BLOCK_MIN = 5;
+
+/** ln of the e-value at which a guard counts a change as real (1 in 20). */
 const GUARD_LN = Math.log(20);
 
-function lines(i: Omit<JudgeInput, 'final'>) {
+type Look = Omit<JudgeInput, 'final'>;
+
+function lines(i: Look, post: Counts) {
   const rateLine = i.burnRate * i.budgetRatio;
-  const tasks = i.projectedTasks ?? i.post.n;
+  const tasks = i.projectedTasks ?? post.n;
   const shareLine =
     i.windowBudget !== null && tasks > 0 ? (i.consumed * i.windowBudget) / tasks : Number.POSITIVE_INFINITY;
   return { rateLine, shareLine, line: Math.min(rateLine, shareLine) };
 }
 
 /** Last-minutes spans worse than the rest of the baseline: an outage in progress. */
-function elevated(i: Omit<JudgeInput, 'final'>): Counts[] {
+function elevated(i: Look): Counts[] {
   return i.recent.filter((r) => {
     const rest = { n: i.baseline.n - r.n, x: i.baseline.x - r.x };
     return r.n > 0 && rest.n > 0 && lnEvidence(rest, r, 0, 'above') >= GUARD_LN;
   });
 }
 
-export function judgeCounts(i: JudgeInput): JudgeResult {
-  const alpha = 1 - i.confidence;
-  const need = Math.log(1 / alpha);
-  const { rateLine, shareLine, line } = lines(i);
-  const lineRule: CanaryRule = shareLine < rateLine ? 'consumed' : 'burn_rate';
-  const up = elevated(i);
-  const guard = up.length > 0;
-  const against = (base: Counts) => lnEvidence(base, i.post, line, 'above');
-  // The deploy must look worse than the baseline AND every elevated span (an intersection-union
-  // test: no extra error is spent); the bounds are reported against the worst-looking one.
-  let ln = against(i.baseline);
-  let worstBase = i.baseline;
-  for (const r of up) {
-    const e = against(r);
-    if (e < ln) {
-      ln = e;
-      worstBase = r;
+/** The strongest split of the post-deploy series into a better and a worse part, if one is clear. */
+export function findOnset(series: readonly Counts[]): Onset | null {
+  const total = series.reduce((a, c) => ({ n: a.n + c.n, x: a.x + c.x }), { n: 0, x: 0 });
+  let best: Onset | null = null;
+  let bestLn = GUARD_LN;
+  const early = { n: 0, x: 0 };
+  for (let s = 1; s < series.length; s++) {
+    early.n += series[s - 1]!.n;
+    early.x += series[s - 1]!.x;
+    const late = { n: total.n - early.n, x: total.x - early.x };
+    if (early.n === 0 || late.n === 0) continue;
+    const began = lnEvidence(early, late, 0, 'above');
+    if (began > bestLn) {
+      bestLn = began;
+      best = { kind: 'began', at: s };
+    }
+    const ended = lnEvidence(late, early, 0, 'above');
+    if (ended > bestLn) {
+      bestLn = ended;
+      best = { kind: 'ended', at: s };
     }
   }
-  const compared = worstBase === i.baseline ? 'baseline' : 'recent';
+  return best;
+}
 
-  const enough = i.post.n >= i.minEvents && i.post.n > 0;
-  const revert = enough && Number.isFinite(line) && ln >= need;
-  const bounds = differenceBounds(worstBase, i.post, alpha);
-  const burnLow = bounds.low === null ? null : bounds.low / i.budgetRatio;
-  const burnHigh = bounds.high === null ? null : bounds.high / i.budgetRatio;
-  const rules: CanaryRule[] = [];
-  if (revert) {
-    if (bounds.low !== null && bounds.low >= rateLine) rules.push('burn_rate');
-    if (bounds.low !== null && bounds.low >= shareLine) rules.push('consumed');
-    if (rules.length === 0) rules.push(lineRule);
+const sumOf = (cs: readonly Counts[]) =>
+  cs.reduce((a, c) => ({ n: a.n + c.n, x: a.x + c.x }), { n: 0, x: 0 });
+
+/** The evidence against the line for these post-deploy counts, against every baseline that applies. */
+function weigh(i: Look, post: Counts, up: Counts[]) {
+  const { line } = lines(i, post);
+  let ln = lnEvidence(i.baseline, post, line, 'above');
+  let against = i.baseline;
+  for (const r of up) {
+    const e = lnEvidence(r, post, line, 'above');
+    if (e < ln) {
+      ln = e;
+      against = r;
+    }
   }
-  let status: JudgeStatus = 'watching';
-  if (revert) status = 'revert';
-  else if (i.final) status = bounds.high !== null && bounds.high < line ? 'clear' : 'inconclusive';
+  return { ln, against, line };
+}
+
+interface Verdict {
+  revert: boolean;
+  post: Counts;
+  up: Counts[];
+  onset: Onset | null;
+  ln: number;
+  against: Counts;
+  line: number;
+}
+
+function decide(i: Look): Verdict {
+  const up = elevated(i);
+  const need = Math.log(1 / (1 - i.confidence));
+  const enough = (c: Counts) => c.n >= i.minEvents && c.n > 0;
+  const whole = weigh(i, i.post, up);
+  const base = { post: i.post, up, onset: null, ...whole };
+  if (!(enough(i.post) && Number.isFinite(whole.line) && whole.ln >= need) || !i.postSeries) {
+    return { revert: enough(i.post) && Number.isFinite(whole.line) && whole.ln >= need, ...base };
+  }
+  // Only a would-be revert pays for the scan: the guard can withhold it, never add one.
+  const onset = findOnset(i.postSeries);
+  if (!onset) return { revert: true, ...base };
+  const part = sumOf(onset.kind === 'began' ? i.postSeries.slice(0, onset.at) : i.postSeries.slice(onset.at));
+  const judged = weigh(i, part, up);
   return {
-    status,
-    rules,
-    line_ratio: line,
-    line_rule: lineRule,
-    burn_low: burnLow,
-    burn_high: burnHigh,
-    compared,
-    outage_guard: guard,
-    ln_evidence: ln,
-    ln_needed: need,
+    revert: enough(part) && Number.isFinite(judged.line) && judged.ln >= need,
+    post: part,
+    up,
+    onset,
+    ...judged,
   };
 }
 
 /** The decision alone, without the bounds: what a simulation needs at every look. */
-export function wouldRevert(i: Omit<JudgeInput, 'final'>): boolean {
-  if (i.post.n < i.minEvents || i.post.n === 0) return false;
-  const { line } = lines(i);
-  if (!Number.isFinite(line)) return false;
-  const need = Math.log(1 / (1 - i.confidence));
-  if (lnEvidence(i.baseline, i.post, line, 'above') < need) return false;
-  return elevated(i).every((r) => lnEvidence(r, i.post, line, 'above') >= need);
+export function wouldRevert(i: Look): boolean {
+  return decide(i).revert;
+}
+
+export function judgeCounts(i: JudgeInput): JudgeResult {
+  const alpha = 1 - i.confidence;
+  const v = decide(i);
+  const { rateLine, shareLine } = lines(i, v.post);
+  const bounds = differenceBounds(v.against, v.post, alpha);
+  const rules: CanaryRule[] = [];
+  if (v.revert) {
+    if (bounds.low !== null && bounds.low >= rateLine) rules.push('burn_rate');
+    if (bounds.low !== null && bounds.low >= shareLine) rules.push('consumed');
+    if (rules.length === 0) rules.push(shareLine < rateLine ? 'consumed' : 'burn_rate');
+  }
+  let status: JudgeStatus = 'watching';
+  if (v.revert) status = 'revert';
+  else if (i.final) status = bounds.high !== null && bounds.high < v.line ? 'clear' : 'inconclusive';
+  return {
+    status,
+    rules,
+    line_ratio: v.line,
+    line_rule: shareLine < rateLine ? 'consumed' : 'burn_rate',
+    burn_low: bounds.low === null ? null : bounds.low / i.budgetRatio,
+    burn_high: bounds.high === null ? null : bounds.high / i.budgetRatio,
+    compared: v.against === i.baseline ? 'baseline' : 'recent',
+    compared_counts: v.against,
+    outage_guard: v.up.length > 0,
+    onset: v.onset,
+    ln_evidence: v.ln,
+    ln_needed: Math.log(1 / alpha),
+  };
 }

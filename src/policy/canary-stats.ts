@@ -86,9 +86,13 @@ export function lnEvidence(base: Counts, post: Counts, line: number, side: 'abov
   const p0 = base.n > 0 ? base.x / base.n : 0;
   const p1 = post.n > 0 ? post.x / post.n : 0;
   const inNull = side === 'above' ? p1 - p0 <= delta : p1 - p0 >= delta;
-  const sup = inNull
-    ? lnBinom(base, clamp01(p0)) + lnBinom(post, clamp01(p1))
-    : lnBoundaryMax(base, post, delta);
+  let sup: number;
+  if (inNull) sup = lnBinom(base, clamp01(p0)) + lnBinom(post, clamp01(p1));
+  else if (delta === 0) {
+    // No difference allowed: the maximum is at the pooled ratio (and no search is needed).
+    const pooled = (base.x + post.x) / (base.n + post.n);
+    sup = lnBinom(base, pooled) + lnBinom(post, pooled);
+  } else sup = lnBoundaryMax(base, post, delta);
   return lnMixture(base) + lnMixture(post) - sup;
 }
 

@@ -1,9 +1,16 @@
 import { budgetEvents } from './budget.ts';
-import { type CanaryRule, type JudgeStatus, judgeCounts } from './canary-judge.ts';
+import {
+  type CanaryRule,
+  guardSpans,
+  type JudgeStatus,
+  judgeCounts,
+  ONSET_BLOCK_MIN,
+} from './canary-judge.ts';
 import { parseDuration } from './duration.ts';
 import { pct } from './explain.ts';
 import { sloWindow } from './plan.ts';
 import {
+  countSample,
   RANGE_WINDOW,
   type Sample,
   type SloSamples,
@@ -66,17 +73,27 @@ export interface DeploymentAssessment {
 
 export const postKey = (id: string) => `post:${id}`;
 export const baselineKey = (id: string) => `baseline:${id}`;
-/** The baseline's last `auto_revert.recent`; keyed under `baseline:` so the watcher buckets it too. */
-export const recentKey = (id: string) => `baseline:${id}:recent`;
-/** The guard's short span: an outage that began only minutes before the deploy. */
-export const shortKey = (id: string) => `baseline:${id}:recent-short`;
-const SHORT_MS = 5 * 60_000;
+/** The baseline's last `minutes` (the outage guard); keyed under `baseline:` so the watcher buckets it too. */
+export const lastKey = (id: string, minutes: number) => `baseline:${id}:last:${minutes}m`;
+/** The k-th onset block after the deploy (the onset guard); keyed under `post:` for the same reason. */
+export const intervalKey = (id: string, k: number) => `post:${id}:${k}`;
+
+const spansOf = (policy: Policy) =>
+  guardSpans(
+    Math.max(
+      1,
+      Math.round(
+        Math.min(parseDuration(policy.auto_revert.baseline)!, parseDuration(policy.auto_revert.recent)!) /
+          60_000,
+      ),
+    ),
+  );
 
 /** One request for every watched deployment: the number of requests per tick does not grow with watches. */
 export function planCanaryRequest(policy: Policy, watches: CanaryWatch[], at: number): TelemetryRequest {
   const within = parseDuration(policy.auto_revert.within)!;
   const baseline = parseDuration(policy.auto_revert.baseline)!;
-  const recent = Math.min(baseline, parseDuration(policy.auto_revert.recent)!);
+  const spans = spansOf(policy);
   return {
     at,
     slos: policy.slos.map((slo) => ({
@@ -91,12 +108,25 @@ export function planCanaryRequest(policy: Policy, watches: CanaryWatch[], at: nu
             to: Math.max(w.deployed_at, Math.min(at, w.deployed_at + within)),
           },
           { key: baselineKey(w.id), from: w.deployed_at - baseline, to: w.deployed_at },
-          { key: recentKey(w.id), from: w.deployed_at - recent, to: w.deployed_at },
-          { key: shortKey(w.id), from: w.deployed_at - Math.min(recent, SHORT_MS), to: w.deployed_at },
+          ...spans.map((m) => ({
+            key: lastKey(w.id, m),
+            from: w.deployed_at - m * 60_000,
+            to: w.deployed_at,
+          })),
+          ...blocksOf(w, at, within).map(([from, to], k) => ({ key: intervalKey(w.id, k), from, to })),
         ]),
       ],
     })),
   };
+}
+
+/** The onset blocks since the deploy, up to now and the end of the watch. */
+function blocksOf(w: CanaryWatch, at: number, within: number): Array<[number, number]> {
+  const end = Math.min(at, w.deployed_at + within);
+  const step = ONSET_BLOCK_MIN * 60_000;
+  const out: Array<[number, number]> = [];
+  for (let from = w.deployed_at; from < end; from += step) out.push([from, Math.min(end, from + step)]);
+  return out;
 }
 
 const EMPTY: Sample = { events: 0, bad: 0, ratio: null };
@@ -120,8 +150,12 @@ export function assessSlo(
   const final = at >= watch.deployed_at + within;
   const post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
   const base = samples?.ranges[baselineKey(watch.id)] ?? EMPTY;
-  const recent = samples?.ranges[recentKey(watch.id)] ?? EMPTY;
-  const short = samples?.ranges[shortKey(watch.id)] ?? EMPTY;
+  const spans = spansOf(policy);
+  const recent = spans.map((m) => counts(samples?.ranges[lastKey(watch.id, m)] ?? EMPTY));
+  const series = blocksOf(watch, at, within).map((_, k) => samples?.ranges[intervalKey(watch.id, k)]);
+  const postSeries = series.every((x) => x?.events != null && x.bad != null)
+    ? series.map((x) => counts(x!))
+    : undefined;
   const win = samples?.ranges[RANGE_WINDOW];
   const b = 1 - slo.target;
   const minutes = Math.round(elapsed / 60_000);
@@ -141,7 +175,8 @@ export function assessSlo(
     budgetRatio: b,
     post: counts(post),
     baseline: counts(base),
-    recent: [counts(recent), counts(short)],
+    recent,
+    ...(postSeries ? { postSeries } : {}),
     windowBudget,
     projectedTasks,
     confidence: ar.confidence,
@@ -150,9 +185,9 @@ export function assessSlo(
     minEvents: ar.min_events,
     final,
   });
-  const shortWorse = (short.ratio ?? 0) > (recent.ratio ?? 0);
-  const compared = j.compared === 'recent' ? (shortWorse ? short : recent) : base;
-  const span = shortWorse ? '5m' : ar.recent;
+  const spanAt = recent.indexOf(j.compared_counts);
+  const compared = j.compared === 'recent' ? countSample(j.compared_counts.n, j.compared_counts.x) : base;
+  const span = spanAt >= 0 ? `${spans[spanAt]} min` : ar.baseline;
   const p0 = compared.ratio ?? 0;
   const excess = Math.max(0, post.bad - p0 * post.events);
   const attributable = windowBudget !== null && windowBudget > 0 ? excess / windowBudget : null;
@@ -166,9 +201,15 @@ export function assessSlo(
       : `${pct(ar.consumed)} of the ${slo.window} budget ${ar.projected ? `by the end of the ${ar.within} watch` : 'already'} (auto_revert.consumed, ${times(lineBurn)} burn at this traffic)`;
   const before =
     j.compared === 'recent'
-      ? `${pct(p0)} in the last ${span} before it (${tasks(compared)}; an outage was in progress, ${pct(base.ratio ?? 0)} over the ${ar.baseline})`
+      ? `${pct(p0)} in the last ${span} before it (${tasks(compared)}; an outage was in progress: ${pct(base.ratio ?? 0)} over the ${ar.baseline})`
       : `${pct(p0)} before it (${tasks(base)} over the ${ar.baseline})`;
-  const facts = `bad ratio ${pct(post.ratio ?? 0)} after the deploy (${tasks(post)} in ${minutes} min) vs ${before}`;
+  const onsetMin = j.onset ? j.onset.at * ONSET_BLOCK_MIN : 0;
+  const onset = !j.onset
+    ? ''
+    : j.onset.kind === 'began'
+      ? `; the bad ratio rose ${onsetMin} min after the deploy went live, not when it did (an outage is likelier), so only those first ${onsetMin} min count against it`
+      : `; the bad ratio fell back ${onsetMin} min after the deploy went live while it stayed live (an outage ending), so only the minutes since count against it`;
+  const facts = `bad ratio ${pct(post.ratio ?? 0)} after the deploy (${tasks(post)} in ${minutes} min) vs ${before}${onset}`;
   const range =
     j.burn_low === null && j.burn_high === null
       ? 'no bound on its burn yet'

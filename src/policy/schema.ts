@@ -172,8 +172,8 @@ export const autoRevertSchema = z
       .gt(0.5, 'auto_revert.confidence must be above 0.5, such as 0.99')
       .lt(1, 'auto_revert.confidence must be below 1: certainty never comes')
       .default(0.99),
-    /** Revert a deploy whose attributable burn rate (its extra bad ratio / (1 - target)) is at least this. */
-    burn_rate: z.number().positive().default(1),
+    /** Revert a deploy whose attributable burn rate (its extra bad ratio / (1 - target)) is at least this; the default is the fast-burn page's rate. */
+    burn_rate: z.number().positive().default(14.4),
     /** The baseline's last minutes: when they were worse (an outage in progress) the deploy must beat them too. */
     recent: durationString.default('15m'),
     /** `shadow` judges the same way but only reports what it would have done. */

@@ -1,4 +1,10 @@
-import { type JudgeStatus, judgeCounts, wouldRevert } from '../policy/canary-judge.ts';
+import {
+  guardSpans,
+  type JudgeStatus,
+  judgeCounts,
+  ONSET_BLOCK_MIN,
+  wouldRevert,
+} from '../policy/canary-judge.ts';
 import {
   arrivals,
   binomial,
@@ -18,12 +24,11 @@ import { seededRandom } from './random.ts';
 
 export const BEFORE_MIN = 360;
 export const WATCH_MIN = 60;
-/** The outage guard's short span, beside `auto_revert.recent`: an outage that began minutes ago. */
-export const RECENT_SHORT_MIN = 5;
 
 export type OutageCase = 'none' | 'in-progress' | 'mid-watch';
 
 export interface TrialSpec {
+  /** Tasks a minute at the deploy (the daily and weekly shape moves it before and after). */
   perMinute: number;
   /** 1 - the SLO target. */
   budgetRatio: number;
@@ -63,7 +68,7 @@ export function drawTrial(spec: TrialSpec, seed: number): TrialCounts {
   for (let i = 0; i < total; i++) {
     const t = deployAt + (i - BEFORE_MIN) * MINUTE;
     const after = i >= BEFORE_MIN;
-    const k = arrivals(rand, spec.perMinute * trafficShape(t));
+    const k = arrivals(rand, (spec.perMinute * trafficShape(t)) / trafficShape(deployAt));
     let failure = after && r?.kind === 'failure' ? Math.max(spec.baseFailure, r.size) : spec.baseFailure;
     if (i >= outageFrom && i < outageTo) failure += (1 - failure) * level;
     const lat = latencyOver(after && r?.kind === 'latency' ? r.size : 1);
@@ -91,6 +96,8 @@ export interface JudgeSettings {
   recentMin: number;
   /** The SLO window, for the share rule's budget at the scope's mean traffic. */
   windowMin: number;
+  /** Judge with the onset guard (the bot does); off to measure what it buys. */
+  onsetGuard: boolean;
 }
 
 /**
@@ -109,7 +116,7 @@ export function newJudgeWatch(
   const base = {
     budgetRatio: spec.budgetRatio,
     baseline: { n: sum(c.n, d - s.baselineMin, d), x: sum(x, d - s.baselineMin, d) },
-    recent: [s.recentMin, RECENT_SHORT_MIN].map((r) => ({ n: sum(c.n, d - r, d), x: sum(x, d - r, d) })),
+    recent: guardSpans(s.recentMin).map((r) => ({ n: sum(c.n, d - r, d), x: sum(x, d - r, d) })),
     windowBudget: spec.budgetRatio * spec.perMinute * s.windowMin,
     projectedTasks: null,
     confidence: s.confidence,
@@ -119,11 +126,20 @@ export function newJudgeWatch(
   };
   let n1 = 0;
   let x1 = 0;
+  // The onset guard's blocks, as the bot's request gives them: the last one partial.
+  const series: Array<{ n: number; x: number }> = [];
   for (let m = 1; m <= WATCH_MIN; m++) {
-    n1 += c.n[d + m - 1]!;
-    x1 += x[d + m - 1]!;
-    if (wouldRevert({ ...base, post: { n: n1, x: x1 } })) return { minute: m, status: 'revert' };
+    const minute = { n: c.n[d + m - 1]!, x: x[d + m - 1]! };
+    if ((m - 1) % ONSET_BLOCK_MIN === 0) series.push({ n: 0, x: 0 });
+    const block = series[series.length - 1]!;
+    block.n += minute.n;
+    block.x += minute.x;
+    n1 += minute.n;
+    x1 += minute.x;
+    const look = { ...base, post: { n: n1, x: x1 }, ...(s.onsetGuard ? { postSeries: series } : {}) };
+    if (wouldRevert(look)) return { minute: m, status: 'revert' };
   }
   if (!wantFinal) return { minute: null, status: 'watching' };
-  return { minute: null, status: judgeCounts({ ...base, post: { n: n1, x: x1 }, final: true }).status };
+  const post = { n: n1, x: x1 };
+  return { minute: null, status: judgeCounts({ ...base, post, postSeries: series, final: true }).status };
 }

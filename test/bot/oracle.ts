@@ -1,4 +1,4 @@
-import { judgeCounts } from '../../src/policy/canary-judge.ts';
+import { guardSpans, judgeCounts, ONSET_BLOCK_MIN } from '../../src/policy/canary-judge.ts';
 import type { Task } from '../support/tasks.ts';
 
 // The auto-revert arithmetic done the slow, obvious way (a scan of every task per range), to check
@@ -56,17 +56,22 @@ export function firstBreachMinute(
     const at = deployedAt + m * 60_000;
     const post = count(tasks, deployedAt, Math.min(at, deployedAt + o.withinMs));
     const base = count(tasks, deployedAt - o.baselineMs, deployedAt);
-    const recent = [15, 5].map((m) => count(tasks, deployedAt - m * 60_000, deployedAt));
+    const recent = guardSpans(15).map((m) => count(tasks, deployedAt - m * 60_000, deployedAt));
+    const block = ONSET_BLOCK_MIN * 60_000;
+    const series = Array.from({ length: Math.ceil(m / ONSET_BLOCK_MIN) }, (_, k) =>
+      count(tasks, deployedAt + k * block, Math.min(at, deployedAt + (k + 1) * block)),
+    );
     const win = count(tasks, at - o.windowMs, at);
     const verdict = judgeCounts({
       budgetRatio: 1 - o.target,
       post: { n: post.events, x: post.bad },
       baseline: { n: base.events, x: base.bad },
       recent: recent.map((r) => ({ n: r.events, x: r.bad })),
+      postSeries: series.map((r) => ({ n: r.events, x: r.bad })),
       windowBudget: (1 - o.target) * win.events,
       projectedTasks: null,
       confidence: 0.99,
-      burnRate: 1,
+      burnRate: 14.4,
       consumed: 0.2,
       minEvents: o.minEvents,
       final: false,

@@ -12,7 +12,7 @@ import {
   RANGE_WINDOW,
   type TelemetryResult,
 } from '../../src/policy/index.ts';
-import { AT, policy } from './fixtures.ts';
+import { AT, BASE_POLICY, policy } from './fixtures.ts';
 
 // refunds-success: 95% over 30d; 300,000 tasks in the window → 15,000 bad tasks of budget;
 // the auto-revert line is 20% of that: 3,000 bad tasks beyond the baseline within 60 minutes.
@@ -38,7 +38,8 @@ describe('auto-revert attribution', () => {
     expect(a.expired).toBe(false);
     // 3,850 bad minus 1% baseline of 10,000 = 3,750 excess; 3,750 / 15,000 = 25%.
     expect(a.worst!.attributable_consumed).toBeCloseTo(0.25, 9);
-    expect(a.worst!.rules).toEqual(['burn_rate', 'consumed']);
+    // The default rate line is the fast-burn page's 14.4x: the share rule convicts it.
+    expect(a.worst!.rules).toEqual(['consumed']);
     expect(a.worst!.burn_low!).toBeGreaterThan(6.9);
     expect(a.worst!.burn_low!).toBeLessThan(7.5);
     expect(a.worst!.message).toContain(
@@ -70,7 +71,8 @@ describe('auto-revert attribution', () => {
     const end = deployed + 60 * 60_000;
     const clear = assessDeployment(p, watch, result([30_000, 300], [30_000, 300]), end);
     expect(clear.worst!.status).toBe('clear');
-    const few = assessDeployment(p, watch, result([60, 2], [60, 1]), end);
+    const strict = policy(`${BASE_POLICY}auto_revert:\n  burn_rate: 0.2\n`);
+    const few = assessDeployment(strict, watch, result([60, 2], [60, 1]), end);
     expect(few.worst!.status).toBe('inconclusive');
     expect(few.worst!.message).toContain('kept, inconclusive');
   });
@@ -83,7 +85,11 @@ describe('auto-revert attribution', () => {
     const watches = Array.from({ length: 100 }, (_, i) => ({ id: String(i), deployed_at: AT - i * 60_000 }));
     const req = planCanaryRequest(p, watches, AT);
     expect(req.slos).toHaveLength(1);
-    expect(req.slos[0]!.ranges).toHaveLength(1 + 4 * 100);
+    // Per watch: post, baseline, the outage guard's spans up to auto_revert.recent (15m: 1, 2, 5,
+    // 10, 15 min) and the onset guard's 5-minute blocks since the deploy.
+    expect(req.slos[0]!.ranges.filter((r) => r.key.startsWith('baseline:99'))).toHaveLength(1 + 5);
+    expect(req.slos[0]!.ranges.filter((r) => r.key.startsWith('post:99:'))).toHaveLength(12);
+    expect(req.slos[0]!.ranges.filter((r) => r.key === RANGE_WINDOW)).toHaveLength(1);
     const post99 = req.slos[0]!.ranges.find((r) => r.key === postKey('99'))!;
     expect([post99.from, post99.to]).toEqual([AT - 99 * 60_000, AT - 39 * 60_000]);
   });
