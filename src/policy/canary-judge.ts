@@ -37,6 +37,11 @@ export interface JudgeInput {
   burnRate: number;
   consumed: number;
   minEvents: number;
+  /**
+   * The deployment's other SLOs' guards (the busiest scopes see a fleet-wide outage begin to the
+   * minute); called only when this SLO would revert.
+   */
+  hints?: () => Guards | null;
   /** The watch is over: an undecided deploy is kept, and said to be clear or inconclusive. */
   final: boolean;
 }
@@ -82,7 +87,7 @@ export const guardSpans = (recentMin: number): number[] => {
 };
 
 /** The onset guard reads the post-deploy tasks in blocks of this many minutes (the last one partial). */
-export const ONSET_BLOCK_MIN = 5;
+export const ONSET_BLOCK_MIN = 1;
 
 /** ln of the e-value at which a guard counts a change as real (1 in 20). */
 const GUARD_LN = Math.log(20);
@@ -97,12 +102,14 @@ function lines(i: Look, post: Counts) {
   return { rateLine, shareLine, line: Math.min(rateLine, shareLine) };
 }
 
-/** Last-minutes spans worse than the rest of the baseline: an outage in progress. */
-function elevated(i: Look): Counts[] {
-  return i.recent.filter((r) => {
+/** Indexes of the last-minutes spans worse than the rest of the baseline: an outage in progress. */
+function elevatedSpans(i: Look): number[] {
+  const out: number[] = [];
+  i.recent.forEach((r, k) => {
     const rest = { n: i.baseline.n - r.n, x: i.baseline.x - r.x };
-    return r.n > 0 && rest.n > 0 && lnEvidence(rest, r, 0, 'above') >= GUARD_LN;
+    if (r.n > 0 && rest.n > 0 && lnEvidence(rest, r, 0, 'above') >= GUARD_LN) out.push(k);
   });
+  return out;
 }
 
 /** The strongest split of the post-deploy series into a better and a worse part, if one is clear. */
@@ -158,27 +165,40 @@ interface Verdict {
   line: number;
 }
 
+/** What one SLO's data says about the deploy's surroundings, for the deployment's other SLOs. */
+export interface Guards {
+  /** Where its own bad ratio changed on its own after the deploy. */
+  onset: Onset | null;
+  /** Indexes into `recent` of the spans worse than the rest of its baseline. */
+  spans: number[];
+}
+
+export function guardsOf(i: Look): Guards {
+  return { onset: i.postSeries ? findOnset(i.postSeries) : null, spans: elevatedSpans(i) };
+}
+
 function decide(i: Look): Verdict {
-  const up = elevated(i);
   const need = Math.log(1 / (1 - i.confidence));
   const enough = (c: Counts) => c.n >= i.minEvents && c.n > 0;
-  const whole = weigh(i, i.post, up);
-  const base = { post: i.post, up, onset: null, ...whole };
-  if (!(enough(i.post) && Number.isFinite(whole.line) && whole.ln >= need) || !i.postSeries) {
-    return { revert: enough(i.post) && Number.isFinite(whole.line) && whole.ln >= need, ...base };
-  }
-  // Only a would-be revert pays for the scan: the guard can withhold it, never add one.
-  const onset = findOnset(i.postSeries);
-  if (!onset) return { revert: true, ...base };
-  const part = sumOf(onset.kind === 'began' ? i.postSeries.slice(0, onset.at) : i.postSeries.slice(onset.at));
-  const judged = weigh(i, part, up);
-  return {
-    revert: enough(part) && Number.isFinite(judged.line) && judged.ln >= need,
-    post: part,
-    up,
-    onset,
-    ...judged,
+  const judge = (post: Counts, up: Counts[]) => {
+    const w = weigh(i, post, up);
+    return { ...w, post, up, revert: enough(post) && Number.isFinite(w.line) && w.ln >= need };
   };
+  const own = elevatedSpans(i);
+  const whole = judge(
+    i.post,
+    own.map((k) => i.recent[k]!),
+  );
+  if (!whole.revert) return { ...whole, onset: null };
+  // Only a would-be revert pays for the guards' scans and the other SLOs' hints: they can
+  // withhold a revert, never add one, so the confidence holds whatever they find.
+  const shared = i.hints?.() ?? null;
+  const spans = [...new Set([...own, ...(shared?.spans ?? [])])];
+  const up = spans.map((k) => i.recent[k]!).filter((c) => c !== undefined);
+  const onset = i.postSeries ? (findOnset(i.postSeries) ?? shared?.onset ?? null) : null;
+  if (!onset || !i.postSeries) return { ...judge(i.post, up), onset: null };
+  const part = sumOf(onset.kind === 'began' ? i.postSeries.slice(0, onset.at) : i.postSeries.slice(onset.at));
+  return { ...judge(part, up), onset };
 }
 
 /** The decision alone, without the bounds: what a simulation needs at every look. */
