@@ -1,7 +1,9 @@
 import { budgetEvents } from './budget.ts';
 import {
   type CanaryRule,
+  type Guards,
   guardSpans,
+  guardsOf,
   type JudgeStatus,
   judgeCounts,
   ONSET_BLOCK_MIN,
@@ -135,47 +137,33 @@ const times = (x: number | null) =>
   x === null ? '?' : `${x >= 10 ? x.toFixed(0) : x.toFixed(x < 1 ? 2 : 1)}x`;
 const tasks = (s: Sample) => `${s.bad ?? '?'} of ${s.events ?? '?'} tasks`;
 
-export function assessSlo(
-  policy: Policy,
-  slo: Slo,
-  watch: CanaryWatch,
-  samples: SloSamples | undefined,
-  at: number,
-): CanaryAssessment {
+/** One SLO's counts as the judge reads them; null when the source gives ratios only. */
+function lookOf(policy: Policy, slo: Slo, watch: CanaryWatch, samples: SloSamples | undefined, at: number) {
   const ar = policy.auto_revert;
   const within = parseDuration(ar.within)!;
-  const baselineMs = parseDuration(ar.baseline)!;
-  const bounds = windowBounds(sloWindow(slo), at);
   const elapsed = Math.max(0, Math.min(at, watch.deployed_at + within) - watch.deployed_at);
-  const final = at >= watch.deployed_at + within;
   const post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
   const base = samples?.ranges[baselineKey(watch.id)] ?? EMPTY;
-  const spans = spansOf(policy);
-  const recent = spans.map((m) => counts(samples?.ranges[lastKey(watch.id, m)] ?? EMPTY));
+  if (post.events === null || post.bad === null || base.events === null || base.bad === null) return null;
   const series = blocksOf(watch, at, within).map((_, k) => samples?.ranges[intervalKey(watch.id, k)]);
   const postSeries = series.every((x) => x?.events != null && x.bad != null)
     ? series.map((x) => counts(x!))
     : undefined;
   const win = samples?.ranges[RANGE_WINDOW];
-  const b = 1 - slo.target;
-  const minutes = Math.round(elapsed / 60_000);
-
-  if (post.events === null || post.bad === null || base.events === null || base.bad === null) {
-    return ratioOnly(policy, slo, post, base, bounds.periodMs, elapsed, final);
-  }
+  const bounds = windowBounds(sloWindow(slo), at);
   // A calendar window's budget is for the whole period: scale the traffic so far up to it.
   const windowBudget =
     win?.events != null
       ? budgetEvents(win.events / Math.max(bounds.elapsedFraction, 1e-9), slo.target)
       : null;
   const projectedTasks = ar.projected
-    ? post.events + (base.events / baselineMs) * Math.max(0, within - elapsed)
+    ? post.events + (base.events / parseDuration(ar.baseline)!) * Math.max(0, within - elapsed)
     : null;
-  const j = judgeCounts({
-    budgetRatio: b,
+  return {
+    budgetRatio: 1 - slo.target,
     post: counts(post),
     baseline: counts(base),
-    recent,
+    recent: spansOf(policy).map((m) => counts(samples?.ranges[lastKey(watch.id, m)] ?? EMPTY)),
     ...(postSeries ? { postSeries } : {}),
     windowBudget,
     projectedTasks,
@@ -183,8 +171,50 @@ export function assessSlo(
     burnRate: ar.burn_rate,
     consumed: ar.consumed,
     minEvents: ar.min_events,
-    final,
-  });
+  };
+}
+
+/**
+ * The other SLOs' guards, for one SLO's judge: a fleet-wide outage reaches every scope, and the
+ * busiest one times it best. Spans are pooled; the onset is the busiest SLO's that found one.
+ */
+function sharedGuards(looks: Array<ReturnType<typeof lookOf>>, self: number): Guards | null {
+  const others = looks
+    .map((l, k) => (k === self || l === null ? null : { l, g: guardsOf(l) }))
+    .filter((x) => x !== null)
+    .sort((a, b) => b.l.post.n - a.l.post.n);
+  if (others.length === 0) return null;
+  return {
+    onset: others.find((o) => o.g.onset !== null)?.g.onset ?? null,
+    spans: [...new Set(others.flatMap((o) => o.g.spans))],
+  };
+}
+
+export function assessSlo(
+  policy: Policy,
+  slo: Slo,
+  watch: CanaryWatch,
+  samples: SloSamples | undefined,
+  at: number,
+  hints?: () => Guards | null,
+): CanaryAssessment {
+  const ar = policy.auto_revert;
+  const within = parseDuration(ar.within)!;
+  const bounds = windowBounds(sloWindow(slo), at);
+  const elapsed = Math.max(0, Math.min(at, watch.deployed_at + within) - watch.deployed_at);
+  const final = at >= watch.deployed_at + within;
+  const post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
+  const base = samples?.ranges[baselineKey(watch.id)] ?? EMPTY;
+  const spans = spansOf(policy);
+  const b = 1 - slo.target;
+  const minutes = Math.round(elapsed / 60_000);
+  const look = lookOf(policy, slo, watch, samples, at);
+  if (look === null || post.events === null || post.bad === null) {
+    return ratioOnly(policy, slo, post, base, bounds.periodMs, elapsed, final);
+  }
+  const recent = look.recent;
+  const windowBudget = look.windowBudget;
+  const j = judgeCounts({ ...look, ...(hints ? { hints } : {}), final });
   const spanAt = recent.indexOf(j.compared_counts);
   const compared = j.compared === 'recent' ? countSample(j.compared_counts.n, j.compared_counts.x) : base;
   const span = spanAt >= 0 ? `${spans[spanAt]} min` : ar.baseline;
@@ -313,7 +343,10 @@ export function assessDeployment(
   result: TelemetryResult,
   at: number,
 ): DeploymentAssessment {
-  const slos = policy.slos.map((slo) => assessSlo(policy, slo, watch, result.slos[slo.name], at));
+  const looks = policy.slos.map((slo) => lookOf(policy, slo, watch, result.slos[slo.name], at));
+  const slos = policy.slos.map((slo, k) =>
+    assessSlo(policy, slo, watch, result.slos[slo.name], at, () => sharedGuards(looks, k)),
+  );
   const rank = (a: CanaryAssessment) => a.burn_low ?? a.attributable_consumed ?? 0;
   const worst = [...slos].sort((a, b) => Number(b.breach) - Number(a.breach) || rank(b) - rank(a))[0] ?? null;
   return {

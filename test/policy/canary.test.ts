@@ -86,9 +86,9 @@ describe('auto-revert attribution', () => {
     const req = planCanaryRequest(p, watches, AT);
     expect(req.slos).toHaveLength(1);
     // Per watch: post, baseline, the outage guard's spans up to auto_revert.recent (15m: 1, 2, 5,
-    // 10, 15 min) and the onset guard's 5-minute blocks since the deploy.
+    // 10, 15 min) and the onset guard's minutes since the deploy (60: its watch is over).
     expect(req.slos[0]!.ranges.filter((r) => r.key.startsWith('baseline:99'))).toHaveLength(1 + 5);
-    expect(req.slos[0]!.ranges.filter((r) => r.key.startsWith('post:99:'))).toHaveLength(12);
+    expect(req.slos[0]!.ranges.filter((r) => r.key.startsWith('post:99:'))).toHaveLength(60);
     expect(req.slos[0]!.ranges.filter((r) => r.key === RANGE_WINDOW)).toHaveLength(1);
     const post99 = req.slos[0]!.ranges.find((r) => r.key === postKey('99'))!;
     expect([post99.from, post99.to]).toEqual([AT - 99 * 60_000, AT - 39 * 60_000]);
