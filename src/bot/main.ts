@@ -7,6 +7,7 @@ import { budgetGateApp } from './app.ts';
 import { type BotConfig, readBotConfig } from './config.ts';
 import { fromPino } from './log.ts';
 import { openRevert } from './revert.ts';
+import { reportShadow } from './shadow.ts';
 import { openStore } from './store/open.ts';
 import { Watcher } from './watcher.ts';
 
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
       log,
       revert: async (w, evidence, policy) =>
         openRevert(await app.auth(w.installation_id), w, evidence, policy, log),
+      shadow: async (w, evidence) => reportShadow(await app.auth(w.installation_id), w, evidence, log),
     });
     log.info(
       `budget-gate bot: store ${store.kind}, telemetry ${source.name}, replica ${config.BUDGET_GATE_REPLICA}, tick ${config.BUDGET_GATE_TICK / 1000}s`,

@@ -130,3 +130,30 @@ export function shippedComment(w: Watch, e: Evidence, prUrl: string, manual: boo
     ...(e.runbook ? ['', `Runbook: ${e.runbook.url}`] : []),
   ].join('\n');
 }
+
+/**
+ * The comment on the shipping pull request under `auto_revert.mode: shadow`: the same verdict and
+ * evidence a revert would carry, and nothing reverted.
+ */
+export function shadowComment(w: Watch, e: Evidence): string {
+  return [
+    `**budget-gate would revert this change** (shadow mode: nothing was reverted). Deployment ${w.deployment_id} (\`${short(w.sha)}\` to \`${w.environment}\`), ${formatDuration(Math.max(0, e.detected_at - e.deployed_at))} after it went live:`,
+    '',
+    `> ${e.message}`,
+    '',
+    '| | |',
+    '|---|---|',
+    `| SLO | \`${e.slo}\`: ${e.sli} ${pct(e.target)} over ${e.window} |`,
+    ...verdictRows(e),
+    `| After the deploy | bad ratio ${pct(e.post_ratio)}: ${e.post_bad ?? 'n/a'} of ${e.post_events ?? 'n/a'} tasks (${rate(e.post_burn)} burn) |`,
+    `| Before it | bad ratio ${pct(e.baseline_ratio)} over the ${e.baseline_span} before (${rate(e.baseline_burn)} burn) |`,
+    `| Attributable consumed | ${pct(e.attributable_consumed)} of the ${e.window} error budget beyond the baseline |`,
+    '',
+    'The policy says `auto_revert.mode: shadow`: budget-gate judges every deployment as it would in `enforce` and reports here instead of opening a revert. Set `auto_revert.mode: enforce` once its verdicts have earned trust.',
+    '',
+    shadowMarker(w.deployment_id),
+  ].join('\n');
+}
+
+export const shadowMarker = (deploymentId: number) =>
+  `<!-- budget-gate:shadow deployment=${deploymentId} -->`;

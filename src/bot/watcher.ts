@@ -21,6 +21,8 @@ export interface RevertResult {
 }
 
 export type Reverter = (watch: Watch, evidence: Evidence, policy: Policy) => Promise<RevertResult>;
+/** Reports a verdict `auto_revert.mode: shadow` did not act on (a deployment status, a comment). */
+export type ShadowReporter = (watch: Watch, evidence: Evidence, policy: Policy) => Promise<unknown>;
 
 export interface WatcherOptions {
   store: WatchStore;
@@ -28,6 +30,8 @@ export interface WatcherOptions {
   clock: () => number;
   replica: string;
   revert: Reverter;
+  /** Shadow-mode reports; without one, a shadow verdict is only logged and recorded. */
+  shadow?: ShadowReporter;
   log: BotLog;
   /** How long a claimed watch stays this replica's without a tick renewing it. */
   leaseMs?: number;
@@ -46,6 +50,8 @@ export interface TickReport {
   /** HTTP requests the source reports making (stats.requests), summed over fetches. */
   metrics_requests: number;
   reverted: Array<{ deployment_id: number; pull_number: number; existing: boolean }>;
+  /** Deployments shadow mode would have reverted. */
+  shadowed: number[];
   expired: number[];
   errors: string[];
 }
@@ -53,7 +59,8 @@ export interface TickReport {
 export const DEFAULT_LEASE_MS = 120_000;
 
 export class Watcher {
-  private readonly o: Required<Omit<WatcherOptions, 'bucketed'>> & { bucketed: boolean };
+  private readonly o: Required<Omit<WatcherOptions, 'bucketed' | 'shadow'>> &
+    Pick<WatcherOptions, 'shadow'> & { bucketed: boolean };
   private readonly policies = new PolicyCache();
   private running: Promise<TickReport> | null = null;
 
@@ -81,6 +88,7 @@ export class Watcher {
       fetches: 0,
       metrics_requests: 0,
       reverted: [],
+      shadowed: [],
       expired: [],
       errors: [],
     };
@@ -138,6 +146,10 @@ export class Watcher {
       const id = w.deployment_id;
       if (a.breach && a.worst) {
         const evidence = buildEvidence(policy, a.worst, w.deployed_at, at);
+        if (policy.auto_revert.mode === 'shadow') {
+          await this.shadow(w, evidence, policy, at, report);
+          continue;
+        }
         if (!(await this.o.store.startRevert(id, this.o.replica, at, JSON.stringify(evidence)))) {
           this.o.log.warn(`deployment ${id}: lease lost before the revert; another replica has it`);
           continue;
@@ -175,6 +187,26 @@ export class Watcher {
     const answered = bucketed.answer(count(await this.o.source.fetch(bucketed.request)));
     // Ratio-only sources (Sloth, Pyrra rules) cannot be summed: ask for the ranges themselves.
     return answered ?? count(await this.o.source.fetch(plain));
+  }
+
+  /** Judged exactly as enforce would, reported instead of reverted, and recorded as `shadowed`. */
+  private async shadow(w: Watch, evidence: Evidence, policy: Policy, at: number, report: TickReport) {
+    const id = w.deployment_id;
+    this.o.log.info(`deployment ${id} (shadow mode): would revert: ${evidence.message}`);
+    try {
+      await this.o.shadow?.(w, evidence, policy);
+    } catch (e) {
+      this.o.log.warn(`deployment ${id} (shadow mode): report failed: ${(e as Error).message}`);
+    }
+    // Recorded once whatever the report did, so a verdict is never posted twice.
+    if (
+      await this.o.store.finish(id, this.o.replica, at, {
+        status: 'shadowed',
+        reason: `shadow mode, would revert: ${evidence.message}`,
+      })
+    ) {
+      report.shadowed.push(id);
+    }
   }
 
   private async revert(w: Watch, evidence: Evidence, policy: Policy, report: TickReport) {
