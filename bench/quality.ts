@@ -104,6 +104,10 @@ const bad: string[] = [
   '|---|---|---|---:|---:|---:|---:|',
 ];
 const targets: Record<string, number> = {};
+const compact: string[] = [
+  '| bad deploy | scope | new: recall, median / p95 to revert | old | sre page |',
+  '|---|---|---|---|---|',
+];
 for (const r of REGRESSIONS) {
   for (const v of VOLUMES) {
     if (!v.slis.includes(r.kind)) continue;
@@ -124,6 +128,13 @@ for (const r of REGRESSIONS) {
         if (m !== null) minutes[j].push(m);
       }
     }
+    const cell = (j: JudgeName) => {
+      const ms = minutes[j];
+      return ms.length === 0
+        ? `${pct(0)}`
+        : `${pct(ms.length / N)}, ${quantile(ms, 0.5)} / ${quantile(ms, 0.95)} min`;
+    };
+    compact.push(`| ${r.label} | ${v.label} | ${cell('new')} | ${cell('old')} | ${cell('sre')} |`);
     for (const j of JUDGES) {
       const ms = minutes[j];
       const within10 = ms.filter((m) => m <= 10).length / N;
@@ -149,6 +160,7 @@ const healthy: string[] = [
   '| scope | case | judge | trials | false reverts | cause | inconclusive watches |',
   '|---|---|---|---:|---:|---|---:|',
 ];
+const naturalCells: Record<string, string> = {};
 const falseTotals: Record<JudgeName, { trials: number; reverts: number }> = {
   new: { trials: 0, reverts: 0 },
   old: { trials: 0, reverts: 0 },
@@ -190,6 +202,7 @@ for (const v of VOLUMES) {
         falseTotals[j].trials += k.trials;
         falseTotals[j].reverts += reverts[j];
       }
+      naturalCells[`${v.label}|${k.label}|${j}`] = `${reverts[j]} (${pct(reverts[j] / k.trials)})`;
       healthy.push(
         `| ${v.label} | ${k.label} | ${j} | ${k.trials} | ${reverts[j]} (${pct(reverts[j] / k.trials)}) | ${cause} | ${j === 'new' ? `${inconclusive} (${pct(inconclusive / k.trials)})` : '—'} |`,
       );
@@ -215,7 +228,7 @@ const goals = [
   ),
   ['paid, 5/min', 'paid, 30/min'].map(
     (v) =>
-      `- 1% → 10% at ${v}: ${pct(t(`failures → 10%|${v}|new|recall`))} reverted within the 60-min watch (target ≥ 95%), median ${t(`failures → 10%|${v}|new|median`)} min: ${check(t(`failures → 10%|${v}|new|recall`) >= 0.95)}`,
+      `- 1% → 10% at ${v}: ${pct(t(`failures → 10%|${v}|new|recall`))} (${Math.round(t(`failures → 10%|${v}|new|recall`) * N)} of ${N}) reverted within the 60-min watch (target ≥ 95%), median ${t(`failures → 10%|${v}|new|median`)} min: ${check(t(`failures → 10%|${v}|new|recall`) >= 0.95)}`,
   ),
   [
     `- false reverts: ${pct(falseTotals.new.reverts / falseTotals.new.trials)} of healthy deploys with outages at the fleet's rate, over the three scopes (target < 0.1%): ${check(falseTotals.new.reverts / falseTotals.new.trials < 0.001)}; by cause in the table below`,
@@ -225,6 +238,16 @@ const goals = [
       `- latency ×2 at ${v}: recall ${pct(t(`${lat}|${v}|new|recall`))}, median ${t(`${lat}|${v}|new|median`)} min vs the same-burn failure case ${pct(t(`${latEq}|${v}|new|recall`))}, median ${t(`${latEq}|${v}|new|median`)} min; cost ×2: ${pct(t(`${cost}|${v}|new|recall`))}, median ${t(`${cost}|${v}|new|median`)} min vs ${pct(t(`${costEq}|${v}|new|recall`))}, median ${t(`${costEq}|${v}|new|median`)} min`,
   ),
 ].flat();
+const compactHealthy = [
+  '| healthy deploys | scope | new: false reverts | old | sre page |',
+  '|---|---|---|---|---|',
+  ...CASES.flatMap((k) =>
+    VOLUMES.map(
+      (v) =>
+        `| ${k.label} | ${v.label} | ${naturalCells[`${v.label}|${k.label}|new`]} | ${naturalCells[`${v.label}|${k.label}|old`]} | ${naturalCells[`${v.label}|${k.label}|sre`]} |`,
+    ),
+  ),
+];
 const md = [
   '# Canary judge quality',
   '',
@@ -233,6 +256,12 @@ const md = [
   '## Targets',
   '',
   ...goals,
+  '',
+  '## Summary: old judge against new',
+  '',
+  ...compact,
+  '',
+  ...compactHealthy,
   '',
   '## Bad deploys',
   '',
