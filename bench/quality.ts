@@ -4,7 +4,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../src/policy/duration.ts';
 import { pct } from '../src/policy/explain.ts';
 import { loadPolicy } from '../src/policy/load.ts';
 import { costOver, latencyOver, type RegressionKind } from '../src/scenarios/fleet-model.ts';
@@ -34,8 +33,8 @@ const settings: JudgeSettings = {
   burnRate: ar.burn_rate,
   consumed: ar.consumed,
   minEvents: ar.min_events,
-  baselineMin: parseDuration(ar.baseline)! / 60_000,
-  recentMin: parseDuration(ar.recent)! / 60_000,
+  baselineMin: ar.baseline.ms / 60_000,
+  recentMin: ar.recent.ms / 60_000,
   windowMin: 30 * 1440,
   onsetGuard: true,
 };

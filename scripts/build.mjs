@@ -24,7 +24,7 @@ const englishZod = {
 };
 
 await build({
-  entryPoints: ['src/action/main.ts'],
+  entryPoints: ['src/action/index.ts'],
   bundle: true,
   platform: 'node',
   target: 'node24',

@@ -1,44 +1,20 @@
-import { z } from 'zod';
+import { isUtf8 } from 'node:buffer';
+import { readFileSync, statSync } from 'node:fs';
+import type { z } from 'zod';
 import type { DeployEvent, GateEvent, PullRequestEvent } from '../github/gate-event.ts';
-import type { RepoRef } from '../github/octokit.ts';
+import {
+  deploymentPayload,
+  PayloadError,
+  parsePayload,
+  pullRequestPayload,
+  pushPayload,
+  repoOf,
+} from '../github/webhook-payloads.ts';
 
 export type { DeployEvent, GateEvent, PullRequestEvent };
 
-// The workflow's triggering event, reduced to what the gate needs. Only the fields read here are
-// validated, so GitHub adding fields never breaks the action, and a payload missing one names it.
-
-const user = z.object({ login: z.string() });
-const repoSchema = z.object({ name: z.string(), owner: user, default_branch: z.string().optional() });
-
-const pullRequestPayload = z.object({
-  pull_request: z.object({
-    number: z.number().int(),
-    title: z.string(),
-    user: user.nullable(),
-    labels: z.array(z.object({ name: z.string() })).default([]),
-    head: z.object({ sha: z.string(), ref: z.string(), repo: repoSchema.nullable() }),
-  }),
-  repository: repoSchema,
-});
-
-const pushPayload = z.object({
-  after: z.string(),
-  before: z.string().nullable().optional(),
-  ref: z.string(),
-  head_commit: z.object({ message: z.string() }).nullable().optional(),
-  repository: repoSchema,
-});
-
-const deploymentPayload = z.object({
-  deployment: z.object({
-    id: z.number().int(),
-    sha: z.string(),
-    ref: z.string(),
-    environment: z.string(),
-    creator: user.nullable().optional(),
-  }),
-  repository: repoSchema,
-});
+// The workflow's triggering event, reduced to what the gate needs (the payload schemas are shared
+// with the bot: src/github/webhook-payloads.ts).
 
 export interface EventContext {
   eventName: string;
@@ -56,18 +32,17 @@ export class EventError extends Error {
   }
 }
 
-const repoOf = (r: z.infer<typeof repoSchema>): RepoRef => ({ owner: r.owner.login, repo: r.name });
-
 function parse<T extends z.ZodType>(schema: T, payload: unknown, eventName: string): z.output<T> {
-  const res = schema.safeParse(payload);
-  if (!res.success) {
-    const issue = res.error.issues[0]!;
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
     throw new EventError(
-      `the ${eventName} event payload has no usable \`${issue.path.join('.')}\` (${issue.message}): ` +
-        'is the action running on the event it was written for?',
+      `the ${eventName} event payload is not a JSON object: is GITHUB_EVENT_PATH the event file?`,
     );
+  try {
+    return parsePayload(schema, payload, eventName);
+  } catch (e) {
+    if (!(e instanceof PayloadError)) throw e;
+    throw new EventError(`${e.message}: is the action running on the event it was written for?`);
   }
-  return res.data;
 }
 
 export function readEvent(ctx: EventContext): GateEvent {
@@ -81,6 +56,7 @@ export function readEvent(ctx: EventContext): GateEvent {
       number: pr.number,
       title: pr.title,
       author: pr.user?.login ?? null,
+      author_type: pr.user?.type ?? null,
       labels: pr.labels.map((l) => l.name),
       head_sha: pr.head.sha,
       head_ref: pr.head.ref,
@@ -129,4 +105,81 @@ export function readEvent(ctx: EventContext): GateEvent {
     `budget-gate does not gate \`${eventName}\` events: run it on pull_request, pull_request_target, push, ` +
       'workflow_dispatch or deployment',
   );
+}
+
+/** Event payloads GitHub writes are well under this; a larger file is not one of them. */
+const MAX_EVENT_BYTES = 64 << 20;
+
+/**
+ * The workflow event file (GITHUB_EVENT_PATH), parsed. Each way it can be wrong gets its own
+ * message: missing, a directory, empty, too big, not UTF-8, truncated JSON. A BOM is skipped.
+ */
+export function readEventFile(path: string): unknown {
+  let bytes: Buffer;
+  try {
+    const info = statSync(path);
+    if (info.isDirectory())
+      throw new EventError(`GITHUB_EVENT_PATH ${path} is a directory: it must name the event's JSON file`);
+    if (info.size > MAX_EVENT_BYTES)
+      throw new EventError(`GITHUB_EVENT_PATH ${path} is ${info.size} bytes: not an event GitHub wrote`);
+    bytes = readFileSync(path);
+  } catch (e) {
+    if (e instanceof EventError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new EventError(
+      `cannot read the event file GITHUB_EVENT_PATH ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
+    );
+  }
+  if (!isUtf8(bytes)) throw new EventError(`the event file ${path} is not UTF-8 text`);
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  if (text.trim() === '') throw new EventError(`the event file ${path} is empty: expected the event's JSON`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const why = (e as Error).message.split('\n')[0]!.slice(0, 200);
+    throw new EventError(`the event file ${path} is not valid JSON (truncated?): ${why}`);
+  }
+}
+
+/** GitHub hides what a token may not see behind a 404: the permission that would reveal each call. */
+const PERMISSION_FOR: Array<[RegExp, string]> = [
+  [/\/check-runs/, 'checks: write'],
+  [/\/deployments|\/deployment_statuses|\/environments/, 'deployments: read'],
+  [/\/pulls|\/commits\/[^/]+\/pulls/, 'pull-requests: read'],
+  [/\/issues|\/labels/, 'issues: read'],
+  [/\/teams|\/orgs\//, 'members: read (a GitHub App or a token with read:org)'],
+  [/\/compare\/|\/commits|\/git\/|\/contents\//, 'contents: read'],
+];
+
+interface OctokitError {
+  status: number;
+  message: string;
+  request?: { method?: string; url?: string };
+}
+
+const isOctokitError = (e: unknown): e is OctokitError =>
+  typeof e === 'object' &&
+  e !== null &&
+  typeof (e as { status?: unknown }).status === 'number' &&
+  typeof (e as { message?: unknown }).message === 'string';
+
+/**
+ * A failure no step named, as one line for the job log and the step's status: a GitHub refusal
+ * names the request and the permission that would allow it; anything else is a bug to report.
+ */
+export function describeFailure(e: unknown): string {
+  if (isOctokitError(e)) {
+    const url = e.request?.url
+      ? new URL(e.request.url, 'https://api.github.com').pathname
+      : '(unknown request)';
+    const call = `${e.request?.method ?? 'GET'} ${url}`;
+    const firstLine = e.message.split('\n')[0]!.slice(0, 200);
+    const permission = PERMISSION_FOR.find(([re]) => re.test(url))?.[1];
+    if (e.status === 404) {
+      return `GitHub answered 404 to ${call} (${firstLine}): the commit, deployment or repository is not there, or the token cannot see it${permission ? `: grant \`${permission}\` under \`permissions:\`` : ''}`;
+    }
+    return `GitHub answered ${e.status} to ${call} (${firstLine})${permission ? `: the token may need \`${permission}\`` : ''}`;
+  }
+  const what = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(e);
+  return `budget-gate failed unexpectedly (${what.slice(0, 300)}): please report this, with the workflow run's log`;
 }

@@ -1,34 +1,23 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
-import { type AppendResult, appendAuditEntry } from '../github/audit-log.ts';
+import { evaluateChange } from '../gate/evaluate-change.ts';
+import { PolicyMissingError, readPolicy } from '../gate/read-policy.ts';
+import type { AppendResult } from '../github/audit-log.ts';
+import { githubAuditSink } from '../github/audit-sink.ts';
+import { githubChangeFacts } from '../github/change-facts.ts';
 import { type CheckAnnotation, type CheckRunRef, createCheckRun } from '../github/checks.ts';
 import { GitHubPermissionError } from '../github/errors.ts';
-import { canLookFurther, type Gathered, gatherChange, gatherFurther } from '../github/gather-change.ts';
 import type { GitHubClient, RequestCounter } from '../github/octokit.ts';
-import { blockUnrecorded, overrideAuditEntry, sameUse } from '../policy/audit-entry.ts';
-import { decide } from '../policy/decide.ts';
+import type { Change } from '../policy/change.ts';
 import type { Decision } from '../policy/decision-schema.ts';
-import {
-  formatProblem,
-  type LoadedPolicy,
-  loadPolicy,
-  PolicyError,
-  type PolicyProblem,
-} from '../policy/load.ts';
-import { planRequest } from '../policy/plan.ts';
-import type { TelemetryResult, TelemetrySource } from '../policy/sample.ts';
-import type { Policy } from '../policy/schema.ts';
+import { formatProblem, type LoadedPolicy, PolicyError, type PolicyProblem } from '../policy/load.ts';
+import type { TelemetrySource } from '../policy/sample.ts';
 import { renderHeadline } from '../report/headline.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { type EventContext, type GateEvent, readEvent } from './event.ts';
 import type { Inputs } from './inputs.ts';
 
-// One decision, start to finish: policy → (change ∥ telemetry) → decide → (overrides, if blocked)
-// → audit → check run. Everything outside (env, clock, GitHub, telemetry) comes in as deps, so the
-// tests drive this with nock and the entry point stays a few lines.
-
-/** Burn-chart resolution: points per SLO window. */
-const CHART_POINTS = 24;
+// The Action's surface of the one gate pipeline (src/gate/evaluate-change.ts): read the policy and
+// the event, hand GitHub's facts to the pipeline, render the decision as a check run. Everything
+// outside (env, clock, GitHub, telemetry) comes in as deps, so the tests drive this with nock.
 
 export interface GateLog {
   info(message: string): void;
@@ -42,7 +31,7 @@ export interface GateDeps {
   event: EventContext;
   workspace: string;
   now: () => number;
-  openTelemetry: (inputs: Inputs, loaded: LoadedPolicy, workspace: string) => TelemetrySource;
+  openTelemetry: (inputs: Inputs, workspace: string) => Promise<TelemetrySource>;
   log: GateLog;
   auditSleep?: (ms: number) => Promise<void>;
 }
@@ -51,6 +40,8 @@ export interface GateResult {
   /** The policy's warnings (e.g. a shadowed risk glob), each on its line. */
   policyWarnings: PolicyProblem[];
   decision: Decision;
+  /** The change facts the decision was made on: \`budget-gate evaluate --change\` replays them. */
+  change: Change;
   headline: string;
   markdown: string;
   audit: AppendResult | null;
@@ -71,23 +62,16 @@ export class GateSetupError extends Error {
   }
 }
 
-export async function readPolicy(workspace: string, file: string): Promise<LoadedPolicy> {
-  const path = isAbsolute(file) ? file : join(workspace, file);
-  let text: string;
+async function readWorkspacePolicy(workspace: string, file: string): Promise<LoadedPolicy> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readPolicy(file, workspace);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (e instanceof PolicyMissingError) {
       throw new GateSetupError(
         `no policy file at ${file}: add one (see examples/ in the budget-gate repository), set the \`policy\` ` +
           'input to where it is, or add `actions/checkout` before this step',
       );
     }
-    throw e;
-  }
-  try {
-    return loadPolicy(text, file);
-  } catch (e) {
     if (e instanceof PolicyError) throw new GateSetupError(`invalid policy:\n${e.message}`, e.problems);
     throw e;
   }
@@ -99,7 +83,7 @@ export async function readPolicy(workspace: string, file: string): Promise<Loade
  */
 async function readPolicyOrReport(deps: GateDeps, event: GateEvent): Promise<LoadedPolicy> {
   try {
-    return await readPolicy(deps.workspace, deps.inputs.policy);
+    return await readWorkspacePolicy(deps.workspace, deps.inputs.policy);
   } catch (e) {
     if (e instanceof GateSetupError && e.problems.length > 0) {
       const n = e.problems.length;
@@ -119,65 +103,31 @@ async function readPolicyOrReport(deps: GateDeps, event: GateEvent): Promise<Loa
   }
 }
 
-async function fetchTelemetry(
-  source: TelemetrySource,
-  loaded: LoadedPolicy,
-  at: number,
-): Promise<{ result: TelemetryResult | null; error: string | null }> {
-  try {
-    return {
-      result: await source.fetch(planRequest(loaded.policy, at, { series: CHART_POINTS, quantiles: true })),
-      error: null,
-    };
-  } catch (e) {
-    return { result: null, error: (e as Error).message };
-  }
-}
-
 export async function runGate(deps: GateDeps): Promise<GateResult> {
   const { gh, inputs } = deps;
   const at = inputs.at ?? deps.now();
   const event = readEvent(deps.event);
   const loaded = await readPolicyOrReport(deps, event);
   const policy = loaded.policy;
-  const policyWarnings = loaded.warnings.map((w) => `${w.file}:${w.line}:${w.col} ${w.path}: ${w.message}`);
   const environment =
     inputs.environment ?? (event.kind === 'deploy' ? event.environment : null) ?? policy.environments[0]!;
-  const source = deps.openTelemetry(inputs, loaded, deps.workspace);
+  const source = await deps.openTelemetry(inputs, deps.workspace);
 
-  const [first, telemetry] = await Promise.all([
-    gatherChange(gh, event, environment),
-    fetchTelemetry(source, loaded, at),
-  ]);
-  const decideWith = (g: Gathered) =>
-    decide({
-      policy,
-      at,
-      change: g.change,
-      telemetry: { source: source.name, ...telemetry },
-      warnings: [...policyWarnings, ...g.warnings],
-    });
-
-  let gathered = first;
-  let decision = decideWith(gathered);
-  if (!decision.allowed && canLookFurther(event, gathered)) {
-    gathered = await gatherFurther(gh, event, gathered, policy);
-    decision = decideWith(gathered);
-  } else if (decision.allowed && gathered.override_labels.length > 0) {
-    decision = {
-      ...decision,
-      warnings: [
-        ...decision.warnings,
-        `${gathered.override_labels.map((l) => `\`${l}\``).join(', ')} not needed: the change is allowed without an override`,
-      ],
-    };
-  }
-
-  const audit = await recordOverride(deps, policy, event, gathered, decision);
-  if (audit.error) decision = blockUnrecorded(decision, audit.error);
+  const { decision, change, audit } = await evaluateChange({
+    loaded,
+    at,
+    source,
+    facts: githubChangeFacts(gh, event, environment, policy),
+    audit: githubAuditSink(gh, event.repo, policy.overrides.audit, {
+      ...(deps.auditSleep ? { sleep: deps.auditSleep } : {}),
+      warn: deps.log.warning,
+    }),
+    repo: `${event.repo.owner}/${event.repo.repo}`,
+    origin: 'action',
+  });
 
   const headline = renderHeadline(decision);
-  const markdown = renderMarkdown(decision);
+  const markdown = renderMarkdown(decision, { workspace: deps.workspace });
   const failed = !decision.allowed && inputs.mode === 'enforce';
   const conclusion = decision.allowed ? 'success' : failed ? 'failure' : 'neutral';
   const annotations = problemAnnotations(loaded.warnings, 'warning');
@@ -190,44 +140,15 @@ export async function runGate(deps: GateDeps): Promise<GateResult> {
   return {
     policyWarnings: loaded.warnings,
     decision,
+    change,
     headline,
     markdown,
-    audit: audit.result,
+    audit: audit.written,
     auditBranch: policy.overrides.audit.branch,
     auditPath: policy.overrides.audit.path,
     check,
     failed,
   };
-}
-
-async function recordOverride(
-  deps: GateDeps,
-  policy: Policy,
-  event: GateEvent,
-  gathered: Gathered,
-  decision: Decision,
-): Promise<{ result: AppendResult | null; error: string | null }> {
-  const entry = overrideAuditEntry(decision, {
-    repo: `${event.repo.owner}/${event.repo.repo}`,
-    pull_request: gathered.pull_request,
-    sha: gathered.sha,
-    author: gathered.change.author,
-  });
-  if (!entry) return { result: null, error: null };
-  try {
-    const result = await appendAuditEntry(deps.gh, event.repo, policy.overrides.audit, entry, {
-      isDuplicate: sameUse(entry),
-      ...(deps.auditSleep ? { sleep: deps.auditSleep } : {}),
-    });
-    return { result, error: null };
-  } catch (e) {
-    const error =
-      e instanceof GitHubPermissionError
-        ? `GitHub answered ${e.status}: the token needs \`${e.permission}\``
-        : (e as Error).message;
-    deps.log.warning(`audit log: ${(e as Error).message}`);
-    return { result: null, error };
-  }
 }
 
 /**

@@ -1,4 +1,7 @@
+import { realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
+import { MAX_TIME_MS, parseTime } from '../telemetry/jsonl/record.ts';
 import { parseHeaderText } from '../telemetry/prometheus/headers.ts';
 
 // The action's inputs (action.yml documents each one). Defaults live here too, so the gate runs
@@ -49,9 +52,14 @@ export const inputsSchema = z.object({
       .optional()
       .transform((s, ctx) => {
         if (s === undefined) return undefined;
-        const ms = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
-        if (Number.isNaN(ms)) {
-          ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 time such as 2026-11-01T12:00:00Z' });
+        // As the CLI's --at: an offset is required, so the runner's time zone cannot change the answer.
+        const ms = /^\d{1,16}$/.test(s) ? Number(s) : parseTime(s);
+        if (Number.isNaN(ms) || ms > MAX_TIME_MS) {
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              'expected an ISO-8601 time with an offset such as 2026-11-01T12:00:00Z, or epoch milliseconds',
+          });
           return z.NEVER;
         }
         return ms;
@@ -92,4 +100,50 @@ export function secretsOf(inputs: Inputs): string[] {
   const url = inputs['prometheus-url'] ? new URL(inputs['prometheus-url']) : null;
   if (url?.password) out.push(url.password, decodeURIComponent(url.password));
   return out.filter((s): s is string => typeof s === 'string' && s.length >= 4);
+}
+
+/**
+ * A file an input names, inside the workspace: `telemetry-file: /etc/shadow` or `../../x` would
+ * have the gate read (and quote lines of) files outside the repository it judges. Symbolic links
+ * are followed before the check, so a link in the repository cannot lead out either.
+ */
+export function workspaceFile(workspace: string, file: string, input: string): string {
+  const named = isAbsolute(file) ? file : resolve(workspace, file);
+  const root = realOrSelf(resolve(workspace));
+  const rel = relative(root, realOrSelf(named));
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+    throw new InputError(
+      `input \`${input}\`: ${file} is outside the workspace (${workspace}): name a file in the repository`,
+    );
+  // The path as named, not as resolved: it is the source's name in the decision.
+  return named;
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * The runner's own settings that the gate's HTTP clients read: a malformed one is named here, not
+ * discovered as an "Invalid URL" stack inside a request.
+ */
+export function checkRunnerUrls(env: Record<string, string | undefined>): void {
+  for (const name of ['GITHUB_API_URL', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) {
+    const value = env[name];
+    if (!value) continue;
+    let protocol = '';
+    try {
+      protocol = new URL(value).protocol;
+    } catch {}
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      const shown = value.replace(/\/\/[^@/]*@/, '//***@').slice(0, 80);
+      throw new InputError(
+        `${name} is "${shown}": expected an http(s) URL such as http://proxy.internal:3128`,
+      );
+    }
+  }
 }

@@ -1,16 +1,17 @@
-import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { createOctokit, RequestCounter } from '../github/octokit.ts';
 import type { PolicyProblem } from '../policy/load.ts';
-import { EventError } from './event.ts';
+import { readinessMarkdown } from '../repo/files.ts';
+import { describeFailure, EventError, readEventFile } from './event.ts';
 import { GateSetupError, runGate } from './gate.ts';
-import { InputError, parseInputs, secretsOf } from './inputs.ts';
+import { checkRunnerUrls, InputError, parseInputs, secretsOf } from './inputs.ts';
 import { outputsOf } from './outputs.ts';
 import { auditSection } from './summary.ts';
 import { openTelemetry } from './telemetry.ts';
 
-// The action's entry point: the runner's environment in, outputs and a job summary out. Everything
-// it decides happens in runGate; this file only wires GitHub's runner to it.
+// The Action's wiring: the runner's environment in, outputs and a job summary out. Everything it
+// decides happens in runGate (and the shared pipeline under it); index.ts only calls run(), so
+// this module imports cleanly in tests, as in actions/typescript-action.
 
 const env = (name: string): string | undefined => process.env[name] || undefined;
 const inputEnv = (name: string) => `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
@@ -22,7 +23,8 @@ const annotationOf = (p: PolicyProblem): core.AnnotationProperties => ({
   title: `budget-gate: ${p.path}`,
 });
 
-async function main(): Promise<void> {
+/** The Action's run: the runner's environment in, outputs, a job summary and the step's status out. */
+export async function run(): Promise<void> {
   const counter = new RequestCounter();
   try {
     const inputs = parseInputs(
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
       (name) => process.env[inputEnv(name)] !== undefined,
     );
     for (const secret of secretsOf(inputs)) core.setSecret(secret);
+    checkRunnerUrls(process.env);
     const token = inputs.token ?? env('GITHUB_TOKEN');
     if (!token)
       throw new GateSetupError(
@@ -50,7 +53,7 @@ async function main(): Promise<void> {
       inputs,
       event: {
         eventName: env('GITHUB_EVENT_NAME') ?? '',
-        payload: JSON.parse(readFileSync(eventPath, 'utf8')),
+        payload: readEventFile(eventPath),
         repository: env('GITHUB_REPOSITORY') ?? '',
         sha: env('GITHUB_SHA') ?? '',
       },
@@ -61,9 +64,13 @@ async function main(): Promise<void> {
     });
     const { decision } = result;
     for (const p of result.policyWarnings) core.warning(p.message, annotationOf(p));
-    for (const [k, v] of Object.entries(outputsOf(decision, counter.total))) core.setOutput(k, v);
+    for (const [k, v] of Object.entries(outputsOf(decision, result.change, counter.total)))
+      core.setOutput(k, v);
     const audit = result.audit ? auditSection(result.audit, result.auditBranch, result.auditPath) : '';
-    await core.summary.addRaw(result.markdown + audit).write();
+    const workspace = env('GITHUB_WORKSPACE') ?? process.cwd();
+    const ready =
+      core.getInput('readiness') === 'true' ? readinessMarkdown(workspace, inputs.policy, Date.now()) : '';
+    await core.summary.addRaw(result.markdown + audit + ready).write();
     core.info(result.headline);
     for (const r of decision.reasons) core.info(`  • ${r.message}`);
     for (const a of decision.actions) core.info(`  → ${a}`);
@@ -75,9 +82,8 @@ async function main(): Promise<void> {
     } else if (e instanceof InputError || e instanceof EventError) {
       core.setFailed(e.message);
     } else {
-      core.setFailed(`budget-gate failed unexpectedly: ${(e as Error).stack ?? String(e)}`);
+      // One line, no stack: a GitHub refusal names the call and the permission; else a bug to report.
+      core.setFailed(describeFailure(e));
     }
   }
 }
-
-await main();

@@ -1,25 +1,32 @@
-import { isAbsolute, join } from 'node:path';
-import type { LoadedPolicy } from '../policy/load.ts';
 import type { TelemetrySource } from '../policy/sample.ts';
-import { JsonlSource } from '../telemetry/jsonl/source.ts';
-import { createPrometheusSource } from '../telemetry/prometheus/index.ts';
+import { TelemetryError } from '../telemetry/errors.ts';
+import { openTelemetry as openSource } from '../telemetry/open.ts';
 import { GateSetupError } from './gate.ts';
-import type { Inputs } from './inputs.ts';
+import { type Inputs, workspaceFile } from './inputs.ts';
 
 /** The SLI source the inputs name: a JSONL file in the workspace, or a Prometheus-compatible API. */
-export function openTelemetry(inputs: Inputs, _loaded: LoadedPolicy, workspace: string): TelemetrySource {
-  const file = inputs['telemetry-file'];
+export async function openTelemetry(inputs: Inputs, workspace: string): Promise<TelemetrySource> {
   const url = inputs['prometheus-url'];
-  if (file && url) throw new GateSetupError('set `prometheus-url` or `telemetry-file`, not both');
-  if (file) return new JsonlSource({ path: isAbsolute(file) ? file : join(workspace, file) });
-  if (url) {
-    return createPrometheusSource({
-      url,
-      ...(inputs['prometheus-token'] ? { bearerToken: inputs['prometheus-token'] } : {}),
-      headers: inputs['prometheus-headers'],
-    });
+  try {
+    return await openSource(
+      {
+        // Confined to the workspace: the gate quotes lines of what it reads into a check run.
+        file: inputs['telemetry-file']
+          ? workspaceFile(workspace, inputs['telemetry-file'], 'telemetry-file')
+          : undefined,
+        prometheus: url
+          ? {
+              url,
+              ...(inputs['prometheus-token'] ? { bearerToken: inputs['prometheus-token'] } : {}),
+              headers: inputs['prometheus-headers'],
+            }
+          : undefined,
+      },
+      workspace,
+      { file: 'the `telemetry-file` input', prometheus: 'the `prometheus-url` input' },
+    );
+  } catch (e) {
+    if (e instanceof TelemetryError && e.kind === 'config') throw new GateSetupError(e.message);
+    throw e;
   }
-  throw new GateSetupError(
-    'no telemetry: set the `prometheus-url` input (a Prometheus-compatible API) or `telemetry-file` (JSONL task records)',
-  );
 }

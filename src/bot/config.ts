@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_POLICY_PATH } from '../github/policy-file.ts';
 import { parseDuration } from '../policy/duration.ts';
 import { DEFAULT_STORE } from './store/open.ts';
-import { DEFAULT_LEASE_MS } from './watcher.ts';
+import { DEFAULT_BACKOFF_MS, DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS } from './watcher.ts';
 
 // The bot's settings, from the environment (Probot reads its own: APP_ID, PRIVATE_KEY,
 // WEBHOOK_SECRET, PORT, LOG_LEVEL). Every bad value is an error naming the variable.
@@ -24,6 +24,25 @@ const duration = (name: string, fallback: string) =>
       return ms;
     });
 
+/** A duration that may be zero ("0s" or "0"), e.g. no gap between writes. */
+const durationOrZero = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined) return undefined;
+      if (/^0+[a-z]*$/.test(s.trim())) return 0;
+      const ms = parseDuration(s);
+      if (ms === null) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name}: expected a duration such as 0s, 250ms or 1s, got "${s}"`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
 export const botEnvSchema = z.object({
   BUDGET_GATE_STORE: z.string().min(1).default(DEFAULT_STORE),
   BUDGET_GATE_TICK: duration('BUDGET_GATE_TICK', '30s'),
@@ -32,6 +51,33 @@ export const botEnvSchema = z.object({
   BUDGET_GATE_POLICY_PATH: z.string().min(1).default(DEFAULT_POLICY_PATH),
   BUDGET_GATE_TELEMETRY_FILE: z.string().min(1).optional(),
   BUDGET_GATE_PROMETHEUS_URL: z.string().min(1).optional(),
+  /** Revert attempts before a watch ends `failed` and says so on GitHub. */
+  BUDGET_GATE_REVERT_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1, 'BUDGET_GATE_REVERT_ATTEMPTS: at least 1')
+    .max(20, 'BUDGET_GATE_REVERT_ATTEMPTS: at most 20')
+    .default(DEFAULT_MAX_ATTEMPTS),
+  BUDGET_GATE_REVERT_BACKOFF: duration('BUDGET_GATE_REVERT_BACKOFF', `${DEFAULT_BACKOFF_MS / 1000}s`),
+  /** How often to ask GitHub for webhooks the bot missed; "off" never asks. */
+  BUDGET_GATE_RECOVER_EVERY: z
+    .string()
+    .default('5m')
+    .transform((s, ctx) => {
+      if (s === 'off') return null;
+      const ms = parseDuration(s);
+      if (ms === null) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `BUDGET_GATE_RECOVER_EVERY: expected a duration or off, got "${s}"`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  /** How far back a missed webhook is still worth asking for. */
+  BUDGET_GATE_RECOVER_LOOKBACK: duration('BUDGET_GATE_RECOVER_LOOKBACK', '3h'),
+  BUDGET_GATE_GITHUB_WRITE_GAP: durationOrZero('BUDGET_GATE_GITHUB_WRITE_GAP'),
 });
 export type BotConfig = z.output<typeof botEnvSchema>;
 

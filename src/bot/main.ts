@@ -1,59 +1,119 @@
 import { resolve } from 'node:path';
 import { run } from 'probot';
 import type { TelemetrySource } from '../policy/sample.ts';
-import { JsonlSource } from '../telemetry/jsonl/source.ts';
-import { createPrometheusSource, prometheusOptionsFromEnv } from '../telemetry/prometheus/index.ts';
+import { openTelemetry } from '../telemetry/open.ts';
+import { prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
 import { budgetGateApp } from './app.ts';
 import { type BotConfig, readBotConfig } from './config.ts';
-import { fromPino } from './log.ts';
+import { Escalator } from './escalation.ts';
+import { fileProbe, type Probe, prometheusProbe, storeProbe } from './health.ts';
+import { type BotLog, fromPino } from './log.ts';
+import { BotMetrics } from './metrics.ts';
+import { botOctokit } from './octokit.ts';
+import { recoverMissedDeliveries } from './redeliver.ts';
 import { openRevert } from './revert.ts';
+import { reportRevertFailed } from './revert-failed.ts';
+import { BotService, opsHandler } from './service.ts';
 import { reportShadow } from './shadow.ts';
 import { openStore } from './store/open.ts';
 import { Watcher } from './watcher.ts';
 
-// `npm run bot`: Probot's server for the webhooks, and the watcher ticking beside it.
+// `npm run bot`: Probot's server for the webhooks (and /healthz, /metrics), the watcher ticking
+// beside it, and the recovery of webhooks missed while the bot was down.
 
-function openSource(c: BotConfig, env: NodeJS.ProcessEnv, cwd: string): TelemetrySource {
-  if (c.BUDGET_GATE_TELEMETRY_FILE)
-    return new JsonlSource({ path: resolve(cwd, c.BUDGET_GATE_TELEMETRY_FILE) });
-  return createPrometheusSource(prometheusOptionsFromEnv(env));
+async function openSource(
+  c: BotConfig,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<[TelemetrySource, Probe]> {
+  const file = c.BUDGET_GATE_TELEMETRY_FILE;
+  const prometheus = file ? undefined : prometheusOptionsFromEnv(env);
+  const source = await openTelemetry({ file, prometheus }, cwd, {
+    file: 'BUDGET_GATE_TELEMETRY_FILE',
+    prometheus: 'BUDGET_GATE_PROMETHEUS_URL',
+  });
+  return [source, file ? fileProbe(resolve(cwd, file)) : prometheusProbe(prometheus!)];
 }
+
+const consoleLog: BotLog = { info: console.info, warn: console.warn, error: console.error };
 
 async function main(): Promise<void> {
   const cwd = process.cwd();
   const config = readBotConfig(process.env);
-  const store = await openStore(config.BUDGET_GATE_STORE, cwd);
-  const source = openSource(config, process.env, cwd);
+  const replica = config.BUDGET_GATE_REPLICA;
+  let log = consoleLog; // Probot's logger once it exists
+  const store = await openStore(config.BUDGET_GATE_STORE, cwd, {
+    onError: (e) =>
+      log.error(`store: PostgreSQL connection lost (the pool reconnects on next use): ${e.message}`),
+  });
+  const [source, telemetryProbe] = await openSource(config, process.env, cwd);
+  const metrics = new BotMetrics();
   const deps = { store, source, clock: Date.now, policyPath: config.BUDGET_GATE_POLICY_PATH };
 
-  let watcher: Watcher | null = null;
-  const server = await run(async (app, opts) => {
-    await budgetGateApp(deps)(app, opts);
-    const log = fromPino(app.log);
-    watcher = new Watcher({
-      store,
-      source,
-      clock: Date.now,
-      replica: config.BUDGET_GATE_REPLICA,
-      leaseMs: config.BUDGET_GATE_LEASE,
-      log,
-      revert: async (w, evidence, policy) =>
-        openRevert(await app.auth(w.installation_id), w, evidence, policy, log),
-      shadow: async (w, evidence) => reportShadow(await app.auth(w.installation_id), w, evidence, log),
-    });
-    log.info(
-      `budget-gate bot: store ${store.kind}, telemetry ${source.name}, replica ${config.BUDGET_GATE_REPLICA}, tick ${config.BUDGET_GATE_TICK / 1000}s`,
-    );
-  });
+  let service: BotService | null = null;
+  const probotSigint = new Set(process.listeners('SIGINT'));
+  const server = await run(
+    async (app, opts) => {
+      await budgetGateApp(deps)(app, opts);
+      log = fromPino(app.log);
+      opts.addHandler(opsHandler(metrics, { store: storeProbe(store), telemetry: telemetryProbe }));
+      const watcher = new Watcher({
+        store,
+        source,
+        clock: Date.now,
+        replica,
+        leaseMs: config.BUDGET_GATE_LEASE,
+        maxAttempts: config.BUDGET_GATE_REVERT_ATTEMPTS,
+        backoffMs: config.BUDGET_GATE_REVERT_BACKOFF,
+        log,
+        hooks: new Escalator({ store, log, env: process.env, auth: (id) => app.auth(id) }),
+        revert: async (w, evidence, policy, ctx) =>
+          openRevert(await app.auth(w.installation_id), w, evidence, policy, log, ctx),
+        reportFailure: async (w, evidence, failure) =>
+          reportRevertFailed(await app.auth(w.installation_id), w, evidence, failure),
+        shadow: async (w, evidence) => reportShadow(await app.auth(w.installation_id), w, evidence, log),
+      });
+      const every = config.BUDGET_GATE_RECOVER_EVERY;
+      service = new BotService({
+        watcher,
+        metrics,
+        log,
+        tickMs: config.BUDGET_GATE_TICK,
+        ...(every === null
+          ? {}
+          : {
+              recoverMs: every,
+              recover: async () => {
+                const since = Date.now() - config.BUDGET_GATE_RECOVER_LOOKBACK;
+                const r = await recoverMissedDeliveries(await app.auth(), { since, log });
+                metrics.redelivered(r.redelivered.length);
+              },
+            }),
+      });
+      log.info(
+        `budget-gate bot: store ${store.kind}, telemetry ${source.name}, replica ${replica}, tick ${config.BUDGET_GATE_TICK / 1000}s`,
+      );
+    },
+    {
+      Octokit: botOctokit({
+        replica,
+        metrics,
+        ...(config.BUDGET_GATE_GITHUB_WRITE_GAP !== undefined
+          ? { writeGapMs: config.BUDGET_GATE_GITHUB_WRITE_GAP }
+          : {}),
+      }),
+    },
+  );
+  // Probot's own SIGINT handler exits without waiting for the watcher: ours replaces it.
+  for (const l of process.listeners('SIGINT')) if (!probotSigint.has(l)) process.off('SIGINT', l);
+  (service as BotService | null)?.start();
 
-  const timer = setInterval(() => {
-    watcher?.tick().catch((e: Error) => console.error(`budget-gate tick failed: ${e.message}`));
-  }, config.BUDGET_GATE_TICK);
   const stop = async () => {
-    clearInterval(timer);
-    await server.stop().catch(() => {});
+    // The tick in progress ends first, then the webhooks; only then can no one write a lease again.
+    await (service as BotService | null)?.stop();
+    await Promise.race([server.stop().catch(() => {}), new Promise((r) => setTimeout(r, 10_000).unref())]);
     // Hand the leases back so another replica (or this one restarted) resumes at once.
-    await store.release(config.BUDGET_GATE_REPLICA).catch(() => {});
+    await store.release(replica).catch((e: Error) => log.warn(`could not release leases: ${e.message}`));
     await store.close();
     process.exit(0);
   };

@@ -1,11 +1,12 @@
 import { assessDeployment, type CanaryWatch, planCanaryRequest } from '../policy/canary.ts';
-import { parseDuration } from '../policy/duration.ts';
 import type { TelemetryResult, TelemetrySource } from '../policy/sample.ts';
 import type { Policy } from '../policy/schema.ts';
 import { bucketRequest } from './canary-buckets.ts';
+import type { WatcherHooks } from './escalation.ts';
 import { buildEvidence, type Evidence, evidenceSchema } from './evidence.ts';
 import type { BotLog } from './log.ts';
 import { PolicyCache } from './policy-cache.ts';
+import { LeaseLostError, parseProgress, type RevertContext, type RevertProgress } from './revert-progress.ts';
 import type { Watch, WatchStore } from './store/watch.ts';
 
 // The post-deploy watcher. Each tick leases the live watches, groups them by repository and policy,
@@ -20,9 +21,22 @@ export interface RevertResult {
   draft: boolean;
 }
 
-export type Reverter = (watch: Watch, evidence: Evidence, policy: Policy) => Promise<RevertResult>;
+export type Reverter = (
+  watch: Watch,
+  evidence: Evidence,
+  policy: Policy,
+  ctx: RevertContext,
+) => Promise<RevertResult>;
+
 /** Reports a verdict `auto_revert.mode: shadow` did not act on (a deployment status, a comment). */
 export type ShadowReporter = (watch: Watch, evidence: Evidence, policy: Policy) => Promise<unknown>;
+
+/** Tells people a revert gave up (the deployment's status, the shipping PR). */
+export type FailureReporter = (
+  watch: Watch,
+  evidence: Evidence,
+  failure: { attempts: number; error: string; progress: RevertProgress },
+) => Promise<void>;
 
 export interface WatcherOptions {
   store: WatchStore;
@@ -30,15 +44,23 @@ export interface WatcherOptions {
   clock: () => number;
   replica: string;
   revert: Reverter;
+  /** Called once a revert has used its attempts, before the watch ends `failed`. */
+  reportFailure?: FailureReporter;
   /** Shadow-mode reports; without one, a shadow verdict is only logged and recorded. */
   shadow?: ShadowReporter;
   log: BotLog;
+  /** Revert attempts before the watch ends `failed` (a crash mid-attempt counts as one). */
+  maxAttempts?: number;
+  /** Wait after the first failed attempt; doubles with each further one, up to 30 minutes. */
+  backoffMs?: number;
   /** How long a claimed watch stays this replica's without a tick renewing it. */
   leaseMs?: number;
   /** Watches leased per tick. */
   batch?: number;
   /** Snap per-watch ranges to the check interval so requests do not grow with watches (default on). */
   bucketed?: boolean;
+  /** On-call: paging about reverts and escalating unacknowledged ones (src/bot/escalation.ts). */
+  hooks?: WatcherHooks;
 }
 
 export interface TickReport {
@@ -52,24 +74,51 @@ export interface TickReport {
   reverted: Array<{ deployment_id: number; pull_number: number; existing: boolean }>;
   /** Deployments shadow mode would have reverted. */
   shadowed: number[];
+  /** Reverts that used their attempts and ended `failed`. */
+  failed: number[];
+  /** Reverts that failed this tick and wait for a later attempt. */
+  retrying: number[];
   expired: number[];
+  /** Telemetry fetches that failed (the watches wait for the next tick). */
+  telemetry_errors: number;
   errors: string[];
 }
 
 export const DEFAULT_LEASE_MS = 120_000;
+export const DEFAULT_MAX_ATTEMPTS = 5;
+export const DEFAULT_BACKOFF_MS = 30_000;
+const MAX_BACKOFF_MS = 30 * 60_000;
+
+/** The wait after failed attempt `n` (1-based): base, 2×base, 4×base … capped. */
+export const backoffAfter = (n: number, baseMs: number) => Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (n - 1));
+
+const noReport: FailureReporter = async () => {};
 
 export class Watcher {
-  private readonly o: Required<Omit<WatcherOptions, 'bucketed' | 'shadow'>> &
+  private readonly o: Required<Omit<WatcherOptions, 'bucketed' | 'hooks' | 'shadow'>> &
     Pick<WatcherOptions, 'shadow'> & { bucketed: boolean };
   private readonly policies = new PolicyCache();
   private running: Promise<TickReport> | null = null;
+  private stopped = false;
+
+  private readonly hooks: WatcherHooks;
 
   constructor(o: WatcherOptions) {
-    this.o = { leaseMs: DEFAULT_LEASE_MS, batch: 10_000, bucketed: true, ...o };
+    this.hooks = o.hooks ?? {};
+    this.o = {
+      leaseMs: DEFAULT_LEASE_MS,
+      batch: 10_000,
+      bucketed: true,
+      maxAttempts: DEFAULT_MAX_ATTEMPTS,
+      backoffMs: DEFAULT_BACKOFF_MS,
+      reportFailure: noReport,
+      ...o,
+    };
   }
 
   /** One pass over the live watches. Overlapping calls share the pass in progress. */
   tick(): Promise<TickReport> {
+    if (this.stopped) return Promise.resolve(emptyReport(this.o.clock()));
     if (!this.running) {
       this.running = this.pass().finally(() => {
         this.running = null;
@@ -78,28 +127,35 @@ export class Watcher {
     return this.running;
   }
 
+  /** No new ticks; resolves once the tick in progress (if any) is over, so leases can be released. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running?.catch(() => {});
+  }
+
+  /** Store writes on a claimed watch read the clock when they run, not when the tick began. */
+  private now(): number {
+    return this.o.clock();
+  }
+
   private async pass(): Promise<TickReport> {
-    const { store, replica, clock, leaseMs, batch } = this.o;
-    const at = clock();
-    const report: TickReport = {
-      at,
-      claimed: 0,
-      evaluated: 0,
-      fetches: 0,
-      metrics_requests: 0,
-      reverted: [],
-      shadowed: [],
-      expired: [],
-      errors: [],
-    };
+    const { store, replica, leaseMs, batch } = this.o;
+    const at = this.now();
+    const report = emptyReport(at);
     const claimed = await store.claim(replica, at, leaseMs, batch);
     report.claimed = claimed.length;
     const groups = new Map<string, Watch[]>();
     for (const w of claimed) {
       const key = `${w.owner}/${w.repo}\n${w.policy_path}\n${w.policy_text}`;
-      groups.set(key, [...(groups.get(key) ?? []), w]);
+      const group = groups.get(key);
+      if (group) group.push(w);
+      else groups.set(key, [w]);
     }
+    let first = true;
     for (const watches of groups.values()) {
+      // A long tick (reverts take seconds each) must not outlive the leases it took at its start.
+      if (!first) await store.renew(replica, this.now(), leaseMs);
+      first = false;
       try {
         await this.group(watches, at, report);
       } catch (e) {
@@ -109,16 +165,27 @@ export class Watcher {
         this.o.log.error(`canary tick: ${msg}`);
       }
     }
+    await this.hooks.tick?.(at);
     return report;
   }
 
   private async group(watches: Watch[], at: number, report: TickReport): Promise<void> {
     const first = watches[0]!;
     const policy = this.policies.get(first.policy_text, first.policy_path);
-    const interval = parseDuration(policy.auto_revert.interval)!;
+    const interval = policy.auto_revert.interval.ms;
 
     for (const w of watches.filter((w) => w.status === 'reverting')) {
-      await this.revert(w, evidenceSchema.parse(JSON.parse(w.evidence ?? 'null')), policy, report);
+      let evidence: Evidence;
+      try {
+        evidence = evidenceSchema.parse(JSON.parse(w.evidence ?? 'null'));
+      } catch (e) {
+        // One unreadable row must not hold up the other watches of its repository.
+        const msg = `deployment ${w.deployment_id}: stored evidence unreadable, revert not attempted: ${(e as Error).message}`;
+        report.errors.push(msg);
+        this.o.log.error(msg);
+        continue;
+      }
+      await this.revert(w, evidence, policy, report);
     }
 
     const due = watches.filter(
@@ -135,6 +202,7 @@ export class Watcher {
     } catch (e) {
       // No numbers, no verdict: the watches stay live and are judged at the next tick.
       const msg = `${first.owner}/${first.repo}: telemetry from ${this.o.source.name} failed, ${due.length} watch(es) kept for the next tick: ${(e as Error).message}`;
+      report.telemetry_errors++;
       report.errors.push(msg);
       this.o.log.warn(msg);
       return;
@@ -147,24 +215,33 @@ export class Watcher {
       if (a.breach && a.worst) {
         const evidence = buildEvidence(policy, a.worst, w.deployed_at, at);
         if (policy.auto_revert.mode === 'shadow') {
-          await this.shadow(w, evidence, policy, at, report);
+          await this.shadow(w, evidence, policy, report);
           continue;
         }
-        if (!(await this.o.store.startRevert(id, this.o.replica, at, JSON.stringify(evidence)))) {
+        if (!(await this.o.store.startRevert(id, this.o.replica, this.now(), JSON.stringify(evidence)))) {
           this.o.log.warn(`deployment ${id}: lease lost before the revert; another replica has it`);
           continue;
         }
         this.o.log.info(`deployment ${id} breached: ${a.worst.message}`);
-        await this.revert(w, evidence, policy, report);
+        const started: Watch = {
+          ...w,
+          status: 'reverting',
+          revert_attempts: 0,
+          revert_next_at: null,
+          revert_progress: null,
+          last_error: null,
+        };
+        await this.revert(started, evidence, policy, report);
       } else if (a.expired) {
-        await this.o.store.finish(id, this.o.replica, at, {
+        await this.o.store.finish(id, this.o.replica, this.now(), {
           status: 'expired',
           reason: a.worst ? a.worst.message : 'watched for the whole auto_revert.within',
         });
         report.expired.push(id);
         this.o.log.info(`deployment ${id}: watch over, not reverted (${a.worst?.message ?? 'no SLO'})`);
       } else {
-        await this.o.store.checked(id, this.o.replica, at);
+        if (!(await this.o.store.checked(id, this.o.replica, this.now())))
+          this.o.log.warn(`deployment ${id}: lease lost during the tick; another replica has it`);
       }
     }
   }
@@ -190,7 +267,7 @@ export class Watcher {
   }
 
   /** Judged exactly as enforce would, reported instead of reverted, and recorded as `shadowed`. */
-  private async shadow(w: Watch, evidence: Evidence, policy: Policy, at: number, report: TickReport) {
+  private async shadow(w: Watch, evidence: Evidence, policy: Policy, report: TickReport) {
     const id = w.deployment_id;
     this.o.log.info(`deployment ${id} (shadow mode): would revert: ${evidence.message}`);
     try {
@@ -199,33 +276,144 @@ export class Watcher {
       this.o.log.warn(`deployment ${id} (shadow mode): report failed: ${(e as Error).message}`);
     }
     // Recorded once whatever the report did, so a verdict is never posted twice.
-    if (
-      await this.o.store.finish(id, this.o.replica, at, {
-        status: 'shadowed',
-        reason: `shadow mode, would revert: ${evidence.message}`,
-      })
-    ) {
+    const reason = `shadow mode, would revert: ${evidence.message}`;
+    if (await this.o.store.finish(id, this.o.replica, this.now(), { status: 'shadowed', reason })) {
       report.shadowed.push(id);
     }
   }
 
   private async revert(w: Watch, evidence: Evidence, policy: Policy, report: TickReport) {
+    const { store, replica, leaseMs, log } = this.o;
     const id = w.deployment_id;
+    if (w.revert_next_at !== null && w.revert_next_at > this.now()) return; // backing off
+    const progress = parseProgress(w.revert_progress);
+    if (w.revert_attempts >= this.o.maxAttempts) {
+      // Attempts used (the last one died before it could record the end): give up now.
+      await this.giveUp(
+        w,
+        evidence,
+        policy,
+        w.revert_attempts,
+        w.last_error ?? 'unknown error',
+        progress,
+        report,
+      );
+      return;
+    }
+    const attempt = await store.beginAttempt(id, replica, this.now(), leaseMs);
+    if (attempt === null) {
+      log.warn(`deployment ${id}: lease lost before the revert; another replica has it`);
+      return;
+    }
+    const ctx: RevertContext = {
+      attempt,
+      progress,
+      save: async (p) => {
+        ctx.progress = p;
+        const now = this.now();
+        if (!(await store.saveProgress(id, replica, now, leaseMs, JSON.stringify(p))))
+          throw new LeaseLostError(id);
+        // Each step is a heartbeat for every lease of this tick, not only the reverting watch's.
+        await store.renew(replica, now, leaseMs);
+      },
+    };
     try {
-      const pr = await this.o.revert(w, evidence, policy);
-      await this.o.store.finish(id, this.o.replica, this.o.clock(), {
+      await this.attempt(w, evidence, policy, ctx, report);
+    } finally {
+      // The other watches of this tick keep their leases however long the revert took.
+      await store.renew(replica, this.now(), leaseMs);
+    }
+  }
+
+  private async attempt(
+    w: Watch,
+    evidence: Evidence,
+    policy: Policy,
+    ctx: RevertContext,
+    report: TickReport,
+  ) {
+    const { store, replica, log } = this.o;
+    const id = w.deployment_id;
+    const attempt = ctx.attempt;
+    try {
+      const pr = await this.o.revert(w, evidence, policy, ctx);
+      const ended = await store.finish(id, replica, this.now(), {
         status: 'reverted',
         revert_pr: pr.pull_number,
         reason: evidence.message,
       });
+      if (!ended) {
+        log.warn(`deployment ${id}: lease lost as the revert ended; the replica holding it records the end`);
+        return;
+      }
       report.reverted.push({ deployment_id: id, pull_number: pr.pull_number, existing: pr.existing });
-      this.o.log.info(`deployment ${id}: revert ${pr.existing ? 'already open' : 'opened'}: ${pr.url}`);
+      log.info(`deployment ${id}: revert ${pr.existing ? 'completed' : 'opened'}: ${pr.url}`);
+      // Once per revert: only the attempt that recorded the end pages (an earlier, crashed attempt
+      // may have opened the pull request, so `existing` says nothing here).
+      await this.hooks.revertOpened?.(w, pr, policy, this.now(), evidence.message);
     } catch (e) {
-      // The watch stays `reverting` under this lease: the next tick (or replica) tries again, and
-      // the branch lock makes a second attempt find the first one's pull request.
-      const msg = `deployment ${id}: revert failed, will retry: ${(e as Error).message}`;
+      if (e instanceof LeaseLostError) {
+        log.warn(e.message);
+        return;
+      }
+      const error = (e as Error).message;
+      if (attempt >= this.o.maxAttempts) {
+        await this.giveUp(w, evidence, policy, attempt, error, ctx.progress, report);
+        return;
+      }
+      const wait = backoffAfter(attempt, this.o.backoffMs);
+      await store.retryLater(id, replica, this.now(), this.now() + wait, error);
+      report.retrying.push(id);
+      const msg = `deployment ${id}: revert attempt ${attempt} of ${this.o.maxAttempts} failed, next in ${Math.round(wait / 1000)}s: ${error}`;
       report.errors.push(msg);
-      this.o.log.error(msg);
+      log.error(msg);
     }
   }
+
+  private async giveUp(
+    w: Watch,
+    evidence: Evidence,
+    policy: Policy,
+    attempts: number,
+    error: string,
+    progress: RevertProgress,
+    report: TickReport,
+  ) {
+    const id = w.deployment_id;
+    try {
+      await this.o.reportFailure(w, evidence, { attempts, error, progress });
+    } catch (e) {
+      this.o.log.error(
+        `deployment ${id}: could not report the failed revert on GitHub: ${(e as Error).message}`,
+      );
+    }
+    const ended = await this.o.store.finish(id, this.o.replica, this.now(), {
+      status: 'failed',
+      revert_pr: progress.pr?.number ?? null,
+      reason: `revert failed after ${attempts} attempt(s): ${error}`,
+    });
+    if (!ended) return;
+    report.failed.push(id);
+    const msg = `deployment ${id}: revert failed after ${attempts} attempt(s), given up: ${error}`;
+    report.errors.push(msg);
+    this.o.log.error(msg);
+    await this.hooks.revertFailed?.(w, error, policy, this.now(), evidence.message);
+  }
+}
+
+function emptyReport(at: number): TickReport {
+  return {
+    at,
+    claimed: 0,
+    evaluated: 0,
+    fetches: 0,
+    metrics_requests: 0,
+    reverted: [],
+    shadowed: [],
+    failed: [],
+    retrying: [],
+    expired: [],
+    telemetry_errors: 0,
+    errors: [],
+  };
 }

@@ -1,41 +1,94 @@
-import { readFile } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type LoadedPolicy, loadPolicy, PolicyError } from '../policy/load.ts';
+import { PolicyMissingError, readPolicy as readPolicyFile } from '../gate/read-policy.ts';
+import { type LoadedPolicy, PolicyError } from '../policy/load.ts';
+import { MAX_TIME_MS, parseTime } from '../telemetry/jsonl/record.ts';
 import { CliError, type CliIo } from './io.ts';
+
+/** Policies, change lists and audit logs are read whole: past this a file is not one of them. */
+export const MAX_TEXT_BYTES = 64 << 20;
 
 export async function readText(io: CliIo, file: string, what: string): Promise<string> {
   if (file === '-') {
     if (!io.stdin) throw new CliError(`cannot read ${what} from standard input here`);
     return io.stdin();
   }
+  const path = resolve(io.cwd, file);
   try {
-    return await readFile(resolve(io.cwd, file), 'utf8');
+    const info = await stat(path);
+    if (info.isDirectory()) throw new CliError(`cannot read ${what} ${file}: a directory, not a file`);
+    if (info.isFile() && info.size > MAX_TEXT_BYTES)
+      throw new CliError(
+        `cannot read ${what} ${file}: ${info.size} bytes, more than the ${MAX_TEXT_BYTES} a ${what} may have`,
+      );
+    const bytes = await readFile(path);
+    if (bytes.length > MAX_TEXT_BYTES)
+      throw new CliError(
+        `cannot read ${what} ${file}: more than the ${MAX_TEXT_BYTES} bytes a ${what} may have`,
+      );
+    if (!isUtf8(bytes)) throw new CliError(`cannot read ${what} ${file}: not UTF-8 text`);
+    // A BOM is an editor's habit, not content.
+    return bytes.toString('utf8').replace(/^\uFEFF/, '');
   } catch (e) {
+    if (e instanceof CliError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(
-      `cannot read ${what} ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      `cannot read ${what} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
     );
   }
 }
 
 /** Loads and validates a policy; a malformed one is a CliError listing every located problem. */
 export async function readPolicy(io: CliIo, file: string): Promise<LoadedPolicy> {
-  const text = await readText(io, file, 'policy');
   try {
-    return loadPolicy(text, file);
+    return await readPolicyFile(file, io.cwd, io.stdin ? { stdin: io.stdin } : {});
   } catch (e) {
+    if (e instanceof PolicyMissingError) throw new CliError(`cannot read policy ${file}: no such file`);
     if (e instanceof PolicyError) throw new CliError(e.message);
     throw e;
   }
 }
 
-/** `--at` as ISO-8601 or epoch ms; the clock otherwise. */
-export function parseAt(io: CliIo, at: string | undefined): number {
+/** `--at` (or another time flag, named in the error) as ISO-8601 or epoch ms; the clock otherwise. */
+export function parseAt(io: CliIo, at: string | undefined, flag = '--at'): number {
   if (at === undefined) return io.now();
-  const ms = /^\d+$/.test(at) ? Number(at) : Date.parse(at);
-  if (Number.isNaN(ms))
-    throw new CliError(`--at ${at}: expected an ISO-8601 time such as 2026-11-20T09:00:00Z`);
+  return parseTimeFlag(flag, at);
+}
+
+/**
+ * A time flag: epoch milliseconds, ISO-8601 with an offset (`Z` or `±hh:mm`), or a bare date
+ * (midnight UTC). A time without an offset would mean a different instant on every machine, and
+ * one past year 9999 cannot be printed: both are refused, naming the flag.
+ */
+export function parseTimeFlag(flag: string, value: string): number {
+  const s = value.trim();
+  let ms = Number.NaN;
+  if (/^\d{1,16}$/.test(s)) ms = Number(s);
+  else if (/^\d{4}-\d{2}-\d{2}$/.test(s)) ms = parseTime(`${s}T00:00:00Z`);
+  else ms = parseTime(s);
+  if (Number.isNaN(ms) || ms > MAX_TIME_MS)
+    throw new CliError(
+      `${flag} ${clip(value)}: expected an ISO-8601 time with an offset such as 2026-11-20T09:00:00Z, or epoch milliseconds`,
+    );
   return ms;
+}
+
+/** A whole number flag within [min, max], named in the error. */
+export function integerFlag(flag: string, value: string, min: number, max: number): number {
+  const n = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new CliError(
+      `${flag} ${clip(value)}: expected a whole number from ${min} to ${max.toLocaleString('en-US')}`,
+    );
+  return n;
+}
+
+/** User text echoed in a message: one line, and short. */
+export function clip(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+  const line = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  return line.length > 60 ? `${line.slice(0, 60)}…` : line;
 }
 
 /** Changed files: one path per line (as `git diff --name-only` prints them). */

@@ -1,7 +1,9 @@
-import { resolve } from 'node:path';
+import { parseDuration } from '../policy/duration.ts';
 import type { TelemetrySource } from '../policy/sample.ts';
-import { JsonlSource } from '../telemetry/jsonl/source.ts';
+import { TelemetryError } from '../telemetry/errors.ts';
+import { openTelemetry as openSource } from '../telemetry/open.ts';
 import { parseHeaderText } from '../telemetry/prometheus/headers.ts';
+import { type PrometheusOptions, prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
 import { CliError, type CliIo } from './io.ts';
 
 /** The policy and telemetry flags every command that reads telemetry takes (node:util parseArgs). */
@@ -22,40 +24,42 @@ export interface TelemetryFlags {
   'prometheus-timeout'?: string | undefined;
 }
 
+function prometheusFromFlags(io: CliIo, url: string, flags: TelemetryFlags): PrometheusOptions {
+  const headers: Record<string, string> = {};
+  for (const h of flags['prometheus-header'] ?? []) {
+    const parsed = parseHeaderText(h);
+    if (!parsed.ok || h.trim().startsWith('{') || Object.keys(parsed.headers).length === 0)
+      throw new CliError(`--prometheus-header ${h}: expected "Name: value"`);
+    Object.assign(headers, parsed.headers);
+  }
+  const opts = prometheusOptionsFromEnv(io.env, { url });
+  if (Object.keys(headers).length > 0) opts.headers = { ...opts.headers, ...headers };
+  if (flags['prometheus-timeout']) {
+    const ms = parseDuration(flags['prometheus-timeout']);
+    if (ms === null || ms < 100 || ms > 300_000)
+      throw new CliError(
+        `--prometheus-timeout ${flags['prometheus-timeout']}: expected a duration from 100ms to 5m, such as 10s`,
+      );
+    opts.timeoutMs = ms;
+  }
+  return opts;
+}
+
 /** `--telemetry FILE` (JSONL, the embedded default) or `--prometheus URL` / BUDGET_GATE_PROMETHEUS_URL. */
 export async function openTelemetry(io: CliIo, flags: TelemetryFlags): Promise<TelemetrySource> {
   const url = flags.prometheus ?? (flags.telemetry ? undefined : io.env.BUDGET_GATE_PROMETHEUS_URL);
-  if (flags.telemetry && flags.prometheus)
-    throw new CliError('give --telemetry FILE or --prometheus URL, not both');
-  if (flags.telemetry) {
-    return new JsonlSource({
-      path: resolve(io.cwd, flags.telemetry),
-      skipBadLines: flags['skip-bad-lines'] ?? false,
-    });
-  }
-  if (url) {
-    const { createPrometheusSource, prometheusOptionsFromEnv } = await import(
-      '../telemetry/prometheus/index.ts'
+  try {
+    return await openSource(
+      {
+        file: flags.telemetry,
+        skipBadLines: flags['skip-bad-lines'],
+        prometheus: url ? prometheusFromFlags(io, url, flags) : undefined,
+      },
+      io.cwd,
+      { file: '--telemetry FILE', prometheus: '--prometheus URL' },
     );
-    const headers: Record<string, string> = {};
-    for (const h of flags['prometheus-header'] ?? []) {
-      const parsed = parseHeaderText(h);
-      if (!parsed.ok || h.trim().startsWith('{') || Object.keys(parsed.headers).length === 0)
-        throw new CliError(`--prometheus-header ${h}: expected "Name: value"`);
-      Object.assign(headers, parsed.headers);
-    }
-    const opts = prometheusOptionsFromEnv(io.env, { url });
-    if (Object.keys(headers).length > 0) opts.headers = { ...opts.headers, ...headers };
-    if (flags['prometheus-timeout']) {
-      const { parseDuration } = await import('../policy/duration.ts');
-      const ms = parseDuration(flags['prometheus-timeout']);
-      if (ms === null)
-        throw new CliError(
-          `--prometheus-timeout ${flags['prometheus-timeout']}: expected a duration such as 10s`,
-        );
-      opts.timeoutMs = ms;
-    }
-    return createPrometheusSource(opts);
+  } catch (e) {
+    if (e instanceof TelemetryError && e.kind === 'config') throw new CliError(e.message);
+    throw e;
   }
-  throw new CliError('no telemetry: give --telemetry FILE (JSONL task records) or --prometheus URL');
 }

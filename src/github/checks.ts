@@ -85,39 +85,3 @@ export async function createCheckRun(
   );
   return { id: Number(res.data.id), html_url: res.data.html_url ?? null };
 }
-
-/** Creates an in-progress check run, to be finished with completeCheckRun. */
-export async function startCheckRun(
-  gh: GitHubClient,
-  repo: RepoRef,
-  input: { name: string; head_sha: string; title: string; details_url?: string },
-): Promise<CheckRunRef> {
-  const res = await needing('checks: write', permissionCall(repo), () =>
-    gh.request('POST /repos/{owner}/{repo}/check-runs', {
-      ...repo,
-      name: input.name,
-      head_sha: input.head_sha,
-      status: 'in_progress',
-      output: { title: input.title, summary: input.title },
-      ...(input.details_url ? { details_url: input.details_url } : {}),
-    }),
-  );
-  return { id: Number(res.data.id), html_url: res.data.html_url ?? null };
-}
-
-export async function completeCheckRun(
-  gh: GitHubClient,
-  repo: RepoRef,
-  checkRunId: number,
-  input: { conclusion: CheckConclusion; output: CheckOutput },
-): Promise<void> {
-  await needing('checks: write', `PATCH /repos/${repo.owner}/${repo.repo}/check-runs/${checkRunId}`, () =>
-    gh.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
-      ...repo,
-      check_run_id: checkRunId,
-      status: 'completed',
-      conclusion: input.conclusion,
-      output: outputBody(input.output),
-    }),
-  );
-}

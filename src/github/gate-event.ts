@@ -9,6 +9,8 @@ export interface PullRequestEvent {
   number: number;
   title: string;
   author: string | null;
+  /** `User` or `Bot`: GitHub's word on who opened it. */
+  author_type: string | null;
   labels: string[];
   head_sha: string;
   head_ref: string;

@@ -1,5 +1,7 @@
-import type { Change, LabelEvent } from '../policy/change.ts';
+import type { GatheredChange } from '../gate/change-facts.ts';
+import { bareLabel as bare } from '../policy/change.ts';
 import { isOverrideLabel } from '../policy/overrides.ts';
+import { revertClaim, revertedCommit } from '../policy/risk.ts';
 import type { Policy } from '../policy/schema.ts';
 import { fetchCommitDate, fetchLastPushAt, fetchPullRequestFiles } from './changes.ts';
 import { fetchPullsForCommits, type PullSummary } from './commit-pulls.ts';
@@ -7,28 +9,20 @@ import { type DeployDiff, fetchDeployDiff } from './deploy-diff.ts';
 import type { DeployEvent, GateEvent, PullRequestEvent } from './gate-event.ts';
 import { gatherLabelEvents } from './labels.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
+import {
+  appPullRequestEvidence,
+  type EvidenceResult,
+  fetchPullCommits,
+  inverseDiffEvidence,
+  rollbackEvidence,
+} from './revert-evidence.ts';
 
 // The change being gated, in two steps so the common case stays cheap: first what the change
 // touches (one request on a pull request), and only when that is blocked, who applied the override
 // labels and when (a pull request) or which pull requests a deploy ships (a deploy).
 
-const bare = (name: string): LabelEvent => ({
-  name,
-  applied_by: null,
-  applied_at: null,
-  applier_teams: [],
-  applier_permission: null,
-});
-
-export interface Gathered {
-  change: Change;
-  /** The pull request the change is (or, for a deploy, the one it ships), when there is one. */
-  pull_request: number | null;
-  sha: string;
-  /** Override labels set aside until the change turns out to be blocked. */
-  override_labels: string[];
+export interface Gathered extends GatheredChange {
   diff: DeployDiff | null;
-  warnings: string[];
 }
 
 export async function gatherChange(
@@ -74,24 +68,92 @@ async function gatherDeploy(gh: GitHubClient, event: DeployEvent, environment: s
       author: null,
       last_push_at: null,
       commit_messages: messages,
-      ...(diff.rollback ? { revert: true } : {}),
     },
     pull_request: null,
     sha: event.head_sha,
     override_labels: [],
     diff,
-    warnings: [
-      ...diff.warnings,
-      ...(diff.rollback
-        ? [`${event.head_sha.slice(0, 7)} is behind what ${environment} runs: a rollback`]
-        : []),
-    ],
+    warnings: diff.warnings,
   };
 }
 
 /** Whether a blocked change has anything left to look up that could let it through. */
-export function canLookFurther(event: GateEvent, gathered: Gathered): boolean {
-  return event.kind === 'deploy' ? gathered.diff !== null : gathered.override_labels.length > 0;
+export function canLookFurther(event: GateEvent, gathered: Gathered, policy: Policy): boolean {
+  if (event.kind === 'deploy') return gathered.diff !== null;
+  return gathered.override_labels.length > 0 || mayBeRevert(event, gathered, policy);
+}
+
+/** Worth asking GitHub for revert evidence: the App opened it, or it calls itself a revert. */
+const mayBeRevert = (event: PullRequestEvent, g: Gathered, policy: Policy) =>
+  event.author === `${policy.auto_revert.app}[bot]` || revertClaim(g.change) !== null;
+
+const withEvidence = (g: Gathered, r: EvidenceResult, warnings: string[]): Gathered | null =>
+  r.evidence ? { ...g, change: { ...g.change, revert_evidence: r.evidence }, warnings } : null;
+
+async function pullRequestRevert(
+  gh: GitHubClient,
+  event: PullRequestEvent,
+  gathered: Gathered,
+  policy: Policy,
+): Promise<{ gathered: Gathered; verified: boolean }> {
+  if (!mayBeRevert(event, gathered, policy)) return { gathered, verified: false };
+  const commits = await fetchPullCommits(gh, event.repo, event.number);
+  const change = { ...gathered.change, commit_messages: commits.map((c) => c.commit.message) };
+  const app = policy.auto_revert.app;
+  const sameRepo = event.head_repo?.owner === event.repo.owner && event.head_repo?.repo === event.repo.repo;
+  const reverted = revertedCommit(change);
+  const result =
+    event.author === `${app}[bot]`
+      ? appPullRequestEvidence(
+          app,
+          {
+            number: event.number,
+            author: event.author,
+            author_type: event.author_type,
+            head_ref: event.head_ref,
+            same_repo: sameRepo,
+          },
+          commits,
+        )
+      : reverted
+        ? await inverseDiffEvidence(gh, event.repo, { head: event.head_sha, files: change.files, reverted })
+        : { evidence: null, why: 'no commit says which commit it reverts (`This reverts commit <sha>`)' };
+  const g = { ...gathered, change };
+  const verified = withEvidence(g, result, gathered.warnings);
+  if (verified) return { gathered: verified, verified: true };
+  return {
+    gathered: { ...g, warnings: [...g.warnings, `not verified as a revert: ${result.why}`] },
+    verified: false,
+  };
+}
+
+async function deployRevert(
+  gh: GitHubClient,
+  event: DeployEvent,
+  gathered: Gathered,
+  environment: string,
+): Promise<Gathered | null> {
+  const diff = gathered.diff!;
+  const reverted = revertedCommit(gathered.change);
+  let result: EvidenceResult | null = null;
+  if (diff.rollback) {
+    result = await rollbackEvidence(gh, event.repo, {
+      sha: event.head_sha,
+      environment,
+      currentDeploymentId: event.deployment_id,
+    });
+  } else if (reverted && !diff.truncated) {
+    result = await inverseDiffEvidence(gh, event.repo, {
+      head: event.head_sha,
+      files: gathered.change.files,
+      reverted,
+    });
+  }
+  if (!result) return null;
+  const verified = withEvidence(gathered, result, gathered.warnings);
+  if (verified) return verified;
+  gathered.warnings.push(`not verified as a revert: ${result.why}`);
+  return null;
 }
 
 /**
@@ -101,10 +163,14 @@ export function canLookFurther(event: GateEvent, gathered: Gathered): boolean {
 export async function gatherFurther(
   gh: GitHubClient,
   event: GateEvent,
-  gathered: Gathered,
+  first: Gathered,
   policy: Policy,
+  environment: string,
 ): Promise<Gathered> {
   if (event.kind === 'pull_request') {
+    const { gathered, verified } = await pullRequestRevert(gh, event, first, policy);
+    // A verified revert passes every pause: who applied which label no longer matters.
+    if (verified || gathered.override_labels.length === 0) return gathered;
     return withOverrides(gh, event.repo, gathered, policy, {
       number: event.number,
       labels: event.labels,
@@ -114,6 +180,9 @@ export async function gatherFurther(
       head_sha: event.head_sha,
     });
   }
+  const gathered: Gathered = { ...first, warnings: [...first.warnings] };
+  const revert = await deployRevert(gh, event, gathered, environment);
+  if (revert) return revert;
   const diff = gathered.diff!;
   const { pulls, unchecked } = await fetchPullsForCommits(gh, event.repo, diff.mainline);
   const warnings = [...gathered.warnings];

@@ -1,6 +1,7 @@
 import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import { useEnvProxy } from '../telemetry/env-proxy.ts';
 
 // The core Octokit plus retry and throttling, without the generated endpoint methods: every call
 // here goes through `request('METHOD /route', …)`, which keeps the action's bundle small and lets
@@ -57,36 +58,85 @@ export interface CreateOctokitOptions {
  */
 export const DO_NOT_RETRY = [400, 401, 403, 404, 409, 410, 422, 451];
 
+/** What the retry/throttling setup reports: a warning per wait, and the wait itself for metrics. */
+export interface LimitHooks {
+  log?: Pick<Logger, 'warn'>;
+  /** How many times a rate-limited request is retried before it fails. */
+  rateLimitRetries?: number;
+  onWait?: (kind: 'primary' | 'secondary', seconds: number) => void;
+}
+
+/**
+ * plugin-throttling's handlers, for every Octokit budget-gate makes (the Action's and the bot's
+ * Probot one): retry a rate-limited request a few times, primary or secondary limit alike, saying so.
+ * Probot's own handlers give up on a secondary limit at once; these do not.
+ */
+export function throttleHandlers(h: LimitHooks = {}) {
+  const retries = h.rateLimitRetries ?? 2;
+  const onLimit =
+    (what: string, kind: 'primary' | 'secondary') =>
+    (retryAfter: number, options: { method: string; url: string }, octokit: unknown, count: number) => {
+      const again = count < retries;
+      // Without a logger of its own, the Octokit's (Probot's pino child) says it.
+      const log = h.log ?? (octokit as { log?: Pick<Logger, 'warn'> } | undefined)?.log;
+      log?.warn(
+        `GitHub ${what} hit on ${options.method} ${options.url}; ${again ? `retry ${count + 1} in ${retryAfter}s` : 'giving up'}`,
+      );
+      if (again) h.onWait?.(kind, retryAfter);
+      return again;
+    };
+  return {
+    onRateLimit: onLimit('rate limit', 'primary'),
+    onSecondaryRateLimit: onLimit('secondary rate limit', 'secondary'),
+  };
+}
+
+/** plugin-retry's options: 5xx and network errors, never the refusals in DO_NOT_RETRY. */
+export function retryOptions(o: { retries?: number; retryBaseMs?: number } = {}) {
+  return {
+    doNotRetry: DO_NOT_RETRY,
+    retries: o.retries ?? 3,
+    ...(o.retryBaseMs !== undefined ? { retryAfterBaseValue: o.retryBaseMs } : {}),
+  };
+}
+
+/** fetch that reports each request sent (retries included), looked up per call, not captured:
+ * nock and test servers patch globalThis.fetch late. */
+export function reportingFetch(
+  onRequest: (method: string, url: string) => void,
+  onResponse?: (method: string, status: number | null) => void,
+): typeof fetch {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const method = init?.method ?? 'GET';
+    onRequest(method, url);
+    try {
+      const res = await globalThis.fetch(input, init);
+      onResponse?.(method, res.status);
+      return res;
+    } catch (e) {
+      onResponse?.(method, null);
+      throw e;
+    }
+  };
+}
+
 export function createOctokit(opts: CreateOctokitOptions): GateOctokitInstance {
   const counter = opts.counter;
   const log = opts.log;
-  const rateLimitRetries = opts.rateLimitRetries ?? 2;
-  // Retry a rate-limited request a few times (plugin-throttling waits retryAfter), saying so.
-  const onLimit =
-    (what: string) =>
-    (retryAfter: number, options: { method: string; url: string }, _o: unknown, count: number) => {
-      log?.warn(
-        `GitHub ${what} hit on ${options.method} ${options.url}; retry ${count + 1} in ${retryAfter}s`,
-      );
-      return count < rateLimitRetries;
-    };
-  const countingFetch: typeof fetch = (input, init) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    counter?.record(init?.method ?? 'GET', url);
-    // Looked up per call, not captured: nock and test servers patch globalThis.fetch late.
-    return globalThis.fetch(input, init);
-  };
+  // Self-hosted runners behind a proxy: HTTPS_PROXY/NO_PROXY, as GitHub's toolkit honours them.
+  const proxy = useEnvProxy();
+  if (proxy) (proxy.ok ? log?.debug : log?.warn)?.(proxy.message);
   return new GateOctokit({
     auth: opts.token,
     baseUrl: (opts.baseUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
     userAgent: opts.userAgent ?? 'budget-gate',
-    request: { fetch: countingFetch },
-    retry: {
-      doNotRetry: DO_NOT_RETRY,
-      retries: opts.retries ?? 3,
-      ...(opts.retryBaseMs !== undefined ? { retryAfterBaseValue: opts.retryBaseMs } : {}),
-    },
-    throttle: { onRateLimit: onLimit('rate limit'), onSecondaryRateLimit: onLimit('secondary rate limit') },
+    request: { fetch: reportingFetch((method, url) => counter?.record(method, url)) },
+    retry: retryOptions(opts),
+    throttle: throttleHandlers({
+      ...(log ? { log } : {}),
+      ...(opts.rateLimitRetries !== undefined ? { rateLimitRetries: opts.rateLimitRetries } : {}),
+    }),
     log: log
       ? {
           debug: (m: string) => log.debug(m),
@@ -96,11 +146,4 @@ export function createOctokit(opts: CreateOctokitOptions): GateOctokitInstance {
         }
       : undefined,
   });
-}
-
-/** `owner/name` → RepoRef; throws on anything else. */
-export function parseRepo(fullName: string): RepoRef {
-  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(fullName);
-  if (!m) throw new Error(`expected a repository as owner/name, got "${fullName}"`);
-  return { owner: m[1]!, repo: m[2]! };
 }

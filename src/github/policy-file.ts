@@ -1,8 +1,9 @@
-import { type LoadedPolicy, loadPolicy } from '../policy/load.ts';
+import { formatProblem, type LoadedPolicy, loadPolicy, PolicyError } from '../policy/load.ts';
 import { needing, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 
-// The bot reads the policy from the repository at a ref (the action reads its checkout instead).
+// The bot reads the policy from the repository at a ref (the Action and the CLI read a file on disk:
+// src/gate/read-policy.ts); both hand the text to the core's loadPolicy.
 
 export const DEFAULT_POLICY_PATH = '.github/error-budget.yml';
 
@@ -31,16 +32,25 @@ export async function readPolicyText(
   }
 }
 
-/**
- * The loaded policy, or null when the repository has none. A malformed policy throws the core's
- * PolicyError, whose problems name `path:line:col`.
- */
-export async function fetchPolicy(
+export type PolicyLookup =
+  | { kind: 'none' }
+  | { kind: 'invalid'; message: string }
+  | { kind: 'ok'; loaded: LoadedPolicy; text: string };
+
+/** The repository's policy at `ref`: absent, invalid (with its file:line:col problems), or loaded. */
+export async function policyAt(
   gh: GitHubClient,
   repo: RepoRef,
-  path = DEFAULT_POLICY_PATH,
-  ref?: string,
-): Promise<LoadedPolicy | null> {
+  path: string,
+  ref: string | undefined,
+): Promise<PolicyLookup> {
   const text = await readPolicyText(gh, repo, path, ref);
-  return text === null ? null : loadPolicy(text, path);
+  if (text === null) return { kind: 'none' };
+  try {
+    return { kind: 'ok', loaded: loadPolicy(text, path), text };
+  } catch (e) {
+    if (e instanceof PolicyError)
+      return { kind: 'invalid', message: e.problems.map(formatProblem).join('; ') };
+    throw e;
+  }
 }

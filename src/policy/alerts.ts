@@ -7,8 +7,8 @@ export function firingAlerts(alerts: Alert[], slos: SloReport[]): FiringAlert[] 
   for (const slo of slos) {
     if (slo.insufficient_data) continue;
     for (const a of alerts) {
-      const long = slo.burn_rates[a.long] ?? null;
-      const short = slo.burn_rates[a.short] ?? null;
+      const long = slo.burn_rates[a.long.text] ?? null;
+      const short = slo.burn_rates[a.short.text] ?? null;
       if (long !== null && short !== null && long >= a.burn_rate && short >= a.burn_rate) {
         out.push({
           name: a.name,
@@ -16,8 +16,8 @@ export function firingAlerts(alerts: Alert[], slos: SloReport[]): FiringAlert[] 
           severity: a.severity,
           action: a.action,
           burn_rate: a.burn_rate,
-          long: a.long,
-          short: a.short,
+          long: a.long.text,
+          short: a.short.text,
           long_burn: long,
           short_burn: short,
           runbook: a.runbook ?? null,

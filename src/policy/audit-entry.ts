@@ -34,6 +34,31 @@ export function overrideAuditEntry(decision: Decision, ctx: AuditContext): Audit
   };
 }
 
+/**
+ * The `revert-passed` record for a revert that went through a pause (DESIGN.md: every revert that
+ * passes a pause is logged like an override): who, what it reverts, and the evidence.
+ */
+export function revertAuditEntry(decision: Decision, ctx: AuditContext): AuditEntry | null {
+  const e = decision.revert_evidence;
+  if (!e || !decision.allowed || decision.state === 'ship') return null;
+  const why = decision.reasons.find((r) => r.code === 'revert')?.message ?? '';
+  return {
+    kind: 'revert-passed',
+    repo: ctx.repo,
+    pull_request: ctx.pull_request,
+    sha: ctx.sha,
+    label: `revert:${e.kind}`,
+    reason: e.kind === 'inverse-diff' ? e.reverts : e.kind === 'rollback' ? e.sha : e.branch,
+    actor: ctx.author,
+    author: ctx.author,
+    at: decision.evaluated_at,
+    state: decision.state,
+    message: `${decision.state} passed by a revert: ${why}`,
+    slos: decision.slos.map((s) => ({ name: s.name, consumed: s.consumed, state: s.state })),
+    source: 'action',
+  };
+}
+
 /** A re-run of the same gate on the same commit finds its record instead of writing another. */
 export const sameUse =
   (entry: AuditEntry) =>

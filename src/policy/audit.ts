@@ -5,7 +5,7 @@ import { z } from 'zod';
 // SHA-256 so an edited, reordered or deleted record is found by `verifyChain`.
 
 export const auditEntrySchema = z.object({
-  kind: z.enum(['override-applied', 'override-refused']),
+  kind: z.enum(['override-applied', 'override-refused', 'revert-passed']),
   /** owner/name */
   repo: z.string(),
   pull_request: z.number().int().nullable(),

@@ -8,9 +8,7 @@ import {
   judgeCounts,
   ONSET_BLOCK_MIN,
 } from './canary-judge.ts';
-import { parseDuration } from './duration.ts';
 import { pct } from './explain.ts';
-import { sloWindow } from './plan.ts';
 import {
   countSample,
   RANGE_WINDOW,
@@ -20,7 +18,7 @@ import {
   type TelemetryResult,
 } from './sample.ts';
 import type { Policy, Slo } from './schema.ts';
-import { parseWindow, windowBounds } from './window.ts';
+import { windowBounds } from './window.ts';
 
 // Auto-revert: did this one deployment burn too much budget too fast? Attributable burn is the
 // post-deploy bad ratio minus the pre-deploy baseline's, so a deploy that lands during an ongoing
@@ -82,19 +80,13 @@ export const intervalKey = (id: string, k: number) => `post:${id}:${k}`;
 
 const spansOf = (policy: Policy) =>
   guardSpans(
-    Math.max(
-      1,
-      Math.round(
-        Math.min(parseDuration(policy.auto_revert.baseline)!, parseDuration(policy.auto_revert.recent)!) /
-          60_000,
-      ),
-    ),
+    Math.max(1, Math.round(Math.min(policy.auto_revert.baseline.ms, policy.auto_revert.recent.ms) / 60_000)),
   );
 
 /** One request for every watched deployment: the number of requests per tick does not grow with watches. */
 export function planCanaryRequest(policy: Policy, watches: CanaryWatch[], at: number): TelemetryRequest {
-  const within = parseDuration(policy.auto_revert.within)!;
-  const baseline = parseDuration(policy.auto_revert.baseline)!;
+  const within = policy.auto_revert.within.ms;
+  const baseline = policy.auto_revert.baseline.ms;
   const spans = spansOf(policy);
   return {
     at,
@@ -102,7 +94,7 @@ export function planCanaryRequest(policy: Policy, watches: CanaryWatch[], at: nu
       slo,
       quantiles: false,
       ranges: [
-        { key: RANGE_WINDOW, from: windowBounds(sloWindow(slo), at).start, to: at },
+        { key: RANGE_WINDOW, from: windowBounds(slo.window, at).start, to: at },
         ...watches.flatMap((w) => [
           {
             key: postKey(w.id),
@@ -140,7 +132,7 @@ const tasks = (s: Sample) => `${s.bad ?? '?'} of ${s.events ?? '?'} tasks`;
 /** One SLO's counts as the judge reads them; null when the source gives ratios only. */
 function lookOf(policy: Policy, slo: Slo, watch: CanaryWatch, samples: SloSamples | undefined, at: number) {
   const ar = policy.auto_revert;
-  const within = parseDuration(ar.within)!;
+  const within = ar.within.ms;
   const elapsed = Math.max(0, Math.min(at, watch.deployed_at + within) - watch.deployed_at);
   const post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
   const base = samples?.ranges[baselineKey(watch.id)] ?? EMPTY;
@@ -150,14 +142,14 @@ function lookOf(policy: Policy, slo: Slo, watch: CanaryWatch, samples: SloSample
     ? series.map((x) => counts(x!))
     : undefined;
   const win = samples?.ranges[RANGE_WINDOW];
-  const bounds = windowBounds(sloWindow(slo), at);
+  const bounds = windowBounds(slo.window, at);
   // A calendar window's budget is for the whole period: scale the traffic so far up to it.
   const windowBudget =
     win?.events != null
       ? budgetEvents(win.events / Math.max(bounds.elapsedFraction, 1e-9), slo.target)
       : null;
   const projectedTasks = ar.projected
-    ? post.events + (base.events / parseDuration(ar.baseline)!) * Math.max(0, within - elapsed)
+    ? post.events + (base.events / ar.baseline.ms) * Math.max(0, within - elapsed)
     : null;
   return {
     budgetRatio: 1 - slo.target,
@@ -199,8 +191,8 @@ export function assessSlo(
   hints?: () => Guards | null,
 ): CanaryAssessment {
   const ar = policy.auto_revert;
-  const within = parseDuration(ar.within)!;
-  const bounds = windowBounds(sloWindow(slo), at);
+  const within = ar.within.ms;
+  const bounds = windowBounds(slo.window, at);
   const elapsed = Math.max(0, Math.min(at, watch.deployed_at + within) - watch.deployed_at);
   const final = at >= watch.deployed_at + within;
   const post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
@@ -351,7 +343,7 @@ export function assessDeployment(
   const worst = [...slos].sort((a, b) => Number(b.breach) - Number(a.breach) || rank(b) - rank(a))[0] ?? null;
   return {
     breach: policy.auto_revert.enabled && slos.some((s) => s.breach),
-    expired: at >= watch.deployed_at + parseDuration(policy.auto_revert.within)!,
+    expired: at >= watch.deployed_at + policy.auto_revert.within.ms,
     worst,
     slos,
   };
@@ -363,7 +355,6 @@ export function assessDeployment(
  * Null for calendar windows, whose budget grows through the period.
  */
 export function maxRevertConsumed(slo: Slo, withinMs: number): number | null {
-  const window = parseWindow(slo.window);
-  if (!window || window.kind !== 'rolling') return null;
-  return withinMs / window.ms / (1 - slo.target);
+  if (slo.window.kind !== 'rolling') return null;
+  return withinMs / slo.window.ms / (1 - slo.target);
 }

@@ -3,8 +3,7 @@ import type { Change } from './change.ts';
 import type { Decision, Reason, State } from './decision-schema.ts';
 import { overrideAction, pct, riskReason, sloPauseReason, splitAction, waitAction } from './explain.ts';
 import { evaluateOverrides } from './overrides.ts';
-import { sloWindow } from './plan.ts';
-import { classifyRisk, isRevert } from './risk.ts';
+import { classifyRisk, describeRevertEvidence, judgeRevert } from './risk.ts';
 import type { TelemetryResult } from './sample.ts';
 import type { Policy } from './schema.ts';
 import { evaluateSlo, type SloEvaluation } from './slo-report.ts';
@@ -27,7 +26,8 @@ const MAX_RISK_FILES = 50;
 export function decide(input: DecideInput): Decision {
   const { policy, at, change, telemetry } = input;
   const risk = classifyRisk(policy.risk, change.files);
-  const revert = isRevert(change);
+  const revertVerdict = judgeRevert(change);
+  const revert = revertVerdict.revert;
   const override = evaluateOverrides(policy.overrides, change, at);
   const reasons: Reason[] = [];
   const actions: string[] = [];
@@ -91,7 +91,7 @@ export function decide(input: DecideInput): Decision {
 
   if (blocked && !telemetryError) {
     for (const e of pausing) {
-      const w = sloWindow(policy.slos.find((s) => s.name === e.report.name)!);
+      const w = policy.slos.find((s) => s.name === e.report.name)!.window;
       const b = windowBounds(w, at);
       actions.push(waitAction(policy, e, w.kind === 'calendar' ? b.start + b.periodMs : null));
     }
@@ -106,13 +106,14 @@ export function decide(input: DecideInput): Decision {
   let allowed = !blocked;
   if (revert) {
     allowed = true;
+    const why = describeRevertEvidence(revertVerdict.evidence!);
     reasons.push({
       code: 'revert',
       rule: null,
       slo: null,
       message: blocked
-        ? `this change reverts an earlier deploy: reverts always pass, so it ships despite the ${state}`
-        : 'this change reverts an earlier deploy: reverts always pass',
+        ? `this change is a revert (${why}): reverts always pass, so it ships despite the ${state}, and the passage is logged`
+        : `this change is a revert (${why}): reverts always pass`,
     });
   } else if (blocked && override.applied) {
     allowed = true;
@@ -123,6 +124,17 @@ export function decide(input: DecideInput): Decision {
       message: `@${override.applied.applied_by} applied \`${override.applied.label}\` at ${override.applied.applied_at}: the ${state} is overridden until ${override.applied.expires_at}, and the exception is logged`,
     });
   } else if (blocked) {
+    if (revertVerdict.unverifiedClaim) {
+      reasons.push({
+        code: 'revert-unverified',
+        rule: null,
+        slo: null,
+        message: `this change calls itself a revert (${revertVerdict.unverifiedClaim}), but GitHub does not vouch for it — it is not the budget-gate App's revert pull request, its diff is not the exact inverse of an earlier commit, and it is not a rollback to a sha the environment ran — so it is judged as the change it is`,
+      });
+      actions.push(
+        'to revert, use `git revert <sha>` of the commit to undo and change nothing else (the gate checks the diff is its exact inverse), or redeploy the sha that ran before',
+      );
+    }
     actions.push(overrideAction(policy));
   }
   if (!blocked && !revert && state === 'ship' && reasons.length === 0) {
@@ -143,6 +155,7 @@ export function decide(input: DecideInput): Decision {
     allowed,
     risk: risk.risk,
     revert,
+    revert_evidence: revert ? revertVerdict.evidence : null,
     reasons,
     actions: allowed ? [] : actions,
     slos: evaluations.map((e) => e.report),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { revertEvidenceSchema } from './change.ts';
 
 // The decision value every surface renders (DESIGN.md "Decision JSON"). Keys are a contract:
 // add, never rename. Times are ISO-8601 strings so the JSON reads the same everywhere.
@@ -85,6 +86,8 @@ export const decisionSchema = z.object({
   risk: z.enum(['high', 'low']),
   /** True when the change reverts an earlier deploy: reverts always pass, and the decision says so. */
   revert: z.boolean(),
+  /** What GitHub vouches for that makes it a revert; null when it is not one. */
+  revert_evidence: revertEvidenceSchema.nullable(),
   reasons: z.array(reasonSchema),
   /** What the person can do next: wait, split the change, ask for an override. */
   actions: z.array(z.string()),

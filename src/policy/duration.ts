@@ -21,8 +21,46 @@ export function parseDuration(text: string): number | null {
     total += Number(m[1]) * UNIT_MS[m[2]!]!;
     consumed = PART.lastIndex;
   }
-  if (consumed !== s.length || total <= 0) return null;
+  if (consumed !== s.length || !(total > 0) || !Number.isFinite(total)) return null;
   return total;
+}
+
+/** The shortest and longest a duration at one key may be: outside them the policy means nothing sane. */
+export interface DurationBounds {
+  min: number;
+  max: number;
+}
+
+const MINUTE = UNIT_MS.m!;
+const HOUR = UNIT_MS.h!;
+const DAY = UNIT_MS.d!;
+
+/**
+ * Bounds per kind of duration. A 1 ms window or interval makes every decision noise (or a busy
+ * loop in the bot); a window of 10^20 days overflows the date arithmetic; a watch of a year never
+ * ends. Past these a policy is refused with the key path, instead of crashing later.
+ */
+export const DURATION_BOUNDS = {
+  /** An SLO window (rolling): an hour is already a toy; longer than a year is not an error budget. */
+  window: { min: HOUR, max: 366 * DAY },
+  /** Lookbacks, alert windows, projections: a minute of data at least, no longer than a window can be. */
+  lookback: { min: MINUTE, max: 366 * DAY },
+  /** How long an override lasts. */
+  expiry: { min: MINUTE, max: 366 * DAY },
+  /** How long the bot watches one deployment, and the baseline before it. */
+  watch: { min: MINUTE, max: 30 * DAY },
+  /** How often the bot looks again. */
+  interval: { min: 10 * UNIT_MS.s!, max: DAY },
+} as const satisfies Record<string, DurationBounds>;
+
+/** Why `text` is not a duration within `bounds`, in words; null when it is one. */
+export function durationProblem(text: string, bounds: DurationBounds): string | null {
+  const ms = parseDuration(text);
+  if (ms === null) return 'expected a duration such as 5m, 1h, 1d or 1h30m';
+  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  if (ms < bounds.min) return `${shown} is too short: at least ${formatDuration(bounds.min)}`;
+  if (ms > bounds.max) return `${shown} is too long: at most ${formatDuration(bounds.max)}`;
+  return null;
 }
 
 /** The shortest exact spelling of a duration: 86400000 → "1d", 5400000 → "1h30m". */

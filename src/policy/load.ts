@@ -1,10 +1,10 @@
-import { type Document, isMap, isNode, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isNode, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { maxRevertConsumed } from './canary.ts';
-import { parseDuration } from './duration.ts';
 import { pct } from './explain.ts';
 import { didYouMean, knownKeysAt } from './known-keys.ts';
-import { shadowedRiskRules } from './risk.ts';
+import { MAX_SHADOW_CHECKS, shadowedRiskRules } from './risk.ts';
+import { sanityProblems } from './sanity.ts';
 import { type Policy, policySchema } from './schema.ts';
 
 /** One located problem in a policy file: file:line:col, the key path, and what was expected. */
@@ -43,10 +43,34 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
+/** A policy is a page or two of YAML; past this it is not a policy, and parsing it costs memory. */
+export const MAX_POLICY_BYTES = 1 << 20;
+/** Alias expansions allowed: enough for real reuse, far too few for a "billion laughs" bomb. */
+const MAX_ALIAS_COUNT = 100;
+
 /** Parses and validates a policy. Pure: the caller reads the file and passes its text and name. */
 export function loadPolicy(text: string, file: string): LoadedPolicy {
+  if (text.length > MAX_POLICY_BYTES) {
+    throw new PolicyError([
+      {
+        file,
+        line: 1,
+        col: 1,
+        path: '',
+        message: `the policy is ${text.length} characters long: at most ${MAX_POLICY_BYTES} (is this the right file?)`,
+      },
+    ]);
+  }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const whole = (message: string) => new PolicyError([{ file, line: 1, col: 1, path: '', message }]);
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  } catch (e) {
+    // Deep nesting ([[[[…]]]]) overflows the parser's stack: a located refusal, not a crash.
+    if (e instanceof RangeError) throw whole('YAML: nested too deeply to read');
+    throw e;
+  }
   const at = (offset: number) => {
     const pos = lines.linePos(offset);
     return { line: pos.line, col: pos.col };
@@ -57,7 +81,19 @@ export function loadPolicy(text: string, file: string): LoadedPolicy {
       doc.errors.map((e) => ({ file, ...at(e.pos[0]), path: '', message: `YAML: ${firstLine(e.message)}` })),
     );
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (e instanceof ReferenceError) {
+      // yaml refuses an alias bomb ("billion laughs") or an alias to an anchor that is not defined.
+      throw new PolicyError([
+        { file, ...firstAlias(doc, at), path: '', message: `YAML: ${firstLine(e.message)}` },
+      ]);
+    }
+    if (e instanceof RangeError) throw whole('YAML: nested too deeply to read');
+    throw e;
+  }
   if (raw === null || raw === undefined) {
     throw new PolicyError([
       { file, line: 1, col: 1, path: '', message: 'the policy is empty: expected `version: 1` and `slos`' },
@@ -83,16 +119,28 @@ export function loadPolicy(text: string, file: string): LoadedPolicy {
       });
     } else seen.set(slo.name, i);
   });
+  for (const p of sanityProblems(policy)) {
+    problems.push({ file, ...locate(doc, at, p.path), path: formatPath(p.path), message: p.message });
+  }
   if (problems.length > 0) throw new PolicyError(problems);
 
-  const warnings: PolicyProblem[] = shadowedRiskRules(policy.risk).map(({ rule, pattern, index, by }) => ({
+  const shadowing = shadowedRiskRules(policy.risk);
+  const warnings: PolicyProblem[] = shadowing.shadowed.map(({ rule, pattern, index, by }) => ({
     file,
     ...locate(doc, at, ['risk', 'rules', rule, 'paths', index]),
     path: `risk.rules[${rule}].paths[${index}]`,
     message: `"${pattern}" can never match: risk.rules[${by.rule}] ("${by.pattern}") matches every path it does, and the first match wins`,
   }));
+  if (!shadowing.complete) {
+    warnings.push({
+      file,
+      ...locate(doc, at, ['risk', 'rules']),
+      path: 'risk.rules',
+      message: `too many globs to check every pair for shadowing (stopped after ${MAX_SHADOW_CHECKS} comparisons): later rules may never match`,
+    });
+  }
   if (policy.auto_revert.enabled) {
-    const within = parseDuration(policy.auto_revert.within)!;
+    const within = policy.auto_revert.within.ms;
     policy.slos.forEach((slo, i) => {
       const most = maxRevertConsumed(slo, within);
       if (most === null || most >= policy.auto_revert.consumed) return;
@@ -175,6 +223,18 @@ function locateIssue(doc: Document, file: string, at: At, issue: z.core.$ZodIssu
     message = `${issue.message}: expected \`kind\` to be one of success, latency, cost`;
   }
   return [{ file, ...locate(doc, at, path), path: pathText, message }];
+}
+
+/** Where the first alias (`*name`) is: the place to look when yaml refuses to expand them. */
+function firstAlias(doc: Document, at: At): { line: number; col: number } {
+  let found: { line: number; col: number } | null = null;
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.range) found = at(node.range[0]);
+      return visit.BREAK;
+    },
+  });
+  return found ?? { line: 1, col: 1 };
 }
 
 function firstLine(s: string): string {

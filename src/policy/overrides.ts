@@ -1,6 +1,6 @@
 import type { Change, LabelEvent } from './change.ts';
 import type { OverrideApplied, OverrideRefusal } from './decision-schema.ts';
-import { formatDuration, parseDuration } from './duration.ts';
+import { formatDuration } from './duration.ts';
 import type { OverridesPolicy, PermissionLevel } from './schema.ts';
 
 const PREFIX = 'override:';
@@ -97,7 +97,7 @@ export function refuseOverride(
       `\`${label.name}\` was applied at ${iso(label.applied_at)}, before the last push at ${iso(change.last_push_at)}: the approver must look at the change as it is now and apply it again`,
     );
   }
-  const ttl = parseDuration(policy.expires_after)!;
+  const ttl = policy.expires_after.ms;
   if (at - label.applied_at > ttl) {
     return refusal(
       'expired',
@@ -128,7 +128,7 @@ export function evaluateOverrides(
         label: label.name,
         applied_by: label.applied_by!,
         applied_at: iso(label.applied_at!),
-        expires_at: iso(label.applied_at! + parseDuration(policy.expires_after)!),
+        expires_at: iso(label.applied_at! + policy.expires_after.ms),
       };
     }
   }

@@ -1,21 +1,17 @@
-import { parseDuration } from './duration.ts';
+import type { Duration } from './duration-value.ts';
 import { lookbackKey, RANGE_WINDOW, type Range, seriesKey, type TelemetryRequest } from './sample.ts';
-import type { Policy, Slo } from './schema.ts';
-import { parseWindow, windowBounds } from './window.ts';
+import type { Policy } from './schema.ts';
+import { windowBounds } from './window.ts';
 
 /** Every lookback a decision reports a burn rate for: the alerts' windows and the soft-pause pace. */
-export function lookbacksOf(policy: Policy): string[] {
-  const specs = new Set<string>();
-  for (const a of policy.alerts) {
-    specs.add(a.short);
-    specs.add(a.long);
-  }
-  specs.add(policy.states.soft_pause.pace_lookback);
-  return [...specs].sort((a, b) => parseDuration(a)! - parseDuration(b)!);
-}
-
-export function sloWindow(slo: Slo) {
-  return parseWindow(slo.window)!;
+export function lookbacksOf(policy: Policy): Duration[] {
+  const byText = new Map<string, Duration>();
+  for (const d of [
+    ...policy.alerts.flatMap((a) => [a.short, a.long]),
+    policy.states.soft_pause.pace_lookback,
+  ])
+    byText.set(d.text, d);
+  return [...byText.values()].sort((a, b) => a.ms - b.ms);
 }
 
 /** The ranges a decision at `at` needs from a telemetry source. Pure: time is an argument. */
@@ -28,10 +24,9 @@ export function planRequest(
   return {
     at,
     slos: policy.slos.map((slo) => {
-      const bounds = windowBounds(sloWindow(slo), at);
+      const bounds = windowBounds(slo.window, at);
       const ranges: Range[] = [{ key: RANGE_WINDOW, from: bounds.start, to: at }];
-      for (const spec of lookbacks)
-        ranges.push({ key: lookbackKey(spec), from: at - parseDuration(spec)!, to: at });
+      for (const d of lookbacks) ranges.push({ key: lookbackKey(d.text), from: at - d.ms, to: at });
       const steps = opts.series ?? 0;
       if (steps > 0 && at > bounds.start) {
         const step = (at - bounds.start) / steps;

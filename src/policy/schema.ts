@@ -1,13 +1,35 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
-import { parseWindow } from './window.ts';
+import { DURATION_BOUNDS, type DurationBounds, durationProblem } from './duration.ts';
+import { type Duration, durationOf } from './duration-value.ts';
+import { oncallSchema } from './oncall-schema.ts';
+import { parseWindow, type Window } from './window.ts';
 
 // The policy file's contract (DESIGN.md "Policy file"). Every number has a default so a minimal
 // policy is just `version` and `slos`; every object is strict so a typo is an error, not a no-op.
 
-export const durationString = z
-  .string()
-  .refine((s) => parseDuration(s) !== null, { message: 'expected a duration such as 5m, 1h, 1d or 1h30m' });
+// Parse, don't validate: a duration or window leaves the loader as a typed value (milliseconds next
+// to the text), so nothing downstream parses a policy string again. Defaults go through the same
+// parse (`prefault`), never around it.
+export const durationString = z.string().transform((s, ctx): Duration => {
+  const d = durationOf(s);
+  if (d === null) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 5m, 1h, 1d or 1h30m' });
+    return z.NEVER;
+  }
+  return d;
+});
+
+/** A duration between `bounds` (duration.ts says why each kind has the bounds it has). */
+const boundedDuration = (bounds: DurationBounds) =>
+  z.string().transform((s, ctx): Duration => {
+    const problem = durationProblem(s, bounds);
+    const d = problem === null ? durationOf(s) : null;
+    if (d === null) {
+      ctx.addIssue({ code: 'custom', message: problem ?? 'expected a duration such as 5m, 1h, 1d or 1h30m' });
+      return z.NEVER;
+    }
+    return d;
+  });
 
 const fraction = (what: string) =>
   z.number().min(0, `${what} must be between 0 and 1`).max(10, `${what} must be a fraction such as 0.5`);
@@ -42,8 +64,19 @@ export const targetSchema = z.union([z.number(), z.string()]).transform((v, ctx)
   return n;
 });
 
-export const windowString = z.string().refine((s) => parseWindow(s) !== null, {
-  message: 'expected a rolling window such as 7d, 28d or 30d, or a calendar window: week or month',
+export const windowString = z.string().transform((s, ctx): Window => {
+  const w = parseWindow(s);
+  const problem =
+    w === null
+      ? 'expected a rolling window such as 7d, 28d or 30d, or a calendar window: week or month'
+      : w.kind === 'rolling'
+        ? durationProblem(s, DURATION_BOUNDS.window)
+        : null;
+  if (w === null || problem !== null) {
+    ctx.addIssue({ code: 'custom', message: problem ?? 'expected a window' });
+    return z.NEVER;
+  }
+  return w;
 });
 
 export const sliSchema = z.discriminatedUnion('kind', [
@@ -91,7 +124,7 @@ export const statesSchema = z
       .strictObject({
         consumed: fraction('hard_pause.consumed').default(1),
         /** Also hard-pause when the budget is projected to run out within this time at the current burn. */
-        exhaustion_within: durationString.optional(),
+        exhaustion_within: boundedDuration(DURATION_BOUNDS.lookback).optional(),
       })
       .prefault({}),
     soft_pause: z
@@ -100,7 +133,7 @@ export const statesSchema = z
         /** Calendar windows: soft-pause when consumed > elapsed fraction × pace_factor. */
         pace_factor: z.number().positive().default(1),
         /** Rolling windows: soft-pause when the burn rate over this lookback exceeds pace_factor. */
-        pace_lookback: durationString.default('1d'),
+        pace_lookback: boundedDuration(DURATION_BOUNDS.lookback).prefault('1d'),
       })
       .prefault({}),
     min_events: z.number().int().nonnegative().default(100),
@@ -143,7 +176,7 @@ export const overridesSchema = z
         min_permission: permissionLevel.optional(),
       })
       .prefault({}),
-    expires_after: durationString.default('24h'),
+    expires_after: boundedDuration(DURATION_BOUNDS.expiry).prefault('24h'),
     audit: z
       .strictObject({
         branch: z.string().min(1).default('budget-gate/audit'),
@@ -156,12 +189,17 @@ export const overridesSchema = z
 export const autoRevertSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
+    /** The GitHub App (its slug) whose own revert pull requests always pass the gate. */
+    app: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a GitHub App slug such as budget-gate')
+      .default('budget-gate'),
     /** Share of the SLO window's budget one deployment may burn before it is reverted. */
     consumed: fraction('auto_revert.consumed').default(0.2),
-    within: durationString.default('60m'),
-    interval: durationString.default('1m'),
+    within: boundedDuration(DURATION_BOUNDS.watch).prefault('60m'),
+    interval: boundedDuration(DURATION_BOUNDS.interval).prefault('1m'),
     /** How far before the deployment the baseline bad-event rate is measured. */
-    baseline: durationString.default('1h'),
+    baseline: boundedDuration(DURATION_BOUNDS.watch).prefault('1h'),
     /** Allow the threshold to be reached by projection once `min_events` post-deploy tasks are seen. */
     projected: z.boolean().default(false),
     min_events: z.number().int().nonnegative().default(50),
@@ -175,7 +213,7 @@ export const autoRevertSchema = z
     /** Revert a deploy whose attributable burn rate (its extra bad ratio / (1 - target)) is at least this; the default is the fast-burn page's rate. */
     burn_rate: z.number().positive().default(14.4),
     /** The baseline's last minutes: when they were worse (an outage in progress) the deploy must beat them too. */
-    recent: durationString.default('15m'),
+    recent: boundedDuration(DURATION_BOUNDS.watch).prefault('15m'),
     /** `shadow` judges the same way but only reports what it would have done. */
     mode: z.enum(['enforce', 'shadow']).default('enforce'),
   })
@@ -185,10 +223,18 @@ export const alertSchema = z.strictObject({
   name: z.string().min(1),
   severity: z.enum(['sev1', 'sev2', 'sev3']),
   burn_rate: z.number().positive(),
-  long: durationString,
-  short: durationString,
+  long: boundedDuration(DURATION_BOUNDS.lookback),
+  short: boundedDuration(DURATION_BOUNDS.lookback),
   action: z.enum(['page', 'ticket']).default('page'),
-  runbook: z.url().optional(),
+  /** A markdown file in the repository (checked by `runbooks lint`), or a URL (checked for shape only). */
+  runbook: z
+    .union([
+      z.url(),
+      z.string().regex(/^[^\s:]+\.md(#[\w-]*)?$/, 'expected a URL or a repository path to a .md file'),
+    ])
+    .optional(),
+  /** How often this alert's runbook must be drilled; default oncall.runbooks.drill_every. */
+  drill_every: durationString.optional(),
 });
 
 /** The SRE workbook's multi-window multi-burn-rate table. */
@@ -199,14 +245,6 @@ export const DEFAULT_ALERTS: z.input<typeof alertSchema>[] = [
   { name: 'creeping-burn', severity: 'sev3', burn_rate: 1, long: '3d', short: '6h', action: 'ticket' },
 ];
 
-export const oncallSchema = z
-  .strictObject({
-    users: z.array(z.string()).default([]),
-    /** Team slugs in this repository's organisation. */
-    teams: z.array(z.string()).default([]),
-  })
-  .prefault({});
-
 export const policySchema = z.strictObject({
   version: z.literal(1),
   slos: z.array(sloSchema).min(1, 'a policy needs at least one SLO'),
@@ -214,8 +252,8 @@ export const policySchema = z.strictObject({
   risk: riskSchema,
   overrides: overridesSchema,
   auto_revert: autoRevertSchema,
-  alerts: z.array(alertSchema).default(DEFAULT_ALERTS as z.output<typeof alertSchema>[]),
-  oncall: oncallSchema,
+  alerts: z.array(alertSchema).prefault(DEFAULT_ALERTS),
+  oncall: oncallSchema.prefault({}),
   /** Deployment environments the bot watches and the gate protects. */
   environments: z.array(z.string().min(1)).default(['production']),
 });
@@ -230,4 +268,6 @@ export type Alert = z.output<typeof alertSchema>;
 export type RiskClass = z.output<typeof riskClass>;
 export type PermissionLevel = z.output<typeof permissionLevel>;
 export type OverridesPolicy = z.output<typeof overridesSchema>;
+export type { OncallPolicy } from './oncall-schema.ts';
+export { oncallSchema };
 export type AutoRevertPolicy = z.output<typeof autoRevertSchema>;

@@ -1,7 +1,6 @@
 import { budgetEvents, burnRate, consumedOf, projectExhaustion } from './budget.ts';
 import type { SloReport, State } from './decision-schema.ts';
-import { parseDuration } from './duration.ts';
-import { lookbacksOf, sloWindow } from './plan.ts';
+import { lookbacksOf } from './plan.ts';
 import { lookbackKey, RANGE_WINDOW, type SloSamples, seriesKey } from './sample.ts';
 import type { Policy, Slo } from './schema.ts';
 import { windowBounds } from './window.ts';
@@ -23,18 +22,18 @@ export function evaluateSlo(
   samples: SloSamples | undefined,
   at: number,
 ): SloEvaluation {
-  const window = sloWindow(slo);
+  const window = slo.window;
   const bounds = windowBounds(window, at);
   const rolling = window.kind === 'rolling';
   const ranges = samples?.ranges ?? {};
   const win = ranges[RANGE_WINDOW] ?? { events: 0, bad: 0, ratio: null };
   const consumed = consumedOf(win, slo.target);
   const burn_rates: Record<string, number | null> = {};
-  for (const spec of lookbacksOf(policy)) burn_rates[spec] = burnRate(ranges[lookbackKey(spec)], slo.target);
+  for (const d of lookbacksOf(policy)) burn_rates[d.text] = burnRate(ranges[lookbackKey(d.text)], slo.target);
 
   const soft = policy.states.soft_pause;
   const hard = policy.states.hard_pause;
-  const paceBurn = burn_rates[soft.pace_lookback] ?? null;
+  const paceBurn = burn_rates[soft.pace_lookback.text] ?? null;
   const exhaustion = projectExhaustion(consumed, paceBurn, bounds, rolling);
   const minEvents = slo.min_events ?? policy.states.min_events;
   const insufficient = win.ratio === null || (win.events !== null && win.events < minEvents);
@@ -43,7 +42,7 @@ export function evaluateSlo(
   let rule: string | null = null;
   const expected = rolling ? null : bounds.elapsedFraction * soft.pace_factor;
   if (!insufficient && consumed !== null) {
-    const within = hard.exhaustion_within ? parseDuration(hard.exhaustion_within)! : null;
+    const within = hard.exhaustion_within?.ms ?? null;
     if (consumed >= hard.consumed) {
       state = 'hard-pause';
       rule = 'states.hard_pause.consumed';
@@ -81,7 +80,7 @@ export function evaluateSlo(
       name: slo.name,
       sli: describeSli(slo),
       target: slo.target,
-      window: slo.window,
+      window: slo.window.spec,
       state,
       events: win.events,
       bad: win.bad,
@@ -96,7 +95,7 @@ export function evaluateSlo(
       series,
     },
     rule,
-    pace: { burn: paceBurn, lookback: soft.pace_lookback, expected },
+    pace: { burn: paceBurn, lookback: soft.pace_lookback.text, expected },
     minEvents,
   };
 }

@@ -1,9 +1,31 @@
 import { parseDuration } from './duration.ts';
+import { Spelled } from './duration-value.ts';
 
-/** An SLO window: rolling (a fixed-length span ending now) or calendar (this week / this month, UTC). */
-export type Window =
-  | { kind: 'rolling'; spec: string; ms: number }
-  | { kind: 'calendar'; spec: 'week' | 'month' };
+/**
+ * An SLO window, parsed once by the loader: rolling (a fixed-length span ending now) or calendar
+ * (this week / this month, UTC). Messages quote the spec: `String(w)` and JSON give the text.
+ */
+export class RollingWindow extends Spelled {
+  readonly kind = 'rolling' as const;
+  readonly spec: string;
+  readonly ms: number;
+  constructor(spec: string, ms: number) {
+    super(spec);
+    this.spec = spec;
+    this.ms = ms;
+  }
+}
+
+export class CalendarWindow extends Spelled {
+  readonly kind = 'calendar' as const;
+  readonly spec: 'week' | 'month';
+  constructor(spec: 'week' | 'month') {
+    super(spec);
+    this.spec = spec;
+  }
+}
+
+export type Window = RollingWindow | CalendarWindow;
 
 export interface WindowBounds {
   /** Start of the events that count (ms since epoch). */
@@ -18,9 +40,9 @@ export interface WindowBounds {
 
 export function parseWindow(spec: string): Window | null {
   const s = spec.trim();
-  if (s === 'week' || s === 'month') return { kind: 'calendar', spec: s };
+  if (s === 'week' || s === 'month') return new CalendarWindow(s);
   const ms = parseDuration(s);
-  return ms === null ? null : { kind: 'rolling', spec: s, ms };
+  return ms === null ? null : new RollingWindow(s, ms);
 }
 
 /** Where the window stands at time `at`. Calendar weeks start Monday 00:00 UTC, months on the 1st. */

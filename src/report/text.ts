@@ -38,7 +38,7 @@ export function renderText(d: Decision): string {
   }
   for (const slo of chartedSlos(d)) {
     out.push('', `Budget consumed: ${slo.name} (${slo.window})`);
-    out.push(...textChart(slo, d.thresholds.soft_pause));
+    out.push(...textChart(slo, d.thresholds.soft_pause, { hardLine: d.thresholds.hard_pause }));
     out.push(`  ${projectionLine(slo, d.evaluated_at)}`);
   }
   if (d.warnings.length > 0) {

@@ -85,7 +85,7 @@ describe('dist/index.js as the runner runs it', () => {
     expect(r.outputs['github-requests']).toBe('2');
   });
 
-  it('under HARD-PAUSE blocks a low-risk change and lets a revert through', async () => {
+  it('under HARD-PAUSE blocks a low-risk change, and a change whose title only claims to be a revert', async () => {
     const ws = workspace(HARD_PAUSE);
     gh.route('GET', `${REPO}/pulls/2/files`, prFiles('src/ui/banner.tsx'));
     gh.route('POST', `${REPO}/check-runs`, [201, { id: 3 }]);
@@ -94,13 +94,24 @@ describe('dist/index.js as the runner runs it', () => {
     expect(held.outputs).toMatchObject({ state: 'hard-pause', allowed: 'false', risk: 'low' });
     expect(JSON.parse(held.outputs.decision!).slos[0].consumed).toBeGreaterThan(1);
 
-    const revert = opened();
-    revert.pull_request.title = 'Revert "Swap the router model"';
-    const ok = await runAction(gh, 'pull_request', revert, ws);
-    expect(ok.status).toBe(0);
-    expect(ok.outputs).toMatchObject({ state: 'hard-pause', allowed: 'true' });
-    expect(JSON.parse(ok.outputs.decision!).revert).toBe(true);
-    expect(ok.summary).toContain('revert');
+    // A title is not evidence: the gate asks GitHub, finds no revert, and judges the change.
+    const claimed = opened();
+    claimed.pull_request.title = 'Revert "Swap the router model"';
+    gh.route('GET', `${REPO}/pulls/2/commits`, [
+      200,
+      [
+        {
+          sha: 'd'.repeat(40),
+          commit: { message: 'Swap the router model back, and more' },
+          committer: { login: 'Codertocat' },
+        },
+      ],
+    ]);
+    const no = await runAction(gh, 'pull_request', claimed, ws);
+    expect(no.status).toBe(1);
+    expect(no.outputs).toMatchObject({ state: 'hard-pause', allowed: 'false' });
+    expect(JSON.parse(no.outputs.decision!).revert).toBe(false);
+    expect(no.summary).toContain('calls itself a revert');
   });
 
   it('honours a valid override and writes the audit record, shown in the summary', async () => {

@@ -14,6 +14,22 @@ describe('bot configuration', () => {
       BUDGET_GATE_TICK: 30_000,
       BUDGET_GATE_LEASE: 120_000,
       BUDGET_GATE_POLICY_PATH: '.github/error-budget.yml',
+      BUDGET_GATE_REVERT_ATTEMPTS: 5,
+      BUDGET_GATE_REVERT_BACKOFF: 30_000,
+      BUDGET_GATE_RECOVER_EVERY: 300_000,
+      BUDGET_GATE_RECOVER_LOOKBACK: 10_800_000,
+    });
+    expect(c.BUDGET_GATE_GITHUB_WRITE_GAP).toBeUndefined();
+    const tuned = readBotConfig({
+      BUDGET_GATE_TELEMETRY_FILE: 't',
+      BUDGET_GATE_RECOVER_EVERY: 'off',
+      BUDGET_GATE_GITHUB_WRITE_GAP: '0s',
+      BUDGET_GATE_REVERT_ATTEMPTS: '3',
+    });
+    expect(tuned).toMatchObject({
+      BUDGET_GATE_RECOVER_EVERY: null,
+      BUDGET_GATE_GITHUB_WRITE_GAP: 0,
+      BUDGET_GATE_REVERT_ATTEMPTS: 3,
     });
   });
 
@@ -27,6 +43,12 @@ describe('bot configuration', () => {
     expect(() => readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'a', BUDGET_GATE_LEASE: '10s' })).toThrow(
       /BUDGET_GATE_LEASE must be longer/,
     );
+    expect(() =>
+      readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'a', BUDGET_GATE_REVERT_ATTEMPTS: '0' }),
+    ).toThrow('BUDGET_GATE_REVERT_ATTEMPTS: at least 1');
+    expect(() =>
+      readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'a', BUDGET_GATE_RECOVER_EVERY: 'never' }),
+    ).toThrow('BUDGET_GATE_RECOVER_EVERY: expected a duration or off, got "never"');
   });
 
   it('refuses a store it does not know, without echoing a password', async () => {
@@ -47,9 +69,12 @@ describe('SQLite store migrations', () => {
     expect((await b.list()).map((w) => w.deployment_id)).toEqual([1]);
     await b.close();
     const db = new DatabaseSync(file);
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
     db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (99, ?)').run('later');
     db.close();
-    expect(() => new SqliteWatchStore(file)).toThrow(/schema version 99, newer than this bot knows \(1\)/);
+    expect(() => new SqliteWatchStore(file)).toThrow(/schema version 99, newer than this bot knows \(2\)/);
   });
 });

@@ -1,3 +1,4 @@
+import pg_ from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingLog } from '../../src/bot/log.ts';
 import { PostgresWatchStore } from '../../src/bot/store/postgres.ts';
@@ -20,6 +21,7 @@ import {
 // from T0, the 25%-in-20-minutes scenario); ten `search` deployments are healthy. Whatever the
 // interleaving, exactly one revert is opened and every watch reaches an end.
 
+const { Client } = pg_;
 let pg: RunningPostgres;
 beforeAll(async () => {
   pg = await startPostgres();
@@ -111,5 +113,26 @@ describe('PostgreSQL store, two replicas', () => {
     expect(all.map((w) => w.status).sort()).toEqual([...Array(10).fill('expired'), 'reverted']);
     expect(all.every((w) => w.lease_owner === null)).toBe(true);
     await b.close();
+  });
+
+  it('an idle connection the server drops is logged, not swallowed, and the store carries on', async () => {
+    const url = await pg.createDatabase('dropped');
+    const errors: string[] = [];
+    const store = await PostgresWatchStore.open({
+      connectionString: url,
+      onError: (e) => errors.push(e.message),
+    });
+    await store.add(newWatch(1, T0), T0);
+    // An administrator (or a failover) ends every other session on the database.
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    await admin.end();
+    for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(errors).toEqual([expect.stringMatching(/terminating connection due to administrator command/)]);
+    expect((await store.list()).map((w) => w.deployment_id)).toEqual([1]);
+    await store.close();
   });
 });

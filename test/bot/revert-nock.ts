@@ -40,6 +40,8 @@ export interface RevertNockOptions {
   /** The ref exists already: another replica holds the lock; its PR is `existingPr` (or none yet). */
   refExists?: boolean;
   existingPr?: number | null;
+  /** With an existing PR: what the earlier attempt had already done on GitHub without recording it. */
+  alreadyDone?: { status?: boolean; comment?: boolean };
 }
 
 export function nockRevert(o: RevertNockOptions = {}): Captured {
@@ -115,34 +117,60 @@ export function nockRevert(o: RevertNockOptions = {}): Captured {
           : [],
       );
   }
-  if (!o.refExists || !o.existingPr) {
-    const draft = (o.later ?? []).length > 0;
-    scope
-      .post(`${REPO_PATH}/pulls`, keep('pull'))
-      .reply(201, {
-        number: REVERT_PR,
-        html_url: `https://github.com/Codertocat/Hello-World/pull/${REVERT_PR}`,
-        node_id: 'PR_kwDOrevert',
-        draft,
-      })
-      .post(`${REPO_PATH}/issues/${REVERT_PR}/labels`, keep('labels'))
-      .reply(200, [])
-      .post(`${REPO_PATH}/pulls/${REVERT_PR}/requested_reviewers`, keep('reviewers'))
-      .reply(201, {});
-    if (!draft) {
-      scope.post('/graphql', keep('graphql')).reply(200, {
-        data: {
-          enablePullRequestAutoMerge: {
-            pullRequest: { number: REVERT_PR, autoMergeRequest: { enabledAt: 'now' } },
-          },
+  const draft = (o.later ?? []).length > 0;
+  const existing = o.refExists && o.existingPr ? o.existingPr : null;
+  const pr = existing ?? REVERT_PR;
+  if (existing === null) {
+    scope.post(`${REPO_PATH}/pulls`, keep('pull')).reply(201, {
+      number: REVERT_PR,
+      html_url: `https://github.com/Codertocat/Hello-World/pull/${REVERT_PR}`,
+      node_id: 'PR_kwDOrevert',
+      draft,
+    });
+  }
+  scope
+    .post(`${REPO_PATH}/issues/${pr}/labels`, keep('labels'))
+    .reply(200, [])
+    .post(`${REPO_PATH}/pulls/${pr}/requested_reviewers`, keep('reviewers'))
+    .reply(201, {});
+  if (!draft) {
+    scope.post('/graphql', keep('graphql')).reply(200, {
+      data: {
+        enablePullRequestAutoMerge: {
+          pullRequest: { number: pr, autoMergeRequest: { enabledAt: 'now' } },
         },
-      });
-    }
+      },
+    });
+  }
+  if (existing !== null) {
+    // The PR was an earlier attempt's: GitHub is asked whether the status and comment exist.
     scope
-      .post(`${REPO_PATH}/deployments/${DEPLOYMENT_ID}/statuses`, keep('status'))
-      .reply(201, {})
-      .post(`${REPO_PATH}/issues/${SHIPPED_PR}/comments`, keep('comment'))
-      .reply(201, {});
+      .get(`${REPO_PATH}/deployments/${DEPLOYMENT_ID}/statuses`)
+      .query({ per_page: 100 })
+      .reply(
+        200,
+        o.alreadyDone?.status
+          ? [{ state: 'failure', description: `budget-gate: reverted in #${pr}: tasks-success burned` }]
+          : [{ state: 'success', description: 'Deployed' }],
+      )
+      .get(`${REPO_PATH}/issues/${SHIPPED_PR}/comments`)
+      .query(true)
+      .reply(
+        200,
+        o.alreadyDone?.comment
+          ? [
+              {
+                body: `budget-gate is reverting\n\n<!-- budget-gate:reverting deployment=${DEPLOYMENT_ID} -->`,
+              },
+            ]
+          : [{ body: 'LGTM' }],
+      );
+  }
+  if (!o.alreadyDone?.status) {
+    scope.post(`${REPO_PATH}/deployments/${DEPLOYMENT_ID}/statuses`, keep('status')).reply(201, {});
+  }
+  if (!o.alreadyDone?.comment) {
+    scope.post(`${REPO_PATH}/issues/${SHIPPED_PR}/comments`, keep('comment')).reply(201, {});
   }
   scope.on('request', (req: { method: string; url: string }) => {
     c.requests.push(`${req.method} ${new URL(req.url).pathname}`);

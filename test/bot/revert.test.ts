@@ -167,7 +167,7 @@ describe('deployment_status → watch → revert pull request', () => {
     await store.close();
   });
 
-  it('a second attempt on the same deployment finds the branch taken and returns the open pull request', async () => {
+  it('a second attempt finds the branch taken and finishes the open pull request, doing nothing twice', async () => {
     const store = new SqliteWatchStore(':memory:');
     const policy = loadPolicy(POLICY_TEXT, 'p.yml').policy;
     const watch = {
@@ -214,7 +214,9 @@ describe('deployment_status → watch → revert pull request', () => {
     });
     const { probot } = await setup(0.005, 0.005);
     nockInstallationToken();
-    const gh = nockRevert({ refExists: true, existingPr: REVERT_PR });
+    // The first attempt died after commenting but before recording it: labels, reviewers,
+    // auto-merge and the status are done now; the comment is found on GitHub and not repeated.
+    const gh = nockRevert({ refExists: true, existingPr: REVERT_PR, alreadyDone: { comment: true } });
     const result = await openRevert(await probot.auth(1), w, evidence, policy, collectingLog());
     assertAllCalled();
     expect(result).toEqual({
@@ -224,7 +226,15 @@ describe('deployment_status → watch → revert pull request', () => {
       draft: false,
     });
     expect(gh.pull).toBeUndefined();
-    expect(gh.requests.filter((r) => r.startsWith('POST') && r.includes('/pulls'))).toEqual([]);
+    expect(gh.labels).toEqual({ labels: ['revert', 'budget-gate'] });
+    expect(gh.reviewers).toBeDefined();
+    expect(gh.graphql.variables).toEqual({ id: 'PR_x', method: 'SQUASH' });
+    expect(gh.status).toMatchObject({
+      state: 'failure',
+      log_url: 'https://github.com/Codertocat/Hello-World/pull/99',
+    });
+    expect(gh.comment).toBeUndefined();
+    expect(gh.requests.filter((r) => r.startsWith('POST') && r.endsWith('/pulls'))).toEqual([]);
 
     // The lock holder died before opening its pull request: this attempt opens it on that branch.
     const gh2 = nockRevert({ refExists: true, existingPr: null });

@@ -77,16 +77,18 @@ describe('shadow mode', () => {
       expect(r.errors).toEqual([]);
     }
 
-    const sent: { status?: any; comment?: any; paths: string[] } = { paths: [] };
+    const sent: { status?: Record<string, string>; comment?: { body: string }; paths: string[] } = {
+      paths: [],
+    };
     // The installation token from the webhook is still cached: no second token request.
     const gh = nock(API)
       .post(`${REPO_PATH}/issues/${SHIPPED_PR}/comments`, (b) => {
-        sent.comment = b;
+        sent.comment = b as { body: string };
         return true;
       })
       .reply(201, { id: 1, html_url: `https://github.com/Codertocat/Hello-World/pull/${SHIPPED_PR}#c1` })
       .post(`${REPO_PATH}/deployments/${DEPLOYMENT_ID}/statuses`, (b) => {
-        sent.status = b;
+        sent.status = b as Record<string, string>;
         return true;
       })
       .reply(201, { id: 2, state: 'success' });
@@ -111,12 +113,12 @@ describe('shadow mode', () => {
       environment: 'production',
       log_url: `https://github.com/Codertocat/Hello-World/pull/${SHIPPED_PR}`,
     });
-    expect(sent.status.description).toMatch(
+    expect(sent.status!.description).toMatch(
       /^budget-gate shadow: would revert: tasks-success: revert by the share rule/,
     );
-    expect(sent.status.description.length).toBeLessThanOrEqual(140);
+    expect(sent.status!.description!.length).toBeLessThanOrEqual(140);
 
-    const body: string = sent.comment.body;
+    const body = sent.comment!.body;
     expect(body).toContain('**budget-gate would revert this change** (shadow mode: nothing was reverted)');
     expect(body).toContain(
       `Deployment ${DEPLOYMENT_ID} (\`${DEPLOYED_SHA.slice(0, 7)}\` to \`production\`), ${breachAt}m after it went live`,

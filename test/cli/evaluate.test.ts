@@ -79,12 +79,32 @@ describe('budget-gate evaluate on the bundled example', () => {
     expect(JSON.parse(own.stdout).override_refusals[0]).toMatchObject({ code: 'self-approval' });
   });
 
-  it('always lets a revert through a pause', async () => {
-    const r = await cli([...base, '--changed-files', '-', '--revert', '--json'], {
+  it('always lets a verified revert through a pause', async () => {
+    const r = await cli([...base, '--changed-files', '-', '--revert-of', 'a'.repeat(40), '--json'], {
       stdin: 'prompts/refund.md\n',
     });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).reasons.at(-1)).toMatchObject({ code: 'revert' });
+    const d = JSON.parse(r.stdout);
+    expect(d.reasons.at(-1)).toMatchObject({ code: 'revert' });
+    expect(d.revert_evidence).toEqual({ kind: 'inverse-diff', reverts: 'a'.repeat(40), files: 1 });
+  });
+
+  it('judges a claimed revert without evidence as the change it is, and says why', async () => {
+    for (const claim of [
+      ['--title', 'Revert-proof prompt rewrite'],
+      ['--head-ref', 'revert-1-anything'],
+      ['--commit-message', 'Revert "x"\n\nThis reverts commit abcdef1.'],
+    ]) {
+      const r = await cli([...base, '--changed-files', '-', ...claim, '--json'], {
+        stdin: 'prompts/refund.md\n',
+      });
+      expect(r.code).toBe(1);
+      const d = JSON.parse(r.stdout);
+      expect(d).toMatchObject({ allowed: false, revert: false, revert_evidence: null });
+      expect(d.reasons.find((x: { code: string }) => x.code === 'revert-unverified').message).toMatch(
+        /calls itself a revert .* GitHub does not vouch for it/,
+      );
+    }
   });
 });
 

@@ -56,14 +56,27 @@ describe('decide', () => {
     const low = decide({ policy: p, at: AT, change: change(['docs/x.md']), telemetry: tele(hard) });
     expect(low).toMatchObject({ state: 'hard-pause', allowed: false });
     expect(low.reasons[0]!.rule).toBe('states.hard_pause.consumed');
-    const revert = decide({
+    // A title is a claim anyone can write: the change is judged as what it is.
+    const claimed = decide({
       policy: p,
       at: AT,
       change: change(['prompts/refund.md'], { title: 'Revert "Rewrite refund prompt"' }),
       telemetry: tele(hard),
     });
+    expect(claimed).toMatchObject({ state: 'hard-pause', allowed: false, revert: false });
+    expect(claimed.reasons.map((r) => r.code)).toContain('revert-unverified');
+    const revert = decide({
+      policy: p,
+      at: AT,
+      change: change(['prompts/refund.md'], {
+        revert_evidence: { kind: 'inverse-diff', reverts: 'c'.repeat(40), files: 1 },
+      }),
+      telemetry: tele(hard),
+    });
     expect(revert).toMatchObject({ state: 'hard-pause', allowed: true, revert: true });
-    expect(revert.reasons.at(-1)!.message).toMatch(/reverts always pass, so it ships despite the hard-pause/);
+    expect(revert.reasons.at(-1)!.message).toMatch(
+      /exactly as before ccccccc, the commit it reverts\): reverts always pass, so it ships despite the hard-pause/,
+    );
   });
 
   it('SHIP explains itself too', () => {

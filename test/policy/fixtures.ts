@@ -46,7 +46,7 @@ export function samplesFor(
 ): TelemetryResult['slos'][string] {
   const slo = p.slos.find((s) => s.name === sloName)!;
   const ranges: Record<string, Sample> = { [RANGE_WINDOW]: countSample(window.events, window.bad) };
-  for (const spec of lookbacksOf(p)) {
+  for (const spec of lookbacksOf(p).map((d) => d.text)) {
     const burn = burns[spec] ?? 0;
     ranges[lookbackKey(spec)] = countSample(eventsPerLookback, burn * (1 - slo.target) * eventsPerLookback);
   }

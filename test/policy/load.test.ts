@@ -21,11 +21,16 @@ describe('loadPolicy', () => {
     expect(warnings.map((w) => w.path)).toEqual(['slos[0].target']);
     expect(warnings[0]!.message).toContain('auto-revert can never fire for');
     expect(policy.slos[0]!.target).toBe(0.95);
-    expect(policy.states.soft_pause).toEqual({ consumed: 0.5, pace_factor: 1, pace_lookback: '1d' });
+    expect(policy.states.soft_pause).toMatchObject({ consumed: 0.5, pace_factor: 1 });
+    // Parsed once, defaults included: milliseconds next to the text the messages quote.
+    expect(policy.states.soft_pause.pace_lookback).toMatchObject({ text: '1d', ms: 86_400_000 });
+    expect(policy.overrides.expires_after).toMatchObject({ text: '24h', ms: 86_400_000 });
+    expect(policy.slos[0]!.window).toMatchObject({ kind: 'rolling', spec: '30d', ms: 30 * 86_400_000 });
+    expect(`${policy.auto_revert.within}`).toBe('60m');
     expect(policy.states.on_telemetry_error).toBe('block');
     expect(policy.auto_revert.consumed).toBe(0.2);
-    expect(policy.auto_revert.within).toBe('60m');
-    expect(policy.alerts.map((a) => [a.burn_rate, a.long, a.short, a.severity])).toEqual([
+    expect(policy.auto_revert.within.ms).toBe(3_600_000);
+    expect(policy.alerts.map((a) => [a.burn_rate, a.long.text, a.short.text, a.severity])).toEqual([
       [14.4, '1h', '5m', 'sev1'],
       [6, '6h', '30m', 'sev2'],
       [3, '1d', '2h', 'sev3'],

@@ -35,7 +35,8 @@ function ranges(windowText: string, t: Traffic, added: number) {
   const recentBad = Math.min(bad, Math.floor(recent * t.recentBad));
   // Bad events added now land in the window and in every lookback.
   const r: Record<string, Sample> = { [RANGE_WINDOW]: countSample(t.events + added, bad + added) };
-  for (const spec of lookbacksOf(p)) r[lookbackKey(spec)] = countSample(recent + added, recentBad + added);
+  for (const spec of lookbacksOf(p).map((d) => d.text))
+    r[lookbackKey(spec)] = countSample(recent + added, recentBad + added);
   return { p, r };
 }
 

@@ -61,7 +61,10 @@ describe('renderers', () => {
     const revert = decide({
       policy,
       at,
-      change: { ...change(['prompts/refund.md']), revert: true },
+      change: {
+        ...change(['prompts/refund.md']),
+        revert_evidence: { kind: 'inverse-diff', reverts: 'a'.repeat(40), files: 1 },
+      },
       telemetry: { source: 'test', result: burning, error: null },
     });
     expect(revert.state).toBe('hard-pause');
@@ -92,9 +95,15 @@ describe('renderers', () => {
     expect(md).toContain('### 🔴 HARD-PAUSE — blocked');
     expect(md).toContain('| SLO | target | window | tasks | bad | consumed |');
     expect(md).toContain('| task-cost | 95% | month | 10,000 | 800 | 160% |');
-    expect(md).toContain('```mermaid\nxychart-beta');
-    expect(md).toMatch(/line \[50(, 50){23}\]/);
-    expect(md).toMatch(/line \[100(, 100){23}\]/);
+    expect(md).toContain(
+      '```mermaid\n%%{init: {"themeVariables":{"xyChart":{"plotColorPalette":"#bf8700, #e5534b, #2f81f7"}}}}%%\nxychart-beta',
+    );
+    // A month 19 days old: a day-of-month axis, the pause lines end to end, consumed at 25 points.
+    expect(md).toContain('x-axis "day of November (UTC)" 1 --> 20.359375');
+    expect(md).toContain('  line [50, 50]\n  line [100, 100]\n  line [0, ');
+    expect(md).toContain(
+      '🟦 blue: budget consumed · 🟧 amber: soft-pause line (50%) · 🟥 red: hard-pause line (100%)',
+    );
     expect(md).toContain('**What you can do**');
   });
 

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/policy/duration.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
 import { DEMO_POLICY } from '../../src/scenarios/demo.ts';
 import {
@@ -19,8 +18,8 @@ const settings: JudgeSettings = {
   burnRate: ar.burn_rate,
   consumed: ar.consumed,
   minEvents: ar.min_events,
-  baselineMin: parseDuration(ar.baseline)! / 60_000,
-  recentMin: parseDuration(ar.recent)! / 60_000,
+  baselineMin: ar.baseline.ms / 60_000,
+  recentMin: ar.recent.ms / 60_000,
   windowMin: 30 * 1440,
   onsetGuard: true,
 };

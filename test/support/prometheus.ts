@@ -1,23 +1,14 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
+import { binary, type ServerProcess, startServer } from './server-process.ts';
 
 // A real Prometheus for the tests: Debian's `prometheus` and `promtool`, a temporary TSDB built
 // from OpenMetrics text the test writes, served on a free loopback port. No Prometheus on the
 // machine is a failure with the reason, never a skip.
-
-function binary(name: string): string {
-  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/usr/local/bin'])) {
-    const p = join(dir, name);
-    if (existsSync(p)) return p;
-  }
-  throw new Error(
-    `${name} not found: install Debian's prometheus package (apt-get install prometheus); .ci/run does this`,
-  );
-}
 
 export interface RunningPrometheus {
   url: string;
@@ -34,17 +25,13 @@ function versionOf(prometheus: string): string {
 }
 
 export async function startPrometheus(openMetrics: string): Promise<RunningPrometheus> {
-  const prometheus = binary('prometheus');
-  const promtool = binary('promtool');
+  const prometheus = binary('prometheus', 'prometheus');
+  const promtool = binary('promtool', 'prometheus');
   const version = versionOf(prometheus);
   const dir = mkdtempSync(join(tmpdir(), 'bg-prom-'));
-  let child: ChildProcess | null = null;
+  let server: ServerProcess | null = null;
   const stop = async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -60,7 +47,9 @@ export async function startPrometheus(openMetrics: string): Promise<RunningProme
     }
     writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1h\n');
     const port = await freePort();
-    const proc = spawn(
+    const url = `http://127.0.0.1:${port}`;
+    server = await startServer(
+      'prometheus',
       prometheus,
       [
         `--config.file=${join(dir, 'prometheus.yml')}`,
@@ -69,25 +58,8 @@ export async function startPrometheus(openMetrics: string): Promise<RunningProme
         '--storage.tsdb.retention.time=100y',
         '--log.level=warn',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      async () => (await fetch(`${url}/-/ready`)).ok,
     );
-    child = proc;
-    let log = '';
-    proc.stderr?.on('data', (d) => {
-      log += d;
-    });
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`prometheus exited ${proc.exitCode}: ${log.slice(-2000)}`);
-      try {
-        const res = await fetch(`${url}/-/ready`);
-        if (res.ok) break;
-      } catch {}
-      if (Date.now() > deadline)
-        throw new Error(`prometheus not ready on ${url} after 30 s: ${log.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
     return { url, version, stop };
   } catch (e) {
     // Leave nothing behind: no server on a port, no temp TSDB.

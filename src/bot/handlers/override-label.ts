@@ -1,6 +1,8 @@
 import { appendAuditEntry } from '../../github/audit-log.ts';
 import { fetchApproverFacts } from '../../github/labels.ts';
+import { policyAt } from '../../github/policy-file.ts';
 import { comment, removeLabel } from '../../github/pull-actions.ts';
+import { labeledPayload, parsePayload } from '../../github/webhook-payloads.ts';
 import type { AuditEntry } from '../../policy/audit.ts';
 import { sameUse } from '../../policy/audit-entry.ts';
 import type { LabelEvent } from '../../policy/change.ts';
@@ -12,8 +14,6 @@ import {
   refuseOverride,
 } from '../../policy/overrides.ts';
 import type { BotDeps, HandlerContext } from '../deps.ts';
-import { labeledPayload, parsePayload } from '../payloads.ts';
-import { policyAt } from '../policy-for.ts';
 
 // pull_request.labeled with `override:<reason>`: is the person who applied it allowed to? The
 // rules are the core's pure refuseOverride; this handler only gathers the facts (team

@@ -1,21 +1,18 @@
-import { appendAuditEntry } from '../../github/audit-log.ts';
+import { evaluateChange } from '../../gate/evaluate-change.ts';
+import { githubAuditSink } from '../../github/audit-sink.ts';
+import { githubChangeFacts } from '../../github/change-facts.ts';
 import { answerProtectionRule } from '../../github/deployment-status.ts';
 import type { DeployEvent } from '../../github/gate-event.ts';
-import { canLookFurther, type Gathered, gatherChange, gatherFurther } from '../../github/gather-change.ts';
-import { blockUnrecorded, overrideAuditEntry, sameUse } from '../../policy/audit-entry.ts';
-import { decide } from '../../policy/decide.ts';
+import { policyAt } from '../../github/policy-file.ts';
+import { parsePayload, protectionRulePayload } from '../../github/webhook-payloads.ts';
 import type { Decision } from '../../policy/decision-schema.ts';
-import { planRequest } from '../../policy/plan.ts';
-import type { TelemetryResult } from '../../policy/sample.ts';
 import { renderHeadline } from '../../report/headline.ts';
 import type { BotDeps, HandlerContext } from '../deps.ts';
-import { parsePayload, protectionRulePayload } from '../payloads.ts';
-import { policyAt } from '../policy-for.ts';
 
 // deployment_protection_rule: GitHub holds a deployment to an environment that lists this app as a
 // custom protection rule, and waits for our answer on the callback URL. The answer is the gate's
-// own decision on what the deployment ships (the same gathering as the Action's deploy gate), so
-// teams can gate an environment without editing workflows.
+// own decision on what the deployment ships, from the same pipeline the Action's deploy gate calls
+// (src/gate/evaluate-change.ts), so teams can gate an environment without editing workflows.
 
 export type ProtectionAnswer = { state: 'approved' | 'rejected'; comment: string; decision: Decision | null };
 
@@ -59,7 +56,6 @@ export async function onProtectionRule(ctx: HandlerContext, deps: BotDeps): Prom
     });
   }
 
-  const at = deps.clock();
   const event: DeployEvent = {
     kind: 'deploy',
     event: 'deployment',
@@ -69,46 +65,23 @@ export async function onProtectionRule(ctx: HandlerContext, deps: BotDeps): Prom
     environment: p.environment,
     deployment_id: p.deployment.id,
   };
-  const telemetry = await deps.source
-    .fetch(planRequest(policy, at, {}))
-    .then((result): { result: TelemetryResult | null; error: string | null } => ({ result, error: null }))
-    .catch((e: Error) => ({ result: null, error: e.message }));
-  const decideWith = (g: Gathered) =>
-    decide({
-      policy,
-      at,
-      change: g.change,
-      telemetry: { source: deps.source.name, ...telemetry },
-      warnings: g.warnings,
-    });
-
-  let gathered = await gatherChange(ctx.octokit, event, p.environment);
-  let decision = decideWith(gathered);
-  if (!decision.allowed && canLookFurther(event, gathered)) {
-    gathered = await gatherFurther(ctx.octokit, event, gathered, policy);
-    decision = decideWith(gathered);
-  }
-  const entry = overrideAuditEntry(decision, {
+  const { decision } = await evaluateChange({
+    loaded: found.loaded,
+    at: deps.clock(),
+    source: deps.source,
+    facts: githubChangeFacts(ctx.octokit, event, p.environment, policy),
+    audit: githubAuditSink(ctx.octokit, repo, policy.overrides.audit, {
+      warn: (m) => ctx.log.warn(m),
+    }),
     repo: `${repo.owner}/${repo.repo}`,
-    pull_request: gathered.pull_request,
-    sha: gathered.sha,
-    author: gathered.change.author,
+    origin: 'bot',
   });
-  if (entry) {
-    try {
-      await appendAuditEntry(
-        ctx.octokit,
-        repo,
-        policy.overrides.audit,
-        { ...entry, source: 'bot' },
-        { isDuplicate: sameUse(entry) },
-      );
-    } catch (e) {
-      decision = blockUnrecorded(decision, (e as Error).message);
-    }
-  }
 
   const reasons = decision.reasons.map((r) => `- ${r.message}`);
-  const comment = [`budget-gate: ${renderHeadline(decision)}`, ...reasons].join('\n');
+  const actions = decision.actions.map((a) => `- → ${a}`);
+  const warnings = decision.warnings.map((w) => `- warning: ${w}`);
+  const comment = [`budget-gate: ${renderHeadline(decision)}`, ...reasons, ...actions, ...warnings].join(
+    '\n',
+  );
   return answer({ state: decision.allowed ? 'approved' : 'rejected', comment, decision });
 }

@@ -44,6 +44,16 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX watches_env ON watches (owner, repo, environment, status)',
     ],
   },
+  {
+    // Resumable, bounded reverts (see revert-progress.ts).
+    version: 2,
+    statements: (d) => [
+      'ALTER TABLE watches ADD COLUMN revert_attempts INTEGER NOT NULL DEFAULT 0',
+      `ALTER TABLE watches ADD COLUMN revert_next_at ${int(d)}`,
+      'ALTER TABLE watches ADD COLUMN revert_progress TEXT',
+      'ALTER TABLE watches ADD COLUMN last_error TEXT',
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

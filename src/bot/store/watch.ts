@@ -48,6 +48,14 @@ export const watchSchema = z.object({
   reason: z.string().nullable(),
   lease_owner: z.string().nullable(),
   lease_until: nullableInt,
+  /** Revert attempts begun (a crash mid-attempt counts): bounded, then the watch ends `failed`. */
+  revert_attempts: int.default(0),
+  /** No revert attempt before this time (backoff after a failed one). */
+  revert_next_at: nullableInt.default(null),
+  /** The revert's steps done so far, as JSON (see revert-progress.ts), so a retry does only the rest. */
+  revert_progress: z.string().nullable().default(null),
+  /** The last revert attempt's error. */
+  last_error: z.string().nullable().default(null),
   created_at: int,
   updated_at: int,
 });
@@ -63,6 +71,10 @@ export type NewWatch = Omit<
   | 'reason'
   | 'lease_owner'
   | 'lease_until'
+  | 'revert_attempts'
+  | 'revert_next_at'
+  | 'revert_progress'
+  | 'last_error'
   | 'created_at'
   | 'updated_at'
 >;
@@ -93,6 +105,19 @@ export interface WatchStore {
   /** Records the breach and moves to `reverting`; false when the lease was lost. */
   startRevert(id: number, replica: string, now: number, evidence: string): Promise<boolean>;
   finish(id: number, replica: string, now: number, outcome: Outcome): Promise<boolean>;
+  /**
+   * Counts a revert attempt and renews the lease for it; the attempt's number, or null when the
+   * lease was lost.
+   */
+  beginAttempt(id: number, replica: string, now: number, leaseMs: number): Promise<number | null>;
+  /** Records the revert's progress (JSON) and renews the lease; false when the lease was lost. */
+  saveProgress(id: number, replica: string, now: number, leaseMs: number, progress: string): Promise<boolean>;
+  /** A failed attempt: the error, and no new attempt before `nextAt`. */
+  retryLater(id: number, replica: string, now: number, nextAt: number, error: string): Promise<boolean>;
+  /** Extends every lease this replica still holds (a long tick); how many. */
+  renew(replica: string, now: number, leaseMs: number): Promise<number>;
+  /** A cheap round trip, for /healthz. */
+  ping(): Promise<void>;
   get(id: number): Promise<Watch | null>;
   list(): Promise<Watch[]>;
   /** Gives this replica's leases back (a clean shutdown), so another replica need not wait them out. */

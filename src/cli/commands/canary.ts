@@ -29,7 +29,7 @@ export async function canaryCommand(argv: string[], io: CliIo): Promise<number> 
     throw new CliError('--deployed-at TIME is required: when the deployment went live');
   const { policy } = await readPolicy(io, values.policy);
   const at = parseAt(io, values.at);
-  const watch = { id: values.deployment, deployed_at: parseAt(io, values['deployed-at']) };
+  const watch = { id: values.deployment, deployed_at: parseAt(io, values['deployed-at'], '--deployed-at') };
   const source = await openTelemetry(io, values);
   let result: TelemetryResult;
   try {

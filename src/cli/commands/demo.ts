@@ -1,9 +1,10 @@
+import { evaluateChange } from '../../gate/evaluate-change.ts';
 import { renderText } from '../../report/text.ts';
 import { DEMO_END, DEMO_POLICY, DEMO_TELEMETRY } from '../../scenarios/demo.ts';
 import { JsonlSource } from '../../telemetry/jsonl/source.ts';
+import { localChangeFacts } from '../change-facts.ts';
 import { readPolicy } from '../inputs.ts';
 import { type CliIo, EXIT } from '../io.ts';
-import { runDecision } from '../run-decision.ts';
 
 const CHANGES = [
   { title: 'A prompt rewrite', files: ['prompts/refund.md', 'src/agent/tools.ts'] },
@@ -19,12 +20,21 @@ export async function demoCommand(_argv: string[], io: CliIo): Promise<number> {
     `budget-gate demo — policy examples/error-budget.yml, telemetry examples/telemetry/demo.jsonl.gz, at ${DEMO_END}\n`,
   );
   for (const c of CHANGES) {
-    const { decision } = await runDecision(
+    const { decision } = await evaluateChange({
       loaded,
-      source,
-      { files: c.files, labels: [], author: null, last_push_at: null },
       at,
-    );
+      source,
+      facts: localChangeFacts({
+        files: c.files,
+        labels: [],
+        author: null,
+        last_push_at: null,
+        title: c.title,
+      }),
+      audit: null,
+      repo: null,
+      origin: 'cli',
+    });
     io.stdout(`\n━━ ${c.title}: ${c.files.join(', ')} ━━\n\n${renderText(decision)}`);
   }
   io.stdout(

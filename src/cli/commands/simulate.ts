@@ -8,7 +8,7 @@ import { textChart } from '../../report/text-chart.ts';
 import { SCENARIOS, scenarioName } from '../../scenarios/scenarios.ts';
 import { generateTasks } from '../../scenarios/tasks.ts';
 import { MemorySource } from '../../telemetry/memory.ts';
-import { readPolicy } from '../inputs.ts';
+import { integerFlag, readPolicy } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 import { FLEET_USAGE, simulateFleetCommand } from './simulate-fleet.ts';
 
@@ -26,6 +26,7 @@ burn curve, the state day by day, the verdict and the day the budget runs out.
 ${FLEET_USAGE}`;
 
 const DAY = 86_400_000;
+const MAX_TASKS_PER_DAY = 50_000;
 const DAYS = 30;
 /** Fixed so two runs of a scenario print the same month. */
 const START = Date.parse('2026-10-01T00:00:00Z');
@@ -46,12 +47,12 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
   const scenario = scenarioName.safeParse(values.scenario);
   if (!scenario.success)
     throw new CliError(`--scenario ${values.scenario}: expected ${scenarioName.options.join(', ')}`);
-  const target = Number(values.target);
+  const target = /^\s*\d*\.?\d+\s*$/.test(values.target) ? Number(values.target) : Number.NaN;
   if (!(target > 0 && target < 1))
     throw new CliError(`--target ${values.target}: expected a fraction below 1, such as 0.95`);
-  const perDay = Number(values['tasks-per-day']);
-  if (!(perDay > 0))
-    throw new CliError(`--tasks-per-day ${values['tasks-per-day']}: expected a positive number`);
+  // Every simulated task is held in memory for the month: 50,000 a day is 1.5 million records.
+  const perDay = integerFlag('--tasks-per-day', values['tasks-per-day'], 1, MAX_TASKS_PER_DAY);
+  const seed = integerFlag('--seed', values.seed, 0, 2 ** 31 - 1);
 
   const base = values.policy ? (await readPolicy(io, values.policy)).policy : null;
   const { policy } = loadPolicy(
@@ -70,7 +71,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
     end,
     days: DAYS,
     tasksPerDay: perDay,
-    seed: Number(values.seed),
+    seed,
     target,
   })) {
     records.push({

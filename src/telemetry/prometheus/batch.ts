@@ -69,12 +69,48 @@ export function planQueries(request: TelemetryRequest, source: string): Planned 
   return { slos, subqueries };
 }
 
-/** Joins sub-queries into PromQL batches of at most `max` each. */
-export function batches(subqueries: Map<string, string>, max: number): string[] {
-  const tagged = [...subqueries].map(
-    ([id, expr]) => `label_replace(${expr}, "${KEY_LABEL}", "${id}", "", "")`,
-  );
-  const out: string[] = [];
-  for (let i = 0; i < tagged.length; i += max) out.push(tagged.slice(i, i + max).join(' or\n'));
+const JOIN = ' or\n';
+
+export interface Batch {
+  /** Sub-query ids it carries. */
+  ids: string[];
+  query: string;
+}
+
+/**
+ * Joins sub-queries into PromQL batches of at most `max` each and, when `maxBytes` is given, at
+ * most that many bytes of PromQL (VictoriaMetrics refuses queries over `-search.maxQueryLen`,
+ * 16 KiB by default; Prometheus has no limit). A sub-query longer than the limit on its own is
+ * still sent, alone, for the server to judge.
+ */
+export function batches(subqueries: Map<string, string>, max: number, maxBytes = Infinity): Batch[] {
+  const out: Batch[] = [];
+  let ids: string[] = [];
+  let parts: string[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (parts.length > 0) out.push({ ids, query: parts.join(JOIN) });
+    ids = [];
+    parts = [];
+    bytes = 0;
+  };
+  for (const [id, expr] of subqueries) {
+    const tagged = `label_replace(${expr}, "${KEY_LABEL}", "${id}", "", "")`;
+    const size = Buffer.byteLength(tagged);
+    if (parts.length >= max || (parts.length > 0 && bytes + JOIN.length + size > maxBytes)) flush();
+    bytes += (parts.length > 0 ? JOIN.length : 0) + size;
+    ids.push(id);
+    parts.push(tagged);
+  }
+  flush();
   return out;
+}
+
+/**
+ * The query-length limit a server stated when it refused a batch, e.g. VictoriaMetrics' `too long
+ * query; got 30972 bytes; mustn't exceed -search.maxQueryLen=16384 bytes`; null for any other error.
+ */
+export function statedQueryLimit(message: string): number | null {
+  const m = /maxQueryLen[`'"]?\s*=\s*(\d+)/.exec(message);
+  return m ? Number(m[1]) : null;
 }

@@ -1,22 +1,21 @@
 import { RETRYABLE_KINDS, TelemetryError, type TelemetryErrorKind } from '../errors.ts';
+import {
+  type ApiResponse,
+  apiResponseSchema,
+  cleanText,
+  firstProblem,
+  MAX_BODY_BYTES,
+  readCapped,
+  type VectorSample,
+  vectorSchema,
+} from './answer.ts';
 import { authHeaders, redactor } from './auth.ts';
 import { DEFAULTS, displayUrl, type PrometheusOptions } from './options.ts';
 
 // One instant query over Prometheus's HTTP API, POSTed form-encoded (a batch of sub-queries is too
 // long for a URL), retried with backoff when the server was down, slow or overloaded.
 
-export interface VectorSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-interface ApiResponse {
-  status?: string;
-  data?: { resultType?: string; result?: unknown };
-  errorType?: string;
-  error?: string;
-  warnings?: string[];
-}
+export type { VectorSample };
 
 export interface QueryStats {
   requests: number;
@@ -90,20 +89,30 @@ async function attempt(
     const why = err.cause?.code ?? err.cause?.message ?? err.message;
     return fail('unreachable', `cannot reach Prometheus at ${where} (${why})`);
   }
-  let text: string;
+  let text: string | null;
   try {
-    text = await res.text();
+    text = await readCapped(res);
   } catch (e) {
     // The timeout covers the body too: a server that sends headers and then stalls is slow, not broken.
     if (isTimeout(e)) return timedOut();
-    return fail('unreachable', `Prometheus at ${where} closed the connection mid-answer`);
+    const why = (e as Error & { cause?: { code?: string } }).cause?.code;
+    return fail(
+      'unreachable',
+      `Prometheus at ${where} closed the connection mid-answer${why ? ` (${why})` : ''}`,
+    );
   }
-  let body: ApiResponse | null = null;
+  if (text === null)
+    return fail('malformed', `Prometheus at ${where} answered with more than ${MAX_BODY_BYTES} bytes`);
+  let json: unknown;
   try {
-    body = JSON.parse(text) as ApiResponse;
+    json = JSON.parse(text);
   } catch {}
+  const checked = json === undefined ? null : apiResponseSchema.safeParse(json);
+  const body: ApiResponse | null = checked?.success ? checked.data : null;
   const apiError =
-    body?.status === 'error' ? `${body.errorType ?? 'error'}: ${body.error ?? 'no message'}` : null;
+    body?.status === 'error'
+      ? cleanText(`${body.errorType ?? 'error'}: ${body.error ?? 'no message'}`)
+      : null;
 
   if (res.status === 400 || res.status === 422) {
     // 400 bad_data (the PromQL does not parse), 422 execution (too many samples, and the like).
@@ -127,21 +136,36 @@ async function attempt(
     // Overload and gateway trouble pass; any other 4xx will be the same next time.
     return { ...r, retry: res.status >= 500 || res.status === 429 || res.status === 408 };
   }
-  if (!body) return fail('http', `Prometheus at ${where} answered with something that is not its API's JSON`);
-  if (apiError) return fail('query', `Prometheus at ${where} returned an error (${apiError})`);
-  const notes = (body.warnings ?? []).filter((w) => PROMQL_ANNOTATION.test(w));
-  const lost = (body.warnings ?? []).filter((w) => !PROMQL_ANNOTATION.test(w));
+  if (!body) {
+    return fail(
+      'malformed',
+      checked && !checked.success
+        ? `Prometheus at ${where} answered JSON that is not its API's (${cleanText(firstProblem(checked.error))})`
+        : `Prometheus at ${where} answered with something that is not its API's JSON`,
+    );
+  }
+  if (body.status === 'error') return fail('query', `Prometheus at ${where} returned an error (${apiError})`);
+  const warnings = (body.warnings ?? []).map((w) => cleanText(w));
+  const notes = warnings.filter((w) => PROMQL_ANNOTATION.test(w));
+  const lost = warnings.filter((w) => !PROMQL_ANNOTATION.test(w));
   if (lost.length) {
     // Thanos, Mimir and federated setups warn when a store did not answer: the counts are short.
     return fail('partial', `Prometheus at ${where} returned a partial result: ${lost.join('; ')}`);
   }
-  if (body.data?.resultType !== 'vector' || !Array.isArray(body.data.result)) {
+  if (body.data.resultType !== 'vector') {
     return fail(
       'query',
-      `Prometheus at ${where} returned a ${body.data?.resultType ?? 'malformed'} result, expected an instant vector`,
+      `Prometheus at ${where} returned a ${cleanText(body.data.resultType, 40)} result, expected an instant vector`,
     );
   }
-  return { ok: true, result: body.data.result as VectorSample[], notes };
+  const vector = vectorSchema.safeParse(body.data.result);
+  if (!vector.success) {
+    return fail(
+      'malformed',
+      `Prometheus at ${where} answered a malformed vector (${cleanText(firstProblem(vector.error, 'data.result'))})`,
+    );
+  }
+  return { ok: true, result: vector.data, notes };
 }
 
 export async function instantQuery(

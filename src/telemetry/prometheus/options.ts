@@ -15,6 +15,11 @@ export interface PrometheusOptions {
   retries?: number;
   /** Sub-queries per HTTP request; more are split into several requests. */
   maxSubqueries?: number;
+  /**
+   * Longest PromQL one request may carry, in bytes. Unset: no limit until the server states one
+   * (VictoriaMetrics' `-search.maxQueryLen`, 16384 by default), which is then kept.
+   */
+  maxQueryBytes?: number;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -65,6 +70,16 @@ export function prometheusOptionsFromEnv(
         'BUDGET_GATE_PROMETHEUS_TIMEOUT: expected a duration such as 10s',
       );
     opts.timeoutMs = ms;
+  }
+  if (env.BUDGET_GATE_PROMETHEUS_MAX_QUERY_BYTES) {
+    const n = Number(env.BUDGET_GATE_PROMETHEUS_MAX_QUERY_BYTES);
+    if (!Number.isInteger(n) || n < 256)
+      throw new TelemetryError(
+        'config',
+        SOURCE,
+        'BUDGET_GATE_PROMETHEUS_MAX_QUERY_BYTES: expected a whole number of bytes, at least 256, such as 16384',
+      );
+    opts.maxQueryBytes = n;
   }
   return { ...opts, ...overrides };
 }

@@ -1,6 +1,6 @@
 import type { Range } from '../../policy/sample.ts';
 import type { PrometheusSource } from '../../policy/schema.ts';
-import { parseWindow } from '../../policy/window.ts';
+import type { Window } from '../../policy/window.ts';
 import { recordedRules } from './recording-rules.ts';
 
 // PromQL for one SLO over one range. Every range is one instant query evaluated at the range's end
@@ -32,7 +32,7 @@ export function withRange(expr: string, range: Range): string {
 }
 
 /** The SLI over a range: bad/good/total expressions, or (Sloth, Pyrra) a bad ratio. */
-export function sliQuery(source: PrometheusSource, range: Range, sloWindow: string): SliQuery {
+export function sliQuery(source: PrometheusSource, range: Range, window: Window): SliQuery {
   if ('total' in source) {
     return {
       kind: 'counts',
@@ -41,8 +41,7 @@ export function sliQuery(source: PrometheusSource, range: Range, sloWindow: stri
       total: withRange(source.total, range),
     };
   }
-  const window = parseWindow(sloWindow);
-  const rules = recordedRules(source, window?.kind === 'rolling' ? window.ms : null);
+  const rules = recordedRules(source, window.kind === 'rolling' ? window.ms : null);
   const span = range.to - range.from;
   const at = atSeconds(range.to);
   if (rules.windows.includes(span)) {

@@ -1,7 +1,8 @@
 import type { TelemetryRequest, TelemetryResult, TelemetrySource } from '../../policy/sample.ts';
+import { useEnvProxy } from '../env-proxy.ts';
 import { TelemetryError } from '../errors.ts';
-import { batches, KEY_LABEL, type Planned, planQueries } from './batch.ts';
-import { instantQuery, type QueryStats } from './http.ts';
+import { type Batch, batches, KEY_LABEL, type Planned, planQueries, statedQueryLimit } from './batch.ts';
+import { instantQuery, type QueryAnswer, type QueryStats } from './http.ts';
 import { DEFAULTS, displayUrl, type PrometheusOptions } from './options.ts';
 import { type Answer, answerOf, samplesOf } from './samples.ts';
 
@@ -29,10 +30,34 @@ function askedBy(planned: Planned, id: string): string {
 export class PrometheusSource implements TelemetrySource {
   readonly name: string;
   private readonly opts: PrometheusOptions;
+  /** The server's query-length limit, once it has stated one (VictoriaMetrics); kept for later fetches. */
+  private maxQueryBytes: number;
 
   constructor(opts: PrometheusOptions) {
     this.opts = opts;
     this.name = `prometheus ${displayUrl(opts.url)}`;
+    this.maxQueryBytes = opts.maxQueryBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * One batch's answer. A batch refused for its length (VictoriaMetrics' `-search.maxQueryLen`)
+   * is split under the limit the server stated and asked again, and the limit is remembered, so
+   * the same policy works against a server with a limit without a setting; only the first fetch
+   * pays the refused request.
+   */
+  private async ask(batch: Batch, planned: Planned, at: number, stats: QueryStats): Promise<QueryAnswer[]> {
+    try {
+      return [await instantQuery(this.opts, this.name, batch.query, at, stats)];
+    } catch (e) {
+      const limit = e instanceof TelemetryError && e.kind === 'query' ? statedQueryLimit(e.message) : null;
+      if (limit === null || batch.ids.length < 2 || limit >= this.maxQueryBytes) throw e;
+      this.maxQueryBytes = limit;
+      const again = new Map(batch.ids.map((id) => [id, planned.subqueries.get(id)!]));
+      const answers: QueryAnswer[] = [];
+      for (const b of batches(again, batch.ids.length, limit))
+        answers.push(...(await this.ask(b, planned, at, stats)));
+      return answers;
+    }
   }
 
   async fetch(request: TelemetryRequest): Promise<TelemetryResult> {
@@ -41,8 +66,19 @@ export class PrometheusSource implements TelemetrySource {
     const stats: QueryStats = { requests: 0, retries: 0 };
     const answers = new Map<string, Answer>();
     const notes = new Set<string>();
-    for (const query of batches(planned.subqueries, this.opts.maxSubqueries ?? DEFAULTS.maxSubqueries)) {
-      const answer = await instantQuery(this.opts, this.name, query, request.at, stats);
+    // HTTPS_PROXY/HTTP_PROXY/NO_PROXY, as for GitHub (a fetch given in the options is the caller's).
+    const proxy = this.opts.fetch ? null : useEnvProxy();
+    if (proxy && !proxy.ok) notes.add(`${this.name}: ${proxy.message}`);
+    const max = this.opts.maxSubqueries ?? DEFAULTS.maxSubqueries;
+    const answered: QueryAnswer[] = [];
+    // One batch at a time from what is left, so a limit learnt on the first applies to the rest.
+    const pending = new Map(planned.subqueries);
+    while (pending.size > 0) {
+      const batch = batches(pending, max, this.maxQueryBytes)[0]!;
+      answered.push(...(await this.ask(batch, planned, request.at, stats)));
+      for (const id of batch.ids) pending.delete(id);
+    }
+    for (const answer of answered) {
       for (const n of answer.notes) notes.add(`${this.name}: ${n}`);
       for (const s of answer.result) {
         const id = s.metric[KEY_LABEL];

@@ -74,16 +74,10 @@ describe('the PromQL sent', () => {
     expect(s.seen[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
   });
 
-  it('refuses an expression without the window placeholder: every range would read the same value', async () => {
-    const err = await failure(
-      { url: 'http://127.0.0.1:9' },
-      planRequest(
-        policyWith(`{ bad: 'sum(slo:errors:increase30d)', total: 'sum(increase(t[$\{window}]))' }`),
-        AT,
-      ),
-    );
-    expect(err.kind).toBe('config');
-    expect(err.message).toMatch(/^SLO ok: source\.prometheus\.bad has no \$\{window\}/);
+  it('lint refuses an expression without the window placeholder, naming the key: every range would read the same value', () => {
+    expect(() =>
+      policyWith(`{ bad: 'sum(slo:errors:increase30d)', total: 'sum(increase(t[$\{window}]))' }`),
+    ).toThrow(/p\.yml:\d+:\d+ slos\[0\]\.source\.prometheus\.bad: no \$\{window\}: every range/);
   });
 
   it('refuses a URL that is not http(s), without printing it', async () => {

@@ -1,0 +1,52 @@
+import { access, constants } from 'node:fs/promises';
+import { instantQuery } from '../telemetry/prometheus/http.ts';
+import type { PrometheusOptions } from '../telemetry/prometheus/index.ts';
+import type { WatchStore } from './store/watch.ts';
+
+// /healthz: the bot is healthy when it can reach its store and its telemetry, the two things every
+// tick needs. Each check is a cheap round trip made at request time, with its own error.
+
+export type Probe = () => Promise<void>;
+
+export interface HealthReport {
+  ok: boolean;
+  checks: Record<string, { ok: true } | { ok: false; error: string }>;
+}
+
+export const storeProbe =
+  (store: WatchStore): Probe =>
+  () =>
+    store.ping();
+
+/** The JSONL file is there and readable. */
+export const fileProbe =
+  (path: string): Probe =>
+  () =>
+    access(path, constants.R_OK);
+
+/** The Prometheus-compatible API answers a trivial query (one attempt, short timeout). */
+export const prometheusProbe =
+  (opts: PrometheusOptions): Probe =>
+  async () => {
+    await instantQuery(
+      { ...opts, retries: 0, timeoutMs: Math.min(opts.timeoutMs ?? 5_000, 5_000) },
+      'healthz',
+      'vector(1)',
+      Date.now(),
+      { requests: 0, retries: 0 },
+    );
+  };
+
+export async function checkHealth(probes: Record<string, Probe>): Promise<HealthReport> {
+  const entries = await Promise.all(
+    Object.entries(probes).map(async ([name, probe]) => {
+      try {
+        await probe();
+        return [name, { ok: true as const }] as const;
+      } catch (e) {
+        return [name, { ok: false as const, error: (e as Error).message }] as const;
+      }
+    }),
+  );
+  return { ok: entries.every(([, r]) => r.ok), checks: Object.fromEntries(entries) };
+}

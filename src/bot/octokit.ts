@@ -1,0 +1,47 @@
+import Bottleneck from 'bottleneck';
+import { ProbotOctokit } from 'probot';
+import { reportingFetch, retryOptions, throttleHandlers } from '../github/octokit.ts';
+import type { BotMetrics } from './metrics.ts';
+
+// Probot's Octokit with the retry and throttling setup the Action uses (src/github/octokit.ts), so a
+// secondary rate limit is waited out and retried here too, and every request and wait is counted.
+
+export interface BotOctokitOptions {
+  /** Sent in the User-Agent, so GitHub's logs (and a test's server) tell replicas apart. */
+  replica: string;
+  metrics?: BotMetrics;
+  /**
+   * Minimum gap between writes (plugin-throttling's default: 1 s, 3 s for writes that notify).
+   * GitHub asks integrations to space writes; a GitHub Enterprise Server may allow less.
+   */
+  writeGapMs?: number;
+}
+
+export function botOctokit(o: BotOctokitOptions): typeof ProbotOctokit {
+  const m = o.metrics;
+  const gap = o.writeGapMs;
+  const spacing =
+    gap === undefined
+      ? {}
+      : {
+          write: new Bottleneck.Group({ maxConcurrent: 1, minTime: gap }),
+          notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: gap }),
+        };
+  return ProbotOctokit.defaults((instance: { request?: object; throttle?: object }) => ({
+    ...instance,
+    userAgent: `budget-gate (${o.replica})`,
+    request: {
+      ...instance.request,
+      fetch: reportingFetch(
+        () => {},
+        (method, status) => m?.githubRequest(method, status),
+      ),
+    },
+    retry: retryOptions(),
+    throttle: {
+      ...instance.throttle,
+      ...spacing,
+      ...throttleHandlers({ onWait: (kind, s) => m?.rateLimitWait(kind, s) }),
+    },
+  })) as typeof ProbotOctokit;
+}

@@ -1,0 +1,153 @@
+import { COLUMNS, type Dialect } from './migrations.ts';
+import { type NewWatch, type Outcome, parseRow, type Watch, type WatchStore } from './watch.ts';
+
+// The watch store's SQL, written once: SQLite (3.35+) and PostgreSQL agree on UPDATE … RETURNING,
+// INSERT … ON CONFLICT DO NOTHING and subqueries in UPDATE, so each statement is one string with
+// `?` placeholders, which the PostgreSQL driver numbers ($1, $2, …). The one place the dialects
+// differ in meaning is the claim: PostgreSQL's FOR UPDATE SKIP LOCKED keeps two replicas claiming
+// at the same instant from blocking on, or double-taking, the same rows; SQLite has one writer.
+
+export type SqlValue = string | number | null;
+
+/** What a dialect supplies: run a statement, read rows, close. */
+export interface SqlDriver {
+  readonly dialect: Dialect;
+  /** Rows changed. */
+  run(sql: string, params: readonly SqlValue[]): Promise<number>;
+  all(sql: string, params: readonly SqlValue[]): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
+const LIVE = `status IN ('watching', 'reverting')`;
+/** The lease guard every write on a claimed watch carries: the replica still holds it, now. */
+const HELD = 'deployment_id = ? AND lease_owner = ? AND lease_until >= ?';
+const INSERT_COLUMNS = [...COLUMNS, 'status', 'created_at', 'updated_at'];
+
+export const SQL = {
+  add: `INSERT INTO watches (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})
+    ON CONFLICT (deployment_id) DO NOTHING`,
+  supersede: `UPDATE watches SET status = 'superseded', reason = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+    WHERE owner = ? AND repo = ? AND environment = ? AND status = 'watching'
+      AND deployed_at <= ? AND deployment_id <> ?`,
+  claim: (d: Dialect) => `UPDATE watches SET lease_owner = ?, lease_until = ?, updated_at = ?
+    WHERE deployment_id IN (
+      SELECT deployment_id FROM watches
+      WHERE ${LIVE} AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)
+      ORDER BY deployed_at LIMIT ?${d === 'postgres' ? '\n      FOR UPDATE SKIP LOCKED' : ''})
+    RETURNING *`,
+  checked: `UPDATE watches SET last_checked_at = ?, updated_at = ? WHERE ${HELD} AND status = 'watching'`,
+  startRevert: `UPDATE watches SET status = 'reverting', evidence = ?, last_checked_at = ?, updated_at = ?,
+      revert_attempts = 0, revert_next_at = NULL, revert_progress = NULL, last_error = NULL
+    WHERE ${HELD} AND status = 'watching'`,
+  finish: `UPDATE watches SET status = ?, revert_pr = ?, reason = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+    WHERE ${HELD} AND ${LIVE}`,
+  beginAttempt: `UPDATE watches SET revert_attempts = revert_attempts + 1, lease_until = ?, updated_at = ?
+    WHERE ${HELD} AND status = 'reverting'
+    RETURNING revert_attempts`,
+  saveProgress: `UPDATE watches SET revert_progress = ?, lease_until = ?, updated_at = ?
+    WHERE ${HELD} AND status = 'reverting'`,
+  retryLater: `UPDATE watches SET revert_next_at = ?, last_error = ?, updated_at = ?
+    WHERE ${HELD} AND status = 'reverting'`,
+  renew: `UPDATE watches SET lease_until = ? WHERE lease_owner = ? AND lease_until >= ? AND ${LIVE}`,
+  get: 'SELECT * FROM watches WHERE deployment_id = ?',
+  list: 'SELECT * FROM watches ORDER BY deployed_at, deployment_id',
+  release: 'UPDATE watches SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?',
+  ping: 'SELECT 1 AS ok',
+};
+
+/** The WatchStore over any SqlDriver; sqlite.ts and postgres.ts only connect and migrate. */
+export class SqlWatchStore implements WatchStore {
+  readonly kind: Dialect;
+  protected readonly db: SqlDriver;
+
+  constructor(db: SqlDriver) {
+    this.db = db;
+    this.kind = db.dialect;
+  }
+
+  async add(w: NewWatch, now: number): Promise<boolean> {
+    return (await this.db.run(SQL.add, [...COLUMNS.map((c) => w[c]), 'watching', now, now])) === 1;
+  }
+
+  supersede(
+    w: Pick<Watch, 'owner' | 'repo' | 'environment' | 'deployed_at' | 'deployment_id'>,
+    now: number,
+  ): Promise<number> {
+    return this.db.run(SQL.supersede, [
+      `deployment ${w.deployment_id} replaced it`,
+      now,
+      w.owner,
+      w.repo,
+      w.environment,
+      w.deployed_at,
+      w.deployment_id,
+    ]);
+  }
+
+  async claim(replica: string, now: number, leaseMs: number, limit: number): Promise<Watch[]> {
+    const rows = await this.db.all(SQL.claim(this.kind), [replica, now + leaseMs, now, replica, now, limit]);
+    return rows.map(parseRow).sort((a, b) => a.deployed_at - b.deployed_at);
+  }
+
+  private async one(sql: string, params: readonly SqlValue[]): Promise<boolean> {
+    return (await this.db.run(sql, params)) === 1;
+  }
+
+  checked(id: number, replica: string, now: number): Promise<boolean> {
+    return this.one(SQL.checked, [now, now, id, replica, now]);
+  }
+
+  startRevert(id: number, replica: string, now: number, evidence: string): Promise<boolean> {
+    return this.one(SQL.startRevert, [evidence, now, now, id, replica, now]);
+  }
+
+  finish(id: number, replica: string, now: number, o: Outcome): Promise<boolean> {
+    return this.one(SQL.finish, [o.status, o.revert_pr ?? null, o.reason, now, id, replica, now]);
+  }
+
+  async beginAttempt(id: number, replica: string, now: number, leaseMs: number): Promise<number | null> {
+    const rows = (await this.db.all(SQL.beginAttempt, [now + leaseMs, now, id, replica, now])) as Array<{
+      revert_attempts: number | string;
+    }>;
+    return rows[0] ? Number(rows[0].revert_attempts) : null;
+  }
+
+  saveProgress(
+    id: number,
+    replica: string,
+    now: number,
+    leaseMs: number,
+    progress: string,
+  ): Promise<boolean> {
+    return this.one(SQL.saveProgress, [progress, now + leaseMs, now, id, replica, now]);
+  }
+
+  retryLater(id: number, replica: string, now: number, nextAt: number, error: string): Promise<boolean> {
+    return this.one(SQL.retryLater, [nextAt, error, now, id, replica, now]);
+  }
+
+  renew(replica: string, now: number, leaseMs: number): Promise<number> {
+    return this.db.run(SQL.renew, [now + leaseMs, replica, now]);
+  }
+
+  async get(id: number): Promise<Watch | null> {
+    const [row] = await this.db.all(SQL.get, [id]);
+    return row ? parseRow(row) : null;
+  }
+
+  async list(): Promise<Watch[]> {
+    return (await this.db.all(SQL.list, [])).map(parseRow);
+  }
+
+  async release(replica: string): Promise<void> {
+    await this.db.run(SQL.release, [replica]);
+  }
+
+  async ping(): Promise<void> {
+    await this.db.all(SQL.ping, []);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

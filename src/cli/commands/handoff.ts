@@ -1,0 +1,227 @@
+import { parseArgs } from 'node:util';
+import type { Watch } from '../../bot/store/watch.ts';
+import { verifyChain } from '../../policy/audit.ts';
+import { changeSchema } from '../../policy/change.ts';
+import { decide } from '../../policy/decide.ts';
+import type { Decision } from '../../policy/decision-schema.ts';
+import { rotationOf, shiftAt } from '../../policy/oncall.ts';
+import { formatWall } from '../../policy/oncall-zone.ts';
+import { planRequest } from '../../policy/plan.ts';
+import type { TelemetrySource } from '../../policy/sample.ts';
+import type { Policy } from '../../policy/schema.ts';
+import { parseAt, readPolicy, readText } from '../inputs.ts';
+import { CliError, type CliIo, EXIT } from '../io.ts';
+import { openTelemetry, SOURCE_OPTIONS } from '../telemetry.ts';
+
+export const HANDOFF_USAGE = `budget-gate handoff --since TIME [--at TIME] [--policy FILE]
+    [--telemetry FILE | --prometheus URL] [--audit FILE] [--store sqlite:PATH|postgres://...]
+
+The shift-change summary, in Markdown, from what budget-gate knows: who hands over to whom,
+deploys that landed and their watches (--store: the bot's store), reverts and their state,
+overrides used and refused (--audit: the audit log), alerts that fired (the policy's alerts
+evaluated every hour of the shift, at most 24 looks), and the budget now and how it moved.
+exit 0 written, 2 invalid input or unreadable telemetry`;
+
+interface AuditLine {
+  kind: string;
+  repo: string;
+  pull_request: number | null;
+  label: string;
+  actor: string | null;
+  at: string;
+  state: string | null;
+  message: string;
+}
+
+export interface HandoffData {
+  policy: Policy;
+  since: number;
+  at: number;
+  start: Decision | null;
+  end: Decision | null;
+  /** Alert name/SLO → first and last time seen firing, and the worst burn. */
+  fired: Array<{ name: string; slo: string; severity: string; first: number; last: number; burn: number }>;
+  telemetry: string | null;
+  watches: Watch[] | null;
+  audit: AuditLine[] | null;
+  auditProblem: string | null;
+}
+
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined ? 'n/a' : `${(x * 100).toPrecision(3)}%`;
+const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+
+export function renderHandoff(h: HandoffData): string {
+  const z = h.policy.oncall.timezone;
+  const out = [`# Handoff: ${formatWall(h.since, z)} → ${formatWall(h.at, z)}`, ''];
+  const r = rotationOf(h.policy.oncall);
+  if (r) {
+    const before = shiftAt(r, h.since);
+    const now = shiftAt(r, h.at);
+    out.push(
+      before.index === now.index
+        ? `On call: @${now.primary}${now.secondary ? ` (secondary @${now.secondary})` : ''}; next handoff to @${now.next.primary} at ${formatWall(now.ends, z)}.`
+        : `On call: @${before.primary} handed over to @${now.primary}${now.secondary ? ` (secondary @${now.secondary})` : ''} at ${formatWall(now.starts, z)}.`,
+      '',
+    );
+  }
+
+  out.push('## Budget', '');
+  if (!h.end)
+    out.push(
+      `No telemetry given (--telemetry or --prometheus): budget state unknown.${h.telemetry ? ` ${h.telemetry}` : ''}`,
+    );
+  else {
+    out.push(
+      `State now: **${h.end.state.toUpperCase()}**${h.start && h.start.state !== h.end.state ? ` (was ${h.start.state.toUpperCase()} at the start of the shift)` : ''}.`,
+      '',
+    );
+    out.push('| SLO | consumed at start | consumed now | moved | state |', '| --- | --- | --- | --- | --- |');
+    for (const s of h.end.slos) {
+      const was = h.start?.slos.find((x) => x.name === s.name)?.consumed ?? null;
+      const moved =
+        was !== null && s.consumed !== null
+          ? `${s.consumed >= was ? '+' : ''}${((s.consumed - was) * 100).toPrecision(2)} pts`
+          : 'n/a';
+      out.push(`| ${s.name} | ${pct(was)} | ${pct(s.consumed)} | ${moved} | ${s.state} |`);
+    }
+  }
+
+  out.push('', `## Alerts that fired (${h.fired.length})`, '');
+  if (!h.end) out.push('Unknown without telemetry.');
+  else if (h.fired.length === 0) out.push('None.');
+  for (const f of h.fired)
+    out.push(
+      `- ${f.severity} **${f.name}** on ${f.slo}: first seen ${iso(f.first)}, last ${iso(f.last)} UTC, up to ${f.burn.toFixed(1)}x`,
+    );
+
+  out.push('', '## Deploys and watches', '');
+  if (!h.watches) out.push('No bot store given (--store): deploys unknown.');
+  else {
+    const landed = h.watches.filter((w) => w.deployed_at >= h.since && w.deployed_at <= h.at);
+    if (landed.length === 0) out.push('No deployment went live during the shift.');
+    for (const w of landed)
+      out.push(
+        `- ${iso(w.deployed_at)} ${w.owner}/${w.repo} ${w.environment} ${w.sha.slice(0, 7)}${w.pull_number ? ` (#${w.pull_number} ${w.pull_title ?? ''})` : ''}: ${w.status}${w.reason ? `, ${w.reason}` : ''}`,
+      );
+    const reverts = h.watches.filter(
+      (w) => (w.revert_pr !== null || w.status === 'reverting') && w.updated_at >= h.since,
+    );
+    out.push('', `## Reverts (${reverts.length})`, '');
+    if (reverts.length === 0) out.push('None.');
+    for (const w of reverts)
+      out.push(
+        `- deployment ${w.deployment_id} (${w.sha.slice(0, 7)}): ${w.status === 'reverting' ? 'revert in progress (not opened yet: check the bot log)' : `revert #${w.revert_pr} opened ${iso(w.updated_at)} UTC`}${w.reason ? `: ${w.reason}` : ''}`,
+      );
+  }
+
+  out.push('', '## Overrides', '');
+  if (h.auditProblem) out.push(`Audit log not used: ${h.auditProblem}`);
+  else if (!h.audit) out.push('No audit log given (--audit): overrides unknown.');
+  else {
+    const inShift = h.audit.filter((a) => Date.parse(a.at) >= h.since && Date.parse(a.at) <= h.at);
+    if (inShift.length === 0) out.push('None used or refused.');
+    for (const a of inShift)
+      out.push(
+        `- ${iso(Date.parse(a.at))} UTC ${a.kind === 'override-applied' ? 'used' : a.kind === 'override-refused' ? 'REFUSED' : a.kind}: \`${a.label}\` by @${a.actor ?? 'unknown'} on ${a.repo}${a.pull_request ? `#${a.pull_request}` : ''} (${a.state ?? 'n/a'})`,
+      );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+async function judge(policy: Policy, source: TelemetrySource, at: number): Promise<Decision> {
+  const result = await source.fetch(planRequest(policy, at));
+  return decide({
+    policy,
+    at,
+    change: changeSchema.parse({ files: [] }),
+    telemetry: { source: source.name, result, error: null },
+    warnings: [],
+  });
+}
+
+export async function handoffCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...SOURCE_OPTIONS,
+      since: { type: 'string' },
+      at: { type: 'string' },
+      audit: { type: 'string' },
+      store: { type: 'string' },
+    },
+  });
+  if (!values.since)
+    throw new CliError('--since TIME is required (the start of the shift), such as 2026-11-19T09:00:00Z');
+  const since = parseAt(io, values.since);
+  const at = parseAt(io, values.at);
+  if (since >= at) throw new CliError('--since must be before --at (or now)');
+  const { policy } = await readPolicy(io, values.policy);
+  const h: HandoffData = {
+    policy,
+    since,
+    at,
+    start: null,
+    end: null,
+    fired: [],
+    telemetry: null,
+    watches: null,
+    audit: null,
+    auditProblem: null,
+  };
+
+  if (values.telemetry || values.prometheus || io.env.BUDGET_GATE_PROMETHEUS_URL) {
+    const source = await openTelemetry(io, values);
+    try {
+      h.start = await judge(policy, source, since);
+      h.end = await judge(policy, source, at);
+      const step = Math.max(3_600_000, (at - since) / 24);
+      const fired = new Map<string, HandoffData['fired'][number]>();
+      const times: number[] = [];
+      for (let t = since; t < at; t += step) times.push(t);
+      times.push(at);
+      for (const t of times) {
+        const d = t === since ? h.start : t === at ? h.end : await judge(policy, source, t);
+        for (const a of d.alerts) {
+          const k = `${a.name}\n${a.slo}`;
+          const f = fired.get(k) ?? {
+            name: a.name,
+            slo: a.slo,
+            severity: a.severity,
+            first: t,
+            last: t,
+            burn: 0,
+          };
+          f.last = t;
+          f.burn = Math.max(f.burn, a.short_burn, a.long_burn);
+          fired.set(k, f);
+        }
+      }
+      h.fired = [...fired.values()];
+    } catch (e) {
+      io.stderr(`budget-gate handoff: telemetry from ${source.name}: ${(e as Error).message}\n`);
+      return EXIT.invalid;
+    }
+  }
+  if (values.store) {
+    const { openStore } = await import('../../bot/store/open.ts');
+    const store = await openStore(values.store, io.cwd);
+    try {
+      h.watches = await store.list();
+    } finally {
+      await store.close();
+    }
+  }
+  if (values.audit) {
+    const text = await readText(io, values.audit, 'audit log');
+    const v = verifyChain(text);
+    if (!v.ok) h.auditProblem = `${values.audit}:${v.line}: ${v.problem}`;
+    else
+      h.audit = text
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as AuditLine);
+  }
+  io.stdout(renderHandoff(h));
+  return EXIT.allowed;
+}

@@ -1,0 +1,66 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type AlertRunbook, judgeRunbooks } from '../../policy/runbook-policy.ts';
+import { REPO_OPTIONS, repoReader } from '../../repo/files.ts';
+import { parseAt, readPolicy } from '../inputs.ts';
+import { CliError, type CliIo, EXIT } from '../io.ts';
+
+export const RUNBOOKS_USAGE = `budget-gate runbooks lint [--policy FILE] [--root DIR] [--at TIME] [--json]
+
+Checks every alert's runbook: a markdown file in the repository (paths relative to --root, default
+the current directory) or a URL (checked for shape only). Per runbook and per step: vague, concrete,
+or concrete + drilled, with the line and what is missing. A step is concrete when it names the exact
+place (a URL or path), the exact query, command or button (\`code\` or a **button**), and, when it
+decides something, the threshold (a number with a comparison). Drills are lines such as
+"last drilled: 2026-10-14 by @alice", due every oncall.runbooks.drill_every (default 90d) or the
+alert's drill_every.
+
+exit 0 every paging alert's runbook is concrete and drilled, 1 one is not, 2 invalid input`;
+
+export async function runbooksCommand(argv: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'lint') throw new CliError(`usage: ${RUNBOOKS_USAGE.split('\n')[0]}`);
+  const { values } = parseArgs({
+    args: rest,
+    options: REPO_OPTIONS,
+  });
+  const { policy } = await readPolicy(io, values.policy);
+  const judged = judgeRunbooks(policy, repoReader(resolve(io.cwd, values.root)), parseAt(io, values.at));
+  io.stdout(values.json ? `${JSON.stringify(judged, null, 2)}\n` : renderRunbooks(judged));
+  return judged.some((r) => r.fails) ? EXIT.blocked : EXIT.allowed;
+}
+
+const MARK = { 'concrete+drilled': 'concrete + drilled', concrete: 'concrete', vague: 'VAGUE' } as const;
+
+export function renderRunbooks(judged: AlertRunbook[]): string {
+  const out: string[] = [];
+  for (const r of judged) {
+    const verdict =
+      r.verdict === 'concrete+drilled'
+        ? 'concrete + drilled'
+        : r.verdict === 'concrete'
+          ? 'concrete, not drilled within cadence'
+          : r.verdict.toUpperCase();
+    out.push(
+      `${r.fails ? '✗' : '✓'} ${r.alert} (${r.severity}, ${r.paging ? 'pages' : 'does not page'}): ${r.runbook ?? 'no runbook'}: ${verdict}`,
+    );
+    for (const s of r.lint?.steps ?? []) {
+      out.push(
+        `    ${r.runbook}:${s.line} ${MARK[s.verdict]}: ${s.text.length > 70 ? `${s.text.slice(0, 67)}...` : s.text}`,
+      );
+      for (const m of s.missing) out.push(`        - ${m.startsWith('vague') ? m : `missing ${m}`}`);
+    }
+    if (r.lint?.last_drill)
+      out.push(
+        `    drilled ${r.lint.last_drill.date} by ${r.lint.last_drill.by} (cadence ${r.cadence_days} days)`,
+      );
+    for (const p of r.problems) out.push(`    ${p}`);
+  }
+  const failing = judged.filter((r) => r.fails);
+  out.push(
+    failing.length
+      ? `${failing.length} paging alert${failing.length === 1 ? '' : 's'} without a concrete, drilled runbook: ${failing.map((r) => r.alert).join(', ')}`
+      : 'every paging alert has a concrete, drilled runbook',
+  );
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,146 @@
+import type { AuditEntry, AuditRecord } from '../policy/audit.ts';
+import { blockUnrecorded, overrideAuditEntry, revertAuditEntry, sameUse } from '../policy/audit-entry.ts';
+import { bareLabel, type Change } from '../policy/change.ts';
+import { decide } from '../policy/decide.ts';
+import type { Decision } from '../policy/decision-schema.ts';
+import { formatProblem, type LoadedPolicy } from '../policy/load.ts';
+import { planRequest } from '../policy/plan.ts';
+import type { TelemetryResult, TelemetrySource } from '../policy/sample.ts';
+import { TelemetryError } from '../telemetry/errors.ts';
+import type { ChangeFacts, GatheredChange } from './change-facts.ts';
+
+// The one gate pipeline. The Action (PR check and deploy step), the deployment protection rule
+// and the CLI all call this: policy → (change ∥ telemetry) → decide → (what could let a blocked
+// change through) → decide → audit. A surface only reads its input and renders the result, so a
+// decision made in GitHub replays locally to the same JSON.
+
+/** Burn-chart resolution: points per SLO window. */
+export const CHART_POINTS = 24;
+
+export interface AuditSink<W extends AuditWrite = AuditWrite> {
+  /** Appends `entry` unless `isDuplicate` finds its record (a re-run); throws with a readable message. */
+  append(entry: AuditEntry, isDuplicate: (r: AuditRecord) => boolean): Promise<W>;
+}
+
+export interface AuditWrite {
+  record: AuditRecord;
+  duplicate: boolean;
+}
+
+export interface EvaluateChangeInput<G extends GatheredChange, W extends AuditWrite> {
+  loaded: LoadedPolicy;
+  /** Evaluation time, ms since epoch. */
+  at: number;
+  source: TelemetrySource;
+  facts: ChangeFacts<G>;
+  /** Where an honoured exception is written; null where nothing can be (the CLI). */
+  audit: AuditSink<W> | null;
+  /** Context for the audit record. */
+  repo: string | null;
+  /** `bot` for the protection rule, `action` for the workflow step, `cli` locally. */
+  origin: AuditEntry['source'];
+}
+
+export interface ChangeEvaluation<G extends GatheredChange, W extends AuditWrite> {
+  decision: Decision;
+  gathered: G;
+  /** Every fact the decision was made on, override labels set aside included: what a replay needs. */
+  change: Change;
+  /** Telemetry could not be read: the decision follows `on_telemetry_error`. */
+  telemetryError: TelemetryError | null;
+  audit: { written: W | null; error: string | null };
+}
+
+async function readTelemetry(
+  source: TelemetrySource,
+  loaded: LoadedPolicy,
+  at: number,
+): Promise<{ result: TelemetryResult | null; error: TelemetryError | null }> {
+  try {
+    return {
+      result: await source.fetch(planRequest(loaded.policy, at, { series: CHART_POINTS, quantiles: true })),
+      error: null,
+    };
+  } catch (e) {
+    // Only a telemetry failure is a decision input; anything else is a bug and must surface.
+    if (e instanceof TelemetryError) return { result: null, error: e };
+    throw e;
+  }
+}
+
+export async function evaluateChange<G extends GatheredChange, W extends AuditWrite>(
+  input: EvaluateChangeInput<G, W>,
+): Promise<ChangeEvaluation<G, W>> {
+  const { loaded, at, source, facts } = input;
+  const policy = loaded.policy;
+  const policyWarnings = loaded.warnings.map(formatProblem);
+
+  const [first, telemetry] = await Promise.all([facts.gather(), readTelemetry(source, loaded, at)]);
+  const decideWith = (g: G) =>
+    decide({
+      policy,
+      at,
+      change: g.change,
+      telemetry: { source: source.name, result: telemetry.result, error: telemetry.error?.message ?? null },
+      warnings: [...policyWarnings, ...g.warnings],
+    });
+
+  let gathered: G = first;
+  let decision = decideWith(gathered);
+  const further = decision.allowed ? null : facts.further(gathered);
+  if (further) {
+    gathered = await further;
+    decision = decideWith(gathered);
+  } else if (decision.allowed && gathered.override_labels.length > 0) {
+    decision = {
+      ...decision,
+      warnings: [
+        ...decision.warnings,
+        `${gathered.override_labels.map((l) => `\`${l}\``).join(', ')} not needed: the change is allowed without an override`,
+      ],
+    };
+  }
+
+  const audit = await record(input, gathered, decision);
+  if (audit.error && decision.override) decision = blockUnrecorded(decision, audit.error);
+  else if (audit.error) {
+    // A verified revert lowers risk: it still ships during an incident, and the gap is said loudly.
+    decision = {
+      ...decision,
+      warnings: [
+        ...decision.warnings,
+        `this revert passed the ${decision.state} but could not be written to the audit log: ${audit.error}`,
+      ],
+    };
+  }
+  const named = new Set(gathered.change.labels.map((l) => l.name));
+  const change: Change = {
+    ...gathered.change,
+    labels: [
+      ...gathered.change.labels,
+      ...gathered.override_labels.filter((n) => !named.has(n)).map(bareLabel),
+    ],
+  };
+  return { decision, gathered, change, telemetryError: telemetry.error, audit };
+}
+
+async function record<G extends GatheredChange, W extends AuditWrite>(
+  input: EvaluateChangeInput<G, W>,
+  gathered: GatheredChange,
+  decision: Decision,
+): Promise<{ written: W | null; error: string | null }> {
+  const ctx = {
+    repo: input.repo ?? '(local)',
+    pull_request: gathered.pull_request,
+    sha: gathered.sha,
+    author: gathered.change.author,
+  };
+  const entry = overrideAuditEntry(decision, ctx) ?? revertAuditEntry(decision, ctx);
+  if (!entry || !input.audit) return { written: null, error: null };
+  try {
+    const written = await input.audit.append({ ...entry, source: input.origin }, sameUse(entry));
+    return { written, error: null };
+  } catch (e) {
+    return { written: null, error: (e as Error).message };
+  }
+}

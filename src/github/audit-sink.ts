@@ -1,0 +1,29 @@
+import type { AuditSink } from '../gate/evaluate-change.ts';
+import { type AppendResult, type AuditPolicy, appendAuditEntry } from './audit-log.ts';
+import { GitHubPermissionError } from './errors.ts';
+import type { GitHubClient, RepoRef } from './octokit.ts';
+
+/** The audit log on its branch, as the gate pipeline writes to it. */
+export function githubAuditSink(
+  gh: GitHubClient,
+  repo: RepoRef,
+  audit: AuditPolicy,
+  opts: { sleep?: (ms: number) => Promise<void>; warn?: (message: string) => void } = {},
+): AuditSink<AppendResult> {
+  return {
+    async append(entry, isDuplicate) {
+      try {
+        return await appendAuditEntry(gh, repo, audit, entry, {
+          isDuplicate,
+          ...(opts.sleep ? { sleep: opts.sleep } : {}),
+        });
+      } catch (e) {
+        opts.warn?.(`audit log: ${(e as Error).message}`);
+        // The reason a person reads in the decision: what to grant, not the whole refusal.
+        if (e instanceof GitHubPermissionError)
+          throw new Error(`GitHub answered ${e.status}: the token needs \`${e.permission}\``);
+        throw e;
+      }
+    },
+  };
+}

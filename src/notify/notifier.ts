@@ -1,0 +1,158 @@
+import { routeSeverity } from '../policy/oncall-routing.ts';
+import type { OncallPolicy } from '../policy/oncall-schema.ts';
+import type { NotifyEvent } from './events.ts';
+import type { LedgerEntry, NotifyLedger } from './ledger.ts';
+import { sendPagerDuty, triggerBody } from './pagerduty.ts';
+import { sendSlack, slackMessage } from './slack.ts';
+
+// Turns events into pages and channel posts by the policy's severity routing, once each. A send
+// that fails is not recorded, so the next run tries it again; one that succeeded is never repeated.
+
+export interface NotifierOptions {
+  oncall: OncallPolicy;
+  env: Record<string, string | undefined>;
+  ledger: NotifyLedger;
+  fetch?: typeof fetch;
+}
+
+export interface Delivery {
+  key: string;
+  /** What was sent: pagerduty-trigger, pagerduty-resolve, slack. */
+  sent: string[];
+  /** The routing decision, in a sentence. */
+  why: string;
+  errors: string[];
+}
+
+export class Notifier {
+  private readonly o: NotifierOptions;
+  constructor(o: NotifierOptions) {
+    this.o = o;
+  }
+
+  /** Missing secrets, named: the policy asks for a channel whose variable is not set. */
+  configProblems(): string[] {
+    const n = this.o.oncall.notify;
+    const out: string[] = [];
+    if (n.pagerduty && !this.o.env[n.pagerduty.routing_key_env])
+      out.push(`oncall.notify.pagerduty: ${n.pagerduty.routing_key_env} is not set, so nothing can page`);
+    if (n.slack && !this.o.env[n.slack.webhook_url_env])
+      out.push(`oncall.notify.slack: ${n.slack.webhook_url_env} is not set, so nothing reaches the channel`);
+    return out;
+  }
+
+  private get routingKey() {
+    const n = this.o.oncall.notify.pagerduty;
+    return n ? (this.o.env[n.routing_key_env] ?? null) : null;
+  }
+  private get slack() {
+    const n = this.o.oncall.notify.slack;
+    const url = n ? this.o.env[n.webhook_url_env] : undefined;
+    return n && url ? { url, env: n.webhook_url_env } : null;
+  }
+
+  /** Sends what each event's route calls for and has not been sent yet. */
+  async send(events: NotifyEvent[], at: number): Promise<Delivery[]> {
+    const out: Delivery[] = [];
+    for (const e of events) out.push(await this.one(e, at));
+    return out;
+  }
+
+  private async one(e: NotifyEvent, at: number): Promise<Delivery> {
+    const prior = await this.o.ledger.get(e.key);
+    const rec: LedgerEntry =
+      prior && prior.resolved_at === null
+        ? prior
+        : {
+            key: e.key,
+            repo: e.repo,
+            kind: e.kind,
+            severity: e.severity,
+            raised_at: at,
+            paged: [],
+            posted: [],
+            resolved_at: null,
+          };
+    const route = routeSeverity(this.o.oncall, e.severity, rec.raised_at, at);
+    const d: Delivery = { key: e.key, sent: [], why: route.why, errors: [] };
+    const fetchFn = this.o.fetch ?? fetch;
+
+    const pdKey = route.severity === route.raised ? e.key : `${e.key}:${route.severity}`;
+    const stage = !route.page ? 'raised' : route.severity === route.raised ? 'paged' : 'promoted';
+    if (route.page && this.routingKey && !rec.paged.includes(pdKey)) {
+      try {
+        await sendPagerDuty(triggerBody(this.routingKey, e, route.severity, pdKey, at), fetchFn);
+        rec.paged.push(pdKey);
+        d.sent.push('pagerduty-trigger');
+      } catch (err) {
+        d.errors.push((err as Error).message);
+      }
+    }
+    const slack = this.slack;
+    // One post when raised, one when it pages later or is promoted: each says what changed.
+    const due = !rec.posted.includes(stage) && (stage !== 'raised' || rec.posted.length === 0);
+    if (slack && due) {
+      const sev = route.severity.toUpperCase();
+      const headline =
+        stage === 'promoted' ? `${sev} (was ${route.raised}, still open)` : route.page ? `${sev} paged` : sev;
+      try {
+        await sendSlack(slack.url, slack.env, slackMessage(e, headline, route.why), fetchFn);
+        for (const s of new Set([stage, 'raised'])) if (!rec.posted.includes(s)) rec.posted.push(s);
+        d.sent.push('slack');
+      } catch (err) {
+        d.errors.push((err as Error).message);
+      }
+    }
+    await this.o.ledger.put(rec);
+    return d;
+  }
+
+  /** Resolves what is open for the repo (of the given kinds) and not among `current`. */
+  async settle(repo: string, kinds: string[], current: string[], at: number): Promise<Delivery[]> {
+    const out: Delivery[] = [];
+    for (const rec of await this.o.ledger.open(repo)) {
+      if (!kinds.includes(rec.kind) || current.includes(rec.key)) continue;
+      out.push(await this.resolve(rec.key, at));
+    }
+    return out;
+  }
+
+  async resolve(key: string, at: number): Promise<Delivery> {
+    const rec = await this.o.ledger.get(key);
+    const d: Delivery = { key, sent: [], why: 'no longer firing', errors: [] };
+    if (!rec || rec.resolved_at !== null) return d;
+    const fetchFn = this.o.fetch ?? fetch;
+    const routingKey = this.routingKey;
+    for (const k of [...rec.paged]) {
+      if (!routingKey) break;
+      try {
+        await sendPagerDuty({ routing_key: routingKey, event_action: 'resolve', dedup_key: k }, fetchFn);
+        rec.paged = rec.paged.filter((p) => p !== k);
+        d.sent.push('pagerduty-resolve');
+      } catch (err) {
+        d.errors.push((err as Error).message);
+      }
+    }
+    const slack = this.slack;
+    if (slack && rec.posted.length > 0 && !rec.posted.includes('resolved')) {
+      try {
+        await sendSlack(
+          slack.url,
+          slack.env,
+          {
+            text: `Resolved: ${key}`,
+            blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*Resolved* \`${key}\`` } }],
+          },
+          fetchFn,
+        );
+        rec.posted.push('resolved');
+        d.sent.push('slack');
+      } catch (err) {
+        d.errors.push((err as Error).message);
+      }
+    }
+    if (d.errors.length === 0) rec.resolved_at = at;
+    await this.o.ledger.put(rec);
+    return d;
+  }
+}

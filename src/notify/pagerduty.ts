@@ -1,0 +1,80 @@
+import { PAGERDUTY_SEVERITY } from '../policy/oncall-routing.ts';
+import type { Severity } from '../policy/oncall-schema.ts';
+import type { NotifyEvent } from './events.ts';
+
+// PagerDuty Events API v2: one endpoint, trigger and resolve correlated by dedup_key. A trigger with
+// a dedup_key that already has an open alert does not page again, which backs up the ledger.
+
+export const PAGERDUTY_ENQUEUE = 'https://events.pagerduty.com/v2/enqueue';
+
+export interface PagerDutyTrigger {
+  routing_key: string;
+  event_action: 'trigger';
+  dedup_key: string;
+  payload: {
+    summary: string;
+    source: string;
+    severity: 'critical' | 'error' | 'warning' | 'info';
+    timestamp: string;
+    component?: string;
+    group: string;
+    class: string;
+    custom_details: Record<string, unknown>;
+  };
+  links: Array<{ href: string; text: string }>;
+  client: string;
+}
+
+export interface PagerDutyResolve {
+  routing_key: string;
+  event_action: 'resolve';
+  dedup_key: string;
+}
+
+export function triggerBody(
+  routingKey: string,
+  e: NotifyEvent,
+  severity: Severity,
+  dedupKey: string,
+  at: number,
+): PagerDutyTrigger {
+  return {
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key: dedupKey,
+    payload: {
+      summary: e.summary,
+      source: e.repo,
+      severity: PAGERDUTY_SEVERITY[severity],
+      timestamp: new Date(at).toISOString(),
+      ...(e.component ? { component: e.component } : {}),
+      group: e.repo,
+      class: e.kind,
+      custom_details: { ...e.details, severity },
+    },
+    links: e.links,
+    client: 'budget-gate',
+  };
+}
+
+/** Posts one event; the routing key never appears in an error. */
+export async function sendPagerDuty(
+  body: PagerDutyTrigger | PagerDutyResolve,
+  fetchFn = fetch,
+): Promise<void> {
+  const res = await fetchFn(PAGERDUTY_ENQUEUE, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (res.status === 202) return;
+  const text = (await res.text().catch(() => '')).slice(0, 300);
+  const why =
+    res.status === 429
+      ? 'rate limited (429): it is sent again at the next run'
+      : res.status === 400
+        ? `refused the event (400): ${text}`
+        : `answered ${res.status}: ${text}`;
+  throw new Error(`PagerDuty ${body.event_action} ${body.dedup_key}: ${why}`);
+}

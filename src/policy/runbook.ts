@@ -1,0 +1,156 @@
+// Is a runbook something a person who joined last week could follow at 3 a.m.? Pure: the caller
+// reads the markdown and passes its text and today's date. The heuristics are in the README
+// ("Runbooks that work"); each verdict names the line and what is missing, so a false alarm is
+// visible and a fix is obvious.
+
+export type StepVerdict = 'vague' | 'concrete' | 'concrete+drilled';
+
+export interface RunbookStep {
+  line: number;
+  text: string;
+  verdict: StepVerdict;
+  /** What a reader would have to ask about: place, action, threshold, or vague wording. */
+  missing: string[];
+}
+
+export interface Drill {
+  line: number;
+  date: string;
+  by: string;
+  at: number;
+}
+
+export interface RunbookLint {
+  steps: RunbookStep[];
+  drills: Drill[];
+  last_drill: Drill | null;
+  /** The last drill is within the cadence. */
+  drilled: boolean;
+  verdict: StepVerdict;
+  problems: string[];
+}
+
+const URL_RE = /https?:\/\/[^\s)>\]]+/;
+// A repository or file path (`dashboards/agents.json`, `/var/log/x`) or a UI location (`Grafana → Agents`).
+const PATH_RE = /(?:^|[\s`(])(?:\.{0,2}\/)?[\w.-]+\/[\w./-]+|\b[\w-]+\s*(?:→|->|>)\s*[\w-]+/;
+const CODE_RE = /`[^`]+`/;
+const BUTTON_RE =
+  /\b(?:click|press|select|choose|toggle|hit)\b[^.]*?(?:\*\*[^*]+\*\*|"[^"]+"|“[^”]+”|`[^`]+`)/i;
+const COMPARATOR =
+  /(?:>=?|<=?|≥|≤|\b(?:above|below|over|under|more than|less than|fewer than|at least|at most|exceeds?|reaches|drops? below|higher than|lower than)\b)\s*\$?\d/i;
+// An exact state also decides: `if the status page shows "Major Outage"`.
+const EXACT_STATE =
+  /\b(?:is|shows|reads|says|returns|equals|lists)\s+(?:not\s+)?(?:"[^"]+"|“[^”]+”|`[^`]+`|\*\*[^*]+\*\*)/i;
+const DECISION = /\b(?:if|when|unless|whether|check|confirm|verify|look at|compare|watch|inspect|see)\b/i;
+const VAGUE: Array<[RegExp, string]> = [
+  [/\binvestigate\b/i, '"investigate" says neither where nor what'],
+  [/\blook into\b/i, '"look into" says neither where nor what'],
+  [
+    /\bas (?:needed|appropriate|necessary)\b|\bif (?:needed|necessary|appropriate)\b/i,
+    '"as needed" leaves the decision to the reader',
+  ],
+  [
+    /\b(?:usual|normal|relevant|appropriate) (?:place|dashboard|logs?|people|team|channel)\b/i,
+    '"the usual place" assumes the reader knows it',
+  ],
+  [/\bask (?:someone|around|the team)\b/i, '"ask someone" names nobody'],
+  [/\betc\.?(?:\s|$)/i, '"etc." hides steps'],
+  [/\b(?:somehow|something|whatever)\b/i, 'leaves the action open'],
+  [/\b(?:high|elevated|abnormal|unusual|a lot of|too many)\b(?![^.]*\d)/i, 'a judgement with no number'],
+];
+
+const DRILL_RE = /last drilled:\s*(\d{4}-\d{2}-\d{2})\s+by\s+(@?[\w.-]+(?:\s*(?:,|and)\s*@?[\w.-]+)*)/i;
+const STEP_RE = /^\s{0,3}(?:\d+[.)]|[-*+]\s+\[[ xX]\])\s+(.*)$/;
+
+/** Judges one step's text (with any code block it owns). */
+export function judgeStep(text: string, hasCodeBlock: boolean): string[] {
+  const missing: string[] = [];
+  const place = URL_RE.test(text) || PATH_RE.test(text);
+  const action = hasCodeBlock || CODE_RE.test(text) || BUTTON_RE.test(text);
+  if (!place) missing.push('the exact place to look: a URL or a path');
+  if (!action) missing.push('the exact query, command or button: put it in `code` or name the **button**');
+  if (DECISION.test(text) && !COMPARATOR.test(text) && !EXACT_STATE.test(text))
+    missing.push(
+      'the threshold that decides the next step: a number with a comparison ("above 2%") or an exact state (shows "Major Outage")',
+    );
+  for (const [re, why] of VAGUE)
+    if (re.test(text.replace(/`[^`]*`/g, ''))) missing.push(`vague wording: ${why}`);
+  return missing;
+}
+
+export function lintRunbook(markdown: string, today: number, cadenceMs: number): RunbookLint {
+  const lines = markdown.split('\n');
+  const steps: Array<{ line: number; text: string; code: boolean }> = [];
+  const drills: Drill[] = [];
+  const problems: string[] = [];
+  let inFence = false;
+  let current: { line: number; text: string; code: boolean } | null = null;
+  lines.forEach((raw, i) => {
+    const line = i + 1;
+    if (/^\s*(```|~~~)/.test(raw)) {
+      inFence = !inFence;
+      if (current && inFence) current.code = true;
+      return;
+    }
+    if (inFence) return;
+    const d = DRILL_RE.exec(raw);
+    if (d) {
+      const at = Date.parse(`${d[1]}T00:00:00Z`);
+      if (Number.isNaN(at)) problems.push(`line ${line}: drill date ${d[1]} is not a calendar date`);
+      else if (at > today) problems.push(`line ${line}: drill date ${d[1]} is in the future`);
+      else drills.push({ line, date: d[1]!, by: d[2]!, at });
+      return;
+    }
+    const m = STEP_RE.exec(raw);
+    if (m) {
+      current = { line, text: m[1]!.trim(), code: false };
+      steps.push(current);
+    } else if (/^\s*#/.test(raw) || raw.trim() === '') {
+      if (/^\s*#/.test(raw)) current = null;
+    } else if (current && /^\s{2,}\S/.test(raw)) {
+      // A continuation line indented under the step belongs to it.
+      current.text += ` ${raw.trim()}`;
+    }
+  });
+  if (/last drilled/i.test(markdown) && drills.length === 0)
+    problems.push('a "last drilled" line is not in the form `last drilled: 2026-10-01 by @alice`');
+
+  drills.sort((a, b) => b.at - a.at);
+  const last = drills[0] ?? null;
+  const drilled = last !== null && today - last.at <= cadenceMs;
+  const judged: RunbookStep[] = steps.map((s) => {
+    const missing = judgeStep(s.text, s.code);
+    return {
+      line: s.line,
+      text: s.text,
+      missing,
+      verdict: missing.length > 0 ? 'vague' : drilled ? 'concrete+drilled' : 'concrete',
+    };
+  });
+  if (judged.length === 0)
+    problems.push('no steps: write them as a numbered list (1. 2. 3.) or a checklist (- [ ])');
+  const vague = judged.length === 0 || judged.some((s) => s.verdict === 'vague');
+  return {
+    steps: judged,
+    drills,
+    last_drill: last,
+    drilled,
+    verdict: vague ? 'vague' : drilled ? 'concrete+drilled' : 'concrete',
+    problems,
+  };
+}
+
+/** A runbook kept elsewhere can only be checked for shape: https, a host, a page. */
+export function urlShapeProblems(url: string): string[] {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return ['not a URL'];
+  }
+  const out: string[] = [];
+  if (u.protocol !== 'https:') out.push('not https');
+  if (u.pathname === '/' || u.pathname === '') out.push('points at a site, not a page');
+  if (/\b(?:todo|tbd|placeholder|changeme)\b/i.test(url)) out.push('a placeholder');
+  return out;
+}

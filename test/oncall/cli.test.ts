@@ -1,0 +1,434 @@
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import nock from 'nock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteWatchStore } from '../../src/bot/store/sqlite.ts';
+import { type AuditEntry, chainRecord, serializeRecord } from '../../src/policy/audit.ts';
+import { DEMO_POLICY, DEMO_TELEMETRY } from '../../src/scenarios/demo.ts';
+import { newWatch } from '../bot/support.ts';
+import { cli } from '../support/cli.ts';
+import { tempDir } from '../support/tasks.ts';
+
+// The CLI's clock (test/support/cli.ts) is 2026-11-20T09:00Z: Friday 10:00 in Berlin.
+const ROOT = resolve(import.meta.dirname, '../..');
+
+afterEach(() => nock.cleanAll());
+
+/** A copy of the examples in a scratch repository, so a test can break one file. */
+function exampleRepo(): string {
+  const dir = tempDir('bg-repo-');
+  cpSync(join(ROOT, 'examples'), join(dir, 'examples'), {
+    recursive: true,
+    filter: (s) => !s.includes('telemetry'),
+  });
+  return dir;
+}
+
+describe('budget-gate oncall now', () => {
+  it('names primary, secondary, next, the ack window and the path on the example rotation', async () => {
+    const r = await cli(['oncall', 'now', '--policy', DEMO_POLICY]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'On call at Fri 2026-11-20 10:00 Europe/Berlin',
+        '  primary:    @carol (since Mon 2026-11-16 09:00 Europe/Berlin, until Mon 2026-11-23 09:00 Europe/Berlin)',
+        '  secondary:  @alice',
+        '  next:       @alice (secondary @bob) from Mon 2026-11-23 09:00 Europe/Berlin',
+        '  ack window: 5m (business hours)',
+        '  escalation: @carol (primary) → +5m @alice (secondary) → +15m @sre-lead (named) → +30m @director (named)',
+        '  severities now:',
+        '    sev1 pages at any hour',
+        '    sev2 pages in business hours, and it is Fri 2026-11-20 10:00 Europe/Berlin',
+        '    sev3 never pages: posted to #agent-reliability (owner acme/sre)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('--at at night: the overnight window, and sev2 waits for Monday', async () => {
+    const r = await cli(['oncall', 'now', '--policy', DEMO_POLICY, '--at', '2026-11-21T22:00:00Z', '--json']);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({
+      primary: 'carol',
+      secondary: 'alice',
+      ack_window: { text: '15m', business: false },
+    });
+    expect(j.severities[1]).toMatchObject({
+      severity: 'sev2',
+      page: false,
+      page_at: '2026-11-23T08:00:00.000Z',
+    });
+  });
+
+  it('says so for a primary-only rotation and for a policy with no rotation', async () => {
+    const dir = tempDir();
+    const p = join(dir, 'p.yml');
+    const head =
+      'version: 1\nslos: [{ name: s, sli: { kind: success }, target: 99%, window: 7d, scope: all }]\n';
+    writeFileSync(
+      p,
+      `${head}oncall:\n  members: [solo]\n  mode: primary-only\n  handoff: { every: week, at: "09:00" }\n  start: 2026-11-02\n  escalation: [{ to: primary }, { to: sre-lead, wait: 30m }]\n`,
+    );
+    expect((await cli(['oncall', 'now', '--policy', p])).stdout).toContain(
+      'secondary:  none: a primary-only rotation; unacknowledged pages go to @sre-lead',
+    );
+    writeFileSync(p, `${head}oncall: { users: [oncall-sre], teams: [sre] }\n`);
+    expect((await cli(['oncall', 'now', '--policy', p])).stdout).toContain(
+      'No rotation in oncall: reverts request review from @oncall-sre, team sre.',
+    );
+  });
+});
+
+describe('budget-gate oncall page', () => {
+  it('pages a decision from evaluate --json through PagerDuty and Slack once, and resolves it later', async () => {
+    const dir = tempDir();
+    const ev = await cli(['evaluate', '--policy', DEMO_POLICY, '--telemetry', DEMO_TELEMETRY, '--json']);
+    const decision = JSON.parse(ev.stdout);
+    const firing = {
+      ...decision,
+      alerts: [
+        {
+          name: 'fast-burn',
+          slo: 'tasks-success-paid',
+          severity: 'sev1',
+          action: 'page',
+          burn_rate: 14.4,
+          long: '1h',
+          short: '5m',
+          long_burn: 15,
+          short_burn: 20,
+          runbook: 'examples/runbooks/fast-burn.md',
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'firing.json'), JSON.stringify(firing));
+    writeFileSync(join(dir, 'quiet.json'), JSON.stringify({ ...decision, alerts: [] }));
+    const env = {
+      PAGERDUTY_ROUTING_KEY: 'r'.repeat(32),
+      SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B1/s3cret',
+    };
+    const pd: Array<{ event_action: string }> = [];
+    nock('https://events.pagerduty.com')
+      .persist()
+      .post('/v2/enqueue', (b) => pd.push(b) > 0)
+      .reply(202, { status: 'success' });
+    nock('https://hooks.slack.com').persist().post('/services/T1/B1/s3cret').reply(200, 'ok');
+    const args = [
+      'oncall',
+      'page',
+      '--policy',
+      DEMO_POLICY,
+      '--repo',
+      'acme/agents',
+      '--deployment',
+      'd-1',
+      '--ledger',
+      join(dir, 'ledger.json'),
+    ];
+
+    const first = await cli([...args, '--decision', join(dir, 'firing.json')], { env });
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout).toContain(
+      'budget-gate/acme/agents/alert/fast-burn/tasks-success-paid/d-1: pagerduty-trigger, slack (sev1 pages at any hour)',
+    );
+    const again = await cli([...args, '--decision', join(dir, 'firing.json')], { env });
+    expect(again.stdout).toContain('nothing new to send');
+    const quiet = await cli([...args, '--decision', join(dir, 'quiet.json')], { env });
+    expect(quiet.stdout).toContain('pagerduty-resolve');
+    expect(pd.map((b) => b.event_action)).toEqual(['trigger', 'resolve']);
+    expect(JSON.parse(readFileSync(join(dir, 'ledger.json'), 'utf8'))[0]).toMatchObject({
+      paged: [],
+      resolved_at: expect.any(Number),
+    });
+  });
+
+  it('refuses a file that is not a decision, with the reason', async () => {
+    const r = await cli(
+      [
+        'oncall',
+        'page',
+        '--policy',
+        DEMO_POLICY,
+        '--repo',
+        'a/b',
+        '--deployment',
+        '1',
+        '--ledger',
+        'x',
+        '--decision',
+        '-',
+      ],
+      { stdin: '{"state":"on-fire"}' },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('-: not a decision: state:');
+  });
+});
+
+describe('budget-gate runbooks lint', () => {
+  it('passes the example: both paging runbooks are concrete and drilled; reports the vague one per step', async () => {
+    const r = await cli(['runbooks', 'lint', '--policy', DEMO_POLICY, '--root', ROOT]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      '✓ fast-burn (sev1, pages): examples/runbooks/fast-burn.md: concrete + drilled',
+    );
+    expect(r.stdout).toContain('drilled 2026-11-11 by @carol (cadence 30 days)');
+    expect(r.stdout).toContain('✓ slow-burn (sev3, does not page): examples/runbooks/slow-burn.md: VAGUE');
+    expect(r.stdout).toContain(
+      'examples/runbooks/slow-burn.md:9 VAGUE: If the error rate is high, roll back as needed.',
+    );
+    expect(r.stdout).toContain('- vague wording: "as needed" leaves the decision to the reader');
+    expect(r.stdout).toContain('UNVERIFIED');
+    expect(r.stdout).toContain('every paging alert has a concrete, drilled runbook');
+  });
+
+  it('exits 1 when a paging alert’s runbook is overdue for a drill (fast-burn drills monthly)', async () => {
+    const r = await cli([
+      'runbooks',
+      'lint',
+      '--policy',
+      DEMO_POLICY,
+      '--root',
+      ROOT,
+      '--at',
+      '2026-12-20T09:00:00Z',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('✗ fast-burn (sev1, pages): examples/runbooks/fast-burn.md: concrete');
+    expect(r.stdout).toContain('last drilled 2026-11-11 by @carol, 39 days ago: over the 30-day cadence');
+    expect(r.stdout).toContain('1 paging alert without a concrete, drilled runbook: fast-burn');
+  });
+
+  it('exits 1 when a paging alert’s runbook turns vague or goes missing, naming the line', async () => {
+    const repo = exampleRepo();
+    const file = join(repo, 'examples/runbooks/steady-burn.md');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(/^3\. .*$/m, '3. Roll back the bad change as needed.'),
+    );
+    const r = await cli(['runbooks', 'lint', '--policy', DEMO_POLICY, '--root', repo]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      'examples/runbooks/steady-burn.md:12 VAGUE: Roll back the bad change as needed.',
+    );
+    expect(r.stdout).toContain('- missing the exact place to look: a URL or a path');
+
+    writeFileSync(file.replace('steady', 'x'), '');
+    cpSync(file, `${file}.bak`);
+    const { rmSync } = await import('node:fs');
+    rmSync(file);
+    const gone = await cli(['runbooks', 'lint', '--policy', DEMO_POLICY, '--root', repo, '--json']);
+    expect(JSON.parse(gone.stdout)[1]).toMatchObject({
+      alert: 'steady-burn',
+      verdict: 'missing',
+      fails: true,
+      problems: ['examples/runbooks/steady-burn.md: no such file in the repository'],
+    });
+  });
+});
+
+describe('budget-gate readiness', () => {
+  it('scores the examples SOFT-LAUNCH ONLY: 4 of 5, the vague slow-burn runbook is what is missing', async () => {
+    const r = await cli(['readiness', '--policy', 'examples/error-budget.yml', '--root', ROOT]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('## Readiness: SOFT-LAUNCH ONLY (4/5 gates)');
+    expect(r.stdout).toContain('❌ **Runbooks for the top 3 alerts**');
+    expect(r.stdout).toContain(
+      'missing: slow-burn (sev3): examples/runbooks/slow-burn.md is vague (vague steps on lines 7, 8, 9, 10)',
+    );
+    expect(r.stdout).toContain('why it matters: the person paged may have joined last week');
+    expect(r.stdout).toContain(
+      'examples/postmortems/2026-10-14-refund-prompt.md ends in: runbook change, drill-schedule change',
+    );
+  });
+
+  it('is PRODUCTION-READY once the third runbook is concrete and drilled', async () => {
+    const repo = exampleRepo();
+    writeFileSync(
+      join(repo, 'examples/runbooks/slow-burn.md'),
+      '# slow-burn\n\nlast drilled: 2026-11-02 by @bob\n\n1. Open https://grafana.internal.example.com/d/agents-errors and run `sum(rate(agent_tasks_total{outcome="error"}[1d]))`. If the ratio is above 1.5%, file a ticket with **Create issue** at https://github.com/acme/agents/issues/new.\n',
+    );
+    const r = await cli(['readiness', '--policy', 'examples/error-budget.yml', '--root', repo]);
+    expect(r.stdout).toContain('## Readiness: PRODUCTION-READY (5/5 gates)');
+    expect(r.code).toBe(0);
+  });
+
+  it('is NOT YET for a bare policy: no states, no approvers, no rotation, no runbooks, no postmortems', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, '.github'));
+    writeFileSync(
+      join(dir, '.github/error-budget.yml'),
+      'version: 1\nslos: [{ name: s, sli: { kind: success }, target: 99%, window: 7d, scope: all }]\n',
+    );
+    const r = await cli(['readiness', '--root', dir, '--json']);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ score: 1, verdict: 'NOT YET' });
+    expect(j.gates.map((g: { passed: boolean }) => g.passed)).toEqual([true, false, false, false, false]);
+    expect(j.gates[2].missing).toEqual([
+      'oncall.members, handoff and start: a rotation, not a list of reviewers',
+    ]);
+    expect(j.gates[4].missing).toEqual([
+      'a postmortem template at postmortems/TEMPLATE.md',
+      'postmortems in postmortems/: none written yet',
+    ]);
+  });
+
+  it('a postmortem that changes no runbook and no drill fails the ritual gate', async () => {
+    const repo = exampleRepo();
+    writeFileSync(
+      join(repo, 'examples/postmortems/2026-11-01-outage.md'),
+      '# Outage\n\n## Action items\n\n- [ ] Be more careful next time.\n',
+    );
+    const r = await cli(['readiness', '--policy', 'examples/error-budget.yml', '--root', repo]);
+    expect(r.stdout).toContain(
+      'missing: examples/postmortems/2026-11-01-outage.md ends in no runbook change, new runbook or drill-schedule change',
+    );
+  });
+});
+
+describe('budget-gate audit report', () => {
+  const base = { repo: 'acme/agents', author: 'dev', source: 'action' as const, sha: 'a'.repeat(40) };
+  const used = (i: number, reason: string, actor: string, slo: string, day: string): AuditEntry => ({
+    ...base,
+    kind: 'override-applied',
+    pull_request: i,
+    label: `override:${reason}`,
+    reason,
+    actor,
+    at: `2026-${day}T10:00:00.000Z`,
+    state: 'soft-pause',
+    message: `soft-pause overridden by @${actor}`,
+    slos: [
+      { name: slo, consumed: 0.62, state: 'soft-pause' },
+      { name: 'task-cost', consumed: 0.1, state: 'ship' },
+    ],
+  });
+  function writeLog(entries: AuditEntry[]): string {
+    let prev = null;
+    let text = '';
+    for (const e of entries) {
+      prev = chainRecord(prev, e);
+      text += serializeRecord(prev);
+    }
+    const f = join(tempDir(), 'audit.jsonl');
+    writeFileSync(f, text);
+    return f;
+  }
+  const log = () =>
+    writeLog([
+      used(1, 'slo-wrong', 'sre-lead', 'task-latency-paid', '09-20'),
+      used(2, 'slo-wrong', 'sre-lead', 'task-latency-paid', '10-03'),
+      used(3, 'catastrophic-event', 'vp-eng', 'tasks-success-paid', '10-10'),
+      used(4, 'slo-wrong', 'ops', 'task-latency-paid', '10-21'),
+      {
+        ...used(5, 'yolo', 'dev', 'tasks-success-paid', '10-22'),
+        kind: 'override-refused',
+        message: 'unknown reason yolo',
+      },
+    ]);
+
+  it('groups exceptions by reason, approver and SLO, lists refusals, and flags the SLO the team keeps calling wrong', async () => {
+    const r = await cli(['audit', 'report', log(), '--since', '2026-10-01']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('chain intact, head #5');
+    expect(r.stdout).toContain('4 records in the period');
+    expect(r.stdout).toContain('## Exceptions (3)');
+    expect(r.stdout).toContain('| slo-wrong | 2 |\n| catastrophic-event | 1 |');
+    expect(r.stdout).toContain('| ops | 1 |\n| sre-lead | 1 |\n| vp-eng | 1 |');
+    expect(r.stdout).toContain('| task-latency-paid | 2 |\n| tasks-success-paid | 1 |');
+    expect(r.stdout).toContain(
+      '## Refused attempts (1)\n\n- 2026-10-22T10:00 acme/agents#5 `override:yolo` by @dev: unknown reason yolo',
+    );
+    expect(r.stdout).toContain('- **task-latency-paid**: 2 slo-wrong overrides (2026-10-03, 2026-10-21)');
+  });
+
+  it('refuses a retro from a tampered log', async () => {
+    const f = log();
+    writeFileSync(f, readFileSync(f, 'utf8').replace('vp-eng', 'nobody'));
+    const r = await cli(['audit', 'report', f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(':3: record 3 was edited');
+    expect(r.stdout).toContain('no retro from a log that cannot be trusted');
+  });
+
+  it('audit verify still works beside it', async () => {
+    expect((await cli(['audit', 'verify', log()])).code).toBe(0);
+  });
+});
+
+describe('budget-gate handoff', () => {
+  it('summarises the shift from telemetry, the bot store and the audit log, in Markdown', async () => {
+    const dir = tempDir();
+    const storePath = join(dir, 'bot.sqlite');
+    const store = new SqliteWatchStore(storePath);
+    const deployed = Date.parse('2026-11-19T14:00:00Z');
+    await store.add(newWatch(11, deployed, { pull_title: 'New refund prompt' }), deployed);
+    await store.claim('r', deployed + 60_000, 3_600_000, 10);
+    await store.startRevert(11, 'r', deployed + 16 * 60_000, '{}');
+    await store.finish(11, 'r', deployed + 17 * 60_000, {
+      status: 'reverted',
+      revert_pr: 77,
+      reason: 'burned 25% of the budget in 16 minutes',
+    });
+    await store.close();
+    let prev = null;
+    prev = chainRecord(prev, {
+      kind: 'override-applied',
+      repo: 'acme/agents',
+      pull_request: 9,
+      sha: null,
+      label: 'override:regulatory',
+      reason: 'regulatory',
+      actor: 'sre-lead',
+      author: 'dev',
+      at: '2026-11-19T16:00:00.000Z',
+      state: 'soft-pause',
+      message: 'm',
+      source: 'action',
+    });
+    writeFileSync(join(dir, 'audit.jsonl'), serializeRecord(prev));
+
+    const r = await cli([
+      'handoff',
+      '--policy',
+      DEMO_POLICY,
+      '--telemetry',
+      DEMO_TELEMETRY,
+      '--since',
+      '2026-11-19T09:00:00Z',
+      '--store',
+      `sqlite:${storePath}`,
+      '--audit',
+      join(dir, 'audit.jsonl'),
+    ]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toContain(
+      '# Handoff: Thu 2026-11-19 10:00 Europe/Berlin → Fri 2026-11-20 10:00 Europe/Berlin',
+    );
+    expect(r.stdout).toContain(
+      'On call: @carol (secondary @alice); next handoff to @alice at Mon 2026-11-23 09:00 Europe/Berlin.',
+    );
+    expect(r.stdout).toContain('State now: **SOFT-PAUSE**.');
+    expect(r.stdout).toMatch(
+      /\| tasks-success-paid \| 5\d\.\d% \| 6\d\.\d% \| \+\d\.\d pts \| soft-pause \|/,
+    );
+    expect(r.stdout).toContain('- sev3 **creeping-burn** on tasks-success-paid: first seen 2026-11-19 09:00');
+    expect(r.stdout).toContain(
+      '- 2026-11-19 14:00 Codertocat/Hello-World production f95f852 (#42 New refund prompt): reverted, burned 25% of the budget in 16 minutes',
+    );
+    expect(r.stdout).toContain(
+      '- deployment 11 (f95f852): revert #77 opened 2026-11-19 14:17 UTC: burned 25% of the budget in 16 minutes',
+    );
+    expect(r.stdout).toContain(
+      '- 2026-11-19 16:00 UTC used: `override:regulatory` by @sre-lead on acme/agents#9 (soft-pause)',
+    );
+  });
+
+  it('says what it does not know instead of guessing', async () => {
+    const r = await cli(['handoff', '--policy', DEMO_POLICY, '--since', '2026-11-19T09:00:00Z']);
+    expect(r.stdout).toContain('No telemetry given (--telemetry or --prometheus): budget state unknown.');
+    expect(r.stdout).toContain('No bot store given (--store): deploys unknown.');
+    expect(r.stdout).toContain('No audit log given (--audit): overrides unknown.');
+    expect((await cli(['handoff', '--policy', DEMO_POLICY])).stderr).toContain('--since TIME is required');
+  });
+});

@@ -1,0 +1,281 @@
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decisionEvents, revertFailedEvent } from '../../src/notify/events.ts';
+import { FileLedger, MemoryLedger } from '../../src/notify/ledger.ts';
+import { Notifier } from '../../src/notify/notifier.ts';
+import type { Decision } from '../../src/policy/decision-schema.ts';
+import { routeSeverity } from '../../src/policy/oncall-routing.ts';
+import { tempDir } from '../support/tasks.ts';
+import { HOUR, MIN, oncallPolicy } from './fixtures.ts';
+
+const policy = oncallPolicy();
+const env = {
+  PD_ROUTING_KEY: 'R0UTINGKEY0123456789abcdef012345',
+  SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/XXXX',
+};
+const TUESDAY_1000 = Date.parse('2026-11-03T09:00:00Z');
+const TUESDAY_2200 = Date.parse('2026-11-03T21:00:00Z');
+
+beforeEach(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+
+function decision(over: Partial<Decision> = {}): Decision {
+  return {
+    state: 'ship',
+    allowed: true,
+    risk: 'low',
+    revert: false,
+    revert_evidence: null,
+    reasons: [],
+    actions: [],
+    slos: [],
+    alerts: [],
+    risk_files: [],
+    override: null,
+    override_refusals: [],
+    telemetry: { source: 'jsonl', error: null },
+    warnings: [],
+    thresholds: { soft_pause: 0.5, hard_pause: 1 },
+    evaluated_at: new Date(TUESDAY_1000).toISOString(),
+    ...over,
+  };
+}
+
+const fastBurn = {
+  name: 'fast-burn',
+  slo: 'tasks-success',
+  severity: 'sev1' as const,
+  action: 'page' as const,
+  burn_rate: 14.4,
+  long: '1h',
+  short: '5m',
+  long_burn: 16.2,
+  short_burn: 21.5,
+  runbook: 'https://runbooks.example.com/agents/fast-burn',
+};
+const steadyBurn = {
+  ...fastBurn,
+  name: 'steady-burn',
+  severity: 'sev2' as const,
+  burn_rate: 6,
+  long: '6h',
+  short: '30m',
+  long_burn: 6.4,
+  short_burn: 7,
+};
+const ctx = { repo: 'acme/agents', deployment: '145988746' };
+
+/** Records every PagerDuty and Slack body. */
+function capture() {
+  // biome-ignore lint/suspicious/noExplicitAny: request bodies as the services received them, asserted field by field
+  const pd: any[] = [];
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  const slack: any[] = [];
+  nock('https://events.pagerduty.com')
+    .persist()
+    .post('/v2/enqueue', (b) => {
+      pd.push(b);
+      return true;
+    })
+    .reply(202, { status: 'success', message: 'Event processed', dedup_key: 'x' });
+  nock('https://hooks.slack.com')
+    .persist()
+    .post('/services/T000/B000/XXXX', (b) => {
+      slack.push(b);
+      return true;
+    })
+    .reply(200, 'ok', { 'content-type': 'text/plain' });
+  return { pd, slack };
+}
+
+describe('severity routing', () => {
+  it('sev1 pages at any hour; sev3 never pages and names its channel and owner', () => {
+    expect(routeSeverity(policy.oncall, 'sev1', TUESDAY_2200, TUESDAY_2200)).toMatchObject({
+      page: true,
+      severity: 'sev1',
+    });
+    expect(routeSeverity(policy.oncall, 'sev3', TUESDAY_1000, TUESDAY_1000)).toMatchObject({
+      page: false,
+      page_at: null,
+      channel: '#agent-reliability',
+      owner: 'acme/sre',
+      why: 'sev3 never pages: posted to #agent-reliability (owner acme/sre)',
+    });
+  });
+
+  it('sev2 pages in business hours, waits for them at night, and becomes sev1 at the end of the business day', () => {
+    expect(routeSeverity(policy.oncall, 'sev2', TUESDAY_1000, TUESDAY_1000)).toMatchObject({
+      page: true,
+      severity: 'sev2',
+      promote_at: Date.parse('2026-11-03T16:00:00Z'),
+    });
+    const night = routeSeverity(policy.oncall, 'sev2', TUESDAY_2200, TUESDAY_2200);
+    expect(night).toMatchObject({ page: false, page_at: Date.parse('2026-11-04T08:00:00Z') });
+    expect(night.why).toContain(
+      'paged at Wed 2026-11-04 09:00 Europe/Berlin if still open, sev1 from Wed 2026-11-04 17:00',
+    );
+    // Raised Tuesday 10:00 and still open at 17:00: sev1, which pages at any hour.
+    expect(
+      routeSeverity(policy.oncall, 'sev2', TUESDAY_1000, Date.parse('2026-11-03T16:00:00Z')),
+    ).toMatchObject({
+      page: true,
+      severity: 'sev1',
+      raised: 'sev2',
+    });
+  });
+});
+
+describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () => {
+  it('pages a sev1 alert once with the documented trigger shape, posts it once, and resolves it when it stops firing', async () => {
+    const { pd, slack } = capture();
+    const ledger = new MemoryLedger();
+    const n = new Notifier({ oncall: policy.oncall, env, ledger });
+    const events = decisionEvents(policy, decision({ alerts: [fastBurn] }), ctx);
+    const key = 'budget-gate/acme/agents/alert/fast-burn/tasks-success/145988746';
+    expect(events.map((e) => e.key)).toEqual([key]);
+
+    const first = await n.send(events, TUESDAY_2200);
+    expect(first[0]).toMatchObject({ sent: ['pagerduty-trigger', 'slack'], errors: [] });
+    expect(pd).toEqual([
+      {
+        routing_key: env.PD_ROUTING_KEY,
+        event_action: 'trigger',
+        dedup_key: key,
+        payload: {
+          summary:
+            'sev1 fast-burn on tasks-success (acme/agents): burning 16.2x over 1h and 21.5x over 5m, alert at 14.4x',
+          source: 'acme/agents',
+          severity: 'critical',
+          timestamp: '2026-11-03T21:00:00.000Z',
+          component: 'tasks-success',
+          group: 'acme/agents',
+          class: 'alert',
+          custom_details: expect.objectContaining({
+            long_burn: 16.2,
+            deployment: '145988746',
+            severity: 'sev1',
+          }),
+        },
+        links: [{ href: fastBurn.runbook, text: 'runbook' }],
+        client: 'budget-gate',
+      },
+    ]);
+    expect(slack).toHaveLength(1);
+    expect(slack[0].text).toMatch(/^SEV1 paged: sev1 fast-burn on tasks-success/);
+    expect(slack[0].blocks[1].elements[0].text).toContain('sev1 pages at any hour');
+
+    // The same alert in the next decisions: nothing more is sent.
+    await n.send(events, TUESDAY_2200 + MIN);
+    await n.send(decisionEvents(policy, decision({ alerts: [fastBurn] }), ctx), TUESDAY_2200 + 10 * MIN);
+    expect(pd).toHaveLength(1);
+    expect(slack).toHaveLength(1);
+
+    const resolved = await n.settle('acme/agents', ['alert', 'hard-pause'], [], TUESDAY_2200 + HOUR);
+    expect(resolved[0]).toMatchObject({ key, sent: ['pagerduty-resolve', 'slack'] });
+    expect(pd[1]).toEqual({ routing_key: env.PD_ROUTING_KEY, event_action: 'resolve', dedup_key: key });
+    expect(await ledger.open('acme/agents')).toEqual([]);
+  });
+
+  it('posts a sev2 at night, pages it when business hours begin, and pages it again as sev1 when still open at 17:00', async () => {
+    const { pd, slack } = capture();
+    const n = new Notifier({ oncall: policy.oncall, env, ledger: new MemoryLedger() });
+    const events = decisionEvents(policy, decision({ alerts: [steadyBurn] }), ctx);
+    const key = events[0]!.key;
+
+    await n.send(events, TUESDAY_2200);
+    expect(pd).toHaveLength(0);
+    expect(slack.map((s) => s.text.split(':')[0])).toEqual(['SEV2']);
+
+    await n.send(events, Date.parse('2026-11-04T08:00:00Z')); // Wednesday 09:00 Berlin
+    expect(pd.map((b) => [b.dedup_key, b.payload.severity])).toEqual([[key, 'error']]);
+    await n.send(events, Date.parse('2026-11-04T12:00:00Z'));
+    expect(pd).toHaveLength(1);
+
+    // Raised Tuesday night: the end of its business day is Wednesday 17:00.
+    await n.send(events, Date.parse('2026-11-04T16:00:00Z'));
+    expect(pd.map((b) => [b.dedup_key, b.payload.severity])).toEqual([
+      [key, 'error'],
+      [`${key}:sev1`, 'critical'],
+    ]);
+    expect(slack.map((s) => s.text.split(':')[0])).toEqual([
+      'SEV2',
+      'SEV2 paged',
+      'SEV1 (was sev2, still open)',
+    ]);
+    await n.send(events, Date.parse('2026-11-04T20:00:00Z'));
+    expect(pd).toHaveLength(2);
+  });
+
+  it('a sev3 goes to the channel only', async () => {
+    const { pd, slack } = capture();
+    const n = new Notifier({ oncall: policy.oncall, env, ledger: new MemoryLedger() });
+    await n.send(
+      decisionEvents(
+        policy,
+        decision({ alerts: [{ ...fastBurn, name: 'slow-burn', severity: 'sev3' }] }),
+        ctx,
+      ),
+      TUESDAY_1000,
+    );
+    expect(pd).toHaveLength(0);
+    expect(slack).toHaveLength(1);
+  });
+
+  it('a hard pause is one episode per set of SLOs, at the policy’s severity for it', () => {
+    const d = decision({
+      state: 'hard-pause',
+      slos: [{ name: 'tasks-success', state: 'hard-pause', consumed: 1.042 } as Decision['slos'][number]],
+    });
+    const [e] = decisionEvents(policy, d, ctx);
+    expect(e).toMatchObject({
+      kind: 'hard-pause',
+      key: 'budget-gate/acme/agents/hard-pause/tasks-success',
+      severity: 'sev2',
+      summary: 'HARD-PAUSE in acme/agents: tasks-success 104% of budget consumed; nothing but reverts ships',
+    });
+  });
+
+  it('a refused send is kept for the next run and names the variable, never the secret', async () => {
+    nock('https://events.pagerduty.com').post('/v2/enqueue').reply(429, { status: 'throttle' });
+    nock('https://hooks.slack.com').post('/services/T000/B000/XXXX').reply(404, 'channel_not_found');
+    const n = new Notifier({ oncall: policy.oncall, env, ledger: new MemoryLedger() });
+    const e = revertFailedEvent(
+      policy,
+      { repo: 'acme/agents', deployment_id: 7, sha: 'f'.repeat(40), environment: 'production', message: 'x' },
+      'GitHub 403',
+    );
+    const [d] = await n.send([e], TUESDAY_1000);
+    expect(d!.errors).toEqual([
+      'PagerDuty trigger budget-gate/acme/agents/revert-failed/7: rate limited (429): it is sent again at the next run',
+      'Slack webhook (SLACK_WEBHOOK_URL) answered 404 channel_not_found',
+    ]);
+    expect(d!.errors.join(' ')).not.toContain(env.PD_ROUTING_KEY);
+    expect(d!.errors.join(' ')).not.toContain('XXXX');
+    const { pd } = capture();
+    await n.send([e], TUESDAY_1000 + MIN);
+    expect(pd.map((b) => b.payload.severity)).toEqual(['critical']);
+  });
+
+  it('names unset secrets', () => {
+    const n = new Notifier({ oncall: policy.oncall, env: {}, ledger: new MemoryLedger() });
+    expect(n.configProblems()).toEqual([
+      'oncall.notify.pagerduty: PD_ROUTING_KEY is not set, so nothing can page',
+      'oncall.notify.slack: SLACK_WEBHOOK_URL is not set, so nothing reaches the channel',
+    ]);
+  });
+
+  it('the file ledger survives a restart: a second process does not page again', async () => {
+    const { pd } = capture();
+    const path = `${tempDir('bg-ledger-')}/sent.json`;
+    const events = decisionEvents(policy, decision({ alerts: [fastBurn] }), ctx);
+    await new Notifier({ oncall: policy.oncall, env, ledger: new FileLedger(path) }).send(
+      events,
+      TUESDAY_1000,
+    );
+    await new Notifier({ oncall: policy.oncall, env, ledger: new FileLedger(path) }).send(
+      events,
+      TUESDAY_1000 + MIN,
+    );
+    expect(pd).toHaveLength(1);
+  });
+});

@@ -1,0 +1,133 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import examples from '@octokit/webhooks-examples';
+import nock from 'nock';
+import { parse } from 'yaml';
+import { z } from 'zod';
+
+// The named gate scenarios under test/fixtures/scenarios/ (see its README): loaded and validated
+// here, and GitHub's side of each played by nock, so the Action, the protection rule and the CLI
+// tests drive the same facts.
+
+export const SCENARIO_DIR = join(import.meta.dirname, '../fixtures/scenarios');
+export const SCENARIO_POLICIES = join(SCENARIO_DIR, '_policies');
+
+const scenarioSchema = z.strictObject({
+  description: z.string(),
+  event: z.enum(['pull_request', 'deployment']),
+  /** Dotted path → value: which @octokit/webhooks-examples payload of `event`. */
+  example: z.record(z.string(), z.unknown()),
+  /** Dotted path → value: the fields the scenario changes in that payload. */
+  adapt: z.record(z.string(), z.unknown()).default({}),
+  policy: z.string(),
+  github: z
+    .array(z.strictObject({ call: z.string(), status: z.number().int().default(200), body: z.unknown() }))
+    .default([]),
+  /** The decision writes an audit record (an honoured override). */
+  audit: z.boolean().default(false),
+  expect: z.strictObject({
+    state: z.enum(['ship', 'soft-pause', 'hard-pause']),
+    allowed: z.boolean(),
+    risk: z.enum(['high', 'low']),
+    reasons: z.array(z.string()),
+    warning: z.string().optional(),
+  }),
+});
+
+export type ScenarioSpec = z.output<typeof scenarioSchema>;
+export interface Scenario extends ScenarioSpec {
+  name: string;
+  policyText: string;
+  /** A fresh copy of the real webhook payload with the scenario's adaptations. */
+  payload(): Record<string, unknown>;
+}
+
+const get = (o: unknown, path: string): unknown =>
+  path
+    .split('.')
+    .reduce<unknown>(
+      (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+      o,
+    );
+
+function set(o: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let at = o;
+  for (const k of keys.slice(0, -1)) at = at[k] as Record<string, unknown>;
+  at[keys[keys.length - 1]!] = structuredClone(value);
+}
+
+export function examplePayload(event: string, match: Record<string, unknown>): Record<string, unknown> {
+  const family = (examples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find(
+    (e) => e.name === event,
+  );
+  const found = family?.examples.find((e) => Object.entries(match).every(([k, v]) => get(e, k) === v));
+  if (!found) throw new Error(`no ${event} example matching ${JSON.stringify(match)}`);
+  return structuredClone(found);
+}
+
+export function loadScenarios(): Scenario[] {
+  return readdirSync(SCENARIO_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith('_'))
+    .map((d) => {
+      const spec = scenarioSchema.parse(
+        parse(readFileSync(join(SCENARIO_DIR, d.name, 'scenario.yml'), 'utf8')),
+      );
+      return {
+        ...spec,
+        name: d.name,
+        policyText: readFileSync(join(SCENARIO_POLICIES, spec.policy), 'utf8'),
+        payload() {
+          const body = examplePayload(spec.event, spec.example);
+          for (const [k, v] of Object.entries(spec.adapt)) set(body, k, v);
+          return body;
+        },
+      };
+    });
+}
+
+/**
+ * GitHub as the scenario describes it, on `api`: each listed call answers as written, any number of
+ * times (the Action and the bot both ask); writes (check runs, the audit branch) are accepted and
+ * recorded. Returns what was written.
+ */
+export function nockScenarioGitHub(api: string, s: Scenario): { posts: { path: string; body: unknown }[] } {
+  const posts: { path: string; body: unknown }[] = [];
+  const scope = nock(api).persist();
+  for (const entry of s.github) {
+    const [method, path] = entry.call.split(' ') as [string, string];
+    if (method !== 'GET') throw new Error(`scenario ${s.name}: only GET calls are listed (${entry.call})`);
+    scope
+      .get((uri) => decodeURIComponent(uri.split('?')[0]!) === path)
+      .query(true)
+      .reply(entry.status, entry.body as nock.Body);
+  }
+  if (s.audit) {
+    scope
+      .get((uri) => uri.startsWith('/repos/Codertocat/Hello-World/contents/audit.jsonl'))
+      .query(true)
+      .reply(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' });
+    for (const [path, reply] of [
+      [
+        '/repos/Codertocat/Hello-World/git/trees',
+        { sha: 't'.repeat(40), tree: [{ path: 'audit.jsonl', sha: 'b'.repeat(40) }] },
+      ],
+      ['/repos/Codertocat/Hello-World/git/commits', { sha: 'c'.repeat(40) }],
+      ['/repos/Codertocat/Hello-World/git/refs', { ref: 'refs/heads/budget-gate/audit' }],
+    ] as const) {
+      scope
+        .post(path, (body) => {
+          posts.push({ path, body });
+          return true;
+        })
+        .reply(201, reply);
+    }
+  }
+  scope
+    .post('/repos/Codertocat/Hello-World/check-runs', (body) => {
+      posts.push({ path: 'check-runs', body });
+      return true;
+    })
+    .reply(201, { id: 1, html_url: `${api}/checks/1` });
+  return { posts };
+}
