@@ -260,7 +260,8 @@ export class Watcher {
       return r;
     };
     if (!this.o.bucketed) return count(await this.o.source.fetch(plain));
-    const bucketed = bucketRequest(plain, interval);
+    // The onset guard's minute-by-minute ranges cost nothing once bucketed on the minute grid.
+    const bucketed = bucketRequest(planCanaryRequest(policy, canary, at, { onset: true }), interval);
     const answered = bucketed.answer(count(await this.o.source.fetch(bucketed.request)));
     // Ratio-only sources (Sloth, Pyrra rules) cannot be summed: ask for the ranges themselves.
     return answered ?? count(await this.o.source.fetch(plain));

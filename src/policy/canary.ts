@@ -83,8 +83,17 @@ const spansOf = (policy: Policy) =>
     Math.max(1, Math.round(Math.min(policy.auto_revert.baseline.ms, policy.auto_revert.recent.ms) / 60_000)),
   );
 
-/** One request for every watched deployment: the number of requests per tick does not grow with watches. */
-export function planCanaryRequest(policy: Policy, watches: CanaryWatch[], at: number): TelemetryRequest {
+/**
+ * One request for every watched deployment: the number of requests per tick does not grow with
+ * watches. `onset` adds each minute since the deploy for the onset guard: free for the watcher,
+ * whose bucketed request is minute by minute anyway, 60 ranges a watch for a plain one.
+ */
+export function planCanaryRequest(
+  policy: Policy,
+  watches: CanaryWatch[],
+  at: number,
+  opts: { onset?: boolean } = {},
+): TelemetryRequest {
   const within = policy.auto_revert.within.ms;
   const baseline = policy.auto_revert.baseline.ms;
   const spans = spansOf(policy);
@@ -107,7 +116,11 @@ export function planCanaryRequest(policy: Policy, watches: CanaryWatch[], at: nu
             from: w.deployed_at - m * 60_000,
             to: w.deployed_at,
           })),
-          ...blocksOf(w, at, within).map(([from, to], k) => ({ key: intervalKey(w.id, k), from, to })),
+          ...(opts.onset ? blocksOf(w, at, within) : []).map(([from, to], k) => ({
+            key: intervalKey(w.id, k),
+            from,
+            to,
+          })),
         ]),
       ],
     })),

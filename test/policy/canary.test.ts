@@ -83,11 +83,14 @@ describe('auto-revert attribution', () => {
 
   it('one request covers every watched deployment', () => {
     const watches = Array.from({ length: 100 }, (_, i) => ({ id: String(i), deployed_at: AT - i * 60_000 }));
-    const req = planCanaryRequest(p, watches, AT);
+    const req = planCanaryRequest(p, watches, AT, { onset: true });
     expect(req.slos).toHaveLength(1);
-    // Per watch: post, baseline, the outage guard's spans up to auto_revert.recent (15m: 1, 2, 5,
-    // 10, 15 min) and the onset guard's minutes since the deploy (60: its watch is over).
-    expect(req.slos[0]!.ranges.filter((r) => r.key.startsWith('baseline:99'))).toHaveLength(1 + 5);
+    // Per watch: post, baseline, the outage guard's spans up to auto_revert.recent (15m: 5, 10,
+    // 15 min) and, asked for, the onset guard's minutes since the deploy (60: its watch is over).
+    expect(req.slos[0]!.ranges.filter((r) => r.key.startsWith('baseline:99'))).toHaveLength(1 + 3);
+    expect(
+      planCanaryRequest(p, watches, AT).slos[0]!.ranges.filter((r) => r.key.startsWith('post:99')),
+    ).toHaveLength(1);
     expect(req.slos[0]!.ranges.filter((r) => r.key.startsWith('post:99:'))).toHaveLength(60);
     expect(req.slos[0]!.ranges.filter((r) => r.key === RANGE_WINDOW)).toHaveLength(1);
     const post99 = req.slos[0]!.ranges.find((r) => r.key === postKey('99'))!;

@@ -33,7 +33,7 @@ export async function canaryCommand(argv: string[], io: CliIo): Promise<number> 
   const source = await openTelemetry(io, values);
   let result: TelemetryResult;
   try {
-    result = await source.fetch(planCanaryRequest(policy, [watch], at));
+    result = await source.fetch(planCanaryRequest(policy, [watch], at, { onset: true }));
   } catch (e) {
     if (e instanceof TelemetryError) throw new CliError(e.message);
     throw e;
