@@ -77,11 +77,12 @@ export interface JudgeResult {
 }
 
 /**
- * The outage guard's spans, in minutes before the deploy: an outage that began minutes before it
- * shows in the shortest, one that began half an hour before in the longest. None is shorter than
- * five minutes: Prometheus counts over a span near its scrape interval are mostly noise.
+ * The outage guard's spans, in minutes before the deploy: an outage that began a minute before it
+ * shows in the shortest, one that began half an hour before in the longest.
  */
-export const GUARD_SPANS_MIN = [5, 10, 20, 30, 60];
+export const GUARD_SPANS_MIN = [1, 2, 5, 10, 20, 30, 60];
+/** Spans a plain (unbucketed) request leaves out: Prometheus counts over a span near its scrape interval are noise. */
+export const FINE_SPAN_MIN = 5;
 export const guardSpans = (recentMin: number): number[] => {
   const spans = GUARD_SPANS_MIN.filter((m) => m < recentMin);
   return [...spans, recentMin];

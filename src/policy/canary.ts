@@ -1,6 +1,7 @@
 import { budgetEvents } from './budget.ts';
 import {
   type CanaryRule,
+  FINE_SPAN_MIN,
   type Guards,
   guardSpans,
   guardsOf,
@@ -85,8 +86,8 @@ const spansOf = (policy: Policy) =>
 
 /**
  * One request for every watched deployment: the number of requests per tick does not grow with
- * watches. `onset` adds each minute since the deploy for the onset guard: free for the watcher,
- * whose bucketed request is minute by minute anyway, 60 ranges a watch for a plain one.
+ * watches. `onset` adds each minute since the deploy for the onset guard, and the outage guard's
+ * spans under five minutes: free for the watcher, whose bucketed request is minute by minute anyway.
  */
 export function planCanaryRequest(
   policy: Policy,
@@ -96,7 +97,8 @@ export function planCanaryRequest(
 ): TelemetryRequest {
   const within = policy.auto_revert.within.ms;
   const baseline = policy.auto_revert.baseline.ms;
-  const spans = spansOf(policy);
+  // A span the request leaves out reads as empty, which the guard ignores.
+  const spans = spansOf(policy).filter((m) => opts.onset || m >= FINE_SPAN_MIN);
   return {
     at,
     slos: policy.slos.map((slo) => ({
