@@ -75,7 +75,7 @@ export function revertBody(b: BodyInput): string {
   const manual = b.conflicts.length > 0;
   const lines = [
     manual
-      ? `> [!WARNING]\n> **Needs a manual revert.** Later commits on \`${w.default_branch}\` changed ${b.conflicts.length} of the files this deployment changed; budget-gate did not guess at them. The other files are reverted in this branch.`
+      ? `> [!WARNING]\n> **Needs a manual revert.** ${b.conflicts.length} of the files this deployment changed were also changed by later commits on \`${w.default_branch}\`, or are workflow files (see the warnings); budget-gate did not guess at them. The other files are reverted in this branch.`
       : `Automatic revert by budget-gate: deployment ${w.deployment_id} burned too much error budget too fast.`,
     '',
     `**${e.message}**`,

@@ -1,4 +1,4 @@
-import { needing } from '../github/errors.ts';
+import { callNeeding } from '../github/call.ts';
 import type { GitHubClient, RepoRef } from '../github/octokit.ts';
 
 // The two revert steps GitHub does not make idempotent: a second deployment status or comment is a
@@ -16,17 +16,17 @@ export async function hasComment(
   marker: string,
   since: number,
 ): Promise<boolean> {
-  const res = await needing(
+  const res = await callNeeding(
+    gh,
     'issues: read',
-    `GET /repos/${repo.owner}/${repo.repo}/issues/${issue}/comments`,
-    () =>
-      gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-        ...repo,
-        issue_number: issue,
-        // Comments updated since the breach was recorded: ours, if any, is among them.
-        since: new Date(since).toISOString(),
-        per_page: 100,
-      }),
+    'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
+    {
+      ...repo,
+      issue_number: issue,
+      // Comments updated since the breach was recorded: ours, if any, is among them.
+      since: new Date(since).toISOString(),
+      per_page: 100,
+    },
   );
   return res.data.some((c) => (c.body ?? '').includes(marker));
 }
@@ -39,15 +39,15 @@ export async function hasDeploymentStatus(
   state: string,
   prefix: string,
 ): Promise<boolean> {
-  const res = await needing(
+  const res = await callNeeding(
+    gh,
     'deployments: read',
-    `GET /repos/${repo.owner}/${repo.repo}/deployments/${deploymentId}/statuses`,
-    () =>
-      gh.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-        ...repo,
-        deployment_id: deploymentId,
-        per_page: 100,
-      }),
+    'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
+    {
+      ...repo,
+      deployment_id: deploymentId,
+      per_page: 100,
+    },
   );
   return res.data.some((s) => s.state === state && (s.description ?? '').startsWith(prefix));
 }

@@ -2,11 +2,13 @@ import {
   type AuditEntry,
   type AuditRecord,
   chainRecord,
-  parseAuditLog,
   serializeRecord,
+  verifyChain,
 } from '../policy/audit.ts';
+import { type AuditAnchor, checkContinuity } from '../policy/audit-anchor.ts';
 import type { OverridesPolicy } from '../policy/schema.ts';
-import { needing, statusOf } from './errors.ts';
+import { readAnchors, type WrittenAnchor, writeAnchor } from './audit-anchor.ts';
+import { needing, RequestError, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 
 // Appends one hash-chained record to the audit log: a JSONL file on its own branch, written
@@ -14,6 +16,13 @@ import type { GitHubClient, RepoRef } from './octokit.ts';
 // GitHub answer 409/422; we re-read and chain onto its record, so no run overwrites another's.
 // The branch is created as an orphan holding only the log: no copy of the code, and no workflow
 // files that a push to it could trigger.
+//
+// With `anchor`, the log's head is also anchored outside the branch (see audit-anchor.ts): before
+// appending, the log must still hold every anchored record, or nothing is written and the
+// AuditTamperedError names the first record that differs; after appending, the new head is
+// anchored. Logs of any size: GitHub's Contents API serves file content up to 1 MB (and answers
+// 403 `too_large` past that for its default media type), so the file is asked for with the
+// `object` media type and a larger one's content is read from the Git blob API (up to 100 MB).
 
 export type AuditPolicy = OverridesPolicy['audit'];
 
@@ -23,6 +32,11 @@ export interface AppendOptions {
   sleep?: (ms: number) => Promise<void>;
   /** A record already in the log that stands for this entry (a re-run of the same job): nothing is written. */
   isDuplicate?: (existing: AuditRecord) => boolean;
+  /**
+   * Check the log against the anchors written outside the branch before appending, and anchor the
+   * new head after (needs `checks: write`; see audit-anchor.ts).
+   */
+  anchor?: boolean;
 }
 
 export interface AppendResult {
@@ -34,6 +48,8 @@ export interface AppendResult {
   created_branch: boolean;
   /** The entry was already logged; `record` is the earlier record. */
   duplicate: boolean;
+  /** The head anchored by this append (null without `anchor`, or when the head was anchored already). */
+  anchor: WrittenAnchor | null;
 }
 
 const CONTENTS_WRITE = 'contents: write';
@@ -43,6 +59,21 @@ export class AuditLogError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'AuditLogError';
+  }
+}
+
+/** The log on the branch is not the one that was anchored: it was rewritten, truncated or deleted. */
+export class AuditTamperedError extends AuditLogError {
+  /** The first record known to differ or to be missing. */
+  readonly seq: number;
+  constructor(audit: AuditPolicy, seq: number, problem: string) {
+    super(
+      `the audit log ${audit.path} on branch ${audit.branch} was rewritten: ${problem}. Nothing is recorded ` +
+        'on a rewritten log, so the override is not honoured: restore the branch from its history (the anchor ' +
+        'check runs "budget-gate audit anchor" hold every head hash) and protect the audit branch',
+    );
+    this.name = 'AuditTamperedError';
+    this.seq = seq;
   }
 }
 
@@ -57,9 +88,10 @@ export async function readAuditFile(
   repo: RepoRef,
   audit: AuditPolicy,
 ): Promise<LogFile | null> {
+  const call = `GET /repos/${repo.owner}/${repo.repo}/contents/${audit.path}?ref=${audit.branch}`;
   let res: Awaited<ReturnType<typeof getContents>>;
   try {
-    res = await getContents(gh, repo, audit);
+    res = await needing('contents: read', call, () => getContents(gh, repo, audit));
   } catch (e) {
     if (statusOf(e) === 404) return null;
     throw e;
@@ -71,12 +103,13 @@ export async function readAuditFile(
     );
   }
   let b64 = 'content' in data ? data.content : '';
-  // Files over 1 MB come without content; the blob API serves them up to 100 MB.
+  // Over 1 MB the object media type answers `content: ""`, `encoding: "none"`: the blob API serves it.
   if (!b64 && data.size > 0) {
-    const blob = await gh.request('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', {
-      ...repo,
-      file_sha: data.sha,
-    });
+    const blob = await needing(
+      'contents: read',
+      `GET /repos/${repo.owner}/${repo.repo}/git/blobs/${data.sha}`,
+      () => gh.request('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', { ...repo, file_sha: data.sha }),
+    );
     b64 = blob.data.content;
   }
   return { text: Buffer.from(b64 ?? '', 'base64').toString('utf8'), sha: data.sha };
@@ -87,7 +120,26 @@ function getContents(gh: GitHubClient, repo: RepoRef, audit: AuditPolicy) {
     ...repo,
     path: audit.path,
     ref: audit.branch,
+    headers: { accept: 'application/vnd.github.object+json' },
   });
+}
+
+/** The records of the log as read; a chain that does not verify is never appended to. */
+function recordsOf(file: LogFile | null, audit: AuditPolicy): AuditRecord[] {
+  if (!file) return [];
+  const v = verifyChain(file.text);
+  if (v.ok) return v.records;
+  throw new AuditLogError(
+    `the audit log ${audit.path} on branch ${audit.branch} does not verify (line ${v.line}: ${v.problem}): ` +
+      'nothing is appended to a tampered log; run `budget-gate audit verify` and restore it from git history',
+  );
+}
+
+/** Throws AuditTamperedError unless the log holds every anchored record; returns the newest anchored seq. */
+function assertContinuous(records: AuditRecord[], anchors: AuditAnchor[], audit: AuditPolicy): number {
+  const c = checkContinuity(records, anchors);
+  if (!c.ok) throw new AuditTamperedError(audit, c.seq, c.problem);
+  return c.anchored;
 }
 
 export async function appendAuditEntry(
@@ -102,22 +154,16 @@ export async function appendAuditEntry(
   let branchExists = false;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) await sleep(150 * attempt + Math.floor(Math.random() * 100));
-    const file = await needing('contents: read', `GET contents/${audit.path}@${audit.branch}`, () =>
-      readAuditFile(gh, repo, audit),
-    );
-    let records: AuditRecord[] = [];
-    if (file) {
-      try {
-        records = parseAuditLog(file.text);
-      } catch (e) {
-        throw new AuditLogError(
-          `the audit log ${audit.path} on branch ${audit.branch} does not verify (${(e as Error).message}): ` +
-            'nothing is appended to a tampered log; run `budget-gate audit verify` and restore it from git history',
-        );
-      }
-    }
+    const file = await readAuditFile(gh, repo, audit);
+    const records = recordsOf(file, audit);
+    const anchored = opts.anchor
+      ? assertContinuous(records, (await readAnchors(gh, repo, audit)).anchors, audit)
+      : 0;
     const earlier = opts.isDuplicate ? records.find(opts.isDuplicate) : undefined;
     if (earlier && file) {
+      // A re-run after a write whose anchor failed: anchor the head now.
+      const last = records.at(-1)!;
+      const anchor = opts.anchor && anchored < last.seq ? await writeAnchor(gh, repo, audit, last) : null;
       return {
         record: earlier,
         file_sha: file.sha,
@@ -125,54 +171,66 @@ export async function appendAuditEntry(
         attempts: attempt,
         created_branch: false,
         duplicate: true,
+        anchor,
       };
     }
     const record = chainRecord(records.at(-1) ?? null, entry);
-    const text = (file ? withTrailingNewline(file.text) : '') + serializeRecord(record);
+    const text = (file?.text ?? '') + serializeRecord(record);
     const message = `budget-gate audit #${record.seq}: ${record.kind} ${record.label}`;
+    let written: Omit<AppendResult, 'anchor'>;
     try {
-      if (!file && !branchExists) {
-        const commit = await createOrphanBranch(gh, repo, audit, text, message);
-        return {
-          record,
-          file_sha: commit.blob,
-          commit_sha: commit.sha,
-          attempts: attempt,
-          created_branch: true,
-          duplicate: false,
-        };
-      }
-      const res = await needing(CONTENTS_WRITE, `PUT contents/${audit.path}@${audit.branch}`, () =>
-        gh.request('PUT /repos/{owner}/{repo}/contents/{path}', {
-          ...repo,
-          path: audit.path,
-          branch: audit.branch,
-          message,
-          content: Buffer.from(text, 'utf8').toString('base64'),
-          ...(file ? { sha: file.sha } : {}),
-        }),
-      );
-      return {
-        record,
-        file_sha: res.data.content?.sha ?? null,
-        commit_sha: res.data.commit.sha ?? null,
-        attempts: attempt,
-        created_branch: false,
-        duplicate: false,
-      };
+      written = await writeLog(gh, repo, audit, { file, branchExists, text, message, record, attempt });
     } catch (e) {
-      const status = statusOf(e);
       // 409: our sha is stale; 422: the file appeared (no sha sent) or the branch already exists.
-      if (status !== 409 && status !== 422) throw e;
+      // (A branch rule's 409/422 arrives classified, as GitHubProtectedBranchError: not a conflict.)
+      if (!(e instanceof RequestError) || (e.status !== 409 && e.status !== 422)) throw e;
       if (!file) branchExists = true;
+      continue;
     }
+    // Outside the retry: the record is written, so a failed anchor must not write it again.
+    return { ...written, anchor: opts.anchor ? await writeAnchor(gh, repo, audit, record) : null };
   }
   throw new AuditLogError(
     `could not append to ${audit.path} on branch ${audit.branch}: ${maxAttempts} attempts conflicted with concurrent writes`,
   );
 }
 
-const withTrailingNewline = (s: string) => (s === '' || s.endsWith('\n') ? s : `${s}\n`);
+async function writeLog(
+  gh: GitHubClient,
+  repo: RepoRef,
+  audit: AuditPolicy,
+  w: {
+    file: LogFile | null;
+    branchExists: boolean;
+    text: string;
+    message: string;
+    record: AuditRecord;
+    attempt: number;
+  },
+): Promise<Omit<AppendResult, 'anchor'>> {
+  const done = { record: w.record, attempts: w.attempt, duplicate: false };
+  if (!w.file && !w.branchExists) {
+    const commit = await createOrphanBranch(gh, repo, audit, w.text, w.message);
+    return { ...done, file_sha: commit.blob, commit_sha: commit.sha, created_branch: true };
+  }
+  // The Contents API takes files of any size the repository accepts: no 1 MB limit on writes.
+  const res = await needing(CONTENTS_WRITE, `PUT contents/${audit.path}@${audit.branch}`, () =>
+    gh.request('PUT /repos/{owner}/{repo}/contents/{path}', {
+      ...repo,
+      path: audit.path,
+      branch: audit.branch,
+      message: w.message,
+      content: Buffer.from(w.text, 'utf8').toString('base64'),
+      ...(w.file ? { sha: w.file.sha } : {}),
+    }),
+  );
+  return {
+    ...done,
+    file_sha: res.data.content?.sha ?? null,
+    commit_sha: res.data.commit.sha ?? null,
+    created_branch: false,
+  };
+}
 
 /** tree → parentless commit → ref. A 422 on the ref means another run created the branch first. */
 async function createOrphanBranch(

@@ -15,6 +15,8 @@ export function githubAuditSink(
       try {
         return await appendAuditEntry(gh, repo, audit, entry, {
           isDuplicate,
+          // Checked against, and anchored in, check runs a branch rewrite cannot reach.
+          anchor: true,
           ...(opts.sleep ? { sleep: opts.sleep } : {}),
         });
       } catch (e) {

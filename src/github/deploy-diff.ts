@@ -1,14 +1,24 @@
 import { needing, statusOf } from './errors.ts';
 import { filePaths } from './file-paths.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
+import { hasNextPage } from './paginate.ts';
+import { diffTrees } from './tree-diff.ts';
 
 // What a deploy ships: the commits and files between what the environment runs now (its last
 // successful deployment) and what is being deployed. Without a deployment history the push's
 // before..after stands in; without that, the head commit alone.
+//
+// The file list is never judged partial as if it were whole: the compare and commit endpoints list
+// at most 300 files, so a longer diff is read from the two commits' trees instead (tree-diff.ts),
+// and only a repository too large for that leaves `truncated` set, with a warning naming the range.
 
 const ZERO_SHA = /^0+$/;
-/** The compare API lists at most 300 files. */
+/** The compare API lists at most 300 files (and the commit API 300 without pagination). */
 const COMPARE_FILES_LIMIT = 300;
+/** GitHub's page size limit for every paginated endpoint. */
+const PER_PAGE = 100;
+/** How many commits of one deploy are read (their messages and the mainline); more are counted. */
+const MAX_COMMITS = 1000;
 
 export interface DeployCommit {
   sha: string;
@@ -39,6 +49,7 @@ export interface DeployDiff {
   mainline: string[];
   /** The head is behind what the environment runs: this deploy rolls back. */
   rollback: boolean;
+  /** The file list may be partial (a repository too large to list): the warnings say where. */
   truncated: boolean;
   warnings: string[];
 }
@@ -52,7 +63,11 @@ export async function fetchLastSuccessfulDeployment(
 ): Promise<{ id: number; sha: string } | null> {
   const call = `GET /repos/${repo.owner}/${repo.repo}/deployments`;
   const list = await needing('deployments: read', call, () =>
-    gh.request('GET /repos/{owner}/{repo}/deployments', { ...repo, environment, per_page: opts.max ?? 10 }),
+    gh.request('GET /repos/{owner}/{repo}/deployments', {
+      ...repo,
+      environment,
+      per_page: Math.min(opts.max ?? 10, PER_PAGE),
+    }),
   );
   for (const d of list.data) {
     const id = Number(d.id);
@@ -135,16 +150,36 @@ async function compare(
   deploymentId: number | null,
   warnings: string[],
 ): Promise<DeployDiff> {
-  const res = await needing('contents: read', `GET /repos/${repo.owner}/${repo.repo}/compare`, () =>
+  const call = `GET /repos/${repo.owner}/${repo.repo}/compare/${base}...${head}`;
+  const res = await needing('contents: read', call, () =>
     gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...repo, basehead: `${base}...${head}` }),
   );
-  const files = res.data.files ?? [];
-  const commits = res.data.commits.map(toDeployCommit);
-  const truncated = files.length >= COMPARE_FILES_LIMIT || res.data.total_commits > commits.length;
-  if (truncated) {
+  const range = `${base.slice(0, 7)}...${head.slice(0, 7)}`;
+  let files = filePaths(res.data.files ?? []);
+  let truncated = false;
+  if ((res.data.files?.length ?? 0) >= COMPARE_FILES_LIMIT) {
+    // The compare lists 300 files at most: the trees list them all.
+    const all = await diffTrees(gh, repo, res.data.merge_base_commit.sha, head);
+    files = [...new Set([...files, ...all.files.map((f) => f.filename)])];
+    if (all.truncated) {
+      truncated = true;
+      warnings.push(
+        `${range}: the deploy changes more files than GitHub can list (the compare API stops at ${COMPARE_FILES_LIMIT} ` +
+          `and the repository's tree is too large to read whole): the risk is judged on the ${files.length} files listed, which may be partial`,
+      );
+    }
+  }
+  const commits = await allCommits(
+    gh,
+    repo,
+    base,
+    head,
+    res.data.commits.map(toDeployCommit),
+    res.data.total_commits,
+  );
+  if (commits.length < res.data.total_commits) {
     warnings.push(
-      `the deploy ships ${res.data.total_commits} commits and ${files.length}+ files: GitHub lists only ` +
-        `${COMPARE_FILES_LIMIT} files, so the risk is judged on those`,
+      `${range}: the deploy ships ${res.data.total_commits} commits; their messages are read for the newest ${commits.length}`,
     );
   }
   if (res.data.status === 'diverged') {
@@ -157,13 +192,51 @@ async function compare(
     base,
     base_source: source,
     base_deployment_id: deploymentId,
-    files: filePaths(files),
+    files,
     commits,
     mainline: firstParentChain(commits, head),
     rollback: res.data.status === 'behind',
     truncated,
     warnings,
   };
+}
+
+/**
+ * The compare's first page lists up to 250 commits, oldest first; later pages (at most 100 each)
+ * hold the rest. Pages are read from where the first one stopped, without duplicates.
+ */
+async function allCommits(
+  gh: GitHubClient,
+  repo: RepoRef,
+  base: string,
+  head: string,
+  first: DeployCommit[],
+  total: number,
+): Promise<DeployCommit[]> {
+  const seen = new Set(first.map((c) => c.sha));
+  const commits = [...first];
+  for (
+    let page = Math.floor(first.length / PER_PAGE) + 1;
+    commits.length < Math.min(total, MAX_COMMITS);
+    page++
+  ) {
+    const res = await needing(
+      'contents: read',
+      `GET /repos/${repo.owner}/${repo.repo}/compare (page ${page})`,
+      () =>
+        gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+          ...repo,
+          basehead: `${base}...${head}`,
+          per_page: PER_PAGE,
+          page,
+        }),
+    );
+    const fresh = res.data.commits.map(toDeployCommit).filter((c) => !seen.has(c.sha));
+    for (const c of fresh) seen.add(c.sha);
+    commits.push(...fresh);
+    if (res.data.commits.length < PER_PAGE) break;
+  }
+  return commits;
 }
 
 async function headCommitOnly(
@@ -174,19 +247,32 @@ async function headCommitOnly(
 ): Promise<DeployDiff> {
   warnings.push(`no base to compare with: judging the head commit ${head.slice(0, 7)} alone`);
   const res = await needing('contents: read', `GET /repos/${repo.owner}/${repo.repo}/commits/${head}`, () =>
-    gh.request('GET /repos/{owner}/{repo}/commits/{ref}', { ...repo, ref: head, per_page: 300 }),
+    gh.request('GET /repos/{owner}/{repo}/commits/{ref}', { ...repo, ref: head, per_page: PER_PAGE }),
   );
-  const files = res.data.files ?? [];
+  let files = filePaths(res.data.files ?? []);
+  let truncated = false;
+  if (hasNextPage(res.headers.link)) {
+    // More than a page of files: the trees list them all in two requests, where pages would take up to 30.
+    const all = await diffTrees(gh, repo, res.data.parents[0]?.sha ?? null, head);
+    files = [...new Set([...files, ...all.files.map((f) => f.filename)])];
+    if (all.truncated) {
+      truncated = true;
+      warnings.push(
+        `${head.slice(0, 7)}: the commit changes more files than GitHub can list (the repository's tree is too large to read whole): ` +
+          `the risk is judged on the ${files.length} files listed, which may be partial`,
+      );
+    }
+  }
   return {
     head,
     base: null,
     base_source: 'head-commit',
     base_deployment_id: null,
-    files: filePaths(files),
+    files,
     commits: [toDeployCommit(res.data)],
     mainline: [res.data.sha],
     rollback: false,
-    truncated: files.length >= COMPARE_FILES_LIMIT,
+    truncated,
     warnings,
   };
 }

@@ -1,3 +1,4 @@
+import { callNeeding } from './call.ts';
 import { needing } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 
@@ -21,18 +22,18 @@ export async function setDeploymentStatus(
     log_url?: string;
   },
 ): Promise<void> {
-  await needing(
+  await callNeeding(
+    gh,
     'deployments: write',
-    `POST /repos/${repo.owner}/${repo.repo}/deployments/${deploymentId}/statuses`,
-    () =>
-      gh.request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-        ...repo,
-        deployment_id: deploymentId,
-        state: status.state,
-        description: clip(status.description, DESCRIPTION_MAX),
-        environment: status.environment,
-        ...(status.log_url ? { log_url: status.log_url } : {}),
-      }),
+    'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
+    {
+      ...repo,
+      deployment_id: deploymentId,
+      state: status.state,
+      description: clip(status.description, DESCRIPTION_MAX),
+      environment: status.environment,
+      ...(status.log_url ? { log_url: status.log_url } : {}),
+    },
   );
 }
 

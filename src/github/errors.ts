@@ -1,32 +1,82 @@
-// Turns GitHub's terse refusals into errors a person can fix: which call, which status, and which
-// `permissions:` entry (or token kind) the workflow needs.
+import { RequestError } from '@octokit/request-error';
 
-/** The shape of @octokit/request-error's RequestError that we rely on. */
-export interface HttpError {
-  status: number;
-  message: string;
+// Turns GitHub's refusals into errors a person can fix, classified by what GitHub said (status,
+// body, rate-limit headers) rather than by status alone: a 403 can be a missing permission, a
+// rate limit, a protected branch or a file too large for the endpoint, and each needs another fix.
+
+export { RequestError };
+
+export const isRequestError = (e: unknown): e is RequestError => e instanceof RequestError;
+
+/** The HTTP status GitHub answered: of a RequestError, or of one of the classified errors below. */
+export function statusOf(e: unknown): number | null {
+  if (e instanceof RequestError) return e.status;
+  if (
+    e instanceof GitHubPermissionError ||
+    e instanceof GitHubProtectedBranchError ||
+    e instanceof GitHubRateLimitError
+  ) {
+    return e.status;
+  }
+  return null;
 }
 
-export function isHttpError(e: unknown): e is HttpError {
-  return (
-    typeof e === 'object' &&
-    e !== null &&
-    typeof (e as { status?: unknown }).status === 'number' &&
-    typeof (e as { message?: unknown }).message === 'string'
-  );
+/** GitHub's error body: `{message, errors?: [{resource, field, code}], documentation_url}`. */
+export interface GitHubErrorBody {
+  message?: string;
+  errors?: Array<{ resource?: string; field?: string; code?: string; message?: string } | string>;
+  documentation_url?: string;
 }
 
-export const statusOf = (e: unknown): number | null => (isHttpError(e) ? e.status : null);
+export function bodyOf(e: RequestError): GitHubErrorBody {
+  const data = e.response?.data;
+  return data && typeof data === 'object' ? (data as GitHubErrorBody) : {};
+}
+
+/** The `code` of GitHub's first structured error (`too_large`, `custom`, `already_exists`, …). */
+export function errorCode(e: RequestError): string | null {
+  const first = bodyOf(e).errors?.[0];
+  return first && typeof first === 'object' ? (first.code ?? null) : null;
+}
+
+export type Refusal = 'rate-limit' | 'protected-branch' | 'too-large' | 'permission' | 'not-found' | 'other';
+
+const header = (e: RequestError, name: string): string | undefined => {
+  const v = e.response?.headers?.[name];
+  return v === undefined || v === null ? undefined : String(v);
+};
+
+/** What GitHub meant by this refusal. */
+export function classify(e: RequestError): Refusal {
+  const message = bodyOf(e).message ?? e.message;
+  if (
+    e.status === 429 ||
+    (e.status === 403 && (header(e, 'x-ratelimit-remaining') === '0' || /rate limit/i.test(message)))
+  ) {
+    return 'rate-limit';
+  }
+  if (
+    [403, 409, 422].includes(e.status) &&
+    /protected branch|repository rule violations|changes must be made through a pull request/i.test(message)
+  ) {
+    return 'protected-branch';
+  }
+  if (e.status === 403 && errorCode(e) === 'too_large') return 'too-large';
+  if (e.status === 403) return 'permission';
+  if (e.status === 404) return 'not-found';
+  return 'other';
+}
 
 /** A call GitHub refused for lack of a permission; `permission` is what to grant, e.g. `checks: write`. */
 export class GitHubPermissionError extends Error {
   readonly permission: string;
   readonly status: number;
   readonly call: string;
-  constructor(call: string, status: number, permission: string, detail: string) {
+  constructor(call: string, status: number, permission: string, detail: string, message?: string) {
     super(
-      `GitHub refused ${call} (${status} ${detail}): the token needs \`${permission}\`. ` +
-        `Add it under \`permissions:\` in the workflow job (or grant it to the GitHub App).`,
+      message ??
+        `GitHub refused ${call} (${status} ${detail}): the token needs \`${permission}\`. ` +
+          `Add it under \`permissions:\` in the workflow job (or grant it to the GitHub App).`,
     );
     this.name = 'GitHubPermissionError';
     this.permission = permission;
@@ -36,23 +86,114 @@ export class GitHubPermissionError extends Error {
 }
 
 /**
- * Runs `fn`; a 403 (or a 404 that GitHub uses to hide resources from tokens lacking access, when
- * `notFoundMeansDenied`) becomes a GitHubPermissionError naming `permission`. Rate-limit 403s never
- * reach here: plugin-throttling handles them first.
+ * A 404 where GitHub hides what the token may not see: the resource is missing, or the token
+ * lacks the permission that would reveal it. Both are named.
+ */
+export class GitHubNotFoundError extends GitHubPermissionError {
+  readonly resource: string;
+  constructor(call: string, resource: string, permission: string) {
+    super(
+      call,
+      404,
+      permission,
+      'Not Found',
+      `GitHub answered 404 for ${call}: ${resource} does not exist, or the token cannot see it ` +
+        `(GitHub answers 404, not 403, to a token without \`${permission}\`). Check that it exists, ` +
+        'then grant the permission under `permissions:` in the workflow job (or to the GitHub App).',
+    );
+    this.name = 'GitHubNotFoundError';
+    this.resource = resource;
+  }
+}
+
+/** Still rate-limited after plugin-throttling's retries: wait for the reset, granting nothing helps. */
+export class GitHubRateLimitError extends Error {
+  readonly status: number;
+  readonly call: string;
+  /** When the limit resets (epoch ms), from `x-ratelimit-reset` or `retry-after`; null when GitHub did not say. */
+  readonly resetAt: number | null;
+  constructor(call: string, status: number, resetAt: number | null, detail: string) {
+    const when = resetAt === null ? 'in a few minutes' : `after ${new Date(resetAt).toISOString()}`;
+    super(
+      `GitHub's rate limit refused ${call} (${status} ${detail}) after retries: run it again ${when}. ` +
+        'This is not a missing permission.',
+    );
+    this.name = 'GitHubRateLimitError';
+    this.status = status;
+    this.call = call;
+    this.resetAt = resetAt;
+  }
+}
+
+/** A branch protection rule or ruleset refused the write: the token's permissions are not the problem. */
+export class GitHubProtectedBranchError extends Error {
+  readonly status: number;
+  readonly call: string;
+  constructor(call: string, status: number, detail: string) {
+    super(
+      `GitHub refused ${call}: a branch protection rule or ruleset forbids it (${status} ${detail}). ` +
+        'Let the token bypass the rule for this branch (or use a branch the rule does not cover); ' +
+        'more permissions will not help.',
+    );
+    this.name = 'GitHubProtectedBranchError';
+    this.status = status;
+    this.call = call;
+  }
+}
+
+function resetOf(e: RequestError): number | null {
+  const reset = Number(header(e, 'x-ratelimit-reset'));
+  if (Number.isFinite(reset) && reset > 0) return reset * 1000;
+  const after = Number(header(e, 'retry-after'));
+  const date = Date.parse(header(e, 'date') ?? '');
+  return Number.isFinite(after) && after > 0 && !Number.isNaN(date) ? date + after * 1000 : null;
+}
+
+export interface NeedingOptions {
+  /** GitHub answers 404 to tokens that may not see the resource: report it as `GitHubNotFoundError`. */
+  notFoundMeansDenied?: boolean;
+  /** What a 404 is about, in words ("the audit branch budget-gate/audit"); the call otherwise. */
+  resource?: string;
+}
+
+/**
+ * Runs `fn` and turns GitHub's refusal into the error that says what to do: a rate limit (after
+ * plugin-throttling's retries), a protected branch, a missing permission (`permission` names it),
+ * or a 404 naming the resource and the permission that would reveal it. Anything else is rethrown.
  */
 export async function needing<T>(
   permission: string,
   call: string,
   fn: () => Promise<T>,
-  opts: { notFoundMeansDenied?: boolean } = {},
+  opts: NeedingOptions = {},
 ): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (isHttpError(e) && (e.status === 403 || (opts.notFoundMeansDenied && e.status === 404))) {
-      throw new GitHubPermissionError(call, e.status, permission, firstLine(e.message));
-    }
-    throw e;
+    throw refusal(e, permission, call, opts);
+  }
+}
+
+/** The error `needing` would throw for `e`. */
+export function refusal(e: unknown, permission: string, call: string, opts: NeedingOptions = {}): unknown {
+  if (!(e instanceof RequestError)) return e;
+  const detail = firstLine(bodyOf(e).message ?? e.message);
+  switch (classify(e)) {
+    case 'rate-limit':
+      return new GitHubRateLimitError(call, e.status, resetOf(e), detail);
+    case 'protected-branch':
+      return new GitHubProtectedBranchError(call, e.status, detail);
+    case 'permission':
+      return new GitHubPermissionError(call, e.status, permission, detail);
+    case 'too-large':
+      return new Error(
+        `GitHub refused ${call}: the file is over 1 MB, more than this media type serves (403 ${detail}); ` +
+          'ask for the `object` or `raw` media type, or read the blob. This is not a missing permission.',
+      );
+    case 'not-found':
+      return opts.notFoundMeansDenied ? new GitHubNotFoundError(call, opts.resource ?? call, permission) : e;
+    default:
+      return e;
   }
 }
 

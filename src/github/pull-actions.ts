@@ -1,16 +1,40 @@
+import { callNeeding } from './call.ts';
 import { needing, statusOf } from './errors.ts';
+import { BODY_CHARS, BODY_NOTE, truncateChars } from './limits.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 import type { OpenPull } from './revert-pr.ts';
 
 // Pull request writes the bot makes around a revert and a refused override.
+
+/**
+ * A pull request or comment body within GitHub's 65,536 characters (GitHub answers 422 "body is
+ * too long" past that). A trailing `<!-- marker -->` survives the cut: the bot finds its pull
+ * requests by it.
+ */
+export function boundBody(body: string): string {
+  if (body.length <= BODY_CHARS) return body;
+  const marker = /\n*<!--[\s\S]*?-->\s*$/.exec(body)?.[0] ?? '';
+  return (
+    truncateChars(body.slice(0, body.length - marker.length), BODY_CHARS - marker.length, BODY_NOTE) + marker
+  );
+}
 
 export async function createPull(
   gh: GitHubClient,
   repo: RepoRef,
   pr: { title: string; head: string; base: string; body: string; draft: boolean },
 ): Promise<OpenPull> {
-  const res = await needing('pull_requests: write', `POST /repos/${repo.owner}/${repo.repo}/pulls`, () =>
-    gh.request('POST /repos/{owner}/{repo}/pulls', { ...repo, ...pr, maintainer_can_modify: true }),
+  const res = await needing(
+    'pull_requests: write',
+    `POST /repos/${repo.owner}/${repo.repo}/pulls`,
+    () =>
+      gh.request('POST /repos/{owner}/{repo}/pulls', {
+        ...repo,
+        ...pr,
+        body: boundBody(pr.body),
+        maintainer_can_modify: true,
+      }),
+    { notFoundMeansDenied: true, resource: `the repository ${repo.owner}/${repo.repo}` },
   );
   return {
     number: res.data.number,
@@ -61,12 +85,16 @@ export async function removeLabel(
 }
 
 export async function comment(gh: GitHubClient, repo: RepoRef, issue: number, body: string): Promise<void> {
-  await needing('issues: write', `POST /repos/${repo.owner}/${repo.repo}/issues/${issue}/comments`, () =>
-    gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-      ...repo,
-      issue_number: issue,
-      body,
-    }),
+  await needing(
+    'issues: write',
+    `POST /repos/${repo.owner}/${repo.repo}/issues/${issue}/comments`,
+    () =>
+      gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+        ...repo,
+        issue_number: issue,
+        body: boundBody(body),
+      }),
+    { notFoundMeansDenied: true, resource: `pull request #${issue} in ${repo.owner}/${repo.repo}` },
   );
 }
 
@@ -77,16 +105,16 @@ export async function requestReviewers(
   who: { users: string[]; teams: string[] },
 ): Promise<void> {
   if (who.users.length === 0 && who.teams.length === 0) return;
-  await needing(
+  await callNeeding(
+    gh,
     'pull_requests: write',
-    `POST /repos/${repo.owner}/${repo.repo}/pulls/${pull}/requested_reviewers`,
-    () =>
-      gh.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', {
-        ...repo,
-        pull_number: pull,
-        reviewers: who.users,
-        team_reviewers: who.teams,
-      }),
+    'POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers',
+    {
+      ...repo,
+      pull_number: pull,
+      reviewers: who.users,
+      team_reviewers: who.teams,
+    },
   );
 }
 

@@ -1,5 +1,6 @@
 import { needing, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
+import { diffTrees } from './tree-diff.ts';
 
 // A revert built with the Git Data API, without a checkout: every file the deployment changed
 // (previous deployed sha → deployed sha) is put back as it was at the previous sha, on top of the
@@ -9,6 +10,13 @@ import type { GitHubClient, RepoRef } from './octokit.ts';
 // conflict, for a person to revert by hand.
 
 const WRITE = 'contents: write';
+
+/**
+ * Workflow files are left for a person to revert. Writing them takes the `workflows: write`
+ * permission (GitHub refuses the ref otherwise), and an App holding it can change what CI runs
+ * with the repository's secrets: too much power for an automatic revert.
+ */
+export const isWorkflowFile = (path: string): boolean => path.startsWith('.github/workflows/');
 const READ = 'contents: read';
 
 export interface ChangedFile {
@@ -43,15 +51,23 @@ export interface RevertInput {
   branch: string;
 }
 
+/** The compare API lists at most 300 files. */
+const COMPARE_FILES_LIMIT = 300;
+
+/** Every file changed in base...head: the compare's list, or the trees' when the compare's is cut at 300. */
 async function compareFiles(gh: GitHubClient, repo: RepoRef, base: string, head: string) {
   const res = await needing(READ, `GET /repos/${repo.owner}/${repo.repo}/compare/${base}...${head}`, () =>
     gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...repo, basehead: `${base}...${head}` }),
   );
-  return {
-    files: (res.data.files ?? []) as ChangedFile[],
-    status: res.data.status,
-    commits: res.data.total_commits,
-  };
+  let files = (res.data.files ?? []) as ChangedFile[];
+  let truncated = false;
+  if (files.length >= COMPARE_FILES_LIMIT) {
+    const all = await diffTrees(gh, repo, res.data.merge_base_commit.sha, head);
+    const listed = new Set(files.flatMap((f) => [f.filename, f.previous_filename ?? f.filename]));
+    files = [...files, ...all.files.filter((f) => !listed.has(f.filename))];
+    truncated = all.truncated;
+  }
+  return { files, truncated, status: res.data.status, commits: res.data.total_commits };
 }
 
 const pathsOf = (files: readonly ChangedFile[]) =>
@@ -65,9 +81,9 @@ export async function planRevertCommit(
 ): Promise<RevertCommitPlan> {
   const warnings: string[] = [];
   const shipped = await compareFiles(gh, repo, input.previous, input.deployed);
-  if (shipped.files.length >= 300) {
+  if (shipped.truncated) {
     warnings.push(
-      'the deployment changed 300 or more files, more than GitHub lists: revert the rest by hand (git revert)',
+      `the deployment changed more files than GitHub can list (${shipped.files.length} listed; the repository's tree is too large to read whole): revert the rest by hand (git revert)`,
     );
   }
   const branch = await needing(READ, `GET /repos/${repo.owner}/${repo.repo}/branches/${input.branch}`, () =>
@@ -82,6 +98,12 @@ export async function planRevertCommit(
     try {
       const later = await compareFiles(gh, repo, input.deployed, tip);
       for (const p of pathsOf(later.files)) if (paths.has(p)) conflicts.add(p);
+      if (later.truncated) {
+        for (const p of paths) conflicts.add(p);
+        warnings.push(
+          `${input.branch} changed more files since ${input.deployed.slice(0, 7)} than GitHub can list: every path needs a manual revert`,
+        );
+      }
       if (later.status === 'diverged' || later.status === 'behind') {
         warnings.push(
           `${input.branch} (${tip.slice(0, 7)}) does not contain the deployed ${input.deployed.slice(0, 7)} as an ancestor: check the revert by hand`,
@@ -96,6 +118,13 @@ export async function planRevertCommit(
     }
   }
 
+  const workflows = [...paths].filter(isWorkflowFile).sort();
+  if (workflows.length > 0) {
+    for (const p of workflows) conflicts.add(p);
+    warnings.push(
+      `${workflows.map((p) => `\`${p}\``).join(', ')}: workflow files are left for a manual revert (budget-gate does not ask for \`workflows: write\`, which would let it change what CI runs)`,
+    );
+  }
   const restore = [...paths].filter((p) => !conflicts.has(p)).sort();
   const before = await previousEntries(gh, repo, input.previous, restore, warnings);
   const entries: TreeEntry[] = restore.map((path) => {

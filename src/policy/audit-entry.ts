@@ -70,6 +70,18 @@ export const sameUse =
     r.label === entry.label &&
     r.actor === entry.actor;
 
+/** What to do about an override the audit log could not record, from why it could not. */
+export function unrecordedAction(error: string): string {
+  if (/was rewritten/.test(error)) {
+    return 'restore the audit branch from its history so it holds every anchored record (see `budget-gate audit verify --head`), protect the branch, then run it again';
+  }
+  if (/rate limit/i.test(error)) return 'run it again once GitHub’s rate limit resets';
+  if (/branch protection rule or ruleset/.test(error)) {
+    return 'let the gate push to the audit branch past its protection rule (force pushes can stay blocked), then run it again';
+  }
+  return 'let the gate append to the audit branch and anchor it (`permissions: contents: write, checks: write`), then run it again';
+}
+
 /**
  * An override nobody can read about later is not honoured: the change is blocked, and the reason
  * says what the token lacks.
@@ -86,9 +98,6 @@ export function blockUnrecorded(decision: Decision, error: string): Decision {
     allowed: false,
     override: null,
     reasons: [...decision.reasons.filter((r) => r.code !== 'override'), reason],
-    actions: [
-      'let the gate append to the audit branch (`permissions: contents: write`), then run it again',
-      ...decision.actions,
-    ],
+    actions: [unrecordedAction(error), ...decision.actions],
   };
 }

@@ -61,6 +61,8 @@ export const changeSchema = z.strictObject({
   title: z.string().nullable().optional(),
   head_ref: z.string().nullable().optional(),
   commit_messages: z.array(z.string()).optional(),
+  /** GitHub listed only part of the files: the rest are unknown, so never judged as whole. */
+  files_partial: z.boolean().optional(),
   /** What GitHub vouches for when the change is a revert; null when it does not. */
   revert_evidence: revertEvidenceSchema.nullable().optional(),
 });

@@ -25,7 +25,9 @@ const MAX_RISK_FILES = 50;
 /** The gate's decision: a pure function of the policy, the samples, the change and the time. */
 export function decide(input: DecideInput): Decision {
   const { policy, at, change, telemetry } = input;
-  const risk = classifyRisk(policy.risk, change.files);
+  const classified = classifyRisk(policy.risk, change.files);
+  // Files GitHub did not list could be prompts or models: a partial list is judged high risk.
+  const risk = change.files_partial ? { ...classified, risk: 'high' as const } : classified;
   const revertVerdict = judgeRevert(change);
   const revert = revertVerdict.revert;
   const override = evaluateOverrides(policy.overrides, change, at);
@@ -59,6 +61,14 @@ export function decide(input: DecideInput): Decision {
   for (const e of pausing) reasons.push(sloPauseReason(policy, e, at));
   const rr = riskReason(risk.files, policy);
   if (rr && (state !== 'ship' || rr.code === 'risk')) reasons.push(rr);
+  if (change.files_partial && state !== 'ship' && classified.risk === 'low') {
+    reasons.push({
+      code: 'files-partial',
+      rule: null,
+      slo: null,
+      message: `GitHub listed only ${change.files.length} of the files this change touches, all low risk; the rest are unknown and could be prompts or models, so the change is judged high risk`,
+    });
+  }
 
   if (state === 'hard-pause' && !telemetryError) blocked = true;
   if (state === 'soft-pause' && risk.risk === 'high') blocked = true;
@@ -96,7 +106,7 @@ export function decide(input: DecideInput): Decision {
       actions.push(waitAction(policy, e, w.kind === 'calendar' ? b.start + b.periodMs : null));
     }
     if (state === 'soft-pause') {
-      const split = splitAction(risk.files);
+      const split = change.files_partial ? null : splitAction(risk.files);
       if (split) actions.push(split);
     }
     if (state === 'hard-pause')

@@ -1,5 +1,6 @@
 export * from './alerts.ts';
 export * from './audit.ts';
+export * from './audit-anchor.ts';
 export * from './audit-entry.ts';
 export * from './budget.ts';
 export * from './canary.ts';

@@ -165,7 +165,13 @@ export const permissionLevel = z.enum(['read', 'triage', 'write', 'maintain', 'a
 export const overridesSchema = z
   .strictObject({
     reasons: z
-      .array(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a reason such as slo-wrong'))
+      .array(
+        z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a reason such as slo-wrong')
+          // GitHub label names are at most 50 characters, and the label is `override:<reason>`.
+          .max(41, 'at most 41 characters: `override:<reason>` must fit GitHub’s 50-character label limit'),
+      )
       .min(1)
       .default(['slo-wrong', 'catastrophic-event', 'regulatory']),
     approvers: z

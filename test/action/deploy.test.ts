@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { api, assertAllCalled, setupNock } from '../github/helpers.ts';
+import { api, assertAllCalled, auditAnchors, setupNock } from '../github/helpers.ts';
 import { AT, GH_REPO, gate, hardPause, labeled, payload, workspace } from './support.ts';
 
 // The gate as a deploy step: what ships is the diff against the environment's last successful
@@ -102,9 +102,9 @@ describe('the gate on a push-triggered deploy', () => {
       .post(`${GH_REPO}/git/commits`)
       .reply(201, { sha: 'c1' })
       .post(`${GH_REPO}/git/refs`)
-      .reply(201, {})
-      .post(`${GH_REPO}/check-runs`)
-      .reply(201, { id: 2 });
+      .reply(201, {});
+    auditAnchors(api(), GH_REPO, []);
+    api().post(`${GH_REPO}/check-runs`).reply(201, { id: 2 });
     const r = await gate('push', push());
     expect(r.decision).toMatchObject({
       allowed: true,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ANCHOR_CHECK_NAME, anchorCommitSha } from '../../src/github/audit-anchor.ts';
 import { parseAuditLog, verifyChain } from '../../src/policy/audit.ts';
 import { type FakeGitHub, type Recorded, startGitHub } from '../support/github-server.ts';
 import { AT, HARD_PAUSE, policyText, runAction, SOFT_PAUSE, TOKEN, workspace } from './runner.ts';
@@ -35,7 +36,11 @@ const prFiles = (...paths: string[]): [number, unknown] => [
 ];
 const sent = (method: string, path: string): Recorded | undefined =>
   gh.requests.find((r) => r.method === method && r.path === path);
-const checkRun = () => sent('POST', `${REPO}/check-runs`)?.body;
+/** The decision's check run (the audit anchor is a check run too, with its own name). */
+const checkRun = () =>
+  gh.requests.find(
+    (r) => r.method === 'POST' && r.path === `${REPO}/check-runs` && r.body?.name !== ANCHOR_CHECK_NAME,
+  )?.body;
 /** Requests the bundle made, as `METHOD /path`, in order. */
 const calls = () => gh.requests.map((r) => `${r.method} ${r.path.replace(REPO, '')}`);
 const lastPush = (at: number): [number, unknown] => [
@@ -128,6 +133,8 @@ describe('dist/index.js as the runner runs it', () => {
     ]);
     gh.route('POST', `${REPO}/git/commits`, [201, { sha: 'commit-1' }]);
     gh.route('POST', `${REPO}/git/refs`, [201, {}]);
+    const anchorCommit = anchorCommitSha({ branch: 'budget-gate/audit', path: 'audit.jsonl' }).commit;
+    gh.route('GET', `${REPO}/commits/${anchorCommit}/check-runs`, [200, { total_count: 0, check_runs: [] }]);
     gh.route('POST', `${REPO}/check-runs`, [201, { id: 4 }]);
     const r = await runAction(
       gh,
@@ -162,11 +169,19 @@ describe('dist/index.js as the runner runs it', () => {
       'GET /issues/2/events',
       'GET /activity',
       'GET /contents/audit.jsonl',
+      `GET /commits/${anchorCommit}/check-runs`,
       'POST /git/trees',
       'POST /git/commits',
       'POST /git/refs',
       'POST /check-runs',
+      'POST /check-runs',
     ]);
+    // The new head, anchored outside the branch: `seq:hash` of the record just written.
+    const anchor = gh.requests.find((q) => q.method === 'POST' && q.body?.name === ANCHOR_CHECK_NAME)!.body;
+    expect(anchor).toMatchObject({
+      head_sha: anchorCommit,
+      external_id: `1:${parseAuditLog(text)[0]!.hash}`,
+    });
   });
 
   it.each([

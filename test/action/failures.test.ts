@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditSection } from '../../src/action/summary.ts';
 import { chainRecord, serializeRecord } from '../../src/policy/audit.ts';
-import { api, assertAllCalled, b64, setupNock } from '../github/helpers.ts';
+import { api, assertAllCalled, auditAnchors, b64, setupNock } from '../github/helpers.ts';
 import { AT, GH_REPO, gate, labeled, payload } from './support.ts';
 
 // What the gate does when GitHub says no, or says less than usual: missing permissions, re-runs,
@@ -49,10 +49,11 @@ describe('the gate when GitHub refuses or repeats', () => {
   });
 
   it('an override the audit log cannot record is not honoured, and the block names contents: write', async () => {
-    verifiedOverride('override:slo-wrong')
+    const scope = verifiedOverride('override:slo-wrong')
       .get(`${GH_REPO}/contents/audit.jsonl`)
       .query(true)
-      .reply(200, { type: 'file', sha: 's1', size: 0, content: '' })
+      .reply(200, { type: 'file', sha: 's1', size: 0, content: '' });
+    auditAnchors(scope, GH_REPO, [], undefined, { anchorsNewHead: false })
       .put(`${GH_REPO}/contents/audit.jsonl`)
       .reply(403, { message: 'Resource not accessible by integration' })
       .post(`${GH_REPO}/check-runs`, (b) => b.conclusion === 'failure')
@@ -80,10 +81,12 @@ describe('the gate when GitHub refuses or repeats', () => {
       message: 'first run',
       source: 'action',
     });
-    verifiedOverride('override:regulatory')
+    const scope = verifiedOverride('override:regulatory')
       .get(`${GH_REPO}/contents/audit.jsonl`)
       .query(true)
-      .reply(200, { type: 'file', sha: 's1', size: 1, content: b64(serializeRecord(earlier)) })
+      .reply(200, { type: 'file', sha: 's1', size: 1, content: b64(serializeRecord(earlier)) });
+    // The earlier run anchored its record: nothing to write, nothing to anchor.
+    auditAnchors(scope, GH_REPO, [earlier], undefined, { anchorsNewHead: false })
       .post(`${GH_REPO}/check-runs`, (b) => b.conclusion === 'success')
       .reply(201, { id: 2 });
     const r = await gate('pull_request', withLabel('override:regulatory'));
@@ -92,7 +95,8 @@ describe('the gate when GitHub refuses or repeats', () => {
     expect(auditSection(r.audit, r.auditBranch, r.auditPath)).toContain(
       'already recorded as #1 in `audit.jsonl` on branch `budget-gate/audit` (a re-run)',
     );
-    expect(r.requests).toBe(5);
+    // files, label events, last push, the log, its anchors, the check run
+    expect(r.requests).toBe(6);
   });
 
   it('reads a long pull request page by page (3 requests for 150 files)', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAuditLog, verifyChain } from '../../src/policy/audit.ts';
-import { api, assertAllCalled, b64, setupNock, unb64 } from '../github/helpers.ts';
+import { api, assertAllCalled, auditAnchors, b64, setupNock, unb64 } from '../github/helpers.ts';
 import { AT, GH_REPO, gate, hardPause, labeled, payload, workspace } from './support.ts';
 
 // The gate on pull requests, with GitHub played by nock on the exact REST endpoints and the
@@ -117,7 +117,10 @@ describe('the gate on a pull request', () => {
         sent.ref = b;
         return true;
       })
-      .reply(201, { ref: 'refs/heads/budget-gate/audit' })
+      .reply(201, { ref: 'refs/heads/budget-gate/audit' });
+    // The new head is anchored in a check run outside the branch, after the append.
+    auditAnchors(api(), GH_REPO, []);
+    api()
       .post(`${GH_REPO}/check-runs`, (b) => {
         sent.check = b;
         return true;
@@ -184,7 +187,8 @@ describe('the gate on a pull request', () => {
       .query({ ref: 'budget-gate/audit' })
       .reply(200, { type: 'file', sha: 'sha-A', size: 10, content: b64(serializeRecord(first)) })
       .put(`${GH_REPO}/contents/audit.jsonl`, (b) => {
-        puts.push(b);
+        // nock may ask this matcher about other requests too: record only the Contents PUTs.
+        if (typeof b?.content === 'string' && !puts.includes(b)) puts.push(b);
         return true;
       })
       .reply(409, { message: 'audit.jsonl does not match sha-A' })
@@ -197,12 +201,15 @@ describe('the gate on a pull request', () => {
         content: b64(serializeRecord(first) + serializeRecord(second)),
       })
       .put(`${GH_REPO}/contents/audit.jsonl`, (b) => {
-        puts.push(b);
+        // nock may ask this matcher about other requests too: record only the Contents PUTs.
+        if (typeof b?.content === 'string' && !puts.includes(b)) puts.push(b);
         return true;
       })
-      .reply(200, { content: { sha: 'sha-C' }, commit: { sha: 'commit-C' } })
-      .post(`${GH_REPO}/check-runs`)
-      .reply(201, { id: 11 });
+      .reply(200, { content: { sha: 'sha-C' }, commit: { sha: 'commit-C' } });
+    // Each attempt reads the anchors: the concurrent run anchored its record between the two.
+    auditAnchors(api(), GH_REPO, [first], undefined, { anchorsNewHead: false });
+    auditAnchors(api(), GH_REPO, [first, second]);
+    api().post(`${GH_REPO}/check-runs`).reply(201, { id: 11 });
     const r = await gate('pull_request', withLabel('override:slo-wrong'));
     expect(r.decision.allowed).toBe(true);
     expect(puts.map((p) => p.sha)).toEqual(['sha-A', 'sha-B']);
@@ -211,8 +218,9 @@ describe('the gate on a pull request', () => {
     expect(verifyChain(text)).toMatchObject({ ok: true, count: 3 });
     expect(parseAuditLog(text).map((x) => x.seq)).toEqual([1, 2, 3]);
     expect(r.audit).toMatchObject({ attempts: 2, commit_sha: 'commit-C' });
-    // files, label history, last push, read + write, the conflict's re-read + write, check run
-    expect(r.requests).toBe(8);
+    // files, label history, last push, read + anchors + write, the conflict's re-read + anchors +
+    // write, the new anchor, the check run
+    expect(r.requests).toBe(11);
   });
 
   it.each([

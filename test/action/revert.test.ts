@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAuditLog, verifyChain } from '../../src/policy/audit.ts';
-import { api, assertAllCalled, setupNock } from '../github/helpers.ts';
+import { api, assertAllCalled, auditAnchors, setupNock } from '../github/helpers.ts';
 import { GH_REPO, gate, hardPause, payload, workspace } from './support.ts';
 
 // The revert lane is a security boundary: a revert passes every pause, so only evidence GitHub
@@ -48,6 +48,8 @@ function nockAuditWrite(): { text: () => string } {
     .reply(201, { sha: 'c'.repeat(40) })
     .post(`${GH_REPO}/git/refs`)
     .reply(201, { ref: 'refs/heads/budget-gate/audit' });
+  // Registered before the decision's check run, so the anchor's check run is told apart.
+  auditAnchors(api(), GH_REPO, []);
   return { text: () => tree!.tree[0]!.content };
 }
 

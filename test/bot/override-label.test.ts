@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteWatchStore } from '../../src/bot/store/sqlite.ts';
 import { parseAuditLog } from '../../src/policy/audit.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
+import { auditAnchors } from '../github/helpers.ts';
 import {
   API,
   assertAllCalled,
@@ -80,6 +81,8 @@ function nockRefusal() {
       return true;
     })
     .reply(201, {});
+  // Checked against, then anchored in, check runs outside the branch.
+  auditAnchors(nock(API), REPO_PATH, []);
   return got;
 }
 

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chainRecord, serializeRecord } from '../../src/policy/audit.ts';
@@ -171,5 +171,73 @@ describe('budget-gate audit verify', () => {
     const r = await cli(['audit', 'verify', edited]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`${edited}:2:`);
+  });
+
+  function writeLog(name: string, entries: ReturnType<typeof entry>[]) {
+    let prev = null;
+    const records = [];
+    for (const e of entries) {
+      prev = chainRecord(prev, e);
+      records.push(prev);
+    }
+    const file = join(tempDir(), name);
+    writeFileSync(file, records.map(serializeRecord).join(''));
+    return { file, records };
+  }
+
+  it('catches an added key and a duplicated key on the line they are on', async () => {
+    const { file } = writeLog('log.jsonl', [entry(1), entry(2)]);
+    const text = readFileSync(file, 'utf8').split('\n');
+    writeFileSync(
+      file,
+      [text[0], text[1]!.replace('{"actor"', '{"approver":"mallory","actor"'), ''].join('\n'),
+    );
+    expect(await cli(['audit', 'verify', file])).toMatchObject({
+      code: 1,
+      stdout: `${file}:2: an added key \`approver\`: not part of an audit record\n`,
+    });
+    writeFileSync(
+      file,
+      [text[0]!.replace('{"actor":"sre-lead"', '{"actor":"mallory","actor":"sre-lead"'), text[1], ''].join(
+        '\n',
+      ),
+    );
+    expect(await cli(['audit', 'verify', file])).toMatchObject({
+      code: 1,
+      stdout: expect.stringContaining(`${file}:1: the key \`actor\` appears twice`),
+    });
+  });
+
+  it('--head: the anchored head passes; a removed last record and a recomputed chain fail', async () => {
+    const { file, records } = writeLog('log.jsonl', [entry(1), entry(2), entry(3)]);
+    const head = records[2]!.hash;
+    expect(await cli(['audit', 'verify', file, '--head', head])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('3 records, chain intact, ends at the expected head'),
+    });
+    const removed = writeLog('removed.jsonl', [entry(1), entry(2)]).file;
+    // Without the anchor the shortened log is a valid chain; with it, it is not the log that was anchored.
+    expect((await cli(['audit', 'verify', removed])).code).toBe(0);
+    expect(await cli(['audit', 'verify', removed, '--head', head])).toMatchObject({
+      code: 1,
+      stdout: expect.stringMatching(
+        /the chain ends at record #2 .*no record has the expected head .*records were removed/,
+      ),
+    });
+    const recomputed = writeLog('recomputed.jsonl', [
+      entry(1),
+      { ...entry(2), actor: 'mallory' },
+      entry(3),
+    ]).file;
+    expect((await cli(['audit', 'verify', recomputed])).code).toBe(0);
+    expect((await cli(['audit', 'verify', recomputed, '--head', head])).code).toBe(1);
+  });
+
+  it('--head must be a SHA-256', async () => {
+    const { file } = writeLog('log.jsonl', [entry(1)]);
+    expect(await cli(['audit', 'verify', file, '--head', 'abc'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--head abc: expected a SHA-256 hash (64 hex digits)'),
+    });
   });
 });

@@ -1,4 +1,5 @@
 import nock from 'nock';
+import { ANCHOR_CHECK_NAME, anchorCommitSha } from '../../src/github/audit-anchor.ts';
 import { createOctokit, type GateOctokitInstance, RequestCounter } from '../../src/github/octokit.ts';
 
 export const API = 'https://api.github.test';
@@ -29,3 +30,35 @@ export function assertAllCalled(): void {
 
 export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 export const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
+
+/**
+ * The audit anchor's endpoints for a test that appends with `anchor: true`: the listing of the
+ * anchors already written (one per record in `anchored`), then the new anchor's creation.
+ * `repoPath` is `/repos/owner/name`.
+ */
+export function auditAnchors(
+  scope: nock.Scope,
+  repoPath: string,
+  anchored: ReadonlyArray<{ seq: number; hash: string }>,
+  audit = { branch: 'budget-gate/audit', path: 'audit.jsonl' },
+  opts: { anchorsNewHead?: boolean } = {},
+): nock.Scope {
+  const commit = anchorCommitSha(audit).commit;
+  const runs = anchored.map((r, i) => ({
+    id: 9000 + i,
+    name: ANCHOR_CHECK_NAME,
+    head_sha: commit,
+    external_id: `${r.seq}:${r.hash}`,
+    status: 'completed',
+    conclusion: 'neutral',
+    app: { id: 15368, slug: 'github-actions' },
+  }));
+  const listed = scope
+    .get(`${repoPath}/commits/${commit}/check-runs`)
+    .query({ check_name: ANCHOR_CHECK_NAME, filter: 'all', per_page: '100' })
+    .reply(200, { total_count: runs.length, check_runs: runs.reverse() });
+  if (opts.anchorsNewHead === false) return listed;
+  return listed
+    .post(`${repoPath}/check-runs`, (b) => b.name === ANCHOR_CHECK_NAME && b.head_sha === commit)
+    .reply(201, { id: 9999, html_url: `https://github.com${repoPath.replace('/repos', '')}/runs/9999` });
+}

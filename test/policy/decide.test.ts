@@ -52,6 +52,19 @@ describe('decide', () => {
     expect(d.reasons.map((r) => r.code)).toContain('low-risk');
   });
 
+  it('never judges a partial list of changed files as whole: unknown files count as high risk', () => {
+    const listed = change(['docs/runbook.md'], { files_partial: true });
+    const d = decide({ policy: p, at: AT, change: listed, telemetry: tele(soft) });
+    expect(d).toMatchObject({ state: 'soft-pause', allowed: false, risk: 'high' });
+    expect(d.reasons.find((r) => r.code === 'files-partial')?.message).toMatch(
+      /GitHub listed only 1 of the files .* judged high risk/,
+    );
+    // "Split the change" would be advice about files nobody has seen.
+    expect(d.actions.join('\n')).not.toMatch(/split the change/);
+    const whole = decide({ policy: p, at: AT, change: change(['docs/runbook.md']), telemetry: tele(soft) });
+    expect(whole).toMatchObject({ allowed: true, risk: 'low' });
+  });
+
   it('HARD-PAUSE blocks every change but a revert', () => {
     const low = decide({ policy: p, at: AT, change: change(['docs/x.md']), telemetry: tele(hard) });
     expect(low).toMatchObject({ state: 'hard-pause', allowed: false });

@@ -4,6 +4,7 @@ import examples from '@octokit/webhooks-examples';
 import nock from 'nock';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { auditAnchors } from '../github/helpers.ts';
 
 // The named gate scenarios under test/fixtures/scenarios/ (see its README): loaded and validated
 // here, and GitHub's side of each played by nock, so the Action, the protection rule and the CLI
@@ -123,6 +124,7 @@ export function nockScenarioGitHub(api: string, s: Scenario): { posts: { path: s
         .reply(201, reply);
     }
   }
+  if (s.audit) auditAnchors(scope, '/repos/Codertocat/Hello-World', []);
   scope
     .post('/repos/Codertocat/Hello-World/check-runs', (body) => {
       posts.push({ path: 'check-runs', body });

@@ -98,7 +98,10 @@ export async function onOverrideLabel(ctx: HandlerContext, deps: BotDeps): Promi
       source: 'bot',
     };
     // A redelivered webhook finds its record and writes nothing.
-    await appendAuditEntry(ctx.octokit, repo, overrides.audit, entry, { isDuplicate: sameUse(entry) });
+    await appendAuditEntry(ctx.octokit, repo, overrides.audit, entry, {
+      isDuplicate: sameUse(entry),
+      anchor: true,
+    });
     audited = true;
   } catch (e) {
     ctx.log.error(

@@ -1,0 +1,142 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  GitHubNotFoundError,
+  GitHubPermissionError,
+  GitHubProtectedBranchError,
+  GitHubRateLimitError,
+  needing,
+} from '../../src/github/errors.ts';
+import { createOctokit } from '../../src/github/octokit.ts';
+import { API, api, assertAllCalled, REPO, setupNock } from './helpers.ts';
+
+// GitHub's refusals, as GitHub sends them, classified by what GitHub said: the status alone does
+// not tell a missing permission from a rate limit or a branch rule.
+
+const FILE = '/repos/acme/agents/contents/audit.jsonl';
+/** No rate-limit retries: plugin-throttling has given up, as it does after its retries. */
+const gh = () => createOctokit({ token: 'ghs_test', baseUrl: API, rateLimitRetries: 0, retries: 0 });
+const put = (o = gh()) =>
+  needing('contents: write', 'PUT contents/audit.jsonl', () =>
+    o.request('PUT /repos/{owner}/{repo}/contents/{path}', {
+      ...REPO,
+      path: 'audit.jsonl',
+      message: 'm',
+      content: '',
+      branch: 'budget-gate/audit',
+    }),
+  );
+const rejection = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+
+beforeEach(setupNock);
+afterEach(assertAllCalled);
+
+describe('needing classifies what GitHub said', () => {
+  it('a primary rate limit (403, x-ratelimit-remaining: 0) is a rate limit with its reset, not a permission', async () => {
+    api().put(FILE).reply(
+      403,
+      {
+        message: 'API rate limit exceeded for installation ID 1234.',
+        documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+      },
+      {
+        'x-ratelimit-limit': '5000',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': '1795000000',
+        'x-ratelimit-resource': 'core',
+      },
+    );
+    const err = await rejection(put());
+    expect(err).toBeInstanceOf(GitHubRateLimitError);
+    expect(err).not.toBeInstanceOf(GitHubPermissionError);
+    expect(err).toMatchObject({ status: 403, resetAt: 1_795_000_000_000 });
+    expect((err as Error).message).toContain('run it again after 2026-11-18T11:06:40.000Z');
+    expect((err as Error).message).toContain('This is not a missing permission');
+  });
+
+  it('a secondary rate limit (429 with retry-after) is a rate limit', async () => {
+    api().put(FILE).reply(
+      429,
+      {
+        message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+      },
+      { 'retry-after': '60', date: 'Fri, 20 Nov 2026 09:00:00 GMT' },
+    );
+    const err = await rejection(put());
+    expect(err).toBeInstanceOf(GitHubRateLimitError);
+    expect(err).toMatchObject({ status: 429, resetAt: Date.parse('2026-11-20T09:01:00Z') });
+  });
+
+  it('a protected branch is named as such, whatever the status GitHub picks', async () => {
+    for (const [status, message] of [
+      [403, 'Protected branch update failed for refs/heads/budget-gate/audit.'],
+      [409, 'Repository rule violations found\n\nChanges must be made through a pull request.\n\n'],
+      [422, 'Protected branch update failed for refs/heads/budget-gate/audit.'],
+    ] as const) {
+      api()
+        .put(FILE)
+        .reply(status, { message, documentation_url: 'https://docs.github.com/rest/repos/contents' });
+      const err = await rejection(put());
+      expect(err).toBeInstanceOf(GitHubProtectedBranchError);
+      expect(err).not.toBeInstanceOf(GitHubPermissionError);
+      expect((err as Error).message).toMatch(
+        /branch protection rule or ruleset forbids it.*more permissions will not help/,
+      );
+    }
+  });
+
+  it('a plain 403 is a missing permission, named', async () => {
+    api().put(FILE).reply(403, {
+      message: 'Resource not accessible by integration',
+      documentation_url: 'https://docs.github.com/rest/repos/contents#create-or-update-file-contents',
+    });
+    const err = await rejection(put());
+    expect(err).toBeInstanceOf(GitHubPermissionError);
+    expect((err as Error).message).toContain('the token needs `contents: write`');
+  });
+
+  it('a 404 names the resource and the permission that would reveal it', async () => {
+    const o = gh();
+    api().get('/repos/acme/agents/collaborators/sre-lead/permission').reply(404, { message: 'Not Found' });
+    const err = await rejection(
+      needing(
+        'metadata: read',
+        'GET /repos/acme/agents/collaborators/sre-lead/permission',
+        () =>
+          o.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', {
+            ...REPO,
+            username: 'sre-lead',
+          }),
+        { notFoundMeansDenied: true, resource: 'the repository acme/agents' },
+      ),
+    );
+    expect(err).toBeInstanceOf(GitHubNotFoundError);
+    expect(err).toMatchObject({
+      status: 404,
+      resource: 'the repository acme/agents',
+      permission: 'metadata: read',
+    });
+    expect((err as Error).message).toMatch(
+      /^GitHub answered 404 for GET .*: the repository acme\/agents does not exist, or the token cannot see it \(GitHub answers 404, not 403, to a token without `metadata: read`\)/,
+    );
+  });
+
+  it('a 404 the caller expects (a file not there yet) is passed through unchanged', async () => {
+    const o = gh();
+    api().get(FILE).reply(404, { message: 'Not Found' });
+    const err = await rejection(
+      needing('contents: read', 'GET', () =>
+        o.request('GET /repos/{owner}/{repo}/contents/{path}', { ...REPO, path: 'audit.jsonl' }),
+      ),
+    );
+    expect(err).toMatchObject({ name: 'HttpError', status: 404 });
+  });
+
+  it('anything that is not an HTTP error from Octokit is not dressed up as one', async () => {
+    const duck = Object.assign(new Error('looks like a 403'), { status: 403 });
+    expect(await rejection(needing('x: write', 'call', () => Promise.reject(duck)))).toBe(duck);
+  });
+});
