@@ -29,6 +29,19 @@ export const evidenceSchema = z.object({
   detected_at: z.number(),
   message: z.string(),
   runbook: z.object({ alert: z.string(), url: z.string() }).nullable(),
+  /** The judge's verdict: which rules, at what confidence, the always-valid burn bounds (null in evidence from before it). */
+  verdict: z
+    .object({
+      rules: z.array(z.string()),
+      confidence: z.number(),
+      burn_low: z.number().nullable(),
+      burn_high: z.number().nullable(),
+      line_burn: z.number().nullable(),
+      burn_rate: z.number(),
+      outage_guard: z.boolean(),
+    })
+    .nullable()
+    .default(null),
 });
 export type Evidence = z.output<typeof evidenceSchema>;
 
@@ -81,5 +94,14 @@ export function buildEvidence(
     detected_at: at,
     message: assessment.message,
     runbook: runbookFor(policy, postBurn),
+    verdict: {
+      rules: assessment.rules,
+      confidence: assessment.confidence,
+      burn_low: assessment.burn_low,
+      burn_high: assessment.burn_high,
+      line_burn: assessment.line_burn,
+      burn_rate: policy.auto_revert.burn_rate,
+      outage_guard: assessment.outage_guard,
+    },
   };
 }

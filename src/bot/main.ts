@@ -14,6 +14,7 @@ import { recoverMissedDeliveries } from './redeliver.ts';
 import { openRevert } from './revert.ts';
 import { reportRevertFailed } from './revert-failed.ts';
 import { BotService, opsHandler } from './service.ts';
+import { reportShadow } from './shadow.ts';
 import { openStore } from './store/open.ts';
 import { Watcher } from './watcher.ts';
 
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
           openRevert(await app.auth(w.installation_id), w, evidence, policy, log, ctx),
         reportFailure: async (w, evidence, failure) =>
           reportRevertFailed(await app.auth(w.installation_id), w, evidence, failure),
+        shadow: async (w, evidence) => reportShadow(await app.auth(w.installation_id), w, evidence, log),
       });
       const every = config.BUDGET_GATE_RECOVER_EVERY;
       service = new BotService({

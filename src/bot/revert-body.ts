@@ -1,13 +1,14 @@
 import type { TreeEntry } from '../github/revert-pr.ts';
 import { formatDuration } from '../policy/duration.ts';
+import { pct as sharePct } from '../policy/explain.ts';
 import type { Evidence } from './evidence.ts';
 import type { Watch } from './store/watch.ts';
 
 // The revert pull request's title and body: the evidence a reviewer needs to merge it without
 // opening a dashboard, and the comment left on the pull request that shipped the deployment.
 
-const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
-const rate = (x: number | null) => (x === null ? 'n/a' : `${x.toFixed(1)}x`);
+const pct = (x: number | null) => (x === null ? 'n/a' : sharePct(x));
+const rate = (x: number | null) => (x === null ? 'n/a' : `${x.toFixed(x < 1 ? 2 : 1)}x`);
 const iso = (ms: number) => new Date(ms).toISOString();
 const short = (sha: string) => sha.slice(0, 7);
 
@@ -28,6 +29,29 @@ export function commitMessage(w: Watch, e: Evidence, previous: string): string {
     `Restores the files it changed to ${short(previous)}, what ${w.environment} ran before.`,
     `budget-gate: ${e.message}`,
   ].join('\n');
+}
+
+/** The judge's verdict in plain words: which rule, how sure, how bad at least. */
+function verdictRows(e: Evidence): string[] {
+  const v = e.verdict;
+  if (!v) return [];
+  const rule = v.rules
+    .map((r) =>
+      r === 'burn_rate'
+        ? `the rate rule (auto_revert.burn_rate ${rate(v.burn_rate)})`
+        : `the share rule (auto_revert.consumed ${pct(e.threshold)} within ${e.within})`,
+    )
+    .join(' and ');
+  const range = `${v.burn_low === null ? 'n/a' : `at least ${rate(v.burn_low)}`}${v.burn_high === null ? '' : `, at most ${rate(v.burn_high)}`}`;
+  return [
+    `| Verdict | revert by ${rule}: at ${pct(v.confidence)} confidence, holding over every check of the watch |`,
+    `| Attributable burn | ${range} (the line: ${rate(v.line_burn)}) |`,
+    ...(v.outage_guard
+      ? [
+          '| Outage guard | the minutes before the deploy were already worse than the baseline, so the deploy was also compared with them |',
+        ]
+      : []),
+  ];
 }
 
 export interface BodyInput {
@@ -59,6 +83,7 @@ export function revertBody(b: BodyInput): string {
     '| | |',
     '|---|---|',
     `| SLO | \`${e.slo}\`: ${e.sli} ${pct(e.target)} over ${e.window} |`,
+    ...verdictRows(e),
     `| Attributable consumed | **${pct(e.attributable_consumed)}** of the ${e.window} error budget beyond the baseline${e.projected_consumed !== null ? ` (projected ${pct(e.projected_consumed)} by ${e.within})` : ''} |`,
     `| Auto-revert line | ${pct(e.threshold)} within ${e.within} |`,
     `| Burn rate since the deploy | ${rate(e.post_burn)} (bad ratio ${pct(e.post_ratio)}; ${e.post_bad ?? 'n/a'} of ${e.post_events ?? 'n/a'} tasks) |`,
@@ -105,3 +130,30 @@ export function shippedComment(w: Watch, e: Evidence, prUrl: string, manual: boo
     ...(e.runbook ? ['', `Runbook: ${e.runbook.url}`] : []),
   ].join('\n');
 }
+
+/**
+ * The comment on the shipping pull request under `auto_revert.mode: shadow`: the same verdict and
+ * evidence a revert would carry, and nothing reverted.
+ */
+export function shadowComment(w: Watch, e: Evidence): string {
+  return [
+    `**budget-gate would revert this change** (shadow mode: nothing was reverted). Deployment ${w.deployment_id} (\`${short(w.sha)}\` to \`${w.environment}\`), ${formatDuration(Math.max(0, e.detected_at - e.deployed_at))} after it went live:`,
+    '',
+    `> ${e.message}`,
+    '',
+    '| | |',
+    '|---|---|',
+    `| SLO | \`${e.slo}\`: ${e.sli} ${pct(e.target)} over ${e.window} |`,
+    ...verdictRows(e),
+    `| After the deploy | bad ratio ${pct(e.post_ratio)}: ${e.post_bad ?? 'n/a'} of ${e.post_events ?? 'n/a'} tasks (${rate(e.post_burn)} burn) |`,
+    `| Before it | bad ratio ${pct(e.baseline_ratio)} over the ${e.baseline_span} before (${rate(e.baseline_burn)} burn) |`,
+    `| Attributable consumed | ${pct(e.attributable_consumed)} of the ${e.window} error budget beyond the baseline |`,
+    '',
+    'The policy says `auto_revert.mode: shadow`: budget-gate judges every deployment as it would in `enforce` and reports here instead of opening a revert. Set `auto_revert.mode: enforce` once its verdicts have earned trust.',
+    '',
+    shadowMarker(w.deployment_id),
+  ].join('\n');
+}
+
+export const shadowMarker = (deploymentId: number) =>
+  `<!-- budget-gate:shadow deployment=${deploymentId} -->`;

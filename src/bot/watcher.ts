@@ -28,6 +28,9 @@ export type Reverter = (
   ctx: RevertContext,
 ) => Promise<RevertResult>;
 
+/** Reports a verdict `auto_revert.mode: shadow` did not act on (a deployment status, a comment). */
+export type ShadowReporter = (watch: Watch, evidence: Evidence, policy: Policy) => Promise<unknown>;
+
 /** Tells people a revert gave up (the deployment's status, the shipping PR). */
 export type FailureReporter = (
   watch: Watch,
@@ -43,6 +46,8 @@ export interface WatcherOptions {
   revert: Reverter;
   /** Called once a revert has used its attempts, before the watch ends `failed`. */
   reportFailure?: FailureReporter;
+  /** Shadow-mode reports; without one, a shadow verdict is only logged and recorded. */
+  shadow?: ShadowReporter;
   log: BotLog;
   /** Revert attempts before the watch ends `failed` (a crash mid-attempt counts as one). */
   maxAttempts?: number;
@@ -67,6 +72,8 @@ export interface TickReport {
   /** HTTP requests the source reports making (stats.requests), summed over fetches. */
   metrics_requests: number;
   reverted: Array<{ deployment_id: number; pull_number: number; existing: boolean }>;
+  /** Deployments shadow mode would have reverted. */
+  shadowed: number[];
   /** Reverts that used their attempts and ended `failed`. */
   failed: number[];
   /** Reverts that failed this tick and wait for a later attempt. */
@@ -88,7 +95,8 @@ export const backoffAfter = (n: number, baseMs: number) => Math.min(MAX_BACKOFF_
 const noReport: FailureReporter = async () => {};
 
 export class Watcher {
-  private readonly o: Required<Omit<WatcherOptions, 'bucketed' | 'hooks'>> & { bucketed: boolean };
+  private readonly o: Required<Omit<WatcherOptions, 'bucketed' | 'hooks' | 'shadow'>> &
+    Pick<WatcherOptions, 'shadow'> & { bucketed: boolean };
   private readonly policies = new PolicyCache();
   private running: Promise<TickReport> | null = null;
   private stopped = false;
@@ -206,6 +214,10 @@ export class Watcher {
       const id = w.deployment_id;
       if (a.breach && a.worst) {
         const evidence = buildEvidence(policy, a.worst, w.deployed_at, at);
+        if (policy.auto_revert.mode === 'shadow') {
+          await this.shadow(w, evidence, policy, report);
+          continue;
+        }
         if (!(await this.o.store.startRevert(id, this.o.replica, this.now(), JSON.stringify(evidence)))) {
           this.o.log.warn(`deployment ${id}: lease lost before the revert; another replica has it`);
           continue;
@@ -248,10 +260,27 @@ export class Watcher {
       return r;
     };
     if (!this.o.bucketed) return count(await this.o.source.fetch(plain));
-    const bucketed = bucketRequest(plain, interval);
+    // The onset guard's minute-by-minute ranges cost nothing once bucketed on the minute grid.
+    const bucketed = bucketRequest(planCanaryRequest(policy, canary, at, { onset: true }), interval);
     const answered = bucketed.answer(count(await this.o.source.fetch(bucketed.request)));
     // Ratio-only sources (Sloth, Pyrra rules) cannot be summed: ask for the ranges themselves.
     return answered ?? count(await this.o.source.fetch(plain));
+  }
+
+  /** Judged exactly as enforce would, reported instead of reverted, and recorded as `shadowed`. */
+  private async shadow(w: Watch, evidence: Evidence, policy: Policy, report: TickReport) {
+    const id = w.deployment_id;
+    this.o.log.info(`deployment ${id} (shadow mode): would revert: ${evidence.message}`);
+    try {
+      await this.o.shadow?.(w, evidence, policy);
+    } catch (e) {
+      this.o.log.warn(`deployment ${id} (shadow mode): report failed: ${(e as Error).message}`);
+    }
+    // Recorded once whatever the report did, so a verdict is never posted twice.
+    const reason = `shadow mode, would revert: ${evidence.message}`;
+    if (await this.o.store.finish(id, this.o.replica, this.now(), { status: 'shadowed', reason })) {
+      report.shadowed.push(id);
+    }
   }
 
   private async revert(w: Watch, evidence: Evidence, policy: Policy, report: TickReport) {
@@ -381,6 +410,7 @@ function emptyReport(at: number): TickReport {
     fetches: 0,
     metrics_requests: 0,
     reverted: [],
+    shadowed: [],
     failed: [],
     retrying: [],
     expired: [],

@@ -15,7 +15,8 @@ export async function setDeploymentStatus(
   repo: RepoRef,
   deploymentId: number,
   status: {
-    state: 'failure' | 'error' | 'inactive';
+    /** `success` for a deployment that stays live (a shadow-mode verdict). */
+    state: 'failure' | 'error' | 'inactive' | 'success';
     description: string;
     environment: string;
     log_url?: string;

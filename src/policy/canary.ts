@@ -1,6 +1,17 @@
 import { budgetEvents } from './budget.ts';
+import {
+  type CanaryRule,
+  FINE_SPAN_MIN,
+  type Guards,
+  guardSpans,
+  guardsOf,
+  type JudgeStatus,
+  judgeCounts,
+  ONSET_BLOCK_MIN,
+} from './canary-judge.ts';
 import { pct } from './explain.ts';
 import {
+  countSample,
   RANGE_WINDOW,
   type Sample,
   type SloSamples,
@@ -11,8 +22,9 @@ import type { Policy, Slo } from './schema.ts';
 import { windowBounds } from './window.ts';
 
 // Auto-revert: did this one deployment burn too much budget too fast? Attributable burn is the
-// post-deploy bad events minus what the pre-deploy baseline rate would have produced in the same
-// traffic, so a deploy that lands during an ongoing provider outage is not blamed for it.
+// post-deploy bad ratio minus the pre-deploy baseline's, so a deploy that lands during an ongoing
+// provider outage is not blamed for it. The statistics are in canary-judge.ts and canary-stats.ts;
+// this file plans the telemetry request and turns counts into an assessment that explains itself.
 
 export interface CanaryWatch {
   id: string;
@@ -22,13 +34,28 @@ export interface CanaryWatch {
 
 export interface CanaryAssessment {
   slo: string;
-  /** Share of the SLO window's budget this deployment burned beyond its baseline. */
+  /** revert | watching | clear (kept: confidently under the line) | inconclusive (kept: too little evidence either way). */
+  status: JudgeStatus;
+  /** The rules a revert rests on: `burn_rate` and/or `consumed`. */
+  rules: CanaryRule[];
+  /** The policy's confidence, and the line the evidence was tested against, as an attributable burn rate. */
+  confidence: number;
+  line_burn: number | null;
+  line_rule: CanaryRule | null;
+  /** Always-valid bounds on the attributable burn rate at that confidence; null when unknown. */
+  burn_low: number | null;
+  burn_high: number | null;
+  /** The last minutes before the deploy were worse than the rest of the baseline: compared against them too. */
+  outage_guard: boolean;
+  /** Share of the SLO window's budget this deployment burned beyond its baseline (point estimate). */
   attributable_consumed: number | null;
   /** Linear projection to the end of the watch, when the policy allows projection and data suffices. */
   projected_consumed: number | null;
   threshold: number;
   post: Sample;
+  /** The bad ratio compared against: the baseline span's, or its last minutes' when the guard is up. */
   baseline_ratio: number | null;
+  baseline: Sample;
   /** Bad events beyond the baseline; null for ratio-only sources. */
   excess_bad: number | null;
   window_budget: number | null;
@@ -47,11 +74,31 @@ export interface DeploymentAssessment {
 
 export const postKey = (id: string) => `post:${id}`;
 export const baselineKey = (id: string) => `baseline:${id}`;
+/** The baseline's last `minutes` (the outage guard); keyed under `baseline:` so the watcher buckets it too. */
+export const lastKey = (id: string, minutes: number) => `baseline:${id}:last:${minutes}m`;
+/** The k-th onset block after the deploy (the onset guard); keyed under `post:` for the same reason. */
+export const intervalKey = (id: string, k: number) => `post:${id}:${k}`;
 
-/** One request for every watched deployment: the number of requests per tick does not grow with watches. */
-export function planCanaryRequest(policy: Policy, watches: CanaryWatch[], at: number): TelemetryRequest {
+const spansOf = (policy: Policy) =>
+  guardSpans(
+    Math.max(1, Math.round(Math.min(policy.auto_revert.baseline.ms, policy.auto_revert.recent.ms) / 60_000)),
+  );
+
+/**
+ * One request for every watched deployment: the number of requests per tick does not grow with
+ * watches. `onset` adds each minute since the deploy for the onset guard, and the outage guard's
+ * spans under five minutes: free for the watcher, whose bucketed request is minute by minute anyway.
+ */
+export function planCanaryRequest(
+  policy: Policy,
+  watches: CanaryWatch[],
+  at: number,
+  opts: { onset?: boolean } = {},
+): TelemetryRequest {
   const within = policy.auto_revert.within.ms;
   const baseline = policy.auto_revert.baseline.ms;
+  // A span the request leaves out reads as empty, which the guard ignores.
+  const spans = spansOf(policy).filter((m) => opts.onset || m >= FINE_SPAN_MIN);
   return {
     at,
     slos: policy.slos.map((slo) => ({
@@ -66,9 +113,87 @@ export function planCanaryRequest(policy: Policy, watches: CanaryWatch[], at: nu
             to: Math.max(w.deployed_at, Math.min(at, w.deployed_at + within)),
           },
           { key: baselineKey(w.id), from: w.deployed_at - baseline, to: w.deployed_at },
+          ...spans.map((m) => ({
+            key: lastKey(w.id, m),
+            from: w.deployed_at - m * 60_000,
+            to: w.deployed_at,
+          })),
+          ...(opts.onset ? blocksOf(w, at, within) : []).map(([from, to], k) => ({
+            key: intervalKey(w.id, k),
+            from,
+            to,
+          })),
         ]),
       ],
     })),
+  };
+}
+
+/** The onset blocks since the deploy, up to now and the end of the watch. */
+function blocksOf(w: CanaryWatch, at: number, within: number): Array<[number, number]> {
+  const end = Math.min(at, w.deployed_at + within);
+  const step = ONSET_BLOCK_MIN * 60_000;
+  const out: Array<[number, number]> = [];
+  for (let from = w.deployed_at; from < end; from += step) out.push([from, Math.min(end, from + step)]);
+  return out;
+}
+
+const EMPTY: Sample = { events: 0, bad: 0, ratio: null };
+const counts = (s: Sample) => ({ n: s.events ?? 0, x: s.bad ?? 0 });
+const times = (x: number | null) =>
+  x === null ? '?' : `${x >= 10 ? x.toFixed(0) : x.toFixed(x < 1 ? 2 : 1)}x`;
+const tasks = (s: Sample) => `${s.bad ?? '?'} of ${s.events ?? '?'} tasks`;
+
+/** One SLO's counts as the judge reads them; null when the source gives ratios only. */
+function lookOf(policy: Policy, slo: Slo, watch: CanaryWatch, samples: SloSamples | undefined, at: number) {
+  const ar = policy.auto_revert;
+  const within = ar.within.ms;
+  const elapsed = Math.max(0, Math.min(at, watch.deployed_at + within) - watch.deployed_at);
+  const post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
+  const base = samples?.ranges[baselineKey(watch.id)] ?? EMPTY;
+  if (post.events === null || post.bad === null || base.events === null || base.bad === null) return null;
+  const series = blocksOf(watch, at, within).map((_, k) => samples?.ranges[intervalKey(watch.id, k)]);
+  const postSeries = series.every((x) => x?.events != null && x.bad != null)
+    ? series.map((x) => counts(x!))
+    : undefined;
+  const win = samples?.ranges[RANGE_WINDOW];
+  const bounds = windowBounds(slo.window, at);
+  // A calendar window's budget is for the whole period: scale the traffic so far up to it.
+  const windowBudget =
+    win?.events != null
+      ? budgetEvents(win.events / Math.max(bounds.elapsedFraction, 1e-9), slo.target)
+      : null;
+  const projectedTasks = ar.projected
+    ? post.events + (base.events / ar.baseline.ms) * Math.max(0, within - elapsed)
+    : null;
+  return {
+    budgetRatio: 1 - slo.target,
+    post: counts(post),
+    baseline: counts(base),
+    recent: spansOf(policy).map((m) => counts(samples?.ranges[lastKey(watch.id, m)] ?? EMPTY)),
+    ...(postSeries ? { postSeries } : {}),
+    windowBudget,
+    projectedTasks,
+    confidence: ar.confidence,
+    burnRate: ar.burn_rate,
+    consumed: ar.consumed,
+    minEvents: ar.min_events,
+  };
+}
+
+/**
+ * The other SLOs' guards, for one SLO's judge: a fleet-wide outage reaches every scope, and the
+ * busiest one times it best. Spans are pooled; the onset is the busiest SLO's that found one.
+ */
+function sharedGuards(looks: Array<ReturnType<typeof lookOf>>, self: number): Guards | null {
+  const others = looks
+    .map((l, k) => (k === self || l === null ? null : { l, g: guardsOf(l) }))
+    .filter((x) => x !== null)
+    .sort((a, b) => b.l.post.n - a.l.post.n);
+  if (others.length === 0) return null;
+  return {
+    onset: others.find((o) => o.g.onset !== null)?.g.onset ?? null,
+    spans: [...new Set(others.flatMap((o) => o.g.spans))],
   };
 }
 
@@ -78,53 +203,144 @@ export function assessSlo(
   watch: CanaryWatch,
   samples: SloSamples | undefined,
   at: number,
+  hints?: () => Guards | null,
 ): CanaryAssessment {
   const ar = policy.auto_revert;
   const within = ar.within.ms;
   const bounds = windowBounds(slo.window, at);
   const elapsed = Math.max(0, Math.min(at, watch.deployed_at + within) - watch.deployed_at);
-  const post = samples?.ranges[postKey(watch.id)] ?? { events: 0, bad: 0, ratio: null };
-  const base = samples?.ranges[baselineKey(watch.id)];
-  const win = samples?.ranges[RANGE_WINDOW];
-  const baselineRatio = base?.ratio ?? 0;
-
-  let attributable: number | null = null;
-  let excess: number | null = null;
-  let windowBudget: number | null = null;
-  if (post.events !== null && post.bad !== null && win?.events != null) {
-    // A calendar window's budget is for the whole period: scale the traffic so far up to it.
-    const periodEvents = win.events / Math.max(bounds.elapsedFraction, 1e-9);
-    windowBudget = budgetEvents(periodEvents, slo.target);
-    excess = Math.max(0, post.bad - baselineRatio * post.events);
-    attributable = windowBudget > 0 ? excess / windowBudget : null;
-  } else if (post.ratio !== null) {
-    // Ratio-only sources: assume steady traffic, so the post-deploy span is elapsed/period of the events.
-    attributable = (Math.max(0, post.ratio - baselineRatio) * (elapsed / bounds.periodMs)) / (1 - slo.target);
-  }
-
-  const enough = post.events === null ? post.ratio !== null : post.events >= ar.min_events;
-  const projected =
-    ar.projected && enough && attributable !== null && elapsed > 0 ? attributable * (within / elapsed) : null;
-  const breach = enough && ((attributable ?? 0) >= ar.consumed || (projected ?? 0) >= ar.consumed);
+  const final = at >= watch.deployed_at + within;
+  const post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
+  const base = samples?.ranges[baselineKey(watch.id)] ?? EMPTY;
+  const spans = spansOf(policy);
+  const b = 1 - slo.target;
   const minutes = Math.round(elapsed / 60_000);
-  const message =
+  const look = lookOf(policy, slo, watch, samples, at);
+  if (look === null || post.events === null || post.bad === null) {
+    return ratioOnly(policy, slo, post, base, bounds.periodMs, elapsed, final);
+  }
+  const recent = look.recent;
+  const windowBudget = look.windowBudget;
+  const j = judgeCounts({ ...look, ...(hints ? { hints } : {}), final });
+  const spanAt = recent.indexOf(j.compared_counts);
+  const compared = j.compared === 'recent' ? countSample(j.compared_counts.n, j.compared_counts.x) : base;
+  const span = spanAt >= 0 ? `${spans[spanAt]} min` : ar.baseline;
+  const p0 = compared.ratio ?? 0;
+  const excess = Math.max(0, post.bad - p0 * post.events);
+  const attributable = windowBudget !== null && windowBudget > 0 ? excess / windowBudget : null;
+  const projected =
+    ar.projected && attributable !== null && elapsed > 0 ? attributable * (within / elapsed) : null;
+  const conf = pct(ar.confidence);
+  const lineBurn = Number.isFinite(j.line_ratio) ? j.line_ratio / b : null;
+  const line =
+    j.line_rule === 'burn_rate'
+      ? `the rate line of ${times(ar.burn_rate)} attributable burn (auto_revert.burn_rate)`
+      : `${pct(ar.consumed)} of the ${slo.window} budget ${ar.projected ? `by the end of the ${ar.within} watch` : 'already'} (auto_revert.consumed, ${times(lineBurn)} burn at this traffic)`;
+  const before =
+    j.compared === 'recent'
+      ? `${pct(p0)} in the last ${span} before it (${tasks(compared)}; an outage was in progress: ${pct(base.ratio ?? 0)} over the ${ar.baseline})`
+      : `${pct(p0)} before it (${tasks(base)} over the ${ar.baseline})`;
+  const onsetMin = j.onset ? j.onset.at * ONSET_BLOCK_MIN : 0;
+  const onset = !j.onset
+    ? ''
+    : j.onset.kind === 'began'
+      ? `; the bad ratio rose ${onsetMin} min after the deploy went live, not when it did (an outage is likelier), so only those first ${onsetMin} min count against it`
+      : `; the bad ratio fell back ${onsetMin} min after the deploy went live while it stayed live (an outage ending), so only the minutes since count against it`;
+  const facts = `bad ratio ${pct(post.ratio ?? 0)} after the deploy (${tasks(post)} in ${minutes} min) vs ${before}${onset}`;
+  const range =
+    j.burn_low === null && j.burn_high === null
+      ? 'no bound on its burn yet'
+      : `its attributable burn is ${j.burn_low !== null && j.burn_low > 0 ? `at least ${times(j.burn_low)}` : 'not shown above 0x'}${j.burn_high !== null ? ` and at most ${times(j.burn_high)}` : ''} at ${conf} confidence`;
+  const share =
     attributable === null
-      ? `${slo.name}: not enough data to attribute burn yet (${post.events ?? 0} tasks since the deploy)`
-      : `${slo.name}: this deployment burned ${pct(attributable)} of the ${slo.window} budget beyond its baseline in ${minutes} min` +
-        (projected !== null ? ` (projected ${pct(projected)} by ${ar.within})` : '') +
-        ` — the auto-revert line is ${pct(ar.consumed)} within ${ar.within}; bad ratio ${pct(post.ratio ?? 0)} after vs ${pct(baselineRatio)} before`;
+      ? ''
+      : `; it burned ${pct(attributable)} of the ${slo.window} budget beyond its baseline in ${minutes} min`;
+  let message: string;
+  if (j.status === 'revert') {
+    const which = j.rules
+      .map((r) =>
+        r === 'burn_rate'
+          ? `rate rule (≥ ${times(ar.burn_rate)} burn)`
+          : `share rule (${pct(ar.consumed)} of the ${slo.window} budget${ar.projected ? ` by ${ar.within}` : ''})`,
+      )
+      .join(' and ');
+    message = `${slo.name}: revert by the ${which}: at ${conf} confidence this deploy burns at least ${times(j.burn_low)} beyond its baseline, past ${line}; ${facts}${share}`;
+  } else if (post.events < ar.min_events) {
+    message = `${slo.name}: ${final ? 'kept, inconclusive' : 'watching'}: ${post.events} tasks since the deploy, under auto_revert.min_events (${ar.min_events}); ${facts}${share}`;
+  } else if (j.status === 'clear') {
+    message = `${slo.name}: kept: at ${conf} confidence this deploy stays under ${line}; ${range}; ${facts}${share}`;
+  } else if (j.status === 'inconclusive') {
+    message = `${slo.name}: kept, inconclusive: the ${ar.within} watch ended without ${conf} evidence either way against ${line}; ${range}; ${facts}${share}`;
+  } else {
+    message = `${slo.name}: watching: not yet ${conf} sure it burns past ${line}; ${range}; ${facts}${share}`;
+  }
   return {
     slo: slo.name,
+    status: j.status,
+    rules: j.rules,
+    confidence: ar.confidence,
+    line_burn: lineBurn,
+    line_rule: j.line_rule,
+    burn_low: j.burn_low,
+    burn_high: j.burn_high,
+    outage_guard: j.outage_guard,
     attributable_consumed: attributable,
     projected_consumed: projected,
     threshold: ar.consumed,
     post,
-    baseline_ratio: base?.ratio ?? null,
+    baseline_ratio: compared.ratio,
+    baseline: compared,
     excess_bad: excess,
     window_budget: windowBudget,
     elapsed_ms: elapsed,
-    breach,
+    breach: j.status === 'revert',
     message,
+  };
+}
+
+/**
+ * Ratio-only sources (Sloth, Pyrra rules) give no counts, so no confidence can be had: the share
+ * rule is judged on the point estimate, assuming steady traffic, and the message says so.
+ */
+function ratioOnly(
+  policy: Policy,
+  slo: Slo,
+  post: Sample,
+  base: Sample,
+  periodMs: number,
+  elapsed: number,
+  final: boolean,
+): CanaryAssessment {
+  const ar = policy.auto_revert;
+  const b = 1 - slo.target;
+  const p0 = base.ratio ?? 0;
+  const attributable = post.ratio === null ? null : (Math.max(0, post.ratio - p0) * (elapsed / periodMs)) / b;
+  const breach = attributable !== null && attributable >= ar.consumed;
+  const status: JudgeStatus = breach ? 'revert' : final ? 'inconclusive' : 'watching';
+  return {
+    slo: slo.name,
+    status,
+    rules: breach ? ['consumed'] : [],
+    confidence: ar.confidence,
+    line_burn: null,
+    line_rule: 'consumed',
+    burn_low: null,
+    burn_high: null,
+    outage_guard: false,
+    attributable_consumed: attributable,
+    projected_consumed: null,
+    threshold: ar.consumed,
+    post,
+    baseline_ratio: base.ratio,
+    baseline: base,
+    excess_bad: null,
+    window_budget: null,
+    elapsed_ms: elapsed,
+    breach,
+    message:
+      attributable === null
+        ? `${slo.name}: ${final ? 'kept, inconclusive' : 'watching'}: no ratio since the deploy yet`
+        : `${slo.name}: ${breach ? 'revert by the share rule' : final ? 'kept, inconclusive' : 'watching'} on a point estimate (this source gives ratios, not counts, so no confidence): about ${pct(attributable)} of the ${slo.window} budget burned beyond the baseline against a line of ${pct(ar.consumed)}; bad ratio ${pct(post.ratio ?? 0)} after vs ${pct(p0)} before`,
   };
 }
 
@@ -134,8 +350,11 @@ export function assessDeployment(
   result: TelemetryResult,
   at: number,
 ): DeploymentAssessment {
-  const slos = policy.slos.map((slo) => assessSlo(policy, slo, watch, result.slos[slo.name], at));
-  const rank = (a: CanaryAssessment) => Math.max(a.attributable_consumed ?? 0, a.projected_consumed ?? 0);
+  const looks = policy.slos.map((slo) => lookOf(policy, slo, watch, result.slos[slo.name], at));
+  const slos = policy.slos.map((slo, k) =>
+    assessSlo(policy, slo, watch, result.slos[slo.name], at, () => sharedGuards(looks, k)),
+  );
+  const rank = (a: CanaryAssessment) => a.burn_low ?? a.attributable_consumed ?? 0;
   const worst = [...slos].sort((a, b) => Number(b.breach) - Number(a.breach) || rank(b) - rank(a))[0] ?? null;
   return {
     breach: policy.auto_revert.enabled && slos.some((s) => s.breach),

@@ -8,7 +8,18 @@ import type { SloEvaluation } from './slo-report.ts';
 // Sentences for people: every reason names the SLO, the rule and the numbers; every action is
 // something the reader can do now.
 
-export const pct = (x: number): string => `${Math.round(x * 100)}%`;
+/**
+ * A share as a percentage a person can read: whole percents from 10% up, two significant digits
+ * below (2.8%, 0.2%, 0.013%), so a small share never prints as 0%.
+ */
+export function pct(x: number): string {
+  const v = x * 100;
+  if (v === 0 || !Number.isFinite(v)) return `${v === 0 ? 0 : v}%`;
+  const a = Math.abs(v);
+  if (a >= 9.95) return `${Math.round(v)}%`;
+  if (a < 0.001) return `${v < 0 ? '>-' : '<'}0.001%`;
+  return `${Number(v.toPrecision(2))}%`;
+}
 export const times = (x: number): string => `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}x`;
 const count = (x: number | null): string => (x === null ? '?' : Math.round(x).toLocaleString('en-US'));
 

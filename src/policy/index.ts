@@ -4,6 +4,8 @@ export * from './audit-anchor.ts';
 export * from './audit-entry.ts';
 export * from './budget.ts';
 export * from './canary.ts';
+export * from './canary-judge.ts';
+export * from './canary-stats.ts';
 export * from './change.ts';
 export * from './decide.ts';
 export * from './decision-schema.ts';

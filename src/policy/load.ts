@@ -152,15 +152,12 @@ export function loadPolicy(text: string, file: string): LoadedPolicy {
           has(raw, 'auto_revert', 'consumed') ? ['auto_revert', 'consumed'] : ['slos', i, 'target'],
         ),
         path: has(raw, 'auto_revert', 'consumed') ? 'auto_revert.consumed' : `slos[${i}].target`,
-        message: `auto-revert can never fire for ${slo.name}: even a total outage for ${policy.auto_revert.within} burns at most ${finePct(most)} of its ${slo.window} budget at a ${pct(slo.target)} target, below auto_revert.consumed (${pct(policy.auto_revert.consumed)}); lower auto_revert.consumed to about ${finePct(most / 2)}`,
+        message: `auto-revert can never fire for ${slo.name} by its share rule: even a total outage for ${policy.auto_revert.within} burns at most ${pct(most)} of its ${slo.window} budget at a ${pct(slo.target)} target, below auto_revert.consumed (${pct(policy.auto_revert.consumed)}); only the rate rule (auto_revert.burn_rate ${policy.auto_revert.burn_rate}x) can revert it. Lower auto_revert.consumed to about ${pct(most / 2)}`,
       });
     });
   }
   return { policy, warnings };
 }
-
-/** Small shares need a decimal: 2.8%, not 3%. */
-const finePct = (x: number) => (x < 0.1 ? `${(x * 100).toFixed(1)}%` : pct(x));
 
 function has(raw: unknown, ...keys: string[]): boolean {
   let v = raw;

@@ -210,6 +210,18 @@ export const autoRevertSchema = z
     projected: z.boolean().default(false),
     min_events: z.number().int().nonnegative().default(50),
     merge: z.enum(['manual', 'auto']).default('manual'),
+    /** How sure the judge must be, over every look of the watch, before it reverts (canary-judge.ts). */
+    confidence: z
+      .number()
+      .gt(0.5, 'auto_revert.confidence must be above 0.5, such as 0.99')
+      .lt(1, 'auto_revert.confidence must be below 1: certainty never comes')
+      .default(0.99),
+    /** Revert a deploy whose attributable burn rate (its extra bad ratio / (1 - target)) is at least this; the default is the fast-burn page's rate. */
+    burn_rate: z.number().positive().default(14.4),
+    /** The baseline's last minutes: when they were worse (an outage in progress) the deploy must beat them too. */
+    recent: boundedDuration(DURATION_BOUNDS.watch).prefault('15m'),
+    /** `shadow` judges the same way but only reports what it would have done. */
+    mode: z.enum(['enforce', 'shadow']).default('enforce'),
   })
   .prefault({});
 

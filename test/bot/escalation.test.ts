@@ -7,6 +7,7 @@ import { SqliteWatchStore } from '../../src/bot/store/sqlite.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { tempDir } from '../support/tasks.ts';
+import { firstBreachMinute } from './oracle.ts';
 import {
   API,
   assertAllCalled,
@@ -224,10 +225,12 @@ describe('escalating an unacknowledged revert (controlled clock, nock)', () => {
 
 describe('the watcher’s hooks', () => {
   it('a revert the watcher opens pages (PagerDuty) and asks the primary to review it', async () => {
-    const source = new JsonlSource({ path: writeScenario(scenarioTasks(0.005, 0.0525)) });
+    const tasks = scenarioTasks(0.005, 0.0525);
+    const source = new JsonlSource({ path: writeScenario(tasks) });
     const store = new SqliteWatchStore(`${tempDir('bg-esc-')}/watches.sqlite`);
     await store.add(newWatch(ID, T0, { policy_text: ROTATION_POLICY }), T0);
-    const clock = testClock(T0 + 16 * MIN);
+    // The first tick at which the canary judge reverts this scenario.
+    const clock = testClock(T0 + firstBreachMinute(tasks, T0)! * MIN);
     const log = collectingLog();
     const pd: unknown[] = [];
     nock('https://events.pagerduty.com')

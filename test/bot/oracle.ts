@@ -1,3 +1,4 @@
+import { guardSpans, judgeCounts, ONSET_BLOCK_MIN } from '../../src/policy/canary-judge.ts';
 import type { Task } from '../support/tasks.ts';
 
 // The auto-revert arithmetic done the slow, obvious way (a scan of every task per range), to check
@@ -42,15 +43,40 @@ export function attributable(tasks: readonly Task[], deployedAt: number, at: num
   return { consumed: excess / ((1 - o.target) * win.events), post, ratio };
 }
 
-/** The first whole minute after the deploy at which the line is reached; null when it never is. */
+/**
+ * The first whole minute after the deploy at which the judge reverts, on counts taken the slow
+ * way; null when it never does. The statistics are the pure judge's (tested in test/policy).
+ */
 export function firstBreachMinute(
   tasks: readonly Task[],
   deployedAt: number,
   o = TEST_POLICY,
 ): number | null {
   for (let m = 1; m * 60_000 <= o.withinMs; m++) {
-    const a = attributable(tasks, deployedAt, deployedAt + m * 60_000, o);
-    if (a.post.events >= o.minEvents && a.consumed >= 0.2) return m;
+    const at = deployedAt + m * 60_000;
+    const post = count(tasks, deployedAt, Math.min(at, deployedAt + o.withinMs));
+    const base = count(tasks, deployedAt - o.baselineMs, deployedAt);
+    const recent = guardSpans(15).map((m) => count(tasks, deployedAt - m * 60_000, deployedAt));
+    const block = ONSET_BLOCK_MIN * 60_000;
+    const series = Array.from({ length: Math.ceil(m / ONSET_BLOCK_MIN) }, (_, k) =>
+      count(tasks, deployedAt + k * block, Math.min(at, deployedAt + (k + 1) * block)),
+    );
+    const win = count(tasks, at - o.windowMs, at);
+    const verdict = judgeCounts({
+      budgetRatio: 1 - o.target,
+      post: { n: post.events, x: post.bad },
+      baseline: { n: base.events, x: base.bad },
+      recent: recent.map((r) => ({ n: r.events, x: r.bad })),
+      postSeries: series.map((r) => ({ n: r.events, x: r.bad })),
+      windowBudget: (1 - o.target) * win.events,
+      projectedTasks: null,
+      confidence: 0.99,
+      burnRate: 14.4,
+      consumed: 0.2,
+      minEvents: o.minEvents,
+      final: false,
+    });
+    if (verdict.status === 'revert') return m;
   }
   return null;
 }

@@ -108,8 +108,12 @@ describe('bucketed canary request', () => {
     const at = T0 + 10 * MIN;
     const b = bucketRequest(planCanaryRequest(policy, [{ id: 'x', deployed_at: T0 + 20_000 }], at), MIN);
     const ranges = b.request.slos[0]!.ranges.filter((r) => r.key.startsWith('bucket:'));
-    expect(ranges[0]).toEqual({ key: 'bucket:0', from: T0 - 60 * MIN, to: T0 });
-    expect(ranges.at(-1)).toEqual({ key: 'bucket:1', from: T0, to: at });
+    // The baseline starts an hour before the nearest grid line, the post-deploy span at it; every
+    // bucket in between (the guards' spans and blocks) is on the grid too.
+    expect(ranges[0]).toMatchObject({ key: 'bucket:0', from: T0 - 60 * MIN });
+    expect(ranges.find((r) => r.from === T0)).toBeDefined();
+    expect(ranges.at(-1)!.to).toBe(at);
+    for (const r of ranges) expect([r.from % MIN, r.to % MIN]).toEqual([0, 0]);
   });
 
   it('gives up (null) on ratio-only answers, which cannot be summed', () => {

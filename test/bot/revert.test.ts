@@ -62,7 +62,7 @@ describe('deployment_status → watch → revert pull request', () => {
     const { tasks, store, clock, probot, watcher } = await setup(0.005, 0.0525);
     expect(attributable(tasks, T0, T0 + 20 * MIN).consumed).toBeCloseTo(0.25, 2);
     const breachAt = firstBreachMinute(tasks, T0);
-    expect(breachAt).toBe(16);
+    expect(breachAt).toBe(29);
 
     nockInstallationToken();
     nockWatchStart();
@@ -116,15 +116,17 @@ describe('deployment_status → watch → revert pull request', () => {
     expect(gh.pull).toMatchObject({ head: BRANCH, base: 'master', draft: false });
     expect(gh.pull.title).toBe('Revert #42 (deployment 145988746 to production)');
     const body: string = gh.pull.body;
-    expect(body).toContain('`tasks-success`: success 99.0% over 7d');
-    expect(body).toMatch(
-      /Attributable consumed \| \*\*2\d\.\d%\*\* of the 7d error budget beyond the baseline/,
+    expect(body).toContain('`tasks-success`: success 99% over 7d');
+    expect(body).toContain(
+      '| Verdict | revert by the share rule (auto_revert.consumed 20% within 60m): at 99% confidence, holding over every check of the watch |',
     );
-    expect(body).toContain('| Auto-revert line | 20.0% within 60m |');
-    expect(body).toMatch(/Burn rate since the deploy \| 5\.\dx \(bad ratio 5\.\d%; \d+ of 1600 tasks\)/);
-    expect(body).toContain('| Baseline before the deploy | 0.5x (bad ratio 0.5% over the 1h before) |');
+    expect(body).toMatch(/\| Attributable burn \| at least 2\.\dx, at most \d+\.\dx \(the line: 2\.\dx\) \|/);
+    expect(body).toMatch(/Attributable consumed \| \*\*3\d%\*\* of the 7d error budget beyond the baseline/);
+    expect(body).toContain('| Auto-revert line | 20% within 60m |');
+    expect(body).toMatch(/Burn rate since the deploy \| 5\.\dx \(bad ratio 5\.\d%; \d+ of 2900 tasks\)/);
+    expect(body).toContain('| Baseline before the deploy | 0.50x (bad ratio 0.5% over the 1h before) |');
     expect(body).toContain('| Went live | 2026-03-02T12:00:00.000Z |');
-    expect(body).toContain('| Detected | 2026-03-02T12:16:00.000Z (16m after) |');
+    expect(body).toContain('| Detected | 2026-03-02T12:29:00.000Z (29m after) |');
     expect(body).toContain('of `f95f852` to `production`');
     expect(body).toContain('| Shipped by | #42 Rewrite the refund prompt |');
     expect(body).toContain('| Restores | `aaaaaaa`, deployment 145988001 |');
@@ -144,7 +146,7 @@ describe('deployment_status → watch → revert pull request', () => {
       log_url: 'https://github.com/Codertocat/Hello-World/pull/99',
     });
     expect(gh.status.description).toMatch(
-      /^budget-gate: reverted in #99: tasks-success: this deployment burned 2\d% /,
+      /^budget-gate: reverted in #99: tasks-success: revert by the share rule/,
     );
     expect(gh.status.description.length).toBeLessThanOrEqual(140);
     expect(gh.comment.body).toContain('budget-gate is reverting this change');

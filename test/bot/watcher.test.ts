@@ -69,7 +69,7 @@ describe('watcher', () => {
     expect(reverter.calls).toEqual([]);
     const w = await store.get(DEPLOYMENT_ID);
     expect(w).toMatchObject({ status: 'expired', lease_owner: null });
-    expect(w!.reason).toMatch(/burned 5% of the 7d budget beyond its baseline in 60 min/);
+    expect(w!.reason).toMatch(/kept.*burned [45](\.\d)?% of the 7d budget beyond its baseline in 60 min/);
   });
 
   it('does not blame a deployment that ships during a provider outage (high baseline)', async () => {
@@ -105,7 +105,8 @@ describe('watcher', () => {
     const path = writeScenario(tasks);
     const store = new SqliteWatchStore(':memory:');
     await store.add(newWatch(DEPLOYMENT_ID, T0), T0);
-    const clock = testClock(T0 + 20 * MIN);
+    const breachAt = firstBreachMinute(tasks, T0)!;
+    const clock = testClock(T0 + (breachAt - 1) * MIN);
     const reverter = recordingReverter();
     const broken = new JsonlSource({ path: `${path}.missing` });
     const log = collectingLog();
@@ -130,7 +131,7 @@ describe('watcher', () => {
       revert: reverter.revert,
       log,
     });
-    clock.set(T0 + 21 * MIN);
+    clock.set(T0 + breachAt * MIN);
     expect((await up.tick()).reverted).toHaveLength(1);
   });
 });

@@ -1,14 +1,18 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   assessDeployment,
   baselineKey,
   countSample,
+  differenceBounds,
+  judgeCounts,
+  lnEvidence,
   planCanaryRequest,
   postKey,
   RANGE_WINDOW,
   type TelemetryResult,
 } from '../../src/policy/index.ts';
-import { AT, policy } from './fixtures.ts';
+import { AT, BASE_POLICY, policy } from './fixtures.ts';
 
 // refunds-success: 95% over 30d; 300,000 tasks in the window → 15,000 bad tasks of budget;
 // the auto-revert line is 20% of that: 3,000 bad tasks beyond the baseline within 60 minutes.
@@ -28,38 +32,49 @@ const result = (post: [number, number], baseline: [number, number]): TelemetryRe
 });
 
 describe('auto-revert attribution', () => {
-  it('a deployment that burns 25% of the budget in 20 minutes is a breach', () => {
+  it('a deployment that burns 25% of the budget in 20 minutes is reverted, and says why with numbers', () => {
     const a = assessDeployment(p, watch, result([10_000, 3_850], [30_000, 300]), AT);
     expect(a.breach).toBe(true);
     expect(a.expired).toBe(false);
     // 3,850 bad minus 1% baseline of 10,000 = 3,750 excess; 3,750 / 15,000 = 25%.
     expect(a.worst!.attributable_consumed).toBeCloseTo(0.25, 9);
+    // The default rate line is the fast-burn page's 14.4x: the share rule convicts it.
+    expect(a.worst!.rules).toEqual(['consumed']);
+    expect(a.worst!.burn_low!).toBeGreaterThan(6.9);
+    expect(a.worst!.burn_low!).toBeLessThan(7.5);
+    expect(a.worst!.message).toContain(
+      'at 99% confidence this deploy burns at least 7.0x beyond its baseline',
+    );
+    expect(a.worst!.message).toContain(
+      'bad ratio 39% after the deploy (3850 of 10000 tasks in 20 min) vs 1% before it',
+    );
     expect(a.worst!.message).toContain('burned 25% of the 30d budget beyond its baseline in 20 min');
   });
 
-  it('one that burns 5% is left alone', () => {
-    const a = assessDeployment(p, watch, result([10_000, 850], [30_000, 300]), AT);
+  it('a small, confidently measured regression under the rate line is left alone', () => {
+    // 1% → 1.5%: a 0.1x attributable burn, under the default 1x line.
+    const a = assessDeployment(p, watch, result([10_000, 150], [30_000, 300]), AT);
     expect(a.breach).toBe(false);
-    expect(a.worst!.attributable_consumed).toBeCloseTo(0.05, 9);
+    expect(a.worst!.status).toBe('watching');
+    expect(a.worst!.burn_high!).toBeLessThan(1);
   });
 
-  it('one that ships during an ongoing provider outage is not blamed for it', () => {
-    // 40% of tasks failed before the deploy and still do after it: nothing is attributable.
-    const a = assessDeployment(p, watch, result([10_000, 4_000], [30_000, 12_000]), AT);
+  it('too few tasks stays watching, however bad they look', () => {
+    const a = assessDeployment(p, watch, result([4, 4], [30_000, 300]), AT);
     expect(a.breach).toBe(false);
-    expect(a.worst!.attributable_consumed).toBe(0);
-  });
-
-  it('projection reaches the line early only when the policy allows it and min_events is met', () => {
-    const proj = policy(
-      `${'version: 1\nslos:\n  - { name: refunds-success, sli: { kind: success }, target: 0.95, window: 30d, scope: all }\n'}auto_revert:\n  projected: true\n  min_events: 1000\n`,
+    expect(a.worst!.message).toMatch(
+      /watching: 4 tasks since the deploy, under auto_revert.min_events \(50\)/,
     );
-    const early = result([6_000, 1_860], [30_000, 300]); // 1,800 excess = 12% in 20 min → 36% projected at 60 min
-    expect(assessDeployment(p, watch, early, AT).breach).toBe(false);
-    const a = assessDeployment(proj, watch, early, AT);
-    expect(a.breach).toBe(true);
-    expect(a.worst!.projected_consumed).toBeCloseTo(0.36, 9);
-    expect(assessDeployment(proj, watch, result([600, 186], [30_000, 300]), AT).breach).toBe(false);
+  });
+
+  it('at the end of the watch a deploy is kept: clear when the bound is under the line, else inconclusive', () => {
+    const end = deployed + 60 * 60_000;
+    const clear = assessDeployment(p, watch, result([30_000, 300], [30_000, 300]), end);
+    expect(clear.worst!.status).toBe('clear');
+    const strict = policy(`${BASE_POLICY}auto_revert:\n  burn_rate: 0.2\n`);
+    const few = assessDeployment(strict, watch, result([60, 2], [60, 1]), end);
+    expect(few.worst!.status).toBe('inconclusive');
+    expect(few.worst!.message).toContain('kept, inconclusive');
   });
 
   it('the watch expires after auto_revert.within', () => {
@@ -68,10 +83,69 @@ describe('auto-revert attribution', () => {
 
   it('one request covers every watched deployment', () => {
     const watches = Array.from({ length: 100 }, (_, i) => ({ id: String(i), deployed_at: AT - i * 60_000 }));
-    const req = planCanaryRequest(p, watches, AT);
+    const req = planCanaryRequest(p, watches, AT, { onset: true });
     expect(req.slos).toHaveLength(1);
-    expect(req.slos[0]!.ranges).toHaveLength(1 + 2 * 100);
+    // Per watch: post, baseline, the outage guard's spans up to auto_revert.recent (15m: 1, 2, 5,
+    // 10, 15 min) and the onset guard's minutes since the deploy (60: its watch is over); a plain
+    // request leaves out the minutes and the spans under five.
+    expect(req.slos[0]!.ranges.filter((r) => r.key.startsWith('baseline:99'))).toHaveLength(1 + 5);
+    expect(
+      planCanaryRequest(p, watches, AT).slos[0]!.ranges.filter((r) => r.key.startsWith('post:99')),
+    ).toHaveLength(1);
+    expect(req.slos[0]!.ranges.filter((r) => r.key.startsWith('post:99:'))).toHaveLength(60);
+    expect(req.slos[0]!.ranges.filter((r) => r.key === RANGE_WINDOW)).toHaveLength(1);
     const post99 = req.slos[0]!.ranges.find((r) => r.key === postKey('99'))!;
     expect([post99.from, post99.to]).toEqual([AT - 99 * 60_000, AT - 39 * 60_000]);
+  });
+});
+
+describe('the always-valid judge', () => {
+  it('reverts a deploy into an ongoing outage only if it is worse than the outage', () => {
+    const base = { n: 6 * 60 * 5, x: 18 + 30 };
+    const recent = [
+      { n: 75, x: 23 },
+      { n: 25, x: 8 },
+    ];
+    const common = {
+      budgetRatio: 0.05,
+      baseline: base,
+      recent,
+      windowBudget: 0.05 * 5 * 43_200,
+      projectedTasks: null,
+      confidence: 0.99,
+      burnRate: 0.2,
+      consumed: 0.01,
+      minEvents: 10,
+      final: false,
+    };
+    const same = judgeCounts({ ...common, post: { n: 100, x: 31 } });
+    expect(same.outage_guard).toBe(true);
+    expect(same.status).toBe('watching');
+    const worse = judgeCounts({ ...common, post: { n: 100, x: 80 } });
+    expect(worse.status).toBe('revert');
+    expect(worse.compared).toBe('recent');
+  });
+
+  it('the e-value is monotone in the line and its bounds bracket the observed difference', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2000 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (n0, n1, f0, f1) => {
+          const b = { n: n0, x: Math.floor(f0 * n0) };
+          const q = { n: n1, x: Math.floor(f1 * n1) };
+          const d = q.x / q.n - b.x / b.n;
+          expect(lnEvidence(b, q, d - 0.05, 'above')).toBeGreaterThanOrEqual(
+            lnEvidence(b, q, d + 0.05, 'above') - 1e-9,
+          );
+          const { low, high } = differenceBounds(b, q, 0.01);
+          if (low !== null) expect(low).toBeLessThanOrEqual(d + 1e-9);
+          if (high !== null) expect(high).toBeGreaterThanOrEqual(d - 1e-9);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

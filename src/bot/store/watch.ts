@@ -3,7 +3,16 @@ import { z } from 'zod';
 // One watched deployment, as every store keeps it. Rows are parsed through this schema on the way
 // out, so a PostgreSQL BIGINT (a string in `pg`) or a SQLite NULL arrive as the same types.
 
-export const watchStatus = z.enum(['watching', 'reverting', 'reverted', 'expired', 'superseded', 'failed']);
+/** `shadowed`: judged a revert under `auto_revert.mode: shadow`, so reported and left live. */
+export const watchStatus = z.enum([
+  'watching',
+  'reverting',
+  'reverted',
+  'expired',
+  'superseded',
+  'failed',
+  'shadowed',
+]);
 export type WatchStatus = z.output<typeof watchStatus>;
 
 /** Statuses a replica still has work for: a `reverting` watch whose replica died is finished by another. */

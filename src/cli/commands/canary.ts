@@ -9,8 +9,10 @@ import { openTelemetry, SOURCE_OPTIONS } from '../telemetry.ts';
 
 export const CANARY_USAGE = `budget-gate canary --policy FILE (--telemetry FILE | --prometheus URL) --deployed-at TIME [--at TIME] [--json]
 
-The bot's auto-revert check for one deployment: the budget it burned beyond the pre-deploy
-baseline since it went live. exit 0 within limits, 1 it would be reverted, 2 invalid input`;
+The bot's auto-revert check for one deployment: with always-valid confidence, is it burning past
+auto_revert.burn_rate or auto_revert.consumed beyond the pre-deploy baseline? Keeps watching while
+the evidence is short; at the end of the watch says kept or inconclusive.
+exit 0 keep, 1 it would be reverted, 2 invalid input`;
 
 export async function canaryCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -31,7 +33,7 @@ export async function canaryCommand(argv: string[], io: CliIo): Promise<number> 
   const source = await openTelemetry(io, values);
   let result: TelemetryResult;
   try {
-    result = await source.fetch(planCanaryRequest(policy, [watch], at));
+    result = await source.fetch(planCanaryRequest(policy, [watch], at, { onset: true }));
   } catch (e) {
     if (e instanceof TelemetryError) throw new CliError(e.message);
     throw e;
@@ -42,11 +44,17 @@ export async function canaryCommand(argv: string[], io: CliIo): Promise<number> 
       `${JSON.stringify({ deployment: watch.id, deployed_at: new Date(watch.deployed_at).toISOString(), at: new Date(at).toISOString(), ...assessment }, null, 2)}\n`,
     );
   } else {
+    const w = assessment.worst;
     const head = assessment.breach
-      ? `REVERT — deployment ${watch.id} burned past auto_revert.consumed (${pct(policy.auto_revert.consumed)})`
+      ? `REVERT — deployment ${watch.id}: ${w!.slo} burns past the line at ${pct(policy.auto_revert.confidence)} confidence (${w!.rules.map((r) => `auto_revert.${r}`).join(', ')})${policy.auto_revert.mode === 'shadow' ? '; shadow mode: the bot would only report it' : ''}`
       : assessment.expired
-        ? `KEEP — deployment ${watch.id} stayed within limits for the whole ${policy.auto_revert.within} watch`
-        : `KEEP (watching) — deployment ${watch.id} is within limits so far`;
+        ? assessment.slos.some((s) => s.status === 'inconclusive')
+          ? `KEEP (inconclusive) — deployment ${watch.id}: the ${policy.auto_revert.within} watch ended without ${pct(policy.auto_revert.confidence)} evidence either way for ${assessment.slos
+              .filter((s) => s.status === 'inconclusive')
+              .map((s) => s.slo)
+              .join(', ')}`
+          : `KEEP — deployment ${watch.id} stayed under the lines for the whole ${policy.auto_revert.within} watch`
+        : `KEEP (watching) — deployment ${watch.id}: no SLO past its line at ${pct(policy.auto_revert.confidence)} confidence yet`;
     io.stdout(`${[head, ...assessment.slos.map((s) => `  • ${s.message}`)].join('\n')}\n`);
   }
   return assessment.breach ? EXIT.blocked : EXIT.allowed;

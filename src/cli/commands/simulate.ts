@@ -10,8 +10,10 @@ import { generateTasks } from '../../scenarios/tasks.ts';
 import { MemorySource } from '../../telemetry/memory.ts';
 import { integerFlag, readPolicy } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
+import { FLEET_USAGE, simulateFleetCommand } from './simulate-fleet.ts';
 
 export const SIMULATE_USAGE = `budget-gate simulate --scenario healthy|rising|on-fire [--target 0.95] [options]
+       budget-gate simulate --fleet --out DIR [options]   (see below)
 
 Plays 30 days of generated agent traffic through one success SLO (rolling 30d) and prints the
 burn curve, the state day by day, the verdict and the day the budget runs out.
@@ -19,7 +21,9 @@ burn curve, the state day by day, the verdict and the day the budget runs out.
   --tasks-per-day N     traffic (default 10000)
   --seed N              generator seed (default 7)
   --policy FILE         take states and alerts from this policy
-  --json                print the simulation as JSON`;
+  --json                print the simulation as JSON
+
+${FLEET_USAGE}`;
 
 const DAY = 86_400_000;
 const MAX_TASKS_PER_DAY = 50_000;
@@ -28,6 +32,7 @@ const DAYS = 30;
 const START = Date.parse('2026-10-01T00:00:00Z');
 
 export async function simulateCommand(argv: string[], io: CliIo): Promise<number> {
+  if (argv.includes('--fleet')) return simulateFleetCommand(argv, io);
   const { values } = parseArgs({
     args: argv,
     options: {
