@@ -1,4 +1,4 @@
-import { type Counts, differenceBounds, lnEvidence } from './canary-stats.ts';
+import { type Counts, differenceBounds, lnEvidence, lnProfile } from './canary-stats.ts';
 
 // The canary verdict for one SLO from counts: tasks and bad tasks before and after the deploy.
 // Both of the policy's lines are lines on the attributable bad ratio p1 - p0:
@@ -16,6 +16,11 @@ import { type Counts, differenceBounds, lnEvidence } from './canary-stats.ts';
 //    split into a clearly better and a clearly worse part (the failures began, or ended, some
 //    minutes after it went live), only the part from the deploy to the change (began later) or
 //    from the change on (ended) can convict it.
+//  - step: a deploy's effect is a step in the bad ratio at the minute it went live; a fleet-wide
+//    outage is a step at the minute it began. When a step at another minute (before the deploy, or
+//    after it) fits the counts 100 times better than one at the deploy, the failures are timed to
+//    that minute and judged as the two guards above would: against the minutes since it (before),
+//    or only up to it (after).
 
 export type CanaryRule = 'burn_rate' | 'consumed';
 
@@ -71,6 +76,11 @@ export interface JudgeResult {
   outage_guard: boolean;
   /** The onset guard: the bad ratio changed on its own after the deploy (null: it did not). */
   onset: Onset | null;
+  /**
+   * The step guard, checked on a would-be revert: a step at another minute that fits STEP_LN
+   * better than one at the deploy (null: none does, or no revert was in question).
+   */
+  step: Step | null;
   /** ln of the e-value against the line, and the ln(1/alpha) a revert needs. */
   ln_evidence: number;
   ln_needed: number;
@@ -139,6 +149,56 @@ export function findOnset(series: readonly Counts[]): Onset | null {
   return best;
 }
 
+/**
+ * Where a step in the bad ratio fits the counts better than a step at the deploy: `span` indexes
+ * the outage guard's spans (it began that long before the deploy), `at` is in onset blocks after
+ * it; `ln` is how much better it fits (ln of the likelihood ratio, maximised over both ratios).
+ */
+export type Step = { kind: 'before'; span: number; ln: number } | { kind: 'after'; at: number; ln: number };
+
+/**
+ * ln of the likelihood ratio at which the step guard times the failures elsewhere. For a deploy
+ * that did step the ratio at its minute, the ratio of a step elsewhere to the true one is a
+ * martingale over the minutes, so (Ville) it passes 100 in under about 1 bad deploy in 100; fitted
+ * ratios add a little. At 20 it withheld 3% of 1% → 40% reverts at 5 tasks a minute; at 100 the
+ * quality report loses none of its recall targets (bench/results/quality.md).
+ */
+export const STEP_LN = Math.log(100);
+
+const plus = (a: Counts, b: Counts) => ({ n: a.n + b.n, x: a.x + b.x });
+const minus = (a: Counts, b: Counts) => ({ n: Math.max(0, a.n - b.n), x: Math.max(0, Math.min(a.x - b.x, a.n - b.n)) });
+
+/**
+ * The step guard. Among the one-step models (one bad ratio before the step, another after it), a
+ * step at the deploy is compared with one at each of the outage guard's spans before it and at
+ * each onset block after it; the best of those, if it fits STEP_LN better.
+ */
+export function findStep(i: Look): Step | null {
+  const fit = (a: Counts, b: Counts) => lnProfile(a) + lnProfile(b);
+  const atDeploy = fit(i.baseline, i.post);
+  let best: Step | null = null;
+  let bestLn = STEP_LN;
+  i.recent.forEach((r, k) => {
+    if (r.n === 0 || r.n >= i.baseline.n) return;
+    const ln = fit(minus(i.baseline, r), plus(r, i.post)) - atDeploy;
+    if (ln > bestLn) {
+      bestLn = ln;
+      best = { kind: 'before', span: k, ln };
+    }
+  });
+  const series = i.postSeries ?? [];
+  let early = { n: 0, x: 0 };
+  for (let s = 1; s < series.length; s++) {
+    early = plus(early, series[s - 1]!);
+    const ln = fit(plus(i.baseline, early), minus(i.post, early)) - atDeploy;
+    if (ln > bestLn) {
+      bestLn = ln;
+      best = { kind: 'after', at: s, ln };
+    }
+  }
+  return best;
+}
+
 const sumOf = (cs: readonly Counts[]) =>
   cs.reduce((a, c) => ({ n: a.n + c.n, x: a.x + c.x }), { n: 0, x: 0 });
 
@@ -159,6 +219,8 @@ function weigh(i: Look, post: Counts, up: Counts[]) {
 
 interface Verdict {
   revert: boolean;
+  /** The step guard's finding, looked for only on a would-be revert. */
+  step: Step | null;
   post: Counts;
   up: Counts[];
   onset: Onset | null;
@@ -191,16 +253,19 @@ function decide(i: Look): Verdict {
     i.post,
     own.map((k) => i.recent[k]!),
   );
-  if (!whole.revert) return { ...whole, onset: null };
+  if (!whole.revert) return { ...whole, onset: null, step: null };
   // Only a would-be revert pays for the guards' scans and the other SLOs' hints: they can
   // withhold a revert, never add one, so the confidence holds whatever they find.
   const shared = i.hints?.() ?? null;
-  const spans = [...new Set([...own, ...(shared?.spans ?? [])])];
+  const step = findStep(i);
+  const stepSpan = step?.kind === 'before' ? [step.span] : [];
+  const stepOnset: Onset | null = step?.kind === 'after' ? { kind: 'began', at: step.at } : null;
+  const spans = [...new Set([...own, ...stepSpan, ...(shared?.spans ?? [])])];
   const up = spans.map((k) => i.recent[k]!).filter((c) => c !== undefined);
-  const onset = i.postSeries ? (findOnset(i.postSeries) ?? shared?.onset ?? null) : null;
-  if (!onset || !i.postSeries) return { ...judge(i.post, up), onset: null };
+  const onset = i.postSeries ? (findOnset(i.postSeries) ?? stepOnset ?? shared?.onset ?? null) : null;
+  if (!onset || !i.postSeries) return { ...judge(i.post, up), onset: null, step };
   const part = sumOf(onset.kind === 'began' ? i.postSeries.slice(0, onset.at) : i.postSeries.slice(onset.at));
-  return { ...judge(part, up), onset };
+  return { ...judge(part, up), onset, step };
 }
 
 /** The decision alone, without the bounds: what a simulation needs at every look. */
@@ -233,6 +298,7 @@ export function judgeCounts(i: JudgeInput): JudgeResult {
     compared_counts: v.against,
     outage_guard: v.up.length > 0,
     onset: v.onset,
+    step: v.step,
     ln_evidence: v.ln,
     ln_needed: Math.log(1 / alpha),
   };

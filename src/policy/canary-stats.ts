@@ -53,6 +53,9 @@ function lnBinom(c: Counts, p: number): number {
 
 const clamp01 = (p: number) => Math.min(1, Math.max(0, p));
 
+/** The largest log-likelihood of x bad in n at one bad ratio: at x / n. */
+export const lnProfile = (c: Counts): number => (c.n > 0 ? lnBinom(c, c.x / c.n) : 0);
+
 /** The largest log-likelihood with p1 = p0 + delta: concave in p0, so bisection on its slope. */
 function lnBoundaryMax(base: Counts, post: Counts, delta: number): number {
   let lo = Math.max(0, -delta);

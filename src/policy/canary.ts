@@ -8,6 +8,7 @@ import {
   type JudgeStatus,
   judgeCounts,
   ONSET_BLOCK_MIN,
+  STEP_LN,
 } from './canary-judge.ts';
 import { pct } from './explain.ts';
 import {
@@ -142,6 +143,8 @@ const EMPTY: Sample = { events: 0, bad: 0, ratio: null };
 const counts = (s: Sample) => ({ n: s.events ?? 0, x: s.bad ?? 0 });
 const times = (x: number | null) =>
   x === null ? '?' : `${x >= 10 ? x.toFixed(0) : x.toFixed(x < 1 ? 2 : 1)}x`;
+/** A likelihood ratio from its ln, as "100x"; past a million it only says so. */
+const fits = (ln: number) => (ln > Math.log(1e6) ? 'over 1,000,000x' : `${Math.round(Math.exp(ln)).toLocaleString('en-US')}x`);
 const tasks = (s: Sample) => `${s.bad ?? '?'} of ${s.events ?? '?'} tasks`;
 
 /** One SLO's counts as the judge reads them; null when the source gives ratios only. */
@@ -241,10 +244,14 @@ export function assessSlo(
       ? `${pct(p0)} in the last ${span} before it (${tasks(compared)}; an outage was in progress: ${pct(base.ratio ?? 0)} over the ${ar.baseline})`
       : `${pct(p0)} before it (${tasks(base)} over the ${ar.baseline})`;
   const onsetMin = j.onset ? j.onset.at * ONSET_BLOCK_MIN : 0;
+  const stepFit =
+    j.step?.kind === 'after' && j.onset?.kind === 'began' && j.step.at === j.onset.at
+      ? ` (a step in it then fits the counts ${fits(j.step.ln)} better than one at the deploy)`
+      : '';
   const onset = !j.onset
     ? ''
     : j.onset.kind === 'began'
-      ? `; the bad ratio rose ${onsetMin} min after the deploy went live, not when it did (an outage is likelier), so only those first ${onsetMin} min count against it`
+      ? `; the bad ratio rose ${onsetMin} min after the deploy went live, not when it did${stepFit} (an outage is likelier), so only those first ${onsetMin} min count against it`
       : `; the bad ratio fell back ${onsetMin} min after the deploy went live while it stayed live (an outage ending), so only the minutes since count against it`;
   const facts = `bad ratio ${pct(post.ratio ?? 0)} after the deploy (${tasks(post)} in ${minutes} min) vs ${before}${onset}`;
   const range =
@@ -264,7 +271,9 @@ export function assessSlo(
           : `share rule (${pct(ar.consumed)} of the ${slo.window} budget${ar.projected ? ` by ${ar.within}` : ''})`,
       )
       .join(' and ');
-    message = `${slo.name}: revert by the ${which}: at ${conf} confidence this deploy burns at least ${times(j.burn_low)} beyond its baseline, past ${line}; ${facts}${share}`;
+    const checked = look.postSeries ? `from ${ar.recent} before it to now` : `in the ${ar.recent} before it`;
+    const timing = `the step in the bad ratio is timed to the deploy: a step at no other minute ${checked} fits the counts ${fits(STEP_LN)} better (step guard)`;
+    message = `${slo.name}: revert by the ${which}: at ${conf} confidence this deploy burns at least ${times(j.burn_low)} beyond its baseline, past ${line}; ${facts}${share}; ${timing}`;
   } else if (post.events < ar.min_events) {
     message = `${slo.name}: ${final ? 'kept, inconclusive' : 'watching'}: ${post.events} tasks since the deploy, under auto_revert.min_events (${ar.min_events}); ${facts}${share}`;
   } else if (j.status === 'clear') {
