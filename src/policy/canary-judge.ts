@@ -166,7 +166,10 @@ export type Step = { kind: 'before'; span: number; ln: number } | { kind: 'after
 export const STEP_LN = Math.log(100);
 
 const plus = (a: Counts, b: Counts) => ({ n: a.n + b.n, x: a.x + b.x });
-const minus = (a: Counts, b: Counts) => ({ n: Math.max(0, a.n - b.n), x: Math.max(0, Math.min(a.x - b.x, a.n - b.n)) });
+const minus = (a: Counts, b: Counts) => ({
+  n: Math.max(0, a.n - b.n),
+  x: Math.max(0, Math.min(a.x - b.x, a.n - b.n)),
+});
 
 /**
  * The step guard. Among the one-step models (one bad ratio before the step, another after it), a
@@ -174,13 +177,14 @@ const minus = (a: Counts, b: Counts) => ({ n: Math.max(0, a.n - b.n), x: Math.ma
  * each onset block after it; the best of those, if it fits STEP_LN better.
  */
 export function findStep(i: Look): Step | null {
-  const fit = (a: Counts, b: Counts) => lnProfile(a) + lnProfile(b);
-  const atDeploy = fit(i.baseline, i.post);
+  // ln-likelihood of one bad ratio over `before` and another over `after`, each at its best.
+  const split = (before: Counts, after: Counts) => lnProfile(before) + lnProfile(after);
+  const atDeploy = split(i.baseline, i.post);
   let best: Step | null = null;
   let bestLn = STEP_LN;
   i.recent.forEach((r, k) => {
     if (r.n === 0 || r.n >= i.baseline.n) return;
-    const ln = fit(minus(i.baseline, r), plus(r, i.post)) - atDeploy;
+    const ln = split(minus(i.baseline, r), plus(r, i.post)) - atDeploy;
     if (ln > bestLn) {
       bestLn = ln;
       best = { kind: 'before', span: k, ln };
@@ -190,7 +194,7 @@ export function findStep(i: Look): Step | null {
   let early = { n: 0, x: 0 };
   for (let s = 1; s < series.length; s++) {
     early = plus(early, series[s - 1]!);
-    const ln = fit(plus(i.baseline, early), minus(i.post, early)) - atDeploy;
+    const ln = split(plus(i.baseline, early), minus(i.post, early)) - atDeploy;
     if (ln > bestLn) {
       bestLn = ln;
       best = { kind: 'after', at: s, ln };

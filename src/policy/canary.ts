@@ -144,7 +144,8 @@ const counts = (s: Sample) => ({ n: s.events ?? 0, x: s.bad ?? 0 });
 const times = (x: number | null) =>
   x === null ? '?' : `${x >= 10 ? x.toFixed(0) : x.toFixed(x < 1 ? 2 : 1)}x`;
 /** A likelihood ratio from its ln, as "100x"; past a million it only says so. */
-const fits = (ln: number) => (ln > Math.log(1e6) ? 'over 1,000,000x' : `${Math.round(Math.exp(ln)).toLocaleString('en-US')}x`);
+const fits = (ln: number) =>
+  ln > Math.log(1e6) ? 'over 1,000,000x' : `${Math.round(Math.exp(ln)).toLocaleString('en-US')}x`;
 const tasks = (s: Sample) => `${s.bad ?? '?'} of ${s.events ?? '?'} tasks`;
 
 /** One SLO's counts as the judge reads them; null when the source gives ratios only. */

@@ -5,11 +5,13 @@ import {
   baselineKey,
   countSample,
   differenceBounds,
+  findStep,
   judgeCounts,
   lnEvidence,
   planCanaryRequest,
   postKey,
   RANGE_WINDOW,
+  STEP_LN,
   type TelemetryResult,
 } from '../../src/policy/index.ts';
 import { AT, BASE_POLICY, policy } from './fixtures.ts';
@@ -49,6 +51,10 @@ describe('auto-revert attribution', () => {
       'bad ratio 39% after the deploy (3850 of 10000 tasks in 20 min) vs 1% before it',
     );
     expect(a.worst!.message).toContain('burned 25% of the 30d budget beyond its baseline in 20 min');
+    // The revert says what it was timed against (a plain request has no minutes since the deploy).
+    expect(a.worst!.message).toContain(
+      'the step in the bad ratio is timed to the deploy: a step at no other minute in the 15m before it fits the counts 100x better (step guard)',
+    );
   });
 
   it('a small, confidently measured regression under the rate line is left alone', () => {
@@ -146,6 +152,84 @@ describe('the always-valid judge', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('the step guard', () => {
+  // A scope at 5 tasks a minute, 1% failing for six hours before the deploy.
+  const perMin = (n: number, x: number, minutes: number) => Array.from({ length: minutes }, () => ({ n, x }));
+  const sum = (cs: Array<{ n: number; x: number }>) =>
+    cs.reduce((a, c) => ({ n: a.n + c.n, x: a.x + c.x }), { n: 0, x: 0 });
+  const look = (before: Array<{ n: number; x: number }>, after: Array<{ n: number; x: number }>) => {
+    const baseline = sum(before);
+    return {
+      budgetRatio: 0.05,
+      baseline,
+      // The outage guard's spans: the last 1, 2, 5, 10, 20, 30 and 60 minutes.
+      recent: [1, 2, 5, 10, 20, 30, 60].map((m) => sum(before.slice(-m))),
+      post: sum(after),
+      postSeries: after,
+      windowBudget: 0.05 * 5 * 43_200,
+      projectedTasks: null,
+      confidence: 0.99,
+      burnRate: 0.2,
+      consumed: 0.01,
+      minEvents: 10,
+      final: false,
+    };
+  };
+  // 1 bad task in 20 each 4 minutes: 1.25% of 5 a minute, six hours of it.
+  const healthy = Array.from({ length: 360 }, (_, k) => ({ n: 5, x: k % 20 === 0 ? 1 : 0 }));
+
+  it('times failures that began eight minutes into the watch to that minute, and keeps the deploy', () => {
+    const after = [...perMin(5, 0, 8), ...perMin(5, 2, 6)];
+    const free = judgeCounts({ ...look(healthy, after), postSeries: undefined });
+    // Without the minutes since the deploy, 12 bad in 70 against 1.25% convicts it.
+    expect(free.status).toBe('revert');
+    const j = judgeCounts(look(healthy, after));
+    expect(j.step).toMatchObject({ kind: 'after', at: 8 });
+    expect(j.step!.ln).toBeGreaterThan(STEP_LN);
+    expect(j.onset).toEqual({ kind: 'began', at: 8 });
+    expect(j.status).toBe('watching');
+  });
+
+  it('times failures that began three minutes before the deploy to then, and compares against those minutes', () => {
+    const before = [...healthy.slice(3), ...perMin(5, 2, 3)];
+    // The 5-minute span (index 2) is the shortest that holds all three outage minutes: it fits best.
+    expect(findStep(look(before, perMin(5, 2, 6)))).toMatchObject({ kind: 'before', span: 2 });
+    const j = judgeCounts(look(before, perMin(5, 2, 6)));
+    expect(j.compared).toBe('recent');
+    expect(j.status).toBe('watching');
+  });
+
+  it('finds no better minute for failures that step up at the deploy, and reverts', () => {
+    const j = judgeCounts(look(healthy, perMin(5, 2, 6)));
+    expect(findStep(look(healthy, perMin(5, 2, 6)))).toBeNull();
+    expect(j.status).toBe('revert');
+    expect(j.step).toBeNull();
+  });
+
+  it('only ever withholds a revert: never reverts what the judge without it keeps', () => {
+    const minute = fc
+      .record({ n: fc.integer({ min: 0, max: 12 }), x: fc.integer({ min: 0, max: 12 }) })
+      .map((c) => ({ n: c.n, x: Math.min(c.x, c.n) }));
+    fc.assert(
+      fc.property(
+        fc.array(minute, { minLength: 1, maxLength: 20 }),
+        fc.array(minute, { minLength: 1, maxLength: 15 }),
+        (lastMinutes, after) => {
+          const before = [...healthy.slice(lastMinutes.length), ...lastMinutes];
+          const full = look(before, after);
+          const plain = judgeCounts({
+            ...full,
+            postSeries: undefined,
+            recent: full.recent.map(() => ({ n: 0, x: 0 })),
+          });
+          if (judgeCounts(full).status === 'revert') expect(plain.status).toBe('revert');
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
