@@ -74,21 +74,31 @@ export function classify(e: RequestError): Refusal {
 export const isAccessDenied = (e: unknown): boolean =>
   isRequestError(e) && e.status === 403 && classify(e) === 'permission';
 
-/** A call GitHub refused for lack of a permission; `permission` is what to grant, e.g. `checks: write`. */
-export class GitHubPermissionError extends Error {
-  readonly permission: string;
+/** One REST call GitHub refused: which call, its status, and (in the message) what to do. */
+export class GitHubCallError extends Error {
   readonly status: number;
   readonly call: string;
+  constructor(call: string, status: number, message: string) {
+    super(message);
+    this.name = 'GitHubCallError';
+    this.status = status;
+    this.call = call;
+  }
+}
+
+/** A call GitHub refused for lack of a permission; `permission` is what to grant, e.g. `checks: write`. */
+export class GitHubPermissionError extends GitHubCallError {
+  readonly permission: string;
   constructor(call: string, status: number, permission: string, detail: string, message?: string) {
     super(
+      call,
+      status,
       message ??
         `GitHub refused ${call} (${status} ${detail}): the token needs \`${permission}\`. ` +
           `Add it under \`permissions:\` in the workflow job (or grant it to the GitHub App).`,
     );
     this.name = 'GitHubPermissionError';
     this.permission = permission;
-    this.status = status;
-    this.call = call;
   }
 }
 
@@ -114,37 +124,33 @@ export class GitHubNotFoundError extends GitHubPermissionError {
 }
 
 /** Still rate-limited after plugin-throttling's retries: wait for the reset, granting nothing helps. */
-export class GitHubRateLimitError extends Error {
-  readonly status: number;
-  readonly call: string;
+export class GitHubRateLimitError extends GitHubCallError {
   /** When the limit resets (epoch ms), from `x-ratelimit-reset` or `retry-after`; null when GitHub did not say. */
   readonly resetAt: number | null;
   constructor(call: string, status: number, resetAt: number | null, detail: string) {
     const when = resetAt === null ? 'in a few minutes' : `after ${new Date(resetAt).toISOString()}`;
     super(
+      call,
+      status,
       `GitHub's rate limit refused ${call} (${status} ${detail}) after retries: run it again ${when}. ` +
         'This is not a missing permission.',
     );
     this.name = 'GitHubRateLimitError';
-    this.status = status;
-    this.call = call;
     this.resetAt = resetAt;
   }
 }
 
 /** A branch protection rule or ruleset refused the write: the token's permissions are not the problem. */
-export class GitHubProtectedBranchError extends Error {
-  readonly status: number;
-  readonly call: string;
+export class GitHubProtectedBranchError extends GitHubCallError {
   constructor(call: string, status: number, detail: string) {
     super(
+      call,
+      status,
       `GitHub refused ${call}: a branch protection rule or ruleset forbids it (${status} ${detail}). ` +
         'Let the token bypass the rule for this branch (or use a branch the rule does not cover); ' +
         'more permissions will not help.',
     );
     this.name = 'GitHubProtectedBranchError';
-    this.status = status;
-    this.call = call;
   }
 }
 
