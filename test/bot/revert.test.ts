@@ -123,6 +123,10 @@ describe('deployment_status → watch → revert pull request', () => {
     expect(body).toMatch(/\| Attributable burn \| at least 2\.\dx, at most \d+\.\dx \(the line: 2\.\dx\) \|/);
     expect(body).toMatch(/Attributable consumed \| \*\*3\d%\*\* of the 7d error budget beyond the baseline/);
     expect(body).toContain('| Auto-revert line | 20% within 60m |');
+    // The verdict says what it was timed against: the step guard found no likelier onset.
+    expect(body).toMatch(
+      /the step in the bad ratio is timed to the deploy: a step at no other minute from \S+ before it to now fits the counts 100x better \(step guard\)/,
+    );
     expect(body).toMatch(/Burn rate since the deploy \| 5\.\dx \(bad ratio 5\.\d%; \d+ of 2900 tasks\)/);
     expect(body).toContain('| Baseline before the deploy | 0.50x (bad ratio 0.5% over the 1h before) |');
     expect(body).toContain('| Went live | 2026-03-02T12:00:00.000Z |');
