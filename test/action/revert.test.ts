@@ -29,6 +29,33 @@ const commitOf = (message: string, committer = 'Codertocat', verified = false) =
   committer: { login: committer },
 });
 
+/**
+ * GitHub for a pull request of `prFiles` whose one commit says it reverts REVERTED (which touched
+ * prompts/refund.md), where `changedSince` differ between REVERTED's parent and the PR's head.
+ */
+function nockGitRevert(prFiles: string[], changedSince: string[], checkRunId: number): void {
+  api()
+    .get(`${GH_REPO}/pulls/2/files`)
+    .query(true)
+    .reply(200, files(...prFiles))
+    .get(`${GH_REPO}/pulls/2/commits`)
+    .query(true)
+    .reply(200, [commitOf(`Revert "Rewrite the refund prompt"\n\nThis reverts commit ${REVERTED}.`)])
+    .get(`${GH_REPO}/commits/${REVERTED}`)
+    .query(true)
+    .reply(200, { sha: REVERTED, parents: [{ sha: PARENT }], files: files('prompts/refund.md') })
+    .get(`${GH_REPO}/compare/${PARENT}...${HEAD}`)
+    .query(true)
+    .reply(200, { status: 'ahead', total_commits: 2, commits: [], files: files(...changedSince) })
+    .post(`${GH_REPO}/check-runs`)
+    .reply(201, { id: checkRunId });
+}
+
+const titled = (title: string) =>
+  pr((p) => {
+    p.pull_request.title = title;
+  });
+
 /** The audit branch does not exist yet: the record creates it. Returns what was written. */
 function nockAuditWrite(): { text: () => string } {
   let tree: { tree: { content: string }[] } | undefined;
@@ -133,30 +160,8 @@ describe('claims are not evidence: under HARD-PAUSE a prompt change that only sa
   });
 
   it('a revert commit whose file no longer matches what it was before the reverted commit', async () => {
-    api()
-      .get(`${GH_REPO}/pulls/2/files`)
-      .query(true)
-      .reply(200, files('prompts/refund.md'))
-      .get(`${GH_REPO}/pulls/2/commits`)
-      .query(true)
-      .reply(200, [commitOf(`Revert "x"\n\nThis reverts commit ${REVERTED}.`)])
-      .get(`${GH_REPO}/commits/${REVERTED}`)
-      .query(true)
-      .reply(200, { sha: REVERTED, parents: [{ sha: PARENT }], files: files('prompts/refund.md') })
-      .get(`${GH_REPO}/compare/${PARENT}...${HEAD}`)
-      .query(true)
-      .reply(200, { status: 'ahead', total_commits: 2, commits: [], files: files('prompts/refund.md') })
-      .post(`${GH_REPO}/check-runs`)
-      .reply(201, { id: 3 });
-    const r = await gate(
-      'pull_request',
-      pr((p) => {
-        p.pull_request.title = 'Revert "x"';
-      }),
-      {
-        workspace: workspace(hardPause),
-      },
-    );
+    nockGitRevert(['prompts/refund.md'], ['prompts/refund.md'], 3);
+    const r = await gate('pull_request', titled('Revert "x"'), { workspace: workspace(hardPause) });
     expect(r.decision).toMatchObject({ allowed: false, revert: false });
     expect(r.decision.warnings.join('\n')).toMatch(/prompts\/refund.md is not as before 0123456/);
   });
@@ -188,30 +193,10 @@ describe('claims are not evidence: under HARD-PAUSE a prompt change that only sa
 describe('real reverts pass every pause and are written to the audit log', () => {
   it('git revert of a commit: every file it touches is as before the reverted commit', async () => {
     const audit = nockAuditWrite();
-    api()
-      .get(`${GH_REPO}/pulls/2/files`)
-      .query(true)
-      .reply(200, files('prompts/refund.md'))
-      .get(`${GH_REPO}/pulls/2/commits`)
-      .query(true)
-      .reply(200, [commitOf(`Revert "Rewrite the refund prompt"\n\nThis reverts commit ${REVERTED}.`)])
-      .get(`${GH_REPO}/commits/${REVERTED}`)
-      .query(true)
-      .reply(200, { sha: REVERTED, parents: [{ sha: PARENT }], files: files('prompts/refund.md') })
-      .get(`${GH_REPO}/compare/${PARENT}...${HEAD}`)
-      .query(true)
-      .reply(200, { status: 'ahead', total_commits: 3, commits: [], files: files('src/ui/banner.tsx') })
-      .post(`${GH_REPO}/check-runs`)
-      .reply(201, { id: 5 });
-    const r = await gate(
-      'pull_request',
-      pr((p) => {
-        p.pull_request.title = 'Revert "Rewrite the refund prompt"';
-      }),
-      {
-        workspace: workspace(hardPause),
-      },
-    );
+    nockGitRevert(['prompts/refund.md'], ['src/ui/banner.tsx'], 5);
+    const r = await gate('pull_request', titled('Revert "Rewrite the refund prompt"'), {
+      workspace: workspace(hardPause),
+    });
     expect(r.decision).toMatchObject({
       state: 'hard-pause',
       allowed: true,
