@@ -23,6 +23,7 @@ const none = (why: string): EvidenceResult => ({ evidence: null, why });
 interface PullCommit {
   sha: string;
   commit: { message: string; verification?: { verified: boolean } | null };
+  author: { login: string } | null;
   committer: { login: string } | null;
 }
 
@@ -65,11 +66,18 @@ export function appPullRequestEvidence(
   if (pr.author !== bot || pr.author_type !== 'Bot') return none(`it was not opened by the ${bot} App`);
   if (!pr.same_repo || !APP_REVERT_BRANCH.test(pr.head_ref))
     return none(`its branch ${pr.head_ref} is not one the App makes (budget-gate/revert-<deployment>)`);
-  const foreign = commits.find((c) => c.committer?.login !== bot || c.commit.verification?.verified !== true);
+  // GitHub signs the commits an App creates through the API; it names itself (`web-flow`) or the
+  // App as the committer. A commit anyone else pushed lacks the App as author or the signature.
+  const foreign = commits.find(
+    (c) =>
+      c.author?.login !== bot ||
+      (c.committer?.login !== bot && c.committer?.login !== 'web-flow') ||
+      c.commit.verification?.verified !== true,
+  );
   if (commits.length === 0 || foreign)
     return none(
       foreign
-        ? `commit ${foreign.sha.slice(0, 7)} on it was not committed by ${bot} (or is not signed by GitHub)`
+        ? `commit ${foreign.sha.slice(0, 7)} on it was not made by ${bot} (authored by the App and signed by GitHub)`
         : 'it has no commits',
     );
   return {

@@ -23,9 +23,10 @@ const opened = () =>
   payload('pull_request', (e) => e.action === 'opened') as ReturnType<typeof payload<'pull_request'>> & {
     pull_request: { head: { ref: string }; user: { login: string; type: string } };
   };
-const commitOf = (message: string, committer = 'Codertocat', verified = false) => ({
+const commitOf = (message: string, author = 'Codertocat', verified = false, committer = author) => ({
   sha: 'd'.repeat(40),
   commit: { message, verification: { verified, reason: verified ? 'valid' : 'unsigned' } },
+  author: { login: author },
   committer: { login: committer },
 });
 
@@ -175,7 +176,8 @@ describe('claims are not evidence: under HARD-PAUSE a prompt change that only sa
       .query(true)
       .reply(200, [
         commitOf('Revert deployment 7', 'budget-gate[bot]', true),
-        commitOf('and a new prompt', 'mallory'),
+        // Edited in GitHub's web editor: signed by GitHub (web-flow), but not the App's commit.
+        commitOf('and a new prompt', 'mallory', true, 'web-flow'),
       ])
       .post(`${GH_REPO}/check-runs`)
       .reply(201, { id: 4 });
@@ -186,7 +188,7 @@ describe('claims are not evidence: under HARD-PAUSE a prompt change that only sa
     });
     const r = await gate('pull_request', body, { workspace: workspace(hardPause) });
     expect(r.decision).toMatchObject({ allowed: false, revert: false });
-    expect(r.decision.warnings.join('\n')).toMatch(/was not committed by budget-gate\[bot\]/);
+    expect(r.decision.warnings.join('\n')).toMatch(/was not made by budget-gate\[bot\]/);
   });
 });
 
@@ -223,7 +225,8 @@ describe('real reverts pass every pause and are written to the audit log', () =>
       .reply(200, files('prompts/refund.md'))
       .get(`${GH_REPO}/pulls/2/commits`)
       .query(true)
-      .reply(200, [commitOf('Revert deployment 7 (f95f852)', 'budget-gate[bot]', true)])
+      // As GitHub lists an App's API-created commit: authored by the App, committed and signed by GitHub.
+      .reply(200, [commitOf('Revert deployment 7 (f95f852)', 'budget-gate[bot]', true, 'web-flow')])
       .post(`${GH_REPO}/check-runs`)
       .reply(201, { id: 6 });
     const body = pr((p) => {
