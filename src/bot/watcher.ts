@@ -71,6 +71,8 @@ export interface TickReport {
   fetches: number;
   /** HTTP requests the source reports making (stats.requests), summed over fetches. */
   metrics_requests: number;
+  /** Of those, attempts that failed and were tried again (e.g. a keep-alive socket the server closed). */
+  metrics_retries: number;
   reverted: Array<{ deployment_id: number; pull_number: number; existing: boolean }>;
   /** Deployments shadow mode would have reverted. */
   shadowed: number[];
@@ -257,6 +259,7 @@ export class Watcher {
     const count = (r: TelemetryResult) => {
       report.fetches++;
       report.metrics_requests += r.stats?.requests ?? 0;
+      report.metrics_retries += r.stats?.retries ?? 0;
       return r;
     };
     if (!this.o.bucketed) return count(await this.o.source.fetch(plain));
@@ -409,6 +412,7 @@ function emptyReport(at: number): TickReport {
     evaluated: 0,
     fetches: 0,
     metrics_requests: 0,
+    metrics_retries: 0,
     reverted: [],
     shadowed: [],
     failed: [],
