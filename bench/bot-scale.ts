@@ -76,7 +76,8 @@ export async function botScale(sizes = [1, 100, 1000, 10_000], burst = 1000): Pr
         const report = await watcher.tick();
         durations.push(performance.now() - t0);
         peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
-        requests = report.metrics_requests;
+        // Requests the server was asked to answer: a retried attempt on a stale socket is not one.
+        requests = report.metrics_requests - report.metrics_retries;
         counted += report.metrics_requests;
         retried += report.metrics_retries;
         if (report.evaluated !== n)
