@@ -34,6 +34,7 @@ import {
   PREVIOUS_ID,
   PREVIOUS_SHA,
   probotWatcher,
+  recordedEvidence,
   SHIPPED_PR,
   scenarioTasks,
   setupNock,
@@ -192,30 +193,7 @@ describe('deployment_status → watch → revert pull request', () => {
     };
     await store.add(watch, T0);
     const w = (await store.get(DEPLOYMENT_ID))!;
-    const evidence = evidenceSchema.parse({
-      slo: 'tasks-success',
-      target: 0.99,
-      window: '7d',
-      sli: 'success',
-      attributable_consumed: 0.25,
-      projected_consumed: null,
-      threshold: 0.2,
-      within: '60m',
-      post_events: 2000,
-      post_bad: 105,
-      post_ratio: 0.0525,
-      baseline_ratio: 0.005,
-      baseline_span: '1h',
-      excess_bad: 95,
-      window_budget: 380,
-      post_burn: 5.25,
-      baseline_burn: 0.5,
-      elapsed_ms: 20 * MIN,
-      deployed_at: T0,
-      detected_at: T0 + 20 * MIN,
-      message: 'tasks-success: this deployment burned 25%',
-      runbook: null,
-    });
+    const evidence = recordedEvidence();
     const { probot } = await setup(0.005, 0.005);
     nockInstallationToken();
     // The first attempt died after commenting but before recording it: labels, reviewers,

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import examples from '@octokit/webhooks-examples';
 import nock from 'nock';
 import { Probot, ProbotOctokit } from 'probot';
+import type { z } from 'zod';
 import { budgetGateApp } from '../../src/bot/app.ts';
 import type { BotDeps } from '../../src/bot/deps.ts';
+import { type Evidence, evidenceSchema } from '../../src/bot/evidence.ts';
 import { collectingLog } from '../../src/bot/log.ts';
 import { openRevert } from '../../src/bot/revert.ts';
 import type { NewWatch, WatchStore } from '../../src/bot/store/watch.ts';
@@ -239,4 +241,33 @@ export function recordingReverter() {
     };
   };
   return { calls, revert };
+}
+
+/** The evidence a watcher records for a breach 20 minutes after the deploy (5.25x against 0.5x). */
+export function recordedEvidence(over: Partial<z.input<typeof evidenceSchema>> = {}): Evidence {
+  return evidenceSchema.parse({
+    slo: 'tasks-success',
+    target: 0.99,
+    window: '7d',
+    sli: 'success',
+    attributable_consumed: 0.25,
+    projected_consumed: null,
+    threshold: 0.2,
+    within: '60m',
+    post_events: 2000,
+    post_bad: 105,
+    post_ratio: 0.0525,
+    baseline_ratio: 0.005,
+    baseline_span: '1h',
+    excess_bad: 95,
+    window_budget: 380,
+    post_burn: 5.25,
+    baseline_burn: 0.5,
+    elapsed_ms: 20 * MIN,
+    deployed_at: T0,
+    detected_at: T0 + 20 * MIN,
+    message: 'tasks-success: this deployment burned 25%',
+    runbook: null,
+    ...over,
+  });
 }

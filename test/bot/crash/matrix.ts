@@ -1,10 +1,17 @@
 import { expect } from 'vitest';
-import { evidenceSchema } from '../../../src/bot/evidence.ts';
 import { openStore } from '../../../src/bot/store/open.ts';
 import type { Watch, WatchStore } from '../../../src/bot/store/watch.ts';
 import { freePort } from '../../support/ports.ts';
 import { tempDir } from '../../support/tasks.ts';
-import { DEPLOYMENT_ID, MIN, newWatch, scenarioTasks, T0, writeScenario } from '../support.ts';
+import {
+  DEPLOYMENT_ID,
+  MIN,
+  newWatch,
+  recordedEvidence,
+  scenarioTasks,
+  T0,
+  writeScenario,
+} from '../support.ts';
 import { type BotProcess, startBot, until } from './bot-process.ts';
 import { type FakeApp, startFakeApp } from './fake-app.ts';
 
@@ -14,27 +21,7 @@ import { type FakeApp, startFakeApp } from './fake-app.ts';
 // after acting on its k-th request and before answering it; a second process (same replica name:
 // the same host restarted) then finishes. The end state on GitHub is returned for comparison.
 
-export const EVIDENCE = evidenceSchema.parse({
-  slo: 'tasks-success',
-  target: 0.99,
-  window: '7d',
-  sli: 'success',
-  attributable_consumed: 0.25,
-  projected_consumed: null,
-  threshold: 0.2,
-  within: '60m',
-  post_events: 2000,
-  post_bad: 105,
-  post_ratio: 0.0525,
-  baseline_ratio: 0.005,
-  baseline_span: '1h',
-  excess_bad: 95,
-  window_budget: 380,
-  post_burn: 5.25,
-  baseline_burn: 0.5,
-  elapsed_ms: 20 * MIN,
-  deployed_at: T0,
-  detected_at: T0 + 20 * MIN,
+export const EVIDENCE = recordedEvidence({
   message: 'tasks-success: this deployment burned 25.0% of the 7d error budget beyond its baseline in 20m',
   runbook: { alert: 'fast-burn', url: 'https://runbooks.example.com/agents/fast-burn' },
 });
