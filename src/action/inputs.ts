@@ -135,10 +135,7 @@ export function checkRunnerUrls(env: Record<string, string | undefined>): void {
   for (const name of ['GITHUB_API_URL', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) {
     const value = env[name];
     if (!value) continue;
-    let protocol = '';
-    try {
-      protocol = new URL(value).protocol;
-    } catch {}
+    const protocol = URL.canParse(value) ? new URL(value).protocol : '';
     if (protocol !== 'http:' && protocol !== 'https:') {
       const shown = value.replace(/\/\/[^@/]*@/, '//***@').slice(0, 80);
       throw new InputError(

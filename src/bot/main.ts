@@ -111,7 +111,10 @@ async function main(): Promise<void> {
   const stop = async () => {
     // The tick in progress ends first, then the webhooks; only then can no one write a lease again.
     await (service as BotService | null)?.stop();
-    await Promise.race([server.stop().catch(() => {}), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    await Promise.race([
+      server.stop().catch((e: Error) => log.warn(`could not stop the webhook server cleanly: ${e.message}`)),
+      new Promise((r) => setTimeout(r, 10_000).unref()),
+    ]);
     // Hand the leases back so another replica (or this one restarted) resumes at once.
     await store.release(replica).catch((e: Error) => log.warn(`could not release leases: ${e.message}`));
     await store.close();

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { GitHubClient } from '../github/octokit.ts';
+import { parseReply } from '../github/reply.ts';
 import type { BotLog } from './log.ts';
 
 // GitHub does not redeliver a webhook by itself: a deployment_status sent while the bot was down,
@@ -9,16 +11,17 @@ import type { BotLog } from './log.ts';
 // so an event delivered twice — two replicas both asking, or GitHub's first try arriving late — is
 // still watched once.
 
-export interface DeliveryItem {
-  id: number;
-  guid: string;
-  delivered_at: string;
-  redelivery: boolean;
-  status: string;
-  status_code: number;
-  event: string;
-  action: string | null;
-}
+const deliveryItemSchema = z.object({
+  id: z.number(),
+  guid: z.string(),
+  delivered_at: z.string(),
+  redelivery: z.boolean(),
+  status: z.string(),
+  status_code: z.number(),
+  event: z.string(),
+  action: z.string().nullable(),
+});
+export type DeliveryItem = z.output<typeof deliveryItemSchema>;
 
 /** Events worth asking again for: the ones whose loss means a deployment goes unwatched. */
 export const RECOVERED_EVENTS = ['deployment_status'];
@@ -73,7 +76,7 @@ export async function recoverMissedDeliveries(
       per_page: 100,
       ...(cursor ? { cursor } : {}),
     });
-    const got = res.data as unknown as DeliveryItem[];
+    const got = parseReply(z.array(deliveryItemSchema), res.data, 'GET /app/hook/deliveries');
     items.push(...got);
     cursor = nextCursor(res.headers.link);
     const oldest = got.at(-1);

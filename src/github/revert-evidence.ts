@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import type { RevertEvidence } from '../policy/change.ts';
 import { needing, statusOf } from './errors.ts';
 import { filePaths } from './file-paths.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
+import { parseReply } from './reply.ts';
 
 // Evidence that a change is a revert, from what GitHub vouches for (DESIGN.md: "A revert is a fact
 // GitHub vouches for … never a title or a branch name"). Asked only for a change the gate would
@@ -20,12 +22,17 @@ export interface EvidenceResult {
 
 const none = (why: string): EvidenceResult => ({ evidence: null, why });
 
-interface PullCommit {
-  sha: string;
-  commit: { message: string; verification?: { verified: boolean } | null };
-  author: { login: string } | null;
-  committer: { login: string } | null;
-}
+const login = z.object({ login: z.string() }).nullable();
+const pullCommitSchema = z.object({
+  sha: z.string(),
+  commit: z.object({
+    message: z.string(),
+    verification: z.object({ verified: z.boolean() }).nullable().optional(),
+  }),
+  author: login,
+  committer: login,
+});
+type PullCommit = z.output<typeof pullCommitSchema>;
 
 /** The pull request's commits, oldest first (at most 250, as GitHub lists them). */
 export async function fetchPullCommits(
@@ -43,7 +50,11 @@ export async function fetchPullCommits(
         per_page: 100,
       }),
   );
-  return res.data as PullCommit[];
+  return parseReply(
+    z.array(pullCommitSchema),
+    res.data,
+    `GET /repos/${repo.owner}/${repo.repo}/pulls/${number}/commits`,
+  );
 }
 
 /**

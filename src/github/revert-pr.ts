@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import { needing, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
+import { parseReply } from './reply.ts';
 import { diffTrees } from './tree-diff.ts';
 
 // A revert built with the Git Data API, without a checkout: every file the deployment changed
@@ -19,11 +21,12 @@ const WRITE = 'contents: write';
 export const isWorkflowFile = (path: string): boolean => path.startsWith('.github/workflows/');
 const READ = 'contents: read';
 
-export interface ChangedFile {
-  filename: string;
-  status: string;
-  previous_filename?: string;
-}
+export const changedFileSchema = z.object({
+  filename: z.string(),
+  status: z.string(),
+  previous_filename: z.string().optional(),
+});
+export type ChangedFile = z.output<typeof changedFileSchema>;
 
 export interface TreeEntry {
   path: string;
@@ -59,7 +62,11 @@ async function compareFiles(gh: GitHubClient, repo: RepoRef, base: string, head:
   const res = await needing(READ, `GET /repos/${repo.owner}/${repo.repo}/compare/${base}...${head}`, () =>
     gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...repo, basehead: `${base}...${head}` }),
   );
-  let files = (res.data.files ?? []) as ChangedFile[];
+  let files: ChangedFile[] = parseReply(
+    z.array(changedFileSchema),
+    res.data.files ?? [],
+    `GET /repos/${repo.owner}/${repo.repo}/compare/${base}...${head}`,
+  );
   let truncated = false;
   if (files.length >= COMPARE_FILES_LIMIT) {
     const all = await diffTrees(gh, repo, res.data.merge_base_commit.sha, head);

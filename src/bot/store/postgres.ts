@@ -98,8 +98,12 @@ async function migrate(pool: pg.Pool): Promise<void> {
     }
     await client.query('COMMIT');
   } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw new Error(`PostgreSQL store: migration failed: ${(e as Error).message}`, { cause: e });
+    // The migration's own error is the news; a failed ROLLBACK (a dead connection) is said with it.
+    const rollback = await client.query('ROLLBACK').then(
+      () => '',
+      (r: Error) => ` (and ROLLBACK failed: ${r.message})`,
+    );
+    throw new Error(`PostgreSQL store: migration failed: ${(e as Error).message}${rollback}`, { cause: e });
   } finally {
     client.release();
   }

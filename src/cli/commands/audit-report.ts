@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { verifyChain } from '../../policy/audit.ts';
+import { type AuditRecord, verifyChain } from '../../policy/audit.ts';
 import { readText } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 
@@ -14,19 +14,20 @@ The hash chain is verified first; a broken chain is reported instead of the retr
 exit 0 report printed, 1 the chain is broken, 2 unreadable`;
 
 /** The fields the retro reads; the rest of a record (its hash chain) is verifyChain's business. */
-interface Rec {
-  seq: number;
-  kind: string;
-  repo: string;
-  pull_request: number | null;
-  label: string;
-  reason: string | null;
-  actor: string | null;
-  at: string;
-  state: string | null;
-  message: string;
-  slos: Array<{ name: string; consumed: number | null; state: string }>;
-}
+type Rec = Pick<
+  AuditRecord,
+  | 'seq'
+  | 'kind'
+  | 'repo'
+  | 'pull_request'
+  | 'label'
+  | 'reason'
+  | 'actor'
+  | 'at'
+  | 'state'
+  | 'message'
+  | 'slos'
+>;
 
 export interface AuditRetro {
   records: number;
@@ -153,11 +154,8 @@ export async function auditReportCommand(argv: string[], io: CliIo): Promise<num
     );
     return EXIT.blocked;
   }
-  const records = text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Rec);
-  const retro = auditRetro(records, since, repeated);
+  // verifyChain has parsed every record against the schema: the retro reads those.
+  const retro = auditRetro(v.records, since, repeated);
   const head = v.last ? `, head #${v.last.seq} ${v.last.hash.slice(0, 12)}…` : '';
   io.stdout(values.json ? `${JSON.stringify(retro, null, 2)}\n` : renderRetro(retro, file, head));
   return EXIT.allowed;

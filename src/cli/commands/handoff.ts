@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Watch } from '../../bot/store/watch.ts';
-import { verifyChain } from '../../policy/audit.ts';
+import { type AuditRecord, verifyChain } from '../../policy/audit.ts';
 import { changeSchema } from '../../policy/change.ts';
 import { decide } from '../../policy/decide.ts';
 import type { Decision } from '../../policy/decision-schema.ts';
@@ -22,16 +22,10 @@ overrides used and refused (--audit: the audit log), alerts that fired (the poli
 evaluated every hour of the shift, at most 24 looks), and the budget now and how it moved.
 exit 0 written, 2 invalid input or unreadable telemetry`;
 
-interface AuditLine {
-  kind: string;
-  repo: string;
-  pull_request: number | null;
-  label: string;
-  actor: string | null;
-  at: string;
-  state: string | null;
-  message: string;
-}
+type AuditLine = Pick<
+  AuditRecord,
+  'kind' | 'repo' | 'pull_request' | 'label' | 'actor' | 'at' | 'state' | 'message'
+>;
 
 export interface HandoffData {
   policy: Policy;
@@ -216,11 +210,7 @@ export async function handoffCommand(argv: string[], io: CliIo): Promise<number>
     const text = await readText(io, values.audit, 'audit log');
     const v = verifyChain(text);
     if (!v.ok) h.auditProblem = `${values.audit}:${v.line}: ${v.problem}`;
-    else
-      h.audit = text
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as AuditLine);
+    else h.audit = v.records;
   }
   io.stdout(renderHandoff(h));
   return EXIT.allowed;
