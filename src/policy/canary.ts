@@ -1,37 +1,41 @@
 import { budgetEvents } from './budget.ts';
 import {
   type CanaryRule,
-  FINE_SPAN_MIN,
   type Guards,
-  guardSpans,
   guardsOf,
   type JudgeStatus,
   judgeCounts,
   ONSET_BLOCK_MIN,
   STEP_LN,
 } from './canary-judge.ts';
-import { pct } from './explain.ts';
 import {
-  countSample,
-  RANGE_WINDOW,
-  type Sample,
-  type SloSamples,
-  type TelemetryRequest,
-  type TelemetryResult,
-} from './sample.ts';
+  baselineKey,
+  blocksOf,
+  type CanaryWatch,
+  intervalKey,
+  lastKey,
+  postKey,
+  spansOf,
+} from './canary-plan.ts';
+import { pct } from './explain.ts';
+import { countSample, RANGE_WINDOW, type Sample, type SloSamples, type TelemetryResult } from './sample.ts';
 import type { Policy, Slo } from './schema.ts';
 import { windowBounds } from './window.ts';
 
 // Auto-revert: did this one deployment burn too much budget too fast? Attributable burn is the
 // post-deploy bad ratio minus the pre-deploy baseline's, so a deploy that lands during an ongoing
 // provider outage is not blamed for it. The statistics are in canary-judge.ts and canary-stats.ts;
-// this file plans the telemetry request and turns counts into an assessment that explains itself.
+// canary-plan.ts plans the telemetry request; this file turns counts into an assessment that
+// explains itself.
 
-export interface CanaryWatch {
-  id: string;
-  /** When the deployment went live, ms since epoch. */
-  deployed_at: number;
-}
+export {
+  baselineKey,
+  type CanaryWatch,
+  intervalKey,
+  lastKey,
+  planCanaryRequest,
+  postKey,
+} from './canary-plan.ts';
 
 export interface CanaryAssessment {
   slo: string;
@@ -71,72 +75,6 @@ export interface DeploymentAssessment {
   expired: boolean;
   worst: CanaryAssessment | null;
   slos: CanaryAssessment[];
-}
-
-export const postKey = (id: string) => `post:${id}`;
-export const baselineKey = (id: string) => `baseline:${id}`;
-/** The baseline's last `minutes` (the outage guard); keyed under `baseline:` so the watcher buckets it too. */
-export const lastKey = (id: string, minutes: number) => `baseline:${id}:last:${minutes}m`;
-/** The k-th onset block after the deploy (the onset guard); keyed under `post:` for the same reason. */
-export const intervalKey = (id: string, k: number) => `post:${id}:${k}`;
-
-const spansOf = (policy: Policy) =>
-  guardSpans(
-    Math.max(1, Math.round(Math.min(policy.auto_revert.baseline.ms, policy.auto_revert.recent.ms) / 60_000)),
-  );
-
-/**
- * One request for every watched deployment: the number of requests per tick does not grow with
- * watches. `onset` adds each minute since the deploy for the onset guard, and the outage guard's
- * spans under five minutes: free for the watcher, whose bucketed request is minute by minute anyway.
- */
-export function planCanaryRequest(
-  policy: Policy,
-  watches: CanaryWatch[],
-  at: number,
-  opts: { onset?: boolean } = {},
-): TelemetryRequest {
-  const within = policy.auto_revert.within.ms;
-  const baseline = policy.auto_revert.baseline.ms;
-  // A span the request leaves out reads as empty, which the guard ignores.
-  const spans = spansOf(policy).filter((m) => opts.onset || m >= FINE_SPAN_MIN);
-  return {
-    at,
-    slos: policy.slos.map((slo) => ({
-      slo,
-      quantiles: false,
-      ranges: [
-        { key: RANGE_WINDOW, from: windowBounds(slo.window, at).start, to: at },
-        ...watches.flatMap((w) => [
-          {
-            key: postKey(w.id),
-            from: w.deployed_at,
-            to: Math.max(w.deployed_at, Math.min(at, w.deployed_at + within)),
-          },
-          { key: baselineKey(w.id), from: w.deployed_at - baseline, to: w.deployed_at },
-          ...spans.map((m) => ({
-            key: lastKey(w.id, m),
-            from: w.deployed_at - m * 60_000,
-            to: w.deployed_at,
-          })),
-          ...(opts.onset ? blocksOf(w, at, within) : []).map(([from, to], k) => ({
-            key: intervalKey(w.id, k),
-            from,
-            to,
-          })),
-        ]),
-      ],
-    })),
-  };
-}
-
-/** The onset blocks since the deploy, up to now and the end of the watch. */
-function blocksOf(w: CanaryWatch, at: number, within: number): Array<[number, number]> {
-  const end = Math.min(at, w.deployed_at + within);
-  const step = ONSET_BLOCK_MIN * 60_000;
-  const out: Array<[number, number]> = [];
-  for (let from = w.deployed_at; from < end; from += step) out.push([from, Math.min(end, from + step)]);
-  return out;
 }
 
 const EMPTY: Sample = { events: 0, bad: 0, ratio: null };
