@@ -22,7 +22,8 @@ export interface EvidenceResult {
 
 const none = (why: string): EvidenceResult => ({ evidence: null, why });
 
-const login = z.object({ login: z.string() }).nullable();
+// GitHub sends null for a commit whose email maps to no account; a missing field reads the same.
+const login = z.object({ login: z.string() }).nullish();
 const pullCommitSchema = z.object({
   sha: z.string(),
   commit: z.object({
