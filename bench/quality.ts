@@ -4,8 +4,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pct } from '../src/policy/explain.ts';
-import { loadPolicy } from '../src/policy/load.ts';
+import { pct } from '../src/policy/gate/explain.ts';
+import { loadPolicy } from '../src/policy/spec/load.ts';
 import { costOver, latencyOver, type RegressionKind } from '../src/scenarios/fleet-model.ts';
 import {
   drawTrial,

@@ -1,12 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRevert } from '../src/bot/revert.ts';
-import { SqliteWatchStore } from '../src/bot/store/sqlite.ts';
+import { openRevert } from '../src/bot/revert/revert.ts';
 import { Watcher } from '../src/bot/watcher.ts';
 import { createOctokit } from '../src/github/octokit.ts';
-import { assessDeployment, planCanaryRequest } from '../src/policy/canary.ts';
-import { loadPolicy } from '../src/policy/load.ts';
+import { assessDeployment, planCanaryRequest } from '../src/policy/canary/assess.ts';
+import { loadPolicy } from '../src/policy/spec/load.ts';
+import { SqliteWatchStore } from '../src/store/sqlite.ts';
 import { MemorySource } from '../src/telemetry/memory.ts';
 import { startGitHub } from '../test/support/github-server.ts';
 import type { Figure } from './lib/report.ts';

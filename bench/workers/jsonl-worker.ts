@@ -1,8 +1,8 @@
 // One measurement in a fresh process, so peak RSS belongs to that measurement alone.
 //   node jsonl-worker.ts baseline|evaluate FILE
 import { readFileSync } from 'node:fs';
-import { loadPolicy } from '../../src/policy/load.ts';
-import { planRequest } from '../../src/policy/plan.ts';
+import { planRequest } from '../../src/policy/gate/plan.ts';
+import { loadPolicy } from '../../src/policy/spec/load.ts';
 import { DEMO_POLICY } from '../../src/scenarios/demo.ts';
 import { forEachLine, openTextStream } from '../../src/telemetry/jsonl/lines.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { createOctokit, RequestCounter } from '../github/octokit.ts';
-import type { PolicyProblem } from '../policy/load.ts';
+import type { PolicyProblem } from '../policy/spec/load.ts';
 import { readinessMarkdown } from '../repo/files.ts';
 import { describeFailure, EventError, readEventFile } from './event.ts';
 import { GateSetupError, runGate } from './gate.ts';

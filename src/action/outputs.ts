@@ -1,5 +1,5 @@
-import { type Change, changeToJson } from '../policy/change.ts';
-import type { Decision } from '../policy/decision-schema.ts';
+import { type Change, changeToJson } from '../policy/gate/change.ts';
+import type { Decision } from '../policy/gate/decision-schema.ts';
 
 /** The step's outputs (action.yml), as strings the way GITHUB_OUTPUT carries them. */
 export function outputsOf(decision: Decision, change: Change, requests: number): Record<string, string> {

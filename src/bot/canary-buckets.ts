@@ -5,7 +5,7 @@ import {
   type Sample,
   type TelemetryRequest,
   type TelemetryResult,
-} from '../policy/sample.ts';
+} from '../policy/gate/sample.ts';
 
 // planCanaryRequest asks for two ranges per watched deployment (post-deploy and baseline), so a
 // source that turns ranges into queries (Prometheus) would send more sub-queries, and at some

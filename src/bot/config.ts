@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_POLICY_PATH } from '../github/policy-file.ts';
-import { parseDuration } from '../policy/duration.ts';
-import { DEFAULT_STORE } from './store/open.ts';
+import { parseDuration } from '../policy/time/duration.ts';
+import { DEFAULT_STORE } from '../store/open.ts';
 import { DEFAULT_BACKOFF_MS, DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS } from './watcher.ts';
 
 // The bot's settings, from the environment (Probot reads its own: APP_ID, PRIVATE_KEY,

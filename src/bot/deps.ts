@@ -1,7 +1,7 @@
 import type { GitHubClient } from '../github/octokit.ts';
-import type { TelemetrySource } from '../policy/sample.ts';
+import type { TelemetrySource } from '../policy/gate/sample.ts';
+import type { WatchStore } from '../store/watch.ts';
 import type { BotLog } from './log.ts';
-import type { WatchStore } from './store/watch.ts';
 
 /** What every handler is given: the durable store, the SLI source and the clock. */
 export interface BotDeps {

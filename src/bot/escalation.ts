@@ -3,12 +3,12 @@ import { comment, requestReviewers } from '../github/pull-actions.ts';
 import { type RevertFacts, revertFailedEvent, revertOpenedEvent } from '../notify/events.ts';
 import { MemoryLedger, type NotifyLedger } from '../notify/ledger.ts';
 import { Notifier } from '../notify/notifier.ts';
-import { type EscalationTarget, escalationPath } from '../policy/oncall.ts';
-import { formatWall } from '../policy/oncall-zone.ts';
-import type { Policy } from '../policy/schema.ts';
+import { type EscalationTarget, escalationPath } from '../policy/oncall/rotation.ts';
+import { formatWall } from '../policy/oncall/zone.ts';
+import type { Policy } from '../policy/spec/schema.ts';
+import type { Watch, WatchStore } from '../store/watch.ts';
 import type { BotLog } from './log.ts';
 import { PolicyCache } from './policy-cache.ts';
-import type { Watch, WatchStore } from './store/watch.ts';
 
 // The on-call side of a revert: page about it (or about a revert that failed), ask the current
 // primary to review it, and walk the escalation path while nobody acknowledges. Acknowledged means

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { CanaryAssessment } from '../policy/canary.ts';
-import type { Policy } from '../policy/schema.ts';
+import type { CanaryAssessment } from '../policy/canary/assess.ts';
+import type { Policy } from '../policy/spec/schema.ts';
 
 // What the watcher saw when it decided to revert, kept as JSON in the store (so a replica that
 // takes over a half-done revert writes the same pull request) and rendered into the PR body.

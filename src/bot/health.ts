@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
+import type { WatchStore } from '../store/watch.ts';
 import { instantQuery } from '../telemetry/prometheus/http.ts';
 import type { PrometheusOptions } from '../telemetry/prometheus/index.ts';
-import type { WatchStore } from './store/watch.ts';
 
 // /healthz: the bot is healthy when it can reach its store and its telemetry, the two things every
 // tick needs. Each check is a cheap round trip made at request time, with its own error.

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { run } from 'probot';
-import type { TelemetrySource } from '../policy/sample.ts';
+import type { TelemetrySource } from '../policy/gate/sample.ts';
+import { openStore } from '../store/open.ts';
 import { openTelemetry } from '../telemetry/open.ts';
 import { prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
 import { budgetGateApp } from './app.ts';
@@ -11,11 +12,10 @@ import { type BotLog, fromPino } from './log.ts';
 import { BotMetrics } from './metrics.ts';
 import { botOctokit } from './octokit.ts';
 import { recoverMissedDeliveries } from './redeliver.ts';
-import { openRevert } from './revert.ts';
-import { reportRevertFailed } from './revert-failed.ts';
+import { reportRevertFailed } from './revert/failed.ts';
+import { openRevert } from './revert/revert.ts';
 import { BotService, opsHandler } from './service.ts';
 import { reportShadow } from './shadow.ts';
-import { openStore } from './store/open.ts';
 import { Watcher } from './watcher.ts';
 
 // `npm run bot`: Probot's server for the webhooks (and /healthz, /metrics), the watcher ticking

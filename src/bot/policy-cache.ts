@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { loadPolicy } from '../policy/load.ts';
-import type { Policy } from '../policy/schema.ts';
+import { loadPolicy } from '../policy/spec/load.ts';
+import type { Policy } from '../policy/spec/schema.ts';
 
 /**
  * Watches carry their policy's text; each distinct text is parsed once while in use. Bounded: a

@@ -1,10 +1,10 @@
 import { clip, setDeploymentStatus } from '../github/deployment-status.ts';
 import type { GitHubClient, RepoRef } from '../github/octokit.ts';
 import { comment } from '../github/pull-actions.ts';
+import type { Watch } from '../store/watch.ts';
 import type { Evidence } from './evidence.ts';
 import type { BotLog } from './log.ts';
-import { shadowComment } from './revert-body.ts';
-import type { Watch } from './store/watch.ts';
+import { shadowComment } from './revert/body.ts';
 
 // Shadow mode's report of a revert it did not open: a deployment status (the deployment stays live,
 // so `success`, with the verdict in the description) and a comment on the pull request that

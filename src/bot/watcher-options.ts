@@ -1,10 +1,10 @@
-import type { TelemetrySource } from '../policy/sample.ts';
-import type { Policy } from '../policy/schema.ts';
+import type { TelemetrySource } from '../policy/gate/sample.ts';
+import type { Policy } from '../policy/spec/schema.ts';
+import type { Watch, WatchStore } from '../store/watch.ts';
 import type { WatcherHooks } from './escalation.ts';
 import type { Evidence } from './evidence.ts';
 import type { BotLog } from './log.ts';
-import type { RevertContext, RevertProgress } from './revert-progress.ts';
-import type { Watch, WatchStore } from './store/watch.ts';
+import type { RevertContext, RevertProgress } from './revert/progress.ts';
 
 // The watcher's contract: what it is given (the store, the source, the reverter and reporters),
 // what each tick reports, and the retry schedule of a failing revert.

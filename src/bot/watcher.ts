@@ -1,12 +1,12 @@
-import { assessDeployment, type CanaryWatch, planCanaryRequest } from '../policy/canary.ts';
-import type { TelemetryResult } from '../policy/sample.ts';
-import type { Policy } from '../policy/schema.ts';
+import { assessDeployment, type CanaryWatch, planCanaryRequest } from '../policy/canary/assess.ts';
+import type { TelemetryResult } from '../policy/gate/sample.ts';
+import type { Policy } from '../policy/spec/schema.ts';
+import type { Watch } from '../store/watch.ts';
 import { bucketRequest } from './canary-buckets.ts';
 import type { WatcherHooks } from './escalation.ts';
 import { buildEvidence, type Evidence, evidenceSchema } from './evidence.ts';
 import { PolicyCache } from './policy-cache.ts';
-import { LeaseLostError, parseProgress, type RevertContext, type RevertProgress } from './revert-progress.ts';
-import type { Watch } from './store/watch.ts';
+import { LeaseLostError, parseProgress, type RevertContext, type RevertProgress } from './revert/progress.ts';
 import {
   backoffAfter,
   DEFAULT_BACKOFF_MS,

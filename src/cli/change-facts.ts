@@ -1,6 +1,6 @@
 import type { ChangeFacts } from '../gate/change-facts.ts';
-import type { Change } from '../policy/change.ts';
-import { isOverrideLabel } from '../policy/overrides.ts';
+import type { Change } from '../policy/gate/change.ts';
+import { isOverrideLabel } from '../policy/overrides/overrides.ts';
 
 /**
  * Change facts given on the command line, handed to the pipeline in the same two steps the Action

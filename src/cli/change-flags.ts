@@ -1,6 +1,6 @@
-import { type Change, changeSchema, type LabelEvent } from '../policy/change.ts';
-import { formatPath } from '../policy/load.ts';
-import { permissionLevel } from '../policy/schema.ts';
+import { type Change, changeSchema, type LabelEvent } from '../policy/gate/change.ts';
+import { formatPath } from '../policy/spec/load.ts';
+import { permissionLevel } from '../policy/spec/schema.ts';
 import { parseAt, readChangedFiles, readText } from './inputs.ts';
 import { CliError, type CliIo } from './io.ts';
 

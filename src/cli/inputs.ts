@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PolicyMissingError, readPolicy as readPolicyFile } from '../gate/read-policy.ts';
-import { type LoadedPolicy, PolicyError } from '../policy/load.ts';
+import { type LoadedPolicy, PolicyError } from '../policy/spec/load.ts';
 import { MAX_TIME_MS, parseTime } from '../telemetry/jsonl/record.ts';
 import { CliError, type CliIo } from './io.ts';
 

@@ -1,5 +1,5 @@
-import { parseDuration } from '../policy/duration.ts';
-import type { TelemetrySource } from '../policy/sample.ts';
+import type { TelemetrySource } from '../policy/gate/sample.ts';
+import { parseDuration } from '../policy/time/duration.ts';
 import { TelemetryError } from '../telemetry/errors.ts';
 import { openTelemetry as openSource } from '../telemetry/open.ts';
 import { parseHeaderText } from '../telemetry/prometheus/headers.ts';

@@ -1,4 +1,4 @@
-import type { Change } from '../policy/change.ts';
+import type { Change } from '../policy/gate/change.ts';
 
 // Where a gate decision's facts about the change come from: GitHub (the Action, the protection
 // rule) or flags and files (the CLI). The pipeline asks in two steps so the common case stays

@@ -1,11 +1,16 @@
-import type { AuditEntry, AuditRecord } from '../policy/audit.ts';
-import { blockUnrecorded, overrideAuditEntry, revertAuditEntry, sameUse } from '../policy/audit-entry.ts';
-import { bareLabel, type Change } from '../policy/change.ts';
-import { decide } from '../policy/decide.ts';
-import type { Decision } from '../policy/decision-schema.ts';
-import { formatProblem, type LoadedPolicy } from '../policy/load.ts';
-import { planRequest } from '../policy/plan.ts';
-import type { TelemetryResult, TelemetrySource } from '../policy/sample.ts';
+import { bareLabel, type Change } from '../policy/gate/change.ts';
+import { decide } from '../policy/gate/decide.ts';
+import type { Decision } from '../policy/gate/decision-schema.ts';
+import { planRequest } from '../policy/gate/plan.ts';
+import type { TelemetryResult, TelemetrySource } from '../policy/gate/sample.ts';
+import type { AuditEntry, AuditRecord } from '../policy/overrides/audit-chain.ts';
+import {
+  blockUnrecorded,
+  overrideAuditEntry,
+  revertAuditEntry,
+  sameUse,
+} from '../policy/overrides/audit-entry.ts';
+import { formatProblem, type LoadedPolicy } from '../policy/spec/load.ts';
 import { TelemetryError } from '../telemetry/errors.ts';
 import type { ChangeFacts, GatheredChange } from './change-facts.ts';
 

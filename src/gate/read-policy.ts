@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { type LoadedPolicy, loadPolicy, MAX_POLICY_BYTES, PolicyError } from '../policy/load.ts';
+import { type LoadedPolicy, loadPolicy, MAX_POLICY_BYTES, PolicyError } from '../policy/spec/load.ts';
 
 // The one reader of a policy on disk, for the Action (its checkout) and the CLI. The bot reads the
 // same file from the repository (src/github/policy-file.ts); both hand the text to loadPolicy.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AuditRecord } from '../policy/audit.ts';
-import { type AuditAnchor, formatAnchor, parseAnchor } from '../policy/audit-anchor.ts';
-import type { OverridesPolicy } from '../policy/schema.ts';
+import { type AuditAnchor, formatAnchor, parseAnchor } from '../policy/overrides/audit-anchor.ts';
+import type { AuditRecord } from '../policy/overrides/audit-chain.ts';
+import type { OverridesPolicy } from '../policy/spec/schema.ts';
 import { needing, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 

@@ -1,12 +1,12 @@
+import { type AuditAnchor, checkContinuity } from '../policy/overrides/audit-anchor.ts';
 import {
   type AuditEntry,
   type AuditRecord,
   chainRecord,
   serializeRecord,
   verifyChain,
-} from '../policy/audit.ts';
-import { type AuditAnchor, checkContinuity } from '../policy/audit-anchor.ts';
-import type { OverridesPolicy } from '../policy/schema.ts';
+} from '../policy/overrides/audit-chain.ts';
+import type { OverridesPolicy } from '../policy/spec/schema.ts';
 import { readAnchors, type WrittenAnchor, writeAnchor } from './audit-anchor.ts';
 import { needing, RequestError, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';

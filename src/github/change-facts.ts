@@ -1,5 +1,5 @@
 import type { ChangeFacts } from '../gate/change-facts.ts';
-import type { Policy } from '../policy/schema.ts';
+import type { Policy } from '../policy/spec/schema.ts';
 import type { GateEvent } from './gate-event.ts';
 import { canLookFurther, type Gathered, gatherChange, gatherFurther } from './gather-change.ts';
 import type { GitHubClient } from './octokit.ts';

@@ -1,8 +1,8 @@
 import type { GatheredChange } from '../gate/change-facts.ts';
-import { bareLabel as bare } from '../policy/change.ts';
-import { isOverrideLabel } from '../policy/overrides.ts';
-import { revertClaim, revertedCommit } from '../policy/risk.ts';
-import type { Policy } from '../policy/schema.ts';
+import { bareLabel as bare } from '../policy/gate/change.ts';
+import { revertClaim, revertedCommit } from '../policy/gate/risk.ts';
+import { isOverrideLabel } from '../policy/overrides/overrides.ts';
+import type { Policy } from '../policy/spec/schema.ts';
 import { fetchCommitDate, fetchLastPushAt, fetchPullRequestFiles } from './changes.ts';
 import { fetchPullsForCommits, type PullSummary } from './commit-pulls.ts';
 import { type DeployDiff, fetchDeployDiff } from './deploy-diff.ts';

@@ -1,6 +1,6 @@
-import type { LabelEvent } from '../policy/change.ts';
-import { DEFAULT_MIN_PERMISSION, overrideReasonOf } from '../policy/overrides.ts';
-import type { OverridesPolicy, PermissionLevel } from '../policy/schema.ts';
+import type { LabelEvent } from '../policy/gate/change.ts';
+import { DEFAULT_MIN_PERMISSION, overrideReasonOf } from '../policy/overrides/overrides.ts';
+import type { OverridesPolicy, PermissionLevel } from '../policy/spec/schema.ts';
 import { isAccessDenied, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 import { lastPageOf } from './paginate.ts';

@@ -1,4 +1,4 @@
-import { formatProblem, type LoadedPolicy, loadPolicy, PolicyError } from '../policy/load.ts';
+import { formatProblem, type LoadedPolicy, loadPolicy, PolicyError } from '../policy/spec/load.ts';
 import { needing, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 

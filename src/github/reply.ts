@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { formatPath } from '../policy/load.ts';
+import { formatPath } from '../policy/spec/load.ts';
 
 /** The reply GitHub's answer did not have the shape of: which call, which field. */
 export class GitHubReplyError extends Error {

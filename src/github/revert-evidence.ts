@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RevertEvidence } from '../policy/change.ts';
+import type { RevertEvidence } from '../policy/gate/change.ts';
 import { needing, statusOf } from './errors.ts';
 import { filePaths } from './file-paths.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
@@ -11,7 +11,7 @@ import { parseReply } from './reply.ts';
 
 /** GitHub's compare and commit APIs list at most 300 files: a longer list cannot be verified. */
 const FILES_LISTED = 300;
-/** The bot's revert branches (src/bot/revert-body.ts). */
+/** The bot's revert branches (src/bot/revert/body.ts). */
 export const APP_REVERT_BRANCH = /^budget-gate\/revert-\d+$/;
 
 export interface EvidenceResult {

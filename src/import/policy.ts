@@ -1,5 +1,5 @@
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
-import { DEFAULT_ALERTS } from '../policy/schema.ts';
+import { DEFAULT_ALERTS } from '../policy/spec/schema.ts';
 import type { ImportedSlo, ImportResult } from './model.ts';
 
 // Imported SLOs as a policy file: each SLO preceded by a comment saying where it came from and

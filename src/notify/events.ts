@@ -1,6 +1,6 @@
-import type { Decision } from '../policy/decision-schema.ts';
-import type { Severity } from '../policy/oncall-schema.ts';
-import type { Policy } from '../policy/schema.ts';
+import type { Decision } from '../policy/gate/decision-schema.ts';
+import type { Severity } from '../policy/oncall/schema.ts';
+import type { Policy } from '../policy/spec/schema.ts';
 
 // What budget-gate tells the people on call about, as values: built from a gate decision or a
 // revert, sent by the Notifier. The key is the dedup key PagerDuty sees and the ledger's record id:

@@ -1,5 +1,5 @@
-import { routeSeverity } from '../policy/oncall-routing.ts';
-import type { OncallPolicy } from '../policy/oncall-schema.ts';
+import { routeSeverity } from '../policy/oncall/routing.ts';
+import type { OncallPolicy } from '../policy/oncall/schema.ts';
 import type { NotifyEvent } from './events.ts';
 import type { LedgerEntry, NotifyLedger } from './ledger.ts';
 import { sendPagerDuty, triggerBody } from './pagerduty.ts';

@@ -1,5 +1,5 @@
-import { PAGERDUTY_SEVERITY } from '../policy/oncall-routing.ts';
-import type { Severity } from '../policy/oncall-schema.ts';
+import { PAGERDUTY_SEVERITY } from '../policy/oncall/routing.ts';
+import type { Severity } from '../policy/oncall/schema.ts';
 import type { NotifyEvent } from './events.ts';
 
 // PagerDuty Events API v2: one endpoint, trigger and resolve correlated by dedup_key. A trigger with

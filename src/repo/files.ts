@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { assessReadiness, type RepoFiles, renderReadiness } from '../policy/readiness.ts';
-import type { RepoReader } from '../policy/runbook-policy.ts';
+import type { RepoReader } from '../policy/readiness/runbook-policy.ts';
+import { assessReadiness, type RepoFiles, renderReadiness } from '../policy/readiness/verdict.ts';
 
 // The repository's files as the pure runbook and readiness judges read them: a checkout on disk
 // (the CLI's --root, the Action's workspace). Missing files are null, never an exception.

@@ -1,5 +1,5 @@
-import type { SloReport } from '../policy/decision-schema.ts';
-import { parseWindow, windowBounds } from '../policy/window.ts';
+import type { SloReport } from '../policy/gate/decision-schema.ts';
+import { parseWindow, windowBounds } from '../policy/time/window.ts';
 
 // The burn chart's data, shared by the Mermaid and the terminal chart: budget consumed at evenly
 // spaced times from the window's start to now, on a numeric axis in days (hours or minutes while

@@ -1,5 +1,5 @@
-import type { Decision, SloReport, State } from '../policy/decision-schema.ts';
-import { pct as explainPct, times } from '../policy/explain.ts';
+import type { Decision, SloReport, State } from '../policy/gate/decision-schema.ts';
+import { pct as explainPct, times } from '../policy/gate/explain.ts';
 
 export const STATE_LABEL: Record<State, string> = {
   ship: 'SHIP',
@@ -7,7 +7,7 @@ export const STATE_LABEL: Record<State, string> = {
   'hard-pause': 'HARD-PAUSE',
 };
 
-// The reasons' number formats (src/policy/explain.ts), with a dash where there is no number.
+// The reasons' number formats (src/policy/gate/explain.ts), with a dash where there is no number.
 export const pct = (x: number | null): string => (x === null ? '—' : explainPct(x));
 export const burn = (x: number | null | undefined): string =>
   x === null || x === undefined ? '—' : times(x);

@@ -1,4 +1,4 @@
-import type { Decision } from '../policy/decision-schema.ts';
+import type { Decision } from '../policy/gate/decision-schema.ts';
 import { burn, pct, STATE_LABEL } from './format.ts';
 
 const PAUSE_CODES = new Set(['soft-pause', 'hard-pause', 'exhaustion']);

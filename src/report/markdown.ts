@@ -1,4 +1,4 @@
-import type { Decision, SloReport } from '../policy/decision-schema.ts';
+import type { Decision, SloReport } from '../policy/gate/decision-schema.ts';
 import { chartedSlos, projectionLine, STATE_LABEL, verdict, when } from './format.ts';
 import { renderHeadline } from './headline.ts';
 import { code, prose, relativeToWorkspace } from './markdown-text.ts';

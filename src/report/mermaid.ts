@@ -1,4 +1,4 @@
-import type { SloReport } from '../policy/decision-schema.ts';
+import type { SloReport } from '../policy/gate/decision-schema.ts';
 import { type BurnSeries, burnSeries } from './burn-series.ts';
 
 // GitHub renders Mermaid in check-run summaries and job summaries: an xychart of consumed budget

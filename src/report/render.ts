@@ -1,4 +1,4 @@
-import type { Decision } from '../policy/decision-schema.ts';
+import type { Decision } from '../policy/gate/decision-schema.ts';
 import { renderMarkdown } from './markdown.ts';
 import { renderText } from './text.ts';
 

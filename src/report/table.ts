@@ -1,4 +1,4 @@
-import type { Decision } from '../policy/decision-schema.ts';
+import type { Decision } from '../policy/gate/decision-schema.ts';
 import { burn, count, p95Of, pct, STATE_LABEL, target } from './format.ts';
 
 /** The SLO table every surface shows: one row per SLO, the same columns in text and Markdown. */

@@ -1,4 +1,4 @@
-import type { SloReport } from '../policy/decision-schema.ts';
+import type { SloReport } from '../policy/gate/decision-schema.ts';
 import { burnSeries } from './burn-series.ts';
 
 // A terminal chart of budget consumed over the window: one column per point of the burn series

@@ -1,4 +1,4 @@
-import type { Decision } from '../policy/decision-schema.ts';
+import type { Decision } from '../policy/gate/decision-schema.ts';
 import { chartedSlos, projectionLine, when } from './format.ts';
 import { renderHeadline } from './headline.ts';
 import { padTable, sloRows } from './table.ts';

@@ -7,8 +7,8 @@ import {
   judgeCounts,
   ONSET_BLOCK_MIN,
   wouldRevert,
-} from '../policy/canary-judge.ts';
-import type { Counts } from '../policy/canary-stats.ts';
+} from '../policy/canary/judge.ts';
+import type { Counts } from '../policy/canary/stats.ts';
 import {
   arrivals,
   binomial,

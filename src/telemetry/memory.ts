@@ -1,4 +1,4 @@
-import type { TelemetryRequest, TelemetryResult, TelemetrySource } from '../policy/sample.ts';
+import type { TelemetryRequest, TelemetryResult, TelemetrySource } from '../policy/gate/sample.ts';
 import type { TaskRecord } from './jsonl/record.ts';
 import { SloTally } from './jsonl/tally.ts';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ANCHOR_CHECK_NAME, anchorCommitSha } from '../../src/github/audit-anchor.ts';
-import { parseAuditLog, verifyChain } from '../../src/policy/audit.ts';
+import { parseAuditLog, verifyChain } from '../../src/policy/overrides/audit-chain.ts';
 import { type FakeGitHub, type Recorded, startGitHub } from '../support/github-server.ts';
 import { AT, HARD_PAUSE, policyText, runAction, SOFT_PAUSE, TOKEN, workspace } from './runner.ts';
 import { labeled, payload } from './support.ts';

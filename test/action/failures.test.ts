@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditSection } from '../../src/action/summary.ts';
-import { chainRecord, serializeRecord } from '../../src/policy/audit.ts';
+import { chainRecord, serializeRecord } from '../../src/policy/overrides/audit-chain.ts';
 import { api, assertAllCalled, auditAnchors, b64, setupNock } from '../github/helpers.ts';
 import { AT, GH_REPO, gate, labeled, payload } from './support.ts';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseAuditLog, verifyChain } from '../../src/policy/audit.ts';
+import { parseAuditLog, verifyChain } from '../../src/policy/overrides/audit-chain.ts';
 import { api, assertAllCalled, auditAnchors, b64, setupNock, unb64 } from '../github/helpers.ts';
 import { AT, GH_REPO, gate, hardPause, labeled, payload, workspace } from './support.ts';
 
@@ -149,7 +149,7 @@ describe('the gate on a pull request', () => {
   });
 
   it('appends after a record written concurrently: 409 on a stale sha, re-read, chain on', async () => {
-    const first = (await import('../../src/policy/audit.ts')).chainRecord(null, {
+    const first = (await import('../../src/policy/overrides/audit-chain.ts')).chainRecord(null, {
       kind: 'override-applied',
       repo: 'Codertocat/Hello-World',
       pull_request: 1,
@@ -163,7 +163,7 @@ describe('the gate on a pull request', () => {
       message: 'earlier',
       source: 'action',
     });
-    const { chainRecord, serializeRecord } = await import('../../src/policy/audit.ts');
+    const { chainRecord, serializeRecord } = await import('../../src/policy/overrides/audit-chain.ts');
     const second = chainRecord(first, {
       ...first,
       seq: undefined,

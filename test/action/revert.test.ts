@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseAuditLog, verifyChain } from '../../src/policy/audit.ts';
+import { parseAuditLog, verifyChain } from '../../src/policy/overrides/audit-chain.ts';
 import { api, assertAllCalled, auditAnchors, setupNock } from '../github/helpers.ts';
 import { GH_REPO, gate, hardPause, payload, workspace } from './support.ts';
 

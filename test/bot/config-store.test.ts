@@ -1,8 +1,8 @@
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { readBotConfig } from '../../src/bot/config.ts';
-import { openStore } from '../../src/bot/store/open.ts';
-import { SqliteWatchStore } from '../../src/bot/store/sqlite.ts';
+import { openStore } from '../../src/store/open.ts';
+import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { tempDir } from '../support/tasks.ts';
 import { newWatch, T0 } from './support.ts';
 

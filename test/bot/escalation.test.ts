@@ -3,8 +3,8 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Escalator } from '../../src/bot/escalation.ts';
 import { collectingLog } from '../../src/bot/log.ts';
-import { SqliteWatchStore } from '../../src/bot/store/sqlite.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
+import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { tempDir } from '../support/tasks.ts';
 import { firstBreachMinute } from './oracle.ts';
@@ -112,7 +112,10 @@ describe('escalating an unacknowledged revert (controlled clock, nock)', () => {
   it('asks the primary, then the secondary after the 5-minute ack window, then the lead, then the director, once each', async () => {
     const store = await revertedAt(T0);
     const { esc, log } = escalator(store);
-    const policy = (await import('../../src/policy/load.ts')).loadPolicy(ROTATION_POLICY, 'p.yml').policy;
+    const policy = (await import('../../src/policy/spec/load.ts')).loadPolicy(
+      ROTATION_POLICY,
+      'p.yml',
+    ).policy;
 
     nock(API)
       .post(`${REPO_PATH}/pulls/${REVERT_PR}/requested_reviewers`, {

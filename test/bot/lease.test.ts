@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { collectingLog } from '../../src/bot/log.ts';
 import { PolicyCache } from '../../src/bot/policy-cache.ts';
-import { NO_PROGRESS } from '../../src/bot/revert-progress.ts';
-import { SqliteWatchStore } from '../../src/bot/store/sqlite.ts';
-import type { WatchStore } from '../../src/bot/store/watch.ts';
+import { NO_PROGRESS } from '../../src/bot/revert/progress.ts';
 import { type Reverter, Watcher } from '../../src/bot/watcher.ts';
+import { SqliteWatchStore } from '../../src/store/sqlite.ts';
+import type { WatchStore } from '../../src/store/watch.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { EVIDENCE } from './crash/matrix.ts';
 import { MIN, newWatch, POLICY_TEXT, scenarioTasks, T0, testClock, writeScenario } from './support.ts';

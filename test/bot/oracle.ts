@@ -1,4 +1,4 @@
-import { guardSpans, judgeCounts, ONSET_BLOCK_MIN } from '../../src/policy/canary-judge.ts';
+import { guardSpans, judgeCounts, ONSET_BLOCK_MIN } from '../../src/policy/canary/judge.ts';
 import type { Task } from '../support/tasks.ts';
 
 // The auto-revert arithmetic done the slow, obvious way (a scan of every task per range), to check

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteWatchStore } from '../../src/bot/store/sqlite.ts';
-import { parseAuditLog } from '../../src/policy/audit.ts';
+import { parseAuditLog } from '../../src/policy/overrides/audit-chain.ts';
+import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { auditAnchors } from '../github/helpers.ts';
 import {

@@ -1,8 +1,8 @@
 import pg_ from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingLog } from '../../src/bot/log.ts';
-import { PostgresWatchStore } from '../../src/bot/store/postgres.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
+import { PostgresWatchStore } from '../../src/store/postgres.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { type RunningPostgres, startPostgres } from '../support/postgres.ts';
 import { firstBreachMinute } from './oracle.ts';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { bucketRequest } from '../../src/bot/canary-buckets.ts';
 import { collectingLog } from '../../src/bot/log.ts';
-import { SqliteWatchStore } from '../../src/bot/store/sqlite.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
-import { planCanaryRequest } from '../../src/policy/canary.ts';
-import { loadPolicy } from '../../src/policy/load.ts';
-import type { TelemetryRequest, TelemetryResult, TelemetrySource } from '../../src/policy/sample.ts';
+import { planCanaryRequest } from '../../src/policy/canary/assess.ts';
+import type { TelemetryRequest, TelemetryResult, TelemetrySource } from '../../src/policy/gate/sample.ts';
+import { loadPolicy } from '../../src/policy/spec/load.ts';
+import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import type { TaskRecord } from '../../src/telemetry/jsonl/record.ts';
 import { MemorySource } from '../../src/telemetry/memory.ts';
 import { batches, planQueries } from '../../src/telemetry/prometheus/batch.ts';

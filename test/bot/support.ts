@@ -9,10 +9,10 @@ import { budgetGateApp } from '../../src/bot/app.ts';
 import type { BotDeps } from '../../src/bot/deps.ts';
 import { type Evidence, evidenceSchema } from '../../src/bot/evidence.ts';
 import { collectingLog } from '../../src/bot/log.ts';
-import { openRevert } from '../../src/bot/revert.ts';
-import type { NewWatch, WatchStore } from '../../src/bot/store/watch.ts';
+import { openRevert } from '../../src/bot/revert/revert.ts';
 import { type Reverter, Watcher } from '../../src/bot/watcher.ts';
-import type { TelemetrySource } from '../../src/policy/sample.ts';
+import type { TelemetrySource } from '../../src/policy/gate/sample.ts';
+import type { NewWatch, WatchStore } from '../../src/store/watch.ts';
 import { steadyTasks, type Task, tempDir, writeTasks } from '../support/tasks.ts';
 
 export const API = 'https://api.github.com';

@@ -1,8 +1,8 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectingLog } from '../../src/bot/log.ts';
-import { SqliteWatchStore } from '../../src/bot/store/sqlite.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
+import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { attributable, firstBreachMinute } from './oracle.ts';
 import {

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chainRecord, serializeRecord } from '../../src/policy/audit.ts';
+import { chainRecord, serializeRecord } from '../../src/policy/overrides/audit-chain.ts';
 import { DEMO_POLICY } from '../../src/scenarios/demo.ts';
 import { cli } from '../support/cli.ts';
 import { steadyTasks, tempDir, writeTasks } from '../support/tasks.ts';

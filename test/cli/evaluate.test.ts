@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decisionSchema } from '../../src/policy/decision-schema.ts';
+import { decisionSchema } from '../../src/policy/gate/decision-schema.ts';
 import { DEMO_END, DEMO_POLICY, DEMO_TELEMETRY } from '../../src/scenarios/demo.ts';
 import { cli } from '../support/cli.ts';
 import { tempDir } from '../support/tasks.ts';

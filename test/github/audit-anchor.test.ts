@@ -7,7 +7,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ANCHOR_CHECK_NAME, anchorCommitSha } from '../../src/github/audit-anchor.ts';
 import { AuditTamperedError, appendAuditEntry } from '../../src/github/audit-log.ts';
 import { GitHubPermissionError } from '../../src/github/errors.ts';
-import { type AuditEntry, type AuditRecord, chainRecord, serializeRecord } from '../../src/policy/audit.ts';
+import {
+  type AuditEntry,
+  type AuditRecord,
+  chainRecord,
+  serializeRecord,
+} from '../../src/policy/overrides/audit-chain.ts';
 import { api, assertAllCalled, b64, REPO, setupNock, testOctokit } from './helpers.ts';
 
 // The anchor, attacked the way someone with `contents: write` would: they can rewrite the audit

@@ -12,7 +12,7 @@ import {
   parseAuditLog,
   serializeRecord,
   verifyChain,
-} from '../../src/policy/audit.ts';
+} from '../../src/policy/overrides/audit-chain.ts';
 import { api, assertAllCalled, auditAnchors, b64, REPO, setupNock, testOctokit, unb64 } from './helpers.ts';
 
 // The audit log's append on the exact Contents/Git Data endpoints: what is sent, with which sha,

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fetchLabelAppliers, gatherLabelEvents } from '../../src/github/labels.ts';
-import { overridesSchema } from '../../src/policy/schema.ts';
+import { overridesSchema } from '../../src/policy/spec/schema.ts';
 import { API, api, assertAllCalled, REPO, setupNock, testOctokit } from './helpers.ts';
 
 // Who applied an override label and what GitHub says about them, on the exact endpoints, asking

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { boundBody, comment, createPull } from '../../src/github/pull-actions.ts';
-import { loadPolicy, PolicyError } from '../../src/policy/index.ts';
+import { loadPolicy, PolicyError } from '../../src/policy/spec/load.ts';
 import { api, assertAllCalled, REPO, setupNock, testOctokit } from './helpers.ts';
 
 // GitHub's limits on labels and bodies, and the App's permissions, checked against what GitHub

@@ -1,4 +1,5 @@
-import { loadPolicy, type Policy } from '../../src/policy/index.ts';
+import { loadPolicy } from '../../src/policy/spec/load.ts';
+import type { Policy } from '../../src/policy/spec/schema.ts';
 
 /** A weekly Berlin rotation of three with a lead and a director on the path, PagerDuty and Slack. */
 export const ROTATION = `

@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decisionEvents, revertFailedEvent } from '../../src/notify/events.ts';
 import { FileLedger, MemoryLedger } from '../../src/notify/ledger.ts';
 import { Notifier } from '../../src/notify/notifier.ts';
-import type { Decision } from '../../src/policy/decision-schema.ts';
-import { routeSeverity } from '../../src/policy/oncall-routing.ts';
+import type { Decision } from '../../src/policy/gate/decision-schema.ts';
+import { routeSeverity } from '../../src/policy/oncall/routing.ts';
 import { tempDir } from '../support/tasks.ts';
 import { HOUR, MIN, oncallPolicy } from './fixtures.ts';
 

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadPolicy, PolicyError } from '../../src/policy/load.ts';
 import {
   ackWindow,
   endOfBusinessDay,
@@ -8,8 +7,9 @@ import {
   inBusinessHours,
   rotationOf,
   shiftAt,
-} from '../../src/policy/oncall.ts';
-import { wallClock } from '../../src/policy/oncall-zone.ts';
+} from '../../src/policy/oncall/rotation.ts';
+import { wallClock } from '../../src/policy/oncall/zone.ts';
+import { loadPolicy, PolicyError } from '../../src/policy/spec/load.ts';
 import { HOUR, MIN, MONDAY_0900, oncallPolicy } from './fixtures.ts';
 
 const policy = oncallPolicy();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { closingActions } from '../../src/policy/readiness.ts';
-import { judgeStep, lintRunbook, urlShapeProblems } from '../../src/policy/runbook.ts';
+import { judgeStep, lintRunbook, urlShapeProblems } from '../../src/policy/readiness/runbook.ts';
+import { closingActions } from '../../src/policy/readiness/verdict.ts';
 
 const TODAY = Date.parse('2026-11-20T00:00:00Z');
 const DAY = 86_400_000;

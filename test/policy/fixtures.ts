@@ -1,14 +1,14 @@
+import type { Change } from '../../src/policy/gate/change.ts';
+import { lookbacksOf } from '../../src/policy/gate/plan.ts';
 import {
-  type Change,
   countSample,
-  loadPolicy,
   lookbackKey,
-  lookbacksOf,
-  type Policy,
   RANGE_WINDOW,
   type Sample,
   type TelemetryResult,
-} from '../../src/policy/index.ts';
+} from '../../src/policy/gate/sample.ts';
+import { loadPolicy } from '../../src/policy/spec/load.ts';
+import type { Policy } from '../../src/policy/spec/schema.ts';
 
 export const AT = Date.parse('2026-11-20T12:00:00Z');
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SloReport } from '../../src/policy/decision-schema.ts';
+import type { SloReport } from '../../src/policy/gate/decision-schema.ts';
 import { burnSeries, exactStep } from '../../src/report/burn-series.ts';
 import { textChart } from '../../src/report/text-chart.ts';
 import { CASES, caseDecision } from './chart-cases.ts';

@@ -1,8 +1,8 @@
-import { decide } from '../../src/policy/decide.ts';
-import type { Decision, SloReport } from '../../src/policy/decision-schema.ts';
-import { loadPolicy } from '../../src/policy/load.ts';
-import { planRequest } from '../../src/policy/plan.ts';
-import { countSample, type Sample, type TelemetryResult } from '../../src/policy/sample.ts';
+import { decide } from '../../src/policy/gate/decide.ts';
+import type { Decision, SloReport } from '../../src/policy/gate/decision-schema.ts';
+import { planRequest } from '../../src/policy/gate/plan.ts';
+import { countSample, type Sample, type TelemetryResult } from '../../src/policy/gate/sample.ts';
+import { loadPolicy } from '../../src/policy/spec/load.ts';
 
 // Every burn chart the report can produce, as real decisions: a one-SLO policy per window, and
 // telemetry counted from a bad-share curve over the window (f = 0 at its start, 1 now), so each

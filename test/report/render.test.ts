@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decide } from '../../src/policy/decide.ts';
-import { loadPolicy } from '../../src/policy/load.ts';
+import { decide } from '../../src/policy/gate/decide.ts';
+import { loadPolicy } from '../../src/policy/spec/load.ts';
 import { renderHeadline } from '../../src/report/headline.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import { renderText } from '../../src/report/text.ts';

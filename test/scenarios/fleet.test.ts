@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assessDeployment, planCanaryRequest } from '../../src/policy/canary.ts';
-import { loadPolicy } from '../../src/policy/load.ts';
+import { assessDeployment, planCanaryRequest } from '../../src/policy/canary/assess.ts';
+import { loadPolicy } from '../../src/policy/spec/load.ts';
 import { DEMO_POLICY } from '../../src/scenarios/demo.ts';
 import { DEFAULT_DEPLOYS, simulateFleet } from '../../src/scenarios/fleet.ts';
 import {

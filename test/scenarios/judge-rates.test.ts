@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadPolicy } from '../../src/policy/load.ts';
+import { loadPolicy } from '../../src/policy/spec/load.ts';
 import { DEMO_POLICY } from '../../src/scenarios/demo.ts';
 import {
   drawTrial,

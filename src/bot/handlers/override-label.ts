@@ -3,16 +3,16 @@ import { fetchApproverFacts } from '../../github/labels.ts';
 import { policyAt } from '../../github/policy-file.ts';
 import { comment, removeLabel } from '../../github/pull-actions.ts';
 import { labeledPayload, parsePayload } from '../../github/webhook-payloads.ts';
-import type { AuditEntry } from '../../policy/audit.ts';
-import { sameUse } from '../../policy/audit-entry.ts';
-import type { LabelEvent } from '../../policy/change.ts';
-import type { OverrideRefusal } from '../../policy/decision-schema.ts';
+import type { LabelEvent } from '../../policy/gate/change.ts';
+import type { OverrideRefusal } from '../../policy/gate/decision-schema.ts';
+import type { AuditEntry } from '../../policy/overrides/audit-chain.ts';
+import { sameUse } from '../../policy/overrides/audit-entry.ts';
 import {
   describeApprovers,
   isOverrideLabel,
   overrideReasonOf,
   refuseOverride,
-} from '../../policy/overrides.ts';
+} from '../../policy/overrides/overrides.ts';
 import type { BotDeps, HandlerContext } from '../deps.ts';
 
 // pull_request.labeled with `override:<reason>`: is the person who applied it allowed to? The

@@ -5,7 +5,7 @@ import { answerProtectionRule } from '../../github/deployment-status.ts';
 import type { DeployEvent } from '../../github/gate-event.ts';
 import { policyAt } from '../../github/policy-file.ts';
 import { parsePayload, protectionRulePayload } from '../../github/webhook-payloads.ts';
-import type { Decision } from '../../policy/decision-schema.ts';
+import type { Decision } from '../../policy/gate/decision-schema.ts';
 import { renderHeadline } from '../../report/headline.ts';
 import type { BotDeps, HandlerContext } from '../deps.ts';
 

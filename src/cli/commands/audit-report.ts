@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type AuditRecord, verifyChain } from '../../policy/audit.ts';
+import { type AuditRecord, verifyChain } from '../../policy/overrides/audit-chain.ts';
 import { readText } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { verifyChain } from '../../policy/audit.ts';
-import { checkHead } from '../../policy/audit-anchor.ts';
+import { checkHead } from '../../policy/overrides/audit-anchor.ts';
+import { verifyChain } from '../../policy/overrides/audit-chain.ts';
 import { readText } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 

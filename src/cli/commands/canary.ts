@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { assessDeployment, planCanaryRequest } from '../../policy/canary.ts';
-import type { TelemetryResult } from '../../policy/sample.ts';
+import { assessDeployment, planCanaryRequest } from '../../policy/canary/assess.ts';
+import type { TelemetryResult } from '../../policy/gate/sample.ts';
 import { pct } from '../../report/format.ts';
 import { TelemetryError } from '../../telemetry/errors.ts';
 import { parseAt, readPolicy } from '../inputs.ts';

@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
-import type { Watch } from '../../bot/store/watch.ts';
-import { type AuditRecord, verifyChain } from '../../policy/audit.ts';
-import { changeSchema } from '../../policy/change.ts';
-import { decide } from '../../policy/decide.ts';
-import type { Decision } from '../../policy/decision-schema.ts';
-import { rotationOf, shiftAt } from '../../policy/oncall.ts';
-import { formatWall } from '../../policy/oncall-zone.ts';
-import { planRequest } from '../../policy/plan.ts';
-import type { TelemetrySource } from '../../policy/sample.ts';
-import type { Policy } from '../../policy/schema.ts';
+import { changeSchema } from '../../policy/gate/change.ts';
+import { decide } from '../../policy/gate/decide.ts';
+import type { Decision } from '../../policy/gate/decision-schema.ts';
+import { planRequest } from '../../policy/gate/plan.ts';
+import type { TelemetrySource } from '../../policy/gate/sample.ts';
+import { rotationOf, shiftAt } from '../../policy/oncall/rotation.ts';
+import { formatWall } from '../../policy/oncall/zone.ts';
+import { type AuditRecord, verifyChain } from '../../policy/overrides/audit-chain.ts';
+import type { Policy } from '../../policy/spec/schema.ts';
+import type { Watch } from '../../store/watch.ts';
 import { parseAt, readPolicy, readText } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 import { openTelemetry, SOURCE_OPTIONS } from '../telemetry.ts';
@@ -198,7 +198,7 @@ export async function handoffCommand(argv: string[], io: CliIo): Promise<number>
     }
   }
   if (values.store) {
-    const { openStore } = await import('../../bot/store/open.ts');
+    const { openStore } = await import('../../store/open.ts');
     const store = await openStore(values.store, io.cwd);
     try {
       h.watches = await store.list();

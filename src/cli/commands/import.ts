@@ -5,8 +5,8 @@ import { ImportError, type ImportResult, uniqueNames } from '../../import/model.
 import { importOpenSlo } from '../../import/openslo.ts';
 import { policyYaml } from '../../import/policy.ts';
 import { importSloth } from '../../import/sloth.ts';
-import { formatProblem, loadPolicy, PolicyError } from '../../policy/load.ts';
-import { windowString } from '../../policy/schema.ts';
+import { formatProblem, loadPolicy, PolicyError } from '../../policy/spec/load.ts';
+import { windowString } from '../../policy/spec/schema.ts';
 import { readText } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 

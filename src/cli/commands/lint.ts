@@ -1,4 +1,4 @@
-import { formatProblem, loadPolicy, PolicyError } from '../../policy/load.ts';
+import { formatProblem, loadPolicy, PolicyError } from '../../policy/spec/load.ts';
 import { readText } from '../inputs.ts';
 import { type CliIo, EXIT } from '../io.ts';
 

@@ -3,11 +3,11 @@ import { parseArgs } from 'node:util';
 import { decisionEvents } from '../../notify/events.ts';
 import { FileLedger } from '../../notify/ledger.ts';
 import { Notifier } from '../../notify/notifier.ts';
-import { decisionSchema } from '../../policy/decision-schema.ts';
-import { ackWindow, escalationPath, rotationOf, shiftAt } from '../../policy/oncall.ts';
-import { routeSeverity } from '../../policy/oncall-routing.ts';
-import { formatWall } from '../../policy/oncall-zone.ts';
-import type { Policy } from '../../policy/schema.ts';
+import { decisionSchema } from '../../policy/gate/decision-schema.ts';
+import { ackWindow, escalationPath, rotationOf, shiftAt } from '../../policy/oncall/rotation.ts';
+import { routeSeverity } from '../../policy/oncall/routing.ts';
+import { formatWall } from '../../policy/oncall/zone.ts';
+import type { Policy } from '../../policy/spec/schema.ts';
 import { parseAt, readPolicy, readText } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 

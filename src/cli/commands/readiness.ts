@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { assessReadiness, renderReadiness } from '../../policy/readiness.ts';
+import { assessReadiness, renderReadiness } from '../../policy/readiness/verdict.ts';
 import { REPO_OPTIONS, repoFiles } from '../../repo/files.ts';
 import { parseAt } from '../inputs.ts';
 import { type CliIo, EXIT } from '../io.ts';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type AlertRunbook, judgeRunbooks } from '../../policy/runbook-policy.ts';
+import { type AlertRunbook, judgeRunbooks } from '../../policy/readiness/runbook-policy.ts';
 import { REPO_OPTIONS, repoReader } from '../../repo/files.ts';
 import { parseAt, readPolicy } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { decide } from '../../policy/decide.ts';
-import type { State } from '../../policy/decision-schema.ts';
-import { loadPolicy } from '../../policy/load.ts';
-import { planRequest } from '../../policy/plan.ts';
+import { decide } from '../../policy/gate/decide.ts';
+import type { State } from '../../policy/gate/decision-schema.ts';
+import { planRequest } from '../../policy/gate/plan.ts';
+import { loadPolicy } from '../../policy/spec/load.ts';
 import { burn, pct, STATE_LABEL } from '../../report/format.ts';
 import { textChart } from '../../report/text-chart.ts';
 import { SCENARIOS, scenarioName } from '../../scenarios/scenarios.ts';

@@ -1,4 +1,4 @@
-import type { Slo } from '../../policy/schema.ts';
+import type { Slo } from '../../policy/spec/schema.ts';
 
 /** A predicate over a task's attributes for an SLO's scope; `all` matches every task. */
 export function scopeMatcher(scope: Slo['scope']): (attrs: Record<string, unknown> | undefined) => boolean {

@@ -1,4 +1,4 @@
-import type { TelemetryRequest, TelemetryResult, TelemetrySource } from '../../policy/sample.ts';
+import type { TelemetryRequest, TelemetryResult, TelemetrySource } from '../../policy/gate/sample.ts';
 import { TelemetryError } from '../errors.ts';
 import { forEachLine, LineError, openByteStream } from './lines.ts';
 import { parseTaskLine } from './record.ts';

@@ -1,6 +1,6 @@
 import { DDSketch } from '@datadog/sketches-js';
-import { countSample, RANGE_WINDOW, type SloQuery, type SloSamples } from '../../policy/sample.ts';
-import type { Slo } from '../../policy/schema.ts';
+import { countSample, RANGE_WINDOW, type SloQuery, type SloSamples } from '../../policy/gate/sample.ts';
+import type { Slo } from '../../policy/spec/schema.ts';
 import type { TaskRecord } from './record.ts';
 import { scopeMatcher } from './scope.ts';
 

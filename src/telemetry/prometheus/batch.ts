@@ -1,4 +1,4 @@
-import type { TelemetryRequest } from '../../policy/sample.ts';
+import type { TelemetryRequest } from '../../policy/gate/sample.ts';
 import { TelemetryError } from '../errors.ts';
 import { hasPlaceholder, type SliQuery, sliQuery } from './promql.ts';
 

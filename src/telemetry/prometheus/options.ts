@@ -1,4 +1,4 @@
-import { parseDuration } from '../../policy/duration.ts';
+import { parseDuration } from '../../policy/time/duration.ts';
 import { TelemetryError } from '../errors.ts';
 import { parseHeaderText } from './headers.ts';
 

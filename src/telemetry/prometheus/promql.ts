@@ -1,6 +1,6 @@
-import type { Range } from '../../policy/sample.ts';
-import type { PrometheusSource } from '../../policy/schema.ts';
-import type { Window } from '../../policy/window.ts';
+import type { Range } from '../../policy/gate/sample.ts';
+import type { PrometheusSource } from '../../policy/spec/schema.ts';
+import type { Window } from '../../policy/time/window.ts';
 import { recordedRules } from './recording-rules.ts';
 
 // PromQL for one SLO over one range. Every range is one instant query evaluated at the range's end

@@ -1,4 +1,4 @@
-import type { PrometheusSource } from '../../policy/schema.ts';
+import type { PrometheusSource } from '../../policy/spec/schema.ts';
 
 // Where Sloth and Pyrra keep an SLO's error ratio, so a team that already runs one of them points
 // budget-gate at its rules. Both name a rule after its window in Prometheus's own duration format

@@ -1,4 +1,4 @@
-import { countSample, RANGE_WINDOW, ratioSample, type Sample } from '../../policy/sample.ts';
+import { countSample, RANGE_WINDOW, ratioSample, type Sample } from '../../policy/gate/sample.ts';
 import { TelemetryError } from '../errors.ts';
 import type { Planned } from './batch.ts';
 

@@ -1,4 +1,4 @@
-import type { TelemetryRequest, TelemetryResult, TelemetrySource } from '../../policy/sample.ts';
+import type { TelemetryRequest, TelemetryResult, TelemetrySource } from '../../policy/gate/sample.ts';
 import { useEnvProxy } from '../env-proxy.ts';
 import { TelemetryError } from '../errors.ts';
 import { type Batch, batches, KEY_LABEL, type Planned, planQueries, statedQueryLimit } from './batch.ts';

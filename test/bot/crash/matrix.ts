@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { openStore } from '../../../src/bot/store/open.ts';
-import type { Watch, WatchStore } from '../../../src/bot/store/watch.ts';
+import { openStore } from '../../../src/store/open.ts';
+import type { Watch, WatchStore } from '../../../src/store/watch.ts';
 import { freePort } from '../../support/ports.ts';
 import { tempDir } from '../../support/tasks.ts';
 import {

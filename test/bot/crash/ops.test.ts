@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../../src/bot/store/open.ts';
+import { openStore } from '../../../src/store/open.ts';
 import { freePort } from '../../support/ports.ts';
 import { tempDir } from '../../support/tasks.ts';
 import { DEPLOYMENT_ID, scenarioTasks, writeScenario } from '../support.ts';

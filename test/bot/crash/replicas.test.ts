@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../../src/bot/store/open.ts';
+import { openStore } from '../../../src/store/open.ts';
 import { freePort } from '../../support/ports.ts';
 import { type RunningPostgres, startPostgres } from '../../support/postgres.ts';
 import { tempDir } from '../../support/tasks.ts';

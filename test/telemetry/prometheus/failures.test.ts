@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decide } from '../../../src/policy/decide.ts';
-import { loadPolicy } from '../../../src/policy/load.ts';
-import { planRequest } from '../../../src/policy/plan.ts';
+import { decide } from '../../../src/policy/gate/decide.ts';
+import { planRequest } from '../../../src/policy/gate/plan.ts';
+import { loadPolicy } from '../../../src/policy/spec/load.ts';
 import type { TelemetryError } from '../../../src/telemetry/errors.ts';
 import { createPrometheusSource, prometheusOptionsFromEnv } from '../../../src/telemetry/prometheus/index.ts';
 import { cli } from '../../support/cli.ts';

@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decide } from '../../../src/policy/decide.ts';
-import { loadPolicy } from '../../../src/policy/load.ts';
-import { planRequest } from '../../../src/policy/plan.ts';
+import { decide } from '../../../src/policy/gate/decide.ts';
+import { planRequest } from '../../../src/policy/gate/plan.ts';
+import { loadPolicy } from '../../../src/policy/spec/load.ts';
 import type { TelemetryError } from '../../../src/telemetry/errors.ts';
 import { MAX_BODY_BYTES } from '../../../src/telemetry/prometheus/answer.ts';
 import { createPrometheusSource } from '../../../src/telemetry/prometheus/index.ts';

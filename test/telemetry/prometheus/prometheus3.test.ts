@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planCanaryRequest } from '../../../src/policy/canary.ts';
-import { decide } from '../../../src/policy/decide.ts';
-import { loadPolicy } from '../../../src/policy/load.ts';
-import { planRequest } from '../../../src/policy/plan.ts';
-import { lookbackKey, type TelemetryRequest, type TelemetryResult } from '../../../src/policy/sample.ts';
+import { planCanaryRequest } from '../../../src/policy/canary/assess.ts';
+import { decide } from '../../../src/policy/gate/decide.ts';
+import { planRequest } from '../../../src/policy/gate/plan.ts';
+import { lookbackKey, type TelemetryRequest, type TelemetryResult } from '../../../src/policy/gate/sample.ts';
+import { loadPolicy } from '../../../src/policy/spec/load.ts';
 import { JsonlSource } from '../../../src/telemetry/jsonl/source.ts';
 import { createPrometheusSource } from '../../../src/telemetry/prometheus/index.ts';
 import { type RunningPrometheus, startPrometheus } from '../../support/prometheus.ts';

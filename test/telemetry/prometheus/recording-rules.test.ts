@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decide } from '../../../src/policy/decide.ts';
-import { parseDuration } from '../../../src/policy/duration.ts';
-import { loadPolicy } from '../../../src/policy/load.ts';
-import { planRequest } from '../../../src/policy/plan.ts';
+import { decide } from '../../../src/policy/gate/decide.ts';
+import { planRequest } from '../../../src/policy/gate/plan.ts';
+import { loadPolicy } from '../../../src/policy/spec/load.ts';
+import { parseDuration } from '../../../src/policy/time/duration.ts';
 import { createPrometheusSource } from '../../../src/telemetry/prometheus/index.ts';
 import { promDuration, recordedRules } from '../../../src/telemetry/prometheus/recording-rules.ts';
 import { type RunningPrometheus, startPrometheus } from '../../support/prometheus.ts';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadPolicy } from '../../../src/policy/load.ts';
-import { planRequest } from '../../../src/policy/plan.ts';
+import { planRequest } from '../../../src/policy/gate/plan.ts';
+import { loadPolicy } from '../../../src/policy/spec/load.ts';
 import type { TelemetryError } from '../../../src/telemetry/errors.ts';
 import {
   createPrometheusSource,

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadPolicy } from '../../../src/policy/load.ts';
-import { planRequest } from '../../../src/policy/plan.ts';
+import { planRequest } from '../../../src/policy/gate/plan.ts';
+import { loadPolicy } from '../../../src/policy/spec/load.ts';
 import { createPrometheusSource } from '../../../src/telemetry/prometheus/index.ts';
 import { cli } from '../../support/cli.ts';
 import { tempDir } from '../../support/tasks.ts';

@@ -1,0 +1,321 @@
+import { budgetEvents } from '../gate/budget.ts';
+import { pct } from '../gate/explain.ts';
+import {
+  countSample,
+  RANGE_WINDOW,
+  type Sample,
+  type SloSamples,
+  type TelemetryResult,
+} from '../gate/sample.ts';
+import type { Policy, Slo } from '../spec/schema.ts';
+import { windowBounds } from '../time/window.ts';
+import {
+  type CanaryRule,
+  type Guards,
+  guardsOf,
+  type JudgeStatus,
+  judgeCounts,
+  ONSET_BLOCK_MIN,
+  STEP_LN,
+} from './judge.ts';
+import { baselineKey, blocksOf, type CanaryWatch, intervalKey, lastKey, postKey, spansOf } from './plan.ts';
+
+// Auto-revert: did this one deployment burn too much budget too fast? Attributable burn is the
+// post-deploy bad ratio minus the pre-deploy baseline's, so a deploy that lands during an ongoing
+// provider outage is not blamed for it. The statistics are in canary-judge.ts and canary-stats.ts;
+// canary-plan.ts plans the telemetry request; this file turns counts into an assessment that
+// explains itself.
+
+export {
+  baselineKey,
+  type CanaryWatch,
+  intervalKey,
+  lastKey,
+  planCanaryRequest,
+  postKey,
+} from './plan.ts';
+
+export interface CanaryAssessment {
+  slo: string;
+  /** revert | watching | clear (kept: confidently under the line) | inconclusive (kept: too little evidence either way). */
+  status: JudgeStatus;
+  /** The rules a revert rests on: `burn_rate` and/or `consumed`. */
+  rules: CanaryRule[];
+  /** The policy's confidence, and the line the evidence was tested against, as an attributable burn rate. */
+  confidence: number;
+  line_burn: number | null;
+  line_rule: CanaryRule | null;
+  /** Always-valid bounds on the attributable burn rate at that confidence; null when unknown. */
+  burn_low: number | null;
+  burn_high: number | null;
+  /** The last minutes before the deploy were worse than the rest of the baseline: compared against them too. */
+  outage_guard: boolean;
+  /** Share of the SLO window's budget this deployment burned beyond its baseline (point estimate). */
+  attributable_consumed: number | null;
+  /** Linear projection to the end of the watch, when the policy allows projection and data suffices. */
+  projected_consumed: number | null;
+  threshold: number;
+  post: Sample;
+  /** The bad ratio compared against: the baseline span's, or its last minutes' when the guard is up. */
+  baseline_ratio: number | null;
+  baseline: Sample;
+  /** Bad events beyond the baseline; null for ratio-only sources. */
+  excess_bad: number | null;
+  window_budget: number | null;
+  elapsed_ms: number;
+  breach: boolean;
+  message: string;
+}
+
+export interface DeploymentAssessment {
+  breach: boolean;
+  /** The watch is over: `auto_revert.within` has passed since the deployment went live. */
+  expired: boolean;
+  worst: CanaryAssessment | null;
+  slos: CanaryAssessment[];
+}
+
+const EMPTY: Sample = { events: 0, bad: 0, ratio: null };
+const counts = (s: Sample) => ({ n: s.events ?? 0, x: s.bad ?? 0 });
+const times = (x: number | null) =>
+  x === null ? '?' : `${x >= 10 ? x.toFixed(0) : x.toFixed(x < 1 ? 2 : 1)}x`;
+/** A likelihood ratio from its ln, as "100x"; past a million it only says so. */
+const fits = (ln: number) =>
+  ln > Math.log(1e6) ? 'over 1,000,000x' : `${Math.round(Math.exp(ln)).toLocaleString('en-US')}x`;
+const tasks = (s: Sample) => `${s.bad ?? '?'} of ${s.events ?? '?'} tasks`;
+
+/** One SLO's counts as the judge reads them; null when the source gives ratios only. */
+function lookOf(policy: Policy, slo: Slo, watch: CanaryWatch, samples: SloSamples | undefined, at: number) {
+  const ar = policy.auto_revert;
+  const within = ar.within.ms;
+  const elapsed = Math.max(0, Math.min(at, watch.deployed_at + within) - watch.deployed_at);
+  const post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
+  const base = samples?.ranges[baselineKey(watch.id)] ?? EMPTY;
+  if (post.events === null || post.bad === null || base.events === null || base.bad === null) return null;
+  const series = blocksOf(watch, at, within).map((_, k) => samples?.ranges[intervalKey(watch.id, k)]);
+  const postSeries = series.every((x) => x?.events != null && x.bad != null)
+    ? series.map((x) => counts(x!))
+    : undefined;
+  const win = samples?.ranges[RANGE_WINDOW];
+  const bounds = windowBounds(slo.window, at);
+  // A calendar window's budget is for the whole period: scale the traffic so far up to it.
+  const windowBudget =
+    win?.events != null
+      ? budgetEvents(win.events / Math.max(bounds.elapsedFraction, 1e-9), slo.target)
+      : null;
+  const projectedTasks = ar.projected
+    ? post.events + (base.events / ar.baseline.ms) * Math.max(0, within - elapsed)
+    : null;
+  return {
+    budgetRatio: 1 - slo.target,
+    post: counts(post),
+    baseline: counts(base),
+    recent: spansOf(policy).map((m) => counts(samples?.ranges[lastKey(watch.id, m)] ?? EMPTY)),
+    ...(postSeries ? { postSeries } : {}),
+    windowBudget,
+    projectedTasks,
+    confidence: ar.confidence,
+    burnRate: ar.burn_rate,
+    consumed: ar.consumed,
+    minEvents: ar.min_events,
+  };
+}
+
+/**
+ * The other SLOs' guards, for one SLO's judge: a fleet-wide outage reaches every scope, and the
+ * busiest one times it best. Spans are pooled; the onset is the busiest SLO's that found one.
+ */
+function sharedGuards(looks: Array<ReturnType<typeof lookOf>>, self: number): Guards | null {
+  const others = looks
+    .map((l, k) => (k === self || l === null ? null : { l, g: guardsOf(l) }))
+    .filter((x) => x !== null)
+    .sort((a, b) => b.l.post.n - a.l.post.n);
+  if (others.length === 0) return null;
+  return {
+    onset: others.find((o) => o.g.onset !== null)?.g.onset ?? null,
+    spans: [...new Set(others.flatMap((o) => o.g.spans))],
+  };
+}
+
+export function assessSlo(
+  policy: Policy,
+  slo: Slo,
+  watch: CanaryWatch,
+  samples: SloSamples | undefined,
+  at: number,
+  hints?: () => Guards | null,
+): CanaryAssessment {
+  const ar = policy.auto_revert;
+  const within = ar.within.ms;
+  const bounds = windowBounds(slo.window, at);
+  const elapsed = Math.max(0, Math.min(at, watch.deployed_at + within) - watch.deployed_at);
+  const final = at >= watch.deployed_at + within;
+  const post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
+  const base = samples?.ranges[baselineKey(watch.id)] ?? EMPTY;
+  const spans = spansOf(policy);
+  const b = 1 - slo.target;
+  const minutes = Math.round(elapsed / 60_000);
+  const look = lookOf(policy, slo, watch, samples, at);
+  if (look === null || post.events === null || post.bad === null) {
+    return ratioOnly(policy, slo, post, base, bounds.periodMs, elapsed, final);
+  }
+  const recent = look.recent;
+  const windowBudget = look.windowBudget;
+  const j = judgeCounts({ ...look, ...(hints ? { hints } : {}), final });
+  const spanAt = recent.indexOf(j.compared_counts);
+  const compared = j.compared === 'recent' ? countSample(j.compared_counts.n, j.compared_counts.x) : base;
+  const span = spanAt >= 0 ? `${spans[spanAt]} min` : ar.baseline;
+  const p0 = compared.ratio ?? 0;
+  const excess = Math.max(0, post.bad - p0 * post.events);
+  const attributable = windowBudget !== null && windowBudget > 0 ? excess / windowBudget : null;
+  const projected =
+    ar.projected && attributable !== null && elapsed > 0 ? attributable * (within / elapsed) : null;
+  const conf = pct(ar.confidence);
+  const lineBurn = Number.isFinite(j.line_ratio) ? j.line_ratio / b : null;
+  const line =
+    j.line_rule === 'burn_rate'
+      ? `the rate line of ${times(ar.burn_rate)} attributable burn (auto_revert.burn_rate)`
+      : `${pct(ar.consumed)} of the ${slo.window} budget ${ar.projected ? `by the end of the ${ar.within} watch` : 'already'} (auto_revert.consumed, ${times(lineBurn)} burn at this traffic)`;
+  const before =
+    j.compared === 'recent'
+      ? `${pct(p0)} in the last ${span} before it (${tasks(compared)}; an outage was in progress: ${pct(base.ratio ?? 0)} over the ${ar.baseline})`
+      : `${pct(p0)} before it (${tasks(base)} over the ${ar.baseline})`;
+  const onsetMin = j.onset ? j.onset.at * ONSET_BLOCK_MIN : 0;
+  const stepFit =
+    j.step?.kind === 'after' && j.onset?.kind === 'began' && j.step.at === j.onset.at
+      ? ` (a step in it then fits the counts ${fits(j.step.ln)} better than one at the deploy)`
+      : '';
+  const onset = !j.onset
+    ? ''
+    : j.onset.kind === 'began'
+      ? `; the bad ratio rose ${onsetMin} min after the deploy went live, not when it did${stepFit} (an outage is likelier), so only those first ${onsetMin} min count against it`
+      : `; the bad ratio fell back ${onsetMin} min after the deploy went live while it stayed live (an outage ending), so only the minutes since count against it`;
+  const facts = `bad ratio ${pct(post.ratio ?? 0)} after the deploy (${tasks(post)} in ${minutes} min) vs ${before}${onset}`;
+  const range =
+    j.burn_low === null && j.burn_high === null
+      ? 'no bound on its burn yet'
+      : `its attributable burn is ${j.burn_low !== null && j.burn_low > 0 ? `at least ${times(j.burn_low)}` : 'not shown above 0x'}${j.burn_high !== null ? ` and at most ${times(j.burn_high)}` : ''} at ${conf} confidence`;
+  const share =
+    attributable === null
+      ? ''
+      : `; it burned ${pct(attributable)} of the ${slo.window} budget beyond its baseline in ${minutes} min`;
+  let message: string;
+  if (j.status === 'revert') {
+    const which = j.rules
+      .map((r) =>
+        r === 'burn_rate'
+          ? `rate rule (≥ ${times(ar.burn_rate)} burn)`
+          : `share rule (${pct(ar.consumed)} of the ${slo.window} budget${ar.projected ? ` by ${ar.within}` : ''})`,
+      )
+      .join(' and ');
+    const checked = look.postSeries ? `from ${ar.recent} before it to now` : `in the ${ar.recent} before it`;
+    const timing = `the step in the bad ratio is timed to the deploy: a step at no other minute ${checked} fits the counts ${fits(STEP_LN)} better (step guard)`;
+    message = `${slo.name}: revert by the ${which}: at ${conf} confidence this deploy burns at least ${times(j.burn_low)} beyond its baseline, past ${line}; ${facts}${share}; ${timing}`;
+  } else if (post.events < ar.min_events) {
+    message = `${slo.name}: ${final ? 'kept, inconclusive' : 'watching'}: ${post.events} tasks since the deploy, under auto_revert.min_events (${ar.min_events}); ${facts}${share}`;
+  } else if (j.status === 'clear') {
+    message = `${slo.name}: kept: at ${conf} confidence this deploy stays under ${line}; ${range}; ${facts}${share}`;
+  } else if (j.status === 'inconclusive') {
+    message = `${slo.name}: kept, inconclusive: the ${ar.within} watch ended without ${conf} evidence either way against ${line}; ${range}; ${facts}${share}`;
+  } else {
+    message = `${slo.name}: watching: not yet ${conf} sure it burns past ${line}; ${range}; ${facts}${share}`;
+  }
+  return {
+    slo: slo.name,
+    status: j.status,
+    rules: j.rules,
+    confidence: ar.confidence,
+    line_burn: lineBurn,
+    line_rule: j.line_rule,
+    burn_low: j.burn_low,
+    burn_high: j.burn_high,
+    outage_guard: j.outage_guard,
+    attributable_consumed: attributable,
+    projected_consumed: projected,
+    threshold: ar.consumed,
+    post,
+    baseline_ratio: compared.ratio,
+    baseline: compared,
+    excess_bad: excess,
+    window_budget: windowBudget,
+    elapsed_ms: elapsed,
+    breach: j.status === 'revert',
+    message,
+  };
+}
+
+/**
+ * Ratio-only sources (Sloth, Pyrra rules) give no counts, so no confidence can be had: the share
+ * rule is judged on the point estimate, assuming steady traffic, and the message says so.
+ */
+function ratioOnly(
+  policy: Policy,
+  slo: Slo,
+  post: Sample,
+  base: Sample,
+  periodMs: number,
+  elapsed: number,
+  final: boolean,
+): CanaryAssessment {
+  const ar = policy.auto_revert;
+  const b = 1 - slo.target;
+  const p0 = base.ratio ?? 0;
+  const attributable = post.ratio === null ? null : (Math.max(0, post.ratio - p0) * (elapsed / periodMs)) / b;
+  const breach = attributable !== null && attributable >= ar.consumed;
+  const status: JudgeStatus = breach ? 'revert' : final ? 'inconclusive' : 'watching';
+  return {
+    slo: slo.name,
+    status,
+    rules: breach ? ['consumed'] : [],
+    confidence: ar.confidence,
+    line_burn: null,
+    line_rule: 'consumed',
+    burn_low: null,
+    burn_high: null,
+    outage_guard: false,
+    attributable_consumed: attributable,
+    projected_consumed: null,
+    threshold: ar.consumed,
+    post,
+    baseline_ratio: base.ratio,
+    baseline: base,
+    excess_bad: null,
+    window_budget: null,
+    elapsed_ms: elapsed,
+    breach,
+    message:
+      attributable === null
+        ? `${slo.name}: ${final ? 'kept, inconclusive' : 'watching'}: no ratio since the deploy yet`
+        : `${slo.name}: ${breach ? 'revert by the share rule' : final ? 'kept, inconclusive' : 'watching'} on a point estimate (this source gives ratios, not counts, so no confidence): about ${pct(attributable)} of the ${slo.window} budget burned beyond the baseline against a line of ${pct(ar.consumed)}; bad ratio ${pct(post.ratio ?? 0)} after vs ${pct(p0)} before`,
+  };
+}
+
+export function assessDeployment(
+  policy: Policy,
+  watch: CanaryWatch,
+  result: TelemetryResult,
+  at: number,
+): DeploymentAssessment {
+  const looks = policy.slos.map((slo) => lookOf(policy, slo, watch, result.slos[slo.name], at));
+  const slos = policy.slos.map((slo, k) =>
+    assessSlo(policy, slo, watch, result.slos[slo.name], at, () => sharedGuards(looks, k)),
+  );
+  const rank = (a: CanaryAssessment) => a.burn_low ?? a.attributable_consumed ?? 0;
+  const worst = [...slos].sort((a, b) => Number(b.breach) - Number(a.breach) || rank(b) - rank(a))[0] ?? null;
+  return {
+    breach: policy.auto_revert.enabled && slos.some((s) => s.breach),
+    expired: at >= watch.deployed_at + policy.auto_revert.within.ms,
+    worst,
+    slos,
+  };
+}
+
+/**
+ * The most of a rolling window's budget one deployment can burn within `auto_revert.within` at
+ * steady traffic: a total outage burns at 1/(1 - target), so at 95% over 30d an hour is 2.8% at most.
+ * Null for calendar windows, whose budget grows through the period.
+ */
+export function maxRevertConsumed(slo: Slo, withinMs: number): number | null {
+  if (slo.window.kind !== 'rolling') return null;
+  return withinMs / slo.window.ms / (1 - slo.target);
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { permissionLevel } from '../spec/schema.ts';
+
+// The change being gated, as facts: a pull request, or what a deploy ships. The Action and the
+// protection rule gather them from GitHub; the CLI reads them from flags or a `--change` file (the
+// Action's `change` output), so a decision made in GitHub replays locally to the same result.
+
+/** ms since epoch, written as ISO-8601 with an offset (or epoch ms) in a change file. */
+const instant = z.union([
+  z.number().int().nonnegative(),
+  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+]);
+
+/** Who applied a label, and what GitHub says about them. */
+export const labelEventSchema = z.strictObject({
+  name: z.string().min(1),
+  applied_by: z.string().nullable(),
+  applied_at: instant.nullable(),
+  /** `org/team-slug` for each team the applier belongs to that the policy names (as far as the token can see). */
+  applier_teams: z.array(z.string()).default([]),
+  applier_permission: z
+    .union([permissionLevel, z.literal('none')])
+    .nullable()
+    .default(null),
+});
+
+/**
+ * Why a change counts as a revert: facts GitHub vouches for, gathered through its API — never a
+ * title, a branch name or a commit message, which anyone can write.
+ */
+export const revertEvidenceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    /** The revert pull request the budget-gate App opened: author and every commit are the App's. */
+    kind: z.literal('app-pull-request'),
+    app: z.string(),
+    pull_request: z.number().int(),
+    branch: z.string(),
+  }),
+  z.strictObject({
+    /** After the change, every file it touches is as it was before the reverted commit. */
+    kind: z.literal('inverse-diff'),
+    reverts: z.string(),
+    files: z.number().int().nonnegative(),
+  }),
+  z.strictObject({
+    /** A deployment of a sha that the environment ran before. */
+    kind: z.literal('rollback'),
+    sha: z.string(),
+    environment: z.string(),
+    deployment_id: z.number().int(),
+  }),
+]);
+export type RevertEvidence = z.output<typeof revertEvidenceSchema>;
+
+export const changeSchema = z.strictObject({
+  files: z.array(z.string()),
+  labels: z.array(labelEventSchema).default([]),
+  author: z.string().nullable().default(null),
+  /** Overrides must be applied after this. */
+  last_push_at: instant.nullable().default(null),
+  title: z.string().nullable().optional(),
+  head_ref: z.string().nullable().optional(),
+  commit_messages: z.array(z.string()).optional(),
+  /** GitHub listed only part of the files: the rest are unknown, so never judged as whole. */
+  files_partial: z.boolean().optional(),
+  /** What GitHub vouches for when the change is a revert; null when it does not. */
+  revert_evidence: revertEvidenceSchema.nullable().optional(),
+});
+
+export type LabelEvent = z.output<typeof labelEventSchema>;
+export type Change = z.output<typeof changeSchema>;
+
+/** A label whose applier was not (yet) looked up. */
+export const bareLabel = (name: string): LabelEvent => ({
+  name,
+  applied_by: null,
+  applied_at: null,
+  applier_teams: [],
+  applier_permission: null,
+});
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The change as a person (and `changeSchema`) reads it back: times in ISO-8601. */
+export function changeToJson(change: Change): z.input<typeof changeSchema> {
+  return {
+    ...change,
+    labels: change.labels.map((l) => ({ ...l, applied_at: iso(l.applied_at) })),
+    last_push_at: iso(change.last_push_at),
+  };
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { classifyRisk, judgeRevert } from '../../../src/policy/gate/risk.ts';
+import { change, policy } from '../fixtures.ts';
+
+const risk = policy().risk;
+
+describe('risk', () => {
+  it('the first matching rule classifies a file; the change is as risky as its riskiest file', () => {
+    const r = classifyRisk(risk, ['src/a.ts', 'models/gpt.json', '.github/prompts/x.md']);
+    expect(r.risk).toBe('high');
+    expect(r.files).toEqual([
+      { path: 'src/a.ts', class: 'low', rule: 'risk.default' },
+      { path: 'models/gpt.json', class: 'high', rule: 'risk.rules[0]' },
+      { path: '.github/prompts/x.md', class: 'low', rule: 'risk.default' },
+    ]);
+    expect(classifyRisk(risk, ['docs/a.md']).risk).toBe('low');
+  });
+
+  it('an empty change set takes the default class', () => {
+    expect(classifyRisk({ ...risk, default: 'high' }, []).risk).toBe('high');
+  });
+
+  // What a change says about itself is a claim, never evidence: anyone can write a title, a branch
+  // name or a commit message. Each claim is named so the decision can say why it was not believed.
+  it.each([
+    [{ title: 'Revert "Rewrite refund prompt"' }, /title says "Revert/],
+    [{ title: 'Revert-proof prompt rewrite' }, /title says "Revert-proof/],
+    [{ head_ref: 'revert-42-prompt-rewrite' }, /branch is named revert-42/],
+    [{ head_ref: 'budget-gate/revert-1234' }, /branch is named budget-gate\/revert-1234/],
+    [
+      { commit_messages: ['Revert "x"\n\nThis reverts commit 0123456789abcdef.'] },
+      /This reverts commit 0123456789abcdef/,
+    ],
+    [{ title: 'Add retries' }, null],
+  ])('%j is not a revert without evidence (claim: %s)', (extra, claim) => {
+    const v = judgeRevert(change(['a'], extra));
+    expect(v.revert).toBe(false);
+    expect(v.evidence).toBeNull();
+    if (claim === null) expect(v.unverifiedClaim).toBeNull();
+    else expect(v.unverifiedClaim).toMatch(claim);
+  });
+
+  it.each([
+    {
+      kind: 'app-pull-request' as const,
+      app: 'budget-gate',
+      pull_request: 9,
+      branch: 'budget-gate/revert-1',
+    },
+    { kind: 'inverse-diff' as const, reverts: 'a'.repeat(40), files: 2 },
+    { kind: 'rollback' as const, sha: 'b'.repeat(40), environment: 'production', deployment_id: 4 },
+  ])('evidence GitHub vouches for ($kind) makes a revert, whatever the title', (evidence) => {
+    const v = judgeRevert(change(['a'], { title: 'Tweak prompts', revert_evidence: evidence }));
+    expect(v).toEqual({ revert: true, evidence, unverifiedClaim: null });
+  });
+});
