@@ -8,7 +8,7 @@ import { GitHubPermissionError } from '../github/errors.ts';
 import type { GitHubClient, RequestCounter } from '../github/octokit.ts';
 import type { Change } from '../policy/gate/change.ts';
 import type { Decision } from '../policy/gate/decision-schema.ts';
-import type { TelemetrySource } from '../policy/gate/sample.ts';
+import type { TelemetrySource } from '../policy/gate/ports.ts';
 import { formatProblem, type LoadedPolicy, PolicyError, type PolicyProblem } from '../policy/spec/load.ts';
 import { renderHeadline } from '../report/headline.ts';
 import { renderMarkdown } from '../report/markdown.ts';

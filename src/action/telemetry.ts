@@ -1,4 +1,4 @@
-import type { TelemetrySource } from '../policy/gate/sample.ts';
+import type { TelemetrySource } from '../policy/gate/ports.ts';
 import { TelemetryError } from '../telemetry/errors.ts';
 import { openTelemetry as openSource } from '../telemetry/open.ts';
 import { GateSetupError } from './gate.ts';

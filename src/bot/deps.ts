@@ -1,6 +1,6 @@
 import type { GitHubClient } from '../github/octokit.ts';
-import type { TelemetrySource } from '../policy/gate/sample.ts';
-import type { WatchStore } from '../store/watch.ts';
+import type { WatchStore } from '../policy/canary/ports.ts';
+import type { TelemetrySource } from '../policy/gate/ports.ts';
 import type { BotLog } from './log.ts';
 
 /** What every handler is given: the durable store, the SLI source and the clock. */

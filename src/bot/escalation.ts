@@ -1,12 +1,13 @@
 import type { GitHubClient, RepoRef } from '../github/octokit.ts';
 import { comment, requestReviewers } from '../github/pull-actions.ts';
 import { type RevertFacts, revertFailedEvent, revertOpenedEvent } from '../notify/events.ts';
-import { MemoryLedger, type NotifyLedger } from '../notify/ledger.ts';
+import { MemoryLedger } from '../notify/ledger.ts';
 import { Notifier } from '../notify/notifier.ts';
+import type { Watch, WatchStore } from '../policy/canary/ports.ts';
+import type { NotifyLedger } from '../policy/oncall/ports.ts';
 import { type EscalationTarget, escalationPath } from '../policy/oncall/rotation.ts';
 import { formatWall } from '../policy/oncall/zone.ts';
 import type { Policy } from '../policy/spec/schema.ts';
-import type { Watch, WatchStore } from '../store/watch.ts';
 import type { BotLog } from './log.ts';
 import { PolicyCache } from './policy-cache.ts';
 

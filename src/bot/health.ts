@@ -1,5 +1,5 @@
 import { access, constants } from 'node:fs/promises';
-import type { WatchStore } from '../store/watch.ts';
+import type { WatchStore } from '../policy/canary/ports.ts';
 import { instantQuery } from '../telemetry/prometheus/http.ts';
 import type { PrometheusOptions } from '../telemetry/prometheus/index.ts';
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { run } from 'probot';
-import type { TelemetrySource } from '../policy/gate/sample.ts';
+import type { TelemetrySource } from '../policy/gate/ports.ts';
 import { openStore } from '../store/open.ts';
 import { openTelemetry } from '../telemetry/open.ts';
 import { prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';

@@ -1,7 +1,7 @@
 import { clip, setDeploymentStatus } from '../github/deployment-status.ts';
 import type { GitHubClient, RepoRef } from '../github/octokit.ts';
 import { comment } from '../github/pull-actions.ts';
-import type { Watch } from '../store/watch.ts';
+import type { Watch } from '../policy/canary/ports.ts';
 import type { Evidence } from './evidence.ts';
 import type { BotLog } from './log.ts';
 import { shadowComment } from './revert/body.ts';

@@ -1,6 +1,6 @@
-import type { TelemetrySource } from '../policy/gate/sample.ts';
+import type { Watch, WatchStore } from '../policy/canary/ports.ts';
+import type { TelemetrySource } from '../policy/gate/ports.ts';
 import type { Policy } from '../policy/spec/schema.ts';
-import type { Watch, WatchStore } from '../store/watch.ts';
 import type { WatcherHooks } from './escalation.ts';
 import type { Evidence } from './evidence.ts';
 import type { BotLog } from './log.ts';

@@ -1,7 +1,7 @@
 import { assessDeployment, type CanaryWatch, planCanaryRequest } from '../policy/canary/assess.ts';
+import type { Watch } from '../policy/canary/ports.ts';
 import type { TelemetryResult } from '../policy/gate/sample.ts';
 import type { Policy } from '../policy/spec/schema.ts';
-import type { Watch } from '../store/watch.ts';
 import { bucketRequest } from './canary-buckets.ts';
 import type { WatcherHooks } from './escalation.ts';
 import { buildEvidence, type Evidence, evidenceSchema } from './evidence.ts';

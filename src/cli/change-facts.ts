@@ -1,5 +1,5 @@
-import type { ChangeFacts } from '../gate/change-facts.ts';
 import type { Change } from '../policy/gate/change.ts';
+import type { ChangeFacts } from '../policy/gate/ports.ts';
 import { isOverrideLabel } from '../policy/overrides/overrides.ts';
 
 /**

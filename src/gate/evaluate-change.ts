@@ -2,7 +2,8 @@ import { bareLabel, type Change } from '../policy/gate/change.ts';
 import { decide } from '../policy/gate/decide.ts';
 import type { Decision } from '../policy/gate/decision-schema.ts';
 import { planRequest } from '../policy/gate/plan.ts';
-import type { TelemetryResult, TelemetrySource } from '../policy/gate/sample.ts';
+import type { ChangeFacts, GatheredChange, TelemetrySource } from '../policy/gate/ports.ts';
+import type { TelemetryResult } from '../policy/gate/sample.ts';
 import type { AuditEntry, AuditRecord } from '../policy/overrides/audit-chain.ts';
 import {
   blockUnrecorded,
@@ -10,9 +11,9 @@ import {
   revertAuditEntry,
   sameUse,
 } from '../policy/overrides/audit-entry.ts';
+import type { AuditSink, AuditWrite } from '../policy/overrides/ports.ts';
 import { formatProblem, type LoadedPolicy } from '../policy/spec/load.ts';
 import { TelemetryError } from '../telemetry/errors.ts';
-import type { ChangeFacts, GatheredChange } from './change-facts.ts';
 
 // The one gate pipeline. The Action (PR check and deploy step), the deployment protection rule
 // and the CLI all call this: policy → (change ∥ telemetry) → decide → (what could let a blocked
@@ -21,16 +22,6 @@ import type { ChangeFacts, GatheredChange } from './change-facts.ts';
 
 /** Burn-chart resolution: points per SLO window. */
 export const CHART_POINTS = 24;
-
-export interface AuditSink<W extends AuditWrite = AuditWrite> {
-  /** Appends `entry` unless `isDuplicate` finds its record (a re-run); throws with a readable message. */
-  append(entry: AuditEntry, isDuplicate: (r: AuditRecord) => boolean): Promise<W>;
-}
-
-export interface AuditWrite {
-  record: AuditRecord;
-  duplicate: boolean;
-}
 
 export interface EvaluateChangeInput<G extends GatheredChange, W extends AuditWrite> {
   loaded: LoadedPolicy;

@@ -1,4 +1,4 @@
-import type { AuditSink } from '../gate/evaluate-change.ts';
+import type { AuditSink } from '../policy/overrides/ports.ts';
 import { type AppendResult, type AuditPolicy, appendAuditEntry } from './audit-log.ts';
 import { GitHubPermissionError } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';

@@ -1,4 +1,4 @@
-import type { ChangeFacts } from '../gate/change-facts.ts';
+import type { ChangeFacts } from '../policy/gate/ports.ts';
 import type { Policy } from '../policy/spec/schema.ts';
 import type { GateEvent } from './gate-event.ts';
 import { canLookFurther, type Gathered, gatherChange, gatherFurther } from './gather-change.ts';

@@ -1,5 +1,5 @@
-import type { GatheredChange } from '../gate/change-facts.ts';
 import { bareLabel as bare } from '../policy/gate/change.ts';
+import type { GatheredChange } from '../policy/gate/ports.ts';
 import { revertClaim, revertedCommit } from '../policy/gate/risk.ts';
 import { isOverrideLabel } from '../policy/overrides/overrides.ts';
 import type { Policy } from '../policy/spec/schema.ts';

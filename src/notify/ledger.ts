@@ -1,30 +1,11 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { type LedgerEntry, ledgerEntrySchema, type NotifyLedger } from '../policy/oncall/ports.ts';
 
 // The record of what was sent, so nothing pages twice for the same event: PagerDuty's dedup key
 // stops a second page while its alert is open, the ledger stops the second trigger (and the second
 // Slack post, which nothing else would stop) and remembers what to resolve.
-
-export const ledgerEntrySchema = z.object({
-  key: z.string(),
-  repo: z.string(),
-  kind: z.string(),
-  severity: z.string(),
-  raised_at: z.number(),
-  /** PagerDuty dedup keys triggered (the key, or key:sev1 once a sev2 was promoted). */
-  paged: z.array(z.string()),
-  /** Slack stages posted: raised, paged, promoted, resolved. */
-  posted: z.array(z.string()),
-  resolved_at: z.number().nullable(),
-});
-export type LedgerEntry = z.output<typeof ledgerEntrySchema>;
-
-export interface NotifyLedger {
-  get(key: string): Promise<LedgerEntry | null>;
-  put(entry: LedgerEntry): Promise<void>;
-  open(repo: string): Promise<LedgerEntry[]>;
-}
 
 export class MemoryLedger implements NotifyLedger {
   readonly entries = new Map<string, LedgerEntry>();

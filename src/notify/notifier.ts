@@ -1,7 +1,7 @@
+import type { LedgerEntry, NotifyLedger } from '../policy/oncall/ports.ts';
 import { routeSeverity } from '../policy/oncall/routing.ts';
 import type { OncallPolicy } from '../policy/oncall/schema.ts';
 import type { NotifyEvent } from './events.ts';
-import type { LedgerEntry, NotifyLedger } from './ledger.ts';
 import { sendPagerDuty, triggerBody } from './pagerduty.ts';
 import { sendSlack, slackMessage } from './slack.ts';
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
+import type { WatchStore } from '../policy/canary/ports.ts';
 import { PostgresWatchStore } from './postgres.ts';
 import { SqliteWatchStore } from './sqlite.ts';
-import type { WatchStore } from './watch.ts';
 
 export const DEFAULT_STORE = 'sqlite:./data/budget-gate.sqlite';
 

@@ -1,5 +1,11 @@
+import {
+  type NewWatch,
+  type Outcome,
+  parseRow,
+  type Watch,
+  type WatchStore,
+} from '../policy/canary/ports.ts';
 import { COLUMNS, type Dialect } from './migrations.ts';
-import { type NewWatch, type Outcome, parseRow, type Watch, type WatchStore } from './watch.ts';
 
 // The watch store's SQL, written once: SQLite (3.35+) and PostgreSQL agree on UPDATE … RETURNING,
 // INSERT … ON CONFLICT DO NOTHING and subqueries in UPDATE, so each statement is one string with

@@ -1,4 +1,5 @@
-import type { TelemetryRequest, TelemetryResult, TelemetrySource } from '../policy/gate/sample.ts';
+import type { TelemetrySource } from '../policy/gate/ports.ts';
+import type { TelemetryRequest, TelemetryResult } from '../policy/gate/sample.ts';
 import type { TaskRecord } from './jsonl/record.ts';
 import { SloTally } from './jsonl/tally.ts';
 

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { TelemetrySource } from '../policy/gate/sample.ts';
+import type { TelemetrySource } from '../policy/gate/ports.ts';
 import { TelemetryError } from './errors.ts';
 import { JsonlSource } from './jsonl/source.ts';
 import type { PrometheusOptions } from './prometheus/options.ts';

@@ -11,8 +11,8 @@ import { type Evidence, evidenceSchema } from '../../src/bot/evidence.ts';
 import { collectingLog } from '../../src/bot/log.ts';
 import { openRevert } from '../../src/bot/revert/revert.ts';
 import { type Reverter, Watcher } from '../../src/bot/watcher.ts';
-import type { TelemetrySource } from '../../src/policy/gate/sample.ts';
-import type { NewWatch, WatchStore } from '../../src/store/watch.ts';
+import type { NewWatch, WatchStore } from '../../src/policy/canary/ports.ts';
+import type { TelemetrySource } from '../../src/policy/gate/ports.ts';
 import { steadyTasks, type Task, tempDir, writeTasks } from '../support/tasks.ts';
 
 export const API = 'https://api.github.com';

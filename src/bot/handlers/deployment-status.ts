@@ -2,7 +2,7 @@ import { fetchPullsForCommits } from '../../github/commit-pulls.ts';
 import { fetchLastSuccessfulDeployment } from '../../github/deploy-diff.ts';
 import { policyAt } from '../../github/policy-file.ts';
 import { deploymentStatusPayload, parsePayload } from '../../github/webhook-payloads.ts';
-import type { NewWatch } from '../../store/watch.ts';
+import type { NewWatch } from '../../policy/canary/ports.ts';
 import type { BotDeps, HandlerContext } from '../deps.ts';
 
 // deployment_status: a deployment to a watched environment went live. Record what the watcher

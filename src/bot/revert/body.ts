@@ -1,7 +1,7 @@
 import type { TreeEntry } from '../../github/revert-pr.ts';
+import type { Watch } from '../../policy/canary/ports.ts';
 import { pct as sharePct } from '../../policy/gate/explain.ts';
 import { formatDuration } from '../../policy/time/duration.ts';
-import type { Watch } from '../../store/watch.ts';
 import type { Evidence } from '../evidence.ts';
 
 // The revert pull request's title and body: the evidence a reviewer needs to merge it without

@@ -1,8 +1,8 @@
 import { clip, setDeploymentStatus } from '../../github/deployment-status.ts';
 import type { GitHubClient, RepoRef } from '../../github/octokit.ts';
 import { comment } from '../../github/pull-actions.ts';
+import type { Watch } from '../../policy/canary/ports.ts';
 import { formatDuration } from '../../policy/time/duration.ts';
-import type { Watch } from '../../store/watch.ts';
 import type { Evidence } from '../evidence.ts';
 import { revertBranch } from './body.ts';
 import { commentMarker, hasComment, hasDeploymentStatus } from './checks.ts';

@@ -14,8 +14,8 @@ import {
   planRevertCommit,
   writeRevertBranch,
 } from '../../github/revert-pr.ts';
+import type { Watch } from '../../policy/canary/ports.ts';
 import type { Policy } from '../../policy/spec/schema.ts';
-import type { Watch } from '../../store/watch.ts';
 import type { Evidence } from '../evidence.ts';
 import type { BotLog } from '../log.ts';
 import type { RevertResult } from '../watcher.ts';

@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
+import type { Watch } from '../../policy/canary/ports.ts';
 import { changeSchema } from '../../policy/gate/change.ts';
 import { decide } from '../../policy/gate/decide.ts';
 import type { Decision } from '../../policy/gate/decision-schema.ts';
 import { planRequest } from '../../policy/gate/plan.ts';
-import type { TelemetrySource } from '../../policy/gate/sample.ts';
+import type { TelemetrySource } from '../../policy/gate/ports.ts';
 import { rotationOf, shiftAt } from '../../policy/oncall/rotation.ts';
 import { formatWall } from '../../policy/oncall/zone.ts';
 import { type AuditRecord, verifyChain } from '../../policy/overrides/audit-chain.ts';
 import type { Policy } from '../../policy/spec/schema.ts';
-import type { Watch } from '../../store/watch.ts';
 import { parseAt, readPolicy, readText } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 import { openTelemetry, SOURCE_OPTIONS } from '../telemetry.ts';

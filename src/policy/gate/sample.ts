@@ -58,12 +58,6 @@ export interface TelemetryResult {
   warnings?: string[];
 }
 
-/** Every SLI source (JSONL file, Prometheus HTTP API) answers the same request. */
-export interface TelemetrySource {
-  readonly name: string;
-  fetch(request: TelemetryRequest): Promise<TelemetryResult>;
-}
-
 /** Range keys the planner uses; sources treat keys as opaque. */
 export const RANGE_WINDOW = 'window';
 export const lookbackKey = (spec: string): string => `lookback:${spec}`;

@@ -1,4 +1,4 @@
-import type { TelemetrySource } from '../../policy/gate/sample.ts';
+import type { TelemetrySource } from '../../policy/gate/ports.ts';
 import type { PrometheusOptions } from './options.ts';
 import { PrometheusSource } from './source.ts';
 

@@ -1,4 +1,5 @@
-import type { TelemetryRequest, TelemetryResult, TelemetrySource } from '../../policy/gate/sample.ts';
+import type { TelemetrySource } from '../../policy/gate/ports.ts';
+import type { TelemetryRequest, TelemetryResult } from '../../policy/gate/sample.ts';
 import { useEnvProxy } from '../env-proxy.ts';
 import { TelemetryError } from '../errors.ts';
 import { type Batch, batches, KEY_LABEL, type Planned, planQueries, statedQueryLimit } from './batch.ts';

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
+import type { Watch, WatchStore } from '../../../src/policy/canary/ports.ts';
 import { openStore } from '../../../src/store/open.ts';
-import type { Watch, WatchStore } from '../../../src/store/watch.ts';
 import { freePort } from '../../support/ports.ts';
 import { tempDir } from '../../support/tasks.ts';
 import {

@@ -1,4 +1,14 @@
-import type { Change } from '../policy/gate/change.ts';
+import type { Change } from './change.ts';
+import type { TelemetryRequest, TelemetryResult } from './sample.ts';
+
+// The gate's ports: the outside systems the budget gate asks, as interfaces its adapters (src/telemetry,
+// src/github, src/cli) implement.
+
+/** Every SLI source (JSONL file, Prometheus HTTP API) answers the same request. */
+export interface TelemetrySource {
+  readonly name: string;
+  fetch(request: TelemetryRequest): Promise<TelemetryResult>;
+}
 
 // Where a gate decision's facts about the change come from: GitHub (the Action, the protection
 // rule) or flags and files (the CLI). The pipeline asks in two steps so the common case stays

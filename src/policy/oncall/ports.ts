@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+// On-call's port: the record of what was paged, so nothing pages twice for one event. A JSON file
+// (src/notify/ledger.ts) and the bot's store implement it.
+
+export const ledgerEntrySchema = z.object({
+  key: z.string(),
+  repo: z.string(),
+  kind: z.string(),
+  severity: z.string(),
+  raised_at: z.number(),
+  /** PagerDuty dedup keys triggered (the key, or key:sev1 once a sev2 was promoted). */
+  paged: z.array(z.string()),
+  /** Slack stages posted: raised, paged, promoted, resolved. */
+  posted: z.array(z.string()),
+  resolved_at: z.number().nullable(),
+});
+export type LedgerEntry = z.output<typeof ledgerEntrySchema>;
+
+export interface NotifyLedger {
+  get(key: string): Promise<LedgerEntry | null>;
+  put(entry: LedgerEntry): Promise<void>;
+  open(repo: string): Promise<LedgerEntry[]>;
+}
