@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { api, assertAllCalled, auditAnchors, setupNock } from '../github/helpers.ts';
+import { api, auditAnchors } from '../github/helpers.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { AT, GH_REPO, gate, hardPause, labeled, payload, workspace } from './support.ts';
 
 // The gate as a deploy step: what ships is the diff against the environment's last successful

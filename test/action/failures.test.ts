@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditSection } from '../../src/action/summary.ts';
 import { chainRecord, serializeRecord } from '../../src/policy/overrides/audit-chain.ts';
-import { api, assertAllCalled, auditAnchors, b64, setupNock } from '../github/helpers.ts';
+import { api, auditAnchors, b64 } from '../github/helpers.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { AT, GH_REPO, gate, labeled, payload } from './support.ts';
 
 // What the gate does when GitHub says no, or says less than usual: missing permissions, re-runs,

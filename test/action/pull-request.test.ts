@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAuditLog, verifyChain } from '../../src/policy/overrides/audit-chain.ts';
-import { api, assertAllCalled, auditAnchors, b64, setupNock, unb64 } from '../github/helpers.ts';
+import { api, auditAnchors, b64, unb64 } from '../github/helpers.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { AT, GH_REPO, gate, hardPause, labeled, payload, workspace } from './support.ts';
 
 // The gate on pull requests, with GitHub played by nock on the exact REST endpoints and the

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAuditLog, verifyChain } from '../../src/policy/overrides/audit-chain.ts';
-import { api, assertAllCalled, auditAnchors, setupNock } from '../github/helpers.ts';
+import { api, auditAnchors } from '../github/helpers.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { GH_REPO, gate, hardPause, payload, workspace } from './support.ts';
 
 // The revert lane is a security boundary: a revert passes every pause, so only evidence GitHub

@@ -6,18 +6,17 @@ import { collectingLog } from '../../src/bot/log.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { tempDir } from '../support/tasks.ts';
 import { firstBreachMinute } from './oracle.ts';
 import {
   API,
-  assertAllCalled,
   MIN,
   newWatch,
   POLICY_TEXT,
   REPO_PATH,
   recordingReverter,
   scenarioTasks,
-  setupNock,
   T0,
   testClock,
   writeScenario,

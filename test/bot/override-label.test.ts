@@ -4,16 +4,15 @@ import { parseAuditLog } from '../../src/policy/overrides/audit-chain.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { auditAnchors } from '../github/helpers.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
 import {
   API,
-  assertAllCalled,
   b64,
   deliver,
   example,
   nockInstallationToken,
   POLICY_TEXT,
   REPO_PATH,
-  setupNock,
   T0,
   testProbot,
 } from './support.ts';

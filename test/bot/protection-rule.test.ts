@@ -2,9 +2,9 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
 import {
   API,
-  assertAllCalled,
   b64,
   DEPLOYED_SHA,
   DEPLOYMENT_ID,
@@ -16,7 +16,6 @@ import {
   PREVIOUS_SHA,
   REPO_PATH,
   scenarioTasks,
-  setupNock,
   T0,
   testProbot,
   writeScenario,

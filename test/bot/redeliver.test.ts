@@ -4,7 +4,8 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectingLog } from '../../src/bot/log.ts';
 import { type DeliveryItem, missedDeliveries, recoverMissedDeliveries } from '../../src/bot/redeliver.ts';
-import { API, assertAllCalled, setupNock } from './support.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { API } from './support.ts';
 
 // Which webhook deliveries the bot asks again for, and the two calls it makes (list deliveries
 // with cursor paging, POST …/attempts), against GitHub's documented shapes.

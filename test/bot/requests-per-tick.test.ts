@@ -60,30 +60,30 @@ async function oneTick(watches: number, bucketed: boolean) {
 }
 
 describe('metrics requests per tick', () => {
-  it('stay flat from 1 to 10,000 watched deployments', async () => {
+  it('stay flat from 1 to 1,000 watched deployments (10,000: npm run bench)', async () => {
     const rows: Record<number, Awaited<ReturnType<typeof oneTick>>> = {};
-    for (const n of [1, 100, 10_000]) rows[n] = await oneTick(n, true);
-    expect(rows[10_000]!.evaluated).toBe(10_000);
-    for (const n of [1, 100, 10_000]) expect(rows[n]!.fetches).toBe(1);
-    // Bucketed, the Prometheus source sends the same one request at 100 watches as at 10,000.
+    for (const n of [1, 100, 1000]) rows[n] = await oneTick(n, true);
+    expect(rows[1000]!.evaluated).toBe(1000);
+    for (const n of [1, 100, 1000]) expect(rows[n]!.fetches).toBe(1);
+    // Bucketed, the Prometheus source sends the same one request at 100 watches as at 1,000.
     expect(rows[100]!.prometheus).toBe(1);
-    expect(rows[10_000]!.prometheus).toBe(rows[100]!.prometheus);
+    expect(rows[1000]!.prometheus).toBe(rows[100]!.prometheus);
     console.info(
-      `metrics requests per tick (bucketed): ${[1, 100, 10_000].map((n) => `${n} watch(es) → ${rows[n]!.fetches} fetch, ${rows[n]!.prometheus} Prometheus request(s)`).join('; ')}`,
+      `metrics requests per tick (bucketed): ${[1, 100, 1000].map((n) => `${n} watch(es) → ${rows[n]!.fetches} fetch, ${rows[n]!.prometheus} Prometheus request(s)`).join('; ')}`,
     );
   });
 
   it('would grow with the watches without the buckets (what planCanaryRequest asks for as is)', async () => {
     const one = await oneTick(1, false);
-    const many = await oneTick(10_000, false);
+    const many = await oneTick(1000, false);
     expect(one.fetches).toBe(1);
     expect(many.fetches).toBe(1);
     expect(one.prometheus).toBe(1);
     // Two ranges × two parts per watch, 400 sub-queries a request; PromQL ranges are whole seconds,
     // so deploys within the same second share their sub-queries.
-    expect(many.prometheus).toBeGreaterThan(50);
+    expect(many.prometheus).toBeGreaterThan(5);
     console.info(
-      `unbucketed: 1 watch → ${one.prometheus} Prometheus request(s); 10,000 watches → ${many.prometheus}`,
+      `unbucketed: 1 watch → ${one.prometheus} Prometheus request(s); 1,000 watches → ${many.prometheus}`,
     );
   });
 });

@@ -4,11 +4,11 @@ import { collectingLog } from '../../src/bot/log.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { tempDir } from '../support/tasks.ts';
 import { firstBreachMinute } from './oracle.ts';
 import { nockRevert, REVERT_PR } from './revert-nock.ts';
 import {
-  assertAllCalled,
   DEPLOYMENT_ID,
   deliver,
   deploymentStatusPayload,
@@ -19,7 +19,6 @@ import {
   probotWatcher,
   recordingReverter,
   scenarioTasks,
-  setupNock,
   T0,
   testClock,
   testProbot,

@@ -8,11 +8,11 @@ import { Watcher } from '../../src/bot/watcher.ts';
 import { loadPolicy } from '../../src/policy/spec/load.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { EVIDENCE, seedBreach } from './crash/matrix.ts';
 import { NEW_COMMIT, NEW_TREE, TIP, TIP_TREE } from './revert-nock.ts';
 import {
   API,
-  assertAllCalled,
   DEPLOYED_SHA,
   DEPLOYMENT_ID,
   MIN,
@@ -21,7 +21,6 @@ import {
   REPO_PATH,
   SHIPPED_PR,
   scenarioTasks,
-  setupNock,
   writeScenario,
 } from './support.ts';
 

@@ -7,6 +7,7 @@ import { openRevert } from '../../src/bot/revert/revert.ts';
 import { loadPolicy } from '../../src/policy/spec/load.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { tempDir } from '../support/tasks.ts';
 import { attributable, firstBreachMinute } from './oracle.ts';
 import {
@@ -21,7 +22,6 @@ import {
   TIP_TREE,
 } from './revert-nock.ts';
 import {
-  assertAllCalled,
   DEPLOYED_SHA,
   DEPLOYMENT_ID,
   deliver,
@@ -37,7 +37,6 @@ import {
   recordedEvidence,
   SHIPPED_PR,
   scenarioTasks,
-  setupNock,
   T0,
   testClock,
   testProbot,

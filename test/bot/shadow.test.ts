@@ -6,11 +6,11 @@ import { reportShadow } from '../../src/bot/shadow.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { tempDir } from '../support/tasks.ts';
 import { firstBreachMinute } from './oracle.ts';
 import {
   API,
-  assertAllCalled,
   DEPLOYED_SHA,
   DEPLOYMENT_ID,
   deliver,
@@ -22,7 +22,6 @@ import {
   REPO_PATH,
   SHIPPED_PR,
   scenarioTasks,
-  setupNock,
   T0,
   testClock,
   testProbot,

@@ -85,18 +85,6 @@ export function deliver(probot: Probot, name: string, payload: unknown, id = 'de
   return probot.receive({ id, name, payload } as Parameters<Probot['receive']>[0]);
 }
 
-export function setupNock(): void {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-}
-
-/** Fails the test when a mocked endpoint was not called. */
-export function assertAllCalled(): void {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  if (pending.length > 0) throw new Error(`GitHub endpoints not called: ${pending.join(', ')}`);
-}
-
 export const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 /** The sha git gives a blob with this content: what the revert's tree must point at. */

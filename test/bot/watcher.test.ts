@@ -4,9 +4,9 @@ import { collectingLog } from '../../src/bot/log.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { attributable, firstBreachMinute } from './oracle.ts';
 import {
-  assertAllCalled,
   DEPLOYMENT_ID,
   deliver,
   deploymentStatusPayload,
@@ -16,7 +16,6 @@ import {
   nockWatchStart,
   recordingReverter,
   scenarioTasks,
-  setupNock,
   T0,
   testClock,
   testProbot,

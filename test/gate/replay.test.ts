@@ -8,8 +8,9 @@ import type { Decision } from '../../src/policy/gate/decision-schema.ts';
 import { DEMO_TELEMETRY } from '../../src/scenarios/demo.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { AT, gate } from '../action/support.ts';
-import { API, b64, setupNock, testOctokit } from '../github/helpers.ts';
+import { API, b64, testOctokit } from '../github/helpers.ts';
 import { cli } from '../support/cli.ts';
+import { setupNock } from '../support/nock.ts';
 import { loadScenarios, nockScenarioGitHub, type Scenario } from '../support/scenarios.ts';
 import { tempDir } from '../support/tasks.ts';
 

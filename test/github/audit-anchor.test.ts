@@ -13,7 +13,8 @@ import {
   chainRecord,
   serializeRecord,
 } from '../../src/policy/overrides/audit-chain.ts';
-import { api, assertAllCalled, b64, REPO, setupNock, testOctokit } from './helpers.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { api, b64, REPO, testOctokit } from './helpers.ts';
 
 // The anchor, attacked the way someone with `contents: write` would: they can rewrite the audit
 // branch at will (recompute the chain, drop the newest records, delete the file), but not the check

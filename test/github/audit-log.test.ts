@@ -13,7 +13,8 @@ import {
   serializeRecord,
   verifyChain,
 } from '../../src/policy/overrides/audit-chain.ts';
-import { api, assertAllCalled, auditAnchors, b64, REPO, setupNock, testOctokit, unb64 } from './helpers.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { api, auditAnchors, b64, REPO, testOctokit, unb64 } from './helpers.ts';
 
 // The audit log's append on the exact Contents/Git Data endpoints: what is sent, with which sha,
 // and what happens when another run (or a missing permission, or a tampered log) gets in the way.

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CheckAnnotation, createCheckRun } from '../../src/github/checks.ts';
 import { truncateBytes, truncateChars } from '../../src/github/limits.ts';
-import { api, assertAllCalled, REPO, setupNock, testOctokit } from './helpers.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { api, REPO, testOctokit } from './helpers.ts';
 
 // Check-run limits as GitHub enforces them: summary and text in UTF-8 bytes, 50 annotations per
 // request, annotation titles of 255 characters. The mock answers as GitHub does when a limit is

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fetchDeployDiff } from '../../src/github/deploy-diff.ts';
 import { planRevertCommit } from '../../src/github/revert-pr.ts';
-import { api, assertAllCalled, REPO, setupNock, testOctokit } from './helpers.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { api, REPO, testOctokit } from './helpers.ts';
 
 // A deploy's changed files are never judged partial as if whole: past the 300 files the compare and
 // commit endpoints list, the trees list them all; pages are at most 100 (GitHub's maximum).

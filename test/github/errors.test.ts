@@ -7,7 +7,8 @@ import {
   needing,
 } from '../../src/github/errors.ts';
 import { createOctokit } from '../../src/github/octokit.ts';
-import { API, api, assertAllCalled, REPO, setupNock } from './helpers.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { API, api, REPO } from './helpers.ts';
 
 // GitHub's refusals, as GitHub sends them, classified by what GitHub said: the status alone does
 // not tell a missing permission from a rate limit or a branch rule.

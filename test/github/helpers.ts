@@ -16,18 +16,6 @@ export function api(): nock.Scope {
   return nock(API);
 }
 
-export function setupNock(): void {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-}
-
-/** Fails the test when a mocked endpoint was not called. */
-export function assertAllCalled(): void {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  if (pending.length > 0) throw new Error(`GitHub endpoints not called: ${pending.join(', ')}`);
-}
-
 export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 export const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
 

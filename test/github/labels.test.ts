@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fetchLabelAppliers, gatherLabelEvents } from '../../src/github/labels.ts';
 import { overridesSchema } from '../../src/policy/spec/schema.ts';
-import { API, api, assertAllCalled, REPO, setupNock, testOctokit } from './helpers.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { API, api, REPO, testOctokit } from './helpers.ts';
 
 // Who applied an override label and what GitHub says about them, on the exact endpoints, asking
 // only what the policy's approvers need.

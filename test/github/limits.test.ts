@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { boundBody, comment, createPull } from '../../src/github/pull-actions.ts';
 import { loadPolicy, PolicyError } from '../../src/policy/spec/load.ts';
-import { api, assertAllCalled, REPO, setupNock, testOctokit } from './helpers.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { api, REPO, testOctokit } from './helpers.ts';
 
 // GitHub's limits on labels and bodies, and the App's permissions, checked against what GitHub
 // enforces: the mock answers 422 as GitHub does for a body over 65,536 characters.

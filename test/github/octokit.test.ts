@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { statusOf } from '../../src/github/errors.ts';
-import { api, assertAllCalled, REPO, setupNock, testOctokit } from './helpers.ts';
+import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { api, REPO, testOctokit } from './helpers.ts';
 
 beforeAll(setupNock);
 afterEach(assertAllCalled);

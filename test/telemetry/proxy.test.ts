@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { proxySettings } from '../../src/telemetry/env-proxy.ts';
 import { type FakeGitHub, startGitHub } from '../support/github-server.ts';
+import { prometheusPolicy } from '../support/policies.ts';
 import { tempDir } from '../support/tasks.ts';
 import { startTestHosts, type TestHosts } from '../support/test-hosts.ts';
 import { type RunningTinyproxy, startTinyproxy } from '../support/tinyproxy.ts';
@@ -99,21 +100,7 @@ const octokit = async (env: Record<string, string>) => {
 
 function policyFile(): string {
   const p = join(tempDir(), 'policy.yml');
-  writeFileSync(
-    p,
-    `version: 1
-slos:
-  - name: ok
-    sli: { kind: success }
-    target: 0.95
-    window: 7d
-    scope: all
-    source:
-      prometheus:
-        bad: sum(increase(bad_total[\${window}]))
-        total: sum(increase(all_total[\${window}]))
-`,
-  );
+  writeFileSync(p, prometheusPolicy());
   return p;
 }
 const evaluate = (url: string, env: Record<string, string>) =>

@@ -7,6 +7,7 @@ import { loadPolicy } from '../../../src/policy/spec/load.ts';
 import type { TelemetryError } from '../../../src/telemetry/errors.ts';
 import { createPrometheusSource, prometheusOptionsFromEnv } from '../../../src/telemetry/prometheus/index.ts';
 import { cli } from '../../support/cli.ts';
+import { PROM_AT, prometheusPolicy } from '../../support/policies.ts';
 import { freePort } from '../../support/ports.ts';
 import { tempDir } from '../../support/tasks.ts';
 import { answer as answerFor, type FakeServer, serve as fakeServer } from './fake-server.ts';
@@ -14,18 +15,8 @@ import { answer as answerFor, type FakeServer, serve as fakeServer } from './fak
 // The ways a metrics server fails, played by a local HTTP server: each gives its own message,
 // retries happen only where they can help, and the policy's on_telemetry_error decides.
 
-const AT = Date.parse('2026-11-20T09:00:00Z');
-const policyText = (onError = 'block') => `version: 1
-slos:
-  - name: ok
-    sli: { kind: success }
-    target: 0.95
-    window: 7d
-    scope: all
-    source:
-      prometheus: { bad: 'sum(increase(bad_total[$\{window}]))', total: 'sum(increase(all_total[$\{window}]))' }
-states: { on_telemetry_error: ${onError} }
-`;
+const AT = PROM_AT;
+const policyText = (onError = 'block') => prometheusPolicy({ states: `{ on_telemetry_error: ${onError} }` });
 const { policy } = loadPolicy(policyText(), 'p.yml');
 const request = planRequest(policy, AT);
 const noWait = async () => {};

@@ -6,25 +6,14 @@ import { loadPolicy } from '../../../src/policy/spec/load.ts';
 import type { TelemetryError } from '../../../src/telemetry/errors.ts';
 import { MAX_BODY_BYTES } from '../../../src/telemetry/prometheus/answer.ts';
 import { createPrometheusSource } from '../../../src/telemetry/prometheus/index.ts';
+import { PROM_AT, prometheusPolicy } from '../../support/policies.ts';
 import { type FakeServer, serve as fakeServer, queryOf } from './fake-server.ts';
 
 // A metrics server that answers badly on purpose: every answer is checked against the API's
 // schema, impossible numbers are errors, and a huge or compressed-huge body stops at the cap.
 
-const AT = Date.parse('2026-11-20T09:00:00Z');
-const { policy } = loadPolicy(
-  `version: 1
-slos:
-  - name: ok
-    sli: { kind: success }
-    target: 0.95
-    window: 7d
-    scope: all
-    source:
-      prometheus: { bad: 'sum(increase(bad_total[$\{window}]))', total: 'sum(increase(all_total[$\{window}]))' }
-`,
-  'p.yml',
-);
+const AT = PROM_AT;
+const { policy } = loadPolicy(prometheusPolicy(), 'p.yml');
 const request = planRequest(policy, AT);
 
 const servers: FakeServer[] = [];

@@ -7,27 +7,15 @@ import {
   type PrometheusOptions,
   prometheusOptionsFromEnv,
 } from '../../../src/telemetry/prometheus/index.ts';
+import { PROM_AT, prometheusPolicy } from '../../support/policies.ts';
 import { answer, type FakeServer, serve as fakeServer, queryOf } from './fake-server.ts';
 
 // What goes over the wire and what comes back in messages: PromQL anchoring, credentials, which
 // answers are retried and for how long.
 
-const AT = Date.parse('2026-11-20T09:00:00Z');
+const AT = PROM_AT;
 const AT_S = AT / 1000;
-const policyWith = (source: string) =>
-  loadPolicy(
-    `version: 1
-slos:
-  - name: ok
-    sli: { kind: success }
-    target: 0.95
-    window: 7d
-    scope: all
-    source:
-      prometheus: ${source}
-`,
-    'p.yml',
-  ).policy;
+const policyWith = (source: string) => loadPolicy(prometheusPolicy({ source }), 'p.yml').policy;
 const COUNTS = `{ bad: 'sum(increase(bad_total[$\{window}]))', total: 'sum(increase(all_total[$\{window}]))' }`;
 const request = planRequest(policyWith(COUNTS), AT);
 

@@ -5,6 +5,7 @@ import { planRequest } from '../../../src/policy/gate/plan.ts';
 import { loadPolicy } from '../../../src/policy/spec/load.ts';
 import { createPrometheusSource } from '../../../src/telemetry/prometheus/index.ts';
 import { cli } from '../../support/cli.ts';
+import { PROM_AT, prometheusPolicy } from '../../support/policies.ts';
 import { tempDir } from '../../support/tasks.ts';
 import { answer, type FakeServer, serve } from './fake-server.ts';
 
@@ -13,19 +14,8 @@ import { answer, type FakeServer, serve } from './fake-server.ts';
 // request without the header as Mimir does (401 "no org id"), fails the first request with a 503
 // to force a retry, and refuses long queries to force a re-split: the header must be on each.
 
-const AT = Date.parse('2026-11-20T09:00:00Z');
-const POLICY = `version: 1
-slos:
-  - name: ok
-    sli: { kind: success }
-    target: 0.95
-    window: 7d
-    scope: all
-    source:
-      prometheus:
-        bad: sum(increase(bad_total[\${window}]))
-        total: sum(increase(all_total[\${window}]))
-`;
+const AT = PROM_AT;
+const POLICY = prometheusPolicy();
 
 let server: FakeServer | null = null;
 afterEach(async () => {
