@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_POLICY_PATH } from '../policy/spec/load.ts';
 import { MAX_TIME_MS, parseTime } from '../telemetry/jsonl/record.ts';
 import { parseHeaderText } from '../telemetry/prometheus/headers.ts';
 
@@ -32,7 +33,7 @@ const headersSchema = z.preprocess(
 );
 
 export const inputsSchema = z.object({
-  policy: z.preprocess(blankToUndefined, z.string().default('.github/error-budget.yml')),
+  policy: z.preprocess(blankToUndefined, z.string().default(DEFAULT_POLICY_PATH)),
   token: optionalString,
   'prometheus-url': z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   'prometheus-token': optionalString,
@@ -42,6 +43,14 @@ export const inputsSchema = z.object({
   mode: z.preprocess(
     blankToUndefined,
     z.enum(['enforce', 'report'], { error: 'expected enforce or report' }).default('enforce'),
+  ),
+  /** `true` adds the readiness verdict to the job summary; anything but true or false is refused. */
+  readiness: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['true', 'false'], { error: 'expected true or false' })
+      .default('false')
+      .transform((v) => v === 'true'),
   ),
   /** Empty means: no check run (the job's own status is the verdict). */
   'check-name': z.preprocess((v) => (v === undefined ? 'budget-gate' : v), z.string()),

@@ -68,8 +68,7 @@ export async function run(): Promise<void> {
       core.setOutput(k, v);
     const audit = result.audit ? auditSection(result.audit, result.auditBranch, result.auditPath) : '';
     const workspace = env('GITHUB_WORKSPACE') ?? process.cwd();
-    const ready =
-      core.getInput('readiness') === 'true' ? readinessMarkdown(workspace, inputs.policy, Date.now()) : '';
+    const ready = inputs.readiness ? readinessMarkdown(workspace, inputs.policy, Date.now()) : '';
     await core.summary.addRaw(result.markdown + audit + ready).write();
     core.info(result.headline);
     for (const r of decision.reasons) core.info(`  • ${r.message}`);

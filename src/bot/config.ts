@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { DEFAULT_POLICY_PATH } from '../github/policy-file.ts';
+import { DEFAULT_POLICY_PATH } from '../policy/spec/load.ts';
 import { parseDuration } from '../policy/time/duration.ts';
 import { DEFAULT_STORE } from '../store/open.ts';
 import { DEFAULT_BACKOFF_MS, DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS } from './watcher.ts';

@@ -1,4 +1,5 @@
 import type { TelemetrySource } from '../policy/gate/ports.ts';
+import { DEFAULT_POLICY_PATH } from '../policy/spec/load.ts';
 import { parseDuration } from '../policy/time/duration.ts';
 import { TelemetryError } from '../telemetry/errors.ts';
 import { openTelemetry as openSource } from '../telemetry/open.ts';
@@ -8,7 +9,7 @@ import { CliError, type CliIo } from './io.ts';
 
 /** The policy and telemetry flags every command that reads telemetry takes (node:util parseArgs). */
 export const SOURCE_OPTIONS = {
-  policy: { type: 'string', default: '.github/error-budget.yml' },
+  policy: { type: 'string', default: DEFAULT_POLICY_PATH },
   telemetry: { type: 'string' },
   'skip-bad-lines': { type: 'boolean' },
   prometheus: { type: 'string' },

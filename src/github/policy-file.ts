@@ -1,11 +1,15 @@
-import { formatProblem, type LoadedPolicy, loadPolicy, PolicyError } from '../policy/spec/load.ts';
+import {
+  DEFAULT_POLICY_PATH,
+  formatProblem,
+  type LoadedPolicy,
+  loadPolicy,
+  PolicyError,
+} from '../policy/spec/load.ts';
 import { needing, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 
 // The bot reads the policy from the repository at a ref (the Action and the CLI read a file on disk:
 // src/gate/read-policy.ts); both hand the text to the core's loadPolicy.
-
-export const DEFAULT_POLICY_PATH = '.github/error-budget.yml';
 
 /** The policy file's text at `ref` (default branch when omitted), or null when it does not exist. */
 export async function readPolicyText(

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RepoReader } from '../policy/readiness/runbook-policy.ts';
 import { assessReadiness, type RepoFiles, renderReadiness } from '../policy/readiness/verdict.ts';
+import { DEFAULT_POLICY_PATH } from '../policy/spec/load.ts';
 
 // The repository's files as the pure runbook and readiness judges read them: a checkout on disk
 // (the CLI's --root, the Action's workspace). Missing files are null, never an exception.
@@ -31,7 +32,7 @@ export function repoFiles(root: string): RepoFiles {
 
 /** The flags of every command that judges the repository's files. */
 export const REPO_OPTIONS = {
-  policy: { type: 'string', default: '.github/error-budget.yml' },
+  policy: { type: 'string', default: DEFAULT_POLICY_PATH },
   root: { type: 'string', default: '.' },
   at: { type: 'string' },
   json: { type: 'boolean' },

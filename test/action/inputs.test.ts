@@ -17,7 +17,15 @@ describe('parseInputs', () => {
       mode: 'enforce',
       'check-name': 'budget-gate',
       'prometheus-headers': {},
+      readiness: false,
     });
+  });
+
+  it('reads readiness as a boolean and refuses anything but true or false, naming the input', () => {
+    expect(parse({ readiness: 'true' }).readiness).toBe(true);
+    expect(parse({ readiness: 'false' }).readiness).toBe(false);
+    expect(() => parse({ readiness: 'yes' })).toThrow(InputError);
+    expect(() => parse({ readiness: 'yes' })).toThrow(/readiness/);
   });
 
   it('an explicitly empty check-name means no check run; blanks elsewhere mean unset', () => {

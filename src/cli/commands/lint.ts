@@ -1,4 +1,4 @@
-import { formatProblem, loadPolicy, PolicyError } from '../../policy/spec/load.ts';
+import { DEFAULT_POLICY_PATH, formatProblem, loadPolicy, PolicyError } from '../../policy/spec/load.ts';
 import { readText } from '../inputs.ts';
 import { type CliIo, EXIT } from '../io.ts';
 
@@ -9,7 +9,7 @@ exit 0 valid (warnings allowed), 2 invalid`;
 
 export async function lintCommand(argv: string[], io: CliIo): Promise<number> {
   const files = argv.filter((a) => !a.startsWith('-'));
-  if (files.length === 0) files.push('.github/error-budget.yml');
+  if (files.length === 0) files.push(DEFAULT_POLICY_PATH);
   let status: number = EXIT.allowed;
   for (const file of files) {
     const text = await readText(io, file, 'policy');

@@ -7,6 +7,7 @@ import { decisionSchema } from '../../policy/gate/decision-schema.ts';
 import { ackWindow, escalationPath, rotationOf, shiftAt } from '../../policy/oncall/rotation.ts';
 import { routeSeverity } from '../../policy/oncall/routing.ts';
 import { formatWall } from '../../policy/oncall/zone.ts';
+import { DEFAULT_POLICY_PATH } from '../../policy/spec/load.ts';
 import type { Policy } from '../../policy/spec/schema.ts';
 import { parseAt, readPolicy, readText } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
@@ -33,7 +34,7 @@ async function now(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      policy: { type: 'string', default: '.github/error-budget.yml' },
+      policy: { type: 'string', default: DEFAULT_POLICY_PATH },
       at: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -111,7 +112,7 @@ async function page(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      policy: { type: 'string', default: '.github/error-budget.yml' },
+      policy: { type: 'string', default: DEFAULT_POLICY_PATH },
       decision: { type: 'string' },
       repo: { type: 'string' },
       deployment: { type: 'string' },

@@ -49,6 +49,9 @@ export const MAX_POLICY_BYTES = 1 << 20;
 const MAX_ALIAS_COUNT = 100;
 
 /** Parses and validates a policy. Pure: the caller reads the file and passes its text and name. */
+/** Where a repository keeps its policy unless told otherwise. */
+export const DEFAULT_POLICY_PATH = '.github/error-budget.yml';
+
 export function loadPolicy(text: string, file: string): LoadedPolicy {
   if (text.length > MAX_POLICY_BYTES) {
     throw new PolicyError([
