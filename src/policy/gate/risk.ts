@@ -218,20 +218,6 @@ export function revertClaim(change: Change): string | null {
   return null;
 }
 
-export interface RevertVerdict {
-  revert: boolean;
-  evidence: RevertEvidence | null;
-  /** The change calls itself a revert without evidence GitHub vouches for. */
-  unverifiedClaim: string | null;
-}
-
-/** A change is a revert only on evidence GitHub vouches for, never on what it says of itself. */
-export function judgeRevert(change: Change): RevertVerdict {
-  if (change.revert_evidence)
-    return { revert: true, evidence: change.revert_evidence, unverifiedClaim: null };
-  return { revert: false, evidence: null, unverifiedClaim: revertClaim(change) };
-}
-
 /** The evidence in words, for the reason and the audit record. */
 export function describeRevertEvidence(e: RevertEvidence): string {
   switch (e.kind) {

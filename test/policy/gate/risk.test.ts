@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRisk, judgeRevert } from '../../../src/policy/gate/risk.ts';
+import { classifyRisk } from '../../../src/policy/gate/risk.ts';
+import { judgeRevert } from '../../../src/policy/gate/verdict.ts';
 import { change, policy } from '../fixtures.ts';
 
 const risk = policy().risk;
@@ -34,10 +35,11 @@ describe('risk', () => {
     [{ title: 'Add retries' }, null],
   ])('%j is not a revert without evidence (claim: %s)', (extra, claim) => {
     const v = judgeRevert(change(['a'], extra));
-    expect(v.revert).toBe(false);
-    expect(v.evidence).toBeNull();
-    if (claim === null) expect(v.unverifiedClaim).toBeNull();
-    else expect(v.unverifiedClaim).toMatch(claim);
+    if (claim === null) expect(v).toEqual({ kind: 'none' });
+    else {
+      expect(v.kind).toBe('claimed');
+      expect(v.kind === 'claimed' && v.claim).toMatch(claim);
+    }
   });
 
   it.each([
@@ -51,6 +53,6 @@ describe('risk', () => {
     { kind: 'rollback' as const, sha: 'b'.repeat(40), environment: 'production', deployment_id: 4 },
   ])('evidence GitHub vouches for ($kind) makes a revert, whatever the title', (evidence) => {
     const v = judgeRevert(change(['a'], { title: 'Tweak prompts', revert_evidence: evidence }));
-    expect(v).toEqual({ revert: true, evidence, unverifiedClaim: null });
+    expect(v).toEqual({ kind: 'revert', evidence });
   });
 });
