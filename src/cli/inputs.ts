@@ -1,41 +1,33 @@
-import { isUtf8 } from 'node:buffer';
-import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PolicyMissingError, readPolicy as readPolicyFile } from '../gate/read-policy.ts';
 import { type LoadedPolicy, PolicyError } from '../policy/spec/load.ts';
+import { InputFileError, readInputText } from '../repo/read-input.ts';
 import { MAX_TIME_MS, parseTime } from '../telemetry/jsonl/record.ts';
 import { CliError, type CliIo } from './io.ts';
 
 /** Policies, change lists and audit logs are read whole: past this a file is not one of them. */
 export const MAX_TEXT_BYTES = 64 << 20;
+/** A pipe, FIFO or device given as an input must end within this. */
+export const INPUT_TIMEOUT_MS = 60_000;
 
-export async function readText(io: CliIo, file: string, what: string): Promise<string> {
+export async function readText(
+  io: CliIo,
+  file: string,
+  what: string,
+  maxBytes = MAX_TEXT_BYTES,
+): Promise<string> {
   if (file === '-') {
     if (!io.stdin) throw new CliError(`cannot read ${what} from standard input here`);
     return io.stdin();
   }
-  const path = resolve(io.cwd, file);
   try {
-    const info = await stat(path);
-    if (info.isDirectory()) throw new CliError(`cannot read ${what} ${file}: a directory, not a file`);
-    if (info.isFile() && info.size > MAX_TEXT_BYTES)
-      throw new CliError(
-        `cannot read ${what} ${file}: ${info.size} bytes, more than the ${MAX_TEXT_BYTES} a ${what} may have`,
-      );
-    const bytes = await readFile(path);
-    if (bytes.length > MAX_TEXT_BYTES)
-      throw new CliError(
-        `cannot read ${what} ${file}: more than the ${MAX_TEXT_BYTES} bytes a ${what} may have`,
-      );
-    if (!isUtf8(bytes)) throw new CliError(`cannot read ${what} ${file}: not UTF-8 text`);
-    // A BOM is an editor's habit, not content.
-    return bytes.toString('utf8').replace(/^\uFEFF/, '');
+    return await readInputText(resolve(io.cwd, file), file, what, {
+      maxBytes,
+      timeoutMs: INPUT_TIMEOUT_MS,
+    });
   } catch (e) {
-    if (e instanceof CliError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(
-      `cannot read ${what} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
-    );
+    if (e instanceof InputFileError) throw new CliError(e.message);
+    throw e;
   }
 }
 

@@ -9,7 +9,8 @@ export interface CliIo {
 }
 
 /** Exit statuses are a contract (DESIGN.md "CLI"). */
-export const EXIT = { allowed: 0, blocked: 1, invalid: 2 } as const;
+/** 70 is sysexits' EX_SOFTWARE: a bug, told apart from a verdict (1) and from bad input (2). */
+export const EXIT = { allowed: 0, blocked: 1, invalid: 2, internal: 70 } as const;
 
 /** Bad flags, unreadable files, malformed policy or telemetry: exit 2 with the message on stderr. */
 export class CliError extends Error {

@@ -1,3 +1,4 @@
+import { InputFileError } from '../repo/read-input.ts';
 import { AUDIT_USAGE, auditCommand } from './commands/audit.ts';
 import { AUDIT_REPORT_USAGE, auditReportCommand } from './commands/audit-report.ts';
 import { CANARY_USAGE, canaryCommand } from './commands/canary.ts';
@@ -46,7 +47,7 @@ usage: budget-gate <command> [options]
   import     turn OpenSLO or Sloth specs into a policy
   demo       run the bundled example
 
-budget-gate <command> --help for its options. exit 0 allowed, 1 blocked, 2 invalid input`;
+budget-gate <command> --help for its options. exit 0 allowed, 1 blocked, 2 invalid input or unreachable telemetry, 70 an internal failure (a bug)`;
 
 export type { CliIo };
 
@@ -70,12 +71,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } catch (e) {
     // parseArgs throws TypeErrors with codes for unknown or malformed flags.
     const code = (e as { code?: string }).code;
-    if (e instanceof CliError || code?.startsWith('ERR_PARSE_ARGS')) {
+    if (e instanceof CliError || e instanceof InputFileError || code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr(`budget-gate ${name}: ${(e as Error).message}\n`);
       return EXIT.invalid;
     }
     io.stderr(`${unexpected(name, e)}\n`);
-    return EXIT.invalid;
+    return EXIT.internal;
   }
 }
 

@@ -1,6 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { type LoadedPolicy, loadPolicy, MAX_POLICY_BYTES, PolicyError } from '../policy/spec/load.ts';
+import { InputFileError, readInputText } from '../repo/read-input.ts';
 
 // The one reader of a policy on disk, for the Action (its checkout) and the CLI. The bot reads the
 // same file from the repository (src/github/policy-file.ts); both hand the text to loadPolicy.
@@ -32,25 +32,21 @@ export async function readPolicy(
   } else {
     const path = isAbsolute(file) ? file : resolve(baseDir, file);
     try {
-      // Refused before it is read: a policy is a page of YAML, not a file that fills the memory.
-      const { size } = await stat(path);
-      if (size > MAX_POLICY_BYTES) {
-        throw new PolicyError([
-          {
-            file,
-            line: 1,
-            col: 1,
-            path: '',
-            message: `the policy is ${size} bytes: at most ${MAX_POLICY_BYTES} (is this the right file?)`,
-          },
-        ]);
-      }
-      text = await readFile(path, 'utf8');
+      // Refused before it is read: a policy is a page of YAML, not a file (or a FIFO, or /dev/zero)
+      // that fills the memory.
+      text = await readInputText(path, file, 'policy', { maxBytes: MAX_POLICY_BYTES, timeoutMs: 30_000 });
     } catch (e) {
-      if (e instanceof PolicyError) throw e;
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new PolicyMissingError(file);
+      if (e instanceof InputFileError && /: no such file$/.test(e.message))
+        throw new PolicyMissingError(file);
       throw new PolicyError([
-        { file, line: 1, col: 1, path: '', message: `cannot read the policy: ${(e as Error).message}` },
+        {
+          file,
+          line: 1,
+          col: 1,
+          path: '',
+          message:
+            e instanceof InputFileError ? e.message : `cannot read the policy: ${(e as Error).message}`,
+        },
       ]);
     }
   }

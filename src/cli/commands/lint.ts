@@ -1,4 +1,10 @@
-import { DEFAULT_POLICY_PATH, formatProblem, loadPolicy, PolicyError } from '../../policy/spec/load.ts';
+import {
+  DEFAULT_POLICY_PATH,
+  formatProblem,
+  loadPolicy,
+  MAX_POLICY_BYTES,
+  PolicyError,
+} from '../../policy/spec/load.ts';
 import { readText } from '../inputs.ts';
 import { type CliIo, EXIT } from '../io.ts';
 
@@ -12,7 +18,7 @@ export async function lintCommand(argv: string[], io: CliIo): Promise<number> {
   if (files.length === 0) files.push(DEFAULT_POLICY_PATH);
   let status: number = EXIT.allowed;
   for (const file of files) {
-    const text = await readText(io, file, 'policy');
+    const text = await readText(io, file, 'policy', MAX_POLICY_BYTES);
     try {
       const { policy, warnings } = loadPolicy(text, file);
       for (const w of warnings) io.stderr(`${formatProblem(w)} (warning)\n`);

@@ -35,6 +35,8 @@ const MAX_WILDCARDS = 4;
 const MAX_BRACES = 4;
 /** Pattern × path evaluations for one change: past it the rest of the files count as high risk. */
 export const MAX_MATCHES = 2_000_000;
+/** Risk globs in a whole policy (all rules together): the match budget counts each pattern. */
+export const MAX_RISK_PATTERNS = 1000;
 
 /** Why a risk glob could take too long to match, in words; null when it is within bounds. */
 export function globProblem(pattern: string): string | null {
@@ -84,6 +86,9 @@ export function classifyRisk(risk: RiskPolicy, files: string[]): RiskAssessment 
     compiled[i] ??= picomatch(rule.paths, GLOB);
     return compiled[i](path);
   });
+  const patternsUpTo: number[] = [];
+  let totalPatterns = 0;
+  for (const rule of risk.rules) patternsUpTo.push((totalPatterns += Math.max(1, rule.paths.length)));
   const out: RiskFile[] = [];
   let overall: RiskClass = 'low';
   let budget = MAX_MATCHES;
@@ -98,7 +103,8 @@ export function classifyRisk(risk: RiskPolicy, files: string[]): RiskAssessment 
       rule = `not classified: the change has more files than ${MAX_MATCHES} glob matches cover`;
     } else {
       const index = matchers.findIndex((m) => m(path));
-      budget -= index >= 0 ? index + 1 : matchers.length;
+      // Each pattern of each rule tried counts: one rule may hold many patterns.
+      budget -= index >= 0 ? patternsUpTo[index]! : totalPatterns;
       cls = index >= 0 ? risk.rules[index]!.class : risk.default;
       rule = index >= 0 ? `risk.rules[${index}]` : 'risk.default';
     }

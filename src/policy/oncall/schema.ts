@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { repoPath } from '../spec/repo-path.ts';
 import { type Duration, durationOf } from '../time/duration-value.ts';
 
 // The policy's `oncall` section: the rotation as the team runs it, what each severity does, where
@@ -145,7 +146,7 @@ export const oncallSchema = z
     runbooks: z.strictObject({ drill_every: duration.prefault('90d') }).prefault({}),
     postmortems: z
       .strictObject({
-        dir: z.string().min(1).default('postmortems'),
+        dir: repoPath.default('postmortems'),
         template: z.string().min(1).optional(),
       })
       .prefault({}),

@@ -1,4 +1,4 @@
-import { globProblem } from '../gate/risk.ts';
+import { globProblem, MAX_RISK_PATTERNS } from '../gate/risk.ts';
 import type { Policy } from './schema.ts';
 
 // What the schema cannot see key by key: values that are each well-formed but together (or in
@@ -57,8 +57,15 @@ export function sanityProblems(policy: Policy): SanityProblem[] {
       });
     }
   });
+  let patterns = 0;
   policy.risk.rules.forEach((rule, r) => {
     rule.paths.forEach((pattern, p) => {
+      patterns++;
+      if (patterns === MAX_RISK_PATTERNS + 1)
+        out.push({
+          path: ['risk', 'rules', r, 'paths', p],
+          message: `more than ${MAX_RISK_PATTERNS} risk globs in the policy: every file of a change is matched against them, so list folders (prompts/**) rather than files`,
+        });
       const problem = globProblem(pattern);
       if (problem) out.push({ path: ['risk', 'rules', r, 'paths', p], message: problem });
     });

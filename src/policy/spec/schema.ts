@@ -3,6 +3,7 @@ import { oncallSchema } from '../oncall/schema.ts';
 import { DURATION_BOUNDS, type DurationBounds, durationProblem } from '../time/duration.ts';
 import { type Duration, durationOf } from '../time/duration-value.ts';
 import { parseWindow, type Window } from '../time/window.ts';
+import { runbookRef } from './repo-path.ts';
 
 // The policy file's contract (DESIGN.md "Policy file"). Every number has a default so a minimal
 // policy is just `version` and `slos`; every object is strict so a typo is an error, not a no-op.
@@ -233,12 +234,7 @@ export const alertSchema = z.strictObject({
   short: boundedDuration(DURATION_BOUNDS.lookback),
   action: z.enum(['page', 'ticket']).default('page'),
   /** A markdown file in the repository (checked by `runbooks lint`), or a URL (checked for shape only). */
-  runbook: z
-    .union([
-      z.url(),
-      z.string().regex(/^[^\s:]+\.md(#[\w-]*)?$/, 'expected a URL or a repository path to a .md file'),
-    ])
-    .optional(),
+  runbook: runbookRef.optional(),
   /** How often this alert's runbook must be drilled; default oncall.runbooks.drill_every. */
   drill_every: durationString.optional(),
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRisk } from '../../../src/policy/gate/risk.ts';
+import { classifyRisk, MAX_MATCHES } from '../../../src/policy/gate/risk.ts';
 import { judgeRevert } from '../../../src/policy/gate/verdict.ts';
 import { change, policy } from '../fixtures.ts';
 
@@ -15,6 +15,23 @@ describe('risk', () => {
       { path: '.github/prompts/x.md', class: 'low', rule: 'risk.default' },
     ]);
     expect(classifyRisk(risk, ['docs/a.md']).risk).toBe('low');
+  });
+
+  it('counts every pattern of a rule against the match budget: 2,000 globs in one rule cannot run unbounded', () => {
+    const many = {
+      default: 'low' as const,
+      rules: [{ class: 'low' as const, paths: Array.from({ length: 2000 }, (_, i) => `n${i}*x*/**`) }],
+    };
+    const files = Array.from({ length: 3000 }, (_, i) => `src/f${i}.ts`);
+    const r = classifyRisk(many, files);
+    const classified = r.files.filter((f) => f.rule === 'risk.default').length;
+    // 2,000 patterns a file: the budget of 2,000,000 matches covers the first 1,000 files, no more.
+    expect(classified).toBe(MAX_MATCHES / 2000);
+    expect(r.files[classified]).toMatchObject({
+      class: 'high',
+      rule: expect.stringMatching(/^not classified: /),
+    });
+    expect(r.risk).toBe('high');
   });
 
   it('an empty change set takes the default class', () => {

@@ -5,6 +5,7 @@ import {
   classifyRisk,
   globProblem,
   MAX_PATH_LENGTH,
+  MAX_RISK_PATTERNS,
   MAX_SHADOW_CHECKS,
   shadowedRiskRules,
 } from '../../../src/policy/gate/risk.ts';
@@ -221,14 +222,29 @@ describe('the shadowed-glob check', () => {
     expect(r).toEqual({ complete: true, shadowed: [] });
   });
 
-  it('6,000 globs sharing no base: the check stops at its comparison budget and says so', () => {
+  it('thousands of globs sharing no base: the check stops at its comparison budget and says so', () => {
     const rules = Array.from({ length: 6000 }, (_, i) => ({ paths: [`**/*.x${i}`], class: 'high' as const }));
     expect(shadowedRiskRules({ default: 'low', rules }).complete).toBe(false);
-    const text = `${BASE}risk:\n  rules:\n${rules.map((r) => `    - { paths: ['${r.paths[0]}'], class: high }`).join('\n')}\n`;
+    // A loadable policy holds at most MAX_RISK_PATTERNS globs: still far past the comparison budget.
+    const text = `${BASE}risk:\n  rules:\n${rules
+      .slice(0, MAX_RISK_PATTERNS)
+      .map((r) => `    - { paths: ['${r.paths[0]}'], class: high }`)
+      .join('\n')}\n`;
     const { warnings } = loadPolicy(text, 'p.yml');
     expect(warnings.find((w) => w.path === 'risk.rules')).toMatchObject({
       path: 'risk.rules',
       message: expect.stringContaining(`stopped after ${MAX_SHADOW_CHECKS} comparisons`),
     });
+  });
+});
+
+describe('the glob budget covers the whole policy', () => {
+  it('refuses more than MAX_RISK_PATTERNS risk globs across all rules, at the first one past the line', () => {
+    const globs = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => `"d${from + i}/**"`).join(', ');
+    const text = `${BASE}risk:\n  rules:\n    - { class: high, paths: [${globs(0, 600)}] }\n    - { class: low, paths: [${globs(600, 600)}] }\n`;
+    const found = problems(text).filter((p) => /more than \d+ risk globs/.test(p.message));
+    expect(found).toHaveLength(1);
+    expect(found[0]!.path).toBe(`risk.rules[1].paths[${MAX_RISK_PATTERNS - 600}]`);
   });
 });
