@@ -88,7 +88,10 @@ export function classifyRisk(risk: RiskPolicy, files: string[]): RiskAssessment 
   });
   const patternsUpTo: number[] = [];
   let totalPatterns = 0;
-  for (const rule of risk.rules) patternsUpTo.push((totalPatterns += Math.max(1, rule.paths.length)));
+  for (const rule of risk.rules) {
+    totalPatterns += Math.max(1, rule.paths.length);
+    patternsUpTo.push(totalPatterns);
+  }
   const out: RiskFile[] = [];
   let overall: RiskClass = 'low';
   let budget = MAX_MATCHES;
