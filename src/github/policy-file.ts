@@ -1,4 +1,10 @@
-import { formatProblem, type LoadedPolicy, loadPolicy, PolicyError } from '../policy/spec/load.ts';
+import {
+  formatProblem,
+  type LoadedPolicy,
+  loadPolicy,
+  PolicyError,
+  type PolicyProblem,
+} from '../policy/spec/load.ts';
 import { needing, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 
@@ -34,7 +40,7 @@ export async function readPolicyText(
 
 export type PolicyLookup =
   | { kind: 'none' }
-  | { kind: 'invalid'; message: string }
+  | { kind: 'invalid'; message: string; problems: PolicyProblem[] }
   | { kind: 'ok'; loaded: LoadedPolicy; text: string };
 
 /** The repository's policy at `ref`: absent, invalid (with its file:line:col problems), or loaded. */
@@ -50,7 +56,7 @@ export async function policyAt(
     return { kind: 'ok', loaded: loadPolicy(text, path), text };
   } catch (e) {
     if (e instanceof PolicyError)
-      return { kind: 'invalid', message: e.problems.map(formatProblem).join('; ') };
+      return { kind: 'invalid', message: e.problems.map(formatProblem).join('; '), problems: e.problems };
     throw e;
   }
 }

@@ -5,7 +5,7 @@ import { firingAlerts } from './alerts.ts';
 import type { Change } from './change.ts';
 import type { Decision, Reason, State } from './decision-schema.ts';
 import { overrideAction, pct, riskReason, sloPauseReason, splitAction, waitAction } from './explain.ts';
-import { classifyRisk, describeRevertEvidence, judgeRevert } from './risk.ts';
+import { classifyRisk, describeRevertEvidence, judgeRevert, type RiskAssessment } from './risk.ts';
 import type { TelemetryResult } from './sample.ts';
 import { evaluateSlo, type SloEvaluation } from './slo-report.ts';
 
@@ -25,7 +25,7 @@ const MAX_RISK_FILES = 50;
 /** The gate's decision: a pure function of the policy, the samples, the change and the time. */
 export function decide(input: DecideInput): Decision {
   const { policy, at, change, telemetry } = input;
-  const classified = classifyRisk(policy.risk, change.files);
+  const classified = classifyWithPolicyChange(policy, change);
   // Files GitHub did not list could be prompts or models: a partial list is judged high risk.
   const risk = change.files_partial ? { ...classified, risk: 'high' as const } : classified;
   const revertVerdict = judgeRevert(change);
@@ -59,6 +59,9 @@ export function decide(input: DecideInput): Decision {
 
   const pausing = evaluations.filter((e) => e.report.state !== 'ship');
   for (const e of pausing) reasons.push(sloPauseReason(policy, e, at));
+  const loosened = policyLoosenedReason(change);
+  if (loosened && state !== 'ship') reasons.push(loosened);
+  else if (loosened) warnings.push(`${loosened.message}; it ships because no SLO is paused`);
   const rr = riskReason(risk.files, policy);
   if (rr && (state !== 'ship' || rr.code === 'risk')) reasons.push(rr);
   if (change.files_partial && state !== 'ship' && classified.risk === 'low') {
@@ -183,5 +186,45 @@ export function decide(input: DecideInput): Decision {
       hard_pause: policy.states.hard_pause.consumed,
     },
     evaluated_at: new Date(at).toISOString(),
+  };
+}
+
+/**
+ * The policy file is judged by what its edit does, not by the risk rules (which it may itself be
+ * editing): high when it loosens the policy in force, low when it only tightens. The other files
+ * are classified as usual.
+ */
+function classifyWithPolicyChange(policy: Policy, change: Change): RiskAssessment {
+  const pc = change.policy_change;
+  if (!pc) return classifyRisk(policy.risk, change.files);
+  const rest = change.files.filter((f) => f !== pc.path);
+  const others = classifyRisk(policy.risk, rest);
+  const cls = pc.loosens.length > 0 ? ('high' as const) : ('low' as const);
+  const file = {
+    path: pc.path,
+    class: cls,
+    rule: pc.loosens.length > 0 ? 'policy-loosened' : 'policy-tightened',
+  };
+  const risk = cls === 'high' || (rest.length > 0 && others.risk === 'high') ? 'high' : 'low';
+  return { risk, files: [file, ...others.files] };
+}
+
+/** How many loosened keys a reason spells out; the rest are counted. */
+const MAX_LOOSENINGS = 12;
+
+function policyLoosenedReason(change: Change): Reason | null {
+  const pc = change.policy_change;
+  if (!pc || pc.loosens.length === 0) return null;
+  const where = pc.in_force_at ? ` (in force at ${pc.in_force_at.slice(0, 7)})` : '';
+  const listed = pc.loosens
+    .slice(0, MAX_LOOSENINGS)
+    .map((l) => `\`${l.key}\` ${l.from} → ${l.to}`)
+    .join('; ');
+  const more = pc.loosens.length > MAX_LOOSENINGS ? `; and ${pc.loosens.length - MAX_LOOSENINGS} more` : '';
+  return {
+    code: 'policy-loosened',
+    rule: pc.loosens[0]!.key,
+    slo: null,
+    message: `this change loosens ${pc.path}${where}: ${listed}${more}; a change that loosens the policy in force is high risk, so under a pause it needs an override from an approver that policy names`,
   };
 }
