@@ -2,6 +2,7 @@ import type { PolicyChange } from '../policy/gate/change.ts';
 import type { LoadedPolicy } from '../policy/spec/load.ts';
 import { loosenings } from '../policy/spec/loosening.ts';
 import type { DeployDiff } from './deploy-diff.ts';
+import { needing } from './errors.ts';
 import type { DeployEvent } from './gate-event.ts';
 import { type Gathered, gatherChange } from './gather-change.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
@@ -97,4 +98,71 @@ export async function readPolicyChange(
         ? ({ kind: 'deleted' } as const)
         : ({ kind: 'invalid', message: theirs.message } as const);
   return { path, in_force_at: input.inForceAt, loosens: loosenings(input.inForce.policy, proposed) };
+}
+
+/** The first parent of `sha`: what stands in for "what runs now" before an environment's first deploy. */
+export async function firstParentOf(gh: GitHubClient, repo: RepoRef, sha: string): Promise<string | null> {
+  const res = await needing(
+    'contents: read',
+    `GET /repos/${repo.owner}/${repo.repo}/git/commits/${sha}`,
+    () => gh.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', { ...repo, commit_sha: sha }),
+  );
+  return res.data.parents[0]?.sha ?? null;
+}
+
+export type WatchPolicy =
+  | { kind: 'ok'; loaded: LoadedPolicy; text: string; note: string | null }
+  | { kind: 'none'; why: string }
+  | { kind: 'invalid'; message: string };
+
+/**
+ * The policy a deployment is watched under: the policy in force before it (what the environment
+ * ran), unless the deployed copy is provably at least as strict — then that one, since it is what
+ * runs now and can only watch harder. A deploy that turns auto-revert off, shrinks `environments`
+ * or deletes the file is still watched under the policy it could not edit.
+ */
+export async function watchPolicy(
+  gh: GitHubClient,
+  repo: RepoRef,
+  path: string,
+  input: { deployed: string; inForce: string | null; inForceSource: InForceSource },
+): Promise<WatchPolicy> {
+  const [before, deployed] = await Promise.all([
+    readPolicyInForce(gh, repo, path, input.inForce, input.inForceSource),
+    policyAt(gh, repo, path, input.deployed),
+  ]);
+  const where = describeInForce(before);
+  const b = before.lookup;
+  if (b.kind === 'ok') {
+    if (deployed.kind !== 'ok') {
+      const what = deployed.kind === 'none' ? 'deletes it' : `makes it invalid (${deployed.message})`;
+      return {
+        kind: 'ok',
+        loaded: b.loaded,
+        text: b.text,
+        note: `the deploy ${what}: watched under the policy at ${where}`,
+      };
+    }
+    const loose = loosenings(b.loaded.policy, { kind: 'ok', policy: deployed.loaded.policy });
+    if (loose.length === 0) return { kind: 'ok', loaded: deployed.loaded, text: deployed.text, note: null };
+    return {
+      kind: 'ok',
+      loaded: b.loaded,
+      text: b.text,
+      note: `the deploy loosens the policy (${loose.map((l) => `${l.key} ${l.from} → ${l.to}`).join('; ')}): watched under the policy at ${where}`,
+    };
+  }
+  // Nothing (readable) was in force: the deploy's own copy is all there is.
+  if (deployed.kind === 'ok')
+    return {
+      kind: 'ok',
+      loaded: deployed.loaded,
+      text: deployed.text,
+      note:
+        b.kind === 'invalid'
+          ? `the policy at ${where} is invalid (${b.message}): watched under the deployed copy`
+          : null,
+    };
+  if (deployed.kind === 'invalid') return { kind: 'invalid', message: deployed.message };
+  return { kind: 'none', why: `no ${path} at ${where} nor at the deployed ${input.deployed.slice(0, 7)}` };
 }
