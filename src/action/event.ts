@@ -60,6 +60,7 @@ export function readEvent(ctx: EventContext): GateEvent {
       labels: pr.labels.map((l) => l.name),
       head_sha: pr.head.sha,
       head_ref: pr.head.ref,
+      base_sha: pr.base.sha,
       head_repo: pr.head.repo ? repoOf(pr.head.repo) : null,
     };
   }

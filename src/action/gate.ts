@@ -1,5 +1,4 @@
 import { evaluateChange } from '../gate/evaluate-change.ts';
-import { PolicyMissingError, readPolicy } from '../gate/read-policy.ts';
 import type { AppendResult } from '../github/audit-log.ts';
 import { githubAuditSink } from '../github/audit-sink.ts';
 import { githubChangeFacts } from '../github/change-facts.ts';
@@ -9,32 +8,20 @@ import type { GitHubClient, RequestCounter } from '../github/octokit.ts';
 import type { Change } from '../policy/gate/change.ts';
 import type { Decision } from '../policy/gate/decision-schema.ts';
 import type { TelemetrySource } from '../policy/gate/ports.ts';
-import { formatProblem, type LoadedPolicy, PolicyError, type PolicyProblem } from '../policy/spec/load.ts';
+import { formatProblem, type PolicyProblem } from '../policy/spec/load.ts';
 import { renderHeadline } from '../report/headline.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { type EventContext, type GateEvent, readEvent } from './event.ts';
-import type { Inputs } from './inputs.ts';
+import type { GateDeps } from './gate-deps.ts';
+import { GateSetupError } from './gate-setup-error.ts';
+import { inForceSection, ownVerdict } from './own-policy.ts';
+import { type ResolvedPolicy, resolvePolicy } from './policy-in-force.ts';
 
-// The Action's surface of the one gate pipeline (src/gate/evaluate-change.ts): read the policy and
-// the event, hand GitHub's facts to the pipeline, render the decision as a check run. Everything
+// The Action's surface of the one gate pipeline (src/gate/evaluate-change.ts): find the policy in
+// force (policy-in-force.ts) and read the event, hand GitHub's facts to the pipeline, render the decision as a check run. Everything
 // outside (env, clock, GitHub, telemetry) comes in as deps, so the tests drive this with nock.
 
-export interface GateLog {
-  info(message: string): void;
-  warning(message: string): void;
-}
-
-export interface GateDeps {
-  gh: GitHubClient;
-  counter: RequestCounter;
-  inputs: Inputs;
-  event: EventContext;
-  workspace: string;
-  now: () => number;
-  openTelemetry: (inputs: Inputs, workspace: string) => Promise<TelemetrySource>;
-  log: GateLog;
-  auditSleep?: (ms: number) => Promise<void>;
-}
+export type { GateDeps, GateLog } from './gate-deps.ts';
 
 export interface GateResult {
   /** The policy's warnings (e.g. a shadowed risk glob), each on its line. */
@@ -52,38 +39,15 @@ export interface GateResult {
   failed: boolean;
 }
 
-/** A problem with the setup (no policy, a malformed one, a bad input): the step fails in any mode. */
-export class GateSetupError extends Error {
-  readonly problems: PolicyProblem[];
-  constructor(message: string, problems: PolicyProblem[] = []) {
-    super(message);
-    this.name = 'GateSetupError';
-    this.problems = problems;
-  }
-}
-
-async function readWorkspacePolicy(workspace: string, file: string): Promise<LoadedPolicy> {
-  try {
-    return await readPolicy(file, workspace);
-  } catch (e) {
-    if (e instanceof PolicyMissingError) {
-      throw new GateSetupError(
-        `no policy file at ${file}: add one (see examples/ in the budget-gate repository), set the \`policy\` ` +
-          'input to where it is, or add `actions/checkout` before this step',
-      );
-    }
-    if (e instanceof PolicyError) throw new GateSetupError(`invalid policy:\n${e.message}`, e.problems);
-    throw e;
-  }
-}
+export { GateSetupError };
 
 /**
  * A policy that does not load fails the step in any mode; the check run carries the problems as
  * annotations on the lines at fault, so a required check says why it failed.
  */
-async function readPolicyOrReport(deps: GateDeps, event: GateEvent): Promise<LoadedPolicy> {
+async function resolvePolicyOrReport(deps: GateDeps, event: GateEvent): Promise<ResolvedPolicy> {
   try {
-    return await readWorkspacePolicy(deps.workspace, deps.inputs.policy);
+    return await resolvePolicy(deps, event);
   } catch (e) {
     if (e instanceof GateSetupError && e.problems.length > 0) {
       const n = e.problems.length;
@@ -107,27 +71,34 @@ export async function runGate(deps: GateDeps): Promise<GateResult> {
   const { gh, inputs } = deps;
   const at = inputs.at ?? deps.now();
   const event = readEvent(deps.event);
-  const loaded = await readPolicyOrReport(deps, event);
+  const resolved = await resolvePolicyOrReport(deps, event);
+  const loaded = resolved.loaded;
   const policy = loaded.policy;
-  const environment =
-    inputs.environment ?? (event.kind === 'deploy' ? event.environment : null) ?? policy.environments[0]!;
+  const environment = resolved.environment;
   const source = await deps.openTelemetry(inputs, deps.workspace);
 
-  const { decision, change, audit } = await evaluateChange({
+  const evaluation = await evaluateChange({
     loaded,
     at,
     source,
-    facts: githubChangeFacts(gh, event, environment, policy),
+    facts: githubChangeFacts(gh, event, environment, policy, {
+      ...(resolved.first ? { first: resolved.first } : {}),
+      ...(resolved.at ? { policyFile: { path: inputs.policy, inForce: loaded, at: resolved.at } } : {}),
+    }),
     audit: githubAuditSink(gh, event.repo, policy.overrides.audit, {
       ...(deps.auditSleep ? { sleep: deps.auditSleep } : {}),
       warn: deps.log.warning,
     }),
     repo: `${event.repo.owner}/${event.repo.repo}`,
     origin: 'action',
+    warnings: resolved.warnings,
   });
+  const { decision, change, audit } = evaluation;
 
   const headline = renderHeadline(decision);
-  const markdown = renderMarkdown(decision, { workspace: deps.workspace });
+  const markdown =
+    renderMarkdown(decision, { workspace: deps.workspace }) +
+    inForceSection(resolved, inputs.policy, ownVerdict(resolved, evaluation, at, source.name));
   const failed = !decision.allowed && inputs.mode === 'enforce';
   const conclusion = decision.allowed ? 'success' : failed ? 'failure' : 'neutral';
   const annotations = problemAnnotations(loaded.warnings, 'warning');

@@ -35,6 +35,8 @@ export interface EvaluateChangeInput<G extends GatheredChange, W extends AuditWr
   repo: string | null;
   /** `bot` for the protection rule, `action` for the workflow step, `cli` locally. */
   origin: AuditEntry['source'];
+  /** What the surface found while locating the policy in force, for the decision's warnings. */
+  warnings?: string[];
 }
 
 export interface ChangeEvaluation<G extends GatheredChange, W extends AuditWrite> {
@@ -44,6 +46,8 @@ export interface ChangeEvaluation<G extends GatheredChange, W extends AuditWrite
   change: Change;
   /** Telemetry could not be read: the decision follows `on_telemetry_error`. */
   telemetryError: TelemetryError | null;
+  /** What the telemetry said, so a surface can show what another policy would decide on it. */
+  telemetry: TelemetryResult | null;
   audit: { written: W | null; error: string | null };
 }
 
@@ -69,7 +73,7 @@ export async function evaluateChange<G extends GatheredChange, W extends AuditWr
 ): Promise<ChangeEvaluation<G, W>> {
   const { loaded, at, source, facts } = input;
   const policy = loaded.policy;
-  const policyWarnings = loaded.warnings.map(formatProblem);
+  const policyWarnings = [...(input.warnings ?? []), ...loaded.warnings.map(formatProblem)];
 
   const [first, telemetry] = await Promise.all([facts.gather(), readTelemetry(source, loaded, at)]);
   const decideWith = (g: G) =>
@@ -117,7 +121,7 @@ export async function evaluateChange<G extends GatheredChange, W extends AuditWr
       ...gathered.override_labels.filter((n) => !named.has(n)).map(bareLabel),
     ],
   };
-  return { decision, gathered, change, telemetryError: telemetry.error, audit };
+  return { decision, gathered, change, telemetryError: telemetry.error, telemetry: telemetry.result, audit };
 }
 
 async function record<G extends GatheredChange, W extends AuditWrite>(

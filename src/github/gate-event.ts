@@ -14,6 +14,8 @@ export interface PullRequestEvent {
   labels: string[];
   head_sha: string;
   head_ref: string;
+  /** The base branch's sha when the event was sent: the policy there judges the pull request. */
+  base_sha: string;
   /** Where the head branch lives: a fork for outside contributions, null when it was deleted. */
   head_repo: RepoRef | null;
 }

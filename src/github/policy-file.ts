@@ -4,6 +4,7 @@ import {
   type LoadedPolicy,
   loadPolicy,
   PolicyError,
+  type PolicyProblem,
 } from '../policy/spec/load.ts';
 import { needing, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
@@ -38,7 +39,7 @@ export async function readPolicyText(
 
 export type PolicyLookup =
   | { kind: 'none' }
-  | { kind: 'invalid'; message: string }
+  | { kind: 'invalid'; message: string; problems: PolicyProblem[] }
   | { kind: 'ok'; loaded: LoadedPolicy; text: string };
 
 /** The repository's policy at `ref`: absent, invalid (with its file:line:col problems), or loaded. */
@@ -54,7 +55,7 @@ export async function policyAt(
     return { kind: 'ok', loaded: loadPolicy(text, path), text };
   } catch (e) {
     if (e instanceof PolicyError)
-      return { kind: 'invalid', message: e.problems.map(formatProblem).join('; ') };
+      return { kind: 'invalid', message: e.problems.map(formatProblem).join('; '), problems: e.problems };
     throw e;
   }
 }

@@ -20,6 +20,8 @@ export const pullRequestPayload = z.object({
     user: user.nullable(),
     labels: z.array(z.object({ name: z.string() })).default([]),
     head: z.object({ sha: z.string(), ref: z.string(), repo: repository.nullable() }),
+    /** The policy in force for a pull request is the one at its base sha. */
+    base: z.object({ sha: z.string(), ref: z.string() }),
   }),
   repository,
 });

@@ -60,8 +60,9 @@ describe('the gate on a push-triggered deploy', () => {
       { path: 'prompts/refund.md', class: 'high', rule: 'risk.rules[0]' },
     ]);
     expect(check).toMatchObject({ head_sha: HEAD, conclusion: 'failure' });
-    // deployments, its status, compare, the PR behind the commit (blocked: could an override apply?), check run
-    expect(r.requests).toBe(5);
+    // deployments, its status, compare, the policy in force at what runs now, the PR behind the
+    // commit (blocked: could an override apply?), check run
+    expect(r.requests).toBe(6);
   });
 
   it('honours an override on the pull request the deploy ships', async () => {

@@ -49,7 +49,7 @@ const lastPush = (at: number): [number, unknown] => [
 ];
 
 describe('dist/index.js as the runner runs it', () => {
-  it('blocks a prompt change under SOFT-PAUSE: step fails, outputs and summary say why, 2 requests', async () => {
+  it('blocks a prompt change under SOFT-PAUSE: step fails, outputs and summary say why, 3 requests', async () => {
     gh.route('GET', `${REPO}/pulls/2/files`, prFiles('prompts/refund.md'));
     gh.route('POST', `${REPO}/check-runs`, [201, { id: 1 }]);
     const r = await runAction(gh, 'pull_request', opened(), workspace(SOFT_PAUSE));
@@ -72,9 +72,17 @@ describe('dist/index.js as the runner runs it', () => {
       output: { title: expect.stringMatching(/^SOFT-PAUSE — prompts\/refund\.md is high risk/) },
     });
     expect(checkRun().output.summary).toContain('agent-success');
-    // The labels came with the event: the files and the check run are all the gate asked GitHub.
-    expect(calls()).toEqual(['GET /pulls/2/files', 'POST /check-runs']);
-    expect(r.outputs['github-requests']).toBe('2');
+    // The labels came with the event: the policy at the base, the files and the check run are all
+    // the gate asked GitHub.
+    expect(calls()).toEqual([
+      'GET /contents/.github%2Ferror-budget.yml',
+      'GET /pulls/2/files',
+      'POST /check-runs',
+    ]);
+    expect(sent('GET', `${REPO}/contents/.github%2Ferror-budget.yml`)!.query).toBe(
+      '?ref=f95f852bd8fca8fcc58a9a2d6c842781e32a215e',
+    );
+    expect(r.outputs['github-requests']).toBe('3');
     // The token is masked: the runner is told to hide it and it is never printed in clear.
     expect(r.stdout).toContain(`::add-mask::${TOKEN}`);
     expect(r.stdout.replace(`::add-mask::${TOKEN}`, '')).not.toContain(TOKEN);
@@ -87,7 +95,7 @@ describe('dist/index.js as the runner runs it', () => {
     expect(r.status).toBe(0);
     expect(r.outputs).toMatchObject({ state: 'soft-pause', allowed: 'true', risk: 'low' });
     expect(checkRun().conclusion).toBe('success');
-    expect(r.outputs['github-requests']).toBe('2');
+    expect(r.outputs['github-requests']).toBe('3');
   });
 
   it('under HARD-PAUSE blocks a low-risk change, and a change whose title only claims to be a revert', async () => {
@@ -165,6 +173,7 @@ describe('dist/index.js as the runner runs it', () => {
     expect(r.summary).toContain('"actor": "sre-lead"');
     expect(checkRun().conclusion).toBe('success');
     expect(calls()).toEqual([
+      'GET /contents/.github%2Ferror-budget.yml',
       'GET /pulls/2/files',
       'GET /issues/2/events',
       'GET /activity',
@@ -201,8 +210,13 @@ describe('dist/index.js as the runner runs it', () => {
     expect(refusal).toMatchObject({ code, label: 'override:slo-wrong', applied_by: actor });
     expect(r.summary).toContain('Override labels refused');
     expect(checkRun().conclusion).toBe('failure');
-    // Nothing is written to the audit log for a refused override.
-    expect(gh.requests.some((q) => q.path.includes('/git/') || q.path.includes('/contents/'))).toBe(false);
+    // Nothing is written to the audit log for a refused override (the policy is the only file read).
+    expect(
+      gh.requests.some(
+        (q) =>
+          q.path.includes('/git/') || (q.path.includes('/contents/') && !q.path.endsWith('error-budget.yml')),
+      ),
+    ).toBe(false);
     expect(gh.unmatched).toEqual([]);
   });
 
@@ -237,7 +251,8 @@ describe('dist/index.js as the runner runs it', () => {
     expect(r.outputs).toMatchObject({ state: 'soft-pause', allowed: 'false', risk: 'high' });
     expect(sent('GET', `${REPO}/deployments`)!.query).toContain('environment=production');
     expect(checkRun()).toMatchObject({ head_sha: head, conclusion: 'failure' });
-    expect(r.outputs['github-requests']).toBe('5');
+    // deployments, its status, compare, the policy at what production runs, the pull requests, check run
+    expect(r.outputs['github-requests']).toBe('6');
     expect(gh.unmatched).toEqual([]);
   });
 
@@ -267,8 +282,8 @@ describe('dist/index.js as the runner runs it', () => {
         ],
       },
     });
-    // Nothing else: no telemetry is judged against a policy that did not load.
-    expect(calls()).toEqual(['POST /check-runs']);
+    // Nothing else: no telemetry is judged against a policy that did not load (here the base's).
+    expect(calls()).toEqual(['GET /contents/.github%2Ferror-budget.yml', 'POST /check-runs']);
   });
 
   it('a policy warning is annotated on its line and the gate still decides', async () => {
@@ -333,6 +348,7 @@ describe('dist/index.js as the runner runs it', () => {
     const r = await runAction(gh, 'pull_request', opened(), ws, { policy: '.github/missing.yml' });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('::error::no policy file at .github/missing.yml');
-    expect(gh.requests).toEqual([]);
+    // Neither at the pull request's base nor in the checkout.
+    expect(calls()).toEqual(['GET /contents/.github%2Fmissing.yml']);
   });
 });

@@ -96,11 +96,11 @@ describe('the gate when GitHub refuses or repeats', () => {
     expect(auditSection(r.audit, r.auditBranch, r.auditPath)).toContain(
       'already recorded as #1 in `audit.jsonl` on branch `budget-gate/audit` (a re-run)',
     );
-    // files, label events, last push, the log, its anchors, the check run
-    expect(r.requests).toBe(6);
+    // the policy at the base, files, label events, last push, the log, its anchors, the check run
+    expect(r.requests).toBe(7);
   });
 
-  it('reads a long pull request page by page (3 requests for 150 files)', async () => {
+  it('reads a long pull request page by page (4 requests for 150 files, the base policy included)', async () => {
     const many = Array.from({ length: 150 }, (_, i) => `src/ui/c${i}.tsx`);
     api()
       .get(`${GH_REPO}/pulls/2/files`)
@@ -118,7 +118,7 @@ describe('the gate when GitHub refuses or repeats', () => {
     expect(r.decision.risk_files).toEqual(
       expect.arrayContaining([{ path: 'models/router.yml', class: 'high', rule: 'risk.rules[0]' }]),
     );
-    expect(r.requests).toBe(3);
+    expect(r.requests).toBe(4);
   });
 
   it('workflow_dispatch with no deployment history judges the dispatched commit alone', async () => {

@@ -1,8 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAuditLog, verifyChain } from '../../src/policy/overrides/audit-chain.ts';
+import { DEMO_POLICY } from '../../src/scenarios/demo.ts';
 import { api, auditAnchors, b64, unb64 } from '../github/helpers.ts';
 import { assertAllCalled, setupNock } from '../support/nock.ts';
-import { AT, GH_REPO, gate, hardPause, labeled, payload, workspace } from './support.ts';
+import {
+  AT,
+  contentsReply,
+  GH_REPO,
+  gate,
+  hardPause,
+  labeled,
+  POLICY_PATH,
+  payload,
+  workspace,
+} from './support.ts';
 
 // The gate on pull requests, with GitHub played by nock on the exact REST endpoints and the
 // events taken from @octokit/webhooks-examples. Adapted fields: the PR's labels (and `label`).
@@ -22,7 +34,7 @@ beforeEach(setupNock);
 afterEach(assertAllCalled);
 
 describe('the gate on a pull request', () => {
-  it('blocks a prompt change under SOFT-PAUSE with a failing check run that explains itself, in 2 requests', async () => {
+  it('blocks a prompt change under SOFT-PAUSE with a failing check run that explains itself, in 3 requests', async () => {
     let check: { output: { summary: string } } | undefined;
     api()
       .get(`${GH_REPO}/pulls/2/files`)
@@ -48,7 +60,7 @@ describe('the gate on a pull request', () => {
     });
     expect(check!.output.summary).toContain('split the change: the 1 low-risk file can ship now');
     expect(check!.output.summary).toContain('```mermaid');
-    expect(r.requests).toBe(2);
+    expect(r.requests).toBe(3);
   });
 
   it('lets a low-risk change through the same SOFT-PAUSE', async () => {
@@ -221,7 +233,7 @@ describe('the gate on a pull request', () => {
     expect(r.audit).toMatchObject({ attempts: 2, commit_sha: 'commit-C' });
     // files, label history, last push, read + anchors + write, the conflict's re-read + anchors +
     // write, the new anchor, the check run
-    expect(r.requests).toBe(11);
+    expect(r.requests).toBe(12);
   });
 
   it.each([
@@ -292,12 +304,17 @@ describe('the gate on a pull request', () => {
     let annotations: { path: string; annotation_level: string }[] = [];
     api()
       .post(`${GH_REPO}/check-runs`, (b) => {
+        if (b.conclusion !== 'failure') return false;
         annotations = b.output.annotations;
-        return b.conclusion === 'failure';
+        return true;
       })
       .reply(201, { id: 16 });
+    // The base's copy is the policy in force: malformed there, nothing can be judged.
     const err = await gate('pull_request', opened(), { workspace: ws }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'GateSetupError' });
+    expect((err as Error).message).toContain(
+      "the policy in force (.github/error-budget.yml at the pull request's base f95f852) is invalid",
+    );
     expect((err as Error).message).toMatch(
       /\.github\/error-budget\.yml:\d+:\d+ slos\[0\]\.taget: .*did you mean `target`/,
     );
@@ -308,5 +325,55 @@ describe('the gate on a pull request', () => {
       ['.github/error-budget.yml', 'failure'],
       ['.github/error-budget.yml', 'failure'],
     ]);
+  });
+
+  it('is judged by the policy at its base, not the copy it carries; the summary says what that copy would do', async () => {
+    const demo = readFileSync(DEMO_POLICY, 'utf8');
+    const body = opened();
+    let summary = '';
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('src/ui/banner.tsx', POLICY_PATH))
+      // The change's own copy, read at its head through the API: the checkout is not the authority.
+      .get(`${GH_REPO}/contents/${encodeURIComponent(POLICY_PATH)}`)
+      .query({ ref: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821' })
+      .reply(200, contentsReply(demo))
+      .post(`${GH_REPO}/check-runs`, (b) => {
+        // nock asks every interceptor's body matcher, a GET's too: only a check run has an output.
+        if (!b?.output) return false;
+        summary = b.output.summary;
+        return true;
+      })
+      .reply(201, { id: 17 });
+    // The base holds the HARD-PAUSE line at 0.6; the pull request (and its checkout) put it back to 1.0.
+    const r = await gate('pull_request', body, { workspace: workspace(), inForce: hardPause(demo) });
+    expect(r.decision).toMatchObject({ state: 'hard-pause', allowed: false, risk: 'high' });
+    expect(r.decision.reasons.map((x) => x.code)).toEqual(['hard-pause', 'policy-loosened', 'high-risk']);
+    expect(r.decision.reasons[1]!.message).toContain('`states.hard_pause.consumed` 0.6 → 1');
+    expect(r.change.policy_change).toEqual({
+      path: POLICY_PATH,
+      in_force_at: 'f95f852bd8fca8fcc58a9a2d6c842781e32a215e',
+      loosens: [{ key: 'states.hard_pause.consumed', from: '0.6', to: '1' }],
+    });
+    expect(summary).toContain("Judged by .github/error-budget.yml at the pull request's base f95f852.");
+    expect(summary).toMatch(/under its own policy this change would be allowed: SOFT-PAUSE/);
+    // base policy, files, the change's copy, check run
+    expect(r.requests).toBe(4);
+  });
+
+  it('a pull request that introduces the policy (none at its base) is judged by its own copy, and says so', async () => {
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('prompts/refund.md', POLICY_PATH))
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 18 });
+    const r = await gate('pull_request', opened(), { inForce: null });
+    expect(r.decision).toMatchObject({ state: 'soft-pause', allowed: false, risk: 'high' });
+    expect(r.decision.warnings).toContain(
+      "no .github/error-budget.yml at the pull request's base f95f852: this change introduces the policy, so its own copy judges it",
+    );
+    expect(r.change.policy_change).toBeUndefined();
   });
 });

@@ -47,6 +47,29 @@ export interface RunResult {
 
 export const TOKEN = 'ghs_e2e_secret_token';
 
+/** One policy per fake GitHub: a test that runs the action twice keeps the first run's policy in force. */
+const served = new WeakSet<FakeGitHub>();
+function servePolicyOnce(gh: FakeGitHub, text: string): void {
+  if (served.has(gh)) return;
+  served.add(gh);
+  servePolicy(gh, text);
+}
+
+/** GitHub's contents reply for the policy file: the policy in force at any sha it is asked for. */
+export function servePolicy(gh: FakeGitHub, text: string): void {
+  gh.route('GET', '/repos/Codertocat/Hello-World/contents/.github%2Ferror-budget.yml', [
+    200,
+    {
+      type: 'file',
+      encoding: 'base64',
+      path: '.github/error-budget.yml',
+      size: Buffer.byteLength(text),
+      sha: 'e'.repeat(40),
+      content: Buffer.from(text, 'utf8').toString('base64'),
+    },
+  ]);
+}
+
 export async function runAction(
   gh: FakeGitHub,
   event: string,
@@ -55,6 +78,10 @@ export async function runAction(
   inputs: Record<string, string> = {},
 ): Promise<RunResult> {
   if (!existsSync(DIST)) throw new Error('dist/index.js is missing: run `npm run build`');
+  // The policy in force is read through the API (at the base, or at what the environment runs):
+  // unless the test serves another, it is the checkout's copy.
+  const own = join(ws, '.github/error-budget.yml');
+  if (existsSync(own)) servePolicyOnce(gh, readFileSync(own, 'utf8'));
   const dir = tempDir('bg-runner-');
   const files = {
     event: join(dir, 'event.json'),

@@ -1,11 +1,12 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import examples from '@octokit/webhooks-examples';
+import nock from 'nock';
 import { type GateResult, runGate } from '../../src/action/gate.ts';
 import { parseInputs } from '../../src/action/inputs.ts';
 import { openTelemetry } from '../../src/action/telemetry.ts';
 import { DEMO_END, DEMO_POLICY, DEMO_TELEMETRY } from '../../src/scenarios/demo.ts';
-import { testOctokit } from '../github/helpers.ts';
+import { API, testOctokit } from '../github/helpers.ts';
 import { tempDir } from '../support/tasks.ts';
 
 export const AT = Date.parse(DEMO_END);
@@ -52,11 +53,55 @@ export function workspace(edit: (policy: string) => string = (p) => p): string {
 export const hardPause = (p: string) =>
   p.replace('consumed: 1.0 # budget gone', 'consumed: 0.6 # budget gone');
 
+/** GitHub's reply to a contents read of a file, as it sends it. */
+export const contentsReply = (text: string, path = POLICY_PATH) => ({
+  type: 'file',
+  encoding: 'base64',
+  name: path.split('/').at(-1),
+  path,
+  size: Buffer.byteLength(text),
+  sha: 'e'.repeat(40),
+  content: Buffer.from(text, 'utf8').toString('base64'),
+});
+
+export const POLICY_PATH = '.github/error-budget.yml';
+const NOT_FOUND = { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' };
+
+/**
+ * The policy in force, as GitHub serves it at the pull request's base (or, for a deploy, at what
+ * the environment runs now): `text`, or a 404 for null. `ref` pins the sha it must be read at.
+ */
+export function nockPolicyAt(text: string | null, ref?: string): void {
+  const scope = nock(API)
+    .get((uri) => decodeURIComponent(uri.split('?')[0]!) === `${GH_REPO}/contents/${POLICY_PATH}`)
+    .query(ref ? { ref } : true);
+  if (text === null) scope.reply(404, NOT_FOUND);
+  else scope.reply(200, contentsReply(text));
+}
+
 export async function gate(
   eventName: string,
   body: Record<string, unknown>,
-  opts: { workspace?: string; inputs?: Record<string, string> } = {},
+  opts: {
+    workspace?: string;
+    inputs?: Record<string, string>;
+    /** The policy in force (default: the workspace's copy); false when the test nocks it itself. */
+    inForce?: string | null | false;
+  } = {},
 ): Promise<GateResult & { requests: number; routes: Map<string, number>; logs: string[] }> {
+  const ws = opts.workspace ?? workspace();
+  if (opts.inForce !== false) {
+    let text = opts.inForce;
+    if (text === undefined) {
+      try {
+        text = readFileSync(join(ws, POLICY_PATH), 'utf8');
+      } catch {
+        text = null;
+      }
+    }
+    const base = (body as { pull_request?: { base?: { sha?: string } } }).pull_request?.base?.sha;
+    nockPolicyAt(text, eventName.startsWith('pull_request') ? base : undefined);
+  }
   const { gh, counter } = testOctokit();
   const inputs = { 'telemetry-file': 'telemetry.jsonl.gz', ...opts.inputs };
   const logs: string[] = [];
@@ -68,7 +113,7 @@ export async function gate(
       (n) => n in inputs,
     ),
     event: { eventName, payload: body, repository: 'Codertocat/Hello-World', sha: 'f'.repeat(40) },
-    workspace: opts.workspace ?? workspace(),
+    workspace: ws,
     now: () => AT,
     openTelemetry,
     log: { info: (m) => logs.push(m), warning: (m) => logs.push(`warning: ${m}`) },

@@ -46,11 +46,12 @@ function protectionPayload() {
 beforeEach(setupNock);
 afterEach(() => nock.cleanAll());
 
-function nockDeployDiff(): nock.Scope {
+/** What production runs now (PREVIOUS_SHA) → the deployed sha, and the policy in force at PREVIOUS_SHA. */
+function nockDeployDiff(policyText = POLICY_TEXT): nock.Scope {
   return nock(API)
     .get(`${REPO_PATH}/contents/.github%2Ferror-budget.yml`)
-    .query({ ref: DEPLOYED_SHA })
-    .reply(200, { type: 'file', encoding: 'base64', content: b64(POLICY_TEXT), sha: 'p'.repeat(40), size: 1 })
+    .query({ ref: PREVIOUS_SHA })
+    .reply(200, { type: 'file', encoding: 'base64', content: b64(policyText), sha: 'p'.repeat(40), size: 1 })
     .get(`${REPO_PATH}/deployments`)
     .query({ environment: 'production', per_page: 10 })
     .reply(200, [
@@ -139,7 +140,7 @@ describe('deployment_protection_rule', () => {
     expect(t.answered().comment).toMatch(/tasks-success/);
   });
 
-  it('rejects when the policy cannot be read, naming the file, line and key', async () => {
+  it('rejects when the policy in force cannot be read, naming the file, line and key', async () => {
     const probot = testProbot({
       store: new SqliteWatchStore(':memory:'),
       source: new JsonlSource({ path: '/nonexistent.jsonl' }),
@@ -148,16 +149,7 @@ describe('deployment_protection_rule', () => {
     });
     let answer: any = null;
     nockInstallationToken();
-    nock(API)
-      .get(`${REPO_PATH}/contents/.github%2Ferror-budget.yml`)
-      .query({ ref: DEPLOYED_SHA })
-      .reply(200, {
-        type: 'file',
-        encoding: 'base64',
-        content: b64(POLICY_TEXT.replace('target: 99%', 'target: 100%')),
-        sha: 'p',
-        size: 1,
-      })
+    nockDeployDiff(POLICY_TEXT.replace('target: 99%', 'target: 100%'))
       .post(CALLBACK, (body) => {
         answer = body;
         return true;
@@ -169,5 +161,26 @@ describe('deployment_protection_rule', () => {
     expect(answer.comment).toMatch(
       /\.github\/error-budget\.yml:\d+:\d+ slos\[0\]\.target: a target of 100% leaves no error budget/,
     );
+  });
+});
+
+describe('deployment_protection_rule is always answered (issue 20, attempt 10)', () => {
+  it('rejects with the reason when the evaluation fails, instead of leaving the deployment waiting', async () => {
+    const t = await run(0.002);
+    nock.cleanAll();
+    nockInstallationToken();
+    // The deployment history cannot be read: nothing can be judged, so the answer is no, with why.
+    nock(API).get(`${REPO_PATH}/deployments`).query(true).reply(403, {
+      message: 'Resource not accessible by integration',
+      documentation_url: 'https://docs.github.com/rest',
+    });
+    t.callback();
+    await deliver(t.probot, 'deployment_protection_rule', protectionPayload(), 'p4');
+    assertAllCalled();
+    expect(t.answered()).toMatchObject({ environment_name: 'production', state: 'rejected' });
+    expect(t.answered().comment).toMatch(
+      /^budget-gate could not evaluate this deployment, so it is not approved: /,
+    );
+    expect(t.answered().comment).toMatch(/deployments: read/);
   });
 });

@@ -99,19 +99,39 @@ export function nockInstallationToken(id = 1): nock.Scope {
     .reply(201, { token: `ghs_installation_${id}`, expires_at: '2099-01-01T00:00:00Z', permissions: {} });
 }
 
-/** The reads deployment_status makes: the policy at the deployed sha, the last deployment, the shipping PR. */
-export function nockWatchStart(opts: { policy?: string; sha?: string } = {}): nock.Scope {
+const policyFile = (text: string) => ({
+  type: 'file',
+  encoding: 'base64',
+  content: b64(text),
+  sha: 'p'.repeat(40),
+  size: Buffer.byteLength(text),
+});
+
+/**
+ * The reads deployment_status makes: the last deployment, the policy in force there (what
+ * production ran: `inForce`, default the same as the deployed copy) and at the deployed sha
+ * (`policy`; null for a deploy that deletes it), the shipping PR.
+ */
+export function nockWatchStart(
+  opts: { policy?: string | null; inForce?: string; sha?: string } = {},
+): nock.Scope {
   const sha = opts.sha ?? DEPLOYED_SHA;
-  return nock(API)
+  const deployed = opts.policy === undefined ? POLICY_TEXT : opts.policy;
+  const scope = nock(API)
     .get(`${REPO_PATH}/contents/.github%2Ferror-budget.yml`)
-    .query({ ref: sha })
-    .reply(200, {
-      type: 'file',
-      encoding: 'base64',
-      content: b64(opts.policy ?? POLICY_TEXT),
-      sha: 'p'.repeat(40),
-      size: 1,
-    })
+    .query({ ref: PREVIOUS_SHA })
+    .reply(200, policyFile(opts.inForce ?? deployed ?? POLICY_TEXT))
+    .get(`${REPO_PATH}/contents/.github%2Ferror-budget.yml`)
+    .query({ ref: sha });
+  const withPolicy =
+    deployed === null
+      ? scope.reply(404, {
+          message: 'Not Found',
+          documentation_url: 'https://docs.github.com/rest',
+          status: '404',
+        })
+      : scope.reply(200, policyFile(deployed));
+  return withPolicy
     .get(`${REPO_PATH}/deployments`)
     .query({ environment: 'production', per_page: 10 })
     .reply(200, [

@@ -8,7 +8,7 @@ import type { Decision } from '../../src/policy/gate/decision-schema.ts';
 import { DEMO_TELEMETRY } from '../../src/scenarios/demo.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { AT, gate } from '../action/support.ts';
-import { API, b64, testOctokit } from '../github/helpers.ts';
+import { API, testOctokit } from '../github/helpers.ts';
 import { cli } from '../support/cli.ts';
 import { setupNock } from '../support/nock.ts';
 import { loadScenarios, nockScenarioGitHub, type Scenario } from '../support/scenarios.ts';
@@ -21,34 +21,27 @@ import { tempDir } from '../support/tasks.ts';
 const POLICY = '.github/error-budget.yml';
 const plain = (d: Decision | null | undefined) => JSON.parse(JSON.stringify(d ?? null));
 
+const IN_FORCE = 'in-force.yml';
+
 function checkout(s: Scenario): string {
   const dir = tempDir('bg-scenario-');
   mkdirSync(join(dir, '.github'));
-  writeFileSync(join(dir, POLICY), s.policyText);
+  // The checkout holds the change's own copy; the policy in force is GitHub's (and the CLI's file).
+  if (s.changePolicyText !== null) writeFileSync(join(dir, POLICY), s.changePolicyText);
+  writeFileSync(join(dir, IN_FORCE), s.policyText);
   // In the checkout: the Action refuses a telemetry-file outside its workspace.
   copyFileSync(DEMO_TELEMETRY, join(dir, 'demo.jsonl.gz'));
   return dir;
 }
 
 async function viaProtectionRule(
-  s: Scenario,
   deployment: Record<string, unknown>,
   repository: unknown,
   telemetry: string,
 ) {
-  const sha = deployment.sha as string;
   const callback = '/repos/Codertocat/Hello-World/actions/runs/4242/deployment_protection_rule';
   let answer: { state?: string } = {};
   nock(API)
-    .get(`/repos/Codertocat/Hello-World/contents/${encodeURIComponent(POLICY)}`)
-    .query({ ref: sha })
-    .reply(200, {
-      type: 'file',
-      encoding: 'base64',
-      content: b64(s.policyText),
-      sha: 'p'.repeat(40),
-      size: 1,
-    })
     .post(callback, (b) => {
       answer = b;
       return true;
@@ -88,12 +81,19 @@ describe.each(loadScenarios().map((s) => [s.name, s] as const))('scenario %s', (
     const workspace = checkout(s);
     const body = s.payload();
     const telemetry = join(workspace, 'demo.jsonl.gz');
-    const action = await gate(s.event, body, { workspace, inputs: { 'telemetry-file': telemetry } });
+    const action = await gate(s.event, body, {
+      workspace,
+      inputs: { 'telemetry-file': telemetry },
+      inForce: false,
+    });
     const d = action.decision;
 
     expect(d).toMatchObject({ state: s.expect.state, allowed: s.expect.allowed, risk: s.expect.risk });
     expect(d.reasons.map((r) => r.code)).toEqual(s.expect.reasons);
     if (s.expect.warning) expect(d.warnings.join('\n')).toContain(s.expect.warning);
+    if (s.expect.loosens)
+      expect(d.reasons.find((r) => r.code === 'policy-loosened')?.message).toContain(s.expect.loosens);
+    if (s.expect.refusal) expect(d.override_refusals.map((r) => r.code)).toContain(s.expect.refusal);
     // An honoured override is on the audit branch before the check run says so.
     const wrote = github.posts.map((p) => p.path);
     expect(wrote.some((p) => p.endsWith('/git/refs'))).toBe(s.audit);
@@ -106,7 +106,7 @@ describe.each(loadScenarios().map((s) => [s.name, s] as const))('scenario %s', (
       [
         'evaluate',
         '--policy',
-        POLICY,
+        IN_FORCE,
         '--telemetry',
         telemetry,
         '--change',
@@ -123,7 +123,6 @@ describe.each(loadScenarios().map((s) => [s.name, s] as const))('scenario %s', (
 
     if (s.event === 'deployment') {
       const bot = await viaProtectionRule(
-        s,
         body.deployment as Record<string, unknown>,
         body.repository,
         telemetry,

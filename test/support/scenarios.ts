@@ -20,7 +20,13 @@ const scenarioSchema = z.strictObject({
   example: z.record(z.string(), z.unknown()),
   /** Dotted path → value: the fields the scenario changes in that payload. */
   adapt: z.record(z.string(), z.unknown()).default({}),
+  /** The policy in force: GitHub serves it at the base (a pull request) or at what the environment runs now. */
   policy: z.string(),
+  /**
+   * The change's own copy of the policy, when the change edits it (`deleted` when it removes it):
+   * in the checkout and served at the change's head sha; the change must list the file.
+   */
+  change_policy: z.string().optional(),
   github: z
     .array(z.strictObject({ call: z.string(), status: z.number().int().default(200), body: z.unknown() }))
     .default([]),
@@ -32,13 +38,22 @@ const scenarioSchema = z.strictObject({
     risk: z.enum(['high', 'low']),
     reasons: z.array(z.string()),
     warning: z.string().optional(),
+    /** Text the `policy-loosened` reason must contain (the key, old → new). */
+    loosens: z.string().optional(),
+    /** An override refusal's code the decision must list. */
+    refusal: z.string().optional(),
   }),
 });
 
 export type ScenarioSpec = z.output<typeof scenarioSchema>;
 export interface Scenario extends ScenarioSpec {
   name: string;
+  /** The policy in force. */
   policyText: string;
+  /** The change's copy: the in-force text unless the change edits it, null when it deletes it. */
+  changePolicyText: string | null;
+  /** The sha the change's copy is read at: the pull request's head, or the deployed sha. */
+  headSha: string;
   /** A fresh copy of the real webhook payload with the scenario's adaptations. */
   payload(): Record<string, unknown>;
 }
@@ -74,16 +89,20 @@ export function loadScenarios(): Scenario[] {
       const spec = scenarioSchema.parse(
         parse(readFileSync(join(SCENARIO_DIR, d.name, 'scenario.yml'), 'utf8')),
       );
-      return {
-        ...spec,
-        name: d.name,
-        policyText: readFileSync(join(SCENARIO_POLICIES, spec.policy), 'utf8'),
-        payload() {
-          const body = examplePayload(spec.event, spec.example);
-          for (const [k, v] of Object.entries(spec.adapt)) set(body, k, v);
-          return body;
-        },
+      const policyText = readFileSync(join(SCENARIO_POLICIES, spec.policy), 'utf8');
+      const payload = () => {
+        const body = examplePayload(spec.event, spec.example);
+        for (const [k, v] of Object.entries(spec.adapt)) set(body, k, v);
+        return body;
       };
+      const changePolicyText =
+        spec.change_policy === undefined
+          ? policyText
+          : spec.change_policy === 'deleted'
+            ? null
+            : readFileSync(join(SCENARIO_POLICIES, spec.change_policy), 'utf8');
+      const head = get(payload(), spec.event === 'pull_request' ? 'pull_request.head.sha' : 'deployment.sha');
+      return { ...spec, name: d.name, policyText, changePolicyText, headSha: String(head), payload };
     });
 }
 
@@ -103,6 +122,22 @@ export function nockScenarioGitHub(api: string, s: Scenario): { posts: { path: s
       .query(true)
       .reply(entry.status, entry.body as nock.Body);
   }
+  // The policy file: the change's copy at its head, the policy in force at any other sha.
+  const policyPath = (uri: string) =>
+    decodeURIComponent(uri.split('?')[0]!) ===
+    '/repos/Codertocat/Hello-World/contents/.github/error-budget.yml';
+  const file = (text: string) => ({
+    type: 'file',
+    encoding: 'base64',
+    size: Buffer.byteLength(text),
+    sha: 'e'.repeat(40),
+    content: Buffer.from(text, 'utf8').toString('base64'),
+  });
+  const notFound = { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' };
+  const atHead = scope.get(policyPath).query((q) => q.ref === s.headSha);
+  if (s.changePolicyText === null) atHead.reply(404, notFound);
+  else atHead.reply(200, file(s.changePolicyText));
+  scope.get(policyPath).query(true).reply(200, file(s.policyText));
   if (s.audit) {
     scope
       .get((uri) => uri.startsWith('/repos/Codertocat/Hello-World/contents/audit.jsonl'))

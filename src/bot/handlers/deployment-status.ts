@@ -1,13 +1,13 @@
 import { fetchPullsForCommits } from '../../github/commit-pulls.ts';
 import { fetchLastSuccessfulDeployment } from '../../github/deploy-diff.ts';
-import { policyAt } from '../../github/policy-file.ts';
+import { firstParentOf, watchPolicy } from '../../github/policy-in-force.ts';
 import { deploymentStatusPayload, parsePayload } from '../../github/webhook-payloads.ts';
 import type { NewWatch } from '../../policy/canary/ports.ts';
 import type { BotDeps, HandlerContext } from '../deps.ts';
 
 // deployment_status: a deployment to a watched environment went live. Record what the watcher
-// needs (the deployed and previous shas, the time, the policy in force, the pull request that
-// shipped it) and leave the rest to the watcher. The store's key is the deployment id, so a
+// needs (the deployed and previous shas, the time, the policy in force — never a looser copy the
+// deploy carries — and the pull request that shipped it) and leave the rest to the watcher. The store's key is the deployment id, so a
 // redelivered webhook finds its watch and adds nothing.
 
 export type DeploymentStatusOutcome =
@@ -35,19 +35,27 @@ export async function onDeploymentStatus(
     return { kind: 'duplicate', deployment_id: id };
   }
 
-  const found = await policyAt(ctx.octokit, repo, deps.policyPath, p.deployment.sha);
-  if (found.kind === 'none') return ignore(`no ${deps.policyPath} at ${p.deployment.sha.slice(0, 7)}`);
+  // What the environment ran before this deploy is the policy in force; a first deploy has the
+  // deployed commit's parent stand in (src/github/policy-in-force.ts).
+  const previous = await fetchLastSuccessfulDeployment(ctx.octokit, repo, env, { excludeId: id });
+  const inForce = previous?.sha ?? (await firstParentOf(ctx.octokit, repo, p.deployment.sha));
+  const found = await watchPolicy(ctx.octokit, repo, deps.policyPath, {
+    deployed: p.deployment.sha,
+    inForce,
+    inForceSource: previous ? 'deployment' : 'parent',
+  });
+  if (found.kind === 'none') return ignore(found.why);
   if (found.kind === 'invalid') {
     ctx.log.warn(`${name}: the policy is invalid, so nothing can be judged: ${found.message}`);
     return { kind: 'ignored', reason: `invalid policy: ${found.message}` };
   }
+  if (found.note) ctx.log.warn(`${name}: ${found.note}`);
   const policy = found.loaded.policy;
   if (!policy.environments.includes(env)) {
     return ignore(`${env} is not in the policy's environments (${policy.environments.join(', ')})`);
   }
   if (!policy.auto_revert.enabled) return ignore('auto_revert.enabled is false');
 
-  const previous = await fetchLastSuccessfulDeployment(ctx.octokit, repo, env, { excludeId: id });
   const { pulls } = await fetchPullsForCommits(ctx.octokit, repo, [p.deployment.sha], 1);
   const shipped = pulls.find((pr) => pr.merged_at !== null) ?? pulls[0] ?? null;
   const deployedAt = Date.parse(p.deployment_status.created_at);

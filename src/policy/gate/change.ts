@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { looseningSchema } from '../spec/loosening.ts';
 import { permissionLevel } from '../spec/schema.ts';
 
 // The change being gated, as facts: a pull request, or what a deploy ships. The Action and the
@@ -52,6 +53,19 @@ export const revertEvidenceSchema = z.discriminatedUnion('kind', [
 ]);
 export type RevertEvidence = z.output<typeof revertEvidenceSchema>;
 
+/**
+ * The change touches the policy file: what its copy loosens against the policy in force (empty
+ * when it only tightens). Gathered by the surface (src/github/policy-change.ts), so a replay
+ * judges the same facts.
+ */
+export const policyChangeSchema = z.strictObject({
+  path: z.string(),
+  /** Where the policy in force was read (a base or a deployed sha); null when the text was given. */
+  in_force_at: z.string().nullable(),
+  loosens: z.array(looseningSchema),
+});
+export type PolicyChange = z.output<typeof policyChangeSchema>;
+
 export const changeSchema = z.strictObject({
   files: z.array(z.string()),
   labels: z.array(labelEventSchema).default([]),
@@ -65,6 +79,7 @@ export const changeSchema = z.strictObject({
   files_partial: z.boolean().optional(),
   /** What GitHub vouches for when the change is a revert; null when it does not. */
   revert_evidence: revertEvidenceSchema.nullable().optional(),
+  policy_change: policyChangeSchema.optional(),
 });
 
 export type LabelEvent = z.output<typeof labelEventSchema>;

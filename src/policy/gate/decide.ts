@@ -12,7 +12,7 @@ const MAX_RISK_FILES = 50;
 export function decide(input: DecideInput): Decision {
   const { policy, at, change, telemetry } = input;
   const v = judge(input);
-  const { reasons, actions } = explainVerdict(policy, change, at, telemetry.source, v);
+  const { reasons, actions, warnings } = explainVerdict(policy, change, at, telemetry.source, v);
   const allowed = v.passage.kind !== 'held';
   const reports = v.evaluations.map((e) => e.report);
   const highFirst = [...v.risk.files].sort((a, b) => (a.class === b.class ? 0 : a.class === 'high' ? -1 : 1));
@@ -30,7 +30,7 @@ export function decide(input: DecideInput): Decision {
     override: v.passage.kind === 'override' ? v.passage.override : null,
     override_refusals: v.overrides.refusals,
     telemetry: { source: telemetry.source, error: v.telemetryError },
-    warnings: [...(input.warnings ?? []), ...(telemetry.result?.warnings ?? [])],
+    warnings: [...(input.warnings ?? []), ...(telemetry.result?.warnings ?? []), ...warnings],
     thresholds: {
       soft_pause: policy.states.soft_pause.consumed,
       hard_pause: policy.states.hard_pause.consumed,

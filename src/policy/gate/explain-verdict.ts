@@ -3,6 +3,7 @@ import { windowBounds } from '../time/window.ts';
 import type { Change } from './change.ts';
 import type { Reason } from './decision-schema.ts';
 import { overrideAction, pct, riskReason, sloPauseReason, splitAction, waitAction } from './explain.ts';
+import { policyLoosenedReason } from './policy-change.ts';
 import { describeRevertEvidence } from './risk.ts';
 import type { Verdict } from './verdict.ts';
 
@@ -15,10 +16,11 @@ export function explainVerdict(
   at: number,
   source: string,
   v: Verdict,
-): { reasons: Reason[]; actions: string[] } {
+): { reasons: Reason[]; actions: string[]; warnings: string[] } {
   const { state, risk, telemetryError } = v;
   const reasons: Reason[] = [];
   const actions: string[] = [];
+  const warnings: string[] = [];
 
   if (telemetryError) {
     reasons.push({
@@ -31,6 +33,9 @@ export function explainVerdict(
   }
 
   for (const e of v.pausing) reasons.push(sloPauseReason(policy, e, at));
+  const loosened = policyLoosenedReason(change);
+  if (loosened && state !== 'ship') reasons.push(loosened);
+  else if (loosened) warnings.push(`${loosened.message}; it ships because no SLO is paused`);
   const rr = riskReason(risk.files, policy);
   if (rr && (state !== 'ship' || rr.code === 'risk')) reasons.push(rr);
   if (change.files_partial && state !== 'ship' && v.classified.risk === 'low') {
@@ -134,5 +139,5 @@ export function explainVerdict(
       }
       break;
   }
-  return { reasons, actions };
+  return { reasons, actions, warnings };
 }

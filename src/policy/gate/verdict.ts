@@ -2,7 +2,8 @@ import { evaluateOverrides } from '../overrides/overrides.ts';
 import type { Policy } from '../spec/schema.ts';
 import type { Change, RevertEvidence } from './change.ts';
 import type { State } from './decision-schema.ts';
-import { classifyRisk, type RiskAssessment, revertClaim } from './risk.ts';
+import { classifyWithPolicyChange } from './policy-change.ts';
+import { type RiskAssessment, revertClaim } from './risk.ts';
 import type { TelemetryResult } from './sample.ts';
 import { evaluateSlo, type SloEvaluation } from './slo-report.ts';
 
@@ -64,7 +65,7 @@ export function judgeRevert(change: Change): RevertVerdict {
 /** The gate's verdict: a pure function of the policy, the samples, the change and the time. */
 export function judge(input: DecideInput): Verdict {
   const { policy, at, change, telemetry } = input;
-  const classified = classifyRisk(policy.risk, change.files);
+  const classified = classifyWithPolicyChange(policy, change);
   // Files GitHub did not list could be prompts or models: a partial list is judged high risk.
   const risk = change.files_partial ? { ...classified, risk: 'high' as const } : classified;
   const telemetryError = telemetry.error ?? (telemetry.result ? null : 'no telemetry was read');
