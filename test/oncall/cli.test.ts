@@ -211,7 +211,7 @@ describe('budget-gate runbooks lint', () => {
     expect(r.stdout).toContain(
       'examples/runbooks/steady-burn.md:12 VAGUE: Roll back the bad change as needed.',
     );
-    expect(r.stdout).toContain('- missing the exact place to look: a URL or a path');
+    expect(r.stdout).toContain('- missing the artifact to act on: a URL, a path, a command');
 
     writeFileSync(file.replace('steady', 'x'), '');
     cpSync(file, `${file}.bak`);
