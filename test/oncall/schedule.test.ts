@@ -371,6 +371,14 @@ describe('layers, overrides and swaps', () => {
       `\n  members: [{ login: alice, timezone: Mars/Olympus }, bob]\n  handoff: { every: day }\n  start: 2026-11-02`,
       'oncall.members[0]',
     ],
+    [
+      `${base}\n  layers: [{ name: l, members: [{ login: alice, timezone: Asia/Tokyo }], handoff: { every: day }, start: 2026-11-02 }, { name: l, members: [{ login: bob, timezone: Europe/Paris }], handoff: { every: day }, start: 2026-11-02 }]`,
+      'oncall.layers[1].name: layer name "l" is already used',
+    ],
+    [
+      `\n  members: [{ login: alice, timezone: Asia/Tokyo }, bob]\n  handoff: { every: day }\n  start: 2026-11-02\n  layers: [{ name: l, members: [{ login: Alice, timezone: Europe/Paris }], handoff: { every: day }, start: 2026-11-02 }]`,
+      'oncall.layers[0].members[0]: Alice has a different timezone or working_hours at members.0: give them once',
+    ],
   ])('refuses %j', (oncall, message) => {
     expect(problems(oncall).join('\n')).toContain(message);
   });
