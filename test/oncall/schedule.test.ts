@@ -224,20 +224,34 @@ describe('a four-person, two-zone rotation (New York and Berlin, follow the sun)
     ['Berlin spring forward', '2026-03-29T01:00:00Z'],
     ['Berlin fall back', '2026-10-25T01:00:00Z'],
     ['New York fall back', '2026-11-01T06:00:00Z'],
-  ])('pages the right person at every hour for two days around the %s night', (_, night) => {
-    const t0 = Date.parse(night);
-    for (let t = t0 - DAY; t <= t0 + DAY; t += HOUR) {
-      const want = expected(t);
-      const path = escalationPath(o, t);
-      expect([path[0]!.login, path[1]!.login], new Date(t).toISOString()).toEqual([
-        want.primary,
-        want.secondary,
-      ]);
-      expect(path[2]!.login).toBe('sre-lead');
-      const sev1 = routeSeverity(o, 'sev1', t, t);
-      expect(sev1.page).toBe(true);
-    }
-  });
+  ])(
+    'pages the right person at every hour (and holds the right one every minute) for two days around the %s night',
+    (_, night) => {
+      const t0 = Date.parse(night);
+      const r = rotationOf(o)!;
+      const wrong: string[] = [];
+      for (let t = t0 - DAY; t <= t0 + DAY; t += MIN) {
+        const want = expected(t);
+        const got = crewAt(r, t);
+        if (got.primary !== want.primary || got.secondary !== want.secondary)
+          wrong.push(
+            `${new Date(t).toISOString()}: ${got.primary}/${got.secondary}, expected ${want.primary}/${want.secondary}`,
+          );
+      }
+      expect(wrong).toEqual([]);
+      for (let t = t0 - DAY; t <= t0 + DAY; t += HOUR) {
+        const want = expected(t);
+        const path = escalationPath(o, t);
+        expect([path[0]!.login, path[1]!.login], new Date(t).toISOString()).toEqual([
+          want.primary,
+          want.secondary,
+        ]);
+        expect(path[2]!.login).toBe('sre-lead');
+        const sev1 = routeSeverity(o, 'sev1', t, t);
+        expect(sev1.page).toBe(true);
+      }
+    },
+  );
 
   it('business hours and ack windows follow the responder: 15:00 in New York is the New York member’s day', () => {
     // Tue 2026-11-03 15:00 New York = 21:00 Berlin: the Berlin layer is off, a New York member holds.
