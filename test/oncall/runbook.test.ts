@@ -112,10 +112,46 @@ describe('runbook heuristics', () => {
     expect(lintRunbook(md, TODAY, 30 * DAY).drilled).toBe(false);
   });
 
+  it('reads numbered headings with their code, and bullets under a procedure heading when nothing is numbered', () => {
+    const headings = [
+      '# Pod crash looping',
+      '## Symptoms',
+      '- pods restart',
+      '### 1. Find the crashing pod',
+      '',
+      '```bash',
+      "kubectl get pods --sort-by='.status.containerStatuses[0].restartCount'",
+      '```',
+      '### 2. Look around',
+      'Check whatever seems relevant.',
+    ].join('\n');
+    const h = lintRunbook(headings, TODAY, 90 * DAY);
+    expect(h.steps.map((s) => [s.line, s.verdict])).toEqual([
+      [4, 'concrete'],
+      [9, 'vague'],
+    ]);
+    const bullets = [
+      '# Disk full',
+      '## Impact',
+      '- writes fail',
+      '## Mitigation',
+      '- Free space with `docker system prune -af --filter until=72h`.',
+      '- Check the logs.',
+    ].join('\n');
+    expect(lintRunbook(bullets, TODAY, 90 * DAY).steps.map((s) => [s.line, s.verdict])).toEqual([
+      [5, 'concrete'],
+      [6, 'vague'],
+    ]);
+    // Once anything is numbered, bullets are notes, not steps.
+    expect(
+      lintRunbook(`${bullets}\n1. Run \`df -h /data\`.`, TODAY, 90 * DAY).steps.map((s) => s.line),
+    ).toEqual([7]);
+  });
+
   it('names a malformed or future drill line and a runbook without steps', () => {
     expect(lintRunbook('Last drilled: yesterday by bob\n', TODAY, 90 * DAY).problems).toEqual([
       'a "last drilled" line is not in the form `last drilled: 2026-10-01 by @alice`',
-      'no steps: write them as a numbered list (1. 2. 3.) or a checklist (- [ ])',
+      'no steps: write them as a numbered list (1. 2. 3.), a checklist (- [ ]), numbered headings (### 1. …) or bullets under a "Steps" heading',
     ]);
     expect(lintRunbook('last drilled: 2027-01-01 by @x\n1. a', TODAY, DAY).problems[0]).toBe(
       'line 1: drill date 2027-01-01 is in the future',

@@ -36,14 +36,30 @@ export interface RunbookLint {
 
 const DRILL_RE = /last drilled:\s*(\d{4}-\d{2}-\d{2})\s+by\s+(@?[\w.-]+(?:\s*(?:,|and)\s*@?[\w.-]+)*)/i;
 const STEP_RE = /^\s{0,3}(?:\d+[.)]|[-*+]\s+\[[ xX]\])\s+(.*)$/;
+// "### 1. Check the pods", "## Step 2: Roll back": a numbered heading is a step, its body belongs to it.
+const HEADING_STEP_RE = /^\s{0,3}#{2,6}\s+(?:step\s+)?\d+\s*[.):-]\s*(.*)$/i;
+const BULLET_RE = /^\s{0,3}[-*+]\s+(.*)$/;
+// A heading that introduces a procedure: plain bullets under it are steps when nothing is numbered.
+const PROCEDURE_HEADING =
+  /\b(?:steps?|procedure|runbook|mitigat\w*|diagnos\w*|remedia\w*|triage|actions?|what to do|respon\w*|resolution|resolv\w*|fix\w*|investigat\w*|checks?|recovery|rollback|immediate)\b/i;
+
+interface Draft {
+  line: number;
+  text: string;
+  code: boolean;
+  /** A numbered heading's body (paragraphs, not only indented lines) belongs to it. */
+  heading: boolean;
+}
 
 export function lintRunbook(markdown: string, today: number, cadenceMs: number): RunbookLint {
   const lines = markdown.split('\n');
-  const steps: Array<{ line: number; text: string; code: boolean }> = [];
+  const steps: Draft[] = [];
+  const bullets: Draft[] = [];
   const drills: Drill[] = [];
   const problems: string[] = [];
   let inFence = false;
-  let current: { line: number; text: string; code: boolean } | null = null;
+  let current: Draft | null = null;
+  let procedure = false;
   lines.forEach((raw, i) => {
     const line = i + 1;
     if (/^\s*(```|~~~)/.test(raw)) {
@@ -61,16 +77,30 @@ export function lintRunbook(markdown: string, today: number, cadenceMs: number):
       return;
     }
     const m = STEP_RE.exec(raw);
+    const h = HEADING_STEP_RE.exec(raw);
+    const b = BULLET_RE.exec(raw);
     if (m) {
-      current = { line, text: m[1]!.trim(), code: false };
+      current = { line, text: m[1]!.trim(), code: false, heading: false };
       steps.push(current);
-    } else if (/^\s*#/.test(raw) || raw.trim() === '') {
-      if (/^\s*#/.test(raw)) current = null;
-    } else if (current && /^\s{2,}\S/.test(raw)) {
-      // A continuation line indented under the step belongs to it.
+    } else if (h) {
+      current = { line, text: h[1]!.trim(), code: false, heading: true };
+      steps.push(current);
+      procedure = true;
+    } else if (/^\s*#/.test(raw)) {
+      current = null;
+      procedure = PROCEDURE_HEADING.test(raw);
+    } else if (raw.trim() === '') {
+      // A blank line ends nothing: a step's code block often follows one.
+    } else if (b && procedure && !current?.heading) {
+      current = { line, text: b[1]!.trim(), code: false, heading: false };
+      bullets.push(current);
+    } else if (current && (current.heading || /^\s{2,}\S/.test(raw))) {
+      // A continuation line indented under the step (or any line under a step heading) belongs to it.
       current.text += ` ${raw.trim()}`;
     }
   });
+  // Plain bullets are steps only when the runbook numbers nothing (many public runbooks do not).
+  if (steps.length === 0) steps.push(...bullets);
   if (/last drilled/i.test(markdown) && drills.length === 0)
     problems.push('a "last drilled" line is not in the form `last drilled: 2026-10-01 by @alice`');
 
@@ -87,7 +117,9 @@ export function lintRunbook(markdown: string, today: number, cadenceMs: number):
     };
   });
   if (judged.length === 0)
-    problems.push('no steps: write them as a numbered list (1. 2. 3.) or a checklist (- [ ])');
+    problems.push(
+      'no steps: write them as a numbered list (1. 2. 3.), a checklist (- [ ]), numbered headings (### 1. …) or bullets under a "Steps" heading',
+    );
   const vague = judged.length === 0 || judged.some((s) => s.verdict === 'vague');
   return {
     steps: judged,
