@@ -77,6 +77,30 @@ describe('budget-gate oncall now', () => {
       'No rotation in oncall: reverts request review from @oncall-sre, team sre.',
     );
   });
+
+  it('names the layer holding the pager and says the time on the primary’s own clock', async () => {
+    const fixture = join(ROOT, 'test/fixtures/oncall/two-zone-rotation.yml');
+    const r = await cli(['oncall', 'now', '--policy', fixture, '--at', '2026-11-07T11:00:00Z']);
+    expect(r.stdout).toContain(
+      '  layer:      berlin-day\n  their time: Sat 2026-11-07 12:00 Europe/Berlin\n',
+    );
+    expect(r.stdout).toContain(
+      'next:       @bob (secondary @alice) from Sat 2026-11-07 12:00 America/New_York',
+    );
+    expect(r.stdout).toContain(
+      'sev2 pages in business hours only and it is Sat 2026-11-07 12:00 Europe/Berlin: posted to the channel now, paged at Mon 2026-11-09 09:00 Europe/Berlin if still open',
+    );
+    const json = JSON.parse(
+      (await cli(['oncall', 'now', '--policy', fixture, '--at', '2026-11-03T20:00:00Z', '--json'])).stdout,
+    );
+    expect(json).toMatchObject({
+      primary: 'bob',
+      primary_timezone: 'America/New_York',
+      layer: 'base',
+      override: null,
+    });
+    expect(json.ack_window).toMatchObject({ business: true });
+  });
 });
 
 describe('budget-gate oncall page', () => {
@@ -211,7 +235,7 @@ describe('budget-gate runbooks lint', () => {
     expect(r.stdout).toContain(
       'examples/runbooks/steady-burn.md:12 VAGUE: Roll back the bad change as needed.',
     );
-    expect(r.stdout).toContain('- missing the exact place to look: a URL or a path');
+    expect(r.stdout).toContain('- missing the artifact to act on: a URL, a path, a command');
 
     writeFileSync(file.replace('steady', 'x'), '');
     cpSync(file, `${file}.bak`);

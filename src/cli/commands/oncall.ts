@@ -4,7 +4,7 @@ import { decisionEvents } from '../../notify/events.ts';
 import { FileLedger } from '../../notify/ledger.ts';
 import { Notifier } from '../../notify/notifier.ts';
 import { decisionSchema } from '../../policy/gate/decision-schema.ts';
-import { ackWindow, escalationPath, rotationOf, shiftAt } from '../../policy/oncall/rotation.ts';
+import { ackWindow, clockOf, escalationPath, rotationOf, shiftAt } from '../../policy/oncall/rotation.ts';
 import { routeSeverity } from '../../policy/oncall/routing.ts';
 import { formatWall } from '../../policy/oncall/zone.ts';
 import { DEFAULT_POLICY_PATH } from '../../policy/spec/load.ts';
@@ -65,6 +65,14 @@ export function oncallNow(policy: Policy, at: number): { text: string; json: Rec
   lines.push(
     `  primary:    @${s.primary} (since ${formatWall(s.starts, z)}, until ${formatWall(s.ends, z)})`,
   );
+  const cover = s.override === null ? null : (o.overrides?.[s.override] ?? null);
+  if (cover)
+    lines.push(
+      `  covering:   @${cover.login} holds it by an override${cover.reason ? ` (${cover.reason})` : ''}`,
+    );
+  if (s.layer !== 'base') lines.push(`  layer:      ${s.layer}`);
+  const clock = clockOf(o, s.primary);
+  if (clock.zone !== z) lines.push(`  their time: ${formatWall(at, clock.zone)}`);
   lines.push(
     s.secondary
       ? `  secondary:  @${s.secondary}`
@@ -87,7 +95,10 @@ export function oncallNow(policy: Policy, at: number): { text: string; json: Rec
       timezone: z,
       mode: o.mode,
       primary: s.primary,
+      primary_timezone: clock.zone,
       secondary: s.secondary,
+      layer: s.layer,
+      override: cover,
       shift: {
         index: s.index,
         starts: new Date(s.starts).toISOString(),

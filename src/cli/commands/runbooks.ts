@@ -9,9 +9,11 @@ export const RUNBOOKS_USAGE = `budget-gate runbooks lint [--policy FILE] [--root
 
 Checks every alert's runbook: a markdown file in the repository (paths relative to --root, default
 the current directory) or a URL (checked for shape only). Per runbook and per step: vague, concrete,
-or concrete + drilled, with the line and what is missing. A step is concrete when it names the exact
-place (a URL or path), the exact query, command or button (\`code\` or a **button**), and, when it
-decides something, the threshold (a number with a comparison). Drills are lines such as
+or concrete + drilled, with the line and what is missing. A step is concrete when a new on-call could
+execute it without asking: it names the artifact (a URL, path, command, named panel or channel),
+what to read or run there (a \`command\`, a **button**, the value to read) and, when it decides
+something, the threshold ("greater than 20%", "≥ 5%", shows "Major Outage"); a link to follow is
+not a procedure. Drills are lines such as
 "last drilled: 2026-10-14 by @alice", due every oncall.runbooks.drill_every (default 90d) or the
 alert's drill_every.
 

@@ -1,110 +1,123 @@
-import { type OncallPolicy, WEEKDAYS } from './schema.ts';
+import { everyone, rotationOf, shiftAt } from './schedule.ts';
+import { type Hours, type OncallPolicy, WEEKDAYS } from './schema.ts';
 import { dayNumber, instantOf, wallClock } from './zone.ts';
 
-// Who is on call at an instant, and what the ack window and escalation path are then. Pure: the
-// time is an argument, zones come from Intl.
+// Business hours, ack windows and the escalation path at an instant. They follow the responder:
+// a member's own zone and working hours decide whether a page to them is in their business hours
+// and how long they have to acknowledge it. Pure: the time is an argument, zones come from Intl.
 
-export interface Shift {
-  /** Shifts since the rotation's start (negative before it). */
-  index: number;
-  primary: string;
-  /** Null in a primary-only rotation. */
-  secondary: string | null;
-  starts: number;
-  ends: number;
-  /** Who takes over at `ends`. */
-  next: { primary: string; secondary: string | null };
-}
-
-export interface Rotation {
-  members: string[];
-  zone: string;
-  every: 'day' | 'week';
-  at: number;
-  startDay: number;
-  primaryOnly: boolean;
-}
-
-/** The rotation a policy describes, or null when it lists no members (the pre-rotation form). */
-export function rotationOf(o: OncallPolicy): Rotation | null {
-  if (!o.members || !o.handoff || !o.start) return null;
-  const [y, m, d] = o.start.split('-').map(Number) as [number, number, number];
-  return {
-    members: o.members,
-    zone: o.timezone,
-    every: o.handoff.every,
-    at: o.handoff.at,
-    startDay: dayNumber({ year: y, month: m, day: d }),
-    primaryOnly: o.mode === 'primary-only',
-  };
-}
+export type { Rotation, Shift } from './schedule.ts';
 
 const mod = (a: number, n: number) => ((a % n) + n) % n;
 
-function crew(r: Rotation, index: number): { primary: string; secondary: string | null } {
-  const n = r.members.length;
-  return {
-    primary: r.members[mod(index, n)]!,
-    // The next one up backs up the current primary: they are about to own the pager anyway.
-    secondary: r.primaryOnly ? null : r.members[mod(index + 1, n)]!,
-  };
+export { rotationOf, shiftAt };
+
+/** A person's clock: their own zone and working hours, or the policy's. */
+export interface Clock {
+  zone: string;
+  hours: Hours;
 }
 
-export function shiftAt(r: Rotation, at: number): Shift {
-  const wall = wallClock(at, r.zone);
-  let days = dayNumber(wall) - r.startDay;
-  if (wall.minutes < r.at) days -= 1;
-  const length = r.every === 'day' ? 1 : 7;
-  const index = Math.floor(days / length);
-  const startDay = r.startDay + index * length;
-  return {
-    index,
-    ...crew(r, index),
-    starts: instantOf(startDay, r.at, r.zone),
-    ends: instantOf(startDay + length, r.at, r.zone),
-    next: crew(r, index + 1),
-  };
+/** The clock of `login` (a member's own, else the policy's). */
+export function clockOf(o: OncallPolicy, login: string | null): Clock {
+  const fallback = { zone: o.timezone, hours: o.business_hours };
+  if (!login) return fallback;
+  const key = login.toLowerCase();
+  for (const m of [...(o.members ?? []), ...(o.layers ?? []).flatMap((l) => l.members)]) {
+    if (typeof m === 'string' || m.login.toLowerCase() !== key) continue;
+    if (m.timezone || m.working_hours)
+      return { zone: m.timezone ?? o.timezone, hours: m.working_hours ?? o.business_hours };
+  }
+  return fallback;
 }
 
-/** Inside the policy's business hours (its days, from–to, in the rotation's zone). */
-export function inBusinessHours(o: OncallPolicy, at: number): boolean {
-  const w = wallClock(at, o.timezone);
-  const bh = o.business_hours;
-  return bh.days.includes(WEEKDAYS[w.weekday]!) && w.minutes >= bh.from && w.minutes < bh.to;
+/** Who answers a page raised at `at`: the primary then, or nobody in particular without a rotation. */
+export function responderAt(o: OncallPolicy, at: number): string | null {
+  const r = rotationOf(o);
+  return r ? shiftAt(r, at).primary : null;
+}
+
+function inHours(c: Clock, at: number): boolean {
+  const w = wallClock(at, c.zone);
+  return c.hours.days.includes(WEEKDAYS[w.weekday]!) && w.minutes >= c.hours.from && w.minutes < c.hours.to;
+}
+
+/**
+ * Inside the business hours of whoever answers at `at` (default: the primary then), on their own
+ * clock; without a rotation, the policy's business hours in its zone.
+ */
+export function inBusinessHours(
+  o: OncallPolicy,
+  at: number,
+  login: string | null = responderAt(o, at),
+): boolean {
+  return inHours(clockOf(o, login), at);
 }
 
 /**
  * The end of the business day `at` falls in; outside business hours, the end of the next business
  * day (a sev2 raised on Friday night is judged at the end of Monday).
  */
-export function endOfBusinessDay(o: OncallPolicy, at: number): number {
-  const w = wallClock(at, o.timezone);
-  const bh = o.business_hours;
+export function endOfBusinessDay(
+  o: OncallPolicy,
+  at: number,
+  login: string | null = responderAt(o, at),
+): number {
+  const c = clockOf(o, login);
+  const w = wallClock(at, c.zone);
+  const bh = c.hours;
   for (let k = 0; k < 8; k++) {
     const day = dayNumber(w) + k;
     const weekday = WEEKDAYS[mod(w.weekday + k, 7)]!;
     if (!bh.days.includes(weekday)) continue;
     if (k === 0 && w.minutes >= bh.to) continue;
-    return instantOf(day, bh.to, o.timezone);
+    return instantOf(day, bh.to, c.zone);
   }
   throw new Error('unreachable: business_hours.days is never empty');
 }
 
-/** When business hours next begin at or after `at` (`at` itself inside them). */
-export function nextBusinessStart(o: OncallPolicy, at: number): number {
-  if (inBusinessHours(o, at)) return at;
-  const w = wallClock(at, o.timezone);
-  const bh = o.business_hours;
+/** When one clock's business hours next begin at or after `at`. */
+function nextStartOn(c: Clock, at: number): number {
+  if (inHours(c, at)) return at;
+  const w = wallClock(at, c.zone);
   for (let k = 0; k < 8; k++) {
     const weekday = WEEKDAYS[mod(w.weekday + k, 7)]!;
-    if (!bh.days.includes(weekday) || (k === 0 && w.minutes >= bh.from)) continue;
-    return instantOf(dayNumber(w) + k, bh.from, o.timezone);
+    if (!c.hours.days.includes(weekday) || (k === 0 && w.minutes >= c.hours.from)) continue;
+    return instantOf(dayNumber(w) + k, c.hours.from, c.zone);
   }
-  throw new Error('unreachable: business_hours.days is never empty');
+  throw new Error('unreachable: working hours always name a day');
 }
 
-export function ackWindow(o: OncallPolicy, at: number): { ms: number; text: string; business: boolean } {
-  const business = inBusinessHours(o, at);
+/**
+ * When a business-hours page raised at `at` can first go out: the first instant at or after it when
+ * whoever is primary then is inside their own working hours. It can only begin at someone's start
+ * of day or at a handoff, so those are the candidates.
+ */
+export function nextBusinessStart(o: OncallPolicy, at: number): number {
+  const r = rotationOf(o);
+  if (!r) return nextStartOn(clockOf(o, null), at);
+  if (inBusinessHours(o, at)) return at;
+  const candidates = new Set<number>();
+  let t = at;
+  for (let i = 0; i < 64 && t < at + 15 * 86_400_000; i++) {
+    const s = shiftAt(r, t);
+    for (const login of everyone(r)) {
+      const start = nextStartOn(clockOf(o, login), t);
+      if (start < s.ends) candidates.add(start);
+    }
+    candidates.add(s.ends);
+    t = s.ends;
+  }
+  for (const c of [...candidates].sort((a, b) => a - b)) if (c >= at && inBusinessHours(o, c)) return c;
+  return nextStartOn(clockOf(o, r.members[0]!), at);
+}
+
+export function ackWindow(
+  o: OncallPolicy,
+  at: number,
+  login: string | null = responderAt(o, at),
+): { ms: number; text: string; business: boolean } {
+  const business = inBusinessHours(o, at, login);
   const d = business ? o.ack.business_hours : o.ack.overnight;
   return { ms: d.ms, text: d.text, business };
 }
@@ -129,9 +142,12 @@ export function escalationPath(o: OncallPolicy, at: number): EscalationTarget[] 
   const r = rotationOf(o);
   if (!r) return [];
   const s = shiftAt(r, at);
-  const ack = ackWindow(o, at).ms;
+  // Each responder's ack window is theirs, judged when their step is reached.
+  const ackFor = (login: string, reached: number) => ackWindow(o, at + reached, login).ms;
   const steps = o.escalation ?? (s.secondary ? [{ to: 'secondary' as const }] : []);
-  const path: EscalationTarget[] = [{ step: 0, login: s.primary, role: 'primary', after: 0, wait: ack }];
+  const path: EscalationTarget[] = [
+    { step: 0, login: s.primary, role: 'primary', after: 0, wait: ackFor(s.primary, 0) },
+  ];
   const firstIsPrimary = steps[0]?.to === 'primary';
   if (firstIsPrimary && steps[0]!.wait) path[0]!.wait = steps[0]!.wait.ms;
   for (const step of firstIsPrimary ? steps.slice(1) : steps) {
@@ -143,7 +159,7 @@ export function escalationPath(o: OncallPolicy, at: number): EscalationTarget[] 
       login,
       role: step.to === 'secondary' ? 'secondary' : step.to === 'primary' ? 'primary' : 'named',
       after: prev.after + prev.wait,
-      wait: step.wait?.ms ?? ack,
+      wait: step.wait?.ms ?? ackFor(login, prev.after + prev.wait),
     });
   }
   return path;

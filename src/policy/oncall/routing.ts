@@ -1,4 +1,4 @@
-import { endOfBusinessDay, inBusinessHours, nextBusinessStart } from './rotation.ts';
+import { clockOf, endOfBusinessDay, inBusinessHours, nextBusinessStart, responderAt } from './rotation.ts';
 import type { OncallPolicy, Severity } from './schema.ts';
 import { formatWall } from './zone.ts';
 
@@ -30,11 +30,13 @@ export function routeSeverity(o: OncallPolicy, raised: Severity, raisedAt: numbe
     if (at >= promote_at) severity = first.unresolved_becomes;
   }
   const rule = o.severities[severity];
+  // Said on the clock of whoever answers now: "it is 15:00" means their 15:00.
+  const zone = clockOf(o, responderAt(o, at)).zone;
   const channel = rule.channel ?? first.channel ?? null;
   const owner = rule.owner ?? first.owner ?? null;
   const promoted =
     severity !== raised
-      ? `${raised} raised ${formatWall(raisedAt, o.timezone)} and still open: now ${severity}; `
+      ? `${raised} raised ${formatWall(raisedAt, zone)} and still open: now ${severity}; `
       : '';
   const where = channel ? `posted to ${channel}${owner ? ` (owner ${owner})` : ''}` : 'posted to the channel';
 
@@ -56,13 +58,13 @@ export function routeSeverity(o: OncallPolicy, raised: Severity, raisedAt: numbe
       `never pages: ${where}${owner ? '' : '; name an owner in oncall.severities.' + severity + '.owner so it is somebody’s job'}`,
     );
   if (inBusinessHours(o, at))
-    return route(true, null, `pages in business hours, and it is ${formatWall(at, o.timezone)}`);
+    return route(true, null, `pages in business hours, and it is ${formatWall(at, zone)}`);
   const next = nextBusinessStart(o, at);
   const later = promote_at !== null && promote_at > at && promote_at < next ? promote_at : next;
   return route(
     false,
     later,
-    `pages in business hours only and it is ${formatWall(at, o.timezone)}: ${where} now, paged at ${formatWall(later, o.timezone)} if still open${promote_at !== null && severity === raised ? `, ${first.unresolved_becomes} from ${formatWall(promote_at, o.timezone)}` : ''}`,
+    `pages in business hours only and it is ${formatWall(at, zone)}: ${where} now, paged at ${formatWall(later, zone)} if still open${promote_at !== null && severity === raised ? `, ${first.unresolved_becomes} from ${formatWall(promote_at, zone)}` : ''}`,
   );
 }
 

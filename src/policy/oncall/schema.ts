@@ -48,6 +48,94 @@ const isoDate = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date such as 2026-11-02')
   .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), { message: 'not a calendar date' });
 
+/** Working hours on the wall clock of the zone they belong to. */
+const hours = z.strictObject({
+  days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+  from: timeOfDay.prefault('09:00'),
+  to: timeOfDay.prefault('17:00'),
+});
+export type Hours = z.output<typeof hours>;
+
+/** A member: a login, or a login with the member's own zone and working hours. */
+const member = z.union([
+  login,
+  z.strictObject({
+    login,
+    /** Their own zone: their working hours, ack windows and nights are on this clock. */
+    timezone: timeZone.optional(),
+    /** When they answer a business-hours page; default oncall.business_hours. */
+    working_hours: hours.optional(),
+  }),
+]);
+export type MemberEntry = z.output<typeof member>;
+export const loginOf = (m: MemberEntry): string => (typeof m === 'string' ? m : m.login);
+
+/**
+ * A date-time in a schedule: `2026-12-24T18:00` on the rotation's wall clock (a skipped time is the
+ * first instant after the gap, a repeated one its first occurrence), or with `Z` or an offset.
+ */
+const dateTime = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})?$/,
+    'expected a date and time such as 2026-12-24T18:00 (the rotation’s time zone) or 2026-12-24T17:00Z',
+  )
+  .refine((s) => !Number.isNaN(Date.parse(/[Z+-]\d{0,2}:?\d{0,2}$/.test(s.slice(16)) ? s : `${s}Z`)), {
+    message: 'not a calendar date and time',
+  });
+
+const handoffShape = z.strictObject({
+  every: z.enum(['day', 'week']),
+  at: timeOfDay.prefault('09:00'),
+  /** Weekly rotations: the weekday the shift changes; it must be `start`'s weekday. */
+  day: weekday.optional(),
+});
+
+/** A layer over the base rotation: where it is active (its `hours`), it takes precedence. */
+const layer = z.strictObject({
+  name: z.string().regex(/^[\w.-]{1,64}$/, 'expected a short name such as follow-the-sun-eu'),
+  members: z
+    .array(member)
+    .min(1, 'a layer needs at least one member')
+    .max(100, 'at most 100 members in a layer'),
+  /** Its handoff and hours are on this clock; default oncall.timezone. */
+  timezone: timeZone.optional(),
+  handoff: handoffShape,
+  start: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date such as 2026-11-02')
+    .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), { message: 'not a calendar date' }),
+  /** Active only inside these hours (to before from runs overnight); absent: always active. */
+  hours: z
+    .strictObject({
+      days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']),
+      from: timeOfDay,
+      to: timeOfDay,
+    })
+    .optional(),
+});
+
+/** One-off cover: `login` holds the role from `from` to `to`, whatever the layers say. */
+const scheduleOverride = z.strictObject({
+  login,
+  from: dateTime,
+  to: dateTime,
+  role: z.enum(['primary', 'secondary']).default('primary'),
+  /** Why (a holiday, a conference): shown by `oncall now`. */
+  reason: z.string().max(200).optional(),
+});
+
+/** Two shifts of a layer (by the dates they start) exchange their primaries. */
+const swap = z.strictObject({
+  shifts: z
+    .tuple([z.string(), z.string()])
+    .refine(([a, b]) => [a, b].every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(d))), {
+      message: 'expected two shift start dates such as [2026-12-21, 2026-12-28]',
+    }),
+  /** The layer's name; default the base rotation (`members`). */
+  layer: z.string().optional(),
+});
+
 export const severityName = z.enum(['sev1', 'sev2', 'sev3']);
 export type Severity = z.output<typeof severityName>;
 
@@ -78,28 +166,31 @@ const escalationStep = z.strictObject({
 
 export const oncallSchema = z
   .strictObject({
-    /** Rotation members (GitHub logins), in the order they take the primary shift. */
-    members: z.array(login).min(1, 'a rotation needs at least one member').optional(),
-    timezone: timeZone.default('UTC'),
-    handoff: z
-      .strictObject({
-        every: z.enum(['day', 'week']),
-        at: timeOfDay.prefault('09:00'),
-        /** Weekly rotations: the weekday the shift changes; it must be `start`'s weekday. */
-        day: weekday.optional(),
-      })
+    /**
+     * Rotation members in the order they take the primary shift: GitHub logins, or
+     * `{ login, timezone, working_hours }` for a member on another clock.
+     */
+    members: z
+      .array(member)
+      .min(1, 'a rotation needs at least one member')
+      .max(100, 'at most 100 members in one rotation')
       .optional(),
+    timezone: timeZone.default('UTC'),
+    handoff: handoffShape.optional(),
+    /** Layers over the base rotation, later ones first where active (follow-the-sun, weekends). */
+    layers: z.array(layer).max(10, 'at most 10 layers: a schedule past that is several schedules').optional(),
+    /** One-off cover (holidays, sick days): the named person holds the role for that time. */
+    overrides: z
+      .array(scheduleOverride)
+      .max(200, 'at most 200 overrides: remove the ones in the past')
+      .optional(),
+    /** Two shifts exchange their primaries. */
+    swaps: z.array(swap).max(200, 'at most 200 swaps: remove the ones in the past').optional(),
     /** The date members[0] took the first shift, at `handoff.at` in `timezone`. */
     start: isoDate.optional(),
     /** primary-only is a valid, honest choice for a small team: nobody is pretending to be a backup. */
     mode: z.enum(['primary-only', 'primary-secondary']).default('primary-secondary'),
-    business_hours: z
-      .strictObject({
-        days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
-        from: timeOfDay.prefault('09:00'),
-        to: timeOfDay.prefault('17:00'),
-      })
-      .prefault({}),
+    business_hours: hours.prefault({}),
     ack: z
       .strictObject({
         business_hours: duration.prefault('5m'),
@@ -156,8 +247,69 @@ export const oncallSchema = z
     teams: z.array(z.string()).default([]),
   })
   .superRefine((o, ctx) => {
+    duplicateMembers(o.members, ['members'], ctx);
+    o.layers?.forEach((l, i) => {
+      duplicateMembers(l.members, ['layers', i, 'members'], ctx);
+      weeklyStart(l.handoff, l.start, ['layers', i, 'handoff', 'day'], ctx);
+      if (o.layers!.findIndex((x) => x.name === l.name) !== i)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['layers', i, 'name'],
+          message: `layer name "${l.name}" is already used`,
+        });
+    });
+    conflictingDetails(o, ctx);
+    o.overrides?.forEach((v, i) => {
+      if (v.role === 'secondary' && o.mode === 'primary-only')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['overrides', i, 'role'],
+          message: 'a primary-only rotation has no secondary to cover',
+        });
+    });
+    o.swaps?.forEach((w, i) => {
+      if (w.layer !== undefined && !o.layers?.some((l) => l.name === w.layer))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['swaps', i, 'layer'],
+          message: `no layer named "${w.layer}"${o.layers?.length ? `: the layers are ${o.layers.map((l) => l.name).join(', ')}` : ''}`,
+        });
+      if (w.shifts[0] === w.shifts[1])
+        ctx.addIssue({
+          code: 'custom',
+          path: ['swaps', i, 'shifts'],
+          message: 'a swap needs two different shifts',
+        });
+      const l =
+        w.layer === undefined
+          ? { handoff: o.handoff, start: o.start }
+          : o.layers?.find((x) => x.name === w.layer);
+      if (!l?.handoff || !l.start) return;
+      const len = l.handoff.every === 'day' ? 1 : 7;
+      w.shifts.forEach((d, j) => {
+        const days = (Date.parse(`${d}T00:00:00Z`) - Date.parse(`${l.start}T00:00:00Z`)) / 86_400_000;
+        if (Number.isInteger(days) && days % len !== 0)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['swaps', i, 'shifts', j],
+            message: `${d} is not the first day of a shift: shifts start every ${len} days from ${l.start}`,
+          });
+      });
+    });
+    o.overrides?.forEach((v, i) => {
+      const zoned = (x: string) => /(?:Z|[+-]\d{2}:\d{2})$/.test(x);
+      if (
+        zoned(v.from) === zoned(v.to) &&
+        Date.parse(zoned(v.from) ? v.from : `${v.from}Z`) >= Date.parse(zoned(v.to) ? v.to : `${v.to}Z`)
+      )
+        ctx.addIssue({
+          code: 'custom',
+          path: ['overrides', i, 'to'],
+          message: `an override must end after it starts (${v.from})`,
+        });
+    });
     if (!o.members) {
-      for (const key of ['handoff', 'start', 'escalation'] as const) {
+      for (const key of ['handoff', 'start', 'escalation', 'layers', 'overrides', 'swaps'] as const) {
         if (o[key] !== undefined)
           ctx.addIssue({
             code: 'custom',
@@ -177,17 +329,9 @@ export const oncallSchema = z
       ctx.addIssue({
         code: 'custom',
         path: [],
-        message: `a rotation needs \`start\`: the date ${o.members[0]} took the first shift, such as 2026-11-02`,
+        message: `a rotation needs \`start\`: the date ${loginOf(o.members[0]!)} took the first shift, such as 2026-11-02`,
       });
-    if (o.handoff?.every === 'week' && o.start) {
-      const day = WEEKDAYS[(new Date(`${o.start}T00:00:00Z`).getUTCDay() + 6) % 7]!;
-      if (o.handoff.day && o.handoff.day !== day)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['handoff', 'day'],
-          message: `start ${o.start} is a ${day}, but the weekly handoff is on ${o.handoff.day}: start on a handoff day`,
-        });
-    }
+    if (o.handoff && o.start) weeklyStart(o.handoff, o.start, ['handoff', 'day'], ctx);
     if (o.mode === 'primary-secondary' && o.members.length < 2)
       ctx.addIssue({
         code: 'custom',
@@ -212,4 +356,80 @@ export const oncallSchema = z
   });
 
 export type OncallPolicy = z.output<typeof oncallSchema>;
+export type Layer = NonNullable<OncallPolicy['layers']>[number];
+export type ScheduleOverride = NonNullable<OncallPolicy['overrides']>[number];
+export type Swap = NonNullable<OncallPolicy['swaps']>[number];
+
+type Ctx = z.core.$RefinementCtx;
+
+/** `[alice, Alice]` is one person listed twice: GitHub logins are case-insensitive. */
+function duplicateMembers(members: MemberEntry[] | undefined, path: Array<string | number>, ctx: Ctx): void {
+  const seen = new Map<string, number>();
+  members?.forEach((m, i) => {
+    const key = loginOf(m).toLowerCase();
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, i],
+        message: `${loginOf(m)} is already listed at ${path.join('.').replace(/\.(\d+)/g, '[$1]')}[${first}] (GitHub logins are case-insensitive): list each person once`,
+      });
+  });
+}
+
+function weeklyStart(
+  handoff: { every: 'day' | 'week'; day?: string | undefined },
+  start: string,
+  path: Array<string | number>,
+  ctx: Ctx,
+): void {
+  if (handoff.every !== 'week' || !handoff.day) return;
+  const day = WEEKDAYS[(new Date(`${start}T00:00:00Z`).getUTCDay() + 6) % 7]!;
+  if (handoff.day !== day)
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `start ${start} is a ${day}, but the weekly handoff is on ${handoff.day}: start on a handoff day`,
+    });
+}
+
+/** A person's zone and hours are theirs wherever they are listed: two different ones is a mistake. */
+function conflictingDetails(
+  o: { members?: MemberEntry[] | undefined; layers?: Array<{ members: MemberEntry[] }> | undefined },
+  ctx: Ctx,
+): void {
+  const seen = new Map<
+    string,
+    { zone?: string | undefined; hours?: string | undefined; path: Array<string | number> }
+  >();
+  const visit = (members: MemberEntry[] | undefined, path: Array<string | number>) =>
+    members?.forEach((m, i) => {
+      if (typeof m === 'string') return;
+      const key = m.login.toLowerCase();
+      const mine = {
+        zone: m.timezone,
+        hours: m.working_hours && JSON.stringify(m.working_hours),
+        path: [...path, i],
+      };
+      const before = seen.get(key);
+      if (!before) {
+        seen.set(key, mine);
+        return;
+      }
+      if (
+        (before.zone && mine.zone && before.zone !== mine.zone) ||
+        (before.hours && mine.hours && before.hours !== mine.hours)
+      )
+        ctx.addIssue({
+          code: 'custom',
+          path: mine.path,
+          message: `${m.login} has a different timezone or working_hours at ${before.path.join('.')}: give them once`,
+        });
+    });
+  visit(o.members, ['members']);
+  o.layers?.forEach((l, i) => {
+    visit(l.members, ['layers', i, 'members']);
+  });
+}
 export type EscalationStep = z.output<typeof escalationStep>;

@@ -68,15 +68,61 @@ export function dateOfDay(n: number): { year: number; month: number; day: number
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
 }
 
+/** What a wall-clock time on a date is in a zone: one instant, none (skipped forward), or two. */
+export type WallTimeKind = 'normal' | 'skipped' | 'repeated';
+
+export interface ResolvedWallTime {
+  /** The instant it means: the first occurrence when repeated, the first instant after the gap when skipped. */
+  at: number;
+  kind: WallTimeKind;
+}
+
+const resolved = new Map<string, ResolvedWallTime>();
+
+/** Local time (as if UTC) the wall clock shows at an instant, in ms. */
+const localOf = (ms: number, zone: string) => ms + offsetAt(ms, zone);
+
 /**
  * The instant the wall clock in `zone` shows `minutes` on day `day` (days since 1970-01-01). A time
- * skipped by a spring-forward change resolves to the instant just after the gap.
+ * a spring-forward change skips happens at the first instant after the gap (02:30 on the night
+ * Berlin jumps from 02:00 to 03:00 is 03:00); a time an autumn change repeats happens at its first
+ * occurrence. Either way every wall-clock time names exactly one instant, and later times on the
+ * same date never name earlier instants.
  */
+export function resolveWallTime(day: number, minutes: number, zone: string): ResolvedWallTime {
+  const key = `${zone}|${day}|${minutes}`;
+  const hit = resolved.get(key);
+  if (hit) return hit;
+  const wall = day * 86_400_000 + minutes * 60_000;
+  // Every offset the zone had within a day of the time: the instant is wall minus one of them.
+  const offsets = new Set([
+    offsetAt(wall - 86_400_000, zone),
+    offsetAt(wall, zone),
+    offsetAt(wall + 86_400_000, zone),
+  ]);
+  const exact = [...offsets].map((o) => wall - o).filter((t) => localOf(t, zone) === wall);
+  let out: ResolvedWallTime;
+  if (exact.length > 0) {
+    const unique = [...new Set(exact)].sort((a, b) => a - b);
+    out = { at: unique[0]!, kind: unique.length > 1 ? 'repeated' : 'normal' };
+  } else {
+    // Skipped: the first instant whose wall clock is past the time is the end of the gap.
+    let lo = wall - Math.max(...offsets);
+    let hi = wall - Math.min(...offsets);
+    while (hi - lo > 1000) {
+      const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+      if (localOf(mid, zone) >= wall) hi = mid;
+      else lo = mid;
+    }
+    out = { at: hi, kind: 'skipped' };
+  }
+  if (resolved.size > 100_000) resolved.clear();
+  resolved.set(key, out);
+  return out;
+}
+
 export function instantOf(day: number, minutes: number, zone: string): number {
-  const guess = day * 86_400_000 + minutes * 60_000;
-  const first = guess - offsetAt(guess, zone);
-  const second = guess - offsetAt(first, zone);
-  return second === first ? first : Math.max(first, second);
+  return resolveWallTime(day, minutes, zone).at;
 }
 
 export function formatWall(ms: number, zone: string): string {

@@ -1,7 +1,11 @@
+import { judgeStep } from './step.ts';
+
 // Is a runbook something a person who joined last week could follow at 3 a.m.? Pure: the caller
-// reads the markdown and passes its text and today's date. The heuristics are in the README
-// ("Runbooks that work"); each verdict names the line and what is missing, so a false alarm is
-// visible and a fix is obvious.
+// reads the markdown and passes its text and today's date. Each step is judged by step.ts (the
+// rules are in the README, "Runbooks that work"); each verdict names the line and what is missing,
+// so a false alarm is visible and a fix is obvious.
+
+export { judgeStep };
 
 export type StepVerdict = 'vague' | 'concrete' | 'concrete+drilled';
 
@@ -30,61 +34,32 @@ export interface RunbookLint {
   problems: string[];
 }
 
-const URL_RE = /https?:\/\/[^\s)>\]]+/;
-// A repository or file path (`dashboards/agents.json`, `/var/log/x`) or a UI location (`Grafana → Agents`).
-const PATH_RE = /(?:^|[\s`(])(?:\.{0,2}\/)?[\w.-]+\/[\w./-]+|\b[\w-]+\s*(?:→|->|>)\s*[\w-]+/;
-const CODE_RE = /`[^`]+`/;
-const BUTTON_RE =
-  /\b(?:click|press|select|choose|toggle|hit)\b[^.]*?(?:\*\*[^*]+\*\*|"[^"]+"|“[^”]+”|`[^`]+`)/i;
-const COMPARATOR =
-  /(?:>=?|<=?|≥|≤|\b(?:above|below|over|under|more than|less than|fewer than|at least|at most|exceeds?|reaches|drops? below|higher than|lower than)\b)\s*\$?\d/i;
-// An exact state also decides: `if the status page shows "Major Outage"`.
-const EXACT_STATE =
-  /\b(?:is|shows|reads|says|returns|equals|lists)\s+(?:not\s+)?(?:"[^"]+"|“[^”]+”|`[^`]+`|\*\*[^*]+\*\*)/i;
-const DECISION = /\b(?:if|when|unless|whether|check|confirm|verify|look at|compare|watch|inspect|see)\b/i;
-const VAGUE: Array<[RegExp, string]> = [
-  [/\binvestigate\b/i, '"investigate" says neither where nor what'],
-  [/\blook into\b/i, '"look into" says neither where nor what'],
-  [
-    /\bas (?:needed|appropriate|necessary)\b|\bif (?:needed|necessary|appropriate)\b/i,
-    '"as needed" leaves the decision to the reader',
-  ],
-  [
-    /\b(?:usual|normal|relevant|appropriate) (?:place|dashboard|logs?|people|team|channel)\b/i,
-    '"the usual place" assumes the reader knows it',
-  ],
-  [/\bask (?:someone|around|the team)\b/i, '"ask someone" names nobody'],
-  [/\betc\.?(?:\s|$)/i, '"etc." hides steps'],
-  [/\b(?:somehow|something|whatever)\b/i, 'leaves the action open'],
-  [/\b(?:high|elevated|abnormal|unusual|a lot of|too many)\b(?![^.]*\d)/i, 'a judgement with no number'],
-];
-
 const DRILL_RE = /last drilled:\s*(\d{4}-\d{2}-\d{2})\s+by\s+(@?[\w.-]+(?:\s*(?:,|and)\s*@?[\w.-]+)*)/i;
 const STEP_RE = /^\s{0,3}(?:\d+[.)]|[-*+]\s+\[[ xX]\])\s+(.*)$/;
+// "### 1. Check the pods", "## Step 2: Roll back": a numbered heading is a step, its body belongs to it.
+const HEADING_STEP_RE = /^\s{0,3}#{2,6}\s+(?:step\s+)?\d+\s*[.):-]\s*(.*)$/i;
+const BULLET_RE = /^\s{0,3}[-*+]\s+(.*)$/;
+// A heading that introduces a procedure: plain bullets under it are steps when nothing is numbered.
+const PROCEDURE_HEADING =
+  /\b(?:steps?|procedure|runbook|mitigat\w*|diagnos\w*|remedia\w*|triage|actions?|what to do|respon\w*|resolution|resolv\w*|fix\w*|investigat\w*|checks?|recovery|rollback|immediate)\b/i;
 
-/** Judges one step's text (with any code block it owns). */
-export function judgeStep(text: string, hasCodeBlock: boolean): string[] {
-  const missing: string[] = [];
-  const place = URL_RE.test(text) || PATH_RE.test(text);
-  const action = hasCodeBlock || CODE_RE.test(text) || BUTTON_RE.test(text);
-  if (!place) missing.push('the exact place to look: a URL or a path');
-  if (!action) missing.push('the exact query, command or button: put it in `code` or name the **button**');
-  if (DECISION.test(text) && !COMPARATOR.test(text) && !EXACT_STATE.test(text))
-    missing.push(
-      'the threshold that decides the next step: a number with a comparison ("above 2%") or an exact state (shows "Major Outage")',
-    );
-  for (const [re, why] of VAGUE)
-    if (re.test(text.replace(/`[^`]*`/g, ''))) missing.push(`vague wording: ${why}`);
-  return missing;
+interface Draft {
+  line: number;
+  text: string;
+  code: boolean;
+  /** A numbered heading's body (paragraphs, not only indented lines) belongs to it. */
+  heading: boolean;
 }
 
 export function lintRunbook(markdown: string, today: number, cadenceMs: number): RunbookLint {
   const lines = markdown.split('\n');
-  const steps: Array<{ line: number; text: string; code: boolean }> = [];
+  const steps: Draft[] = [];
+  const bullets: Draft[] = [];
   const drills: Drill[] = [];
   const problems: string[] = [];
   let inFence = false;
-  let current: { line: number; text: string; code: boolean } | null = null;
+  let current: Draft | null = null;
+  let procedure = false;
   lines.forEach((raw, i) => {
     const line = i + 1;
     if (/^\s*(```|~~~)/.test(raw)) {
@@ -102,16 +77,30 @@ export function lintRunbook(markdown: string, today: number, cadenceMs: number):
       return;
     }
     const m = STEP_RE.exec(raw);
+    const h = HEADING_STEP_RE.exec(raw);
+    const b = BULLET_RE.exec(raw);
     if (m) {
-      current = { line, text: m[1]!.trim(), code: false };
+      current = { line, text: m[1]!.trim(), code: false, heading: false };
       steps.push(current);
-    } else if (/^\s*#/.test(raw) || raw.trim() === '') {
-      if (/^\s*#/.test(raw)) current = null;
-    } else if (current && /^\s{2,}\S/.test(raw)) {
-      // A continuation line indented under the step belongs to it.
+    } else if (h) {
+      current = { line, text: h[1]!.trim(), code: false, heading: true };
+      steps.push(current);
+      procedure = true;
+    } else if (/^\s*#/.test(raw)) {
+      current = null;
+      procedure = PROCEDURE_HEADING.test(raw);
+    } else if (raw.trim() === '') {
+      // A blank line ends nothing: a step's code block often follows one.
+    } else if (b && procedure && !current?.heading) {
+      current = { line, text: b[1]!.trim(), code: false, heading: false };
+      bullets.push(current);
+    } else if (current && (current.heading || /^\s{2,}\S/.test(raw))) {
+      // A continuation line indented under the step (or any line under a step heading) belongs to it.
       current.text += ` ${raw.trim()}`;
     }
   });
+  // Plain bullets are steps only when the runbook numbers nothing (many public runbooks do not).
+  if (steps.length === 0) steps.push(...bullets);
   if (/last drilled/i.test(markdown) && drills.length === 0)
     problems.push('a "last drilled" line is not in the form `last drilled: 2026-10-01 by @alice`');
 
@@ -128,7 +117,9 @@ export function lintRunbook(markdown: string, today: number, cadenceMs: number):
     };
   });
   if (judged.length === 0)
-    problems.push('no steps: write them as a numbered list (1. 2. 3.) or a checklist (- [ ])');
+    problems.push(
+      'no steps: write them as a numbered list (1. 2. 3.), a checklist (- [ ]), numbered headings (### 1. …) or bullets under a "Steps" heading',
+    );
   const vague = judged.length === 0 || judged.some((s) => s.verdict === 'vague');
   return {
     steps: judged,

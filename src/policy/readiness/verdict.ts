@@ -1,4 +1,5 @@
 import { escalationPath, rotationOf, shiftAt } from '../oncall/rotation.ts';
+import { everyone } from '../oncall/schedule.ts';
 import { loadPolicy, PolicyError } from '../spec/load.ts';
 import { judgeRunbooks, type RepoReader, topAlerts } from './runbook-policy.ts';
 
@@ -126,7 +127,7 @@ export function assessReadiness(files: RepoFiles, policyPath: string, now: numbe
       if (s.index < 0) missing.push(`the rotation starts ${policy.oncall.start}: it is not live yet`);
       const path = escalationPath(policy.oncall, now);
       evidence.push(
-        `${r.members.length} member(s), ${r.every === 'day' ? 'daily' : 'weekly'} handoff in ${r.zone}; primary now @${s.primary}${s.secondary ? `, secondary @${s.secondary}` : ' (primary-only: valid for a small team, and said so)'}`,
+        `${everyone(r).length} member(s), ${r.every === 'day' ? 'daily' : 'weekly'} handoff in ${r.zone}${r.layers?.length ? ` and ${r.layers.length} layer(s)` : ''}; primary now @${s.primary}${s.secondary ? `, secondary @${s.secondary}` : ' (primary-only: valid for a small team, and said so)'}`,
       );
       if (path.length < 2)
         missing.push(

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { maxRevertConsumed } from '../canary/assess.ts';
 import { pct } from '../gate/explain.ts';
 import { MAX_SHADOW_CHECKS, shadowedRiskRules } from '../gate/risk.ts';
+import { oncallWarnings } from '../oncall/lint.ts';
 import { didYouMean, knownKeysAt } from './known-keys.ts';
 import { sanityProblems } from './sanity.ts';
 import { type Policy, policySchema } from './schema.ts';
@@ -158,6 +159,10 @@ export function loadPolicy(text: string, file: string): LoadedPolicy {
         message: `auto-revert can never fire for ${slo.name} by its share rule: even a total outage for ${policy.auto_revert.within} burns at most ${pct(most)} of its ${slo.window} budget at a ${pct(slo.target)} target, below auto_revert.consumed (${pct(policy.auto_revert.consumed)}); only the rate rule (auto_revert.burn_rate ${policy.auto_revert.burn_rate}x) can revert it. Lower auto_revert.consumed to about ${pct(most / 2)}`,
       });
     });
+  }
+  for (const w of oncallWarnings(policy.oncall)) {
+    const path = ['oncall', ...w.path];
+    warnings.push({ file, ...locate(doc, at, path), path: formatPath(path), message: w.message });
   }
   return { policy, warnings };
 }
