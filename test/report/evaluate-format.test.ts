@@ -45,7 +45,11 @@ describe('evaluate --format', () => {
       { cwd: ws, stdin: `${FILES.join('\n')}\n` },
     );
     expect(local.code).toBe(1);
-    expect(local.stdout).toBe(action.markdown);
+    // The Action adds one section the local run has no fact for: where it read the policy in force
+    // (the pull request's base, through the API). Everything else is the same text.
+    const inForce = /\n### The policy in force\n\nJudged by [^\n]+\n/;
+    expect(action.markdown).toMatch(inForce);
+    expect(local.stdout).toBe(action.markdown.replace(inForce, ''));
     // The footer names the telemetry file inside the workspace, never the runner's absolute path.
     expect(local.stdout).toContain('telemetry: jsonl `telemetry.jsonl.gz`');
     expect(local.stdout).not.toContain(ws);
