@@ -61,6 +61,8 @@ export function readEvent(ctx: EventContext): GateEvent {
       head_sha: pr.head.sha,
       head_ref: pr.head.ref,
       head_repo: pr.head.repo ? repoOf(pr.head.repo) : null,
+      base_ref: pr.base.ref,
+      base_sha: pr.base.sha,
     };
   }
   if (eventName === 'push') {

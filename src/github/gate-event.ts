@@ -16,6 +16,9 @@ export interface PullRequestEvent {
   head_ref: string;
   /** Where the head branch lives: a fork for outside contributions, null when it was deleted. */
   head_repo: RepoRef | null;
+  /** The branch it merges into, and its tip as GitHub last computed it for this pull request. */
+  base_ref: string;
+  base_sha: string;
 }
 
 export interface DeployEvent {

@@ -100,7 +100,7 @@ async function pullRequestRevert(
 ): Promise<{ gathered: Gathered; verified: boolean }> {
   if (!mayBeRevert(event, gathered, policy)) return { gathered, verified: false };
   const commits = await fetchPullCommits(gh, event.repo, event.number);
-  const change = { ...gathered.change, commit_messages: commits.map((c) => c.commit.message) };
+  const change = { ...gathered.change, commit_messages: commits.commits.map((c) => c.commit.message) };
   const app = policy.auto_revert.app;
   const sameRepo = event.head_repo?.owner === event.repo.owner && event.head_repo?.repo === event.repo.repo;
   const reverted = revertedCommit(change);
@@ -118,7 +118,12 @@ async function pullRequestRevert(
           commits,
         )
       : reverted
-        ? await inverseDiffEvidence(gh, event.repo, { head: event.head_sha, files: change.files, reverted })
+        ? await inverseDiffEvidence(gh, event.repo, {
+            head: event.head_sha,
+            files: change.files,
+            reverted,
+            target: { sha: event.base_sha, name: event.base_ref },
+          })
         : { evidence: null, why: 'no commit says which commit it reverts (`This reverts commit <sha>`)' };
   const g = { ...gathered, change };
   const verified = withEvidence(g, result, gathered.warnings);
@@ -149,6 +154,11 @@ async function deployRevert(
       head: event.head_sha,
       files: gathered.change.files,
       reverted,
+      // What the deploy replaces: the reverted commit must be running there (or pushed before).
+      target: {
+        sha: diff.base,
+        name: diff.base_source === 'deployment' ? `what ${environment} runs` : 'the branch before this push',
+      },
     });
   }
   if (!result) return null;

@@ -20,6 +20,7 @@ export const pullRequestPayload = z.object({
     user: user.nullable(),
     labels: z.array(z.object({ name: z.string() })).default([]),
     head: z.object({ sha: z.string(), ref: z.string(), repo: repository.nullable() }),
+    base: z.object({ sha: z.string(), ref: z.string() }),
   }),
   repository,
 });

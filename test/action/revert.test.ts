@@ -11,6 +11,7 @@ import { GH_REPO, gate, hardPause, payload, workspace } from './support.ts';
 const HEAD = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821'; // the example PR's head
 const REVERTED = '0123456789abcdef0123456789abcdef01234567';
 const PARENT = 'e'.repeat(40);
+const PR_BASE = 'f95f852bd8fca8fcc58a9a2d6c842781e32a215e'; // the example PR's base (master)
 const files = (...paths: string[]) =>
   paths.map((filename) => ({ filename, status: 'modified', sha: 'a'.repeat(40) }));
 
@@ -44,13 +45,25 @@ function nockGitRevert(prFiles: string[], changedSince: string[], checkRunId: nu
     .reply(200, [commitOf(`Revert "Rewrite the refund prompt"\n\nThis reverts commit ${REVERTED}.`)])
     .get(`${GH_REPO}/commits/${REVERTED}`)
     .query(true)
-    .reply(200, { sha: REVERTED, parents: [{ sha: PARENT }], files: files('prompts/refund.md') })
+    .reply(200, reverted())
+    // REVERTED is in master's history: the base is ahead of it.
+    .get(`${GH_REPO}/compare/${PR_BASE}...${REVERTED}`)
+    .query(true)
+    .reply(200, { status: 'behind', ahead_by: 0, behind_by: 3, total_commits: 0, commits: [], files: [] })
     .get(`${GH_REPO}/compare/${PARENT}...${HEAD}`)
     .query(true)
     .reply(200, { status: 'ahead', total_commits: 2, commits: [], files: files(...changedSince) })
     .post(`${GH_REPO}/check-runs`)
     .reply(201, { id: checkRunId });
 }
+
+/** GET /commits/REVERTED as GitHub answers it: an ordinary change to the refund prompt. */
+const reverted = (message = 'Rewrite the refund prompt') => ({
+  sha: REVERTED,
+  commit: { message },
+  parents: [{ sha: PARENT }],
+  files: files('prompts/refund.md'),
+});
 
 const titled = (title: string) =>
   pr((p) => {
@@ -142,7 +155,7 @@ describe('claims are not evidence: under HARD-PAUSE a prompt change that only sa
       .reply(200, [commitOf(`Revert "Rewrite the refund prompt"\n\nThis reverts commit ${REVERTED}.`)])
       .get(`${GH_REPO}/commits/${REVERTED}`)
       .query(true)
-      .reply(200, { sha: REVERTED, parents: [{ sha: PARENT }], files: files('prompts/refund.md') })
+      .reply(200, reverted())
       .post(`${GH_REPO}/check-runs`)
       .reply(201, { id: 2 });
     const r = await gate(
@@ -260,6 +273,15 @@ describe('deploys', () => {
     body.before = 'c'.repeat(40);
     return body;
   };
+  /** `head...base` for a deploy that goes back: what the commits between changed, as GitHub lists it. */
+  const undone = (paths: string[]) => ({
+    status: 'ahead',
+    ahead_by: 2,
+    behind_by: 0,
+    total_commits: 2,
+    commits: [],
+    files: paths.map((filename) => ({ filename, status: 'modified' })),
+  });
   const lastDeployment = () =>
     api()
       .get(`${GH_REPO}/deployments`)
@@ -273,7 +295,9 @@ describe('deploys', () => {
     const audit = nockAuditWrite();
     lastDeployment()
       .get(`${GH_REPO}/compare/${BASE}...${DEPLOY_HEAD}`)
-      .reply(200, { status: 'behind', total_commits: 0, commits: [], files: [] })
+      .reply(200, { status: 'behind', ahead_by: 0, behind_by: 2, total_commits: 0, commits: [], files: [] })
+      .get(`${GH_REPO}/compare/${DEPLOY_HEAD}...${BASE}`)
+      .reply(200, undone(['prompts/refund.md']))
       .get(`${GH_REPO}/deployments`)
       .query({ sha: DEPLOY_HEAD, environment: 'production', per_page: 10 })
       .reply(200, [{ id: 30, sha: DEPLOY_HEAD }])
@@ -293,7 +317,9 @@ describe('deploys', () => {
   it('going back to a sha that never ran in production is not a rollback', async () => {
     lastDeployment()
       .get(`${GH_REPO}/compare/${BASE}...${DEPLOY_HEAD}`)
-      .reply(200, { status: 'behind', total_commits: 0, commits: [], files: [] })
+      .reply(200, { status: 'behind', ahead_by: 0, behind_by: 2, total_commits: 0, commits: [], files: [] })
+      .get(`${GH_REPO}/compare/${DEPLOY_HEAD}...${BASE}`)
+      .reply(200, undone(['prompts/refund.md']))
       .get(`${GH_REPO}/deployments`)
       .query({ sha: DEPLOY_HEAD, environment: 'production', per_page: 10 })
       .reply(200, [])
@@ -323,7 +349,11 @@ describe('deploys', () => {
       })
       .get(`${GH_REPO}/commits/${REVERTED}`)
       .query(true)
-      .reply(200, { sha: REVERTED, parents: [{ sha: PARENT }], files: files('prompts/refund.md') })
+      .reply(200, reverted())
+      // REVERTED runs in production: what runs is ahead of it.
+      .get(`${GH_REPO}/compare/${BASE}...${REVERTED}`)
+      .query(true)
+      .reply(200, { status: 'behind', ahead_by: 0, behind_by: 1, total_commits: 0, commits: [], files: [] })
       .get(`${GH_REPO}/compare/${PARENT}...${DEPLOY_HEAD}`)
       .query(true)
       .reply(200, { status: 'ahead', total_commits: 2, commits: [], files: [] })

@@ -65,6 +65,12 @@ export const changeSchema = z.strictObject({
   files_partial: z.boolean().optional(),
   /** What GitHub vouches for when the change is a revert; null when it does not. */
   revert_evidence: revertEvidenceSchema.nullable().optional(),
+  /**
+   * What gathering these facts found worth saying (a deploy that goes backwards, a revert claim not
+   * verified): the decision's warnings from GitHub, carried so a replay says the same. Never a fact
+   * the decision is made on.
+   */
+  warnings: z.array(z.string()).optional(),
 });
 
 export type LabelEvent = z.output<typeof labelEventSchema>;
