@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAuditLog, verifyChain } from '../../src/policy/overrides/audit-chain.ts';
 import { api, assertAllCalled, auditAnchors, b64, setupNock, unb64 } from '../github/helpers.ts';
-import { AT, GH_REPO, gate, hardPause, labeled, payload, workspace } from './support.ts';
+import { AT, GH_REPO, gate, hardPause, labeled, payload, pullCommits, workspace } from './support.ts';
 
 // The gate on pull requests, with GitHub played by nock on the exact REST endpoints and the
 // events taken from @octokit/webhooks-examples. Adapted fields: the PR's labels (and `label`).
@@ -97,6 +97,9 @@ describe('the gate on a pull request', () => {
       .get(`${GH_REPO}/issues/2/events`)
       .query(true)
       .reply(200, labeled('override:catastrophic-event', 'sre-lead', AT - HOUR))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query(true)
+      .reply(200, pullCommits('Codertocat'))
       .get(`${GH_REPO}/activity`)
       .query({ ref: 'refs/heads/changes', direction: 'desc', per_page: 20 })
       .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
@@ -180,6 +183,9 @@ describe('the gate on a pull request', () => {
       .get(`${GH_REPO}/issues/2/events`)
       .query(true)
       .reply(200, labeled('override:slo-wrong', 'sre-lead', AT - HOUR))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query(true)
+      .reply(200, pullCommits('Codertocat'))
       .get(`${GH_REPO}/activity`)
       .query(true)
       .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
@@ -218,9 +224,9 @@ describe('the gate on a pull request', () => {
     expect(verifyChain(text)).toMatchObject({ ok: true, count: 3 });
     expect(parseAuditLog(text).map((x) => x.seq)).toEqual([1, 2, 3]);
     expect(r.audit).toMatchObject({ attempts: 2, commit_sha: 'commit-C' });
-    // files, label history, last push, read + anchors + write, the conflict's re-read + anchors +
-    // write, the new anchor, the check run
-    expect(r.requests).toBe(11);
+    // files, label history, commits, last push, read + anchors + write, the conflict's re-read +
+    // anchors + write, the new anchor, the check run
+    expect(r.requests).toBe(12);
   });
 
   it.each([
@@ -235,10 +241,15 @@ describe('the gate on a pull request', () => {
       .get(`${GH_REPO}/issues/2/events`)
       .query(true)
       .reply(200, labeled('override:slo-wrong', actor, appliedAt));
-    scope
-      .get(`${GH_REPO}/activity`)
-      .query(true)
-      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }]);
+    // Who wrote it and when it was pushed are read only for a label someone besides the opener applied.
+    if (actor !== 'Codertocat')
+      scope
+        .get(`${GH_REPO}/pulls/2/commits`)
+        .query(true)
+        .reply(200, pullCommits('Codertocat'))
+        .get(`${GH_REPO}/activity`)
+        .query(true)
+        .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }]);
     scope
       .post(`${GH_REPO}/check-runs`, (b) => {
         conclusion = b.conclusion;
@@ -264,6 +275,9 @@ describe('the gate on a pull request', () => {
       .reply(200, labeled('override:slo-wrong', 'mallory', AT - HOUR))
       .get('/orgs/acme/teams/sre/memberships/mallory')
       .reply(404, { message: 'Not Found' })
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query(true)
+      .reply(200, pullCommits('Codertocat'))
       .get(`${GH_REPO}/activity`)
       .query(true)
       .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
@@ -273,6 +287,73 @@ describe('the gate on a pull request', () => {
     expect(r.decision.allowed).toBe(false);
     expect(r.decision.override_refusals[0]).toMatchObject({ code: 'not-an-approver', applied_by: 'mallory' });
     expect(r.decision.override_refusals[0]!.message).toContain('@sre-lead');
+  });
+
+  // Attempt 6 of issue 20: GitHub lists at most 250 commits of a pull request; past that, who
+  // wrote the change cannot be read in full.
+  it('refuses an override when the pull request’s commit list is cut at 250', async () => {
+    const page = (n: number, p: number) =>
+      pullCommits(...Array.from({ length: n }, () => 'Codertocat')).map((c, i) => ({
+        ...c,
+        sha: (p * 100 + i).toString(16).padStart(40, '0'),
+      }));
+    const link = (p: number) => ({
+      link: `<https://api.github.test${GH_REPO}/pulls/2/commits?per_page=100&page=${p}>; rel="next"`,
+    });
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('prompts/refund.md'))
+      .get(`${GH_REPO}/issues/2/events`)
+      .query(true)
+      .reply(200, labeled('override:slo-wrong', 'sre-lead', AT - HOUR))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query({ per_page: 100 })
+      .reply(200, page(100, 0), link(2))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query({ per_page: 100, page: 2 })
+      .reply(200, page(100, 1), link(3))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query({ per_page: 100, page: 3 })
+      .reply(200, page(50, 2))
+      .get(`${GH_REPO}/activity`)
+      .query(true)
+      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 15 });
+    const r = await gate('pull_request', withLabel('override:slo-wrong'));
+    expect(r.decision.allowed).toBe(false);
+    expect(r.decision.override_refusals[0]).toMatchObject({ code: 'unknown-authors' });
+    expect(r.decision.override_refusals[0]!.message).toContain('GitHub lists at most 250 commits');
+  });
+
+  // Attempt 7 of issue 20: the committer date is the pusher's to write; it never stands in.
+  it('refuses an override when the activity API cannot be read, and says what would fix it', async () => {
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('prompts/refund.md'))
+      .get(`${GH_REPO}/issues/2/events`)
+      .query(true)
+      .reply(200, labeled('override:slo-wrong', 'sre-lead', AT - HOUR))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query(true)
+      .reply(200, pullCommits('Codertocat'))
+      .get(`${GH_REPO}/activity`)
+      .query(true)
+      .reply(403, {
+        message: 'Resource not accessible by integration',
+        documentation_url: 'https://docs.github.com/rest/repos/repos#list-repository-activities',
+        status: '403',
+      })
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 16 });
+    const r = await gate('pull_request', withLabel('override:slo-wrong'));
+    expect(r.decision.allowed).toBe(false);
+    expect(r.decision.override_refusals[0]).toMatchObject({ code: 'unknown-push-time' });
+    expect(r.decision.override_refusals[0]!.message).toMatch(
+      /activity\?ref=refs\/heads\/changes answered 403: give the token `contents: read` on Codertocat\/Hello-World/,
+    );
   });
 
   it('under HARD-PAUSE blocks even a low-risk change', async () => {

@@ -93,6 +93,7 @@ describe.each(loadScenarios().map((s) => [s.name, s] as const))('scenario %s', (
     expect(d).toMatchObject({ state: s.expect.state, allowed: s.expect.allowed, risk: s.expect.risk });
     expect(d.reasons.map((r) => r.code)).toEqual(s.expect.reasons);
     if (s.expect.warning) expect(d.warnings.join('\n')).toContain(s.expect.warning);
+    if (s.expect.refusals) expect(d.override_refusals.map((r) => r.code)).toEqual(s.expect.refusals);
     // An honoured override is on the audit branch before the check run says so.
     const wrote = github.posts.map((p) => p.path);
     expect(wrote.some((p) => p.endsWith('/git/refs'))).toBe(s.audit);

@@ -32,6 +32,8 @@ const scenarioSchema = z.strictObject({
     risk: z.enum(['high', 'low']),
     reasons: z.array(z.string()),
     warning: z.string().optional(),
+    /** The codes of the override refusals, in the decision's order. */
+    refusals: z.array(z.string()).optional(),
   }),
 });
 
