@@ -356,6 +356,39 @@ describe('the gate on a pull request', () => {
     );
   });
 
+  // Attempt 12 of issue 20: anchors the workflow token writes belong to the github-actions app.
+  it('warns in the job log when it anchors the audit record as the github-actions app', async () => {
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('prompts/refund.md'))
+      .get(`${GH_REPO}/issues/2/events`)
+      .query(true)
+      .reply(200, labeled('override:catastrophic-event', 'sre-lead', AT - HOUR))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query(true)
+      .reply(200, pullCommits('Codertocat'))
+      .get(`${GH_REPO}/activity`)
+      .query(true)
+      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
+      .get(`${GH_REPO}/contents/audit.jsonl`)
+      .query(true)
+      .reply(404, { message: 'Not Found' })
+      .post(`${GH_REPO}/git/trees`)
+      .reply(201, { sha: 'tree1', tree: [{ path: 'audit.jsonl', sha: 'blob1' }] })
+      .post(`${GH_REPO}/git/commits`)
+      .reply(201, { sha: 'commit1' })
+      .post(`${GH_REPO}/git/refs`)
+      .reply(201, { ref: 'refs/heads/budget-gate/audit' });
+    auditAnchors(api(), GH_REPO, [], undefined, { app: 'github-actions' });
+    api().post(`${GH_REPO}/check-runs`).reply(201, { id: 17 });
+    const r = await gate('pull_request', withLabel('override:catastrophic-event'));
+    expect(r.decision.allowed).toBe(true);
+    expect(r.logs).toContainEqual(
+      expect.stringMatching(/^warning: audit log: the record was anchored as the `github-actions` app/),
+    );
+  });
+
   it('under HARD-PAUSE blocks even a low-risk change', async () => {
     api()
       .get(`${GH_REPO}/pulls/2/files`)
