@@ -205,6 +205,42 @@ describe('claims are not evidence: under HARD-PAUSE a prompt change that only sa
   });
 });
 
+// GitHub lists at most 250 commits of a pull request: past that, a commit someone else pushed onto
+// the App's branch could hide, so a list that long does not vouch for the App's pull request.
+it('the App’s revert PR whose commit list GitHub cut at 250 is not vouched for', async () => {
+  const appCommits = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      ...commitOf('Revert deployment 7', 'budget-gate[bot]', true, 'web-flow'),
+      sha: (from + i).toString(16).padStart(40, '0'),
+    }));
+  const next = (p: number) => ({
+    link: `<https://api.github.test${GH_REPO}/pulls/2/commits?per_page=100&page=${p}>; rel="next"`,
+  });
+  api()
+    .get(`${GH_REPO}/pulls/2/files`)
+    .query(true)
+    .reply(200, files('prompts/refund.md'))
+    .get(`${GH_REPO}/pulls/2/commits`)
+    .query({ per_page: 100 })
+    .reply(200, appCommits(0, 100), next(2))
+    .get(`${GH_REPO}/pulls/2/commits`)
+    .query({ per_page: 100, page: 2 })
+    .reply(200, appCommits(100, 100), next(3))
+    .get(`${GH_REPO}/pulls/2/commits`)
+    .query({ per_page: 100, page: 3 })
+    .reply(200, appCommits(200, 50))
+    .post(`${GH_REPO}/check-runs`)
+    .reply(201, { id: 11 });
+  const body = pr((p) => {
+    p.pull_request.title = 'Revert deployment 7';
+    p.pull_request.head.ref = 'budget-gate/revert-7';
+    p.pull_request.user = { ...p.pull_request.user, login: 'budget-gate[bot]', type: 'Bot' };
+  });
+  const r = await gate('pull_request', body, { workspace: workspace(hardPause) });
+  expect(r.decision).toMatchObject({ allowed: false, revert: false });
+  expect(r.decision.warnings.join('\n')).toMatch(/GitHub lists 250 of its commits, the most it lists/);
+});
+
 describe('real reverts pass every pause and are written to the audit log', () => {
   it('git revert of a commit: every file it touches is as before the reverted commit', async () => {
     const audit = nockAuditWrite();
@@ -328,6 +364,32 @@ describe('deploys', () => {
     const r = await gate('push', push(), { workspace: workspace(hardPause) });
     expect(r.decision).toMatchObject({ allowed: false, revert: false });
     expect(r.decision.warnings.join('\n')).toMatch(/was never deployed to production successfully/);
+  });
+
+  // Attempt 4 of issue 20: a sha whose deployment the bot could not revert (marked `error`) did not
+  // run well either.
+  it('going back to a sha whose deployment was marked error is not a rollback', async () => {
+    lastDeployment()
+      .get(`${GH_REPO}/compare/${BASE}...${DEPLOY_HEAD}`)
+      .reply(200, { status: 'behind', ahead_by: 0, behind_by: 2, total_commits: 0, commits: [], files: [] })
+      .get(`${GH_REPO}/compare/${DEPLOY_HEAD}...${BASE}`)
+      .reply(200, undone(['prompts/refund.md']))
+      .get(`${GH_REPO}/deployments`)
+      .query({ sha: DEPLOY_HEAD, environment: 'production', per_page: 10 })
+      .reply(200, [{ id: 30, sha: DEPLOY_HEAD }])
+      .get(`${GH_REPO}/deployments/30/statuses`)
+      .query({ per_page: 100 })
+      .reply(200, [
+        { state: 'error', description: 'budget-gate: revert failed (3 attempts): 502 Bad Gateway' },
+        { state: 'success' },
+      ])
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 10 });
+    const r = await gate('push', push(), { workspace: workspace(hardPause) });
+    expect(r.decision).toMatchObject({ allowed: false, revert: false, risk: 'high' });
+    expect(r.decision.warnings.join('\n')).toMatch(
+      /6113728 was deployed to production \(deployment 30\) and marked `error` \("budget-gate: revert failed/,
+    );
   });
 
   it('a deploy of a revert commit whose diff is the exact inverse passes', async () => {
