@@ -62,6 +62,7 @@ export function readEvent(ctx: EventContext): GateEvent {
       head_ref: pr.head.ref,
       base_sha: pr.base.sha,
       head_repo: pr.head.repo ? repoOf(pr.head.repo) : null,
+      base_ref: pr.base.ref,
     };
   }
   if (eventName === 'push') {

@@ -15,7 +15,7 @@ export function localChangeFacts(change: Change): ChangeFacts {
       pull_request: null,
       sha: 'local',
       override_labels: overrideLabels,
-      warnings: [],
+      warnings: change.warnings ?? [],
     }),
     further: (g) => (g.override_labels.length > 0 ? Promise.resolve({ ...g, change }) : null),
   };

@@ -116,6 +116,7 @@ export async function evaluateChange<G extends GatheredChange, W extends AuditWr
   const named = new Set(gathered.change.labels.map((l) => l.name));
   const change: Change = {
     ...gathered.change,
+    ...(gathered.warnings.length > 0 ? { warnings: gathered.warnings } : {}),
     labels: [
       ...gathered.change.labels,
       ...gathered.override_labels.filter((n) => !named.has(n)).map(bareLabel),

@@ -156,14 +156,13 @@ export async function appendAuditEntry(
     if (attempt > 1) await sleep(150 * attempt + Math.floor(Math.random() * 100));
     const file = await readAuditFile(gh, repo, audit);
     const records = recordsOf(file, audit);
-    const anchored = opts.anchor
-      ? assertContinuous(records, (await readAnchors(gh, repo, audit)).anchors, audit)
-      : 0;
+    const read = opts.anchor ? await readAnchors(gh, repo, audit) : null;
+    const anchored = read ? assertContinuous(records, read.anchors, audit) : 0;
     const earlier = opts.isDuplicate ? records.find(opts.isDuplicate) : undefined;
     if (earlier && file) {
       // A re-run after a write whose anchor failed: anchor the head now.
       const last = records.at(-1)!;
-      const anchor = opts.anchor && anchored < last.seq ? await writeAnchor(gh, repo, audit, last) : null;
+      const anchor = read && anchored < last.seq ? await writeAnchor(gh, repo, audit, last, read) : null;
       return {
         record: earlier,
         file_sha: file.sha,
@@ -188,7 +187,7 @@ export async function appendAuditEntry(
       continue;
     }
     // Outside the retry: the record is written, so a failed anchor must not write it again.
-    return { ...written, anchor: opts.anchor ? await writeAnchor(gh, repo, audit, record) : null };
+    return { ...written, anchor: read ? await writeAnchor(gh, repo, audit, record, read) : null };
   }
   throw new AuditLogError(
     `could not append to ${audit.path} on branch ${audit.branch}: ${maxAttempts} attempts conflicted with concurrent writes`,

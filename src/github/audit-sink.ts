@@ -3,6 +3,13 @@ import { type AppendResult, type AuditPolicy, appendAuditEntry } from './audit-l
 import { GitHubPermissionError } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 
+/** The App a workflow's GITHUB_TOKEN acts as. */
+const ACTIONS_APP = 'github-actions';
+const ACTIONS_ANCHOR_WARNING =
+  'audit log: the record was anchored as the `github-actions` app (the workflow token): any workflow in this ' +
+  'repository with `checks: write` acts as that app, so it could write or update these anchors. Give the action ' +
+  "the budget-gate App's installation token (`actions/create-github-app-token`, the README's recommended setup)";
+
 /** The audit log on its branch, as the gate pipeline writes to it. */
 export function githubAuditSink(
   gh: GitHubClient,
@@ -13,12 +20,14 @@ export function githubAuditSink(
   return {
     async append(entry, isDuplicate) {
       try {
-        return await appendAuditEntry(gh, repo, audit, entry, {
+        const result = await appendAuditEntry(gh, repo, audit, entry, {
           isDuplicate,
           // Checked against, and anchored in, check runs a branch rewrite cannot reach.
           anchor: true,
           ...(opts.sleep ? { sleep: opts.sleep } : {}),
         });
+        if (result.anchor?.app === ACTIONS_APP) opts.warn?.(ACTIONS_ANCHOR_WARNING);
+        return result;
       } catch (e) {
         opts.warn?.(`audit log: ${(e as Error).message}`);
         // The reason a person reads in the decision: what to grant, not the whole refusal.

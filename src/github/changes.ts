@@ -45,47 +45,37 @@ export async function fetchPullRequestFiles(
 
 const PUSH_ACTIVITY = new Set(['push', 'force_push', 'branch_creation']);
 
+/** When the branch last received commits, or why GitHub could not say. */
+export type LastPush = { at: number; why: null } | { at: null; why: string; refused: boolean };
+
 /**
  * When the branch last received commits, from the repository activity API: the server's clock,
- * unlike commit dates, which the pusher writes. `null` when the activity cannot be read (the
- * override rules then decide how to treat an unknown push time).
+ * unlike commit dates, which the pusher writes (so those are never used in its place). When the
+ * activity cannot be read, `why` says what GitHub answered; the override rules refuse an override
+ * they cannot place after the last push.
  */
-export async function fetchLastPushAt(
-  gh: GitHubClient,
-  repo: RepoRef,
-  branch: string,
-): Promise<number | null> {
+export async function fetchLastPushAt(gh: GitHubClient, repo: RepoRef, branch: string): Promise<LastPush> {
+  const ref = branch.startsWith('refs/') ? branch : `refs/heads/${branch}`;
+  const call = `GET /repos/${repo.owner}/${repo.repo}/activity?ref=${ref}`;
   try {
     const res = await gh.request('GET /repos/{owner}/{repo}/activity', {
       ...repo,
-      ref: branch.startsWith('refs/') ? branch : `refs/heads/${branch}`,
+      ref,
       direction: 'desc',
       per_page: 20,
     });
     const last = res.data.find((a) => PUSH_ACTIVITY.has(a.activity_type));
-    return last ? Date.parse(last.timestamp) : null;
+    return last
+      ? { at: Date.parse(last.timestamp), why: null }
+      : {
+          at: null,
+          why: `${call} lists no push among the branch's newest ${res.data.length} activities`,
+          refused: false,
+        };
   } catch (e) {
     const status = statusOf(e);
-    if (isAccessDenied(e) || status === 404 || status === 422) return null;
-    throw e;
-  }
-}
-
-/**
- * The head commit's committer date: the fallback when the activity API cannot be read. The pusher
- * writes this date, so callers say they used it.
- */
-export async function fetchCommitDate(gh: GitHubClient, repo: RepoRef, sha: string): Promise<number | null> {
-  try {
-    const res = await gh.request('GET /repos/{owner}/{repo}/commits/{ref}', {
-      ...repo,
-      ref: sha,
-      per_page: 1,
-    });
-    const date = res.data.commit.committer?.date;
-    return date ? Date.parse(date) : null;
-  } catch (e) {
-    if (statusOf(e) === 404 || isAccessDenied(e)) return null;
+    if (isAccessDenied(e) || status === 404 || status === 422)
+      return { at: null, why: `${call} answered ${status}`, refused: true };
     throw e;
   }
 }

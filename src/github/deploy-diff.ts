@@ -54,7 +54,31 @@ export interface DeployDiff {
   warnings: string[];
 }
 
-/** The newest deployment to `environment` whose latest status is `success`. */
+/**
+ * Whether a deployment ran: its latest status is `success`, or `inactive` over a `success`. GitHub
+ * adds `inactive` to the earlier deployments of a non-production environment when a new one
+ * succeeds (`auto_inactive`, on by default), so there the previous deployment is `inactive` by the
+ * time anyone looks. A `failure` or `error` under the `inactive` (the bot's mark on what it
+ * reverted) means it did not run well.
+ */
+export async function deploymentRan(gh: GitHubClient, repo: RepoRef, deploymentId: number): Promise<boolean> {
+  const call = `GET /repos/${repo.owner}/${repo.repo}/deployments/${deploymentId}/statuses`;
+  const statuses = (perPage: number) =>
+    needing('deployments: read', call, () =>
+      gh.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+        ...repo,
+        deployment_id: deploymentId,
+        per_page: perPage,
+      }),
+    );
+  // The newest status answers almost every deployment; only an `inactive` one needs what came before.
+  const latest = (await statuses(1)).data[0]?.state;
+  if (latest !== 'inactive') return latest === 'success';
+  const before = (await statuses(PER_PAGE)).data.find((s) => s.state !== 'inactive');
+  return before?.state === 'success';
+}
+
+/** The newest deployment to `environment` that ran (deploymentRan), other than `excludeId`. */
 export async function fetchLastSuccessfulDeployment(
   gh: GitHubClient,
   repo: RepoRef,
@@ -72,14 +96,7 @@ export async function fetchLastSuccessfulDeployment(
   for (const d of list.data) {
     const id = Number(d.id);
     if (id === opts.excludeId) continue;
-    const statuses = await needing('deployments: read', `${call}/${d.id}/statuses`, () =>
-      gh.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-        ...repo,
-        deployment_id: id,
-        per_page: 1,
-      }),
-    );
-    if (statuses.data[0]?.state === 'success') return { id, sha: d.sha };
+    if (await deploymentRan(gh, repo, id)) return { id, sha: d.sha };
   }
   return null;
 }
@@ -169,6 +186,34 @@ async function compare(
       );
     }
   }
+  const status = res.data.status;
+  if (status === 'behind' || status === 'diverged') {
+    // GitHub's compare lists the files from the merge base to the head: none for a deploy that goes
+    // backwards, and not the undone side of a diverged one. The other direction lists those.
+    const undone = await undoneFiles(gh, repo, base, head, warnings);
+    files = [...new Set([...files, ...undone.files])];
+    truncated ||= undone.truncated;
+    warnings.push(
+      status === 'behind'
+        ? `${head.slice(0, 7)} is ${res.data.behind_by} commit(s) behind ${base.slice(0, 7)}, which ${source === 'deployment' ? 'the environment runs' : 'the branch had before this push'}: this deploy goes backwards and is judged on the ${files.length} file(s) it changes back`
+        : `${head.slice(0, 7)} and ${base.slice(0, 7)} have diverged: judged on the files changed on either side of their merge base (${files.length})`,
+    );
+  }
+  if (status === 'behind') {
+    // Nothing new ships: the commits between are undone, and theirs are not this deploy's messages.
+    return {
+      head,
+      base,
+      base_source: source,
+      base_deployment_id: deploymentId,
+      files,
+      commits: [],
+      mainline: [],
+      rollback: true,
+      truncated,
+      warnings,
+    };
+  }
   const commits = await allCommits(
     gh,
     repo,
@@ -182,11 +227,6 @@ async function compare(
       `${range}: the deploy ships ${res.data.total_commits} commits; their messages are read for the newest ${commits.length}`,
     );
   }
-  if (res.data.status === 'diverged') {
-    warnings.push(
-      `${head.slice(0, 7)} is not a descendant of ${base.slice(0, 7)}: judged on the commits since their merge base`,
-    );
-  }
   return {
     head,
     base,
@@ -195,10 +235,33 @@ async function compare(
     files,
     commits,
     mainline: firstParentChain(commits, head),
-    rollback: res.data.status === 'behind',
+    rollback: false,
     truncated,
     warnings,
   };
+}
+
+/** The files `base` has that `head` lacks: `head...base`, completed from the trees past 300. */
+async function undoneFiles(
+  gh: GitHubClient,
+  repo: RepoRef,
+  base: string,
+  head: string,
+  warnings: string[],
+): Promise<{ files: string[]; truncated: boolean }> {
+  const call = `GET /repos/${repo.owner}/${repo.repo}/compare/${head}...${base}`;
+  const res = await needing('contents: read', call, () =>
+    gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...repo, basehead: `${head}...${base}` }),
+  );
+  let files = filePaths(res.data.files ?? []);
+  if ((res.data.files?.length ?? 0) < COMPARE_FILES_LIMIT) return { files, truncated: false };
+  const all = await diffTrees(gh, repo, res.data.merge_base_commit.sha, base);
+  files = [...new Set([...files, ...all.files.map((f) => f.filename)])];
+  if (all.truncated)
+    warnings.push(
+      `${head.slice(0, 7)}...${base.slice(0, 7)}: more files differ than GitHub can list: the risk is judged on the ${files.length} listed, which may be partial`,
+    );
+  return { files, truncated: all.truncated };
 }
 
 /**

@@ -18,6 +18,8 @@ export interface PullRequestEvent {
   base_sha: string;
   /** Where the head branch lives: a fork for outside contributions, null when it was deleted. */
   head_repo: RepoRef | null;
+  /** The branch it merges into. */
+  base_ref: string;
 }
 
 export interface DeployEvent {

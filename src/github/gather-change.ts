@@ -3,8 +3,9 @@ import type { GatheredChange } from '../policy/gate/ports.ts';
 import { revertClaim, revertedCommit } from '../policy/gate/risk.ts';
 import { isOverrideLabel } from '../policy/overrides/overrides.ts';
 import type { Policy } from '../policy/spec/schema.ts';
-import { fetchCommitDate, fetchLastPushAt, fetchPullRequestFiles } from './changes.ts';
+import { fetchLastPushAt, fetchPullRequestFiles } from './changes.ts';
 import { fetchPullsForCommits, type PullSummary } from './commit-pulls.ts';
+import { contributorsOf } from './contributors.ts';
 import { type DeployDiff, fetchDeployDiff } from './deploy-diff.ts';
 import type { DeployEvent, GateEvent, PullRequestEvent } from './gate-event.ts';
 import { gatherLabelEvents } from './labels.ts';
@@ -14,6 +15,7 @@ import {
   type EvidenceResult,
   fetchPullCommits,
   inverseDiffEvidence,
+  type PullCommits,
   rollbackEvidence,
 } from './revert-evidence.ts';
 
@@ -23,6 +25,8 @@ import {
 
 export interface Gathered extends GatheredChange {
   diff: DeployDiff | null;
+  /** The pull request's commits, once read (for revert evidence): who wrote it is read from them. */
+  pull_commits?: PullCommits;
 }
 
 export async function gatherChange(
@@ -100,7 +104,7 @@ async function pullRequestRevert(
 ): Promise<{ gathered: Gathered; verified: boolean }> {
   if (!mayBeRevert(event, gathered, policy)) return { gathered, verified: false };
   const commits = await fetchPullCommits(gh, event.repo, event.number);
-  const change = { ...gathered.change, commit_messages: commits.map((c) => c.commit.message) };
+  const change = { ...gathered.change, commit_messages: commits.commits.map((c) => c.commit.message) };
   const app = policy.auto_revert.app;
   const sameRepo = event.head_repo?.owner === event.repo.owner && event.head_repo?.repo === event.repo.repo;
   const reverted = revertedCommit(change);
@@ -118,9 +122,14 @@ async function pullRequestRevert(
           commits,
         )
       : reverted
-        ? await inverseDiffEvidence(gh, event.repo, { head: event.head_sha, files: change.files, reverted })
+        ? await inverseDiffEvidence(gh, event.repo, {
+            head: event.head_sha,
+            files: change.files,
+            reverted,
+            target: { sha: event.base_sha, name: event.base_ref },
+          })
         : { evidence: null, why: 'no commit says which commit it reverts (`This reverts commit <sha>`)' };
-  const g = { ...gathered, change };
+  const g = { ...gathered, change, pull_commits: commits };
   const verified = withEvidence(g, result, gathered.warnings);
   if (verified) return { gathered: verified, verified: true };
   return {
@@ -149,6 +158,11 @@ async function deployRevert(
       head: event.head_sha,
       files: gathered.change.files,
       reverted,
+      // What the deploy replaces: the reverted commit must be running there (or pushed before).
+      target: {
+        sha: diff.base,
+        name: diff.base_source === 'deployment' ? `what ${environment} runs` : 'the branch before this push',
+      },
     });
   }
   if (!result) return null;
@@ -242,22 +256,52 @@ async function withOverrides(
     overrides: policy.overrides,
     author: pr.author,
   });
-  const needPush = labels.some((l) => isOverrideLabel(l.name) && l.applied_by !== null);
-  let lastPush: number | null = null;
-  if (needPush) {
-    lastPush = pr.head_repo ? await fetchLastPushAt(gh, pr.head_repo, pr.head_ref) : null;
-    if (lastPush === null) {
-      // The pull request's commits live in the base repository too (refs/pull/N/head).
-      lastPush = await fetchCommitDate(gh, repo, pr.head_sha);
-      warnings.push(
-        `could not read when ${pr.head_ref} was last pushed (repository activity API): ` +
-          `used the head commit's committer date${lastPush === null ? ', which could not be read either' : ''}`,
-      );
-    }
-  }
+  // Who wrote it and when it was last pushed matter only for a label someone besides the opener applied.
+  const opener = pr.author?.toLowerCase();
+  const approvable = labels.some(
+    (l) => isOverrideLabel(l.name) && l.applied_by !== null && l.applied_by.toLowerCase() !== opener,
+  );
+  if (!approvable)
+    return {
+      ...gathered,
+      change: { ...gathered.change, labels },
+      warnings: [...gathered.warnings, ...warnings],
+    };
+  const commits = gathered.pull_commits ?? (await fetchPullCommits(gh, repo, pr.number));
+  const { contributors, unknown } = contributorsOf(commits);
+  const push = pr.head_repo
+    ? await fetchLastPushAt(gh, pr.head_repo, pr.head_ref)
+    : {
+        at: null,
+        why: 'its head repository (a fork) was deleted, and with it the record of its pushes',
+        refused: false,
+      };
   return {
     ...gathered,
-    change: { ...gathered.change, labels, last_push_at: lastPush },
+    change: {
+      ...gathered.change,
+      labels,
+      last_push_at: push.at,
+      ...(push.at === null ? { last_push_unknown: unknownPushTime(repo, pr, push) } : {}),
+      contributors,
+      ...(unknown.length > 0 ? { contributors_unknown: unknown } : {}),
+    },
     warnings: [...gathered.warnings, ...warnings],
   };
+}
+
+/** Why the push time is unknown, and what would make it known. */
+function unknownPushTime(repo: RepoRef, pr: PullFacts, push: { why: string; refused: boolean }): string {
+  const here = `${repo.owner}/${repo.repo}`;
+  const fork =
+    pr.head_repo === null ||
+    pr.head_repo.owner.toLowerCase() !== repo.owner.toLowerCase() ||
+    pr.head_repo.repo.toLowerCase() !== repo.repo.toLowerCase();
+  const fix = fork
+    ? `push the change to a branch of ${here} (a maintainer can: \`git fetch origin pull/${pr.number}/head && git push origin FETCH_HEAD:refs/heads/${pr.head_ref}\`), open the pull request from there and apply the label again`
+    : push.refused
+      ? `give the token \`contents: read\` on ${here} (the activity API needs it) and run the gate again`
+      : `push to ${pr.head_ref} again (an empty commit will do) and apply the label after it`;
+  // Commit dates are written by whoever pushes, so they never stand in for the server's record.
+  return `${push.why}: ${fix}`;
 }

@@ -3,6 +3,7 @@ import type { RevertEvidence } from '../policy/gate/change.ts';
 import { needing, statusOf } from './errors.ts';
 import { filePaths } from './file-paths.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
+import { collectPages } from './paginate.ts';
 import { parseReply } from './reply.ts';
 
 // Evidence that a change is a revert, from what GitHub vouches for (DESIGN.md: "A revert is a fact
@@ -24,38 +25,51 @@ const none = (why: string): EvidenceResult => ({ evidence: null, why });
 
 // GitHub sends null for a commit whose email maps to no account; a missing field reads the same.
 const login = z.object({ login: z.string() }).nullish();
+const gitUser = z.object({ name: z.string().nullish(), email: z.string().nullish() }).nullish();
 const pullCommitSchema = z.object({
   sha: z.string(),
   commit: z.object({
     message: z.string(),
+    author: gitUser,
+    committer: gitUser,
     verification: z.object({ verified: z.boolean() }).nullable().optional(),
   }),
   author: login,
   committer: login,
 });
-type PullCommit = z.output<typeof pullCommitSchema>;
+export type PullCommit = z.output<typeof pullCommitSchema>;
 
-/** The pull request's commits, oldest first (at most 250, as GitHub lists them). */
+/** GitHub lists at most 250 commits of a pull request, whatever the pages. */
+export const PULL_COMMITS_LISTED = 250;
+
+export interface PullCommits {
+  /** Oldest first. */
+  commits: PullCommit[];
+  /** GitHub listed 250: there may be more it does not list, so the list cannot vouch for all. */
+  truncated: boolean;
+}
+
+/** The pull request's commits, oldest first, in pages of 100 up to the 250 GitHub lists. */
 export async function fetchPullCommits(
   gh: GitHubClient,
   repo: RepoRef,
   number: number,
-): Promise<PullCommit[]> {
-  const res = await needing(
-    'pull-requests: read',
-    `GET /repos/${repo.owner}/${repo.repo}/pulls/${number}/commits`,
-    () =>
-      gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', {
-        ...repo,
-        pull_number: number,
-        per_page: 100,
-      }),
+): Promise<PullCommits> {
+  const call = `GET /repos/${repo.owner}/${repo.repo}/pulls/${number}/commits`;
+  const { items } = await collectPages(
+    (page) =>
+      needing('pull-requests: read', call, () =>
+        gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', {
+          ...repo,
+          pull_number: number,
+          per_page: 100,
+          ...(page > 1 ? { page } : {}),
+        }),
+      ),
+    PULL_COMMITS_LISTED,
   );
-  return parseReply(
-    z.array(pullCommitSchema),
-    res.data,
-    `GET /repos/${repo.owner}/${repo.repo}/pulls/${number}/commits`,
-  );
+  const commits = parseReply(z.array(pullCommitSchema), items, call);
+  return { commits, truncated: commits.length >= PULL_COMMITS_LISTED };
 }
 
 /**
@@ -72,12 +86,17 @@ export function appPullRequestEvidence(
     head_ref: string;
     same_repo: boolean;
   },
-  commits: readonly PullCommit[],
+  listed: PullCommits,
 ): EvidenceResult {
+  const { commits } = listed;
   const bot = `${app}[bot]`;
   if (pr.author !== bot || pr.author_type !== 'Bot') return none(`it was not opened by the ${bot} App`);
   if (!pr.same_repo || !APP_REVERT_BRANCH.test(pr.head_ref))
     return none(`its branch ${pr.head_ref} is not one the App makes (budget-gate/revert-<deployment>)`);
+  if (listed.truncated)
+    return none(
+      `GitHub lists ${PULL_COMMITS_LISTED} of its commits, the most it lists: the rest cannot be checked to be the App's`,
+    );
   // GitHub signs the commits an App creates through the API; it names itself (`web-flow`) or the
   // App as the committer. A commit anyone else pushed lacks the App as author or the signature.
   const foreign = commits.find(
@@ -98,20 +117,37 @@ export function appPullRequestEvidence(
   };
 }
 
+/** A commit message that calls itself a revert: `git revert`'s, or a title starting "Revert". */
+const SAYS_REVERT = /This reverts commit [0-9a-f]{7,40}|^revert\b/i;
+
+/** Where the reverted commit must already be: the branch the change targets, or what runs. */
+export interface RevertTarget {
+  /** The tip of that history: the pull request's base sha, or the sha the environment runs. */
+  sha: string | null;
+  /** In words, for the reason: "main", "what production runs". */
+  name: string;
+}
+
 /**
  * The exact inverse of `reverted`: every file the change touches was touched by the reverted
  * commit, and at `head` has its content from before it (the reverted commit's first parent).
+ *
+ * A revert can be staged: add P, remove it in X, `git revert X` — the last commit is X's exact
+ * inverse and re-adds P. So the reverted commit must already be in the target's history (it ran, or
+ * was merged, before this change), never one the same change brings; and a commit that is itself a
+ * revert is not undone by reverting it: that re-applies the change it undid, judged as that change.
  */
 export async function inverseDiffEvidence(
   gh: GitHubClient,
   repo: RepoRef,
-  input: { head: string; files: readonly string[]; reverted: string },
+  input: { head: string; files: readonly string[]; reverted: string; target: RevertTarget },
 ): Promise<EvidenceResult> {
-  const { head, files, reverted } = input;
+  const { head, files, reverted, target: into } = input;
   const short = reverted.slice(0, 7);
   if (files.length === 0) return none('it changes no files');
   let target: {
     sha: string;
+    commit: { message: string };
     parents: { sha: string }[];
     files?: { filename: string; previous_filename?: string }[];
   };
@@ -126,6 +162,10 @@ export async function inverseDiffEvidence(
     if (statusOf(e) === 404 || statusOf(e) === 422) return none(`commit ${short} is not in this repository`);
     throw e;
   }
+  if (SAYS_REVERT.test(target.commit.message))
+    return none(
+      `${short} is itself a revert ("${target.commit.message.split('\n')[0]!.slice(0, 80)}"): reverting it re-applies the change it undid, so it is judged as that change`,
+    );
   const parent = target.parents[0]?.sha;
   if (!parent) return none(`${short} is a root commit: there is no "before" to return to`);
   const touched = new Set(filePaths(target.files ?? []));
@@ -134,6 +174,20 @@ export async function inverseDiffEvidence(
   const extra = files.filter((f) => !touched.has(f));
   if (extra.length > 0)
     return none(`it also changes ${extra.slice(0, 3).join(', ')}, which ${short} did not touch`);
+
+  if (!into.sha) return none(`there is no ${into.name} to find ${short} in`);
+  // `into...reverted` is `behind` (or `identical`) exactly when the reverted commit is an ancestor of `into`.
+  const history = await needing('contents: read', `GET /repos/${repo.owner}/${repo.repo}/compare`, () =>
+    gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+      ...repo,
+      basehead: `${into.sha}...${target.sha}`,
+      per_page: 1,
+    }),
+  );
+  if (history.data.status !== 'behind' && history.data.status !== 'identical')
+    return none(
+      `${short} is not in the history of ${into.name} (${into.sha.slice(0, 7)}): a revert counts only for a commit that was already there, not one the same change brings`,
+    );
 
   const cmp = await needing('contents: read', `GET /repos/${repo.owner}/${repo.repo}/compare`, () =>
     gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
@@ -155,12 +209,20 @@ export async function inverseDiffEvidence(
   return { evidence: { kind: 'inverse-diff', reverts: target.sha, files: files.length }, why: null };
 }
 
-/** A deployment of a sha that the environment ran successfully before: a rollback. */
+/** Deployment states that say it did not run well: GitHub's, and the bot's mark on what it reverted. */
+const FAILED = new Set(['failure', 'error']);
+
+/**
+ * A deployment of a sha the environment ran successfully before, and that nobody marked failed
+ * since: a rollback. The bot marks a deployment it reverts `failure` (and one it could not revert
+ * `error`), so redeploying what it reverted is not a rollback but the change again.
+ */
 export async function rollbackEvidence(
   gh: GitHubClient,
   repo: RepoRef,
   input: { sha: string; environment: string; currentDeploymentId: number | null },
 ): Promise<EvidenceResult> {
+  const short = input.sha.slice(0, 7);
   const call = `GET /repos/${repo.owner}/${repo.repo}/deployments`;
   const list = await needing('deployments: read', call, () =>
     gh.request('GET /repos/{owner}/{repo}/deployments', {
@@ -170,6 +232,7 @@ export async function rollbackEvidence(
       per_page: 10,
     }),
   );
+  let ran: number | null = null;
   for (const d of list.data) {
     if (Number(d.id) === input.currentDeploymentId || d.sha !== input.sha) continue;
     const statuses = await needing('deployments: read', `${call}/${d.id}/statuses`, () =>
@@ -179,17 +242,19 @@ export async function rollbackEvidence(
         per_page: 100,
       }),
     );
+    const failed = statuses.data.find((s) => FAILED.has(s.state));
+    if (failed)
+      return none(
+        `${short} was deployed to ${input.environment} (deployment ${d.id}) and marked \`${failed.state}\`` +
+          `${failed.description ? ` ("${failed.description}")` : ''}: a sha that was reverted or failed is not a rollback target, so this deploy is judged as the change it makes`,
+      );
     // A later deploy marks it `inactive`; it ran if any status said `success`.
-    if (statuses.data.some((s) => s.state === 'success'))
-      return {
-        evidence: {
-          kind: 'rollback',
-          sha: input.sha,
-          environment: input.environment,
-          deployment_id: Number(d.id),
-        },
-        why: null,
-      };
+    if (ran === null && statuses.data.some((s) => s.state === 'success')) ran = Number(d.id);
   }
-  return none(`${input.sha.slice(0, 7)} was never deployed to ${input.environment} successfully`);
+  if (ran !== null)
+    return {
+      evidence: { kind: 'rollback', sha: input.sha, environment: input.environment, deployment_id: ran },
+      why: null,
+    };
+  return none(`${short} was never deployed to ${input.environment} successfully`);
 }

@@ -164,13 +164,16 @@ async function previousEntries(
     }
   }
   if (tree.data.truncated) {
-    // Very large repositories: the recursive listing stops early; ask for the missing paths one by one.
+    // Very large repositories: the recursive listing stops early; ask for the missing paths one by
+    // one. Only the blob sha is needed: the `object` media type answers it for files over 1 MB too,
+    // where the default media type refuses with 403 `too_large` (as the audit log reader does).
     for (const path of wanted.filter((p) => !out.has(p))) {
       try {
         const res = await gh.request('GET /repos/{owner}/{repo}/contents/{path}', {
           ...repo,
           path,
           ref: sha,
+          headers: { accept: 'application/vnd.github.object+json' },
         });
         const d = res.data;
         if (!Array.isArray(d) && (d.type === 'file' || d.type === 'symlink')) {

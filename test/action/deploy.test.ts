@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { api, auditAnchors } from '../github/helpers.ts';
 import { assertAllCalled, setupNock } from '../support/nock.ts';
-import { AT, GH_REPO, gate, hardPause, labeled, payload, workspace } from './support.ts';
+import { AT, GH_REPO, gate, hardPause, labeled, payload, pullCommits, workspace } from './support.ts';
 
 // The gate as a deploy step: what ships is the diff against the environment's last successful
 // deployment (Deployments API), else the push's before..after. Payloads from webhooks-examples;
@@ -93,6 +93,9 @@ describe('the gate on a push-triggered deploy', () => {
       .get(`${GH_REPO}/issues/7/events`)
       .query(true)
       .reply(200, labeled('override:regulatory', 'sre-lead', AT - 2 * HOUR))
+      .get(`${GH_REPO}/pulls/7/commits`)
+      .query(true)
+      .reply(200, pullCommits('dev'))
       .get(`${GH_REPO}/activity`)
       .query(true)
       .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 3 * HOUR).toISOString() }])

@@ -5,7 +5,7 @@ import { ANCHOR_CHECK_NAME, anchorCommitSha } from '../../src/github/audit-ancho
 import { parseAuditLog, verifyChain } from '../../src/policy/overrides/audit-chain.ts';
 import { type FakeGitHub, type Recorded, startGitHub } from '../support/github-server.ts';
 import { AT, HARD_PAUSE, policyText, runAction, SOFT_PAUSE, TOKEN, workspace } from './runner.ts';
-import { labeled, payload } from './support.ts';
+import { labeled, payload, pullCommits } from './support.ts';
 
 // The built dist/index.js, run the way GitHub's runner runs it, against GitHub played on loopback
 // and a week of telemetry the test writes as JSONL. Payloads from @octokit/webhooks-examples;
@@ -133,6 +133,7 @@ describe('dist/index.js as the runner runs it', () => {
       200,
       labeled('override:catastrophic-event', 'sre-lead', AT - HOUR),
     ]);
+    gh.route('GET', `${REPO}/pulls/2/commits`, [200, pullCommits('Codertocat')]);
     gh.route('GET', `${REPO}/activity`, lastPush(AT - 2 * HOUR));
     gh.route('GET', `${REPO}/contents/audit.jsonl`, [404, { message: 'Not Found' }]);
     gh.route('POST', `${REPO}/git/trees`, [
@@ -176,6 +177,7 @@ describe('dist/index.js as the runner runs it', () => {
       'GET /contents/.github%2Ferror-budget.yml',
       'GET /pulls/2/files',
       'GET /issues/2/events',
+      'GET /pulls/2/commits',
       'GET /activity',
       'GET /contents/audit.jsonl',
       `GET /commits/${anchorCommit}/check-runs`,
@@ -200,6 +202,7 @@ describe('dist/index.js as the runner runs it', () => {
   ])('refuses %s override and fails the step', async (_what, actor, at, code) => {
     gh.route('GET', `${REPO}/pulls/2/files`, prFiles('prompts/refund.md'));
     gh.route('GET', `${REPO}/issues/2/events`, [200, labeled('override:slo-wrong', actor, at)]);
+    gh.route('GET', `${REPO}/pulls/2/commits`, [200, pullCommits('Codertocat')]);
     gh.route('GET', `${REPO}/activity`, lastPush(AT - 2 * HOUR));
     gh.route('GET', '/orgs/acme/teams/sre/memberships/mallory', [404, { message: 'Not Found' }]);
     gh.route('POST', `${REPO}/check-runs`, [201, { id: 5 }]);

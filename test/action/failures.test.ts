@@ -3,7 +3,7 @@ import { auditSection } from '../../src/action/summary.ts';
 import { chainRecord, serializeRecord } from '../../src/policy/overrides/audit-chain.ts';
 import { api, auditAnchors, b64 } from '../github/helpers.ts';
 import { assertAllCalled, setupNock } from '../support/nock.ts';
-import { AT, GH_REPO, gate, labeled, payload } from './support.ts';
+import { AT, GH_REPO, gate, labeled, payload, pullCommits } from './support.ts';
 
 // What the gate does when GitHub says no, or says less than usual: missing permissions, re-runs,
 // long pull requests, a manual dispatch with no deployment history.
@@ -26,6 +26,9 @@ function verifiedOverride(label: string) {
     .get(`${GH_REPO}/issues/2/events`)
     .query(true)
     .reply(200, labeled(label, 'sre-lead', AT - HOUR))
+    .get(`${GH_REPO}/pulls/2/commits`)
+    .query(true)
+    .reply(200, pullCommits('Codertocat'))
     .get(`${GH_REPO}/activity`)
     .query(true)
     .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }]);
@@ -96,8 +99,8 @@ describe('the gate when GitHub refuses or repeats', () => {
     expect(auditSection(r.audit, r.auditBranch, r.auditPath)).toContain(
       'already recorded as #1 in `audit.jsonl` on branch `budget-gate/audit` (a re-run)',
     );
-    // the policy at the base, files, label events, last push, the log, its anchors, the check run
-    expect(r.requests).toBe(7);
+    // the policy at the base, files, label events, commits, last push, the log, its anchors, the check run
+    expect(r.requests).toBe(8);
   });
 
   it('reads a long pull request page by page (4 requests for 150 files, the base policy included)', async () => {

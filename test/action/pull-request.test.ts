@@ -13,6 +13,7 @@ import {
   labeled,
   POLICY_PATH,
   payload,
+  pullCommits,
   workspace,
 } from './support.ts';
 
@@ -110,6 +111,9 @@ describe('the gate on a pull request', () => {
       .get(`${GH_REPO}/issues/2/events`)
       .query(true)
       .reply(200, labeled('override:catastrophic-event', 'sre-lead', AT - HOUR))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query(true)
+      .reply(200, pullCommits('Codertocat'))
       .get(`${GH_REPO}/activity`)
       .query({ ref: 'refs/heads/changes', direction: 'desc', per_page: 20 })
       .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
@@ -193,6 +197,9 @@ describe('the gate on a pull request', () => {
       .get(`${GH_REPO}/issues/2/events`)
       .query(true)
       .reply(200, labeled('override:slo-wrong', 'sre-lead', AT - HOUR))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query(true)
+      .reply(200, pullCommits('Codertocat'))
       .get(`${GH_REPO}/activity`)
       .query(true)
       .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
@@ -231,8 +238,8 @@ describe('the gate on a pull request', () => {
     expect(verifyChain(text)).toMatchObject({ ok: true, count: 3 });
     expect(parseAuditLog(text).map((x) => x.seq)).toEqual([1, 2, 3]);
     expect(r.audit).toMatchObject({ attempts: 2, commit_sha: 'commit-C' });
-    // files, label history, last push, read + anchors + write, the conflict's re-read + anchors +
-    // write, the new anchor, the check run
+    // files, label history, commits, last push, read + anchors + write, the conflict's re-read +
+    // anchors + write, the new anchor, the check run (and the policy at the base)
     expect(r.requests).toBe(12);
   });
 
@@ -248,10 +255,15 @@ describe('the gate on a pull request', () => {
       .get(`${GH_REPO}/issues/2/events`)
       .query(true)
       .reply(200, labeled('override:slo-wrong', actor, appliedAt));
-    scope
-      .get(`${GH_REPO}/activity`)
-      .query(true)
-      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }]);
+    // Who wrote it and when it was pushed are read only for a label someone besides the opener applied.
+    if (actor !== 'Codertocat')
+      scope
+        .get(`${GH_REPO}/pulls/2/commits`)
+        .query(true)
+        .reply(200, pullCommits('Codertocat'))
+        .get(`${GH_REPO}/activity`)
+        .query(true)
+        .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }]);
     scope
       .post(`${GH_REPO}/check-runs`, (b) => {
         conclusion = b.conclusion;
@@ -277,6 +289,9 @@ describe('the gate on a pull request', () => {
       .reply(200, labeled('override:slo-wrong', 'mallory', AT - HOUR))
       .get('/orgs/acme/teams/sre/memberships/mallory')
       .reply(404, { message: 'Not Found' })
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query(true)
+      .reply(200, pullCommits('Codertocat'))
       .get(`${GH_REPO}/activity`)
       .query(true)
       .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
@@ -286,6 +301,106 @@ describe('the gate on a pull request', () => {
     expect(r.decision.allowed).toBe(false);
     expect(r.decision.override_refusals[0]).toMatchObject({ code: 'not-an-approver', applied_by: 'mallory' });
     expect(r.decision.override_refusals[0]!.message).toContain('@sre-lead');
+  });
+
+  // Attempt 6 of issue 20: GitHub lists at most 250 commits of a pull request; past that, who
+  // wrote the change cannot be read in full.
+  it('refuses an override when the pull request’s commit list is cut at 250', async () => {
+    const page = (n: number, p: number) =>
+      pullCommits(...Array.from({ length: n }, () => 'Codertocat')).map((c, i) => ({
+        ...c,
+        sha: (p * 100 + i).toString(16).padStart(40, '0'),
+      }));
+    const link = (p: number) => ({
+      link: `<https://api.github.test${GH_REPO}/pulls/2/commits?per_page=100&page=${p}>; rel="next"`,
+    });
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('prompts/refund.md'))
+      .get(`${GH_REPO}/issues/2/events`)
+      .query(true)
+      .reply(200, labeled('override:slo-wrong', 'sre-lead', AT - HOUR))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query({ per_page: 100 })
+      .reply(200, page(100, 0), link(2))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query({ per_page: 100, page: 2 })
+      .reply(200, page(100, 1), link(3))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query({ per_page: 100, page: 3 })
+      .reply(200, page(50, 2))
+      .get(`${GH_REPO}/activity`)
+      .query(true)
+      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 15 });
+    const r = await gate('pull_request', withLabel('override:slo-wrong'));
+    expect(r.decision.allowed).toBe(false);
+    expect(r.decision.override_refusals[0]).toMatchObject({ code: 'unknown-authors' });
+    expect(r.decision.override_refusals[0]!.message).toContain('GitHub lists at most 250 commits');
+  });
+
+  // Attempt 7 of issue 20: the committer date is the pusher's to write; it never stands in.
+  it('refuses an override when the activity API cannot be read, and says what would fix it', async () => {
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('prompts/refund.md'))
+      .get(`${GH_REPO}/issues/2/events`)
+      .query(true)
+      .reply(200, labeled('override:slo-wrong', 'sre-lead', AT - HOUR))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query(true)
+      .reply(200, pullCommits('Codertocat'))
+      .get(`${GH_REPO}/activity`)
+      .query(true)
+      .reply(403, {
+        message: 'Resource not accessible by integration',
+        documentation_url: 'https://docs.github.com/rest/repos/repos#list-repository-activities',
+        status: '403',
+      })
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 16 });
+    const r = await gate('pull_request', withLabel('override:slo-wrong'));
+    expect(r.decision.allowed).toBe(false);
+    expect(r.decision.override_refusals[0]).toMatchObject({ code: 'unknown-push-time' });
+    expect(r.decision.override_refusals[0]!.message).toMatch(
+      /activity\?ref=refs\/heads\/changes answered 403: give the token `contents: read` on Codertocat\/Hello-World/,
+    );
+  });
+
+  // Attempt 12 of issue 20: anchors the workflow token writes belong to the github-actions app.
+  it('warns in the job log when it anchors the audit record as the github-actions app', async () => {
+    api()
+      .get(`${GH_REPO}/pulls/2/files`)
+      .query(true)
+      .reply(200, files('prompts/refund.md'))
+      .get(`${GH_REPO}/issues/2/events`)
+      .query(true)
+      .reply(200, labeled('override:catastrophic-event', 'sre-lead', AT - HOUR))
+      .get(`${GH_REPO}/pulls/2/commits`)
+      .query(true)
+      .reply(200, pullCommits('Codertocat'))
+      .get(`${GH_REPO}/activity`)
+      .query(true)
+      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
+      .get(`${GH_REPO}/contents/audit.jsonl`)
+      .query(true)
+      .reply(404, { message: 'Not Found' })
+      .post(`${GH_REPO}/git/trees`)
+      .reply(201, { sha: 'tree1', tree: [{ path: 'audit.jsonl', sha: 'blob1' }] })
+      .post(`${GH_REPO}/git/commits`)
+      .reply(201, { sha: 'commit1' })
+      .post(`${GH_REPO}/git/refs`)
+      .reply(201, { ref: 'refs/heads/budget-gate/audit' });
+    auditAnchors(api(), GH_REPO, [], undefined, { app: 'github-actions' });
+    api().post(`${GH_REPO}/check-runs`).reply(201, { id: 17 });
+    const r = await gate('pull_request', withLabel('override:catastrophic-event'));
+    expect(r.decision.allowed).toBe(true);
+    expect(r.logs).toContainEqual(
+      expect.stringMatching(/^warning: audit log: the record was anchored as the `github-actions` app/),
+    );
   });
 
   it('under HARD-PAUSE blocks even a low-risk change', async () => {

@@ -12,6 +12,7 @@ import { GH_REPO, gate, hardPause, payload, workspace } from './support.ts';
 const HEAD = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821'; // the example PR's head
 const REVERTED = '0123456789abcdef0123456789abcdef01234567';
 const PARENT = 'e'.repeat(40);
+const PR_BASE = 'f95f852bd8fca8fcc58a9a2d6c842781e32a215e'; // the example PR's base (master)
 const files = (...paths: string[]) =>
   paths.map((filename) => ({ filename, status: 'modified', sha: 'a'.repeat(40) }));
 
@@ -45,13 +46,25 @@ function nockGitRevert(prFiles: string[], changedSince: string[], checkRunId: nu
     .reply(200, [commitOf(`Revert "Rewrite the refund prompt"\n\nThis reverts commit ${REVERTED}.`)])
     .get(`${GH_REPO}/commits/${REVERTED}`)
     .query(true)
-    .reply(200, { sha: REVERTED, parents: [{ sha: PARENT }], files: files('prompts/refund.md') })
+    .reply(200, reverted())
+    // REVERTED is in master's history: the base is ahead of it.
+    .get(`${GH_REPO}/compare/${PR_BASE}...${REVERTED}`)
+    .query(true)
+    .reply(200, { status: 'behind', ahead_by: 0, behind_by: 3, total_commits: 0, commits: [], files: [] })
     .get(`${GH_REPO}/compare/${PARENT}...${HEAD}`)
     .query(true)
     .reply(200, { status: 'ahead', total_commits: 2, commits: [], files: files(...changedSince) })
     .post(`${GH_REPO}/check-runs`)
     .reply(201, { id: checkRunId });
 }
+
+/** GET /commits/REVERTED as GitHub answers it: an ordinary change to the refund prompt. */
+const reverted = (message = 'Rewrite the refund prompt') => ({
+  sha: REVERTED,
+  commit: { message },
+  parents: [{ sha: PARENT }],
+  files: files('prompts/refund.md'),
+});
 
 const titled = (title: string) =>
   pr((p) => {
@@ -143,7 +156,7 @@ describe('claims are not evidence: under HARD-PAUSE a prompt change that only sa
       .reply(200, [commitOf(`Revert "Rewrite the refund prompt"\n\nThis reverts commit ${REVERTED}.`)])
       .get(`${GH_REPO}/commits/${REVERTED}`)
       .query(true)
-      .reply(200, { sha: REVERTED, parents: [{ sha: PARENT }], files: files('prompts/refund.md') })
+      .reply(200, reverted())
       .post(`${GH_REPO}/check-runs`)
       .reply(201, { id: 2 });
     const r = await gate(
@@ -191,6 +204,42 @@ describe('claims are not evidence: under HARD-PAUSE a prompt change that only sa
     expect(r.decision).toMatchObject({ allowed: false, revert: false });
     expect(r.decision.warnings.join('\n')).toMatch(/was not made by budget-gate\[bot\]/);
   });
+});
+
+// GitHub lists at most 250 commits of a pull request: past that, a commit someone else pushed onto
+// the App's branch could hide, so a list that long does not vouch for the App's pull request.
+it('the App’s revert PR whose commit list GitHub cut at 250 is not vouched for', async () => {
+  const appCommits = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      ...commitOf('Revert deployment 7', 'budget-gate[bot]', true, 'web-flow'),
+      sha: (from + i).toString(16).padStart(40, '0'),
+    }));
+  const next = (p: number) => ({
+    link: `<https://api.github.test${GH_REPO}/pulls/2/commits?per_page=100&page=${p}>; rel="next"`,
+  });
+  api()
+    .get(`${GH_REPO}/pulls/2/files`)
+    .query(true)
+    .reply(200, files('prompts/refund.md'))
+    .get(`${GH_REPO}/pulls/2/commits`)
+    .query({ per_page: 100 })
+    .reply(200, appCommits(0, 100), next(2))
+    .get(`${GH_REPO}/pulls/2/commits`)
+    .query({ per_page: 100, page: 2 })
+    .reply(200, appCommits(100, 100), next(3))
+    .get(`${GH_REPO}/pulls/2/commits`)
+    .query({ per_page: 100, page: 3 })
+    .reply(200, appCommits(200, 50))
+    .post(`${GH_REPO}/check-runs`)
+    .reply(201, { id: 11 });
+  const body = pr((p) => {
+    p.pull_request.title = 'Revert deployment 7';
+    p.pull_request.head.ref = 'budget-gate/revert-7';
+    p.pull_request.user = { ...p.pull_request.user, login: 'budget-gate[bot]', type: 'Bot' };
+  });
+  const r = await gate('pull_request', body, { workspace: workspace(hardPause) });
+  expect(r.decision).toMatchObject({ allowed: false, revert: false });
+  expect(r.decision.warnings.join('\n')).toMatch(/GitHub lists 250 of its commits, the most it lists/);
 });
 
 describe('real reverts pass every pause and are written to the audit log', () => {
@@ -261,6 +310,15 @@ describe('deploys', () => {
     body.before = 'c'.repeat(40);
     return body;
   };
+  /** `head...base` for a deploy that goes back: what the commits between changed, as GitHub lists it. */
+  const undone = (paths: string[]) => ({
+    status: 'ahead',
+    ahead_by: 2,
+    behind_by: 0,
+    total_commits: 2,
+    commits: [],
+    files: paths.map((filename) => ({ filename, status: 'modified' })),
+  });
   const lastDeployment = () =>
     api()
       .get(`${GH_REPO}/deployments`)
@@ -274,7 +332,9 @@ describe('deploys', () => {
     const audit = nockAuditWrite();
     lastDeployment()
       .get(`${GH_REPO}/compare/${BASE}...${DEPLOY_HEAD}`)
-      .reply(200, { status: 'behind', total_commits: 0, commits: [], files: [] })
+      .reply(200, { status: 'behind', ahead_by: 0, behind_by: 2, total_commits: 0, commits: [], files: [] })
+      .get(`${GH_REPO}/compare/${DEPLOY_HEAD}...${BASE}`)
+      .reply(200, undone(['prompts/refund.md']))
       .get(`${GH_REPO}/deployments`)
       .query({ sha: DEPLOY_HEAD, environment: 'production', per_page: 10 })
       .reply(200, [{ id: 30, sha: DEPLOY_HEAD }])
@@ -294,7 +354,9 @@ describe('deploys', () => {
   it('going back to a sha that never ran in production is not a rollback', async () => {
     lastDeployment()
       .get(`${GH_REPO}/compare/${BASE}...${DEPLOY_HEAD}`)
-      .reply(200, { status: 'behind', total_commits: 0, commits: [], files: [] })
+      .reply(200, { status: 'behind', ahead_by: 0, behind_by: 2, total_commits: 0, commits: [], files: [] })
+      .get(`${GH_REPO}/compare/${DEPLOY_HEAD}...${BASE}`)
+      .reply(200, undone(['prompts/refund.md']))
       .get(`${GH_REPO}/deployments`)
       .query({ sha: DEPLOY_HEAD, environment: 'production', per_page: 10 })
       .reply(200, [])
@@ -303,6 +365,32 @@ describe('deploys', () => {
     const r = await gate('push', push(), { workspace: workspace(hardPause) });
     expect(r.decision).toMatchObject({ allowed: false, revert: false });
     expect(r.decision.warnings.join('\n')).toMatch(/was never deployed to production successfully/);
+  });
+
+  // Attempt 4 of issue 20: a sha whose deployment the bot could not revert (marked `error`) did not
+  // run well either.
+  it('going back to a sha whose deployment was marked error is not a rollback', async () => {
+    lastDeployment()
+      .get(`${GH_REPO}/compare/${BASE}...${DEPLOY_HEAD}`)
+      .reply(200, { status: 'behind', ahead_by: 0, behind_by: 2, total_commits: 0, commits: [], files: [] })
+      .get(`${GH_REPO}/compare/${DEPLOY_HEAD}...${BASE}`)
+      .reply(200, undone(['prompts/refund.md']))
+      .get(`${GH_REPO}/deployments`)
+      .query({ sha: DEPLOY_HEAD, environment: 'production', per_page: 10 })
+      .reply(200, [{ id: 30, sha: DEPLOY_HEAD }])
+      .get(`${GH_REPO}/deployments/30/statuses`)
+      .query({ per_page: 100 })
+      .reply(200, [
+        { state: 'error', description: 'budget-gate: revert failed (3 attempts): 502 Bad Gateway' },
+        { state: 'success' },
+      ])
+      .post(`${GH_REPO}/check-runs`)
+      .reply(201, { id: 10 });
+    const r = await gate('push', push(), { workspace: workspace(hardPause) });
+    expect(r.decision).toMatchObject({ allowed: false, revert: false, risk: 'high' });
+    expect(r.decision.warnings.join('\n')).toMatch(
+      /6113728 was deployed to production \(deployment 30\) and marked `error` \("budget-gate: revert failed/,
+    );
   });
 
   it('a deploy of a revert commit whose diff is the exact inverse passes', async () => {
@@ -324,7 +412,11 @@ describe('deploys', () => {
       })
       .get(`${GH_REPO}/commits/${REVERTED}`)
       .query(true)
-      .reply(200, { sha: REVERTED, parents: [{ sha: PARENT }], files: files('prompts/refund.md') })
+      .reply(200, reverted())
+      // REVERTED runs in production: what runs is ahead of it.
+      .get(`${GH_REPO}/compare/${BASE}...${REVERTED}`)
+      .query(true)
+      .reply(200, { status: 'behind', ahead_by: 0, behind_by: 1, total_commits: 0, commits: [], files: [] })
       .get(`${GH_REPO}/compare/${PARENT}...${DEPLOY_HEAD}`)
       .query(true)
       .reply(200, { status: 'ahead', total_commits: 2, commits: [], files: [] })

@@ -132,3 +132,22 @@ export const labeled = (label: string, actor: string, at: number) => [
     created_at: new Date(at).toISOString(),
   },
 ];
+
+/**
+ * `GET /pulls/{n}/commits` body: one commit by each login (author and committer), with the
+ * noreply emails GitHub gives accounts that keep theirs private.
+ */
+export const pullCommits = (...logins: string[]) =>
+  logins.map((login, i) => {
+    const who = {
+      name: login,
+      email: `${1000 + i}+${login}@users.noreply.github.com`,
+      date: '2026-11-20T06:55:00Z',
+    };
+    return {
+      sha: `${i}`.repeat(40),
+      commit: { author: who, committer: who, message: `commit ${i}`, verification: { verified: false } },
+      author: { login },
+      committer: { login },
+    };
+  });

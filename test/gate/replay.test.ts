@@ -94,6 +94,7 @@ describe.each(loadScenarios().map((s) => [s.name, s] as const))('scenario %s', (
     if (s.expect.loosens)
       expect(d.reasons.find((r) => r.code === 'policy-loosened')?.message).toContain(s.expect.loosens);
     if (s.expect.refusal) expect(d.override_refusals.map((r) => r.code)).toContain(s.expect.refusal);
+    if (s.expect.refusals) expect(d.override_refusals.map((r) => r.code)).toEqual(s.expect.refusals);
     // An honoured override is on the audit branch before the check run says so.
     const wrote = github.posts.map((p) => p.path);
     expect(wrote.some((p) => p.endsWith('/git/refs'))).toBe(s.audit);

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import examples from '@octokit/webhooks-examples';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ANCHOR_CHECK_NAME, anchorCommitSha } from '../../src/github/audit-anchor.ts';
+import { ANCHOR_CHECK_NAME, ANCHORS_PER_COMMIT, anchorCommitSha } from '../../src/github/audit-anchor.ts';
 import { AuditTamperedError, appendAuditEntry } from '../../src/github/audit-log.ts';
+import { githubAuditSink } from '../../src/github/audit-sink.ts';
 import { GitHubPermissionError } from '../../src/github/errors.ts';
 import {
   type AuditEntry,
@@ -119,6 +120,12 @@ describe('the anchor commit', () => {
         `budget-gate audit anchor for ${AUDIT.path} on ${AUDIT.branch}\n`,
       );
       expect(anchorCommitSha(AUDIT)).toEqual({ blob, tree, commit });
+      // The commit anchors roll over to past 500 records: the same content, its message naming them.
+      const second = git(
+        ['commit-tree', '--no-gpg-sign', tree],
+        `budget-gate audit anchor for ${AUDIT.path} on ${AUDIT.branch}\n\nrecords 501-1000\n`,
+      );
+      expect(anchorCommitSha(AUDIT, 1)).toEqual({ blob, tree, commit: second });
       expect(anchorCommitSha({ ...AUDIT, path: 'other.jsonl' }).commit).not.toBe(commit);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -336,5 +343,180 @@ describe('many anchors', () => {
     const err = await appendAuditEntry(gh, REPO, AUDIT, entry(151), noWait).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuditTamperedError);
     expect((err as Error).message).toContain('the log ends at record #140, but record #141 was anchored');
+  });
+});
+
+// Attempt 12 of issue 20: GitHub keeps at most 1,000 check runs of one name per check suite (one
+// per commit and App) and deletes the oldest past that. The anchors roll over to a new fixed commit
+// every 500 records; the first commit names the later ones, and a reader reads the newest.
+describe('past 1,000 records', () => {
+  const ANCHOR_1 = anchorCommitSha(AUDIT, 1).commit;
+  const RUNS_1 = `/repos/acme/agents/commits/${ANCHOR_1}/check-runs`;
+  const long = chain(Array.from({ length: 600 }, (_, i) => entry(i + 1)));
+  const marker = (epoch: number) => ({ ...run(5000 + epoch, long[0]!), external_id: `epoch:${epoch}` });
+  const q = (page?: number) => ({
+    check_name: ANCHOR_CHECK_NAME,
+    filter: 'all',
+    per_page: '100',
+    ...(page ? { page: String(page) } : {}),
+  });
+
+  it('the 501st record rolls to the second commit: the first names it, then the anchor goes there', async () => {
+    const { gh } = testOctokit();
+    const first500 = long.slice(0, ANCHORS_PER_COMMIT);
+    const posted: Record<string, unknown>[] = [];
+    const ids = anchorCommitSha(AUDIT, 1);
+    let created: Record<string, unknown> | undefined;
+    api()
+      .get(FILE)
+      .query(true)
+      .reply(200, file(text(first500), 'sha-500'))
+      // 500 anchors on the first commit: pages 1 and 5 are read, the newest is on page 1.
+      .get(RUNS)
+      .query(q())
+      .reply(200, {
+        total_count: 500,
+        check_runs: first500
+          .slice(400)
+          .reverse()
+          .map((r) => run(r.seq, r)),
+      })
+      .get(RUNS)
+      .query(q(5))
+      .reply(200, {
+        total_count: 500,
+        check_runs: first500
+          .slice(0, 100)
+          .reverse()
+          .map((r) => run(r.seq, r)),
+      })
+      .put(FILE)
+      .reply(200, { content: { sha: 'sha-501' }, commit: { sha: 'c501' } })
+      .post('/repos/acme/agents/check-runs', (b) => {
+        posted.push(b);
+        return b.head_sha === ANCHOR;
+      })
+      .reply(201, { id: 7001 })
+      // The second commit is not in the repository yet: GitHub answers 422, it is created, and the
+      // anchor is posted again.
+      .post('/repos/acme/agents/check-runs', (b) => b.head_sha === ANCHOR_1)
+      .reply(422, { message: `No commit found for SHA: ${ANCHOR_1}`, status: '422' })
+      .post('/repos/acme/agents/git/trees')
+      .reply(201, { sha: ids.tree, tree: [{ path: 'ANCHOR', sha: ids.blob }] })
+      .post('/repos/acme/agents/git/commits', (b) => {
+        created = b;
+        return true;
+      })
+      .reply(201, { sha: ids.commit })
+      .post('/repos/acme/agents/check-runs', (b) => {
+        posted.push(b);
+        return b.head_sha === ANCHOR_1;
+      })
+      .reply(201, { id: 7002, app: { slug: 'budget-gate' } });
+    const r = await appendAuditEntry(gh, REPO, AUDIT, entry(501), noWait);
+    expect(posted.map((b) => [b.head_sha, b.external_id])).toEqual([
+      [ANCHOR, 'epoch:1'],
+      [ANCHOR_1, `501:${r.record.hash}`],
+    ]);
+    expect(created?.message).toBe(
+      `budget-gate audit anchor for ${AUDIT.path} on ${AUDIT.branch}\n\nrecords 501-1000\n`,
+    );
+    expect(r.anchor).toMatchObject({ seq: 501, check_run_id: 7002, app: 'budget-gate' });
+  });
+
+  /** The first commit's 500 anchors and its marker (pages 1 and 6), the second's 100 anchors. */
+  function anchoredTo600() {
+    return api()
+      .get(RUNS)
+      .query(q())
+      .reply(200, { total_count: 501, check_runs: long.slice(0, 100).map((r) => run(r.seq, r)) })
+      .get(RUNS)
+      .query(q(6))
+      .reply(200, { total_count: 501, check_runs: [marker(1)] })
+      .get(RUNS_1)
+      .query(q())
+      .reply(200, {
+        total_count: 100,
+        check_runs: long
+          .slice(500)
+          .reverse()
+          .map((r) => run(r.seq, r)),
+      });
+  }
+
+  it('records dropped past 500 are caught through the second commit’s anchors', async () => {
+    const { gh } = testOctokit();
+    api()
+      .get(FILE)
+      .query(true)
+      .reply(200, file(text(long.slice(0, 550)), 'sha-550'));
+    anchoredTo600();
+    const err = await appendAuditEntry(gh, REPO, AUDIT, entry(601), noWait).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuditTamperedError);
+    expect((err as Error).message).toContain('the log ends at record #550, but record #551 was anchored');
+  });
+
+  it('a record past 500 rewritten, and the chain recomputed, is caught too', async () => {
+    const { gh } = testOctokit();
+    const forged = chain(long.map((_, i) => (i === 519 ? entry(520, 'mallory') : entry(i + 1))));
+    api()
+      .get(FILE)
+      .query(true)
+      .reply(200, file(text(forged), 'sha-f'));
+    anchoredTo600();
+    const err = await appendAuditEntry(gh, REPO, AUDIT, entry(601), noWait).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuditTamperedError);
+    expect(err).toMatchObject({ seq: 520 });
+    expect((err as Error).message).toContain('the first record that differs is #520');
+  });
+});
+
+// Attempt 12 of issue 20: anchors written with the workflow's GITHUB_TOKEN belong to the
+// github-actions app, which every workflow in the repository can act as.
+describe('who anchors', () => {
+  it('warns when the anchor was written as the github-actions app, naming the fix', async () => {
+    const { gh } = testOctokit();
+    const warnings: string[] = [];
+    api()
+      .get(FILE)
+      .query(true)
+      .reply(200, file(text(genuine), 'sha-3'))
+      .get(RUNS)
+      .query(true)
+      .reply(200, anchorsOf(genuine))
+      .put(FILE)
+      .reply(200, { content: { sha: 'sha-4' }, commit: { sha: 'c4' } })
+      .post('/repos/acme/agents/check-runs')
+      // As GitHub answers a check run created with a workflow's GITHUB_TOKEN.
+      .reply(201, {
+        ...run(300, genuine[0]!),
+        app: { ...(EXAMPLE_RUN.app as object), id: 15368, slug: 'github-actions' },
+      });
+    const sink = githubAuditSink(gh, REPO, AUDIT, { sleep: async () => {}, warn: (m) => warnings.push(m) });
+    await sink.append(entry(4), () => false);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /anchored as the `github-actions` app.*any workflow in this repository.*actions\/create-github-app-token/,
+      ),
+    ]);
+  });
+
+  it('says nothing when the App anchored', async () => {
+    const { gh } = testOctokit();
+    const warnings: string[] = [];
+    api()
+      .get(FILE)
+      .query(true)
+      .reply(200, file(text(genuine), 'sha-3'))
+      .get(RUNS)
+      .query(true)
+      .reply(200, anchorsOf(genuine))
+      .put(FILE)
+      .reply(200, { content: { sha: 'sha-4' }, commit: { sha: 'c4' } })
+      .post('/repos/acme/agents/check-runs')
+      .reply(201, { ...run(301, genuine[0]!), app: { id: 1, slug: 'budget-gate' } });
+    const sink = githubAuditSink(gh, REPO, AUDIT, { sleep: async () => {}, warn: (m) => warnings.push(m) });
+    await sink.append(entry(4), () => false);
+    expect(warnings).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fetchDeployDiff } from '../../src/github/deploy-diff.ts';
+import { fetchDeployDiff, fetchLastSuccessfulDeployment } from '../../src/github/deploy-diff.ts';
 import { planRevertCommit } from '../../src/github/revert-pr.ts';
 import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { api, REPO, testOctokit } from './helpers.ts';
@@ -157,6 +157,127 @@ describe('fetchDeployDiff', () => {
   });
 });
 
+// Attempt 11 of issue 20. Outside `production`, GitHub's auto_inactive (on by default) adds an
+// `inactive` status to the earlier deployments of the environment when a new one succeeds: the
+// deployment the environment ran until now reads `inactive` by the time the new one is watched.
+describe('the last deployment that ran, in an environment not named production', () => {
+  const staging = (statuses: { state: string; description?: string }[]) =>
+    api()
+      .get(`${R}/deployments`)
+      .query({ environment: 'staging', per_page: 10 })
+      .reply(200, [
+        { id: 52, sha: HEAD, environment: 'staging' },
+        { id: 51, sha: BASE, environment: 'staging' },
+      ])
+      .get(`${R}/deployments/51/statuses`)
+      .query({ per_page: 1 })
+      .reply(200, statuses.slice(0, 1))
+      .get(`${R}/deployments/51/statuses`)
+      .query({ per_page: 100 })
+      .reply(200, statuses);
+
+  it('a deployment GitHub made inactive after it succeeded ran: it is the base of the next', async () => {
+    const { gh } = testOctokit();
+    staging([{ state: 'inactive' }, { state: 'success' }, { state: 'in_progress' }]);
+    expect(await fetchLastSuccessfulDeployment(gh, REPO, 'staging', { excludeId: 52 })).toEqual({
+      id: 51,
+      sha: BASE,
+    });
+  });
+
+  it('the deploy to staging is judged since that deployment, not on its head commit alone', async () => {
+    const { gh } = testOctokit();
+    staging([{ state: 'inactive' }, { state: 'success' }])
+      .get(`${R}/compare/${BASE}...${HEAD}`)
+      .reply(200, {
+        status: 'ahead',
+        ahead_by: 1,
+        behind_by: 0,
+        total_commits: 1,
+        commits: [commit(HEAD, [BASE])],
+        files: [{ filename: 'prompts/refund.md', status: 'modified' }],
+      });
+    const d = await fetchDeployDiff(gh, REPO, {
+      environment: 'staging',
+      head: HEAD,
+      currentDeploymentId: 52,
+    });
+    expect(d).toMatchObject({ base: BASE, base_source: 'deployment', base_deployment_id: 51 });
+    expect(d.files).toEqual(['prompts/refund.md']);
+    expect(d.warnings).toEqual([]);
+  });
+
+  it('inactive over the bot’s failure (a deployment it reverted) did not run well: it is skipped', async () => {
+    const { gh } = testOctokit();
+    staging([
+      { state: 'inactive' },
+      { state: 'failure', description: 'budget-gate: reverted in #43: burned 1.4%' },
+      { state: 'success' },
+    ]);
+    expect(await fetchLastSuccessfulDeployment(gh, REPO, 'staging', { excludeId: 52 })).toBeNull();
+  });
+
+  it('a deployment only ever marked inactive never ran', async () => {
+    const { gh } = testOctokit();
+    staging([{ state: 'inactive' }, { state: 'queued' }]);
+    expect(await fetchLastSuccessfulDeployment(gh, REPO, 'staging', { excludeId: 52 })).toBeNull();
+  });
+});
+
+// Attempt 5 of issue 20: GitHub's compare lists the files from the merge base to the head, which
+// for a head behind the base is none. The deploy is judged on the other direction's files.
+describe('a deploy that goes backwards', () => {
+  it('is judged on the files between what runs and the target, listed by head...base', async () => {
+    const { gh } = testOctokit();
+    lastDeployment()
+      .get(`${R}/compare/${BASE}...${HEAD}`)
+      .reply(200, { status: 'behind', ahead_by: 0, behind_by: 2, total_commits: 0, commits: [], files: [] })
+      .get(`${R}/compare/${HEAD}...${BASE}`)
+      .reply(200, {
+        status: 'ahead',
+        ahead_by: 2,
+        behind_by: 0,
+        total_commits: 2,
+        commits: [commit(sha(1), [HEAD]), commit(BASE, [sha(1)])],
+        files: [{ filename: 'prompts/refund.md', status: 'modified' }],
+      });
+    const d = await fetchDeployDiff(gh, REPO, { environment: 'production', head: HEAD });
+    expect(d).toMatchObject({ rollback: true, files: ['prompts/refund.md'], commits: [], mainline: [] });
+    expect(d.warnings).toEqual([
+      'hhhhhhh is 2 commit(s) behind bbbbbbb, which the environment runs: this deploy goes backwards and is judged on the 1 file(s) it changes back',
+    ]);
+  });
+
+  it('a diverged deploy is judged on both sides of the merge base', async () => {
+    const { gh } = testOctokit();
+    lastDeployment()
+      .get(`${R}/compare/${BASE}...${HEAD}`)
+      .reply(200, {
+        status: 'diverged',
+        ahead_by: 1,
+        behind_by: 1,
+        total_commits: 1,
+        commits: [commit(HEAD, [MERGE_BASE])],
+        files: [{ filename: 'src/ui/banner.tsx', status: 'modified' }],
+        merge_base_commit: { sha: MERGE_BASE },
+      })
+      .get(`${R}/compare/${HEAD}...${BASE}`)
+      .reply(200, {
+        status: 'diverged',
+        ahead_by: 1,
+        behind_by: 1,
+        total_commits: 1,
+        commits: [commit(BASE, [MERGE_BASE])],
+        files: [{ filename: 'prompts/refund.md', status: 'modified' }],
+        merge_base_commit: { sha: MERGE_BASE },
+      });
+    const d = await fetchDeployDiff(gh, REPO, { environment: 'production', head: HEAD });
+    expect(d.rollback).toBe(false);
+    expect(d.files.sort()).toEqual(['prompts/refund.md', 'src/ui/banner.tsx']);
+    expect(d.commits.map((c) => c.sha)).toEqual([HEAD]);
+  });
+});
+
 describe('planRevertCommit', () => {
   it('reverts every file past the 300 the compare lists, and leaves workflow files for a person', async () => {
     const { gh } = testOctokit();
@@ -187,5 +308,67 @@ describe('planRevertCommit', () => {
     expect(plan.warnings).toContainEqual(
       expect.stringContaining('workflow files are left for a manual revert'),
     );
+  });
+});
+
+// Attempt 13 of issue 20: in a repository whose recursive tree is too large to list, the revert
+// reads each missing path's blob sha from the Contents API. For a file over 1 MB GitHub refuses the
+// default media type with 403 too_large; the `object` media type answers (content "", encoding
+// "none") with the sha the revert needs.
+describe('planRevertCommit in a repository too large to list, with a file over 1 MB', () => {
+  const TOO_LARGE = {
+    message:
+      'This API returns blobs up to 1 MB in size. The requested blob is too large to fetch via the API, but you can use the Git Data API to request blobs up to 100 MB in size.',
+    errors: [{ resource: 'Blob', field: 'data', code: 'too_large' }],
+    documentation_url: 'https://docs.github.com/rest/repos/contents#get-repository-content',
+  };
+
+  it('restores the large file by its blob sha, read with the object media type', async () => {
+    const { gh } = testOctokit();
+    const PREV = 'p'.repeat(40);
+    const BIG = 'models/embeddings.bin';
+    const BIG_SHA = 'e'.repeat(40);
+    api()
+      .get(`${R}/compare/${PREV}...${HEAD}`)
+      .reply(200, {
+        status: 'ahead',
+        total_commits: 1,
+        files: [{ filename: BIG, status: 'modified' }],
+        merge_base_commit: { sha: PREV },
+      })
+      .get(`${R}/branches/main`)
+      .reply(200, { commit: { sha: HEAD, commit: { tree: { sha: 'tip-tree' } } } })
+      .get(`${R}/git/trees/${PREV}`)
+      .query({ recursive: '1' })
+      .reply(200, tree({ 'README.md': 'r1' }, true))
+      .get(`${R}/contents/${encodeURIComponent(BIG)}`)
+      .query({ ref: PREV })
+      .matchHeader('accept', (v) => !v?.includes('object'))
+      .optionally()
+      .reply(403, TOO_LARGE)
+      .get(`${R}/contents/${encodeURIComponent(BIG)}`)
+      .query({ ref: PREV })
+      .matchHeader('accept', 'application/vnd.github.object+json')
+      .reply(200, {
+        type: 'file',
+        encoding: 'none',
+        size: 4_718_592,
+        name: 'embeddings.bin',
+        path: BIG,
+        content: '',
+        sha: BIG_SHA,
+        url: `https://api.github.com${R}/contents/${BIG}?ref=${PREV}`,
+        git_url: `https://api.github.com${R}/git/blobs/${BIG_SHA}`,
+        html_url: `https://github.com/acme/agents/blob/${PREV}/${BIG}`,
+        download_url: `https://raw.githubusercontent.com/acme/agents/${PREV}/${BIG}`,
+        _links: {
+          self: `https://api.github.com${R}/contents/${BIG}?ref=${PREV}`,
+          git: `https://api.github.com${R}/git/blobs/${BIG_SHA}`,
+          html: `https://github.com/acme/agents/blob/${PREV}/${BIG}`,
+        },
+      });
+    const plan = await planRevertCommit(gh, REPO, { previous: PREV, deployed: HEAD, branch: 'main' });
+    expect(plan.entries).toEqual([{ path: BIG, mode: '100644', type: 'blob', sha: BIG_SHA }]);
+    expect(plan.conflicts).toEqual([]);
   });
 });

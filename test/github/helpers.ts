@@ -29,7 +29,8 @@ export function auditAnchors(
   repoPath: string,
   anchored: ReadonlyArray<{ seq: number; hash: string }>,
   audit = { branch: 'budget-gate/audit', path: 'audit.jsonl' },
-  opts: { anchorsNewHead?: boolean } = {},
+  /** `app`: the App GitHub names as the new anchor's creator (a GITHUB_TOKEN's is `github-actions`). */
+  opts: { anchorsNewHead?: boolean; app?: string } = {},
 ): nock.Scope {
   const commit = anchorCommitSha(audit).commit;
   const runs = anchored.map((r, i) => ({
@@ -48,5 +49,9 @@ export function auditAnchors(
   if (opts.anchorsNewHead === false) return listed;
   return listed
     .post(`${repoPath}/check-runs`, (b) => b.name === ANCHOR_CHECK_NAME && b.head_sha === commit)
-    .reply(201, { id: 9999, html_url: `https://github.com${repoPath.replace('/repos', '')}/runs/9999` });
+    .reply(201, {
+      id: 9999,
+      html_url: `https://github.com${repoPath.replace('/repos', '')}/runs/9999`,
+      ...(opts.app ? { app: { slug: opts.app } } : {}),
+    });
 }

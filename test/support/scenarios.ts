@@ -42,6 +42,8 @@ const scenarioSchema = z.strictObject({
     loosens: z.string().optional(),
     /** An override refusal's code the decision must list. */
     refusal: z.string().optional(),
+    /** The codes of the override refusals, in the decision's order. */
+    refusals: z.array(z.string()).optional(),
   }),
 });
 

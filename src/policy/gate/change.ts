@@ -65,6 +65,15 @@ export const policyChangeSchema = z.strictObject({
   loosens: z.array(looseningSchema),
 });
 export type PolicyChange = z.output<typeof policyChangeSchema>;
+/** Someone who wrote part of the change, as GitHub names them. */
+export const contributorSchema = z.strictObject({
+  login: z.string(),
+  /** A commit's author or committer (GitHub's `web-flow` aside), or a `Co-authored-by:` trailer. */
+  as: z.enum(['author', 'committer', 'co-author']),
+  /** The commit that names them (the first one that does). */
+  commit: z.string(),
+});
+export type Contributor = z.output<typeof contributorSchema>;
 
 export const changeSchema = z.strictObject({
   files: z.array(z.string()),
@@ -72,6 +81,19 @@ export const changeSchema = z.strictObject({
   author: z.string().nullable().default(null),
   /** Overrides must be applied after this. */
   last_push_at: instant.nullable().default(null),
+  /**
+   * Why the last push time could not be read from the server, and what would fix it: an override
+   * cannot be shown to come after the last push, so it is refused. Absent when it was read (or, on
+   * the command line, when nobody asked).
+   */
+  last_push_unknown: z.string().optional(),
+  /** Everyone besides the opener who wrote the change's commits: none of them may approve it. */
+  contributors: z.array(contributorSchema).optional(),
+  /**
+   * Why who wrote the change is not fully known (a commit email linked to no account, a co-author
+   * that is not a GitHub noreply address, a commit list GitHub cut at 250): each refuses an override.
+   */
+  contributors_unknown: z.array(z.string()).optional(),
   title: z.string().nullable().optional(),
   head_ref: z.string().nullable().optional(),
   commit_messages: z.array(z.string()).optional(),
@@ -80,6 +102,12 @@ export const changeSchema = z.strictObject({
   /** What GitHub vouches for when the change is a revert; null when it does not. */
   revert_evidence: revertEvidenceSchema.nullable().optional(),
   policy_change: policyChangeSchema.optional(),
+  /**
+   * What gathering these facts found worth saying (a deploy that goes backwards, a revert claim not
+   * verified): the decision's warnings from GitHub, carried so a replay says the same. Never a fact
+   * the decision is made on.
+   */
+  warnings: z.array(z.string()).optional(),
 });
 
 export type LabelEvent = z.output<typeof labelEventSchema>;

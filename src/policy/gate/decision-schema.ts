@@ -75,7 +75,17 @@ export type OverrideApplied = z.infer<typeof overrideAppliedSchema>;
 export const overrideRefusalSchema = z.object({
   label: z.string(),
   applied_by: z.string().nullable(),
-  code: z.enum(['unknown-reason', 'not-an-approver', 'self-approval', 'before-last-push', 'expired']),
+  code: z.enum([
+    'unknown-reason',
+    'not-an-approver',
+    'self-approval',
+    /** Who wrote the change could not be read in full: nobody can be shown not to be one of them. */
+    'unknown-authors',
+    /** When the change was last pushed could not be read from the server: nobody can be shown to have seen it. */
+    'unknown-push-time',
+    'before-last-push',
+    'expired',
+  ]),
   message: z.string(),
 });
 export type OverrideRefusal = z.infer<typeof overrideRefusalSchema>;

@@ -1,4 +1,4 @@
-import type { Change, LabelEvent } from '../gate/change.ts';
+import type { Change, Contributor, LabelEvent } from '../gate/change.ts';
 import type { OverrideApplied, OverrideRefusal } from '../gate/decision-schema.ts';
 import type { OverridesPolicy, PermissionLevel } from '../spec/schema.ts';
 import { formatDuration } from '../time/duration.ts';
@@ -59,7 +59,10 @@ export function canApprove(
 export function refuseOverride(
   policy: OverridesPolicy,
   label: LabelEvent,
-  change: Pick<Change, 'author' | 'last_push_at'>,
+  change: Pick<
+    Change,
+    'author' | 'last_push_at' | 'last_push_unknown' | 'contributors' | 'contributors_unknown'
+  >,
   at: number,
 ): OverrideRefusal | null {
   const reason = overrideReasonOf(label.name);
@@ -82,14 +85,34 @@ export function refuseOverride(
       `@${who} applied \`${label.name}\` to their own change: an override needs someone else (${describeApprovers(policy)})`,
     );
   }
+  const wrote = who ? change.contributors?.find((c) => c.login.toLowerCase() === who.toLowerCase()) : null;
+  if (wrote) {
+    return refusal(
+      'self-approval',
+      `@${who} applied \`${label.name}\` but ${WROTE[wrote.as]} commit ${wrote.commit.slice(0, 7)} of this change: an override needs an approver who did not write it (${describeApprovers(policy)})`,
+    );
+  }
   if (!canApprove(policy, label)) {
     return refusal(
       'not-an-approver',
       `${who ? `@${who}` : 'whoever applied it'} may not approve overrides: \`${label.name}\` must be applied by ${describeApprovers(policy)}`,
     );
   }
+  const unknown = change.contributors_unknown ?? [];
+  if (unknown.length > 0) {
+    return refusal(
+      'unknown-authors',
+      `cannot tell whether @${who} wrote part of this change, so \`${label.name}\` is not honoured: ${unknown.slice(0, 3).join('; ')}${unknown.length > 3 ? ` (and ${unknown.length - 3} more)` : ''}`,
+    );
+  }
   if (label.applied_at === null) {
     return refusal('before-last-push', `could not tell when \`${label.name}\` was applied: apply it again`);
+  }
+  if (change.last_push_unknown) {
+    return refusal(
+      'unknown-push-time',
+      `cannot tell from GitHub when the change was last pushed, so \`${label.name}\` cannot be shown to come after it: ${change.last_push_unknown}`,
+    );
   }
   if (change.last_push_at !== null && label.applied_at < change.last_push_at) {
     return refusal(
@@ -136,3 +159,9 @@ export function evaluateOverrides(
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+const WROTE: Record<Contributor['as'], string> = {
+  author: 'authored',
+  committer: 'committed',
+  'co-author': 'is named as a co-author of',
+};

@@ -40,6 +40,45 @@ describe('override refusals', () => {
     expect(refuseOverride(o, label, c, AT)?.code ?? null).toBe(code);
   });
 
+  // Attempt 6 of issue 20: the approver may have written the change without opening it.
+  it.each([
+    ['authored', 'author', /@sre-lead applied `override:slo-wrong` but authored commit 1111111/],
+    ['committed', 'committer', /but committed commit 1111111/],
+    ['is named as a co-author of', 'co-author', /but is named as a co-author of commit 1111111/],
+  ] as const)('an approver who %s a commit of the change is refused', (_what, as, message) => {
+    const c = { ...change, contributors: [{ login: 'SRE-Lead', as, commit: '1'.repeat(40) }] };
+    const r = refuseOverride(o, l('sre-lead', AT - H), c, AT);
+    expect(r).toMatchObject({ code: 'self-approval', applied_by: 'sre-lead' });
+    expect(r?.message).toMatch(message);
+  });
+
+  it('when who wrote the change is not fully known, the override is refused with why', () => {
+    const c = {
+      ...change,
+      contributors: [{ login: 'dev', as: 'author' as const, commit: '1'.repeat(40) }],
+      contributors_unknown: ["commit 2222222's author <lead@corp.example> is linked to no GitHub account"],
+    };
+    const r = refuseOverride(o, l('sre-lead', AT - H), c, AT);
+    expect(r?.code).toBe('unknown-authors');
+    expect(r?.message).toContain('<lead@corp.example> is linked to no GitHub account');
+    // Who may not approve at all is said first: that is what the person can act on.
+    expect(refuseOverride(o, l('mallory', AT - H), c, AT)?.code).toBe('not-an-approver');
+  });
+
+  // Attempt 7 of issue 20: an unknown push time fails closed, saying what would fix it.
+  it('when the last push time could not be read from the server, the override is refused', () => {
+    const c = {
+      ...change,
+      last_push_at: null,
+      last_push_unknown: 'GET …/activity answered 404: push it to a branch here',
+    };
+    const r = refuseOverride(o, l('sre-lead', AT - H), c, AT);
+    expect(r?.code).toBe('unknown-push-time');
+    expect(r?.message).toMatch(
+      /cannot tell from GitHub when the change was last pushed.*answered 404: push it/,
+    );
+  });
+
   it('with no approvers named, maintainers and admins approve', () => {
     const open = policy(
       `version: 1\nslos:\n  - { name: s, sli: { kind: success }, target: 0.9, window: 7d, scope: all }\n`,
