@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contributorsOf, noreplyLogin } from '../../src/github/contributors.ts';
-import { fetchPullCommits, type PullCommit } from '../../src/github/revert-evidence.ts';
+import { fetchPullCommits, type PullCommit } from '../../src/github/pull-commits.ts';
 import { api, assertAllCalled, REPO, setupNock, testOctokit } from './helpers.ts';
 
 // Attempt 6 of issue 20: who wrote a pull request, as GitHub logins — every commit's author and
