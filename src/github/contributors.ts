@@ -1,5 +1,5 @@
 import type { Contributor } from '../policy/gate/change.ts';
-import { PULL_COMMITS_LISTED, type PullCommits } from './revert-evidence.ts';
+import { PULL_COMMITS_LISTED, type PullCommits } from './pull-commits.ts';
 
 // Who wrote a pull request, as GitHub logins: every commit's author and committer, and everyone a
 // `Co-authored-by:` trailer names. An override's approver may be none of them. GitHub links a

@@ -10,12 +10,11 @@ import { type DeployDiff, fetchDeployDiff } from './deploy-diff.ts';
 import type { DeployEvent, GateEvent, PullRequestEvent } from './gate-event.ts';
 import { gatherLabelEvents } from './labels.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
+import { fetchPullCommits, type PullCommits } from './pull-commits.ts';
 import {
   appPullRequestEvidence,
   type EvidenceResult,
-  fetchPullCommits,
   inverseDiffEvidence,
-  type PullCommits,
   rollbackEvidence,
 } from './revert-evidence.ts';
 

@@ -1,10 +1,8 @@
-import { z } from 'zod';
 import type { RevertEvidence } from '../policy/gate/change.ts';
 import { needing, statusOf } from './errors.ts';
 import { filePaths } from './file-paths.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
-import { collectPages } from './paginate.ts';
-import { parseReply } from './reply.ts';
+import { PULL_COMMITS_LISTED, type PullCommits } from './pull-commits.ts';
 
 // Evidence that a change is a revert, from what GitHub vouches for (DESIGN.md: "A revert is a fact
 // GitHub vouches for … never a title or a branch name"). Asked only for a change the gate would
@@ -22,55 +20,6 @@ export interface EvidenceResult {
 }
 
 const none = (why: string): EvidenceResult => ({ evidence: null, why });
-
-// GitHub sends null for a commit whose email maps to no account; a missing field reads the same.
-const login = z.object({ login: z.string() }).nullish();
-const gitUser = z.object({ name: z.string().nullish(), email: z.string().nullish() }).nullish();
-const pullCommitSchema = z.object({
-  sha: z.string(),
-  commit: z.object({
-    message: z.string(),
-    author: gitUser,
-    committer: gitUser,
-    verification: z.object({ verified: z.boolean() }).nullable().optional(),
-  }),
-  author: login,
-  committer: login,
-});
-export type PullCommit = z.output<typeof pullCommitSchema>;
-
-/** GitHub lists at most 250 commits of a pull request, whatever the pages. */
-export const PULL_COMMITS_LISTED = 250;
-
-export interface PullCommits {
-  /** Oldest first. */
-  commits: PullCommit[];
-  /** GitHub listed 250: there may be more it does not list, so the list cannot vouch for all. */
-  truncated: boolean;
-}
-
-/** The pull request's commits, oldest first, in pages of 100 up to the 250 GitHub lists. */
-export async function fetchPullCommits(
-  gh: GitHubClient,
-  repo: RepoRef,
-  number: number,
-): Promise<PullCommits> {
-  const call = `GET /repos/${repo.owner}/${repo.repo}/pulls/${number}/commits`;
-  const { items } = await collectPages(
-    (page) =>
-      needing('pull-requests: read', call, () =>
-        gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', {
-          ...repo,
-          pull_number: number,
-          per_page: 100,
-          ...(page > 1 ? { page } : {}),
-        }),
-      ),
-    PULL_COMMITS_LISTED,
-  );
-  const commits = parseReply(z.array(pullCommitSchema), items, call);
-  return { commits, truncated: commits.length >= PULL_COMMITS_LISTED };
-}
 
 /**
  * The budget-gate App's own revert pull request: opened by the App (a `[bot]` login nobody can

@@ -240,7 +240,7 @@ describe('the gate on a pull request', () => {
     expect(r.audit).toMatchObject({ attempts: 2, commit_sha: 'commit-C' });
     // files, label history, commits, last push, read + anchors + write, the conflict's re-read +
     // anchors + write, the new anchor, the check run (and the policy at the base)
-    expect(r.requests).toBe(12);
+    expect(r.requests).toBe(13);
   });
 
   it.each([

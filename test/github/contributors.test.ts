@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contributorsOf, noreplyLogin } from '../../src/github/contributors.ts';
-import { fetchPullCommits, type PullCommit } from '../../src/github/revert-evidence.ts';
+import { fetchPullCommits, type PullCommit } from '../../src/github/pull-commits.ts';
 import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { api, REPO, testOctokit } from './helpers.ts';
 
