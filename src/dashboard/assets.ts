@@ -48,7 +48,7 @@ ol.timeline { padding-left: 1.2rem; }
 export const LOCAL_TIME_SCRIPT = `(() => {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (!zone || zone === 'UTC' || zone === 'Etc/UTC') return;
-  const f = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short', timeZone: zone, timeZoneName: 'short' });
+  const f = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone, timeZoneName: 'short' });
   for (const t of document.querySelectorAll('time[datetime]')) {
     const d = new Date(t.getAttribute('datetime'));
     if (Number.isNaN(d.getTime())) continue;

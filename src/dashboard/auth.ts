@@ -240,7 +240,19 @@ export function githubSignIn(o: SignInOptions): Access {
         access.delete(s.token);
         // Revoking the token too is good manners; a failure must not keep the person signed in.
         await app.deleteToken({ token: s.token }).catch(() => undefined);
-        redirect(res, `${o.base}/`, [clear(SESSION_COOKIE)]);
+        // A page, not a redirect to the dashboard: that would start a new sign-in at once, and
+        // GitHub, remembering the approval, would sign the person straight back in.
+        res.setHeader('set-cookie', clear(SESSION_COOKIE));
+        sendHtml(
+          req,
+          res,
+          200,
+          layout(
+            { base: o.base, viewer: null, capabilities: { deployments: false, history: false, note: null } },
+            'Signed out',
+            html`<h1>Signed out</h1><p><a href="${o.base}/">Sign in again</a></p>`,
+          ),
+        );
         return true;
       }
       return false;

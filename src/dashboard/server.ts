@@ -41,7 +41,7 @@ export interface DashboardOptions {
 const SECURITY_HEADERS = {
   // The SVG charts carry presentation in style attributes; nothing else inline is allowed.
   'content-security-policy':
-    "default-src 'none'; style-src 'self'; style-src-attr 'unsafe-inline'; script-src 'self'; img-src 'self' data:; form-action 'self' https://github.com; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'none'; style-src 'self'; style-src-attr 'unsafe-inline'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',

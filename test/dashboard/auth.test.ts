@@ -211,7 +211,8 @@ describe('sign-in with GitHub', () => {
       body: `csrf=${encodeURIComponent(csrf)}`,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
-    expect(out.status).toBe(303);
+    expect(out.status).toBe(200);
+    expect(out.text).toContain('Signed out');
     expect(out.cookies.some((c) => c.startsWith('budget_gate_session=;') && c.includes('Max-Age=0'))).toBe(
       true,
     );

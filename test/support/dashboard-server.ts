@@ -21,6 +21,10 @@ export async function serveDashboard(
   return {
     url: `http://127.0.0.1:${addr.port}`,
     server,
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
 }
