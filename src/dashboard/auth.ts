@@ -54,7 +54,7 @@ const PAGE = 100;
 /** More than this many repositories in one installation is read as "all": pagination stops here. */
 const MAX_PAGES = 50;
 
-export class AccessLost extends Error {}
+class AccessLost extends Error {}
 
 /** The repositories a user token can read through the App's installations, by the REST API. */
 export async function readableRepositories(apiUrl: string, token: string): Promise<Set<RepoName>> {

@@ -10,7 +10,7 @@ import type { AlertWindow, OncallView } from './ports.ts';
 // memory. The JSONL format has no deploy markers and there is no audit log or incident ledger, so
 // the deployments and history pages are off here, and say why.
 
-export const LOCAL_NOTE =
+const LOCAL_NOTE =
   'Local mode reads one policy and one JSONL file: the telemetry format has no deployment markers and there is no audit log or incident ledger, so there are no deployments to replay and no history. The bot serves those pages from its store.';
 
 export const alertWindows = (policy: Policy): AlertWindow[] =>

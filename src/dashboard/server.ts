@@ -145,12 +145,12 @@ async function repoPage(
       return v && repositoryPage(ctx, v);
     }
     case 'deployments': {
-      if (!store.capabilities.deployments) return unavailable(ctx, repo);
+      if (!store.capabilities.deployments) return unavailable(ctx, store, repo);
       const w = await store.deployments(repo);
       return w && deploymentsPage(ctx, repo, w);
     }
     case 'history': {
-      if (!store.capabilities.history) return unavailable(ctx, repo);
+      if (!store.capabilities.history) return unavailable(ctx, store, repo);
       const h = await store.history(repo);
       return h && historyPage(ctx, repo, h);
     }
@@ -161,7 +161,8 @@ async function repoPage(
   }
 }
 
-async function unavailable(ctx: PageContext, repo: RepoName): Promise<Html | null> {
+async function unavailable(ctx: PageContext, store: DashboardStore, repo: RepoName): Promise<Html | null> {
+  if (!(await store.repository(repo))) return null;
   return layout(
     ctx,
     repo,

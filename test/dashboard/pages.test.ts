@@ -55,6 +55,8 @@ describe('the dashboard handler', () => {
     expect((await get('/dashboard/r/nobody/nothing')).status).toBe(404);
     expect((await get('/dashboard/r/nobody/nothing/history')).status).toBe(404);
     expect((await get('/elsewhere')).text).toBe('outside the dashboard\n');
+    expect((await get('/dashboard/r/a/b/c')).status).toBe(404);
+    expect((await get('/dashboard/r/%E0%A4%A/x')).status).toBe(404);
   });
 
   it('changes nothing on a GET and refuses other methods on pages', async () => {

@@ -13,9 +13,9 @@ import { loadPolicy } from '../../src/policy/spec/load.ts';
 // as the real log chains them, incidents with timelines. Deterministic: repository i always has
 // the same figures. One repository carries hostile text everywhere a person can type.
 
-export const FLEET_AT = Date.parse('2026-11-20T09:00:00Z');
+const FLEET_AT = Date.parse('2026-11-20T09:00:00Z');
 const ROOT = resolve(import.meta.dirname, '../..');
-export const EXAMPLE_POLICY = loadPolicy(
+const EXAMPLE_POLICY = loadPolicy(
   readFileSync(resolve(ROOT, 'examples/error-budget.yml'), 'utf8'),
   'examples/error-budget.yml',
 ).policy;
@@ -27,7 +27,7 @@ const DAY = 86_400_000;
 export const repoName = (i: number) => `acme-${i % 7}/agent-${String(i).padStart(4, '0')}`;
 
 /** consumed at the end of the window for repository i: spread over 0..1.3 so every state occurs. */
-export const consumedOf = (i: number) => ((i * 37) % 131) / 100;
+const consumedOf = (i: number) => ((i * 37) % 131) / 100;
 
 function slo(name: string, consumed: number, burn1d: number): SloReport {
   const series = Array.from({ length: 25 }, (_, k) => ({
@@ -65,7 +65,7 @@ function slo(name: string, consumed: number, burn1d: number): SloReport {
 
 const WORST: Record<State, number> = { ship: 0, 'soft-pause': 1, 'hard-pause': 2 };
 
-export function fakeDecision(i: number, hostile = false): Decision {
+function fakeDecision(i: number, hostile = false): Decision {
   const c = consumedOf(i);
   const burn1d = 0.5 + ((i * 13) % 40) / 10;
   const slos = [
@@ -116,7 +116,7 @@ export function fakeDecision(i: number, hostile = false): Decision {
   };
 }
 
-export function fakeWatches(i: number, hostile = false): WatchView[] {
+function fakeWatches(i: number, hostile = false): WatchView[] {
   const deployedAt = FLEET_AT - 3 * 3_600_000;
   const evidence = (bad: boolean): EvidenceMinute[] =>
     Array.from({ length: 30 }, (_, k) => {

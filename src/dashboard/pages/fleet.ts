@@ -9,7 +9,7 @@ import { layout, type PageContext, repoPath } from './layout.ts';
 
 const SEVERITY = { 'hard-pause': 2, 'soft-pause': 1, ship: 0 } as const;
 
-export const SORT_KEYS = ['repo', 'environment', 'state', 'worst', 'remaining', 'burn', 'alerts'] as const;
+const SORT_KEYS = ['repo', 'environment', 'state', 'worst', 'remaining', 'burn', 'alerts'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export type Direction = 'asc' | 'desc';
 
