@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { botScale } from './bot-scale.ts';
 import { coldStart } from './cold-start.ts';
+import { dashboardPages } from './dashboard.ts';
 import { jsonlThroughput } from './jsonl-throughput.ts';
 import { type Figure, printFigures } from './lib/report.ts';
 import { requestsPerDecision } from './requests.ts';
@@ -25,6 +26,11 @@ const BENCHES: { name: string; title: string; run: () => Promise<Figure[]> }[] =
     run: () => botScale(quick ? [1, 100, 1000] : [1, 100, 1000, 10_000], quick ? 200 : 1000),
   },
   { name: 'revert', title: '5. Time to revert', run: () => timeToRevert(quick ? 2 : 5) },
+  {
+    name: 'dashboard',
+    title: '6. Dashboard pages',
+    run: () => dashboardPages(1000, quick ? 100 : 400),
+  },
 ];
 
 const cpu = (await import('node:os')).cpus()[0]?.model ?? 'unknown CPU';

@@ -2,6 +2,7 @@ import { InputFileError } from '../repo/read-input.ts';
 import { AUDIT_USAGE, auditCommand } from './commands/audit.ts';
 import { AUDIT_REPORT_USAGE, auditReportCommand } from './commands/audit-report.ts';
 import { CANARY_USAGE, canaryCommand } from './commands/canary.ts';
+import { DASHBOARD_USAGE, dashboardCommand } from './commands/dashboard.ts';
 import { demoCommand } from './commands/demo.ts';
 import { EVALUATE_USAGE, evaluateCommand } from './commands/evaluate.ts';
 import { HANDOFF_USAGE, handoffCommand } from './commands/handoff.ts';
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<num
   handoff: { run: handoffCommand, usage: HANDOFF_USAGE },
   readiness: { run: readinessCommand, usage: READINESS_USAGE },
   import: { run: importCommand, usage: IMPORT_USAGE },
+  dashboard: { run: dashboardCommand, usage: DASHBOARD_USAGE },
   demo: { run: demoCommand, usage: 'budget-gate demo\n\nGates two changes against the bundled example.' },
 };
 
@@ -45,6 +47,7 @@ usage: budget-gate <command> [options]
   handoff    the shift-change summary (Markdown) since a time
   readiness  NOT YET, SOFT-LAUNCH ONLY or PRODUCTION-READY, from the repository's files
   import     turn OpenSLO or Sloth specs into a policy
+  dashboard  serve the budgets, burn and alerts of one policy and telemetry file in the browser
   demo       run the bundled example
 
 budget-gate <command> --help for its options. exit 0 allowed, 1 blocked, 2 invalid input or unreachable telemetry, 70 an internal failure (a bug)`;

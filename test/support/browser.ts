@@ -38,6 +38,8 @@ export interface TestBrowser {
   page(mermaid?: MermaidVersion): Promise<Page>;
   /** Requests to anywhere but the loopback server (there must be none). */
   blocked: string[];
+  /** Lets pages reach another loopback origin too (a dashboard under test, a stand-in GitHub). */
+  allow(origin: string): void;
   close(): Promise<void>;
 }
 
@@ -94,14 +96,18 @@ export async function startBrowser(): Promise<TestBrowser> {
     );
   }
   const blocked: string[] = [];
+  const allowed = [`${origin}/`];
   return {
     origin,
     blocked,
+    allow(other) {
+      allowed.push(`${other}/`);
+    },
     async page(mermaid) {
       const p = await browser.newPage();
       await p.setRequestInterception(true);
       p.on('request', (r) => {
-        if (r.url().startsWith(`${origin}/`) || r.url().startsWith('data:')) void r.continue();
+        if (allowed.some((o) => r.url().startsWith(o)) || r.url().startsWith('data:')) void r.continue();
         else {
           blocked.push(r.url());
           void r.abort();

@@ -38,7 +38,7 @@ export async function demoCommand(_argv: string[], io: CliIo): Promise<number> {
     io.stdout(`\n━━ ${c.title}: ${c.files.join(', ')} ━━\n\n${renderText(decision)}`);
   }
   io.stdout(
-    `\nTry it yourself:\n  budget-gate evaluate --policy examples/error-budget.yml --telemetry examples/telemetry/demo.jsonl.gz --at ${DEMO_END} --changed-files - --json\n  budget-gate simulate --scenario on-fire\n`,
+    `\nTry it yourself:\n  budget-gate evaluate --policy examples/error-budget.yml --telemetry examples/telemetry/demo.jsonl.gz --at ${DEMO_END} --changed-files - --json\n  budget-gate simulate --scenario on-fire\n\nSee it in the browser (budgets, burn, alerts, on-call; http://127.0.0.1:8484/):\n  budget-gate dashboard --policy examples/error-budget.yml --telemetry examples/telemetry/demo.jsonl.gz --at ${DEMO_END}\n`,
   );
   return EXIT.allowed;
 }
