@@ -7,10 +7,12 @@ import { prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
 import { budgetGateApp } from './app.ts';
 import { type BotConfig, readBotConfig } from './config.ts';
 import { Escalator } from './escalation.ts';
+import { onProtectionRule } from './handlers/protection-rule.ts';
 import { fileProbe, type Probe, prometheusProbe, storeProbe } from './health.ts';
 import { type BotLog, fromPino } from './log.ts';
 import { BotMetrics } from './metrics.ts';
 import { botOctokit } from './octokit.ts';
+import { answerPendingRules } from './pending-rules.ts';
 import { recoverMissedDeliveries } from './redeliver.ts';
 import { reportRevertFailed } from './revert/failed.ts';
 import { openRevert } from './revert/revert.ts';
@@ -131,6 +133,18 @@ async function main(): Promise<void> {
   });
   log.info(`budget-gate bot: listening on http://${host}:${port}`);
   (service as BotService | null)?.start();
+  // Deployments held by this app's rule whose delivery is lost for good are judged now.
+  void (async () => {
+    const r = await answerPendingRules({
+      app: await probot.auth(),
+      auth: (id) => probot.auth(id),
+      judge: async (gh, rule) => {
+        await onProtectionRule({ octokit: gh, payload: rule.payload, log }, deps);
+      },
+      log,
+    });
+    if (r.answered) log.info(`answered ${r.answered} protection rule(s) left waiting`);
+  })().catch((e: Error) => log.warn(`could not look for unanswered protection rules: ${e.message}`));
 
   const stop = async () => {
     // The tick in progress ends first, then the webhooks; only then can no one write a lease again.
