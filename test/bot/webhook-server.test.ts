@@ -14,7 +14,7 @@ import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 // senders must stream theirs.
 const T0 = Date.parse('2026-03-02T12:00:00Z');
 function labeledExample(): { label: { name: string } } {
-  const family = (examples as unknown as { name: string; examples: Record<string, any>[] }[]).find(
+  const family = (examples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find(
     (e) => e.name === 'pull_request',
   )!;
   return structuredClone(family.examples.find((e) => e.action === 'labeled' && !e.organization)!) as never;
