@@ -118,13 +118,14 @@ async function main(): Promise<void> {
       `budget-gate bot: store ${store.kind}, telemetry ${source.name}, replica ${replica}, tick ${config.BUDGET_GATE_TICK / 1000}s`,
     );
   };
-  const { server } = await createBotServer({
+  const { server, guard } = await createBotServer({
     probot,
     app,
     secret: process.env.WEBHOOK_SECRET ?? '',
     webhookPath: process.env.WEBHOOK_PATH || DEFAULT_WEBHOOK_PATH,
     log,
   });
+  metrics.webhookGuard(() => guard.stats());
   const host = process.env.HOST || 'localhost';
   const port = Number(process.env.PORT || 3000);
   await new Promise<void>((resolve, reject) => {
