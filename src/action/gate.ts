@@ -83,7 +83,7 @@ export async function runGate(deps: GateDeps): Promise<GateResult> {
     source,
     facts: githubChangeFacts(gh, event, environment, policy, {
       ...(resolved.first ? { first: resolved.first } : {}),
-      ...(resolved.at ? { policyFile: { path: inputs.policy, inForce: loaded, at: resolved.at } } : {}),
+      ...(resolved.at ? { policyFile: { path: resolved.path, inForce: loaded, at: resolved.at } } : {}),
     }),
     audit: githubAuditSink(gh, event.repo, policy.overrides.audit, {
       ...(deps.auditSleep ? { sleep: deps.auditSleep } : {}),
@@ -98,7 +98,7 @@ export async function runGate(deps: GateDeps): Promise<GateResult> {
   const headline = renderHeadline(decision);
   const markdown =
     renderMarkdown(decision, { workspace: deps.workspace }) +
-    inForceSection(resolved, inputs.policy, ownVerdict(resolved, evaluation, at, source.name));
+    inForceSection(resolved, resolved.path, ownVerdict(resolved, evaluation, at, source.name));
   const failed = !decision.allowed && inputs.mode === 'enforce';
   const conclusion = decision.allowed ? 'success' : failed ? 'failure' : 'neutral';
   const annotations = problemAnnotations(loaded.warnings, 'warning');

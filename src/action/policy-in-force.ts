@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 import { PolicyMissingError, readPolicy } from '../gate/read-policy.ts';
 import type { GateEvent } from '../github/gate-event.ts';
 import type { Gathered } from '../github/gather-change.ts';
@@ -17,6 +18,8 @@ import { GateSetupError } from './gate-setup-error.ts';
 // the change's own and is only shown in the summary.
 
 export interface ResolvedPolicy {
+  /** The policy file's path in the repository. */
+  path: string;
   loaded: LoadedPolicy;
   /** The sha it was read at, null when it is the checkout's copy (nothing was in force before). */
   at: string | null;
@@ -54,7 +57,9 @@ async function readOwn(deps: GateDeps): Promise<Own> {
 export async function resolvePolicy(deps: GateDeps, event: GateEvent): Promise<ResolvedPolicy> {
   const own = await readOwn(deps);
   const ownLoaded = 'loaded' in own ? own.loaded : null;
-  const path = repoPath(deps.inputs.policy);
+  // The policy input names the file in the checkout; GitHub knows it by its path in the repository.
+  const input = deps.inputs.policy;
+  const path = repoPath(isAbsolute(input) ? relative(deps.workspace, input) : input);
   let inForce: PolicyInForce;
   let first: Gathered | null = null;
   let environment: string;
@@ -75,7 +80,7 @@ export async function resolvePolicy(deps: GateDeps, event: GateEvent): Promise<R
     }
   }
   const description = describeInForce(inForce);
-  const common = { own: ownLoaded, first };
+  const common = { path, own: ownLoaded, first };
   const lookup = inForce.lookup;
   if (lookup.kind === 'ok') {
     const env =

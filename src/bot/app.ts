@@ -5,7 +5,8 @@ import { onOverrideLabel } from './handlers/override-label.ts';
 import { onProtectionRule } from './handlers/protection-rule.ts';
 import { fromPino } from './log.ts';
 
-// The Probot app: three webhooks, each handed to a handler that knows nothing of Probot. The
+// The Probot app: three webhooks, each handed to a handler that knows nothing of Probot, and each
+// recorded as handled once its handler completes. The
 // watcher (the other half of the bot) runs beside it and is started by main.ts.
 
 const adapt = (ctx: Context): HandlerContext => ({
@@ -14,16 +15,24 @@ const adapt = (ctx: Context): HandlerContext => ({
   log: fromPino(ctx.log),
 });
 
+/**
+ * Runs the handler, then records the delivery as handled — only then, so a handler that fails
+ * after Probot answered 202 is recovered (redeliver.ts). A failure to record costs at most one
+ * more, idempotent, delivery.
+ */
+const handled =
+  (deps: BotDeps, handler: (ctx: HandlerContext, deps: BotDeps) => Promise<unknown>) =>
+  async (ctx: Context): Promise<void> => {
+    await handler(adapt(ctx), deps);
+    await deps.store
+      .deliveryHandled(ctx.id, ctx.name, deps.clock())
+      .catch((e: Error) => ctx.log.warn(`could not record delivery ${ctx.id} as handled: ${e.message}`));
+  };
+
 export function budgetGateApp(deps: BotDeps): ApplicationFunction {
   return (app) => {
-    app.on('deployment_status', async (ctx) => {
-      await onDeploymentStatus(adapt(ctx), deps);
-    });
-    app.on('deployment_protection_rule.requested', async (ctx) => {
-      await onProtectionRule(adapt(ctx), deps);
-    });
-    app.on('pull_request.labeled', async (ctx) => {
-      await onOverrideLabel(adapt(ctx), deps);
-    });
+    app.on('deployment_status', handled(deps, onDeploymentStatus));
+    app.on('deployment_protection_rule.requested', handled(deps, onProtectionRule));
+    app.on('pull_request.labeled', handled(deps, onOverrideLabel));
   };
 }

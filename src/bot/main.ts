@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { run } from 'probot';
+import { type ApplicationFunction, createProbot } from 'probot';
 import type { TelemetrySource } from '../policy/gate/ports.ts';
 import { openStore } from '../store/open.ts';
 import { openTelemetry } from '../telemetry/open.ts';
@@ -7,19 +7,23 @@ import { prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
 import { budgetGateApp } from './app.ts';
 import { type BotConfig, readBotConfig } from './config.ts';
 import { Escalator } from './escalation.ts';
+import { onProtectionRule } from './handlers/protection-rule.ts';
 import { fileProbe, type Probe, prometheusProbe, storeProbe } from './health.ts';
 import { type BotLog, fromPino } from './log.ts';
 import { BotMetrics } from './metrics.ts';
 import { botOctokit } from './octokit.ts';
+import { answerPendingRules } from './pending-rules.ts';
 import { recoverMissedDeliveries } from './redeliver.ts';
 import { reportRevertFailed } from './revert/failed.ts';
 import { openRevert } from './revert/revert.ts';
+import { createBotServer, DEFAULT_WEBHOOK_PATH } from './server.ts';
 import { BotService, opsHandler } from './service.ts';
 import { reportShadow } from './shadow.ts';
 import { Watcher } from './watcher.ts';
 
-// `npm run bot`: Probot's server for the webhooks (and /healthz, /metrics), the watcher ticking
-// beside it, and the recovery of webhooks missed while the bot was down.
+// `npm run bot`: the webhook server (server.ts: a guard on every body, then Probot; and /healthz,
+// /metrics), the watcher ticking beside it, and the recovery of webhooks missed while the bot was
+// down or whose handler did not finish.
 
 async function openSource(
   c: BotConfig,
@@ -48,53 +52,16 @@ async function main(): Promise<void> {
   });
   const [source, telemetryProbe] = await openSource(config, process.env, cwd);
   const metrics = new BotMetrics();
-  const deps = { store, source, clock: Date.now, policyPath: config.BUDGET_GATE_POLICY_PATH };
+  const deps = {
+    store,
+    source,
+    clock: Date.now,
+    policyPath: config.BUDGET_GATE_POLICY_PATH,
+  };
 
   let service: BotService | null = null;
-  const probotSigint = new Set(process.listeners('SIGINT'));
-  const server = await run(
-    async (app, opts) => {
-      await budgetGateApp(deps)(app, opts);
-      log = fromPino(app.log);
-      opts.addHandler(opsHandler(metrics, { store: storeProbe(store), telemetry: telemetryProbe }));
-      const watcher = new Watcher({
-        store,
-        source,
-        clock: Date.now,
-        replica,
-        leaseMs: config.BUDGET_GATE_LEASE,
-        maxAttempts: config.BUDGET_GATE_REVERT_ATTEMPTS,
-        backoffMs: config.BUDGET_GATE_REVERT_BACKOFF,
-        log,
-        hooks: new Escalator({ store, log, env: process.env, auth: (id) => app.auth(id) }),
-        revert: async (w, evidence, policy, ctx) =>
-          openRevert(await app.auth(w.installation_id), w, evidence, policy, log, ctx),
-        reportFailure: async (w, evidence, failure) =>
-          reportRevertFailed(await app.auth(w.installation_id), w, evidence, failure),
-        shadow: async (w, evidence) => reportShadow(await app.auth(w.installation_id), w, evidence, log),
-      });
-      const every = config.BUDGET_GATE_RECOVER_EVERY;
-      service = new BotService({
-        watcher,
-        metrics,
-        log,
-        tickMs: config.BUDGET_GATE_TICK,
-        ...(every === null
-          ? {}
-          : {
-              recoverMs: every,
-              recover: async () => {
-                const since = Date.now() - config.BUDGET_GATE_RECOVER_LOOKBACK;
-                const r = await recoverMissedDeliveries(await app.auth(), { since, log });
-                metrics.redelivered(r.redelivered.length);
-              },
-            }),
-      });
-      log.info(
-        `budget-gate bot: store ${store.kind}, telemetry ${source.name}, replica ${replica}, tick ${config.BUDGET_GATE_TICK / 1000}s`,
-      );
-    },
-    {
+  const probot = createProbot({
+    overrides: {
       Octokit: botOctokit({
         replica,
         metrics,
@@ -103,16 +70,93 @@ async function main(): Promise<void> {
           : {}),
       }),
     },
-  );
-  // Probot's own SIGINT handler exits without waiting for the watcher: ours replaces it.
-  for (const l of process.listeners('SIGINT')) if (!probotSigint.has(l)) process.off('SIGINT', l);
+  });
+  const app: ApplicationFunction = async (app, opts) => {
+    await budgetGateApp(deps)(app, opts);
+    log = fromPino(app.log);
+    opts.addHandler(opsHandler(metrics, { store: storeProbe(store), telemetry: telemetryProbe }));
+    const watcher = new Watcher({
+      store,
+      source,
+      clock: Date.now,
+      replica,
+      leaseMs: config.BUDGET_GATE_LEASE,
+      maxAttempts: config.BUDGET_GATE_REVERT_ATTEMPTS,
+      backoffMs: config.BUDGET_GATE_REVERT_BACKOFF,
+      log,
+      hooks: new Escalator({ store, log, env: process.env, auth: (id) => app.auth(id) }),
+      revert: async (w, evidence, policy, ctx) =>
+        openRevert(await app.auth(w.installation_id), w, evidence, policy, log, ctx),
+      reportFailure: async (w, evidence, failure) =>
+        reportRevertFailed(await app.auth(w.installation_id), w, evidence, failure),
+      shadow: async (w, evidence) => reportShadow(await app.auth(w.installation_id), w, evidence, log),
+    });
+    const every = config.BUDGET_GATE_RECOVER_EVERY;
+    service = new BotService({
+      watcher,
+      metrics,
+      log,
+      tickMs: config.BUDGET_GATE_TICK,
+      ...(every === null
+        ? {}
+        : {
+            recoverMs: every,
+            recover: async () => {
+              const now = Date.now();
+              const since = now - config.BUDGET_GATE_RECOVER_LOOKBACK;
+              const r = await recoverMissedDeliveries(await app.auth(), {
+                since,
+                now,
+                log,
+                handled: (s: number) => store.handledDeliveries(s),
+              });
+              metrics.redelivered(r.redelivered.length);
+            },
+          }),
+    });
+    log.info(
+      `budget-gate bot: store ${store.kind}, telemetry ${source.name}, replica ${replica}, tick ${config.BUDGET_GATE_TICK / 1000}s`,
+    );
+  };
+  const { server, guard } = await createBotServer({
+    probot,
+    app,
+    secret: process.env.WEBHOOK_SECRET ?? '',
+    webhookPath: process.env.WEBHOOK_PATH || DEFAULT_WEBHOOK_PATH,
+    log,
+  });
+  metrics.webhookGuard(() => guard.stats());
+  const host = process.env.HOST || 'localhost';
+  const port = Number(process.env.PORT || 3000);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  log.info(`budget-gate bot: listening on http://${host}:${port}`);
   (service as BotService | null)?.start();
+  // Deployments held by this app's rule whose delivery is lost for good are judged now.
+  void (async () => {
+    const r = await answerPendingRules({
+      app: await probot.auth(),
+      auth: (id) => probot.auth(id),
+      judge: async (gh, rule) => {
+        await onProtectionRule({ octokit: gh, payload: rule.payload, log }, deps);
+      },
+      log,
+    });
+    if (r.answered) log.info(`answered ${r.answered} protection rule(s) left waiting`);
+  })().catch((e: Error) => log.warn(`could not look for unanswered protection rules: ${e.message}`));
 
   const stop = async () => {
     // The tick in progress ends first, then the webhooks; only then can no one write a lease again.
     await (service as BotService | null)?.stop();
     await Promise.race([
-      server.stop().catch((e: Error) => log.warn(`could not stop the webhook server cleanly: ${e.message}`)),
+      new Promise<void>((r) =>
+        server.close((e) => {
+          if (e) log.warn(`could not stop the webhook server cleanly: ${e.message}`);
+          r();
+        }),
+      ),
       new Promise((r) => setTimeout(r, 10_000).unref()),
     ]);
     // Hand the leases back so another replica (or this one restarted) resumes at once.

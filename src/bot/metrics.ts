@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { TickReport } from './watcher.ts';
+import type { GuardStats } from './webhook-guard.ts';
 
 // The bot's own health, in Prometheus's text format on /metrics (prom-client). One registry per
 // process, not prom-client's global one, so tests can run several bots side by side.
@@ -133,6 +134,35 @@ export class BotMetrics {
 
   redelivered(n: number): void {
     this.redeliveries.inc(n);
+  }
+
+  /** The webhook guard's counters (webhook-guard.ts), read at each scrape. */
+  webhookGuard(stats: () => GuardStats): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'budget_gate_webhook_unverified_bytes',
+      help: 'Webhook body bytes held before their signature was checked, now and at most (kind: now|peak)',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const s = stats();
+        this.set({ kind: 'now' }, s.inFlightBytes);
+        this.set({ kind: 'peak' }, s.peakInFlightBytes);
+      },
+    });
+    new Gauge({
+      name: 'budget_gate_webhook_deliveries',
+      help: 'Webhook requests since start, by verdict: accepted, too_large (413), busy (503), bad_signature (401)',
+      labelNames: ['verdict'],
+      registers,
+      collect() {
+        const s = stats();
+        this.set({ verdict: 'accepted' }, s.accepted);
+        this.set({ verdict: 'too_large' }, s.tooLarge);
+        this.set({ verdict: 'busy' }, s.busy);
+        this.set({ verdict: 'bad_signature' }, s.badSignature);
+      },
+    });
   }
 
   text(): Promise<string> {

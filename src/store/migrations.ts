@@ -54,6 +54,19 @@ export const MIGRATIONS: Migration[] = [
       'ALTER TABLE watches ADD COLUMN last_error TEXT',
     ],
   },
+  {
+    // Webhook deliveries whose handler completed: recovery asks GitHub again for the rest, even
+    // when GitHub recorded them as delivered (Probot answers 202 to a handler still running).
+    version: 3,
+    statements: (d) => [
+      `CREATE TABLE deliveries (
+        guid TEXT PRIMARY KEY,
+        event TEXT NOT NULL,
+        handled_at ${int(d)} NOT NULL
+      )`,
+      'CREATE INDEX deliveries_handled ON deliveries (handled_at)',
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

@@ -59,6 +59,9 @@ export const SQL = {
   list: 'SELECT * FROM watches ORDER BY deployed_at, deployment_id',
   release: 'UPDATE watches SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?',
   ping: 'SELECT 1 AS ok',
+  deliveryHandled: `INSERT INTO deliveries (guid, event, handled_at) VALUES (?, ?, ?)
+    ON CONFLICT (guid) DO UPDATE SET handled_at = excluded.handled_at`,
+  handledDeliveries: 'SELECT guid FROM deliveries WHERE handled_at >= ?',
 };
 
 /** The WatchStore over any SqlDriver; sqlite.ts and postgres.ts only connect and migrate. */
@@ -93,6 +96,15 @@ export class SqlWatchStore implements WatchStore {
   async claim(replica: string, now: number, leaseMs: number, limit: number): Promise<Watch[]> {
     const rows = await this.db.all(SQL.claim(this.kind), [replica, now + leaseMs, now, replica, now, limit]);
     return rows.map(parseRow).sort((a, b) => a.deployed_at - b.deployed_at);
+  }
+
+  async deliveryHandled(guid: string, event: string, now: number): Promise<void> {
+    await this.db.run(SQL.deliveryHandled, [guid, event, now]);
+  }
+
+  async handledDeliveries(since: number): Promise<Set<string>> {
+    const rows = (await this.db.all(SQL.handledDeliveries, [since])) as Array<{ guid: string }>;
+    return new Set(rows.map((r) => r.guid));
   }
 
   private async one(sql: string, params: readonly SqlValue[]): Promise<boolean> {

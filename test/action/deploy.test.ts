@@ -1,7 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_POLICY } from '../../src/scenarios/demo.ts';
 import { api, auditAnchors } from '../github/helpers.ts';
 import { assertAllCalled, setupNock } from '../support/nock.ts';
-import { AT, GH_REPO, gate, hardPause, labeled, payload, pullCommits, workspace } from './support.ts';
+import {
+  AT,
+  contentsReply,
+  GH_REPO,
+  gate,
+  hardPause,
+  labeled,
+  nockPolicyAt,
+  payload,
+  pullCommits,
+  workspace,
+} from './support.ts';
 
 // The gate as a deploy step: what ships is the diff against the environment's last successful
 // deployment (Deployments API), else the push's before..after. Payloads from webhooks-examples;
@@ -184,5 +197,55 @@ describe('the gate on a push-triggered deploy', () => {
       .reply(201, { id: 6 });
     const r = await gate('deployment', body);
     expect(r.decision).toMatchObject({ state: 'soft-pause', allowed: false, risk: 'high' });
+  });
+
+  it("an environment's first deploy is judged by the policy at the deployed commit's parent, not its own copy", async () => {
+    const sha = 'f'.repeat(40);
+    const parent = 'e'.repeat(40);
+    const demo = readFileSync(DEMO_POLICY, 'utf8');
+    const lowered = demo.replace(
+      '      class: high\n      description: prompt rewrites',
+      '      class: low\n      description: prompt rewrites',
+    );
+    expect(lowered).not.toBe(demo);
+    api()
+      .get(`${GH_REPO}/deployments`)
+      .query(true)
+      .reply(200, [])
+      .get(`${GH_REPO}/commits/${sha}`)
+      .query(true)
+      .reply(200, {
+        sha,
+        commit: { message: 'Rewrite the refund prompt and relax its rule' },
+        author: null,
+        parents: [{ sha: parent }],
+        files: [
+          { filename: 'prompts/refund.md', status: 'modified' },
+          { filename: '.github/error-budget.yml', status: 'modified' },
+        ],
+      })
+      // The commit's own copy, read at the deployed sha.
+      .get(`${GH_REPO}/contents/${encodeURIComponent('.github/error-budget.yml')}`)
+      .query({ ref: sha })
+      .reply(200, contentsReply(lowered))
+      .get(`${GH_REPO}/commits/${sha}/pulls`)
+      .query(true)
+      .reply(200, [])
+      .post(`${GH_REPO}/check-runs`, (b) => b.head_sha === sha)
+      .reply(201, { id: 9 });
+    nockPolicyAt(demo, parent);
+    // The checkout (the deployed commit) carries the lowered rule: it only shows in the summary.
+    const r = await gate(
+      'workflow_dispatch',
+      { inputs: {} },
+      { workspace: workspace(() => lowered), inForce: false },
+    );
+    expect(r.decision).toMatchObject({ state: 'soft-pause', allowed: false, risk: 'high' });
+    expect(r.decision.reasons.map((x) => x.code)).toEqual(['soft-pause', 'policy-loosened', 'high-risk']);
+    expect(r.change.policy_change?.in_force_at).toBe(parent);
+    expect(r.markdown).toContain(
+      "Judged by .github/error-budget.yml at eeeeeee, the deployed commit's parent (nothing was deployed before).",
+    );
+    expect(r.markdown).toMatch(/under its own policy this change would be allowed/);
   });
 });

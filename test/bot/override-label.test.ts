@@ -32,19 +32,53 @@ function labeled(label: string, sender?: string) {
 
 const ENCODED_LABEL = 'override%3Aslo-wrong';
 
-function bot() {
+function bot(store = new SqliteWatchStore(':memory:')) {
   return testProbot({
-    store: new SqliteWatchStore(':memory:'),
+    store,
     source: new JsonlSource({ path: '/unused.jsonl' }),
     clock: () => T0,
     policyPath: '.github/error-budget.yml',
   });
 }
 
+const BASE_SHA = 'ba5e'.padEnd(40, '0');
+const HEAD_SHA = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821';
+
+/**
+ * The pull request as GitHub shows it now (its labels), and who applied the override label last
+ * (its issue events): what the handler acts on, rather than the delivery's snapshot.
+ */
+function nockCurrent(o: { labels: string[]; appliedBy?: string; at?: number }): nock.Scope {
+  const scope = nock(API)
+    .get(`${REPO_PATH}/pulls/2`)
+    .reply(200, {
+      number: 2,
+      state: 'open',
+      title: 'Update the README with new information.',
+      user: { login: 'Codertocat', type: 'User' },
+      labels: o.labels.map((name, i) => ({ id: 100 + i, name, color: 'f00' })),
+      head: { ref: 'changes', sha: HEAD_SHA },
+      base: { ref: 'master', sha: BASE_SHA },
+    });
+  if (o.appliedBy === undefined) return scope;
+  return scope
+    .get(`${REPO_PATH}/issues/2/events`)
+    .query(true)
+    .reply(200, [
+      {
+        id: 7,
+        event: 'labeled',
+        actor: { login: o.appliedBy },
+        label: { name: 'override:slo-wrong', color: 'f00' },
+        created_at: new Date(o.at ?? T0 - 60_000).toISOString(),
+      },
+    ]);
+}
+
 function nockPolicy(): nock.Scope {
   return nock(API)
     .get(`${REPO_PATH}/contents/.github%2Ferror-budget.yml`)
-    .query({ ref: 'master' })
+    .query({ ref: BASE_SHA })
     .reply(200, {
       type: 'file',
       encoding: 'base64',
@@ -89,6 +123,7 @@ describe('pull_request.labeled override:*', () => {
   it("removes an override the change's own author applied, says who may, and logs the attempt", async () => {
     const probot = bot();
     nockInstallationToken();
+    nockCurrent({ labels: ['override:slo-wrong'], appliedBy: 'Codertocat' });
     nockPolicy();
     const got = nockRefusal();
     await deliver(probot, 'pull_request', labeled('override:slo-wrong'), 'l1');
@@ -118,6 +153,7 @@ describe('pull_request.labeled override:*', () => {
   it('removes an override from someone outside the approvers, after checking their team', async () => {
     const probot = bot();
     nockInstallationToken();
+    nockCurrent({ labels: ['override:slo-wrong'], appliedBy: 'random-dev' });
     nockPolicy();
     nock(API).get('/orgs/Codertocat/teams/sre/memberships/random-dev').reply(404, { message: 'Not Found' });
     const got = nockRefusal();
@@ -133,6 +169,7 @@ describe('pull_request.labeled override:*', () => {
   it('leaves an approver’s override in place and writes nothing', async () => {
     const probot = bot();
     nockInstallationToken();
+    nockCurrent({ labels: ['override:slo-wrong'], appliedBy: 'sre-lead' });
     nockPolicy();
     await deliver(probot, 'pull_request', labeled('override:slo-wrong', 'sre-lead'), 'l3');
     assertAllCalled();
@@ -142,5 +179,68 @@ describe('pull_request.labeled override:*', () => {
     const probot = bot();
     await deliver(probot, 'pull_request', labeled('bug', 'someone'), 'l4');
     expect(nock.pendingMocks()).toEqual([]);
+  });
+});
+
+describe('replayed and late deliveries (issue 20, attempt 8)', () => {
+  it('a refused delivery sent again (same id) finds the label gone: no second removal, comment or record', async () => {
+    const store = new SqliteWatchStore(':memory:');
+    const probot = bot(store);
+    nockInstallationToken();
+    nockCurrent({ labels: ['override:slo-wrong'], appliedBy: 'Codertocat' });
+    nockPolicy();
+    nockRefusal();
+    await deliver(probot, 'pull_request', labeled('override:slo-wrong'), 'same-id');
+    assertAllCalled();
+    expect(await store.handledDeliveries(0)).toEqual(new Set(['same-id']));
+    // The replay: correctly signed, same delivery id. A recorded id does not stop it (GitHub's own
+    // redeliveries keep the id); the pull request as it is now does — one read, nothing written.
+    nockCurrent({ labels: [] });
+    await deliver(probot, 'pull_request', labeled('override:slo-wrong'), 'same-id');
+    assertAllCalled();
+  });
+
+  it('a replay of an old refused delivery does not remove the label an approver has since applied', async () => {
+    const probot = bot();
+    nockInstallationToken();
+    // mallory's label was refused and removed long ago; sre-lead applied it since.
+    nockCurrent({ labels: ['override:slo-wrong'], appliedBy: 'sre-lead' });
+    nockPolicy();
+    await deliver(probot, 'pull_request', labeled('override:slo-wrong', 'mallory'), 'old');
+    // No DELETE, no comment, no audit record: nothing but the reads above was asked of GitHub.
+    assertAllCalled();
+  });
+
+  it('two deliveries racing: only the one whose removal GitHub took posts the comment', async () => {
+    const probot = bot();
+    nockInstallationToken();
+    nockCurrent({ labels: ['override:slo-wrong'], appliedBy: 'Codertocat' });
+    nockPolicy();
+    // The other delivery removed the label between this one's read and its removal.
+    nock(API)
+      .get(`${REPO_PATH}/contents/audit.jsonl`)
+      .query({ ref: 'budget-gate/audit' })
+      .reply(404, { message: 'Not Found' })
+      .post(`${REPO_PATH}/git/trees`)
+      .reply(201, { sha: 't'.repeat(40), tree: [{ path: 'audit.jsonl', sha: 'b'.repeat(40) }] })
+      .post(`${REPO_PATH}/git/commits`)
+      .reply(201, { sha: 'c'.repeat(40) })
+      .post(`${REPO_PATH}/git/refs`)
+      .reply(201, {})
+      .delete(`${REPO_PATH}/issues/2/labels/${ENCODED_LABEL}`)
+      .reply(404, { message: 'Label does not exist', documentation_url: 'https://docs.github.com/rest' });
+    auditAnchors(nock(API), REPO_PATH, []);
+    await deliver(probot, 'pull_request', labeled('override:slo-wrong'), 'racing');
+    // No comment was posted: an unexpected POST /comments would have failed the delivery.
+    assertAllCalled();
+  });
+
+  it('a delivery whose handler fails is not recorded as handled, so recovery asks for it again', async () => {
+    const store = new SqliteWatchStore(':memory:');
+    const probot = bot(store);
+    nockInstallationToken();
+    nock(API).get(`${REPO_PATH}/pulls/2`).reply(500, { message: 'Server Error' });
+    await expect(deliver(probot, 'pull_request', labeled('override:slo-wrong'), 'failed')).rejects.toThrow();
+    expect(await store.handledDeliveries(0)).toEqual(new Set());
   });
 });

@@ -135,4 +135,21 @@ describe('PostgreSQL store, two replicas', () => {
     expect((await store.list()).map((w) => w.deployment_id)).toEqual([1]);
     await store.close();
   });
+
+  it('both replicas see a delivery either one handled (the record recovery reads), and a second record of it is no error', async () => {
+    const url = await pg.createDatabase('deliveries');
+    const [a, b] = await Promise.all([
+      PostgresWatchStore.open({ connectionString: url }),
+      PostgresWatchStore.open({ connectionString: url }),
+    ]);
+    try {
+      await a.deliveryHandled('guid-1', 'deployment_status', T0);
+      await b.deliveryHandled('guid-1', 'deployment_status', T0 + MIN);
+      await b.deliveryHandled('guid-2', 'pull_request', T0 - 60 * MIN);
+      expect(await a.handledDeliveries(T0 - MIN)).toEqual(new Set(['guid-1']));
+      expect(await b.handledDeliveries(0)).toEqual(new Set(['guid-1', 'guid-2']));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
 });

@@ -183,4 +183,21 @@ describe('deployment_protection_rule is always answered (issue 20, attempt 10)',
     );
     expect(t.answered().comment).toMatch(/deployments: read/);
   });
+
+  it('a redelivery GitHub no longer takes an answer for (already answered) completes, so it is not asked for forever', async () => {
+    const t = await run(0.002);
+    nock(API)
+      .post(CALLBACK)
+      .reply(422, { message: 'Unprocessable Entity', documentation_url: 'https://docs.github.com/rest' });
+    await deliver(t.probot, 'deployment_protection_rule', protectionPayload(), 'p5');
+    assertAllCalled();
+  });
+
+  it('a callback GitHub fails on (5xx) fails the delivery, so recovery asks for it again', async () => {
+    const t = await run(0.002);
+    nock(API).post(CALLBACK).reply(502, { message: 'Bad Gateway' });
+    await expect(
+      deliver(t.probot, 'deployment_protection_rule', protectionPayload(), 'p6'),
+    ).rejects.toThrow();
+  });
 });

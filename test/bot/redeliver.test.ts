@@ -3,7 +3,12 @@ import fc from 'fast-check';
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectingLog } from '../../src/bot/log.ts';
-import { type DeliveryItem, missedDeliveries, recoverMissedDeliveries } from '../../src/bot/redeliver.ts';
+import {
+  type DeliveryItem,
+  missedDeliveries,
+  RECOVERED_EVENTS,
+  recoverMissedDeliveries,
+} from '../../src/bot/redeliver.ts';
 import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { API } from './support.ts';
 
@@ -26,6 +31,39 @@ const item = (o: Partial<DeliveryItem> & { id: number; guid: string }): Delivery
 });
 
 describe('missedDeliveries', () => {
+  it('recovers protection rules and override labels too, by event and action (issue 20, attempt 10)', () => {
+    const items = [
+      item({ id: 1, guid: 'a', status_code: 0, event: 'deployment_protection_rule', action: 'requested' }),
+      item({ id: 2, guid: 'b', status_code: 0, event: 'pull_request', action: 'labeled' }),
+      item({ id: 3, guid: 'c', status_code: 0, event: 'pull_request', action: 'opened' }),
+    ];
+    expect(missedDeliveries(items, RECOVERED_EVENTS, NOW - 3_600_000).map((d) => d.id)).toEqual([1, 2]);
+  });
+
+  it('a 2xx no handler completed is missed once the grace has passed; a completed one never is', () => {
+    // Probot answers 202 to a handler still running; that handler then failed, or the bot died.
+    const items = [
+      item({ id: 1, guid: 'late', status_code: 202, delivered_at: iso(NOW - 10 * 60_000) }),
+      item({ id: 2, guid: 'done', status_code: 202, delivered_at: iso(NOW - 10 * 60_000) }),
+      item({ id: 3, guid: 'running', status_code: 202, delivered_at: iso(NOW - 30_000) }),
+    ];
+    const handled = new Set(['done']);
+    expect(
+      missedDeliveries(items, RECOVERED_EVENTS, NOW - 3_600_000, { handled, now: NOW }).map((d) => d.id),
+    ).toEqual([1]);
+    // Without the record (an older store), a 2xx counts as delivered, as before.
+    expect(missedDeliveries(items, RECOVERED_EVENTS, NOW - 3_600_000)).toEqual([]);
+  });
+
+  it('a recorded delivery id never hides a failed attempt: a failure is asked for again whatever was recorded', () => {
+    const items = [item({ id: 1, guid: 'x', status_code: 500 })];
+    expect(
+      missedDeliveries(items, RECOVERED_EVENTS, NOW - 3_600_000, { handled: new Set(['x']), now: NOW }).map(
+        (d) => d.id,
+      ),
+    ).toEqual([1]);
+  });
+
   it('picks events no attempt of which succeeded, their latest attempt, within the horizon', () => {
     const items = [
       item({ id: 1, guid: 'a', status: 'failed to connect to host', status_code: 0 }),

@@ -2,6 +2,7 @@ import { evaluateChange } from '../../gate/evaluate-change.ts';
 import { githubAuditSink } from '../../github/audit-sink.ts';
 import { githubChangeFacts } from '../../github/change-facts.ts';
 import { answerProtectionRule } from '../../github/deployment-status.ts';
+import { statusOf } from '../../github/errors.ts';
 import type { DeployEvent } from '../../github/gate-event.ts';
 import type { RepoRef } from '../../github/octokit.ts';
 import { policyAt } from '../../github/policy-file.ts';
@@ -24,11 +25,22 @@ export async function onProtectionRule(ctx: HandlerContext, deps: BotDeps): Prom
   const p = parsePayload(protectionRulePayload, ctx.payload, 'deployment_protection_rule');
   const repo = { owner: p.repository.owner.login, repo: p.repository.name };
   const answer = async (a: ProtectionAnswer) => {
-    await answerProtectionRule(ctx.octokit, p.deployment_callback_url, {
-      environment: p.environment,
-      state: a.state,
-      comment: a.comment,
-    });
+    try {
+      await answerProtectionRule(ctx.octokit, p.deployment_callback_url, {
+        environment: p.environment,
+        state: a.state,
+        comment: a.comment,
+      });
+    } catch (e) {
+      const status = statusOf(e);
+      // GitHub refusing the answer itself (already answered, no longer waiting) is final: asking
+      // again would be refused again. Anything else fails the delivery, to be recovered.
+      if (status === null || status < 400 || status >= 500 || status === 429) throw e;
+      ctx.log.warn(
+        `${repo.owner}/${repo.repo} deployment ${p.deployment.id}: GitHub refused the answer (${status}): ${(e as Error).message.split('\n')[0]}`,
+      );
+      return a;
+    }
     ctx.log.info(
       `${repo.owner}/${repo.repo} deployment ${p.deployment.id} to ${p.environment}: ${a.state}: ${a.comment.split('\n')[0]}`,
     );

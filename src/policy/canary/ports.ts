@@ -118,6 +118,14 @@ export interface WatchStore {
   renew(replica: string, now: number, leaseMs: number): Promise<number>;
   /** A cheap round trip, for /healthz. */
   ping(): Promise<void>;
+  /**
+   * A webhook delivery's handler completed. Only for recovery: a recorded id never makes the bot
+   * skip a delivery (the id is not signed, and GitHub's redeliveries keep it); handlers are
+   * idempotent on keys from the signed body instead.
+   */
+  deliveryHandled(guid: string, event: string, now: number): Promise<void>;
+  /** The deliveries whose handler completed at or after `since`. */
+  handledDeliveries(since: number): Promise<Set<string>>;
   get(id: number): Promise<Watch | null>;
   list(): Promise<Watch[]>;
   /** Gives this replica's leases back (a clean shutdown), so another replica need not wait them out. */

@@ -71,6 +71,10 @@ describe('/healthz and /metrics', () => {
       expect(value(m, 'budget_gate_ticks_total{outcome="ok"}')).toBeGreaterThanOrEqual(1);
       expect(value(m, 'budget_gate_tick_duration_seconds_count')).toBeGreaterThanOrEqual(1);
       expect(value(m, 'budget_gate_telemetry_errors_total')).toBe(0);
+      // The webhook guard's counters are exported (the watch was seeded: no delivery came).
+      expect(value(m, 'budget_gate_webhook_deliveries{verdict="accepted"}')).toBe(0);
+      expect(value(m, 'budget_gate_webhook_deliveries{verdict="bad_signature"}')).toBe(0);
+      expect(value(m, 'budget_gate_webhook_unverified_bytes{kind="now"}')).toBe(0);
       expect(m).toMatch(/^# TYPE budget_gate_watches_live gauge$/m);
       expect(m).toMatch(/^# TYPE budget_gate_tick_checks histogram$/m);
       expect(m).toMatch(/^process_resident_memory_bytes \d+/m);

@@ -40,7 +40,14 @@ async function watchRun(killAt: number | null) {
     let delivering = false;
     let handlerRequests = 0;
     app.gh.intercept((r) => {
-      if (!delivering || r.path.startsWith('/app/hook/')) return 'answer';
+      // The bot's own start-up work (recovery, the look for unanswered protection rules) is not the handler's.
+      if (
+        !delivering ||
+        r.path.startsWith('/app/hook/') ||
+        r.path === '/app' ||
+        r.path === '/app/installations'
+      )
+        return 'answer';
       if (++handlerRequests !== killAt) return 'answer';
       process.kill(bots[0]!.pid, 'SIGKILL');
       return 'hold';
