@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type ApplicationFunction, createProbot } from 'probot';
+import { type ApplicationFunction, createProbot, run } from 'probot';
 import type { TelemetrySource } from '../policy/gate/ports.ts';
 import { openStore } from '../store/open.ts';
 import { openTelemetry } from '../telemetry/open.ts';
@@ -43,6 +43,12 @@ const consoleLog: BotLog = { info: console.info, warn: console.warn, error: cons
 
 async function main(): Promise<void> {
   const cwd = process.cwd();
+  if (!process.env.APP_ID) {
+    // Not registered yet: Probot's setup page registers the app from app.yml and writes .env.
+    console.info("budget-gate bot: no APP_ID: serving Probot's setup page to register the app");
+    await run(() => {});
+    return;
+  }
   const config = readBotConfig(process.env);
   const replica = config.BUDGET_GATE_REPLICA;
   let log = consoleLog; // Probot's logger once it exists
