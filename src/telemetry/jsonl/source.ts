@@ -41,6 +41,8 @@ export class JsonlSource implements TelemetrySource {
     let outside = 0;
     let future = 0;
     let tiny = 0;
+    /** The newest task at or before the evaluation time: how current the file is. */
+    let newest: number | null = null;
     let stream: Awaited<ReturnType<typeof openByteStream>>;
     try {
       stream = await openByteStream(path);
@@ -61,6 +63,8 @@ export class JsonlSource implements TelemetrySource {
         }
         records++;
         const t = parsed.record.time;
+        // A time before 1973 is a misread (epoch seconds), said below; it says nothing of freshness.
+        if (t <= request.at && t >= EPOCH_SECONDS_BELOW && (newest === null || t > newest)) newest = t;
         if (t <= lo || t > hi) {
           outside++;
           if (t > request.at) future++;
@@ -87,6 +91,7 @@ export class JsonlSource implements TelemetrySource {
     for (const t of tallies) slos[t.name] = t.samples();
     return {
       slos,
+      freshness: { source: 'jsonl', newest },
       stats: { requests: 0, lines, records, skipped_lines: skippedCount, records_outside_ranges: outside },
       warnings,
     };
