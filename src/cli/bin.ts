@@ -32,5 +32,6 @@ const code = await runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   now: () => Date.now(),
   stdin: readStdin,
+  stderrIsTTY: process.stderr.isTTY === true,
 });
 process.exitCode = code;

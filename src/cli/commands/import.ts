@@ -10,6 +10,7 @@ import { formatProblem, loadPolicy, PolicyError } from '../../policy/spec/load.t
 import { windowString } from '../../policy/spec/schema.ts';
 import { readText } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
+import { progress } from '../progress.ts';
 
 export const IMPORT_USAGE = `budget-gate import (openslo | sloth | pyrra) FILE... [--window 30d] [--out FILE]
 
@@ -41,9 +42,13 @@ export async function importCommand(argv: string[], io: CliIo): Promise<number> 
   if (!windowString.safeParse(values.window).success)
     throw new CliError(`--window ${values.window}: expected a rolling window such as 30d, or week or month`);
   const opts = { defaultWindow: values.window };
-  const specs = await Promise.all(
-    files.map(async (file) => ({ file, text: await readText(io, file, `${tool} spec`) })),
-  );
+  const shown = progress(io, `import ${tool}:`);
+  const specs: { file: string; text: string }[] = [];
+  for (const [i, file] of files.entries()) {
+    specs.push({ file, text: await readText(io, file, `${tool} spec`) });
+    shown.update((i + 1) / files.length, `${i + 1} of ${files.length} files read`);
+  }
+  shown.done();
 
   let result: ImportResult;
   try {

@@ -10,6 +10,8 @@ export interface JsonlOptions {
   path: string;
   /** Count malformed lines and go on, instead of failing on the first. */
   skipBadLines?: boolean;
+  /** How messages and the decision name the file, when not by its path (the demo's bundled file). */
+  label?: string;
 }
 
 /** Bad lines quoted in the warnings when they are skipped; the rest are only counted. */
@@ -25,12 +27,12 @@ export class JsonlSource implements TelemetrySource {
 
   constructor(opts: JsonlOptions) {
     this.opts = opts;
-    this.name = `jsonl ${opts.path === '-' ? 'standard input' : opts.path}`;
+    this.name = `jsonl ${opts.label ?? (opts.path === '-' ? 'standard input' : opts.path)}`;
   }
 
   async fetch(request: TelemetryRequest): Promise<TelemetryResult> {
     const { path, skipBadLines = false } = this.opts;
-    const shown = path === '-' ? '(standard input)' : path;
+    const shown = this.opts.label ?? (path === '-' ? '(standard input)' : path);
     const tallies = request.slos.map((q) => new SloTally(q));
     // Every range any SLO asks for lies within (lo, hi]: a record outside counts nowhere.
     const lo = tallies.length ? Math.min(...tallies.map((t) => t.lo)) : 0;
