@@ -53,6 +53,13 @@ export function maxDataAge(policy: Policy, source: Freshness['source']): { ms: n
   return d ? { ms: d.ms, text: d.text } : DEFAULT_MAX_DATA_AGE[source];
 }
 
+/** Where the data is, as other telemetry messages say it: the file, or `Prometheus at URL`. */
+function where(name: string): string {
+  if (name.startsWith('jsonl ')) return name.slice('jsonl '.length);
+  if (name.startsWith('prometheus ')) return `Prometheus at ${name.slice('prometheus '.length)}`;
+  return name;
+}
+
 /** The telemetry error a result's age makes, or null when it is fresh enough (or cannot tell). */
 export function staleData(
   result: TelemetryResult,
@@ -70,7 +77,7 @@ export function staleData(
     return new TelemetryError(
       'stale',
       name,
-      `no ${thing} in the ${ageText(f.looked)} before ${new Date(at).toISOString()}, more than the ${limit.text} states.max_data_age allows: ${cause}`,
+      `${where(name)}: no ${thing} in the ${ageText(f.looked)} before ${new Date(at).toISOString()}, more than the ${limit.text} states.max_data_age allows: ${cause}`,
     );
   }
   const age = at - f.newest;
@@ -78,6 +85,6 @@ export function staleData(
   return new TelemetryError(
     'stale',
     name,
-    `newest ${thing} ${ageText(age)} old at ${new Date(at).toISOString()} (${new Date(f.newest).toISOString()}), more than the ${limit.text} states.max_data_age allows: ${cause}`,
+    `${where(name)}: newest ${thing} ${ageText(age)} old at ${new Date(at).toISOString()} (${new Date(f.newest).toISOString()}), more than the ${limit.text} states.max_data_age allows: ${cause}`,
   );
 }
