@@ -1,6 +1,7 @@
 // npm run bench [-- --only jsonl,cold-start,...] [--quick]
 import { parseArgs } from 'node:util';
 import { botScale } from './bot-scale.ts';
+import { cliStart } from './cli-start.ts';
 import { coldStart } from './cold-start.ts';
 import { dashboardPages } from './dashboard.ts';
 import { jsonlThroughput } from './jsonl-throughput.ts';
@@ -14,6 +15,7 @@ const quick = values.quick ?? false;
 
 const BENCHES: { name: string; title: string; run: () => Promise<Figure[]> }[] = [
   { name: 'cold-start', title: '1. Gate cold start', run: () => coldStart(quick ? 5 : 15) },
+  { name: 'cli-start', title: '1b. CLI cold start', run: () => cliStart(quick ? 5 : 15) },
   { name: 'requests', title: '2. Requests per decision', run: requestsPerDecision },
   {
     name: 'jsonl',

@@ -1,34 +1,35 @@
 #!/usr/bin/env node
-// Node 24 runs the TypeScript sources directly (type stripping); no build step for the CLI.
-import { MAX_TEXT_BYTES } from '../src/cli/inputs.ts';
-import { CliError } from '../src/cli/io.ts';
-import { runCli } from '../src/cli/main.ts';
+// The `budget-gate` command. Plain JavaScript any Node can parse, so an old Node gets one line
+// saying what to install, never a stack trace. In a clone of the repository (npm link included)
+// it runs the TypeScript sources, which Node 24 runs as they are, so a bundle built earlier never
+// runs stale code; in an installed package (under node_modules, where Node will not strip types)
+// it runs the bundle, build/cli, built when the package is packed (`npm run build:cli`).
+import { existsSync, realpathSync } from 'node:fs';
+import module from 'node:module';
+import { fileURLToPath } from 'node:url';
 
-// `budget-gate demo | head` closes the pipe early: that is not an error worth a stack trace.
-process.stdout.on('error', (e) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
-});
+const MIN_MAJOR = 22;
+const major = Number(process.versions.node.split('.')[0]);
+const say = (line) => {
+  process.stderr.write(`budget-gate: ${line}\n`);
+  process.exit(2);
+};
 
-/** Standard input for `-` arguments, bounded like a file (src/cli/inputs.ts MAX_TEXT_BYTES). */
-async function readStdin() {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of process.stdin) {
-    size += chunk.length;
-    if (size > MAX_TEXT_BYTES)
-      throw new CliError(`standard input is more than the ${MAX_TEXT_BYTES} bytes it may have`);
-    chunks.push(chunk);
-  }
-  return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
-}
+if (major < MIN_MAJOR)
+  say(
+    `needs Node ${MIN_MAJOR} or newer (Node 24 LTS recommended); this is Node ${process.version}. Install it from https://nodejs.org/en/download (or \`nvm install 24\`); in a clone of the repository, \`npm run cli -- <command>\` fetches Node 24 for you`,
+  );
 
-const code = await runCli(process.argv.slice(2), {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  env: process.env,
-  cwd: process.cwd(),
-  now: () => Date.now(),
-  stdin: readStdin,
-});
-process.exitCode = code;
+// Compiled code cached on disk (Node 22.1+): later starts skip parsing the bundle again.
+module.enableCompileCache?.();
+
+const here = fileURLToPath(import.meta.url);
+const sources = new URL('../src/cli/bin.ts', import.meta.url);
+const bundle = new URL('../build/cli/budget-gate.mjs', import.meta.url);
+const installed = /[\\/]node_modules[\\/]/.test(realpathSync(here));
+if (process.features?.typescript && !installed && existsSync(sources)) await import(sources.href);
+else if (existsSync(bundle)) await import(bundle.href);
+else
+  say(
+    `from a clone of the repository, budget-gate runs its TypeScript sources, which needs Node 24 (this is Node ${process.version}): run \`npm run cli -- <command>\` (it fetches Node 24), or build the bundle with \`npm run build:cli\``,
+  );

@@ -1,27 +1,6 @@
 // Bundles the action into dist/index.js: one file, no node_modules at run time, fast to start.
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-
-const httpClientStub = fileURLToPath(new URL('./stubs/actions-http-client.mjs', import.meta.url));
-const zodLocalesStub = fileURLToPath(new URL('./stubs/zod-locales.mjs', import.meta.url));
-
-/** See stubs/actions-http-client.mjs: OIDC support the action never uses. */
-const withoutOidc = {
-  name: 'without-oidc',
-  setup(b) {
-    b.onResolve({ filter: /^@actions\/http-client(\/lib\/auth)?$/ }, () => ({ path: httpClientStub }));
-  },
-};
-
-/** See stubs/zod-locales.mjs: English only. */
-const englishZod = {
-  name: 'english-zod',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: zodLocalesStub } : undefined,
-    );
-  },
-};
+import { englishZod, REQUIRE_BANNER, withoutOidc } from './build-plugins.mjs';
 
 await build({
   entryPoints: ['src/action/index.ts'],
@@ -32,10 +11,7 @@ await build({
   outfile: 'dist/index.js',
   minify: true,
   legalComments: 'linked',
-  // Some CommonJS dependencies call require(); give the ESM bundle one.
-  banner: {
-    js: "import { createRequire as __bgCreateRequire } from 'node:module'; const require = __bgCreateRequire(import.meta.url);",
-  },
+  banner: { js: REQUIRE_BANNER },
   // DDSketch's protobuf (de)serialisation is loaded lazily and never used by the gate.
   external: ['protobufjs/minimal'],
   plugins: [withoutOidc, englishZod],

@@ -6,6 +6,8 @@ export interface CliIo {
   now: () => number;
   /** Reads standard input to the end (`--changed-files -`). */
   stdin?: () => Promise<string>;
+  /** Standard error is a terminal: long runs show their progress there (src/cli/progress.ts). */
+  stderrIsTTY?: boolean;
 }
 
 /** Exit statuses are a contract (DESIGN.md "CLI"). */

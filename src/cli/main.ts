@@ -1,36 +1,69 @@
 import { InputFileError } from '../repo/read-input.ts';
-import { AUDIT_USAGE, auditCommand } from './commands/audit.ts';
-import { AUDIT_REPORT_USAGE, auditReportCommand } from './commands/audit-report.ts';
-import { CANARY_USAGE, canaryCommand } from './commands/canary.ts';
-import { DASHBOARD_USAGE, dashboardCommand } from './commands/dashboard.ts';
-import { demoCommand } from './commands/demo.ts';
-import { EVALUATE_USAGE, evaluateCommand } from './commands/evaluate.ts';
-import { HANDOFF_USAGE, handoffCommand } from './commands/handoff.ts';
-import { IMPORT_USAGE, importCommand } from './commands/import.ts';
-import { LINT_USAGE, lintCommand } from './commands/lint.ts';
-import { ONCALL_USAGE, oncallCommand } from './commands/oncall.ts';
-import { READINESS_USAGE, readinessCommand } from './commands/readiness.ts';
-import { RUNBOOKS_USAGE, runbooksCommand } from './commands/runbooks.ts';
-import { SIMULATE_USAGE, simulateCommand } from './commands/simulate.ts';
 import { CliError, type CliIo, EXIT } from './io.ts';
 
-const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<number>; usage: string }> = {
-  evaluate: { run: evaluateCommand, usage: EVALUATE_USAGE },
-  lint: { run: lintCommand, usage: LINT_USAGE },
-  simulate: { run: simulateCommand, usage: SIMULATE_USAGE },
-  canary: { run: canaryCommand, usage: CANARY_USAGE },
-  audit: {
-    run: (argv, io) =>
-      argv[0] === 'report' ? auditReportCommand(argv.slice(1), io) : auditCommand(argv, io),
-    usage: `${AUDIT_USAGE}\n\n${AUDIT_REPORT_USAGE}`,
+interface Command {
+  run: (argv: string[], io: CliIo) => Promise<number>;
+  usage: string;
+}
+
+// Each command is loaded when it is run: `lint` does not parse the simulator, the chart renderers
+// or the importers (in the bundle, each is its own chunk), so a short command starts fast.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  evaluate: async () => {
+    const m = await import('./commands/evaluate.ts');
+    return { run: m.evaluateCommand, usage: m.EVALUATE_USAGE };
   },
-  oncall: { run: oncallCommand, usage: ONCALL_USAGE },
-  runbooks: { run: runbooksCommand, usage: RUNBOOKS_USAGE },
-  handoff: { run: handoffCommand, usage: HANDOFF_USAGE },
-  readiness: { run: readinessCommand, usage: READINESS_USAGE },
-  import: { run: importCommand, usage: IMPORT_USAGE },
-  dashboard: { run: dashboardCommand, usage: DASHBOARD_USAGE },
-  demo: { run: demoCommand, usage: 'budget-gate demo\n\nGates two changes against the bundled example.' },
+  lint: async () => {
+    const m = await import('./commands/lint.ts');
+    return { run: m.lintCommand, usage: m.LINT_USAGE };
+  },
+  simulate: async () => {
+    const m = await import('./commands/simulate.ts');
+    return { run: m.simulateCommand, usage: m.SIMULATE_USAGE };
+  },
+  canary: async () => {
+    const m = await import('./commands/canary.ts');
+    return { run: m.canaryCommand, usage: m.CANARY_USAGE };
+  },
+  audit: async () => {
+    const [a, r] = await Promise.all([import('./commands/audit.ts'), import('./commands/audit-report.ts')]);
+    return {
+      run: (argv, io) =>
+        argv[0] === 'report' ? r.auditReportCommand(argv.slice(1), io) : a.auditCommand(argv, io),
+      usage: `${a.AUDIT_USAGE}\n\n${r.AUDIT_REPORT_USAGE}`,
+    };
+  },
+  oncall: async () => {
+    const m = await import('./commands/oncall.ts');
+    return { run: m.oncallCommand, usage: m.ONCALL_USAGE };
+  },
+  runbooks: async () => {
+    const m = await import('./commands/runbooks.ts');
+    return { run: m.runbooksCommand, usage: m.RUNBOOKS_USAGE };
+  },
+  handoff: async () => {
+    const m = await import('./commands/handoff.ts');
+    return { run: m.handoffCommand, usage: m.HANDOFF_USAGE };
+  },
+  readiness: async () => {
+    const m = await import('./commands/readiness.ts');
+    return { run: m.readinessCommand, usage: m.READINESS_USAGE };
+  },
+  import: async () => {
+    const m = await import('./commands/import.ts');
+    return { run: m.importCommand, usage: m.IMPORT_USAGE };
+  },
+  demo: async () => {
+    const m = await import('./commands/demo.ts');
+    return {
+      run: m.demoCommand,
+      usage: 'budget-gate demo\n\nGates two changes against the bundled example.',
+    };
+  },
+  dashboard: async () => {
+    const m = await import('./commands/dashboard.ts');
+    return { run: m.dashboardCommand, usage: m.DASHBOARD_USAGE };
+  },
 };
 
 const USAGE = `budget-gate — error budgets that steer deploys
@@ -46,7 +79,7 @@ usage: budget-gate <command> [options]
   runbooks   lint every alert's runbook: concrete steps, recent drills
   handoff    the shift-change summary (Markdown) since a time
   readiness  NOT YET, SOFT-LAUNCH ONLY or PRODUCTION-READY, from the repository's files
-  import     turn OpenSLO or Sloth specs into a policy
+  import     turn OpenSLO, Sloth or Pyrra specs into a policy
   dashboard  serve the budgets, burn and alerts of one policy and telemetry file in the browser
   demo       run the bundled example
 
@@ -60,11 +93,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${USAGE}\n`);
     return name ? EXIT.allowed : EXIT.invalid;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     io.stderr(`budget-gate: unknown command ${name}\n\n${USAGE}\n`);
     return EXIT.invalid;
   }
+  const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout(`${command.usage}\n`);
     return EXIT.allowed;

@@ -14,6 +14,10 @@ import {
 import type { AuditSink, AuditWrite } from '../policy/overrides/ports.ts';
 import { formatProblem, type LoadedPolicy } from '../policy/spec/load.ts';
 import { TelemetryError } from '../telemetry/errors.ts';
+import { maxDataAge, staleData } from '../telemetry/freshness.ts';
+
+/** How far back a source that must ask for its newest data looks, at least. */
+const FRESHNESS_PROBE_MS = 60 * 60_000;
 
 // The one gate pipeline. The Action (PR check and deploy step), the deployment protection rule
 // and the CLI all call this: policy → (change ∥ telemetry) → decide → (what could let a blocked
@@ -57,10 +61,14 @@ async function readTelemetry(
   at: number,
 ): Promise<{ result: TelemetryResult | null; error: TelemetryError | null }> {
   try {
-    return {
-      result: await source.fetch(planRequest(loaded.policy, at, { series: CHART_POINTS, quantiles: true })),
-      error: null,
-    };
+    const request = planRequest(loaded.policy, at, { series: CHART_POINTS, quantiles: true });
+    // Where a source must ask for its newest data, it looks back past the policy's limit, so an
+    // age just over it is still said exactly.
+    const freshnessSpan = Math.max(maxDataAge(loaded.policy, 'prometheus').ms, FRESHNESS_PROBE_MS);
+    const result = await source.fetch({ ...request, freshnessSpan });
+    const stale = staleData(result, at, loaded.policy, source.name);
+    if (stale) return { result: null, error: stale };
+    return { result, error: null };
   } catch (e) {
     // Only a telemetry failure is a decision input; anything else is a bug and must surface.
     if (e instanceof TelemetryError) return { result: null, error: e };

@@ -1,4 +1,5 @@
 import { type Document, isMap, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import type { PrometheusSource } from '../policy/spec/schema.ts';
 
 // What an importer turns a spec into, before it is written as a policy: SLOs budget-gate can run,
 // and, named, everything it could not carry over. Pure: text in, values out.
@@ -10,6 +11,8 @@ export interface ImportedAlerting {
   /** Labels of the page alert, or null when the spec disables it. */
   page: Record<string, string> | null;
   ticket: Record<string, string> | null;
+  /** The `runbook` (or `runbook_url`) annotation of each kind, when the spec gives one. */
+  runbooks: { page: string | null; ticket: string | null };
 }
 
 export interface ImportedSlo {
@@ -19,7 +22,8 @@ export interface ImportedSlo {
   target: number | string;
   /** `30d`, `week`, `month`: the policy's window syntax. */
   window: string;
-  source: { bad: string; total: string } | { good: string; total: string };
+  /** Counts (bad or good, and total), or the recording rules of the tool that wrote the spec. */
+  source: PrometheusSource;
   /** `sloth getting-started.yml:12 myservice/requests-availability`: where it came from. */
   origin: string;
   /** What was changed on the way (rate() read as increase(), a default window). */

@@ -21,6 +21,13 @@ export interface SpecFile {
   file: string;
 }
 
+interface SliContext {
+  /** The `openslo.com/v1` dialect of osko. */
+  osko?: boolean;
+  /** osko's `osko.dev/datasourceRef` annotation: the data source of the SLO's queries. */
+  datasourceRef?: string;
+}
+
 interface Item {
   value: Record<string, unknown>;
   at: string;
@@ -150,7 +157,35 @@ function ratioSource(parts: Record<string, string | undefined>, counter: boolean
   return { ok: false, why: 'the ratio needs a good or a bad query besides total' };
 }
 
-const isPrometheus = (type: unknown) => typeof type === 'string' && type.toLowerCase() === 'prometheus';
+/** Data source types that speak Prometheus's query API (osko writes Mimir and Cortex). */
+const PROMETHEUS_TYPES = new Set(['prometheus', 'mimir', 'cortex', 'thanos', 'victoriametrics']);
+const isPrometheus = (type: unknown) => typeof type === 'string' && PROMETHEUS_TYPES.has(type.toLowerCase());
+
+/** OpenSLO as the spec writes it, and `openslo.com/v1`: the same v1 as Kubernetes resources (osko). */
+const V1 = new Set(['openslo/v1', 'openslo.com/v1']);
+const VERSIONS = new Set([...V1, 'openslo/v1alpha']);
+
+/** Other tools' resources, so a refusal names the importer that reads them. */
+const OTHER_TOOLS: Record<string, string> = {
+  'sloth.slok.dev/v1': 'import sloth',
+  'pyrra.dev/v1alpha1': 'import pyrra',
+};
+
+/** Why an object is not imported, by its kind first: the kind is what decides. */
+function notOpenSlo(doc: Record<string, unknown>): string {
+  const kind = str(doc.kind) ?? 'no kind';
+  const api = String(doc.apiVersion ?? 'no apiVersion');
+  const other = OTHER_TOOLS[api];
+  if (other) return `kind ${kind} (${api}) is not OpenSLO: \`budget-gate ${other}\` reads it`;
+  return `kind ${kind} with apiVersion ${api}: expected OpenSLO objects (openslo/v1, openslo.com/v1 or openslo/v1alpha)`;
+}
+
+/** A target as a fraction: osko (Kubernetes) writes it as a string, "0.99". */
+function fractionOf(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && /^\s*\d*\.?\d+\s*$/.test(v)) return Number(v);
+  return Number.NaN;
+}
 
 export function importOpenSlo(files: SpecFile[], opts: ImportOptions): ImportResult {
   const items: Item[] = [];
@@ -170,14 +205,15 @@ export function importOpenSlo(files: SpecFile[], opts: ImportOptions): ImportRes
   const byKind = (kind: string) => items.filter((i) => i.value.kind === kind);
   const nameOf = (i: Item) => str(isRecord(i.value.metadata) ? i.value.metadata.name : undefined) ?? '';
   const slis = new Map(byKind('SLI').map((i) => [nameOf(i), i]));
-  const sources = new Map(byKind('DataSource').map((i) => [nameOf(i), i]));
+  // osko spells the kind `Datasource`.
+  const sources = new Map([...byKind('DataSource'), ...byKind('Datasource')].map((i) => [nameOf(i), i]));
   const usedSlis = new Set<string>();
 
   const slos: ImportedSlo[] = [];
   const skipped: Skipped[] = [];
 
   /** A v1 SLI spec's ratio as a policy source. */
-  const v1Sli = (sli: Record<string, unknown>): Outcome<Source> => {
+  const v1Sli = (sli: Record<string, unknown>, ctx: SliContext = {}): Outcome<Source> => {
     if (isRecord(sli.thresholdMetric))
       return {
         ok: false,
@@ -196,13 +232,15 @@ export function importOpenSlo(files: SpecFile[], opts: ImportOptions): ImportRes
       const p = ratio[part];
       if (!isRecord(p)) continue;
       const ms = isRecord(p.metricSource) ? p.metricSource : {};
-      const ref = str(ms.metricSourceRef);
-      const refType =
+      const typeOf = (ref: string | undefined) =>
         ref && sources.get(ref)
           ? (sources.get(ref)!.value.spec as Record<string, unknown> | undefined)?.type
           : undefined;
-      const type = ms.type ?? refType;
-      if (!isPrometheus(type))
+      const type = ms.type ?? typeOf(str(ms.metricSourceRef)) ?? typeOf(ctx.datasourceRef);
+      if (type === undefined && ctx.osko) {
+        // osko reads every SLO from its Mimir data source: an untyped source is that one.
+        extra.push(`${part}: no source type: read as Prometheus-compatible (osko's Mimir)`);
+      } else if (!isPrometheus(type))
         return {
           ok: false,
           why: `${part} reads from ${String(type ?? 'an unnamed source')}: budget-gate reads Prometheus-compatible APIs only`,
@@ -214,18 +252,16 @@ export function importOpenSlo(files: SpecFile[], opts: ImportOptions): ImportRes
       if (dims.length > 0)
         extra.push(`${part}: dimensions (${dims.join(', ')}) not kept: one series per SLO`);
     }
-    const r = ratioSource(parts, ratio.counter === true);
+    // osko's queries name counters with no range (it wraps them itself), like counter: true.
+    const r = ratioSource(parts, ratio.counter === true || ctx.osko === true);
     return r.ok ? { ...r, notes: [...extra, ...r.notes] } : r;
   };
 
   for (const item of items) {
     const { value: doc } = item;
     const version = doc.apiVersion;
-    if (version !== 'openslo/v1' && version !== 'openslo/v1alpha') {
-      skipped.push({
-        origin: item.at,
-        why: `apiVersion ${String(version)}: expected openslo/v1 or openslo/v1alpha`,
-      });
+    if (!VERSIONS.has(String(version))) {
+      skipped.push({ origin: item.at, why: notOpenSlo(doc) });
       continue;
     }
     if (doc.kind !== 'SLO') continue;
@@ -245,39 +281,61 @@ export function importOpenSlo(files: SpecFile[], opts: ImportOptions): ImportRes
       spec.budgetingMethod === undefined ? ['no budgetingMethod: Occurrences, the usual default'] : [];
     if (Array.isArray(spec.alertPolicies) && spec.alertPolicies.length > 0)
       baseNotes.push('alertPolicies are not imported: the policy keeps the workbook burn-rate alerts');
-    const window = version === 'openslo/v1' ? v1Window(spec, opts) : alphaWindow(spec, opts);
+    const v1 = V1.has(String(version));
+    const meta = isRecord(doc.metadata) ? doc.metadata : {};
+    const ctx: SliContext = {
+      osko: version === 'openslo.com/v1',
+      datasourceRef: isRecord(meta.annotations) ? str(meta.annotations['osko.dev/datasourceRef']) : undefined,
+    };
+    const window = v1 ? v1Window(spec, opts) : alphaWindow(spec, opts);
     if (!window.ok) {
       skipped.push({ origin: origin(['spec']), why: window.why });
       continue;
     }
 
     // v1: one SLI for all objectives (inline or by reference). v1alpha: a ratio per objective.
-    let shared: Outcome<Source> | null = null;
-    if (version === 'openslo/v1') {
-      const inline = isRecord(spec.indicator) && isRecord(spec.indicator.spec) ? spec.indicator.spec : null;
-      const ref = str(spec.indicatorRef);
+    // A composite SLO (v1) has no shared indicator: each objective carries its own.
+    const indicatorOf = (holder: Record<string, unknown>): Outcome<Source> | null => {
+      const inline =
+        isRecord(holder.indicator) && isRecord(holder.indicator.spec) ? holder.indicator.spec : null;
+      const ref = str(holder.indicatorRef);
+      if (!inline && !ref) return null;
       if (ref) usedSlis.add(ref);
       const sli =
         inline ??
         (ref && slis.get(ref) && isRecord(slis.get(ref)!.value.spec)
           ? (slis.get(ref)!.value.spec as Record<string, unknown>)
           : null);
-      shared = sli
-        ? v1Sli(sli)
-        : {
-            ok: false,
-            why: ref
-              ? `indicatorRef ${ref}: no SLI of that name in the files given`
-              : 'no indicator or indicatorRef',
-          };
-    }
-    const objectives = Array.isArray(spec.objectives) ? spec.objectives : [];
+      return sli
+        ? v1Sli(sli, ctx)
+        : { ok: false, why: `indicatorRef ${ref}: no SLI of that name in the files given` };
+    };
+    const objectiveList = Array.isArray(spec.objectives) ? spec.objectives : [];
+    const composite =
+      v1 && objectiveList.some((o) => isRecord(o) && (isRecord(o.indicator) || str(o.indicatorRef)));
+    let shared: Outcome<Source> | null = null;
+    if (v1 && !composite)
+      shared = indicatorOf(spec) ?? {
+        ok: false,
+        why: 'no indicator or indicatorRef, on the SLO or on its objectives',
+      };
+    if (composite)
+      baseNotes.push(
+        'one objective of a composite SLO: each is its own policy SLO, so the gate pauses when any of them burns, as the composite does',
+      );
+    const objectives = objectiveList;
     for (const [i, o] of objectives.entries()) {
       if (!isRecord(o)) continue;
       const path = ['spec', 'objectives', i];
       const label = str(o.displayName);
       let source: Outcome<Source>;
-      if (shared) source = shared;
+      const own = composite ? indicatorOf(o) : null;
+      if (composite)
+        source = own ?? {
+          ok: false,
+          why: 'an objective of a composite SLO without its indicator or indicatorRef',
+        };
+      else if (shared) source = shared;
       else if (isRecord(o.ratioMetrics)) {
         const r = o.ratioMetrics;
         const parts: Record<string, string | undefined> = {};
@@ -300,12 +358,7 @@ export function importOpenSlo(files: SpecFile[], opts: ImportOptions): ImportRes
         skipped.push({ origin: where, why: source.why });
         continue;
       }
-      const t =
-        typeof o.target === 'number'
-          ? o.target
-          : typeof o.targetPercent === 'number'
-            ? o.targetPercent / 100
-            : NaN;
+      const t = o.target !== undefined ? fractionOf(o.target) : fractionOf(o.targetPercent) / 100;
       if (!(t > 0 && t < 1)) {
         skipped.push({
           origin: where,
@@ -319,7 +372,14 @@ export function importOpenSlo(files: SpecFile[], opts: ImportOptions): ImportRes
         window: window.value,
         source: source.value,
         origin: where,
-        notes: [...baseNotes, ...window.notes, ...source.notes],
+        notes: [
+          ...baseNotes,
+          ...window.notes,
+          ...source.notes,
+          ...(typeof o.compositeWeight === 'number' && o.compositeWeight !== 1
+            ? [`compositeWeight ${o.compositeWeight} not kept: each objective burns its own budget`]
+            : []),
+        ],
       };
       const description = str(spec.description);
       if (description) slo.description = description;

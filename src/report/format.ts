@@ -64,3 +64,25 @@ export function projectionLine(slo: SloReport, at: string): string {
   const inText = days < 1 ? `in ${Math.max(1, Math.round(days * 24))} h` : `in ${days.toFixed(1)} days`;
   return `at ${burn(pace?.value)} over ${pace?.lookback ?? '?'} the budget runs out ${when(slo.projected_exhaustion)} (${inText})`;
 }
+
+/**
+ * What unblocks a change, most effective first: a revert (which always ships), splitting off what
+ * may ship now, an override; waiting last, since it is what happens anyway. The decision keeps its
+ * own order; this is how a blocked author wants to read it.
+ */
+export function actionsByEffect(d: Decision): string[] {
+  const rank = (a: string) =>
+    /^only reverts ship|^revert/.test(a)
+      ? 0
+      : /^split the change/.test(a)
+        ? 1
+        : /^ask an approver/.test(a)
+          ? 2
+          : /^wait/.test(a)
+            ? 9
+            : 5;
+  return d.actions
+    .map((a, i) => ({ a, i, r: rank(a) }))
+    .sort((x, y) => x.r - y.r || x.i - y.i)
+    .map((x) => x.a);
+}

@@ -8,6 +8,20 @@ const PAUSE_CODES = new Set(['soft-pause', 'hard-pause', 'exhaustion']);
  * "SOFT-PAUSE — prompts/refund.md is high risk — tasks-success-paid 62% consumed at 2.1x pace".
  */
 export function renderHeadline(d: Decision): string {
+  return headlineParts(d).join(' — ');
+}
+
+/**
+ * The headline's facts alone, for a summary whose title already states the state and the verdict
+ * ("### 🔴 HARD-PAUSE — blocked"): saying them again is noise the author reads twice.
+ */
+export function headlineFacts(d: Decision): string | null {
+  const parts = headlineParts(d).slice(1);
+  if (parts.at(-1) === 'blocked' || parts.at(-1) === 'allowed') parts.pop();
+  return parts.length > 0 ? parts.join(' — ') : null;
+}
+
+function headlineParts(d: Decision): string[] {
   const parts: string[] = [STATE_LABEL[d.state]];
   if (d.revert) parts.push('a revert: reverts always pass');
   else if (d.override && d.allowed)
@@ -43,5 +57,5 @@ export function renderHeadline(d: Decision): string {
   } else if (!d.allowed && !telemetry) {
     parts.push('blocked');
   }
-  return parts.join(' — ');
+  return parts;
 }

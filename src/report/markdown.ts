@@ -1,6 +1,6 @@
 import type { Decision, SloReport } from '../policy/gate/decision-schema.ts';
-import { chartedSlos, projectionLine, STATE_LABEL, verdict, when } from './format.ts';
-import { renderHeadline } from './headline.ts';
+import { actionsByEffect, chartedSlos, projectionLine, STATE_LABEL, verdict, when } from './format.ts';
+import { headlineFacts } from './headline.ts';
 import { code, prose, relativeToWorkspace } from './markdown-text.ts';
 import { chartLegend, gapNote, mermaidChart } from './mermaid.ts';
 import { markdownTable, sloRows } from './table.ts';
@@ -19,12 +19,15 @@ export interface MarkdownOptions {
 export function renderMarkdown(d: Decision, opts: MarkdownOptions = {}): string {
   const text = (s: string) => prose(relativeToWorkspace(s, opts.workspace));
   const out: string[] = [];
-  out.push(`### ${ICON[d.state]} ${STATE_LABEL[d.state]} — ${verdict(d)}`, '', text(renderHeadline(d)), '');
+  // The title states the verdict; the line under it only the facts behind it.
+  out.push(`### ${ICON[d.state]} ${STATE_LABEL[d.state]} — ${verdict(d)}`, '');
+  const facts = headlineFacts(d);
+  if (facts) out.push(text(facts), '');
   out.push('**Why**', '');
   for (const r of d.reasons) out.push(`- ${text(r.message)}${r.rule ? ` (${code(r.rule)})` : ''}`);
   if (d.actions.length > 0) {
     out.push('', '**What you can do**', '');
-    for (const a of d.actions) out.push(`- ${text(a)}`);
+    for (const a of actionsByEffect(d)) out.push(`- ${text(a)}`);
   }
   if (d.override) {
     out.push(

@@ -1,5 +1,5 @@
 import type { Decision } from '../policy/gate/decision-schema.ts';
-import { chartedSlos, projectionLine, when } from './format.ts';
+import { actionsByEffect, chartedSlos, projectionLine, when } from './format.ts';
 import { renderHeadline } from './headline.ts';
 import { padTable, sloRows } from './table.ts';
 import { textChart } from './text-chart.ts';
@@ -12,7 +12,7 @@ export function renderText(d: Decision): string {
   for (const r of d.reasons) out.push(`  • ${r.message}${r.rule ? `  [${r.rule}]` : ''}`);
   if (d.actions.length > 0) {
     out.push('', 'What you can do');
-    for (const a of d.actions) out.push(`  • ${a}`);
+    for (const a of actionsByEffect(d)) out.push(`  • ${a}`);
   }
   if (d.override) {
     out.push(

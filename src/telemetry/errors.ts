@@ -12,7 +12,9 @@ export type TelemetryErrorKind =
   | 'no-data'
   | 'nan'
   | 'partial'
-  | 'config';
+  | 'config'
+  /** The newest data is older than `states.max_data_age` allows (src/telemetry/freshness.ts). */
+  | 'stale';
 
 export class TelemetryError extends Error {
   readonly kind: TelemetryErrorKind;

@@ -241,3 +241,17 @@ describe('budget-gate audit verify', () => {
     });
   });
 });
+
+describe('the sample audit log in examples/', () => {
+  const SAMPLE = new URL('../../examples/audit/audit.jsonl', import.meta.url).pathname;
+
+  it('verifies, and reports for the retro', async () => {
+    const v = await cli(['audit', 'verify', SAMPLE]);
+    expect(v).toMatchObject({ code: 0, stderr: '' });
+    expect(v.stdout).toContain('ok — 4 records, chain intact');
+    const r = await cli(['audit', 'report', SAMPLE]);
+    expect(r.code).toBe(0);
+    for (const part of ['## Exceptions (2)', '## Refused attempts (1)', '## Reverts that passed a pause (1)'])
+      expect(r.stdout).toContain(part);
+  });
+});

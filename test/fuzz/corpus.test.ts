@@ -119,7 +119,8 @@ describe('hostile telemetry: a located error, or a loud warning when most record
 
   it.each([['-'], ['/dev/stdin']])('--telemetry %s reads a pipe, gzipped or not', async (path) => {
     const { gzipSync } = await import('node:zlib');
-    const lines = '{"time":"2026-11-19T12:00:00Z","ok":true}\n'.repeat(3);
+    // Tasks an hour before --at: current enough for the file's 6h max_data_age.
+    const lines = `{"time":"${new Date(AT - 3_600_000).toISOString()}","ok":true}\n`.repeat(3);
     for (const stdin of [lines, gzipSync(lines)]) {
       const r = await runProcess(
         [BIN, 'evaluate', '--policy', POLICY, '--telemetry', path, '--at', AT_ISO, '--json'],

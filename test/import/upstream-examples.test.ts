@@ -195,7 +195,7 @@ describe('budget-gate import openslo', () => {
     const r = await cli(['import', 'openslo', join(dir, 'bad.yaml')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/bad\.yaml:\d+:\d+: not valid YAML/);
-    expect((await cli(['import', 'nobl9', 'x.yaml'])).stderr).toContain('expected openslo or sloth');
+    expect((await cli(['import', 'nobl9', 'x.yaml'])).stderr).toContain('expected openslo, sloth or pyrra');
   });
 
   it('every fixture is in the licence note', () => {

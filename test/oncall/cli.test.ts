@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -446,6 +446,37 @@ describe('budget-gate handoff', () => {
     expect(r.stdout).toContain(
       '- 2026-11-19 16:00 UTC used: `override:regulatory` by @sre-lead on acme/agents#9 (soft-pause)',
     );
+  });
+
+  it('--store with a mistyped path refuses, and creates no empty database', async () => {
+    const dir = tempDir();
+    const missing = join(dir, 'data', 'budget-gate.sqlite');
+    const r = await cli([
+      'handoff',
+      '--policy',
+      DEMO_POLICY,
+      '--since',
+      '2026-11-19T09:00:00Z',
+      '--store',
+      `sqlite:${missing}`,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      `budget-gate handoff: --store sqlite:${missing}: no database at ${missing}: the bot writes it (BUDGET_GATE_STORE, default sqlite:./data/budget-gate.sqlite); check the path\n`,
+    );
+    expect(existsSync(missing)).toBe(false);
+    const bad = await cli([
+      'handoff',
+      '--policy',
+      DEMO_POLICY,
+      '--since',
+      '2026-11-19T09:00:00Z',
+      '--store',
+      'mysql://x',
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--store: BUDGET_GATE_STORE: expected sqlite:<path> or a postgres:// URL');
   });
 
   it('says what it does not know instead of guessing', async () => {

@@ -14,7 +14,8 @@ const CHANGES = [
 /** The bundled example, end to end: two changes gated against a month of rising failures. */
 export async function demoCommand(_argv: string[], io: CliIo): Promise<number> {
   const loaded = await readPolicy(io, DEMO_POLICY);
-  const source = new JsonlSource({ path: DEMO_TELEMETRY });
+  // Named as the README names it: the footer should not print a path on this machine.
+  const source = new JsonlSource({ path: DEMO_TELEMETRY, label: 'examples/telemetry/demo.jsonl.gz' });
   const at = Date.parse(DEMO_END);
   io.stdout(
     `budget-gate demo — policy examples/error-budget.yml, telemetry examples/telemetry/demo.jsonl.gz, at ${DEMO_END}\n`,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Watch } from '../../policy/canary/ports.ts';
 import { changeSchema } from '../../policy/gate/change.ts';
@@ -198,8 +200,7 @@ export async function handoffCommand(argv: string[], io: CliIo): Promise<number>
     }
   }
   if (values.store) {
-    const { openStore } = await import('../../store/open.ts');
-    const store = await openStore(values.store, io.cwd);
+    const store = await openExistingStore(values.store, io);
     try {
       h.watches = await store.list();
     } finally {
@@ -215,3 +216,41 @@ export async function handoffCommand(argv: string[], io: CliIo): Promise<number>
   io.stdout(renderHandoff(h));
   return EXIT.allowed;
 }
+
+/**
+ * The bot's store, read only: a mistyped `sqlite:` path must not create an empty database and
+ * report a quiet shift. node:sqlite is in Node 22.13 and later; an older Node is told so in one
+ * line, as bin/budget-gate.js tells an older one still.
+ */
+async function openExistingStore(spec: string, io: CliIo): Promise<StoreLike> {
+  if (spec.startsWith('sqlite:')) {
+    const path = spec.slice('sqlite:'.length);
+    if (path && path !== ':memory:' && !existsSync(resolve(io.cwd, path)))
+      throw new CliError(
+        `--store ${spec}: no database at ${resolve(io.cwd, path)}: the bot writes it (BUDGET_GATE_STORE, default ${DEFAULT_STORE_TEXT}); check the path`,
+      );
+  }
+  let open: typeof import('../../store/open.ts').openStore;
+  try {
+    ({ openStore: open } = await import('../../store/open.ts'));
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_UNKNOWN_BUILTIN_MODULE')
+      throw new CliError(
+        `--store needs node:sqlite, in Node 22.13 or newer (this is Node ${process.version}): install Node 24 LTS from https://nodejs.org/en/download (or \`nvm install 24\`)`,
+      );
+    throw e;
+  }
+  try {
+    return await open(spec, io.cwd);
+  } catch (e) {
+    // Its messages name the setting and what was expected: input to fix, not a bug.
+    if (e instanceof Error && e.message.startsWith('BUDGET_GATE_STORE'))
+      throw new CliError(`--store: ${e.message}`);
+    throw e;
+  }
+}
+
+type StoreLike = Awaited<ReturnType<typeof import('../../store/open.ts').openStore>>;
+
+/** The bot's default store, as its README states it (src/store/open.ts DEFAULT_STORE). */
+const DEFAULT_STORE_TEXT = 'sqlite:./data/budget-gate.sqlite';

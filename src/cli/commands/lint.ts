@@ -20,7 +20,11 @@ export async function lintCommand(argv: string[], io: CliIo): Promise<number> {
   for (const file of files) {
     const text = await readText(io, file, 'policy', MAX_POLICY_BYTES);
     try {
-      const { policy, warnings } = loadPolicy(text, file);
+      const loaded = loadPolicy(text, file);
+      const { policy } = loaded;
+      const warnings = [...loaded.warnings, ...loaded.advice].sort(
+        (a, b) => a.line - b.line || a.col - b.col,
+      );
       for (const w of warnings) io.stderr(`${formatProblem(w)} (warning)\n`);
       io.stdout(
         `${file}: ok — ${policy.slos.length} SLO${policy.slos.length === 1 ? '' : 's'} (${policy.slos.map((s) => s.name).join(', ')})${warnings.length ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : ''}\n`,

@@ -7,6 +7,7 @@ import { parseDuration } from '../../policy/time/duration.ts';
 import { DEFAULT_DEPLOYS, simulateFleet } from '../../scenarios/fleet.ts';
 import type { RegressionKind } from '../../scenarios/fleet-model.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
+import { progress } from '../progress.ts';
 
 export const FLEET_USAGE = `budget-gate simulate --fleet --out DIR [options]
 
@@ -85,10 +86,19 @@ export async function simulateFleetCommand(argv: string[], io: CliIo): Promise<n
   mkdirSync(dir, { recursive: true });
   const out = createWriteStream(join(dir, 'telemetry.jsonl'));
   let tasks = 0;
+  const from = Date.parse(fleet.truth.start);
+  const span = Math.max(1, Date.parse(fleet.truth.end) - from);
+  const shown = progress(io, 'simulate --fleet:');
   for (const t of fleet.tasks()) {
     if (!out.write(`${JSON.stringify(t)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
     tasks++;
+    if (tasks % 1000 === 0)
+      shown.update(
+        (Date.parse(t.time) - from) / span,
+        `${t.time.slice(0, 10)}, ${tasks.toLocaleString('en-US')} tasks`,
+      );
   }
+  shown.done();
   out.end();
   await finished(out);
   writeFileSync(join(dir, 'truth.json'), `${JSON.stringify(fleet.truth, null, 2)}\n`);

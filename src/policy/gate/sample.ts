@@ -43,6 +43,11 @@ export interface SloQuery {
 export interface TelemetryRequest {
   at: number;
   slos: SloQuery[];
+  /**
+   * Look for the newest data this far back (ms) before `at`, where a source has to ask for it
+   * (Prometheus); unset, such a source does not report freshness.
+   */
+  freshnessSpan?: number;
 }
 
 export interface SloSamples {
@@ -50,9 +55,23 @@ export interface SloSamples {
   quantiles?: Quantiles | null;
 }
 
+/**
+ * How current a source's data is: the time of the newest data it holds at or before the request's
+ * `at` (null: none at all), for the pipeline to hold against `states.max_data_age`.
+ */
+export interface Freshness {
+  /** Which default applies: `jsonl` (a file of sparse tasks) or `prometheus` (a live scrape). */
+  source: 'jsonl' | 'prometheus';
+  newest: number | null;
+  /** How far back before `at` the source looked (Prometheus); absent when it read everything. */
+  looked?: number;
+}
+
 export interface TelemetryResult {
   /** Keyed by SLO name. */
   slos: Record<string, SloSamples>;
+  /** Absent where a source cannot tell (in-memory records, a query with no selector to probe). */
+  freshness?: Freshness;
   /** Figures about the fetch for the report: requests made, lines read, lines skipped. */
   stats?: Record<string, number>;
   warnings?: string[];

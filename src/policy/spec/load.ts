@@ -28,7 +28,13 @@ export class PolicyError extends Error {
 
 export interface LoadedPolicy {
   policy: Policy;
+  /** About how the policy reads: every decision made with it carries them. */
   warnings: PolicyProblem[];
+  /**
+   * About how the policy is designed (a SOFT-PAUSE that holds nothing): `lint` says them; a
+   * decision does not repeat them, since a team may mean it.
+   */
+  advice: PolicyProblem[];
 }
 
 export function formatProblem(p: PolicyProblem): string {
@@ -143,6 +149,17 @@ export function loadPolicy(text: string, file: string): LoadedPolicy {
       message: `too many globs to check every pair for shadowing (stopped after ${MAX_SHADOW_CHECKS} comparisons): later rules may never match`,
     });
   }
+  // A SOFT-PAUSE lets low-risk changes through: with nothing high-risk, it is no pause at all.
+  const advice: PolicyProblem[] = [];
+  if (policy.risk.default === 'low' && !policy.risk.rules.some((r) => r.class === 'high')) {
+    advice.push({
+      file,
+      ...locate(doc, at, has(raw, 'risk') ? ['risk'] : []),
+      path: 'risk',
+      message:
+        'SOFT-PAUSE can hold nothing: no risk rule is `high` and the default is `low`, so every change ships until HARD-PAUSE; add a high rule for prompt and model paths (e.g. paths: ["prompts/**", "models/**"], class: high)',
+    });
+  }
   if (policy.auto_revert.enabled) {
     const within = policy.auto_revert.within.ms;
     policy.slos.forEach((slo, i) => {
@@ -164,7 +181,7 @@ export function loadPolicy(text: string, file: string): LoadedPolicy {
     const path = ['oncall', ...w.path];
     warnings.push({ file, ...locate(doc, at, path), path: formatPath(path), message: w.message });
   }
-  return { policy, warnings };
+  return { policy, warnings, advice };
 }
 
 function has(raw: unknown, ...keys: string[]): boolean {

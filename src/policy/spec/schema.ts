@@ -141,6 +141,20 @@ export const statesSchema = z
     /** Unset: block high-risk changes and let low-risk ones through. */
     on_insufficient_data: decisionOnGap.optional(),
     on_telemetry_error: decisionOnGap.default('block'),
+    /**
+     * How old the newest data may be at the evaluation time before reading it is a telemetry error
+     * (then on_telemetry_error decides): one duration for every source, or per source. Unset, each
+     * source's default (src/telemetry/freshness.ts).
+     */
+    max_data_age: z
+      .union([
+        boundedDuration(DURATION_BOUNDS.lookback),
+        z.strictObject({
+          jsonl: boundedDuration(DURATION_BOUNDS.lookback).optional(),
+          prometheus: boundedDuration(DURATION_BOUNDS.lookback).optional(),
+        }),
+      ])
+      .optional(),
   })
   .prefault({});
 

@@ -10,6 +10,8 @@ export interface JsonlOptions {
   path: string;
   /** Count malformed lines and go on, instead of failing on the first. */
   skipBadLines?: boolean;
+  /** How messages and the decision name the file, when not by its path (the demo's bundled file). */
+  label?: string;
 }
 
 /** Bad lines quoted in the warnings when they are skipped; the rest are only counted. */
@@ -25,12 +27,12 @@ export class JsonlSource implements TelemetrySource {
 
   constructor(opts: JsonlOptions) {
     this.opts = opts;
-    this.name = `jsonl ${opts.path === '-' ? 'standard input' : opts.path}`;
+    this.name = `jsonl ${opts.label ?? (opts.path === '-' ? 'standard input' : opts.path)}`;
   }
 
   async fetch(request: TelemetryRequest): Promise<TelemetryResult> {
     const { path, skipBadLines = false } = this.opts;
-    const shown = path === '-' ? '(standard input)' : path;
+    const shown = this.opts.label ?? (path === '-' ? '(standard input)' : path);
     const tallies = request.slos.map((q) => new SloTally(q));
     // Every range any SLO asks for lies within (lo, hi]: a record outside counts nowhere.
     const lo = tallies.length ? Math.min(...tallies.map((t) => t.lo)) : 0;
@@ -41,6 +43,8 @@ export class JsonlSource implements TelemetrySource {
     let outside = 0;
     let future = 0;
     let tiny = 0;
+    /** The newest task at or before the evaluation time: how current the file is. */
+    let newest: number | null = null;
     let stream: Awaited<ReturnType<typeof openByteStream>>;
     try {
       stream = await openByteStream(path);
@@ -61,6 +65,8 @@ export class JsonlSource implements TelemetrySource {
         }
         records++;
         const t = parsed.record.time;
+        // A time before 1973 is a misread (epoch seconds), said below; it says nothing of freshness.
+        if (t <= request.at && t >= EPOCH_SECONDS_BELOW && (newest === null || t > newest)) newest = t;
         if (t <= lo || t > hi) {
           outside++;
           if (t > request.at) future++;
@@ -87,6 +93,7 @@ export class JsonlSource implements TelemetrySource {
     for (const t of tallies) slos[t.name] = t.samples();
     return {
       slos,
+      freshness: { source: 'jsonl', newest },
       stats: { requests: 0, lines, records, skipped_lines: skippedCount, records_outside_ranges: outside },
       warnings,
     };

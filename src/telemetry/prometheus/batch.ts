@@ -1,6 +1,9 @@
 import type { TelemetryRequest } from '../../policy/gate/sample.ts';
+import type { PrometheusSource } from '../../policy/spec/schema.ts';
+import type { Window } from '../../policy/time/window.ts';
 import { TelemetryError } from '../errors.ts';
 import { hasPlaceholder, type SliQuery, sliQuery } from './promql.ts';
+import { recordedRules } from './recording-rules.ts';
 
 // Many small queries, few requests: every (SLO, range, part) sub-query is tagged with a `bg_key`
 // label by label_replace and the lot is joined with `or`, so one HTTP request answers all of them.
@@ -16,6 +19,33 @@ export interface Planned {
   }[];
   /** Sub-query id → PromQL. */
   subqueries: Map<string, string>;
+  /** Sub-queries answering the newest sample time (seconds) of a series an SLO reads. */
+  probes: string[];
+}
+
+/** A vector selector right before a `[${window}]` range: `x{a="b"}[${window}]` → `x{a="b"}`. */
+const SELECTOR_BEFORE_RANGE = /([A-Za-z_:][A-Za-z0-9_:]*\s*(?:\{[^{}]*\})?|\{[^{}]*\})\s*\[\$\{window\}/g;
+
+/** The series an SLO's source reads, as selectors to probe for their newest sample. */
+export function selectorsOf(prom: PrometheusSource, window: Window): string[] {
+  if ('total' in prom) {
+    const out = new Set<string>();
+    for (const expr of [prom.total, 'bad' in prom ? prom.bad : prom.good])
+      for (const m of expr.matchAll(SELECTOR_BEFORE_RANGE)) out.add(m[1]!.trim());
+    return [...out];
+  }
+  const rules = recordedRules(prom, window.kind === 'rolling' ? window.ms : null);
+  return [rules.selector(rules.windows[0]!)];
+}
+
+/**
+ * The newest sample of a selector within `span` before `at`: timestamp() gives each sample's own
+ * time, and the subquery's steps (a minute apart at most, under the 5m lookback) see every one.
+ */
+export function probeQuery(selector: string, span: number, at: number): string {
+  const secs = Math.max(60, Math.round(span / 1000));
+  const step = Math.max(15, Math.min(60, Math.round(secs / 60)));
+  return `max(max_over_time(timestamp(${selector})[${secs}s:${step}s] @ ${(at / 1000).toFixed(3).replace(/\.?0+$/, '')}))`;
 }
 
 export function planQueries(request: TelemetryRequest, source: string): Planned {
@@ -66,7 +96,16 @@ export function planQueries(request: TelemetryRequest, source: string): Planned 
       }),
     };
   });
-  return { slos, subqueries };
+  const probes = new Set<string>();
+  if (request.freshnessSpan !== undefined) {
+    for (const { slo } of request.slos) {
+      const prom = slo.source?.prometheus;
+      if (!prom) continue;
+      for (const sel of selectorsOf(prom, slo.window))
+        probes.add(idFor(probeQuery(sel, request.freshnessSpan, request.at)));
+    }
+  }
+  return { slos, subqueries, probes: [...probes] };
 }
 
 const JOIN = ' or\n';

@@ -95,12 +95,21 @@ export class PrometheusSource implements TelemetrySource {
       }
     }
 
+    let newest: number | null = null;
+    for (const id of planned.probes) {
+      const a = answers.get(id);
+      if (a && Number.isFinite(a.value) && (newest === null || a.value * 1000 > newest))
+        newest = a.value * 1000;
+    }
     const slos: TelemetryResult['slos'] = {};
     for (const slo of planned.slos) {
       slos[slo.name] = { ranges: samplesOf(slo, planned.subqueries, answers, this.name), quantiles: null };
     }
     return {
       slos,
+      ...(request.freshnessSpan !== undefined && planned.probes.length > 0
+        ? { freshness: { source: 'prometheus' as const, newest, looked: request.freshnessSpan } }
+        : {}),
       ...(notes.size > 0 ? { warnings: [...notes] } : {}),
       stats: { requests: stats.requests, retries: stats.retries, subqueries: planned.subqueries.size },
     };

@@ -16,10 +16,13 @@ const FULL = '    sli: { kind: success }\n    target: 0.95\n    window: 30d\n   
 
 describe('loadPolicy', () => {
   it('accepts a minimal policy and fills every default', () => {
-    const { policy, warnings } = loadPolicy(slo(FULL), 'p.yml');
+    const { policy, warnings, advice } = loadPolicy(slo(FULL), 'p.yml');
     // The seed's 20% auto-revert line cannot be reached at a 95% target over 30 days; lint says so.
     expect(warnings.map((w) => w.path)).toEqual(['slos[0].target']);
     expect(warnings[0]!.message).toContain('auto-revert can never fire for');
+    // No high-risk rule: a SOFT-PAUSE would hold nothing. Lint says that too; decisions do not.
+    expect(advice.map((w) => w.path)).toEqual(['risk']);
+    expect(advice[0]!.message).toContain('SOFT-PAUSE can hold nothing');
     expect(policy.slos[0]!.target).toBe(0.95);
     expect(policy.states.soft_pause).toMatchObject({ consumed: 0.5, pace_factor: 1 });
     // Parsed once, defaults included: milliseconds next to the text the messages quote.
@@ -116,7 +119,8 @@ describe('loadPolicy', () => {
   it('warns when auto_revert.consumed is out of reach for an SLO, and not when it can fire', () => {
     const text = (target: string, consumed: string) =>
       `version: 1\nslos:\n  - { name: a, sli: { kind: success }, target: ${target}, window: 30d, scope: all }\nauto_revert:\n  consumed: ${consumed}\n`;
-    const out = loadPolicy(text('0.95', '0.2'), 'p.yml').warnings;
+    const revert = (t: string) => loadPolicy(t, 'p.yml').warnings;
+    const out = revert(text('0.95', '0.2'));
     expect(out).toEqual([
       expect.objectContaining({
         path: 'auto_revert.consumed',
@@ -125,7 +129,19 @@ describe('loadPolicy', () => {
       }),
     ]);
     // 99.9% over 30d: an hour at a total outage is 1/720 × 1000 = 139% of the budget.
-    expect(loadPolicy(text('0.999', '0.2'), 'p.yml').warnings).toEqual([]);
-    expect(loadPolicy(text('0.95', '0.01'), 'p.yml').warnings).toEqual([]);
+    expect(revert(text('0.999', '0.2'))).toEqual([]);
+    expect(revert(text('0.95', '0.01'))).toEqual([]);
+  });
+
+  it('warns when SOFT-PAUSE can hold nothing: no high rule and a low default', () => {
+    const soft = (risk: string) => loadPolicy(`${slo(FULL)}${risk}`, 'p.yml').advice;
+    expect(soft('')).toEqual([
+      expect.objectContaining({ line: 1, message: expect.stringContaining('SOFT-PAUSE can hold nothing') }),
+    ]);
+    expect(soft('risk:\n  rules:\n    - { paths: ["docs/**"], class: low }\n')).toEqual([
+      expect.objectContaining({ line: 9 }),
+    ]);
+    expect(soft('risk:\n  rules:\n    - { paths: ["prompts/**"], class: high }\n')).toEqual([]);
+    expect(soft('risk:\n  default: high\n')).toEqual([]);
   });
 });

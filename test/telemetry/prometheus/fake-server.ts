@@ -45,14 +45,17 @@ export async function serve(
 /** The PromQL a request carried. */
 export const queryOf = (s: Seen): string => new URLSearchParams(s.body).get('query') ?? '';
 
-/** A successful answer: every sub-query the batch names, with the given value. */
+/**
+ * A successful answer: every sub-query the batch names, with the given value; a freshness probe
+ * (the newest sample's timestamp()) answers the evaluation time, as a live scrape would.
+ */
 export function answer(s: Seen, value: string, time: number): string {
-  const ids = [...queryOf(s).matchAll(/"bg_key", "(q\d+)"/g)].map((m) => m[1]);
-  return JSON.stringify({
-    status: 'success',
-    data: {
-      resultType: 'vector',
-      result: ids.map((id) => ({ metric: { bg_key: id }, value: [time / 1000, value] })),
-    },
+  const parts = queryOf(s).split(' or\n');
+  const result = parts.flatMap((part) => {
+    const id = /"bg_key", "(q\d+)"/.exec(part)?.[1];
+    if (!id) return [];
+    const v = part.includes('max_over_time(timestamp(') ? String(time / 1000) : value;
+    return [{ metric: { bg_key: id }, value: [time / 1000, v] }];
   });
+  return JSON.stringify({ status: 'success', data: { resultType: 'vector', result } });
 }
