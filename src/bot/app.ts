@@ -3,6 +3,7 @@ import type { BotDeps, HandlerContext } from './deps.ts';
 import { onDeploymentStatus } from './handlers/deployment-status.ts';
 import { onOverrideLabel } from './handlers/override-label.ts';
 import { onProtectionRule } from './handlers/protection-rule.ts';
+import { onInstallationChange, onPush } from './handlers/service-events.ts';
 import { fromPino } from './log.ts';
 
 // The Probot app: three webhooks, each handed to a handler that knows nothing of Probot. The
@@ -24,6 +25,12 @@ export function budgetGateApp(deps: BotDeps): ApplicationFunction {
     });
     app.on('pull_request.labeled', async (ctx) => {
       await onOverrideLabel(adapt(ctx), deps);
+    });
+    app.on('push', async (ctx) => {
+      await onPush(adapt(ctx), deps);
+    });
+    app.on(['installation', 'installation_repositories'], async (ctx) => {
+      await onInstallationChange(adapt(ctx), deps);
     });
   };
 }

@@ -1,6 +1,7 @@
 import type { GitHubClient } from '../github/octokit.ts';
 import type { WatchStore } from '../policy/canary/ports.ts';
 import type { TelemetrySource } from '../policy/gate/ports.ts';
+import type { SqlRepoStore } from '../store/repos.ts';
 import type { BotLog } from './log.ts';
 
 /** What every handler is given: the durable store, the SLI source and the clock. */
@@ -10,6 +11,8 @@ export interface BotDeps {
   clock: () => number;
   /** Where the policy lives in each repository. */
   policyPath: string;
+  /** The always-on service's repositories; absent when it is off. */
+  repos?: Pick<SqlRepoStore, 'invalidatePolicy' | 'sync'>;
 }
 
 /** The slice of Probot's Context the handlers use, so tests and other hosts can supply it. */

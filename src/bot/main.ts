@@ -6,7 +6,9 @@ import { openTelemetry } from '../telemetry/open.ts';
 import { prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
 import { budgetGateApp } from './app.ts';
 import { type BotConfig, readBotConfig } from './config.ts';
+import { discover } from './discover.ts';
 import { Escalator } from './escalation.ts';
+import { Evaluator } from './evaluator.ts';
 import { fileProbe, type Probe, prometheusProbe, storeProbe } from './health.ts';
 import { type BotLog, fromPino } from './log.ts';
 import { BotMetrics } from './metrics.ts';
@@ -14,7 +16,7 @@ import { botOctokit } from './octokit.ts';
 import { recoverMissedDeliveries } from './redeliver.ts';
 import { reportRevertFailed } from './revert/failed.ts';
 import { openRevert } from './revert/revert.ts';
-import { BotService, opsHandler } from './service.ts';
+import { BotService, type Loop, opsHandler } from './service.ts';
 import { reportShadow } from './shadow.ts';
 import { Watcher } from './watcher.ts';
 
@@ -48,7 +50,14 @@ async function main(): Promise<void> {
   });
   const [source, telemetryProbe] = await openSource(config, process.env, cwd);
   const metrics = new BotMetrics();
-  const deps = { store, source, clock: Date.now, policyPath: config.BUDGET_GATE_POLICY_PATH };
+  const evaluating = config.BUDGET_GATE_EVALUATE === 'on';
+  const deps = {
+    store,
+    source,
+    clock: Date.now,
+    policyPath: config.BUDGET_GATE_POLICY_PATH,
+    ...(evaluating ? { repos: store.service } : {}),
+  };
 
   let service: BotService | null = null;
   const probotSigint = new Set(process.listeners('SIGINT'));
@@ -73,8 +82,48 @@ async function main(): Promise<void> {
           reportRevertFailed(await app.auth(w.installation_id), w, evidence, failure),
         shadow: async (w, evidence) => reportShadow(await app.auth(w.installation_id), w, evidence, log),
       });
+      const loops: Loop[] = [];
+      if (evaluating) {
+        const evaluator = new Evaluator({
+          store: store.service,
+          source,
+          clock: Date.now,
+          replica,
+          leaseMs: config.BUDGET_GATE_LEASE,
+          floorMs: config.BUDGET_GATE_EVALUATION_FLOOR,
+          policyPath: config.BUDGET_GATE_POLICY_PATH,
+          github: (id) => app.auth(id),
+          log,
+        });
+        loops.push(
+          {
+            name: 'repository discovery',
+            everyMs: config.BUDGET_GATE_DISCOVER_EVERY,
+            run: async () => {
+              const d = await discover({
+                app: await app.auth(),
+                installation: (id) => app.auth(id),
+                sync: (id, repos) => store.service.sync(id, repos, Date.now()),
+                log,
+              });
+              log.info(`budget-gate: ${d.repos} repositories in ${d.installations} installations`);
+            },
+          },
+          {
+            name: 'evaluator',
+            everyMs: config.BUDGET_GATE_EVALUATE_TICK,
+            run: async () => {
+              const started = performance.now();
+              const r = await evaluator.round();
+              metrics.round(r, (performance.now() - started) / 1000, Date.now());
+            },
+            stop: () => evaluator.stop(),
+          },
+        );
+      }
       const every = config.BUDGET_GATE_RECOVER_EVERY;
       service = new BotService({
+        loops,
         watcher,
         metrics,
         log,

@@ -54,6 +54,55 @@ export const MIGRATIONS: Migration[] = [
       'ALTER TABLE watches ADD COLUMN last_error TEXT',
     ],
   },
+  {
+    // The always-on service (src/bot/evaluator.ts): installed repositories leased like watches, the
+    // history of their evaluations, and each watch's evidence minute by minute.
+    version: 3,
+    statements: (d) => [
+      `CREATE TABLE repos (
+        full_name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        installation_id ${int(d)} NOT NULL,
+        default_branch TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1,
+        policy_text TEXT,
+        policy_etag TEXT,
+        policy_status TEXT,
+        policy_checked_at ${int(d)},
+        policy_stale INTEGER NOT NULL DEFAULT 1,
+        next_due_at ${int(d)} NOT NULL,
+        lease_owner TEXT,
+        lease_until ${int(d)},
+        last_evaluated_at ${int(d)},
+        last_success_at ${int(d)},
+        last_error TEXT,
+        created_at ${int(d)} NOT NULL,
+        updated_at ${int(d)} NOT NULL
+      )`,
+      'CREATE INDEX repos_due ON repos (active, next_due_at)',
+      `CREATE TABLE evaluations (
+        repo TEXT NOT NULL,
+        resolution TEXT NOT NULL,
+        bucket ${int(d)} NOT NULL,
+        at ${int(d)} NOT NULL,
+        replica TEXT NOT NULL,
+        state TEXT NOT NULL,
+        worst_rank INTEGER NOT NULL,
+        slos TEXT NOT NULL,
+        alerts TEXT NOT NULL,
+        error TEXT,
+        PRIMARY KEY (repo, resolution, bucket)
+      )`,
+      `CREATE TABLE watch_evidence (
+        deployment_id ${int(d)} NOT NULL,
+        minute ${int(d)} NOT NULL,
+        at ${int(d)} NOT NULL,
+        evidence TEXT NOT NULL,
+        PRIMARY KEY (deployment_id, minute)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

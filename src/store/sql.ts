@@ -6,6 +6,7 @@ import {
   type WatchStore,
 } from '../policy/canary/ports.ts';
 import { COLUMNS, type Dialect } from './migrations.ts';
+import { SqlRepoStore } from './repos.ts';
 
 // The watch store's SQL, written once: SQLite (3.35+) and PostgreSQL agree on UPDATE … RETURNING,
 // INSERT … ON CONFLICT DO NOTHING and subqueries in UPDATE, so each statement is one string with
@@ -65,10 +66,17 @@ export const SQL = {
 export class SqlWatchStore implements WatchStore {
   readonly kind: Dialect;
   protected readonly db: SqlDriver;
+  /** The always-on service's repositories, evaluation history and watch evidence, in the same database. */
+  readonly service: SqlRepoStore;
 
   constructor(db: SqlDriver) {
     this.db = db;
     this.kind = db.dialect;
+    this.service = new SqlRepoStore(db);
+  }
+
+  recordEvidence(id: number, at: number, evidence: string): Promise<void> {
+    return this.service.recordEvidence(id, at, evidence);
   }
 
   async add(w: NewWatch, now: number): Promise<boolean> {
@@ -147,6 +155,7 @@ export class SqlWatchStore implements WatchStore {
 
   async release(replica: string): Promise<void> {
     await this.db.run(SQL.release, [replica]);
+    await this.service.release(replica);
   }
 
   async ping(): Promise<void> {

@@ -72,9 +72,10 @@ describe('SQLite store migrations', () => {
     expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([
       { version: 1 },
       { version: 2 },
+      { version: 3 },
     ]);
     db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (99, ?)').run('later');
     db.close();
-    expect(() => new SqliteWatchStore(file)).toThrow(/schema version 99, newer than this bot knows \(2\)/);
+    expect(() => new SqliteWatchStore(file)).toThrow(/schema version 99, newer than this bot knows \(3\)/);
   });
 });
