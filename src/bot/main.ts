@@ -4,6 +4,7 @@ import type { TelemetrySource } from '../policy/gate/ports.ts';
 import { openStore } from '../store/open.ts';
 import { openTelemetry } from '../telemetry/open.ts';
 import { prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
+import { Alerting } from './alerting.ts';
 import { budgetGateApp } from './app.ts';
 import { type BotConfig, readBotConfig } from './config.ts';
 import { discover } from './discover.ts';
@@ -84,6 +85,12 @@ async function main(): Promise<void> {
       });
       const loops: Loop[] = [];
       if (evaluating) {
+        const alerting = new Alerting({
+          incidents: store.incidents,
+          ledger: store.ledger,
+          env: process.env,
+          log,
+        });
         const evaluator = new Evaluator({
           store: store.service,
           source,
@@ -94,6 +101,7 @@ async function main(): Promise<void> {
           policyPath: config.BUDGET_GATE_POLICY_PATH,
           github: (id) => app.auth(id),
           log,
+          onEvaluated: (e) => alerting.onEvaluated(e),
         });
         loops.push(
           {

@@ -101,6 +101,52 @@ export const MIGRATIONS: Migration[] = [
         evidence TEXT NOT NULL,
         PRIMARY KEY (deployment_id, minute)
       )`,
+      // On-call's ledger (src/policy/oncall/ports.ts): what was paged and posted, once each.
+      `CREATE TABLE notify_ledger (
+        key TEXT PRIMARY KEY,
+        repo TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        raised_at ${int(d)} NOT NULL,
+        paged TEXT NOT NULL,
+        posted TEXT NOT NULL,
+        resolved_at ${int(d)}
+      )`,
+      'CREATE INDEX notify_ledger_open ON notify_ledger (repo, resolved_at)',
+      // One incident per repository, SLO and alert while it fires (src/bot/alerting.ts); the
+      // timeline is append-only rows, so webhooks and the evaluator never overwrite each other.
+      `CREATE TABLE incidents (
+        key TEXT NOT NULL,
+        opened_at ${int(d)} NOT NULL,
+        repo TEXT NOT NULL,
+        installation_id ${int(d)} NOT NULL,
+        slo TEXT NOT NULL,
+        alert TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        action TEXT NOT NULL,
+        last_firing_at ${int(d)} NOT NULL,
+        clear_since ${int(d)},
+        acked_at ${int(d)},
+        acked_by TEXT,
+        recovered_at ${int(d)},
+        resolved_at ${int(d)},
+        resolved_by TEXT,
+        issue_number ${int(d)},
+        issue_state TEXT,
+        escalation_step INTEGER NOT NULL DEFAULT 0,
+        escalated_at ${int(d)},
+        PRIMARY KEY (key, opened_at)
+      )`,
+      'CREATE INDEX incidents_open ON incidents (repo, resolved_at)',
+      `CREATE TABLE incident_events (
+        id TEXT PRIMARY KEY,
+        key TEXT NOT NULL,
+        opened_at ${int(d)} NOT NULL,
+        at ${int(d)} NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL
+      )`,
+      'CREATE INDEX incident_events_of ON incident_events (key, opened_at, at)',
     ],
   },
 ];

@@ -5,6 +5,7 @@ import {
   type Watch,
   type WatchStore,
 } from '../policy/canary/ports.ts';
+import { SqlIncidentStore, SqlLedger } from './incidents.ts';
 import { COLUMNS, type Dialect } from './migrations.ts';
 import { SqlRepoStore } from './repos.ts';
 
@@ -68,11 +69,16 @@ export class SqlWatchStore implements WatchStore {
   protected readonly db: SqlDriver;
   /** The always-on service's repositories, evaluation history and watch evidence, in the same database. */
   readonly service: SqlRepoStore;
+  /** On-call's ledger (what was paged and posted) and the service's incidents. */
+  readonly ledger: SqlLedger;
+  readonly incidents: SqlIncidentStore;
 
   constructor(db: SqlDriver) {
     this.db = db;
     this.kind = db.dialect;
     this.service = new SqlRepoStore(db);
+    this.ledger = new SqlLedger(db);
+    this.incidents = new SqlIncidentStore(db);
   }
 
   recordEvidence(id: number, at: number, evidence: string): Promise<void> {

@@ -26,6 +26,7 @@ import {
 // the history stored at two resolutions. GitHub is nock on the exact contents endpoint.
 
 const LEASE = 2 * MIN;
+const HOUR = 60 * MIN;
 const source = new JsonlSource({ path: writeScenario(scenarioTasks(0.005, 0.0525)) });
 const gh = () =>
   new ProbotOctokit({ auth: { token: 'ghs_test' }, retry: { enabled: false }, throttle: { enabled: false } });
@@ -231,4 +232,45 @@ describe('two replicas on one PostgreSQL', () => {
     );
     await Promise.all([sa.close(), sb.close()]);
   }, 60_000);
+
+  it('keeps the notify ledger and the incidents with their timeline', async () => {
+    const store = await PostgresWatchStore.open({ connectionString: await pg.createDatabase('incidents') });
+    const entry = {
+      key: 'budget-gate/acme/r0/alert/fast-burn/tasks-success',
+      repo: 'acme/r0',
+      kind: 'alert',
+      severity: 'sev1',
+      raised_at: T0,
+      paged: ['k'],
+      posted: ['raised', 'paged'],
+      resolved_at: null,
+    };
+    await store.ledger.put(entry);
+    await store.ledger.put({ ...entry, paged: ['k', 'k:sev1'] });
+    expect(await store.ledger.get(entry.key)).toEqual({ ...entry, paged: ['k', 'k:sev1'] });
+    expect(await store.ledger.open('acme/r0')).toHaveLength(1);
+    const inc = await store.incidents.open(
+      {
+        key: entry.key,
+        repo: 'acme/r0',
+        installation_id: 7,
+        slo: 'tasks-success',
+        alert: 'fast-burn',
+        severity: 'sev1',
+        action: 'page',
+      },
+      T0,
+    );
+    expect(inc).toMatchObject({ escalation_step: 0, acked_at: null, clear_since: null });
+    expect(await store.incidents.escalate(inc, 0, T0 + 5 * MIN)).toBe(true);
+    expect(await store.incidents.escalate(inc, 0, T0 + 5 * MIN)).toBe(false);
+    expect(await store.incidents.ack(inc, T0 + 6 * MIN, 'bob')).toBe(true);
+    expect(await store.incidents.escalate(inc, 1, T0 + 10 * MIN)).toBe(false);
+    await store.incidents.note(inc, { at: T0 + MIN, kind: 'b', text: 'second' });
+    await store.incidents.note(inc, { at: T0, kind: 'a', text: 'first' });
+    expect((await store.incidents.timeline(inc)).map((t) => t.text)).toEqual(['first', 'second']);
+    expect(await store.incidents.resolve(inc, T0 + HOUR, 'bob')).toBe(true);
+    expect(await store.incidents.openFor('acme/r0')).toEqual([]);
+    await store.close();
+  }, 30_000);
 });
