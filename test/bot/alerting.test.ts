@@ -15,7 +15,7 @@ import { API, b64, MIN, setupNock, T0, testClock, writeScenario } from './suppor
 // failures (50% of tasks) on a Monday at noon UTC fires the fast-burn page and the slow-burn
 // ticket. PagerDuty's Events API and the Slack webhook are nock on their exact endpoints.
 
-export const SERVICE_POLICY = readFileSync(
+const SERVICE_POLICY = readFileSync(
   join(import.meta.dirname, '../fixtures/bot/service-policy.yml'),
   'utf8',
 );
