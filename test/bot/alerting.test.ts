@@ -15,10 +15,7 @@ import { API, b64, MIN, setupNock, T0, testClock, writeScenario } from './suppor
 // failures (50% of tasks) on a Monday at noon UTC fires the fast-burn page and the slow-burn
 // ticket. PagerDuty's Events API and the Slack webhook are nock on their exact endpoints.
 
-const SERVICE_POLICY = readFileSync(
-  join(import.meta.dirname, '../fixtures/bot/service-policy.yml'),
-  'utf8',
-);
+const SERVICE_POLICY = readFileSync(join(import.meta.dirname, '../fixtures/bot/service-policy.yml'), 'utf8');
 const KEY = 'budget-gate/acme/r0/alert/fast-burn/tasks-success';
 const SLACK = 'https://hooks.slack.com/services/T1/B1/s3cret';
 const env = { PD_ROUTING_KEY: 'R0UT1NGKEY', SLACK_WEBHOOK_URL: SLACK };
