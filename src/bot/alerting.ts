@@ -71,6 +71,7 @@ export class Alerting {
     const notifier = this.notifier(e.policy);
     const open = await incidents.openFor(repo);
     const firingKeys = new Set<string>();
+    const opened: Array<[Incident, FiringAlert]> = [];
 
     for (const a of e.decision.alerts) {
       const event = alertEvent(repo, a);
@@ -94,7 +95,7 @@ export class Alerting {
           kind: 'fired',
           text: `${a.severity} ${a.name} on ${a.slo} fired: ${x(a.long_burn)} over ${a.long} and ${x(a.short_burn)} over ${a.short} (alert at ${a.burn_rate}x)`,
         });
-        await this.hook(() => this.o.hooks?.opened?.(inc!, e, a), repo);
+        opened.push([inc, a]);
       } else if (inc.clear_since !== null) {
         await incidents.firing(inc, e.at);
         await incidents.note(inc, {
@@ -148,6 +149,8 @@ export class Alerting {
       }
     }
 
+    // The record is opened once the first pages are in its timeline.
+    for (const [inc, a] of opened) await this.hook(() => this.o.hooks?.opened?.(inc, e, a), repo);
     for (const inc of await incidents.openFor(repo))
       await this.hook(() => this.o.hooks?.changed?.(inc, e), repo);
     for (const inc of open.filter((i) => !firingKeys.has(i.key))) {

@@ -11,6 +11,7 @@ import { discover } from './discover.ts';
 import { Escalator } from './escalation.ts';
 import { Evaluator } from './evaluator.ts';
 import { fileProbe, type Probe, prometheusProbe, storeProbe } from './health.ts';
+import { IncidentIssues } from './incident-issue.ts';
 import { type BotLog, fromPino } from './log.ts';
 import { BotMetrics } from './metrics.ts';
 import { botOctokit } from './octokit.ts';
@@ -76,7 +77,13 @@ async function main(): Promise<void> {
         maxAttempts: config.BUDGET_GATE_REVERT_ATTEMPTS,
         backoffMs: config.BUDGET_GATE_REVERT_BACKOFF,
         log,
-        hooks: new Escalator({ store, log, env: process.env, auth: (id) => app.auth(id) }),
+        hooks: new Escalator({
+          store,
+          log,
+          env: process.env,
+          ledger: store.ledger,
+          auth: (id) => app.auth(id),
+        }),
         revert: async (w, evidence, policy, ctx) =>
           openRevert(await app.auth(w.installation_id), w, evidence, policy, log, ctx),
         reportFailure: async (w, evidence, failure) =>

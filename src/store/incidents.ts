@@ -34,6 +34,8 @@ export const incidentSchema = z.object({
   issue_number: nullableInt,
   /** open: the incident issue exists; disabled: the repository has issues off (410). */
   issue_state: z.enum(['open', 'closed', 'disabled']).nullable(),
+  /** Timeline events the issue body shows: it is edited only when there are more. */
+  issue_events: int,
   /** Escalation steps taken (0: only the primary was paged). */
   escalation_step: int,
   escalated_at: nullableInt,
@@ -72,7 +74,7 @@ const SQL = {
   ack: `UPDATE incidents SET acked_at = ?, acked_by = ? WHERE ${ONE} AND resolved_at IS NULL AND acked_at IS NULL`,
   recovered: `UPDATE incidents SET recovered_at = ? WHERE ${ONE} AND resolved_at IS NULL AND recovered_at IS NULL`,
   resolve: `UPDATE incidents SET resolved_at = ?, resolved_by = ? WHERE ${ONE} AND resolved_at IS NULL`,
-  issue: `UPDATE incidents SET issue_number = ?, issue_state = ? WHERE ${ONE}`,
+  issue: `UPDATE incidents SET issue_number = ?, issue_state = ?, issue_events = ? WHERE ${ONE}`,
   escalate: `UPDATE incidents SET escalation_step = ?, escalated_at = ? WHERE ${ONE} AND escalation_step = ? AND resolved_at IS NULL AND acked_at IS NULL`,
   event: 'INSERT INTO incident_events (id, key, opened_at, at, kind, text) VALUES (?, ?, ?, ?, ?, ?)',
   timeline: 'SELECT at, kind, text FROM incident_events WHERE key = ? AND opened_at = ? ORDER BY at, id',
@@ -187,8 +189,8 @@ export class SqlIncidentStore {
   resolve(r: Ref, at: number, by: string): Promise<boolean> {
     return this.one(SQL.resolve, [at, by, r.key, r.opened_at]);
   }
-  setIssue(r: Ref, issue: number | null, state: Incident['issue_state']): Promise<boolean> {
-    return this.one(SQL.issue, [issue, state, r.key, r.opened_at]);
+  setIssue(r: Ref, issue: number | null, state: Incident['issue_state'], events: number): Promise<boolean> {
+    return this.one(SQL.issue, [issue, state, events, r.key, r.opened_at]);
   }
   /** Moves from step `from` to `from + 1`; false when another replica did, or it was acknowledged. */
   escalate(r: Ref, from: number, at: number): Promise<boolean> {
@@ -196,7 +198,9 @@ export class SqlIncidentStore {
   }
 
   async note(r: Ref, e: TimelineEvent): Promise<void> {
-    await this.db.run(SQL.event, [randomUUID(), r.key, r.opened_at, e.at, e.kind, e.text]);
+    // Events of one instant come from one evaluation on one replica: its monotonic clock orders them.
+    const id = `${process.hrtime.bigint().toString().padStart(20, '0')}-${randomUUID().slice(0, 8)}`;
+    await this.db.run(SQL.event, [id, r.key, r.opened_at, e.at, e.kind, e.text]);
   }
 
   async timeline(r: Ref): Promise<TimelineEvent[]> {

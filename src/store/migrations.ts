@@ -133,6 +133,7 @@ export const MIGRATIONS: Migration[] = [
         resolved_by TEXT,
         issue_number ${int(d)},
         issue_state TEXT,
+        issue_events INTEGER NOT NULL DEFAULT 0,
         escalation_step INTEGER NOT NULL DEFAULT 0,
         escalated_at ${int(d)},
         PRIMARY KEY (key, opened_at)

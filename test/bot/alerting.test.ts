@@ -5,6 +5,7 @@ import { ProbotOctokit } from 'probot';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Alerting } from '../../src/bot/alerting.ts';
 import { Evaluator } from '../../src/bot/evaluator.ts';
+import { IncidentIssues } from '../../src/bot/incident-issue.ts';
 import { collectingLog } from '../../src/bot/log.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
@@ -48,7 +49,7 @@ function capture() {
   return { pd, slack };
 }
 
-async function service() {
+async function service(withIssues = false) {
   const store = new SqliteWatchStore(':memory:');
   const clock = testClock(T0);
   await store.service.sync(
@@ -57,7 +58,10 @@ async function service() {
     T0 - MIN,
   );
   const log = collectingLog();
-  const alerting = new Alerting({ incidents: store.incidents, ledger: store.ledger, env, log });
+  const hooks = withIssues
+    ? { hooks: new IncidentIssues({ store: store.incidents, log, deployments: async () => [] }) }
+    : {};
+  const alerting = new Alerting({ incidents: store.incidents, ledger: store.ledger, env, log, ...hooks });
   const evaluator = new Evaluator({
     store: store.service,
     source: new JsonlSource({ path: burst }),
@@ -135,7 +139,7 @@ describe('alerts from the stored evaluations', () => {
       "stopped firing; resolves if it stays clear for 5m (the alert's short window)",
     );
     await store.close();
-  });
+  }, 120_000);
 
   it('never resolves an acknowledged incident: the recovery is noted, once', async () => {
     const { pd, slack } = capture();
@@ -155,5 +159,83 @@ describe('alerts from the stored evaluations', () => {
       recovered_at: T0 + 49 * MIN + 1_000,
     });
     await store.close();
-  });
+  }, 120_000);
+});
+
+describe('the incident record on GitHub', () => {
+  it('opens an issue per sev1 page and per ticket, keeps its timeline current and closes it at resolution', async () => {
+    const { pd } = capture();
+    // A body matcher may run more than once per request: requests are counted by the reply.
+    const created: Array<Record<string, any>> = [];
+    const edits: Array<{ n: number; body: Record<string, any> }> = [];
+    let lastBody: Record<string, any> = {};
+    nock(API)
+      .persist()
+      .post('/repos/acme/r0/issues', (b) => {
+        lastBody = b;
+        return true;
+      })
+      .reply(201, () => {
+        created.push(lastBody);
+        return { number: 100 + created.length, html_url: 'https://github.com/acme/r0/issues/x' };
+      });
+    for (const n of [101, 102])
+      nock(API)
+        .persist()
+        .patch(`/repos/acme/r0/issues/${n}`, (b) => {
+          lastBody = b;
+          return true;
+        })
+        .reply(200, () => {
+          edits.push({ n, body: lastBody });
+          return { number: n };
+        });
+    const { store, runTo } = await service(true);
+    await runTo(120);
+    expect(pd.map((b) => b.event_action)).toEqual(['trigger', 'resolve']);
+    expect(created.map((c) => [c.title, c.labels])).toEqual([
+      ['Incident: sev1 fast-burn on tasks-success', ['incident', 'sev1']],
+      ['Ticket: sev3 slow-burn on tasks-success', ['ticket', 'sev3']],
+    ]);
+    const body = created[0]!.body as string;
+    expect(body).toContain('<!-- budget-gate:incident budget-gate/acme/r0/alert/fast-burn/tasks-success -->');
+    expect(body).toContain('- Runbook: https://runbooks.example.com/agents/fast-burn');
+    expect(body).toContain('- On call: @alice (primary), @bob (secondary)');
+    expect(body).toContain('assigning themselves');
+    expect(body).toMatch(/- 2026-03-02T12:17:01Z sev1 fast-burn on tasks-success fired: /);
+    expect(body).toContain('- 2026-03-02T12:17:01Z paged through PagerDuty (sev1 pages at any hour)');
+    // Edited only when the timeline grew: clear, then resolution (which closes it).
+    const fast = edits.filter((e) => e.n === 101);
+    expect(fast.map((e) => e.body.state ?? 'open')).toEqual(['open', 'closed']);
+    expect(fast[1]!.body).toMatchObject({ state: 'closed', state_reason: 'completed' });
+    expect(fast[1]!.body.body).toContain('resolved: clear for 5m');
+    expect((await store.incidents.byKey('budget-gate/acme/r0/alert/fast-burn/tasks-success'))!).toMatchObject(
+      {
+        issue_number: 101,
+        issue_state: 'closed',
+      },
+    );
+    await store.close();
+  }, 120_000);
+
+  it('falls back to the pages and the store when the repository has issues disabled (410)', async () => {
+    const { pd } = capture();
+    nock(API).post('/repos/acme/r0/issues').twice().reply(410, {
+      message: 'Issues are disabled for this repo',
+      documentation_url: 'https://docs.github.com/rest/issues/issues#create-an-issue',
+      status: '410',
+    });
+    const { store, runTo } = await service(true);
+    await runTo(30);
+    expect(pd.map((b) => b.event_action)).toEqual(['trigger']);
+    const fast = (await store.incidents.byKey('budget-gate/acme/r0/alert/fast-burn/tasks-success'))!;
+    expect(fast).toMatchObject({ issue_number: null, issue_state: 'disabled' });
+    expect((await store.incidents.timeline(fast)).map((t) => t.kind)).toEqual([
+      'fired',
+      'pagerduty-trigger',
+      'slack',
+      'issue-disabled',
+    ]);
+    await store.close();
+  }, 120_000);
 });
