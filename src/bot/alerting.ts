@@ -4,6 +4,8 @@ import { Notifier } from '../notify/notifier.ts';
 import { sendSlack } from '../notify/slack.ts';
 import type { FiringAlert } from '../policy/gate/decision-schema.ts';
 import type { NotifyLedger } from '../policy/oncall/ports.ts';
+import { escalationPath } from '../policy/oncall/rotation.ts';
+import { routeSeverity } from '../policy/oncall/routing.ts';
 import type { Policy } from '../policy/spec/schema.ts';
 import type { Incident, SqlIncidentStore } from '../store/incidents.ts';
 import type { Evaluated } from './evaluator.ts';
@@ -20,13 +22,14 @@ import type { BotLog } from './log.ts';
 
 export type IncidentStore = Pick<
   SqlIncidentStore,
-  'open' | 'openFor' | 'firing' | 'clear' | 'recovered' | 'resolve' | 'note' | 'get'
+  'open' | 'openFor' | 'firing' | 'clear' | 'recovered' | 'resolve' | 'note' | 'get' | 'escalate'
 >;
 
 /** What else acts on an incident's life (the GitHub issue): each call may fail without stopping paging. */
 export interface IncidentHooks {
   opened?(i: Incident, e: Evaluated, alert: FiringAlert): Promise<void>;
   changed?(i: Incident, e: Evaluated): Promise<void>;
+  escalated?(i: Incident, e: Evaluated, login: string, text: string): Promise<void>;
 }
 
 export interface AlertingOptions {
@@ -149,6 +152,8 @@ export class Alerting {
       }
     }
 
+    for (const inc of await incidents.openFor(repo)) await this.escalate(inc, e);
+
     // The record is opened once the first pages are in its timeline.
     for (const [inc, a] of opened) await this.hook(() => this.o.hooks?.opened?.(inc, e, a), repo);
     for (const inc of await incidents.openFor(repo))
@@ -156,6 +161,31 @@ export class Alerting {
     for (const inc of open.filter((i) => !firingKeys.has(i.key))) {
       const now = await incidents.get(inc);
       if (now && now.resolved_at !== null) await this.hook(() => this.o.hooks?.changed?.(now, e), repo);
+    }
+  }
+
+  /**
+   * Walks the policy's escalation path while nobody acknowledges: step k is due `after` its
+   * offset from when the page went out (a sev2 raised out of hours: when business hours begin).
+   * Each step is taken once across replicas (a compare-and-set on the step), posted to the channel
+   * and commented on the incident issue, naming the person.
+   */
+  private async escalate(inc: Incident, e: Evaluated): Promise<void> {
+    if (inc.action !== 'page' || inc.acked_at !== null || inc.resolved_at !== null) return;
+    const oncall = e.policy.oncall;
+    const first = routeSeverity(oncall, inc.severity, inc.opened_at, inc.opened_at);
+    const pagedAt = first.page ? inc.opened_at : first.page_at;
+    if (pagedAt === null || e.at < pagedAt) return;
+    const path = escalationPath(oncall, pagedAt);
+    let step = inc.escalation_step;
+    while (step + 1 < path.length && e.at >= pagedAt + path[step + 1]!.after) {
+      const target = path[step + 1]!;
+      if (!(await this.o.incidents.escalate(inc, step, e.at))) return;
+      step++;
+      const text = `escalated to @${target.login} (${target.role}): not acknowledged ${minutes(e.at - pagedAt)} after the page`;
+      await this.o.incidents.note(inc, { at: e.at, kind: 'escalated', text });
+      await this.slackNote(e.policy, `Escalated: \`${inc.key}\` — ${text}`);
+      await this.hook(() => this.o.hooks?.escalated?.(inc, e, target.login, text), inc.repo);
     }
   }
 

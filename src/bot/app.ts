@@ -1,6 +1,7 @@
 import type { ApplicationFunction, Context } from 'probot';
 import type { BotDeps, HandlerContext } from './deps.ts';
 import { onDeploymentStatus } from './handlers/deployment-status.ts';
+import { onIncidentIssue } from './handlers/incident-ack.ts';
 import { onOverrideLabel } from './handlers/override-label.ts';
 import { onProtectionRule } from './handlers/protection-rule.ts';
 import { onInstallationChange, onPush } from './handlers/service-events.ts';
@@ -31,6 +32,9 @@ export function budgetGateApp(deps: BotDeps): ApplicationFunction {
     });
     app.on(['installation', 'installation_repositories'], async (ctx) => {
       await onInstallationChange(adapt(ctx), deps);
+    });
+    app.on(['issues.assigned', 'issues.closed', 'issue_comment.created'], async (ctx) => {
+      await onIncidentIssue(adapt(ctx), deps);
     });
   };
 }

@@ -141,6 +141,19 @@ export class IncidentIssues implements IncidentHooks {
     }
   }
 
+  /** The escalation, said on the issue so the person named is notified by GitHub too. */
+  async escalated(inc: Incident, e: Evaluated, login: string, text: string): Promise<void> {
+    const fresh = (await this.o.store.get(inc)) ?? inc;
+    if (fresh.issue_number === null || fresh.issue_state !== 'open') return;
+    const [owner, repo] = fresh.repo.split('/') as [string, string];
+    await e.gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+      owner,
+      repo,
+      issue_number: fresh.issue_number,
+      body: `@${login}: ${text}. Acknowledge by assigning yourself to this issue or commenting on it.`,
+    });
+  }
+
   /** Edits the issue when its timeline grew; closes it once the bot resolved the incident. */
   async changed(inc: Incident, e: Evaluated): Promise<void> {
     await this.refresh(inc, e.policy, e.gh, e.at);

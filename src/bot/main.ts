@@ -15,6 +15,7 @@ import { IncidentIssues } from './incident-issue.ts';
 import { type BotLog, fromPino } from './log.ts';
 import { BotMetrics } from './metrics.ts';
 import { botOctokit } from './octokit.ts';
+import { PAGERDUTY_SECRET_ENV, pagerdutyWebhookHandler } from './pagerduty-webhook.ts';
 import { recoverMissedDeliveries } from './redeliver.ts';
 import { reportRevertFailed } from './revert/failed.ts';
 import { openRevert } from './revert/revert.ts';
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
     source,
     clock: Date.now,
     policyPath: config.BUDGET_GATE_POLICY_PATH,
-    ...(evaluating ? { repos: store.service } : {}),
+    ...(evaluating ? { repos: store.service, incidents: store.incidents } : {}),
   };
 
   let service: BotService | null = null;
@@ -67,6 +68,14 @@ async function main(): Promise<void> {
     async (app, opts) => {
       await budgetGateApp(deps)(app, opts);
       log = fromPino(app.log);
+      opts.addHandler(
+        pagerdutyWebhookHandler({
+          secret: process.env[PAGERDUTY_SECRET_ENV],
+          incidents: store.incidents,
+          log,
+          clock: Date.now,
+        }),
+      );
       opts.addHandler(opsHandler(metrics, { store: storeProbe(store), telemetry: telemetryProbe }));
       const watcher = new Watcher({
         store,

@@ -239,3 +239,37 @@ describe('the incident record on GitHub', () => {
     await store.close();
   }, 120_000);
 });
+
+describe('acknowledgement and escalation', () => {
+  it('escalates along the policy path while nobody acknowledges, and stops at the acknowledgement', async () => {
+    const { pd, slack } = capture();
+    const { store, runTo } = await service();
+    await runTo(24);
+    const fast = (await store.incidents.byKey(KEY))!;
+    expect(fast.escalation_step).toBe(1);
+    await store.incidents.ack(fast, T0 + 24 * MIN + 30_000, '@bob');
+    await runTo(40);
+    const timeline = await store.incidents.timeline(fast);
+    expect(
+      timeline.filter((t) => t.kind === 'escalated').map((t) => [(t.at - T0 - 1_000) / MIN, t.text]),
+    ).toEqual([[22, 'escalated to @bob (secondary): not acknowledged 5m after the page']]);
+    expect(slack.map((s) => s.text.split(':')[0])).toEqual(['SEV1 paged', 'Escalated']);
+    expect(slack[1]!.text).toContain('escalated to @bob (secondary)');
+    expect(pd.map((b) => b.event_action)).toEqual(['trigger']);
+    await store.close();
+  }, 120_000);
+
+  it('walks the whole path when nobody answers: primary, secondary, then the lead', async () => {
+    capture();
+    const { store, runTo } = await service();
+    await runTo(35);
+    const fast = (await store.incidents.byKey(KEY))!;
+    expect(fast.escalation_step).toBe(2);
+    const esc = (await store.incidents.timeline(fast)).filter((t) => t.kind === 'escalated');
+    expect(esc.map((t) => [(t.at - T0 - 1_000) / MIN, t.text])).toEqual([
+      [22, 'escalated to @bob (secondary): not acknowledged 5m after the page'],
+      [27, 'escalated to @sre-lead (named): not acknowledged 10m after the page'],
+    ]);
+    await store.close();
+  }, 120_000);
+});
