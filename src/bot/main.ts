@@ -10,7 +10,7 @@ import { type BotConfig, readBotConfig } from './config.ts';
 import { discover } from './discover.ts';
 import { Escalator } from './escalation.ts';
 import { Evaluator } from './evaluator.ts';
-import { fileProbe, type Probe, prometheusProbe, storeProbe } from './health.ts';
+import { bothProbes, fileProbe, LastAttempts, type Probe, prometheusProbe, storeProbe } from './health.ts';
 import { IncidentIssues } from './incident-issue.ts';
 import { type BotLog, fromPino } from './log.ts';
 import { BotMetrics } from './metrics.ts';
@@ -53,6 +53,7 @@ async function main(): Promise<void> {
   });
   const [source, telemetryProbe] = await openSource(config, process.env, cwd);
   const metrics = new BotMetrics();
+  const attempts = new LastAttempts();
   const evaluating = config.BUDGET_GATE_EVALUATE === 'on';
   const deps = {
     store,
@@ -76,7 +77,13 @@ async function main(): Promise<void> {
           clock: Date.now,
         }),
       );
-      opts.addHandler(opsHandler(metrics, { store: storeProbe(store), telemetry: telemetryProbe }));
+      opts.addHandler(
+        opsHandler(metrics, {
+          store: storeProbe(store),
+          telemetry: bothProbes(telemetryProbe, attempts.probe('telemetry')),
+          github: attempts.probe('github'),
+        }),
+      );
       const watcher = new Watcher({
         store,
         source,
@@ -140,6 +147,10 @@ async function main(): Promise<void> {
               const started = performance.now();
               const r = await evaluator.round();
               metrics.round(r, (performance.now() - started) / 1000, Date.now());
+              // Telemetry's last attempt: any evaluation that read it, or the first error if none could.
+              if (r.succeeded.size > 0) attempts.record('telemetry', true);
+              else if (r.evaluated > 0)
+                attempts.record('telemetry', false, r.errors[0] ?? 'telemetry unreadable');
             },
             stop: () => evaluator.stop(),
           },
@@ -171,6 +182,13 @@ async function main(): Promise<void> {
       Octokit: botOctokit({
         replica,
         metrics,
+        // A 5xx or no answer is GitHub failing; any other answer (a 404, a 403) is GitHub reachable.
+        onResponse: (status) =>
+          attempts.record(
+            'github',
+            status !== null && status < 500,
+            status === null ? 'no answer from GitHub' : `GitHub answered ${status}`,
+          ),
         ...(config.BUDGET_GATE_GITHUB_WRITE_GAP !== undefined
           ? { writeGapMs: config.BUDGET_GATE_GITHUB_WRITE_GAP }
           : {}),
