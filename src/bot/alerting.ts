@@ -22,7 +22,17 @@ import type { BotLog } from './log.ts';
 
 export type IncidentStore = Pick<
   SqlIncidentStore,
-  'open' | 'openFor' | 'firing' | 'clear' | 'recovered' | 'resolve' | 'note' | 'get' | 'escalate'
+  | 'open'
+  | 'openFor'
+  | 'firing'
+  | 'clear'
+  | 'recovered'
+  | 'resolve'
+  | 'note'
+  | 'get'
+  | 'escalate'
+  | 'byKey'
+  | 'closedElsewhere'
 >;
 
 /** What else acts on an incident's life (the GitHub issue): each call may fail without stopping paging. */
@@ -158,9 +168,15 @@ export class Alerting {
     for (const [inc, a] of opened) await this.hook(() => this.o.hooks?.opened?.(inc, e, a), repo);
     for (const inc of await incidents.openFor(repo))
       await this.hook(() => this.o.hooks?.changed?.(inc, e), repo);
-    for (const inc of open.filter((i) => !firingKeys.has(i.key))) {
-      const now = await incidents.get(inc);
-      if (now && now.resolved_at !== null) await this.hook(() => this.o.hooks?.changed?.(now, e), repo);
+    // Resolved by this evaluation, or by a person (PagerDuty, the issue): the record is closed.
+    for (const inc of await incidents.closedElsewhere(repo))
+      await this.hook(() => this.o.hooks?.changed?.(inc, e), repo);
+    // A person resolved it while the page was open: PagerDuty and the channel are told, and the
+    // ledger is closed, so a later burn pages again as a new incident.
+    for (const rec of await this.o.ledger.open(repo)) {
+      if (rec.kind !== 'alert' || firingKeys.has(rec.key)) continue;
+      const last = await incidents.byKey(rec.key);
+      if (last && last.resolved_at !== null) await notifier.resolve(rec.key, e.at);
     }
   }
 

@@ -108,11 +108,27 @@ async function main(): Promise<void> {
       });
       const loops: Loop[] = [];
       if (evaluating) {
+        const issues = new IncidentIssues({
+          store: store.incidents,
+          log,
+          deployments: async (repo, since) =>
+            (await store.list())
+              .filter((w) => `${w.owner}/${w.repo}` === repo && w.deployed_at >= since)
+              .map((w) => ({
+                id: w.deployment_id,
+                environment: w.environment,
+                sha: w.sha,
+                at: w.deployed_at,
+                status: w.status,
+                revert_pr: w.revert_pr,
+              })),
+        });
         const alerting = new Alerting({
           incidents: store.incidents,
           ledger: store.ledger,
           env: process.env,
           log,
+          hooks: issues,
         });
         const evaluator = new Evaluator({
           store: store.service,

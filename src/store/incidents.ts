@@ -69,6 +69,7 @@ const SQL = {
   get: `SELECT * FROM incidents WHERE ${ONE}`,
   byIssue: 'SELECT * FROM incidents WHERE repo = ? AND issue_number = ? ORDER BY opened_at DESC',
   byKey: 'SELECT * FROM incidents WHERE key = ? ORDER BY opened_at DESC',
+  closedElsewhere: `SELECT * FROM incidents WHERE repo = ? AND resolved_at IS NOT NULL AND issue_state = 'open' ORDER BY opened_at`,
   firing: `UPDATE incidents SET last_firing_at = ?, clear_since = NULL, recovered_at = NULL WHERE ${ONE} AND resolved_at IS NULL`,
   clear: `UPDATE incidents SET clear_since = ? WHERE ${ONE} AND resolved_at IS NULL AND clear_since IS NULL`,
   ack: `UPDATE incidents SET acked_at = ?, acked_by = ? WHERE ${ONE} AND resolved_at IS NULL AND acked_at IS NULL`,
@@ -171,6 +172,11 @@ export class SqlIncidentStore {
   async byKey(key: string): Promise<Incident | null> {
     const [row] = await this.db.all(SQL.byKey, [key]);
     return row ? incidentSchema.parse(row) : null;
+  }
+
+  /** Resolved (by a person, in PagerDuty or on GitHub) while their issue is still open. */
+  async closedElsewhere(repo: string): Promise<Incident[]> {
+    return (await this.db.all(SQL.closedElsewhere, [repo])).map((r) => incidentSchema.parse(r));
   }
 
   firing(r: Ref, at: number): Promise<boolean> {

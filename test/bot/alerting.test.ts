@@ -116,7 +116,13 @@ describe('alerts from the stored evaluations', () => {
       },
       links: [{ href: 'https://runbooks.example.com/agents/fast-burn', text: 'runbook' }],
     });
-    expect(slack.map((s) => s.text.split(':')[0])).toEqual(['SEV1 paged', 'Resolved']);
+    // Nobody acknowledged: escalated to the secondary at +5m and to the lead at +10m.
+    expect(slack.map((s) => s.text.split(':')[0])).toEqual([
+      'SEV1 paged',
+      'Escalated',
+      'Escalated',
+      'Resolved',
+    ]);
 
     // The slow-burn ticket fired and resolved too (30m clear), and never paged anyone.
     expect(await store.incidents.allOpen()).toEqual([]);
@@ -130,12 +136,14 @@ describe('alerts from the stored evaluations', () => {
       [17, 'fired'],
       [17, 'pagerduty-trigger'],
       [17, 'slack'],
+      [22, 'escalated'],
+      [27, 'escalated'],
       [44, 'clear'],
       [49, 'pagerduty-resolve'],
       [49, 'slack'],
       [49, 'resolved'],
     ]);
-    expect(timeline[3]!.text).toBe(
+    expect(timeline.find((t) => t.kind === 'clear')!.text).toBe(
       "stopped firing; resolves if it stays clear for 5m (the alert's short window)",
     );
     await store.close();
@@ -179,6 +187,17 @@ describe('the incident record on GitHub', () => {
         created.push(lastBody);
         return { number: 100 + created.length, html_url: 'https://github.com/acme/r0/issues/x' };
       });
+    const comments: Array<Record<string, any>> = [];
+    nock(API)
+      .persist()
+      .post('/repos/acme/r0/issues/101/comments', (b) => {
+        lastBody = b;
+        return true;
+      })
+      .reply(201, () => {
+        comments.push(lastBody);
+        return { id: comments.length };
+      });
     for (const n of [101, 102])
       nock(API)
         .persist()
@@ -204,11 +223,15 @@ describe('the incident record on GitHub', () => {
     expect(body).toContain('assigning themselves');
     expect(body).toMatch(/- 2026-03-02T12:17:01Z sev1 fast-burn on tasks-success fired: /);
     expect(body).toContain('- 2026-03-02T12:17:01Z paged through PagerDuty (sev1 pages at any hour)');
-    // Edited only when the timeline grew: clear, then resolution (which closes it).
+    // Edited only when the timeline grew: two escalations, clear, then resolution (which closes it).
     const fast = edits.filter((e) => e.n === 101);
-    expect(fast.map((e) => e.body.state ?? 'open')).toEqual(['open', 'closed']);
-    expect(fast[1]!.body).toMatchObject({ state: 'closed', state_reason: 'completed' });
-    expect(fast[1]!.body.body).toContain('resolved: clear for 5m');
+    expect(fast.map((e) => e.body.state ?? 'open')).toEqual(['open', 'open', 'open', 'closed']);
+    expect(comments.map((c) => c.body)).toEqual([
+      '@bob: escalated to @bob (secondary): not acknowledged 5m after the page. Acknowledge by assigning yourself to this issue or commenting on it.',
+      '@sre-lead: escalated to @sre-lead (named): not acknowledged 10m after the page. Acknowledge by assigning yourself to this issue or commenting on it.',
+    ]);
+    expect(fast.at(-1)!.body).toMatchObject({ state: 'closed', state_reason: 'completed' });
+    expect(fast.at(-1)!.body.body).toContain('resolved: clear for 5m');
     expect((await store.incidents.byKey('budget-gate/acme/r0/alert/fast-burn/tasks-success'))!).toMatchObject(
       {
         issue_number: 101,
@@ -235,6 +258,8 @@ describe('the incident record on GitHub', () => {
       'pagerduty-trigger',
       'slack',
       'issue-disabled',
+      'escalated',
+      'escalated',
     ]);
     await store.close();
   }, 120_000);
