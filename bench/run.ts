@@ -5,6 +5,7 @@ import { coldStart } from './cold-start.ts';
 import { jsonlThroughput } from './jsonl-throughput.ts';
 import { type Figure, printFigures } from './lib/report.ts';
 import { requestsPerDecision } from './requests.ts';
+import { serviceScale } from './service-scale.ts';
 import { timeToRevert } from './time-to-revert.ts';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } } });
@@ -25,6 +26,7 @@ const BENCHES: { name: string; title: string; run: () => Promise<Figure[]> }[] =
     run: () => botScale(quick ? [1, 100, 1000] : [1, 100, 1000, 10_000], quick ? 200 : 1000),
   },
   { name: 'revert', title: '5. Time to revert', run: () => timeToRevert(quick ? 2 : 5) },
+  { name: 'service', title: '6. Always-on service scale', run: () => serviceScale(quick ? 200 : 1000) },
 ];
 
 const cpu = (await import('node:os')).cpus()[0]?.model ?? 'unknown CPU';
