@@ -86,6 +86,8 @@ export const botEnvSchema = z.object({
   BUDGET_GATE_EVALUATION_FLOOR: duration('BUDGET_GATE_EVALUATION_FLOOR', '30s'),
   /** How often the installations' repository lists are read again (webhooks also say when they change). */
   BUDGET_GATE_DISCOVER_EVERY: duration('BUDGET_GATE_DISCOVER_EVERY', '10m'),
+  /** The gate's check run (its workflow job's name), re-run on held pull requests when the state changes. */
+  BUDGET_GATE_GATE_CHECK: z.string().min(1).default('gate'),
 });
 export type BotConfig = z.output<typeof botEnvSchema>;
 

@@ -219,7 +219,10 @@ export class Evaluator {
     const telemetryError = r.telemetryError?.message ?? null;
     const interval = Math.max(policy.service.interval.ms, this.o.floorMs);
     const done = this.o.clock();
-    if (!(await store.complete(row.full_name, replica, done, nextCell(at, interval), telemetryError))) {
+    const state = telemetryError === null ? d.state : null;
+    if (
+      !(await store.complete(row.full_name, replica, done, nextCell(at, interval), telemetryError, state))
+    ) {
       this.o.log.warn(`${row.full_name}: lease lost during its evaluation; another replica has it`);
       return;
     }

@@ -16,6 +16,7 @@ import { type BotLog, fromPino } from './log.ts';
 import { BotMetrics } from './metrics.ts';
 import { botOctokit } from './octokit.ts';
 import { PAGERDUTY_SECRET_ENV, pagerdutyWebhookHandler } from './pagerduty-webhook.ts';
+import { recheckHeld } from './recheck.ts';
 import { recoverMissedDeliveries } from './redeliver.ts';
 import { reportRevertFailed } from './revert/failed.ts';
 import { openRevert } from './revert/revert.ts';
@@ -140,7 +141,22 @@ async function main(): Promise<void> {
           policyPath: config.BUDGET_GATE_POLICY_PATH,
           github: (id) => app.auth(id),
           log,
-          onEvaluated: (e) => alerting.onEvaluated(e),
+          onEvaluated: async (e) => {
+            await alerting.onEvaluated(e);
+            const before = e.repo.last_state;
+            if (e.telemetryError === null && before !== null && before !== e.decision.state) {
+              await recheckHeld(
+                e.gh,
+                { owner: e.repo.owner, repo: e.repo.repo },
+                before,
+                e.decision.state,
+                config.BUDGET_GATE_GATE_CHECK,
+                log,
+              ).catch((err: Error) =>
+                log.warn(`${e.repo.full_name}: held pull requests not re-checked: ${err.message}`),
+              );
+            }
+          },
         });
         loops.push(
           {

@@ -77,6 +77,7 @@ export const MIGRATIONS: Migration[] = [
         last_evaluated_at ${int(d)},
         last_success_at ${int(d)},
         last_error TEXT,
+        last_state TEXT,
         created_at ${int(d)} NOT NULL,
         updated_at ${int(d)} NOT NULL
       )`,

@@ -34,6 +34,8 @@ export const repoRowSchema = z.object({
   last_evaluated_at: nullableInt,
   last_success_at: nullableInt,
   last_error: z.string().nullable(),
+  /** The state of the last evaluation that read telemetry: a change re-checks held pull requests. */
+  last_state: z.enum(['ship', 'soft-pause', 'hard-pause']).nullable(),
 });
 export type RepoRow = z.output<typeof repoRowSchema>;
 
@@ -109,6 +111,7 @@ export const REPO_SQL = {
     WHERE ${REPO_HELD}`,
   complete: `UPDATE repos SET next_due_at = ?, last_evaluated_at = ?,
       last_success_at = CASE WHEN ? = 1 THEN ? ELSE last_success_at END, last_error = ?,
+      last_state = COALESCE(?, last_state),
       lease_owner = NULL, lease_until = NULL, updated_at = ?
     WHERE ${REPO_HELD}`,
   renew: 'UPDATE repos SET lease_until = ? WHERE lease_owner = ? AND lease_until >= ?',
@@ -212,6 +215,7 @@ export class SqlRepoStore {
     now: number,
     nextDueAt: number,
     error: string | null,
+    state: State | null = null,
   ): Promise<boolean> {
     const ok = error === null ? 1 : 0;
     const n = await this.db.run(REPO_SQL.complete, [
@@ -220,6 +224,7 @@ export class SqlRepoStore {
       ok,
       now,
       error,
+      state,
       now,
       fullName,
       replica,

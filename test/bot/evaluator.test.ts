@@ -97,6 +97,7 @@ describe('the evaluator', () => {
       lease_owner: null,
       next_due_at: nextCell(clock.now(), MIN),
       last_success_at: clock.now(),
+      last_state: 'ship',
     });
     expect((await store.service.get('acme/r1'))!.last_error).toBe(
       'no policy at .github/error-budget.yml on main',
