@@ -156,6 +156,29 @@ describe('the evaluator', () => {
     await store.close();
   });
 
+  it("keeps an hour's worst state beside its last figures", async () => {
+    const store = new SqliteWatchStore(':memory:');
+    const rec = (at: number, state: 'ship' | 'soft-pause' | 'hard-pause') =>
+      store.service.record(
+        { repo: 'acme/r0', at, replica: 'a', state, slos: [], alerts: [], error: null },
+        { minuteMs: 24 * 60 * MIN, hourMs: 7 * 24 * 60 * MIN },
+      );
+    await rec(T0 + MIN, 'soft-pause');
+    await rec(T0 + 2 * MIN, 'hard-pause');
+    await rec(T0 + 3 * MIN, 'ship');
+    // A late write of an earlier minute does not replace the hour's later figures.
+    await rec(T0 + 30_000, 'ship');
+    const [hour] = await store.service.history('acme/r0', 'hour', 0);
+    expect(hour).toMatchObject({ state: 'ship', worst: 'hard-pause', at: T0 + 3 * MIN });
+    expect((await store.service.history('acme/r0', 'minute', 0)).map((m) => m.state)).toEqual([
+      'ship',
+      'soft-pause',
+      'hard-pause',
+      'ship',
+    ]);
+    await store.close();
+  });
+
   it("moves a dead replica's repositories to another within one lease, and evaluates them once", async () => {
     const store = new SqliteWatchStore(':memory:');
     const clock = testClock(T0 + 10 * MIN + 1_000);
