@@ -7,6 +7,7 @@ import { type Recorded, startGitHub } from '../../support/github-server.ts';
 import { freePort } from '../../support/ports.ts';
 import { type RunningPostgres, startPostgres } from '../../support/postgres.ts';
 import { steadyTasks, tempDir } from '../../support/tasks.ts';
+import { DEPLOYMENT_ID, deploymentStatusPayload } from '../support.ts';
 import { type BotProcess, startBot, until } from './bot-process.ts';
 import { startFakeApp } from './fake-app.ts';
 
@@ -159,6 +160,19 @@ describe('an incident, end to end, in a real bot process', () => {
       });
       expect(issues[0]!.body).toContain('- Runbook: https://runbooks.example.com/agents/fast-burn');
 
+      // Two deployments go out during the burn: the incident's key names no deployment, so the
+      // burn stays one incident and pages no more (the sent list below has one trigger).
+      app.webhookUrl = `${bot.url}/api/github/webhooks`;
+      for (const [id, ago] of [
+        [DEPLOYMENT_ID, 2 * MIN],
+        [DEPLOYMENT_ID + 1, MIN],
+      ] as const) {
+        expect(
+          await app.deliver('deployment_status', deploymentStatusPayload({ id, at: Date.now() - ago })),
+        ).toBe(200);
+      }
+      await until('the deployment watched', async () => (await store.list()).length > 0, bots, 30_000);
+
       // Nobody acknowledges within the 10s window: escalated to the secondary, on the issue too.
       const escalation = await until(
         'the escalation',
@@ -231,6 +245,9 @@ describe('an incident, end to end, in a real bot process', () => {
       ]);
       expect(issueEdits.at(-1)).toMatchObject({ n: 501, state: 'closed', state_reason: 'completed' });
       expect(issueEdits.at(-1)!.body).toContain('Acknowledged by Alice Example (PagerDuty)');
+      expect(issueEdits.at(-1)!.body).toMatch(
+        new RegExp(`deployment ${DEPLOYMENT_ID} \\(f95f852\\) to production`),
+      );
       expect(await bot.stop()).toBe(0);
     } finally {
       for (const b of bots)
