@@ -7,6 +7,7 @@ import { dashboardPages } from './dashboard.ts';
 import { jsonlThroughput } from './jsonl-throughput.ts';
 import { type Figure, printFigures } from './lib/report.ts';
 import { requestsPerDecision } from './requests.ts';
+import { serviceScale } from './service-scale.ts';
 import { timeToRevert } from './time-to-revert.ts';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } } });
@@ -33,6 +34,7 @@ const BENCHES: { name: string; title: string; run: () => Promise<Figure[]> }[] =
     title: '6. Dashboard pages',
     run: () => dashboardPages(1000, quick ? 100 : 400),
   },
+  { name: 'service', title: '7. Always-on service scale', run: () => serviceScale(quick ? 200 : 1000) },
 ];
 
 const cpu = (await import('node:os')).cpus()[0]?.model ?? 'unknown CPU';

@@ -78,6 +78,16 @@ export const botEnvSchema = z.object({
   /** How far back a missed webhook is still worth asking for. */
   BUDGET_GATE_RECOVER_LOOKBACK: duration('BUDGET_GATE_RECOVER_LOOKBACK', '3h'),
   BUDGET_GATE_GITHUB_WRITE_GAP: durationOrZero('BUDGET_GATE_GITHUB_WRITE_GAP'),
+  /** The always-on service: evaluate every installed repository's policy on its interval ("off": only watch deployments). */
+  BUDGET_GATE_EVALUATE: z.enum(['on', 'off']).default('on'),
+  /** How often the evaluator looks for repositories whose interval has come round. */
+  BUDGET_GATE_EVALUATE_TICK: duration('BUDGET_GATE_EVALUATE_TICK', '5s'),
+  /** The operator's floor under every policy's service.interval: what one repository may cost at most. */
+  BUDGET_GATE_EVALUATION_FLOOR: duration('BUDGET_GATE_EVALUATION_FLOOR', '30s'),
+  /** How often the installations' repository lists are read again (webhooks also say when they change). */
+  BUDGET_GATE_DISCOVER_EVERY: duration('BUDGET_GATE_DISCOVER_EVERY', '10m'),
+  /** The gate's check run (its workflow job's name), re-run on held pull requests when the state changes. */
+  BUDGET_GATE_GATE_CHECK: z.string().min(1).default('gate'),
 });
 export type BotConfig = z.output<typeof botEnvSchema>;
 

@@ -1,6 +1,8 @@
 import type { GitHubClient } from '../github/octokit.ts';
 import type { WatchStore } from '../policy/canary/ports.ts';
 import type { TelemetrySource } from '../policy/gate/ports.ts';
+import type { SqlIncidentStore } from '../store/incidents.ts';
+import type { SqlRepoStore } from '../store/repos.ts';
 import type { BotLog } from './log.ts';
 
 /** What every handler is given: the durable store, the SLI source and the clock. */
@@ -10,6 +12,10 @@ export interface BotDeps {
   clock: () => number;
   /** Where the policy lives in each repository. */
   policyPath: string;
+  /** The always-on service's repositories; absent when it is off. */
+  repos?: Pick<SqlRepoStore, 'invalidatePolicy' | 'sync'>;
+  /** The always-on service's incidents, acknowledged and closed from their issues. */
+  incidents?: Pick<SqlIncidentStore, 'byIssue' | 'ack' | 'resolve' | 'note'>;
 }
 
 /** The slice of Probot's Context the handlers use, so tests and other hosts can supply it. */

@@ -37,6 +37,38 @@ export const prometheusProbe =
     );
   };
 
+/**
+ * The outcome of each dependency's last real attempt (a GitHub request, an evaluation's telemetry
+ * read), kept as it happens: /healthz reports a dependency that failed its last attempt even when a
+ * probe made at request time would pass (GitHub has no cheap probe that costs no rate limit).
+ */
+export class LastAttempts {
+  private readonly last = new Map<string, { ok: boolean; error: string | null; at: number }>();
+
+  record(name: string, ok: boolean, error: string | null = null, at = Date.now()): void {
+    this.last.set(name, { ok, error, at });
+  }
+
+  /** A probe that fails with the last attempt's error; passes before any attempt. */
+  probe(name: string): Probe {
+    return async () => {
+      const l = this.last.get(name);
+      if (l && !l.ok)
+        throw new Error(
+          `last attempt at ${new Date(l.at).toISOString()} failed: ${l.error ?? 'unknown error'}`,
+        );
+    };
+  }
+}
+
+/** Both must pass: the request-time probe, then the last real attempt. */
+export const bothProbes =
+  (a: Probe, b: Probe): Probe =>
+  async () => {
+    await a();
+    await b();
+  };
+
 export async function checkHealth(probes: Record<string, Probe>): Promise<HealthReport> {
   const entries = await Promise.all(
     Object.entries(probes).map(async ([name, probe]) => {

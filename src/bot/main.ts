@@ -4,20 +4,26 @@ import type { TelemetrySource } from '../policy/gate/ports.ts';
 import { openStore } from '../store/open.ts';
 import { openTelemetry } from '../telemetry/open.ts';
 import { prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
+import { Alerting } from './alerting.ts';
 import { budgetGateApp } from './app.ts';
 import { type BotConfig, readBotConfig } from './config.ts';
+import { discover } from './discover.ts';
 import { Escalator } from './escalation.ts';
+import { Evaluator } from './evaluator.ts';
 import { onProtectionRule } from './handlers/protection-rule.ts';
-import { fileProbe, type Probe, prometheusProbe, storeProbe } from './health.ts';
+import { bothProbes, fileProbe, LastAttempts, type Probe, prometheusProbe, storeProbe } from './health.ts';
+import { IncidentIssues } from './incident-issue.ts';
 import { type BotLog, fromPino } from './log.ts';
 import { BotMetrics } from './metrics.ts';
 import { botOctokit } from './octokit.ts';
+import { PAGERDUTY_SECRET_ENV, pagerdutyWebhookHandler } from './pagerduty-webhook.ts';
 import { answerPendingRules } from './pending-rules.ts';
+import { recheckHeld } from './recheck.ts';
 import { recoverMissedDeliveries } from './redeliver.ts';
 import { reportRevertFailed } from './revert/failed.ts';
 import { openRevert } from './revert/revert.ts';
 import { createBotServer, DEFAULT_WEBHOOK_PATH } from './server.ts';
-import { BotService, opsHandler } from './service.ts';
+import { BotService, type Loop, opsHandler } from './service.ts';
 import { reportShadow } from './shadow.ts';
 import { Watcher } from './watcher.ts';
 
@@ -58,11 +64,14 @@ async function main(): Promise<void> {
   });
   const [source, telemetryProbe] = await openSource(config, process.env, cwd);
   const metrics = new BotMetrics();
+  const attempts = new LastAttempts();
+  const evaluating = config.BUDGET_GATE_EVALUATE === 'on';
   const deps = {
     store,
     source,
     clock: Date.now,
     policyPath: config.BUDGET_GATE_POLICY_PATH,
+    ...(evaluating ? { repos: store.service, incidents: store.incidents } : {}),
   };
 
   let service: BotService | null = null;
@@ -71,6 +80,13 @@ async function main(): Promise<void> {
       Octokit: botOctokit({
         replica,
         metrics,
+        // A 5xx or no answer is GitHub failing; any other answer (a 404, a 403) is GitHub reachable.
+        onResponse: (status) =>
+          attempts.record(
+            'github',
+            status !== null && status < 500,
+            status === null ? 'no answer from GitHub' : `GitHub answered ${status}`,
+          ),
         ...(config.BUDGET_GATE_GITHUB_WRITE_GAP !== undefined
           ? { writeGapMs: config.BUDGET_GATE_GITHUB_WRITE_GAP }
           : {}),
@@ -80,7 +96,21 @@ async function main(): Promise<void> {
   const app: ApplicationFunction = async (app, opts) => {
     await budgetGateApp(deps)(app, opts);
     log = fromPino(app.log);
-    opts.addHandler(opsHandler(metrics, { store: storeProbe(store), telemetry: telemetryProbe }));
+    opts.addHandler(
+      pagerdutyWebhookHandler({
+        secret: process.env[PAGERDUTY_SECRET_ENV],
+        incidents: store.incidents,
+        log,
+        clock: Date.now,
+      }),
+    );
+    opts.addHandler(
+      opsHandler(metrics, {
+        store: storeProbe(store),
+        telemetry: bothProbes(telemetryProbe, attempts.probe('telemetry')),
+        github: attempts.probe('github'),
+      }),
+    );
     const watcher = new Watcher({
       store,
       source,
@@ -90,15 +120,103 @@ async function main(): Promise<void> {
       maxAttempts: config.BUDGET_GATE_REVERT_ATTEMPTS,
       backoffMs: config.BUDGET_GATE_REVERT_BACKOFF,
       log,
-      hooks: new Escalator({ store, log, env: process.env, auth: (id) => app.auth(id) }),
+      hooks: new Escalator({
+        store,
+        log,
+        env: process.env,
+        ledger: store.ledger,
+        auth: (id) => app.auth(id),
+      }),
       revert: async (w, evidence, policy, ctx) =>
         openRevert(await app.auth(w.installation_id), w, evidence, policy, log, ctx),
       reportFailure: async (w, evidence, failure) =>
         reportRevertFailed(await app.auth(w.installation_id), w, evidence, failure),
       shadow: async (w, evidence) => reportShadow(await app.auth(w.installation_id), w, evidence, log),
     });
+    const loops: Loop[] = [];
+    if (evaluating) {
+      const issues = new IncidentIssues({
+        store: store.incidents,
+        log,
+        deployments: async (repo, since) =>
+          (await store.list())
+            .filter((w) => `${w.owner}/${w.repo}` === repo && w.deployed_at >= since)
+            .map((w) => ({
+              id: w.deployment_id,
+              environment: w.environment,
+              sha: w.sha,
+              at: w.deployed_at,
+              status: w.status,
+              revert_pr: w.revert_pr,
+            })),
+      });
+      const alerting = new Alerting({
+        incidents: store.incidents,
+        ledger: store.ledger,
+        env: process.env,
+        log,
+        hooks: issues,
+      });
+      const evaluator = new Evaluator({
+        store: store.service,
+        source,
+        clock: Date.now,
+        replica,
+        leaseMs: config.BUDGET_GATE_LEASE,
+        floorMs: config.BUDGET_GATE_EVALUATION_FLOOR,
+        policyPath: config.BUDGET_GATE_POLICY_PATH,
+        github: (id) => app.auth(id),
+        log,
+        onEvaluated: async (e) => {
+          await alerting.onEvaluated(e);
+          const before = e.repo.last_state;
+          if (e.telemetryError === null && before !== null && before !== e.decision.state) {
+            await recheckHeld(
+              e.gh,
+              { owner: e.repo.owner, repo: e.repo.repo },
+              before,
+              e.decision.state,
+              config.BUDGET_GATE_GATE_CHECK,
+              log,
+            ).catch((err: Error) =>
+              log.warn(`${e.repo.full_name}: held pull requests not re-checked: ${err.message}`),
+            );
+          }
+        },
+      });
+      loops.push(
+        {
+          name: 'repository discovery',
+          everyMs: config.BUDGET_GATE_DISCOVER_EVERY,
+          run: async () => {
+            const d = await discover({
+              app: await app.auth(),
+              installation: (id) => app.auth(id),
+              sync: (id, repos) => store.service.sync(id, repos, Date.now()),
+              log,
+            });
+            log.info(`budget-gate: ${d.repos} repositories in ${d.installations} installations`);
+          },
+        },
+        {
+          name: 'evaluator',
+          everyMs: config.BUDGET_GATE_EVALUATE_TICK,
+          run: async () => {
+            const started = performance.now();
+            const r = await evaluator.round();
+            metrics.round(r, (performance.now() - started) / 1000, Date.now());
+            // Telemetry's last attempt: any evaluation that read it, or the first error if none could.
+            if (r.succeeded.size > 0) attempts.record('telemetry', true);
+            else if (r.evaluated > 0)
+              attempts.record('telemetry', false, r.errors[0] ?? 'telemetry unreadable');
+          },
+          stop: () => evaluator.stop(),
+        },
+      );
+    }
     const every = config.BUDGET_GATE_RECOVER_EVERY;
     service = new BotService({
+      loops,
       watcher,
       metrics,
       log,

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { RoundReport } from './evaluator.ts';
 import type { TickReport } from './watcher.ts';
 import type { GuardStats } from './webhook-guard.ts';
 
@@ -21,6 +22,11 @@ export class BotMetrics {
   private readonly rateLimitWaits: Counter;
   private readonly rateLimitWaitSeconds: Counter;
   private readonly redeliveries: Counter;
+  private readonly lastEvaluation: Gauge;
+  private readonly lastRound: Gauge;
+  private readonly evaluations: Counter;
+  private readonly roundDuration: Histogram;
+  private readonly policyReads: Counter;
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -101,6 +107,37 @@ export class BotMetrics {
       help: 'Webhook deliveries that had failed (the bot was down) and were asked again from GitHub',
       registers,
     });
+    this.lastEvaluation = new Gauge({
+      name: 'budget_gate_last_evaluation_timestamp_seconds',
+      help: 'When this replica last evaluated the repository successfully (Unix time); max over replicas is the repository’s',
+      labelNames: ['repository'],
+      registers,
+    });
+    this.lastRound = new Gauge({
+      name: 'budget_gate_last_evaluation_round_timestamp_seconds',
+      help: 'When the evaluator last finished a round (Unix time), whether or not anything was due: the dead man’s switch',
+      registers,
+    });
+    this.evaluations = new Counter({
+      name: 'budget_gate_evaluations_total',
+      help: 'Repository evaluations, by outcome (ok, telemetry_error, no_policy, failed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.roundDuration = new Histogram({
+      name: 'budget_gate_evaluation_round_duration_seconds',
+      help: 'How long an evaluator round took',
+      buckets: [0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.policyReads = new Counter({
+      name: 'budget_gate_policy_reads_total',
+      help: 'Policy reads from GitHub by answer: read (200), unchanged (304, free of the rate limit), none (404)',
+      labelNames: ['answer'],
+      registers,
+    });
+    for (const outcome of ['ok', 'telemetry_error', 'no_policy', 'failed'])
+      this.evaluations.inc({ outcome }, 0);
     this.ticks.inc({ outcome: 'ok' }, 0);
     this.ticks.inc({ outcome: 'error' }, 0);
   }
@@ -116,6 +153,17 @@ export class BotMetrics {
     this.revertsFailed.inc(report.failed.length);
     this.revertRetries.inc(report.retrying.length);
     this.telemetryErrors.inc(report.telemetry_errors);
+  }
+
+  round(r: RoundReport, seconds: number, endedAt: number): void {
+    this.lastRound.set(endedAt / 1000);
+    this.roundDuration.observe(seconds);
+    for (const [repository, at] of r.succeeded) this.lastEvaluation.set({ repository }, at / 1000);
+    this.evaluations.inc({ outcome: 'ok' }, r.succeeded.size);
+    this.evaluations.inc({ outcome: 'telemetry_error' }, r.evaluated - r.succeeded.size);
+    this.evaluations.inc({ outcome: 'no_policy' }, r.no_policy);
+    this.evaluations.inc({ outcome: 'failed' }, r.failed);
+    for (const [answer, n] of Object.entries(r.policy_reads)) this.policyReads.inc({ answer }, n);
   }
 
   tickFailed(seconds: number): void {

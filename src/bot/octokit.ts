@@ -15,6 +15,8 @@ export interface BotOctokitOptions {
    * GitHub asks integrations to space writes; a GitHub Enterprise Server may allow less.
    */
   writeGapMs?: number;
+  /** Each answer (status) or failure to get one (null): /healthz's record of GitHub's last attempt. */
+  onResponse?: (status: number | null) => void;
 }
 
 export function botOctokit(o: BotOctokitOptions): typeof ProbotOctokit {
@@ -34,7 +36,10 @@ export function botOctokit(o: BotOctokitOptions): typeof ProbotOctokit {
       ...instance.request,
       fetch: reportingFetch(
         () => {},
-        (method, status) => m?.githubRequest(method, status),
+        (method, status) => {
+          m?.githubRequest(method, status);
+          o.onResponse?.(status);
+        },
       ),
     },
     retry: retryOptions(),

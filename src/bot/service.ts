@@ -16,6 +16,16 @@ export interface ServiceOptions {
   /** Asks GitHub for missed webhooks; omitted when recovery is off. */
   recover?: () => Promise<void>;
   recoverMs?: number;
+  /** Further periodic work (the always-on evaluator, repository discovery): each run one at a time. */
+  loops?: Loop[];
+}
+
+export interface Loop {
+  name: string;
+  everyMs: number;
+  run: () => Promise<void>;
+  /** Asks the run in progress to end early (between repositories), before stop() waits for it. */
+  stop?: () => Promise<void>;
 }
 
 export class BotService {
@@ -23,6 +33,7 @@ export class BotService {
   private recovering: Promise<void> | null = null;
   private stopped = false;
   private ticking = false;
+  private readonly looping = new Map<string, Promise<void>>();
 
   private readonly o: ServiceOptions;
 
@@ -37,6 +48,24 @@ export class BotService {
       void this.recover();
       this.timers.push(setInterval(() => void this.recover(), this.o.recoverMs ?? 5 * 60_000));
     }
+    for (const loop of this.o.loops ?? []) {
+      void this.loop(loop);
+      this.timers.push(setInterval(() => void this.loop(loop), loop.everyMs));
+    }
+  }
+
+  /** One run of a loop unless one is still going; its failure is logged and the next run retries. */
+  loop(l: Loop): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    let p = this.looping.get(l.name);
+    if (!p) {
+      p = l
+        .run()
+        .catch((e: Error) => this.o.log.error(`budget-gate ${l.name} failed: ${e.message}`))
+        .finally(() => this.looping.delete(l.name));
+      this.looping.set(l.name, p);
+    }
+    return p;
   }
 
   async tick(): Promise<void> {
@@ -69,7 +98,12 @@ export class BotService {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    await Promise.all([this.o.watcher.stop(), this.recovering]);
+    await Promise.all([
+      this.o.watcher.stop(),
+      this.recovering,
+      ...(this.o.loops ?? []).map((l) => l.stop?.()),
+      ...this.looping.values(),
+    ]);
   }
 }
 

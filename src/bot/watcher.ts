@@ -1,4 +1,9 @@
-import { assessDeployment, type CanaryWatch, planCanaryRequest } from '../policy/canary/assess.ts';
+import {
+  assessDeployment,
+  type CanaryWatch,
+  type DeploymentAssessment,
+  planCanaryRequest,
+} from '../policy/canary/assess.ts';
 import type { Watch } from '../policy/canary/ports.ts';
 import type { TelemetryResult } from '../policy/gate/sample.ts';
 import type { Policy } from '../policy/spec/schema.ts';
@@ -155,6 +160,7 @@ export class Watcher {
       report.evaluated++;
       const a = assessDeployment(policy, canary[i]!, result, at);
       const id = w.deployment_id;
+      await this.keepEvidence(id, at, a);
       if (a.breach && a.worst) {
         const evidence = buildEvidence(policy, a.worst, w.deployed_at, at);
         if (policy.auto_revert.mode === 'shadow') {
@@ -209,6 +215,29 @@ export class Watcher {
     const answered = bucketed.answer(count(await this.o.source.fetch(bucketed.request)));
     // Ratio-only sources (Sloth, Pyrra rules) cannot be summed: ask for the ranges themselves.
     return answered ?? count(await this.o.source.fetch(plain));
+  }
+
+  /**
+   * The check's evidence, per minute, for the dashboard. A failed write costs the history one
+   * minute, never the verdict: the judge acts on the assessment in hand.
+   */
+  private async keepEvidence(id: number, at: number, a: DeploymentAssessment): Promise<void> {
+    const slos = a.slos.map((s) => ({
+      slo: s.slo,
+      status: s.status,
+      burn_low: s.burn_low,
+      burn_high: s.burn_high,
+      line_burn: s.line_burn,
+      attributable_consumed: s.attributable_consumed,
+      post: s.post,
+      baseline_ratio: s.baseline_ratio,
+      outage_guard: s.outage_guard,
+    }));
+    try {
+      await this.o.store.recordEvidence(id, at, JSON.stringify({ breach: a.breach, slos }));
+    } catch (e) {
+      this.o.log.warn(`deployment ${id}: evidence history not written: ${(e as Error).message}`);
+    }
   }
 
   /** Judged exactly as enforce would, reported instead of reverted, and recorded as `shadowed`. */

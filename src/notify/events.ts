@@ -1,10 +1,12 @@
-import type { Decision } from '../policy/gate/decision-schema.ts';
+import { createHash } from 'node:crypto';
+import type { Decision, FiringAlert } from '../policy/gate/decision-schema.ts';
 import type { Severity } from '../policy/oncall/schema.ts';
 import type { Policy } from '../policy/spec/schema.ts';
 
 // What budget-gate tells the people on call about, as values: built from a gate decision or a
 // revert, sent by the Notifier. The key is the dedup key PagerDuty sees and the ledger's record id:
-// one per alert and deployment, one per pause episode, one per revert.
+// one per repository, alert and SLO (no deployment in it: the same burn across two deployments is
+// one incident and pages once), one per pause episode, one per revert.
 
 export type NotifyKind = 'alert' | 'hard-pause' | 'revert-opened' | 'revert-failed';
 
@@ -29,6 +31,17 @@ export interface DecisionContext {
   url?: string | null;
 }
 
+/** PagerDuty's dedup_key is at most 255 characters. */
+export const MAX_DEDUP_KEY = 255;
+
+/** The alert's dedup key: stable across deployments and replicas; a long one keeps its head and a hash. */
+export function alertKey(repo: string, alert: string, slo: string): string {
+  const key = `budget-gate/${repo}/alert/${alert}/${slo}`;
+  if (key.length <= MAX_DEDUP_KEY) return key;
+  const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  return `${key.slice(0, MAX_DEDUP_KEY - 17)}~${hash}`;
+}
+
 const clip = (s: string) => (s.length > 1024 ? `${s.slice(0, 1021)}...` : s);
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toPrecision(3)}%`);
 
@@ -36,20 +49,7 @@ const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toPrecision
 export function decisionEvents(policy: Policy, d: Decision, ctx: DecisionContext): NotifyEvent[] {
   const out: NotifyEvent[] = [];
   const link = ctx.url ? [{ href: ctx.url, text: 'budget-gate decision' }] : [];
-  for (const a of d.alerts) {
-    out.push({
-      kind: 'alert',
-      key: `budget-gate/${ctx.repo}/alert/${a.name}/${a.slo}/${ctx.deployment}`,
-      repo: ctx.repo,
-      severity: a.severity,
-      summary: clip(
-        `${a.severity} ${a.name} on ${a.slo} (${ctx.repo}): burning ${a.long_burn.toFixed(1)}x over ${a.long} and ${a.short_burn.toFixed(1)}x over ${a.short}, alert at ${a.burn_rate}x`,
-      ),
-      component: a.slo,
-      links: [...(a.runbook?.startsWith('http') ? [{ href: a.runbook, text: 'runbook' }] : []), ...link],
-      details: { ...a, deployment: ctx.deployment, runbook: a.runbook },
-    });
-  }
+  for (const a of d.alerts) out.push(alertEvent(ctx.repo, a, link, { deployment: ctx.deployment }));
   if (d.state === 'hard-pause') {
     const slos = d.slos.filter((s) => s.state === 'hard-pause');
     const names = slos.map((s) => s.name).sort();
@@ -67,6 +67,27 @@ export function decisionEvents(policy: Policy, d: Decision, ctx: DecisionContext
     });
   }
   return out;
+}
+
+/** One firing alert, as paged; `details` are added to PagerDuty's custom_details. */
+export function alertEvent(
+  repo: string,
+  a: FiringAlert,
+  links: Array<{ href: string; text: string }> = [],
+  details: Record<string, unknown> = {},
+): NotifyEvent {
+  return {
+    kind: 'alert',
+    key: alertKey(repo, a.name, a.slo),
+    repo,
+    severity: a.severity,
+    summary: clip(
+      `${a.severity} ${a.name} on ${a.slo} (${repo}): burning ${a.long_burn.toFixed(1)}x over ${a.long} and ${a.short_burn.toFixed(1)}x over ${a.short}, alert at ${a.burn_rate}x`,
+    ),
+    component: a.slo,
+    links: [...(a.runbook?.startsWith('http') ? [{ href: a.runbook, text: 'runbook' }] : []), ...links],
+    details: { ...a, ...details, runbook: a.runbook },
+  };
 }
 
 export interface RevertFacts {

@@ -2,7 +2,7 @@ import type { LedgerEntry, NotifyLedger } from '../policy/oncall/ports.ts';
 import { routeSeverity } from '../policy/oncall/routing.ts';
 import type { OncallPolicy } from '../policy/oncall/schema.ts';
 import type { NotifyEvent } from './events.ts';
-import { sendPagerDuty, triggerBody } from './pagerduty.ts';
+import { PAGERDUTY_ENQUEUE, PAGERDUTY_URL_ENV, sendPagerDuty, triggerBody } from './pagerduty.ts';
 import { sendSlack, slackMessage } from './slack.ts';
 
 // Turns events into pages and channel posts by the policy's severity routing, once each. A send
@@ -45,6 +45,9 @@ export class Notifier {
     const n = this.o.oncall.notify.pagerduty;
     return n ? (this.o.env[n.routing_key_env] ?? null) : null;
   }
+  private get pagerdutyUrl() {
+    return this.o.env[PAGERDUTY_URL_ENV] || PAGERDUTY_ENQUEUE;
+  }
   private get slack() {
     const n = this.o.oncall.notify.slack;
     const url = n ? this.o.env[n.webhook_url_env] : undefined;
@@ -81,7 +84,11 @@ export class Notifier {
     const stage = !route.page ? 'raised' : route.severity === route.raised ? 'paged' : 'promoted';
     if (route.page && this.routingKey && !rec.paged.includes(pdKey)) {
       try {
-        await sendPagerDuty(triggerBody(this.routingKey, e, route.severity, pdKey, at), fetchFn);
+        await sendPagerDuty(
+          triggerBody(this.routingKey, e, route.severity, pdKey, at),
+          fetchFn,
+          this.pagerdutyUrl,
+        );
         rec.paged.push(pdKey);
         d.sent.push('pagerduty-trigger');
       } catch (err) {
@@ -126,7 +133,11 @@ export class Notifier {
     for (const k of [...rec.paged]) {
       if (!routingKey) break;
       try {
-        await sendPagerDuty({ routing_key: routingKey, event_action: 'resolve', dedup_key: k }, fetchFn);
+        await sendPagerDuty(
+          { routing_key: routingKey, event_action: 'resolve', dedup_key: k },
+          fetchFn,
+          this.pagerdutyUrl,
+        );
         rec.paged = rec.paged.filter((p) => p !== k);
         d.sent.push('pagerduty-resolve');
       } catch (err) {

@@ -6,6 +6,8 @@ import type { NotifyEvent } from './events.ts';
 // a dedup_key that already has an open alert does not page again, which backs up the ledger.
 
 export const PAGERDUTY_ENQUEUE = 'https://events.pagerduty.com/v2/enqueue';
+/** Where events go instead (a PagerDuty EU account's events.eu.pagerduty.com, or a test's stand-in). */
+export const PAGERDUTY_URL_ENV = 'BUDGET_GATE_PAGERDUTY_EVENTS_URL';
 
 export interface PagerDutyTrigger {
   routing_key: string;
@@ -61,8 +63,9 @@ export function triggerBody(
 export async function sendPagerDuty(
   body: PagerDutyTrigger | PagerDutyResolve,
   fetchFn = fetch,
+  url = PAGERDUTY_ENQUEUE,
 ): Promise<void> {
-  const res = await fetchFn(PAGERDUTY_ENQUEUE, {
+  const res = await fetchFn(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),

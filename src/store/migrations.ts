@@ -67,6 +67,103 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX deliveries_handled ON deliveries (handled_at)',
     ],
   },
+  {
+    // The always-on service (src/bot/evaluator.ts): installed repositories leased like watches, the
+    // history of their evaluations, and each watch's evidence minute by minute.
+    version: 4,
+    statements: (d) => [
+      `CREATE TABLE repos (
+        full_name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        installation_id ${int(d)} NOT NULL,
+        default_branch TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1,
+        policy_text TEXT,
+        policy_etag TEXT,
+        policy_status TEXT,
+        policy_checked_at ${int(d)},
+        policy_stale INTEGER NOT NULL DEFAULT 1,
+        next_due_at ${int(d)} NOT NULL,
+        lease_owner TEXT,
+        lease_until ${int(d)},
+        last_evaluated_at ${int(d)},
+        last_success_at ${int(d)},
+        last_error TEXT,
+        last_state TEXT,
+        created_at ${int(d)} NOT NULL,
+        updated_at ${int(d)} NOT NULL
+      )`,
+      'CREATE INDEX repos_due ON repos (active, next_due_at)',
+      `CREATE TABLE evaluations (
+        repo TEXT NOT NULL,
+        resolution TEXT NOT NULL,
+        bucket ${int(d)} NOT NULL,
+        at ${int(d)} NOT NULL,
+        replica TEXT NOT NULL,
+        state TEXT NOT NULL,
+        worst_rank INTEGER NOT NULL,
+        slos TEXT NOT NULL,
+        alerts TEXT NOT NULL,
+        error TEXT,
+        PRIMARY KEY (repo, resolution, bucket)
+      )`,
+      `CREATE TABLE watch_evidence (
+        deployment_id ${int(d)} NOT NULL,
+        minute ${int(d)} NOT NULL,
+        at ${int(d)} NOT NULL,
+        evidence TEXT NOT NULL,
+        PRIMARY KEY (deployment_id, minute)
+      )`,
+      // On-call's ledger (src/policy/oncall/ports.ts): what was paged and posted, once each.
+      `CREATE TABLE notify_ledger (
+        key TEXT PRIMARY KEY,
+        repo TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        raised_at ${int(d)} NOT NULL,
+        paged TEXT NOT NULL,
+        posted TEXT NOT NULL,
+        resolved_at ${int(d)}
+      )`,
+      'CREATE INDEX notify_ledger_open ON notify_ledger (repo, resolved_at)',
+      // One incident per repository, SLO and alert while it fires (src/bot/alerting.ts); the
+      // timeline is append-only rows, so webhooks and the evaluator never overwrite each other.
+      `CREATE TABLE incidents (
+        key TEXT NOT NULL,
+        opened_at ${int(d)} NOT NULL,
+        repo TEXT NOT NULL,
+        installation_id ${int(d)} NOT NULL,
+        slo TEXT NOT NULL,
+        alert TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        action TEXT NOT NULL,
+        last_firing_at ${int(d)} NOT NULL,
+        clear_since ${int(d)},
+        acked_at ${int(d)},
+        acked_by TEXT,
+        recovered_at ${int(d)},
+        resolved_at ${int(d)},
+        resolved_by TEXT,
+        issue_number ${int(d)},
+        issue_state TEXT,
+        issue_events INTEGER NOT NULL DEFAULT 0,
+        escalation_step INTEGER NOT NULL DEFAULT 0,
+        escalated_at ${int(d)},
+        PRIMARY KEY (key, opened_at)
+      )`,
+      'CREATE INDEX incidents_open ON incidents (repo, resolved_at)',
+      `CREATE TABLE incident_events (
+        id TEXT PRIMARY KEY,
+        key TEXT NOT NULL,
+        opened_at ${int(d)} NOT NULL,
+        at ${int(d)} NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL
+      )`,
+      'CREATE INDEX incident_events_of ON incident_events (key, opened_at, at)',
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

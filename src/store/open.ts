@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { WatchStore } from '../policy/canary/ports.ts';
 import { PostgresWatchStore } from './postgres.ts';
+import type { SqlWatchStore } from './sql.ts';
 import { SqliteWatchStore } from './sqlite.ts';
 
 export const DEFAULT_STORE = 'sqlite:./data/budget-gate.sqlite';
@@ -10,7 +10,7 @@ export async function openStore(
   spec: string,
   cwd: string,
   opts: { onError?: (e: Error) => void } = {},
-): Promise<WatchStore> {
+): Promise<SqlWatchStore> {
   if (spec.startsWith('sqlite:')) {
     const path = spec.slice('sqlite:'.length);
     if (!path)

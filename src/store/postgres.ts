@@ -1,6 +1,7 @@
 import pg from 'pg';
+import type { SqlDriver, SqlValue } from './driver.ts';
 import { LATEST_VERSION, MIGRATIONS } from './migrations.ts';
-import { type SqlDriver, type SqlValue, SqlWatchStore } from './sql.ts';
+import { SqlWatchStore } from './sql.ts';
 
 // Several replicas, one database. A tick leases watches with FOR UPDATE SKIP LOCKED: two replicas
 // claiming at the same moment get disjoint sets, and a watch whose lease ran out (its replica died

@@ -5,24 +5,16 @@ import {
   type Watch,
   type WatchStore,
 } from '../policy/canary/ports.ts';
+import type { SqlDriver, SqlValue } from './driver.ts';
+import { SqlIncidentStore, SqlLedger } from './incidents.ts';
 import { COLUMNS, type Dialect } from './migrations.ts';
+import { SqlRepoStore } from './repos.ts';
 
 // The watch store's SQL, written once: SQLite (3.35+) and PostgreSQL agree on UPDATE … RETURNING,
 // INSERT … ON CONFLICT DO NOTHING and subqueries in UPDATE, so each statement is one string with
 // `?` placeholders, which the PostgreSQL driver numbers ($1, $2, …). The one place the dialects
 // differ in meaning is the claim: PostgreSQL's FOR UPDATE SKIP LOCKED keeps two replicas claiming
 // at the same instant from blocking on, or double-taking, the same rows; SQLite has one writer.
-
-export type SqlValue = string | number | null;
-
-/** What a dialect supplies: run a statement, read rows, close. */
-export interface SqlDriver {
-  readonly dialect: Dialect;
-  /** Rows changed. */
-  run(sql: string, params: readonly SqlValue[]): Promise<number>;
-  all(sql: string, params: readonly SqlValue[]): Promise<unknown[]>;
-  close(): Promise<void>;
-}
 
 const LIVE = `status IN ('watching', 'reverting')`;
 /** The lease guard every write on a claimed watch carries: the replica still holds it, now. */
@@ -68,10 +60,22 @@ export const SQL = {
 export class SqlWatchStore implements WatchStore {
   readonly kind: Dialect;
   protected readonly db: SqlDriver;
+  /** The always-on service's repositories, evaluation history and watch evidence, in the same database. */
+  readonly service: SqlRepoStore;
+  /** On-call's ledger (what was paged and posted) and the service's incidents. */
+  readonly ledger: SqlLedger;
+  readonly incidents: SqlIncidentStore;
 
   constructor(db: SqlDriver) {
     this.db = db;
     this.kind = db.dialect;
+    this.service = new SqlRepoStore(db);
+    this.ledger = new SqlLedger(db);
+    this.incidents = new SqlIncidentStore(db);
+  }
+
+  recordEvidence(id: number, at: number, evidence: string): Promise<void> {
+    return this.service.recordEvidence(id, at, evidence);
   }
 
   async add(w: NewWatch, now: number): Promise<boolean> {
@@ -159,6 +163,7 @@ export class SqlWatchStore implements WatchStore {
 
   async release(replica: string): Promise<void> {
     await this.db.run(SQL.release, [replica]);
+    await this.service.release(replica);
   }
 
   async ping(): Promise<void> {

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import type { SqlDriver, SqlValue } from './driver.ts';
 import { LATEST_VERSION, MIGRATIONS } from './migrations.ts';
-import { type SqlDriver, type SqlValue, SqlWatchStore } from './sql.ts';
+import { SqlWatchStore } from './sql.ts';
 
 // The embedded default: one file, one process. Leases work as in PostgreSQL, so a restarted
 // process (a new replica id) takes its predecessor's watches over once their lease runs out, or at

@@ -6,7 +6,9 @@ import { tempDir } from '../support/tasks.ts';
 
 // The README's example alerts on the bot itself, checked and unit-tested by promtool (Debian's
 // prometheus package, provisioned by scripts/test-deps): the rules parse, the watcher-stalled alert
-// fires when ticks stop and stays quiet while they continue, and a failed revert raises its alert.
+// fires when ticks stop and stays quiet while they continue, the evaluator's dead man's switch fires
+// when its rounds stop, a repository left unevaluated raises its own alert, and a failed revert
+// raises its alert.
 
 const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
 const start = readme.indexOf('groups:\n  - name: budget-gate-bot');
@@ -22,6 +24,11 @@ tests:
         values: 60+60x9 600x30
       - series: budget_gate_reverts_failed_total{instance="bot-1"}
         values: 0x10 1x20
+      # Evaluator rounds every minute for 10 minutes on one replica, then none.
+      - series: budget_gate_last_evaluation_round_timestamp_seconds{instance="bot-1"}
+        values: 60+60x9 600x30
+      - series: budget_gate_last_evaluation_timestamp_seconds{instance="bot-1",repository="acme/agents"}
+        values: 60+60x4 300x30
     alert_rule_test:
       - eval_time: 10m
         alertname: BudgetGateWatcherStalled
@@ -33,6 +40,25 @@ tests:
             exp_annotations:
               summary: budget-gate's watcher has not ticked for 5m; bad deploys will not be reverted
               runbook: check /healthz on each replica (store, telemetry), then the bot's logs
+      - eval_time: 10m
+        alertname: BudgetGateEvaluatorStalled
+        exp_alerts: []
+      - eval_time: 20m
+        alertname: BudgetGateEvaluatorStalled
+        exp_alerts:
+          - exp_labels: { severity: sev1 }
+            exp_annotations:
+              summary: budget-gate's evaluator has not finished a round for 5m; error-budget alerts cannot page
+              runbook: check /healthz on each replica (store, telemetry, github), then the bot's logs
+      - eval_time: 12m
+        alertname: BudgetGateRepositoryNotEvaluated
+        exp_alerts: []
+      - eval_time: 16m
+        alertname: BudgetGateRepositoryNotEvaluated
+        exp_alerts:
+          - exp_labels: { severity: sev2, repository: acme/agents }
+            exp_annotations:
+              summary: budget-gate has not evaluated acme/agents for 10m
       - eval_time: 15m
         alertname: BudgetGateRevertFailed
         exp_alerts:
@@ -58,7 +84,7 @@ describe("the README's alerts on the bot", () => {
     const dir = tempDir('bg-alerts-');
     writeFileSync(join(dir, 'rules.yml'), rules);
     writeFileSync(join(dir, 'tests.yml'), unitTests);
-    expect(promtool(['check', 'rules', 'rules.yml'], dir)).toContain('SUCCESS: 3 rules found');
+    expect(promtool(['check', 'rules', 'rules.yml'], dir)).toContain('SUCCESS: 5 rules found');
     expect(promtool(['test', 'rules', 'tests.yml'], dir)).toContain('SUCCESS');
   });
 });

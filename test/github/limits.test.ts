@@ -118,9 +118,9 @@ describe('app.yml', () => {
     default_permissions: Record<string, string>;
   };
 
-  it('asks for actions: read, which custom deployment protection rules need', () => {
+  it('asks for actions: write (read is what custom deployment protection rules need; write re-runs held gates)', () => {
     expect(app.default_events).toContain('deployment_protection_rule');
-    expect(app.default_permissions.actions).toBe('read');
+    expect(app.default_permissions.actions).toBe('write');
     expect(app.default_permissions.deployments).toBe('write');
   });
 

@@ -153,7 +153,7 @@ describe('budget-gate oncall page', () => {
     const first = await cli([...args, '--decision', join(dir, 'firing.json')], { env });
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toContain(
-      'budget-gate/acme/agents/alert/fast-burn/tasks-success-paid/d-1: pagerduty-trigger, slack (sev1 pages at any hour)',
+      'budget-gate/acme/agents/alert/fast-burn/tasks-success-paid: pagerduty-trigger, slack (sev1 pages at any hour)',
     );
     const again = await cli([...args, '--decision', join(dir, 'firing.json')], { env });
     expect(again.stdout).toContain('nothing new to send');

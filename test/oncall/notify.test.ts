@@ -131,7 +131,7 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
     const ledger = new MemoryLedger();
     const n = new Notifier({ oncall: policy.oncall, env, ledger });
     const events = decisionEvents(policy, decision({ alerts: [fastBurn] }), ctx);
-    const key = 'budget-gate/acme/agents/alert/fast-burn/tasks-success/145988746';
+    const key = 'budget-gate/acme/agents/alert/fast-burn/tasks-success';
     expect(events.map((e) => e.key)).toEqual([key]);
 
     const first = await n.send(events, TUESDAY_2200);

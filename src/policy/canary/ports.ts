@@ -102,6 +102,8 @@ export interface WatchStore {
   /** Leases up to `limit` live watches that are free, expired or already this replica's. */
   claim(replica: string, now: number, leaseMs: number, limit: number): Promise<Watch[]>;
   checked(id: number, replica: string, now: number): Promise<boolean>;
+  /** The watch's evidence at one check (JSON), kept per minute: the history a dashboard draws. */
+  recordEvidence(id: number, at: number, evidence: string): Promise<void>;
   /** Records the breach and moves to `reverting`; false when the lease was lost. */
   startRevert(id: number, replica: string, now: number, evidence: string): Promise<boolean>;
   finish(id: number, replica: string, now: number, outcome: Outcome): Promise<boolean>;

@@ -240,6 +240,14 @@ export const autoRevertSchema = z
   })
   .prefault({});
 
+/** The always-on service: the bot evaluates the default branch's policy on its own, not only when a change asks. */
+export const serviceSchema = z
+  .strictObject({
+    /** How often; the floor (10s) bounds what one repository costs the bot and its metrics source. */
+    interval: boundedDuration(DURATION_BOUNDS.evaluation).prefault('1m'),
+  })
+  .prefault({});
+
 export const alertSchema = z.strictObject({
   name: z.string().min(1),
   severity: z.enum(['sev1', 'sev2', 'sev3']),
@@ -270,6 +278,7 @@ export const policySchema = z.strictObject({
   auto_revert: autoRevertSchema,
   alerts: z.array(alertSchema).prefault(DEFAULT_ALERTS),
   oncall: oncallSchema.prefault({}),
+  service: serviceSchema,
   /** Deployment environments the bot watches and the gate protects. */
   environments: z.array(z.string().min(1)).default(['production']),
 });
@@ -287,3 +296,4 @@ export type OverridesPolicy = z.output<typeof overridesSchema>;
 export type { OncallPolicy } from '../oncall/schema.ts';
 export { oncallSchema };
 export type AutoRevertPolicy = z.output<typeof autoRevertSchema>;
+export type ServicePolicy = z.output<typeof serviceSchema>;

@@ -51,6 +51,8 @@ export const DURATION_BOUNDS = {
   watch: { min: MINUTE, max: 30 * DAY },
   /** How often the bot looks again. */
   interval: { min: 10 * UNIT_MS.s!, max: DAY },
+  /** How often the bot evaluates a repository's default branch: its floor bounds the bot's cost. */
+  evaluation: { min: 10 * UNIT_MS.s!, max: HOUR },
 } as const satisfies Record<string, DurationBounds>;
 
 /** Why `text` is not a duration within `bounds`, in words; null when it is one. */

@@ -83,7 +83,7 @@ describe('/healthz and /metrics', () => {
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({
         ok: true,
-        checks: { store: { ok: true }, telemetry: { ok: true } },
+        checks: { store: { ok: true }, telemetry: { ok: true }, github: { ok: true } },
       });
       expect(await bot.stop()).toBe(0);
 

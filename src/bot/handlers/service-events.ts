@@ -1,0 +1,35 @@
+import type { BotDeps, HandlerContext } from '../deps.ts';
+import { installationRepos } from '../discover.ts';
+
+// The webhooks that keep the always-on service's list current: a push to a default branch makes
+// the next evaluation read the policy again (conditionally: unchanged is a free 304), and an
+// installation's change of repositories is read at once instead of at the next discovery.
+
+interface PushPayload {
+  ref?: string;
+  repository?: { name: string; owner: { login?: string; name?: string }; default_branch?: string };
+}
+
+export async function onPush(ctx: HandlerContext, deps: BotDeps): Promise<void> {
+  const p = ctx.payload as PushPayload;
+  const r = p.repository;
+  if (!deps.repos || !r?.default_branch || p.ref !== `refs/heads/${r.default_branch}`) return;
+  const owner = r.owner.login ?? r.owner.name;
+  if (!owner) return;
+  await deps.repos.invalidatePolicy(`${owner}/${r.name}`, deps.clock());
+}
+
+interface InstallationPayload {
+  action?: string;
+  installation?: { id: number; suspended_at?: string | null };
+}
+
+export async function onInstallationChange(ctx: HandlerContext, deps: BotDeps): Promise<void> {
+  const p = ctx.payload as InstallationPayload;
+  const id = p.installation?.id;
+  if (!deps.repos || id === undefined) return;
+  const gone = p.action === 'deleted' || p.action === 'suspend';
+  const list = gone ? [] : await installationRepos(ctx.octokit, id);
+  await deps.repos.sync(id, list, deps.clock());
+  ctx.log.info(`installation ${id} (${p.action ?? 'changed'}): ${list.length} repositories evaluated`);
+}

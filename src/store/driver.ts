@@ -1,0 +1,14 @@
+import type { Dialect } from './migrations.ts';
+
+// What each store (SQLite, PostgreSQL) hands the shared SQL: one driver, two dialects.
+
+export type SqlValue = string | number | null;
+
+/** What a dialect supplies: run a statement, read rows, close. */
+export interface SqlDriver {
+  readonly dialect: Dialect;
+  /** Rows changed. */
+  run(sql: string, params: readonly SqlValue[]): Promise<number>;
+  all(sql: string, params: readonly SqlValue[]): Promise<unknown[]>;
+  close(): Promise<void>;
+}

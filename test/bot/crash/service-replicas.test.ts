@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../../src/store/open.ts';
+import { freePort } from '../../support/ports.ts';
+import { type RunningPostgres, startPostgres } from '../../support/postgres.ts';
+import { steadyTasks, tempDir, writeTasks } from '../../support/tasks.ts';
+import { type BotProcess, startBot, until } from './bot-process.ts';
+import { startFakeApp } from './fake-app.ts';
+
+// Two replicas of the always-on service on one real PostgreSQL, 20 installed repositories. The
+// replica that reads the third policy of the first round is SIGKILLed at that moment (the local
+// GitHub tells replicas apart by their User-Agent) and its request is never answered: it dies in
+// the middle of an evaluation round, holding leases. The other replica takes those repositories
+// once the dead one's lease (3s) runs out and evaluates every one of them.
+
+const POLICY = readFileSync(
+  join(import.meta.dirname, '../../fixtures/bot/service-incident-policy.yml'),
+  'utf8',
+);
+const REPOS = Array.from({ length: 20 }, (_, i) => `agents-${String(i).padStart(2, '0')}`);
+
+let pg: RunningPostgres;
+beforeAll(async () => {
+  pg = await startPostgres();
+});
+afterAll(async () => {
+  await pg?.stop();
+});
+
+describe('two replicas of the always-on service, one killed mid-round', () => {
+  it("the survivor evaluates the dead replica's repositories within one lease", async () => {
+    const app = await startFakeApp();
+    const url = await pg.createDatabase('service_replicas');
+    const store = await openStore(url, '/');
+    const bots = new Map<string, BotProcess>();
+    try {
+      const gh = app.gh;
+      gh.route('GET', '/app/installations', [200, [{ id: 1 }]]);
+      gh.route('GET', '/installation/repositories', [
+        200,
+        {
+          total_count: REPOS.length,
+          repositories: REPOS.map((name) => ({ name, owner: { login: 'acme' }, default_branch: 'main' })),
+        },
+      ]);
+      gh.route('GET', '/repos/:owner/:repo/contents/:path', [
+        200,
+        { type: 'file', encoding: 'base64', content: Buffer.from(POLICY).toString('base64') },
+        { etag: '"v1"' },
+      ]);
+      let reads = 0;
+      let victim: string | null = null;
+      gh.intercept((r) => {
+        if (!r.path.includes('/contents/') || victim) return 'answer';
+        if (++reads !== 3) return 'answer';
+        victim = /budget-gate \(([^)]+)\)/.exec(String(r.headers['user-agent']))![1]!;
+        process.kill(bots.get(victim)!.pid, 'SIGKILL');
+        return 'hold';
+      });
+      const now = Date.now();
+      const telemetry = writeTasks(
+        tempDir('bg-replicas-'),
+        'tasks.jsonl',
+        steadyTasks(now - 6 * 3_600_000, now + 10 * 60_000, 60, () => 0.005),
+      );
+      for (const replica of ['replica-a', 'replica-b']) {
+        bots.set(
+          replica,
+          startBot({
+            githubUrl: gh.url,
+            port: await freePort(),
+            store: url,
+            telemetry,
+            replica,
+            cwd: tempDir(),
+            extra: { BUDGET_GATE_EVALUATE_TICK: '1s', BUDGET_GATE_EVALUATION_FLOOR: '10s' },
+          }),
+        );
+      }
+      const all = [...bots.values()];
+      await until('a replica killed mid-round', async () => victim, all, 60_000);
+      expect(await bots.get(victim!)!.exited).toBe('SIGKILL');
+      const survivor = [...bots.keys()].find((r) => r !== victim)!;
+      const killedAt = Date.now();
+      // It died holding leases (they run 3s): those repositories are the ones that must move.
+      const held = (await store.service.list()).filter((r) => r.lease_owner === victim);
+      expect(held.length).toBeGreaterThan(0);
+
+      // Every repository evaluated, each by the survivor after the kill (its history's last row).
+      const rows = await until(
+        'every repository evaluated by the survivor',
+        async () => {
+          const repos = await store.service.list();
+          const last = await Promise.all(
+            repos.map(async (r) => (await store.service.history(r.full_name, 'minute', 0)).at(-1)),
+          );
+          return repos.length === REPOS.length &&
+            last.every((h) => h && h.replica === survivor && h.at >= killedAt)
+            ? repos
+            : null;
+        },
+        all,
+        60_000,
+      );
+      // One lease (3s) and one interval (10s) at most, with a few seconds for a loaded machine.
+      expect(Math.max(...rows.map((r) => r.last_evaluated_at!)) - killedAt).toBeLessThan(
+        3_000 + 10_000 + 5_000,
+      );
+      expect(rows.every((r) => r.lease_owner === null || r.lease_owner === survivor)).toBe(true);
+      expect(rows.every((r) => r.last_error === null && r.policy_etag === '"v1"')).toBe(true);
+      expect(await bots.get(survivor)!.stop()).toBe(0);
+    } finally {
+      for (const b of bots.values())
+        if (b.child.exitCode === null && b.child.signalCode === null) b.child.kill('SIGKILL');
+      await Promise.all([...bots.values()].map((b) => b.exited));
+      await store.close();
+      await app.close();
+    }
+  }, 180_000);
+});
