@@ -4,14 +4,12 @@ import { githubAuditSink } from '../github/audit-sink.ts';
 import { githubChangeFacts } from '../github/change-facts.ts';
 import { type CheckAnnotation, type CheckRunRef, createCheckRun } from '../github/checks.ts';
 import { GitHubPermissionError } from '../github/errors.ts';
-import type { GitHubClient, RequestCounter } from '../github/octokit.ts';
 import type { Change } from '../policy/gate/change.ts';
 import type { Decision } from '../policy/gate/decision-schema.ts';
-import type { TelemetrySource } from '../policy/gate/ports.ts';
 import { formatProblem, type PolicyProblem } from '../policy/spec/load.ts';
 import { renderHeadline } from '../report/headline.ts';
 import { renderMarkdown } from '../report/markdown.ts';
-import { type EventContext, type GateEvent, readEvent } from './event.ts';
+import { type GateEvent, readEvent } from './event.ts';
 import type { GateDeps } from './gate-deps.ts';
 import { GateSetupError } from './gate-setup-error.ts';
 import { inForceSection, ownVerdict } from './own-policy.ts';
@@ -127,7 +125,7 @@ export async function runGate(deps: GateDeps): Promise<GateResult> {
  * checks (a fork's pull request, a job without `checks: write`) costs the check, not the decision:
  * the step's own status still carries it.
  */
-export async function postCheck(
+async function postCheck(
   deps: Pick<GateDeps, 'gh' | 'inputs' | 'log'>,
   event: GateEvent,
   output: { title: string; summary: string; annotations?: CheckAnnotation[] },
@@ -145,7 +143,7 @@ export async function postCheck(
 }
 
 /** Check-run annotations for a policy's problems, so a pull request shows them on the lines at fault. */
-export function problemAnnotations(
+function problemAnnotations(
   problems: readonly PolicyProblem[],
   level: 'failure' | 'warning',
 ): CheckAnnotation[] {

@@ -32,7 +32,7 @@ const headersSchema = z.preprocess(
     }),
 );
 
-export const inputsSchema = z.object({
+const inputsSchema = z.object({
   policy: z.preprocess(blankToUndefined, z.string().default(DEFAULT_POLICY_PATH)),
   token: optionalString,
   'prometheus-url': z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
@@ -77,7 +77,7 @@ export const inputsSchema = z.object({
 });
 
 export type Inputs = z.output<typeof inputsSchema>;
-export const INPUT_NAMES = Object.keys(inputsSchema.shape) as Array<keyof typeof inputsSchema.shape>;
+const INPUT_NAMES = Object.keys(inputsSchema.shape) as Array<keyof typeof inputsSchema.shape>;
 
 export class InputError extends Error {
   constructor(message: string) {

@@ -54,7 +54,7 @@ export interface AlertingOptions {
 const FALLBACK_HOLD_MS = 5 * 60_000;
 
 /** How long an incident must stay clear before it resolves: its alert's short window. */
-export function holdDownMs(policy: Policy, alert: string): number {
+function holdDownMs(policy: Policy, alert: string): number {
   return policy.alerts.find((a) => a.name === alert)?.short.ms ?? FALLBACK_HOLD_MS;
 }
 

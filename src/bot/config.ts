@@ -43,7 +43,7 @@ const durationOrZero = (name: string) =>
       return ms;
     });
 
-export const botEnvSchema = z.object({
+const botEnvSchema = z.object({
   BUDGET_GATE_STORE: z.string().min(1).default(DEFAULT_STORE),
   BUDGET_GATE_TICK: duration('BUDGET_GATE_TICK', '30s'),
   BUDGET_GATE_LEASE: duration('BUDGET_GATE_LEASE', `${DEFAULT_LEASE_MS / 1000}s`),

@@ -67,7 +67,7 @@ export interface RoundReport {
   errors: string[];
 }
 
-export const DEFAULT_REVALIDATE_MS = 10 * 60_000;
+const DEFAULT_REVALIDATE_MS = 10 * 60_000;
 /** Without a readable policy, a repository is looked at again on the default interval. */
 const NO_POLICY_INTERVAL_MS = 60_000;
 
@@ -75,7 +75,7 @@ const NO_POLICY_INTERVAL_MS = 60_000;
 export const nextCell = (at: number, intervalMs: number) => (Math.floor(at / intervalMs) + 1) * intervalMs;
 
 /** Minute rows for a day; hour rows for the policy's longest SLO window (a calendar month: 31 days). */
-export function retentionOf(policy: Policy): Retention {
+function retentionOf(policy: Policy): Retention {
   const day = 86_400_000;
   const longest = Math.max(
     ...policy.slos.map((s) =>

@@ -51,7 +51,7 @@ const burn = (ratio: number | null, target: number) => (ratio === null ? null : 
  * The runbook to link: the alert with the highest burn-rate line this deployment's burn crossed,
  * else the most urgent alert that has a runbook at all.
  */
-export function runbookFor(policy: Policy, postBurn: number | null): Evidence['runbook'] {
+function runbookFor(policy: Policy, postBurn: number | null): Evidence['runbook'] {
   const withRunbook = policy.alerts.filter((a) => a.runbook);
   const crossed = withRunbook
     .filter((a) => postBurn !== null && postBurn >= a.burn_rate)

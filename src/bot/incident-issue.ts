@@ -15,9 +15,9 @@ import type { BotLog } from './log.ts';
 // The issue is where a team without PagerDuty acknowledges: the on-call assigns themselves or
 // comments (src/bot/handlers/incident-ack.ts).
 
-export const INCIDENT_LABEL = 'incident';
-export const TICKET_LABEL = 'ticket';
-export const ISSUE_MARKER = (key: string) => `<!-- budget-gate:incident ${key} -->`;
+const INCIDENT_LABEL = 'incident';
+const TICKET_LABEL = 'ticket';
+const ISSUE_MARKER = (key: string) => `<!-- budget-gate:incident ${key} -->`;
 
 export type IssueStore = Pick<SqlIncidentStore, 'setIssue' | 'timeline' | 'note' | 'get'>;
 
@@ -31,7 +31,7 @@ export interface Deployed {
 }
 
 /** Who is on call now: the rotation's primary and secondary, or the pre-rotation reviewers. */
-export function onCallNow(policy: Policy, at: number): string[] {
+function onCallNow(policy: Policy, at: number): string[] {
   const r = rotationOf(policy.oncall);
   if (r) {
     const s = shiftAt(r, at);
@@ -43,7 +43,7 @@ export function onCallNow(policy: Policy, at: number): string[] {
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 /** The issue's body: pure, so what GitHub receives is tested without it. */
-export function incidentBody(
+function incidentBody(
   inc: Incident,
   o: { runbook: string | null; oncall: string[]; timeline: TimelineEvent[]; deployments: Deployed[] },
 ): string {

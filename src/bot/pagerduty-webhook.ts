@@ -10,7 +10,7 @@ import type { BotLog } from './log.ts';
 // body with the subscription's secret (several while a secret rotates); one match is enough. The
 // secret comes from BUDGET_GATE_PAGERDUTY_WEBHOOK_SECRET; without it the endpoint refuses everything.
 
-export const PAGERDUTY_WEBHOOK_PATH = '/pagerduty/webhook';
+const PAGERDUTY_WEBHOOK_PATH = '/pagerduty/webhook';
 export const PAGERDUTY_SECRET_ENV = 'BUDGET_GATE_PAGERDUTY_WEBHOOK_SECRET';
 const MAX_BODY = 1_000_000;
 

@@ -38,7 +38,7 @@ export const RECOVERED_EVENTS = [
 ];
 
 /** A 2xx with no completed handler is only suspect once a handler would have finished. */
-export const HANDLER_GRACE_MS = 2 * 60_000;
+const HANDLER_GRACE_MS = 2 * 60_000;
 
 const ok = (d: DeliveryItem) => d.status_code >= 200 && d.status_code < 300;
 const recovered = (d: DeliveryItem, events: readonly string[]) =>

@@ -34,7 +34,7 @@ interface PreReadRequest extends IncomingMessage {
   rawBody?: Buffer;
 }
 
-export function signatureMatches(secret: string, body: Uint8Array, header: string | undefined): boolean {
+function signatureMatches(secret: string, body: Uint8Array, header: string | undefined): boolean {
   if (!header?.startsWith('sha256=')) return false;
   const want = Buffer.from(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);
   const got = Buffer.from(header);

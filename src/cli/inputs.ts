@@ -8,7 +8,7 @@ import { CliError, type CliIo } from './io.ts';
 /** Policies, change lists and audit logs are read whole: past this a file is not one of them. */
 export const MAX_TEXT_BYTES = 64 << 20;
 /** A pipe, FIFO or device given as an input must end within this. */
-export const INPUT_TIMEOUT_MS = 60_000;
+const INPUT_TIMEOUT_MS = 60_000;
 
 export async function readText(
   io: CliIo,
@@ -53,7 +53,7 @@ export function parseAt(io: CliIo, at: string | undefined, flag = '--at'): numbe
  * (midnight UTC). A time without an offset would mean a different instant on every machine, and
  * one past year 9999 cannot be printed: both are refused, naming the flag.
  */
-export function parseTimeFlag(flag: string, value: string): number {
+function parseTimeFlag(flag: string, value: string): number {
   const s = value.trim();
   let ms = Number.NaN;
   if (/^\d{1,16}$/.test(s)) ms = Number(s);
@@ -77,7 +77,7 @@ export function integerFlag(flag: string, value: string, min: number, max: numbe
 }
 
 /** User text echoed in a message: one line, and short. */
-export function clip(s: string): string {
+function clip(s: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
   const line = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
   return line.length > 60 ? `${line.slice(0, 60)}…` : line;

@@ -124,7 +124,7 @@ export const PLEASE_REPORT = 'please report this';
  * Anything no check above named: a bug, not the user's input. One line, no stack (a stack says
  * nothing to the person running a gate), and where to send it.
  */
-export function unexpected(command: string, e: unknown): string {
+function unexpected(command: string, e: unknown): string {
   const what = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(e);
   const shown = what.length > 300 ? `${what.slice(0, 300)}…` : what;
   return `budget-gate ${command}: unexpected failure (${shown}): ${PLEASE_REPORT}, with the command that printed it`;

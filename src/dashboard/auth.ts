@@ -57,7 +57,7 @@ const MAX_PAGES = 50;
 class AccessLost extends Error {}
 
 /** The repositories a user token can read through the App's installations, by the REST API. */
-export async function readableRepositories(apiUrl: string, token: string): Promise<Set<RepoName>> {
+async function readableRepositories(apiUrl: string, token: string): Promise<Set<RepoName>> {
   const get = async <T>(path: string): Promise<T> => {
     const r = await fetch(`${apiUrl}${path}`, {
       headers: {

@@ -8,7 +8,7 @@ import { MIN_SECRET_LENGTH } from './session.ts';
 // lead mounts the returned handler on the bot's HTTP server (it answers under `base` and returns
 // false for everything else).
 
-export const DASHBOARD_ENV = {
+const DASHBOARD_ENV = {
   clientId: 'GITHUB_CLIENT_ID',
   clientSecret: 'GITHUB_CLIENT_SECRET',
   callbackUrl: 'DASHBOARD_CALLBACK_URL',

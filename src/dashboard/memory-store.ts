@@ -22,7 +22,7 @@ export interface RepoRecord {
 }
 
 /** The fleet line of a repository view: its worst SLO (least budget left) and that SLO's burn. */
-export function fleetRow(v: RepositoryView): FleetRow {
+function fleetRow(v: RepositoryView): FleetRow {
   const d = v.decision;
   const known = d.slos.filter((s) => s.remaining !== null);
   const worst =

@@ -4,7 +4,7 @@ import type { Decision } from '../policy/gate/decision-schema.ts';
 import { planRequest } from '../policy/gate/plan.ts';
 import type { ChangeFacts, GatheredChange, TelemetrySource } from '../policy/gate/ports.ts';
 import type { TelemetryResult } from '../policy/gate/sample.ts';
-import type { AuditEntry, AuditRecord } from '../policy/overrides/audit-chain.ts';
+import type { AuditEntry } from '../policy/overrides/audit-chain.ts';
 import {
   blockUnrecorded,
   overrideAuditEntry,
@@ -25,7 +25,7 @@ const FRESHNESS_PROBE_MS = 60 * 60_000;
 // decision made in GitHub replays locally to the same JSON.
 
 /** Burn-chart resolution: points per SLO window. */
-export const CHART_POINTS = 24;
+const CHART_POINTS = 24;
 
 export interface EvaluateChangeInput<G extends GatheredChange, W extends AuditWrite> {
   loaded: LoadedPolicy;

@@ -28,7 +28,7 @@ export const ANCHOR_CHECK_NAME = 'budget-gate audit anchor';
 /** Records anchored on one commit: half of GitHub's 1,000 same-name check runs per check suite. */
 export const ANCHORS_PER_COMMIT = 500;
 /** Which anchor commit (0, 1, …) anchors record `seq`. */
-export const anchorEpoch = (seq: number): number => Math.floor((seq - 1) / ANCHORS_PER_COMMIT);
+const anchorEpoch = (seq: number): number => Math.floor((seq - 1) / ANCHORS_PER_COMMIT);
 const EPOCH_ID = /^epoch:([1-9]\d{0,9})$/;
 
 const PER_PAGE = 100;

@@ -83,11 +83,7 @@ interface LogFile {
 }
 
 /** The log's text and blob sha, or null when the branch or the file does not exist yet. */
-export async function readAuditFile(
-  gh: GitHubClient,
-  repo: RepoRef,
-  audit: AuditPolicy,
-): Promise<LogFile | null> {
+async function readAuditFile(gh: GitHubClient, repo: RepoRef, audit: AuditPolicy): Promise<LogFile | null> {
   const call = `GET /repos/${repo.owner}/${repo.repo}/contents/${audit.path}?ref=${audit.branch}`;
   let res: Awaited<ReturnType<typeof getContents>>;
   try {

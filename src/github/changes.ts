@@ -6,17 +6,14 @@ import { collectPages } from './paginate.ts';
 // What a pull request changes, and when its branch last moved. The deploy side (what a deploy
 // ships) is in deploy-diff.ts; both are re-exported here so callers have one place to look.
 
-export { fetchPullsForCommits, type PullSummary } from './commit-pulls.ts';
-export {
-  type DeployDiff,
-  type DeployDiffInput,
-  fetchDeployDiff,
-  fetchLastSuccessfulDeployment,
-  firstParentChain,
+export type { PullSummary } from './commit-pulls.ts';
+export type {
+  DeployDiff,
+  DeployDiffInput,
 } from './deploy-diff.ts';
 
 /** GitHub lists at most 3000 files for a pull request. */
-export const PR_FILES_LIMIT = 3000;
+const PR_FILES_LIMIT = 3000;
 
 export interface ChangedFiles {
   files: string[];

@@ -14,9 +14,9 @@ import type { GitHubClient, RepoRef } from './octokit.ts';
 // want the check visible while they work.
 
 /** GitHub refuses check-run summary and text longer than this many UTF-8 bytes. */
-export const CHECK_TEXT_LIMIT = CHECK_TEXT_BYTES;
+const CHECK_TEXT_LIMIT = CHECK_TEXT_BYTES;
 /** GitHub accepts at most 50 annotations per request: the rest go in follow-up updates. */
-export const CHECK_ANNOTATIONS_LIMIT = ANNOTATIONS_PER_REQUEST;
+const CHECK_ANNOTATIONS_LIMIT = ANNOTATIONS_PER_REQUEST;
 
 export type CheckConclusion = 'success' | 'failure' | 'neutral' | 'action_required' | 'cancelled' | 'skipped';
 
@@ -57,7 +57,7 @@ export interface CheckRunRef {
 const TRUNCATED = '\n\n… (truncated: the full report is in the job summary)';
 
 /** `s` within `limit` UTF-8 bytes (GitHub counts bytes, not characters), saying so when cut. */
-export function truncateForCheck(s: string, limit = CHECK_TEXT_LIMIT): string {
+function truncateForCheck(s: string, limit = CHECK_TEXT_LIMIT): string {
   return truncateBytes(s, limit, TRUNCATED);
 }
 

@@ -22,7 +22,7 @@ interface PullLike {
   merged_at?: string | null;
 }
 
-export function summarizePull(pr: PullLike): PullSummary {
+function summarizePull(pr: PullLike): PullSummary {
   return {
     number: pr.number,
     title: pr.title,

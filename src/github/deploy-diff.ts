@@ -61,7 +61,7 @@ export interface DeployDiff {
  * time anyone looks. A `failure` or `error` under the `inactive` (the bot's mark on what it
  * reverted) means it did not run well.
  */
-export async function deploymentRan(gh: GitHubClient, repo: RepoRef, deploymentId: number): Promise<boolean> {
+async function deploymentRan(gh: GitHubClient, repo: RepoRef, deploymentId: number): Promise<boolean> {
   const call = `GET /repos/${repo.owner}/${repo.repo}/deployments/${deploymentId}/statuses`;
   const statuses = (perPage: number) =>
     needing('deployments: read', call, () =>
@@ -116,7 +116,7 @@ const toDeployCommit = (c: CommitLike): DeployCommit => ({
 });
 
 /** From the head back along first parents while the commits are in the range. */
-export function firstParentChain(commits: readonly DeployCommit[], head: string): string[] {
+function firstParentChain(commits: readonly DeployCommit[], head: string): string[] {
   const bySha = new Map(commits.map((c) => [c.sha, c]));
   const chain: string[] = [];
   for (let c = bySha.get(head); c && chain.length < commits.length; c = bySha.get(c.parents[0] ?? '')) {

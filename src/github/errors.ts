@@ -6,7 +6,7 @@ import { RequestError } from '@octokit/request-error';
 
 export { RequestError };
 
-export const isRequestError = (e: unknown): e is RequestError => e instanceof RequestError;
+const isRequestError = (e: unknown): e is RequestError => e instanceof RequestError;
 
 /** The HTTP status GitHub answered: of a RequestError, or of one of the classified errors below. */
 export function statusOf(e: unknown): number | null {
@@ -28,13 +28,13 @@ export interface GitHubErrorBody {
   documentation_url?: string;
 }
 
-export function bodyOf(e: RequestError): GitHubErrorBody {
+function bodyOf(e: RequestError): GitHubErrorBody {
   const data = e.response?.data;
   return data && typeof data === 'object' ? (data as GitHubErrorBody) : {};
 }
 
 /** The `code` of GitHub's first structured error (`too_large`, `custom`, `already_exists`, …). */
-export function errorCode(e: RequestError): string | null {
+function errorCode(e: RequestError): string | null {
   const first = bodyOf(e).errors?.[0];
   return first && typeof first === 'object' ? (first.code ?? null) : null;
 }
@@ -47,7 +47,7 @@ const header = (e: RequestError, name: string): string | undefined => {
 };
 
 /** What GitHub meant by this refusal. */
-export function classify(e: RequestError): Refusal {
+function classify(e: RequestError): Refusal {
   const message = bodyOf(e).message ?? e.message;
   if (
     e.status === 429 ||

@@ -14,8 +14,7 @@ const short = (sha: string) => sha.slice(0, 7);
 
 export const REVERT_LABELS = ['revert', 'budget-gate'];
 export const revertBranch = (deploymentId: number) => `budget-gate/revert-${deploymentId}`;
-export const revertMarker = (deploymentId: number) =>
-  `<!-- budget-gate:revert deployment=${deploymentId} -->`;
+const revertMarker = (deploymentId: number) => `<!-- budget-gate:revert deployment=${deploymentId} -->`;
 
 export function revertTitle(w: Watch, manual: boolean): string {
   const what = w.pull_number !== null ? `#${w.pull_number}` : short(w.sha);
@@ -155,5 +154,4 @@ export function shadowComment(w: Watch, e: Evidence): string {
   ].join('\n');
 }
 
-export const shadowMarker = (deploymentId: number) =>
-  `<!-- budget-gate:shadow deployment=${deploymentId} -->`;
+const shadowMarker = (deploymentId: number) => `<!-- budget-gate:shadow deployment=${deploymentId} -->`;

@@ -13,7 +13,7 @@ import type { RevertProgress } from './progress.ts';
 // with what to do by hand. Both are checked against GitHub first, so a crash between telling and
 // recording the end tells once.
 
-export const FAILED_STATUS_PREFIX = 'budget-gate: revert failed';
+const FAILED_STATUS_PREFIX = 'budget-gate: revert failed';
 
 export interface RevertFailure {
   attempts: number;
@@ -21,7 +21,7 @@ export interface RevertFailure {
   progress: RevertProgress;
 }
 
-export function failedComment(w: Watch, e: Evidence, f: RevertFailure): string {
+function failedComment(w: Watch, e: Evidence, f: RevertFailure): string {
   const pr = f.progress.pr;
   return [
     `> [!CAUTION]`,

@@ -3,10 +3,10 @@ import { z } from 'zod';
 // How far a revert got, kept in the store after every step. A process that dies mid-revert leaves
 // this behind, and the next attempt (this replica restarted, or another) does only what is left.
 
-export const REVERT_STEPS = ['labels', 'reviewers', 'auto_merge', 'deployment_status', 'comment'] as const;
+const REVERT_STEPS = ['labels', 'reviewers', 'auto_merge', 'deployment_status', 'comment'] as const;
 export type RevertStep = (typeof REVERT_STEPS)[number];
 
-export const revertProgressSchema = z.object({
+const revertProgressSchema = z.object({
   pr: z
     .object({ number: z.number(), html_url: z.string(), node_id: z.string(), draft: z.boolean() })
     .nullable(),

@@ -38,7 +38,7 @@ import { memoryContext, type RevertContext, type RevertProgress, type RevertStep
 // recording it is checked against GitHub first where doing it twice would show twice.
 
 /** Deployment status descriptions the bot writes start so, which is how a retry recognizes them. */
-export const revertedStatusPrefix = (pr: number) => `budget-gate: reverted in #${pr}`;
+const revertedStatusPrefix = (pr: number) => `budget-gate: reverted in #${pr}`;
 
 /** GitHub refused for good (no permission, not a collaborator, auto-merge off): retrying cannot help. */
 function permanent(e: unknown): boolean {

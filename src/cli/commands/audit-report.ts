@@ -51,7 +51,7 @@ const slosOf = (r: Rec) => {
   return paused.length ? paused : r.slos.map((s) => s.name);
 };
 
-export function auditRetro(records: Rec[], since: number | null, repeated: number): AuditRetro {
+function auditRetro(records: Rec[], since: number | null, repeated: number): AuditRetro {
   const inPeriod = records.filter((r) => since === null || Date.parse(r.at) >= since);
   const isRevert = (r: Rec) => r.kind.includes('revert') || r.reason === 'revert';
   const exceptions = inPeriod.filter((r) => r.kind === 'override-applied' && !isRevert(r));
@@ -89,7 +89,7 @@ const table = (m: Record<string, number>) =>
 
 const where = (r: Rec) => `${r.repo}${r.pull_request !== null ? `#${r.pull_request}` : ''}`;
 
-export function renderRetro(r: AuditRetro, file: string, head: string): string {
+function renderRetro(r: AuditRetro, file: string, head: string): string {
   const out = [
     `# Exception retro${r.since ? ` since ${r.since.slice(0, 10)}` : ''}`,
     '',

@@ -47,7 +47,7 @@ const pct = (x: number | null | undefined) =>
   x === null || x === undefined ? 'n/a' : `${(x * 100).toPrecision(3)}%`;
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
-export function renderHandoff(h: HandoffData): string {
+function renderHandoff(h: HandoffData): string {
   const z = h.policy.oncall.timezone;
   const out = [`# Handoff: ${formatWall(h.since, z)} → ${formatWall(h.at, z)}`, ''];
   const r = rotationOf(h.policy.oncall);

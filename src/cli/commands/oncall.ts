@@ -46,7 +46,7 @@ async function now(argv: string[], io: CliIo): Promise<number> {
   return EXIT.allowed;
 }
 
-export function oncallNow(policy: Policy, at: number): { text: string; json: Record<string, unknown> } {
+function oncallNow(policy: Policy, at: number): { text: string; json: Record<string, unknown> } {
   const o = policy.oncall;
   const r = rotationOf(o);
   if (!r) {

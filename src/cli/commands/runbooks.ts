@@ -34,7 +34,7 @@ export async function runbooksCommand(argv: string[], io: CliIo): Promise<number
 
 const MARK = { 'concrete+drilled': 'concrete + drilled', concrete: 'concrete', vague: 'VAGUE' } as const;
 
-export function renderRunbooks(judged: AlertRunbook[]): string {
+function renderRunbooks(judged: AlertRunbook[]): string {
   const out: string[] = [];
   for (const r of judged) {
     const verdict =
