@@ -38,6 +38,11 @@ export interface SloQuery {
   ranges: Range[];
   /** Quantiles of the SLI's measured value (latency_ms or cost_usd) over the range keyed `window`. */
   quantiles: boolean;
+  /**
+   * Count a cluster's bad tasks once per cell: the attribute naming the cluster (a customer, a
+   * session) and the cell length. Sources without task attributes (Prometheus) ignore it.
+   */
+  cluster?: { by: string; cellMs: number };
 }
 
 export interface TelemetryRequest {
@@ -45,8 +50,20 @@ export interface TelemetryRequest {
   slos: SloQuery[];
 }
 
+/**
+ * Counts on a regular grid, as prefix sums: interval k is (from + k·step, from + (k+1)·step], its
+ * tasks events[k+1] - events[k]. The canary replay reads every look of a watch from one of these.
+ */
+export interface GridCounts {
+  from: number;
+  step: number;
+  events: Float64Array;
+  bad: Float64Array;
+}
+
 export interface SloSamples {
   ranges: Record<string, Sample>;
+  grid?: GridCounts;
   quantiles?: Quantiles | null;
 }
 
