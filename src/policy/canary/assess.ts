@@ -20,6 +20,7 @@ import {
   judgeCounts,
   ONSET_BLOCK_MIN,
   STEP_LN,
+  wouldRevert,
 } from './judge.ts';
 import {
   baselineBlockKey,
@@ -127,8 +128,19 @@ function gridReader(g: GridCounts) {
     for (let k = idx(from); k < idx(to); k++) out.push(sum(k, k + 1));
     return out;
   };
-  return { range, blocks };
+  // The baseline's blocks are the same at every look of a watch: one array, so the judge's
+  // overdispersion estimate (memoised by array) is made once a watch.
+  const fixed = (from: number, to: number) => {
+    let memo = FIXED.get(g);
+    if (!memo) FIXED.set(g, (memo = new Map()));
+    const key = `${from}:${to}`;
+    let out = memo.get(key);
+    if (!out) memo.set(key, (out = blocks(from, to)));
+    return out;
+  };
+  return { range, blocks, fixed };
 }
+const FIXED = new WeakMap<GridCounts, Map<string, Counts[]>>();
 
 /** The control series' counts since and before the deploy; undefined without one (or without its data). */
 function controlOf(
@@ -179,7 +191,7 @@ function lookOf(
     base = countSample(b.n, b.x);
     recent = spansOf(policy).map((m) => g.range(d - m * 60_000, d));
     postSeries = g.blocks(d, end);
-    baselineSeries = g.blocks(d - ar.baseline.ms, d);
+    baselineSeries = g.fixed(d - ar.baseline.ms, d);
     control = controlOf(policy, slo, result, (s) => {
       if (!s?.grid) return null;
       const c = gridReader(s.grid);
@@ -315,11 +327,14 @@ export function assessSlo(
     j.step?.kind === 'after' && j.onset?.kind === 'began' && j.step.at === j.onset.at
       ? ` (a step in it then fits the counts ${fits(j.step.ln)} better than one at the deploy)`
       : '';
-  const onset = !j.onset
-    ? ''
-    : j.onset.kind === 'began'
-      ? `; the bad ratio rose ${onsetMin} min after the deploy went live, not when it did${stepFit} (an outage is likelier), so only those first ${onsetMin} min count against it`
-      : `; the bad ratio fell back ${onsetMin} min after the deploy went live while it stayed live (an outage ending), so only the minutes since count against it`;
+  const onset =
+    j.step?.kind === 'bump'
+      ? `; the bad ratio rose ${j.step.at * ONSET_BLOCK_MIN} min after the deploy and fell back ${j.step.until * ONSET_BLOCK_MIN} min after it while the deploy stayed live (an incident come and gone: fits the counts ${fits(j.step.ln)} better than a step at the deploy), so those minutes do not count against it`
+      : !j.onset
+        ? ''
+        : j.onset.kind === 'began'
+          ? `; the bad ratio rose ${onsetMin} min after the deploy went live, not when it did${stepFit} (an outage is likelier), so only those first ${onsetMin} min count against it`
+          : `; the bad ratio fell back ${onsetMin} min after the deploy went live while it stayed live (an outage ending), so only the minutes since count against it`;
   const discount =
     j.dispersion > 1
       ? `; failures cluster (${j.dispersion_estimate.toFixed(1)}x the independent variance over the baseline, at most ${j.dispersion.toFixed(1)}x): each task weighs 1/${j.dispersion.toFixed(1)} of an independent draw`
@@ -428,6 +443,22 @@ function ratioOnly(
         ? `${slo.name}: ${final ? 'kept, inconclusive' : 'watching'}: no ratio since the deploy yet`
         : `${slo.name}: ${breach ? 'revert by the share rule' : final ? 'kept, inconclusive' : 'watching'} on a point estimate (this source gives ratios, not counts, so no confidence): about ${pct(attributable)} of the ${slo.window} budget burned beyond the baseline against a line of ${pct(ar.consumed)}; bad ratio ${pct(post.ratio ?? 0)} after vs ${pct(p0)} before`,
   };
+}
+
+/** Whether the watcher would revert at this look: assessDeployment's `breach` without its messages and bounds. */
+export function wouldBreach(
+  policy: Policy,
+  watch: CanaryWatch,
+  result: TelemetryResult,
+  at: number,
+): boolean {
+  if (!policy.auto_revert.enabled) return false;
+  const looks = policy.slos.map((slo) => lookOf(policy, slo, watch, result, at));
+  return policy.slos.some((slo, k) => {
+    const seen = looks[k];
+    if (!seen) return assessSlo(policy, slo, watch, result, at, undefined, null).breach;
+    return wouldRevert({ ...seen.look, hints: () => sharedGuards(looks, k) });
+  });
 }
 
 export function assessDeployment(

@@ -88,10 +88,17 @@ export const DISPERSION_BLOCK = 1;
 export const DISPERSION_REACH = 15;
 export const DISPERSION_Z = 1;
 
-export const dispersionOfSeries = (series: readonly Counts[] | undefined): Dispersion =>
-  series
-    ? dispersionOf(series, DISPERSION_BLOCK, DISPERSION_REACH, DISPERSION_Z)
-    : { estimate: 1, upper: 1, blocks: 0 };
+const NONE: Dispersion = { estimate: 1, upper: 1, blocks: 0 };
+/** A watch's baseline does not change from look to look: its estimate is made once. */
+const DISPERSIONS = new WeakMap<readonly Counts[], Dispersion>();
+
+export function dispersionOfSeries(series: readonly Counts[] | undefined): Dispersion {
+  if (!series) return NONE;
+  let d = DISPERSIONS.get(series);
+  if (!d)
+    DISPERSIONS.set(series, (d = dispersionOf(series, DISPERSION_BLOCK, DISPERSION_REACH, DISPERSION_Z)));
+  return d;
+}
 
 export type JudgeStatus = 'revert' | 'watching' | 'clear' | 'inconclusive';
 
@@ -206,7 +213,10 @@ export function findOnset(series: readonly Counts[]): Onset | null {
  * the outage guard's spans (it began that long before the deploy), `at` is in onset blocks after
  * it; `ln` is how much better it fits (ln of the likelihood ratio, maximised over both ratios).
  */
-export type Step = { kind: 'before'; span: number; ln: number } | { kind: 'after'; at: number; ln: number };
+export type Step =
+  | { kind: 'before'; span: number; ln: number }
+  | { kind: 'after'; at: number; ln: number }
+  | { kind: 'bump'; at: number; until: number; ln: number };
 
 /**
  * ln of the likelihood ratio at which the step guard times the failures elsewhere. For a deploy
@@ -250,6 +260,21 @@ export function findStep(i: Look): Step | null {
     if (ln > bestLn) {
       bestLn = ln;
       best = { kind: 'after', at: s, ln };
+    }
+  }
+  // A bump: failures that began some minutes after the deploy and ended while it stayed live (an
+  // incident come and gone). A deploy's effect lasts, so the bump is not its doing.
+  const pre: Counts[] = [{ n: 0, x: 0 }];
+  for (const c of series) pre.push(plus(pre.at(-1)!, c));
+  for (let a = 1; a < series.length - 1; a++) {
+    for (let b = a + 1; b < series.length; b++) {
+      const bump = minus(pre[b]!, pre[a]!);
+      const rest = plus(i.baseline, minus(i.post, bump));
+      const ln = lnProfile(rest) + lnProfile(bump) - atDeploy;
+      if (ln > bestLn) {
+        bestLn = ln;
+        best = { kind: 'bump', at: a, until: b, ln };
+      }
     }
   }
   return best;
@@ -348,9 +373,9 @@ function decideSplit(
   const did = both
     ? ratio(canary.post) - ratio(canary.baseline) - (ratio(stable.post) - ratio(stable.baseline))
     : ratio(canary.post) - ratio(stable.post);
-  const revert = canary.post.n >= i.minEvents && Number.isFinite(line) && ln >= need && did >= line;
-  return {
-    revert,
+  const enough = canary.post.n >= i.minEvents && Number.isFinite(line);
+  const base: Verdict = {
+    revert: enough && ln >= need && did >= line,
     step: null,
     post,
     up: [],
@@ -362,7 +387,25 @@ function decideSplit(
     control: 'split',
     shift: 0,
   };
+  if (base.revert) return base;
+  // While the stable arm is calm, the whole baseline is the stronger comparison (hours of it, not
+  // the stable arm's minutes); the stable arm then guards it: it must not have risen on its own,
+  // and the canary must be worse than it over the same minutes by the line.
+  const stableBase = discounted(stable.baseline.n > 0 ? stable.baseline : i.baseline, phi);
+  if (lnEvidence(stableBase, against, 0, 'above') >= CALM_LN) return base;
+  const wide = lnEvidence(discounted(i.baseline, phi), post, line, 'above');
+  if (!(enough && wide >= need && did >= line && ln >= CALM_SPLIT_LN)) return base;
+  return { ...base, revert: true, ln: wide, against: i.baseline };
 }
+
+/**
+ * ln of the e-value at which the stable arm counts as risen on its own since the deploy (an
+ * incident reaching it): then only the split decides. 5, not 20: the whole-baseline path is for
+ * calm minutes only.
+ */
+const CALM_LN = Math.log(5);
+/** The least evidence the canary must show against the stable arm itself to take the whole-baseline path. */
+const CALM_SPLIT_LN = Math.log(5);
 
 /**
  * The control scope's own excess since the deploy, when it is clearly up (an incident reaching
@@ -401,6 +444,10 @@ function decide(raw: Look): Verdict {
   const spans = [...new Set([...own, ...stepSpan, ...(shared?.spans ?? [])])];
   const up = spans.filter((k) => i.recent[k] !== undefined);
   const onset = i.postSeries ? (findOnset(i.postSeries) ?? stepOnset ?? shared?.onset ?? null) : null;
+  if (step?.kind === 'bump' && i.postSeries) {
+    const outside = sumOf([...i.postSeries.slice(0, step.at), ...i.postSeries.slice(step.until)]);
+    return { ...judge(outside, up), onset: null, step, control, shift };
+  }
   if (!onset || !i.postSeries) return { ...judge(i.post, up), onset: null, step, control, shift };
   const part = sumOf(onset.kind === 'began' ? i.postSeries.slice(0, onset.at) : i.postSeries.slice(onset.at));
   return { ...judge(part, up), onset, step, control, shift };

@@ -1,6 +1,6 @@
 import type { GridCounts, SloSamples, TelemetryRequest, TelemetryResult } from '../gate/sample.ts';
 import type { Policy } from '../spec/schema.ts';
-import { assessDeployment, type CanaryAssessment, type DeploymentAssessment } from './assess.ts';
+import { assessDeployment, type CanaryAssessment, type DeploymentAssessment, wouldBreach } from './assess.ts';
 import type { CanaryRule } from './judge.ts';
 import { type CanaryWatch, gridKey, snapToGrid } from './plan.ts';
 
@@ -101,14 +101,10 @@ export function replayDeployment(
   const at0 = snapToGrid(watch.deployed_at, interval);
   const placed = { id: watch.id, deployed_at: at0 };
   const looks = Math.ceil(ar.within.ms / interval);
-  let a: DeploymentAssessment | null = null;
   let k = 1;
-  for (; k <= looks; k++) {
-    a = assessDeployment(policy, placed, grid, at0 + k * interval);
-    if (a.breach) break;
-  }
-  k = Math.min(k, looks);
-  const assessment = a!;
+  // Each look asks only whether the bot would revert; the deciding look is assessed in full.
+  for (; k < looks; k++) if (wouldBreach(policy, placed, grid, at0 + k * interval)) break;
+  const assessment = assessDeployment(policy, placed, grid, at0 + k * interval);
   const revert = assessment.breach;
   const worst = assessment.worst;
   const inconclusive = assessment.slos.some((s) => s.status === 'inconclusive');
