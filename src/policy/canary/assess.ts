@@ -131,11 +131,11 @@ function gridReader(g: GridCounts) {
   // The baseline's blocks are the same at every look of a watch: one array, so the judge's
   // overdispersion estimate (memoised by array) is made once a watch.
   const fixed = (from: number, to: number) => {
-    let memo = FIXED.get(g);
-    if (!memo) FIXED.set(g, (memo = new Map()));
+    const memo = FIXED.get(g) ?? new Map<string, Counts[]>();
+    FIXED.set(g, memo);
     const key = `${from}:${to}`;
-    let out = memo.get(key);
-    if (!out) memo.set(key, (out = blocks(from, to)));
+    const out = memo.get(key) ?? blocks(from, to);
+    memo.set(key, out);
     return out;
   };
   return { range, blocks, fixed };

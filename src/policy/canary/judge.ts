@@ -94,9 +94,8 @@ const DISPERSIONS = new WeakMap<readonly Counts[], Dispersion>();
 
 export function dispersionOfSeries(series: readonly Counts[] | undefined): Dispersion {
   if (!series) return NONE;
-  let d = DISPERSIONS.get(series);
-  if (!d)
-    DISPERSIONS.set(series, (d = dispersionOf(series, DISPERSION_BLOCK, DISPERSION_REACH, DISPERSION_Z)));
+  const d = DISPERSIONS.get(series) ?? dispersionOf(series, DISPERSION_BLOCK, DISPERSION_REACH, DISPERSION_Z);
+  DISPERSIONS.set(series, d);
   return d;
 }
 
