@@ -240,7 +240,7 @@ export const autoRevertSchema = z
     mode: z.enum(['enforce', 'shadow']).default('enforce'),
     /**
      * A task attribute naming the cluster failures come in (a customer, a session): a cluster's
-     * bad tasks count once per interval (retries of one failure), JSONL only.
+     * bad tasks count once per three intervals (retries of one failure), JSONL only.
      */
     cluster_by: z.string().min(1).optional(),
     /** A series the deploy does not touch, to difference out what hits both (canary-judge.ts). */
