@@ -28,6 +28,8 @@ const { values } = parseArgs({
     bad: { type: 'string', default: '400' },
     seed: { type: 'string', default: '21' },
     only: { type: 'string' },
+    /** Only the cells whose "label | N/min" contains one of these (comma-separated). */
+    cells: { type: 'string' },
     out: { type: 'string', default: join(import.meta.dirname, 'results/quality.md') },
   },
 });
@@ -124,6 +126,7 @@ for (const [index, c] of cells.entries()) {
   let seed = SEED * 1_000_003 + index * 100_003;
   const name = `${c.label} | ${c.spec.perMinute}/min`;
   if (values.only && values.only !== c.group) continue;
+  if (values.cells && !values.cells.split(',').some((part) => name.includes(part))) continue;
   const minutes: number[] = [];
   const rules: Record<string, number> = {};
   for (let i = 0; i < c.trials; i++) {

@@ -75,6 +75,22 @@ export function bucketRequest(request: TelemetryRequest, gridMs: number): Bucket
           events.push(events[i]! + s.events);
           bad.push(bad[i]! + s.bad);
         }
+        // Buckets one grid interval each (the last one cut short at the evaluation time): the
+        // judge reads every watch from the one grid, and no per-watch range is built at all.
+        if (regular(p.bounds, gridMs)) {
+          slos[p.q.slo.name] = {
+            ranges,
+            grid: {
+              from: p.bounds[0]!,
+              step: gridMs,
+              end: at,
+              events: Float64Array.from(events),
+              bad: Float64Array.from(bad),
+            },
+            ...(got?.quantiles !== undefined ? { quantiles: got.quantiles } : {}),
+          };
+          continue;
+        }
         const index = new Map(p.bounds.map((b, i) => [b, i]));
         for (const r of p.snapped) {
           if (r.to <= r.from) {
@@ -97,4 +113,12 @@ export function bucketRequest(request: TelemetryRequest, gridMs: number): Bucket
       };
     },
   };
+}
+
+/** Grid lines one interval apart, the last gap possibly shorter (it ends at the evaluation time). */
+function regular(bounds: number[], gridMs: number): boolean {
+  if (bounds.length < 2) return false;
+  for (let i = 0; i + 2 < bounds.length; i++) if (bounds[i + 1]! - bounds[i]! !== gridMs) return false;
+  const lastGap = bounds.at(-1)! - bounds.at(-2)!;
+  return lastGap > 0 && lastGap <= gridMs;
 }

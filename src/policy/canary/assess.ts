@@ -13,6 +13,8 @@ import { windowBounds } from '../time/window.ts';
 import {
   type CanaryRule,
   type ControlCounts,
+  DISPERSION_REACH,
+  DISPERSION_Z,
   type Guards,
   guardsOf,
   type JudgeInput,
@@ -36,7 +38,7 @@ import {
   postKey,
   spansOf,
 } from './plan.ts';
-import type { Counts } from './stats.ts';
+import { type Counts, type Dispersion, dispersionOfSums } from './stats.ts';
 
 // Auto-revert: did this one deployment burn too much budget too fast? Attributable burn is the
 // post-deploy bad ratio minus the pre-deploy baseline's, so a deploy that lands during an ongoing
@@ -114,7 +116,8 @@ interface Seen {
 /** Sums of a grid's intervals, by time: the replay's one request read at any look. */
 function gridReader(g: GridCounts) {
   const last = g.events.length - 1;
-  const idx = (t: number) => Math.max(0, Math.min(last, Math.round((t - g.from) / g.step)));
+  const idx = (t: number) =>
+    g.end !== undefined && t >= g.end ? last : Math.max(0, Math.min(last, Math.round((t - g.from) / g.step)));
   const sum = (a: number, b: number): Counts => ({
     n: g.events[b]! - g.events[a]!,
     x: g.bad[b]! - g.bad[a]!,
@@ -128,19 +131,13 @@ function gridReader(g: GridCounts) {
     for (let k = idx(from); k < idx(to); k++) out.push(sum(k, k + 1));
     return out;
   };
-  // The baseline's blocks are the same at every look of a watch: one array, so the judge's
-  // overdispersion estimate (memoised by array) is made once a watch.
-  const fixed = (from: number, to: number) => {
-    const memo = FIXED.get(g) ?? new Map<string, Counts[]>();
-    FIXED.set(g, memo);
-    const key = `${from}:${to}`;
-    const out = memo.get(key) ?? blocks(from, to);
-    memo.set(key, out);
-    return out;
+  // The baseline's overdispersion straight from the prefix sums, without building its blocks.
+  const dispersion = (from: number, to: number) => {
+    const a = idx(from);
+    return dispersionOfSums(g.events, g.bad, a, Math.max(0, idx(to) - a), DISPERSION_REACH, DISPERSION_Z);
   };
-  return { range, blocks, fixed };
+  return { range, blocks, dispersion };
 }
-const FIXED = new WeakMap<GridCounts, Map<string, Counts[]>>();
 
 /** The control series' counts since and before the deploy; undefined without one (or without its data). */
 function controlOf(
@@ -180,6 +177,7 @@ function lookOf(
   let recent: Counts[];
   let postSeries: Counts[] | undefined;
   let baselineSeries: Counts[] | undefined;
+  let dispersion: Dispersion | undefined;
   let control: ControlCounts | undefined;
   let windowEvents: number | null;
   if (samples?.grid) {
@@ -191,14 +189,16 @@ function lookOf(
     base = countSample(b.n, b.x);
     recent = spansOf(policy).map((m) => g.range(d - m * 60_000, d));
     postSeries = g.blocks(d, end);
-    baselineSeries = g.fixed(d - ar.baseline.ms, d);
+    dispersion = g.dispersion(d - ar.baseline.ms, d);
     control = controlOf(policy, slo, result, (s) => {
       if (!s?.grid) return null;
       const c = gridReader(s.grid);
       return { post: c.range(d, end), baseline: c.range(d - ar.baseline.ms, d) };
     });
-    // A replay's file rarely holds the whole SLO window: its budget is the baseline's traffic, steady.
-    windowEvents = (b.n / ar.baseline.ms) * Math.max(0, at - bounds.start);
+    // A replay's file rarely holds the whole SLO window: its budget is the baseline's traffic,
+    // steady; the watcher's grid comes with the window's own count.
+    windowEvents =
+      samples.ranges[RANGE_WINDOW]?.events ?? (b.n / ar.baseline.ms) * Math.max(0, at - bounds.start);
   } else {
     post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
     base = samples?.ranges[baselineKey(watch.id)] ?? EMPTY;
@@ -245,6 +245,7 @@ function lookOf(
       recent,
       ...(postSeries ? { postSeries } : {}),
       ...(baselineSeries ? { baselineSeries } : {}),
+      ...(dispersion ? { dispersion } : {}),
       ...(control ? { control } : {}),
       windowBudget,
       projectedTasks,

@@ -28,7 +28,13 @@ import {
 //    outage is a step at the minute it began. When a step at another minute (before the deploy, or
 //    after it) fits the counts 100 times better than one at the deploy, the failures are timed to
 //    that minute and judged as the two guards above would: against the minutes since it (before),
-//    or only up to it (after).
+//    or only up to it (after); a bump (failures that rose and fell back while the deploy stayed
+//    live) is left out.
+// Failures cluster (a customer's bad input, its client's retries): the counts are discounted by
+// the overdispersion of the baseline's own minute-to-minute variation (an upper bound of it), so
+// n tasks weigh as n/φ independent draws. With a control series (auto_revert.control) the canary
+// arm is judged against the stable arm over the same minutes, or the line is raised by what a
+// scope the deploy did not touch did on its own.
 
 export type CanaryRule = 'burn_rate' | 'consumed';
 
@@ -60,6 +66,8 @@ export interface JudgeInput {
    * the overdispersion discount; omitted: the evidence is not discounted.
    */
   baselineSeries?: Counts[];
+  /** The overdispersion estimate of that series, when the caller has it already (the grid). */
+  dispersion?: Dispersion;
   /** A control series over the same minutes (auto_revert.control); omitted: none. */
   control?: ControlCounts;
   /** The watch is over: an undecided deploy is kept, and said to be clear or inconclusive. */
@@ -85,12 +93,16 @@ export type ControlCounts =
  * discounted by (bench/results/quality.md measured the choice).
  */
 export const DISPERSION_BLOCK = 1;
+/** Blocks of one interval each, the watcher's grid: the estimate reads its prefix sums directly. */
 export const DISPERSION_REACH = 15;
 export const DISPERSION_Z = 1;
 
 const NONE: Dispersion = { estimate: 1, upper: 1, blocks: 0 };
 /** A watch's baseline does not change from look to look: its estimate is made once. */
 const DISPERSIONS = new WeakMap<readonly Counts[], Dispersion>();
+
+/** The look's overdispersion: given (read off a grid), or estimated from its baseline series. */
+const dispersionOfLook = (i: Look): Dispersion => i.dispersion ?? dispersionOfSeries(i.baselineSeries);
 
 export function dispersionOfSeries(series: readonly Counts[] | undefined): Dispersion {
   if (!series) return NONE;
@@ -328,7 +340,7 @@ export interface Guards {
 }
 
 export function guardsOf(i: Look): Guards {
-  const phi = dispersionOfSeries(i.baselineSeries).upper;
+  const phi = dispersionOfLook(i).upper;
   const d = phi > 1 ? discountLook(i, phi) : i;
   return { onset: d.postSeries ? findOnset(d.postSeries) : null, spans: elevatedSpans(d) };
 }
@@ -419,7 +431,7 @@ function controlShift(i: Look, phi: number): number {
 
 function decide(raw: Look): Verdict {
   const need = Math.log(1 / (1 - raw.confidence));
-  const phi = dispersionOfSeries(raw.baselineSeries).upper;
+  const phi = dispersionOfLook(raw).upper;
   const split = splitOf(raw);
   if (split) return decideSplit(raw, split, phi, need);
   const i = phi > 1 ? discountLook(raw, phi) : raw;
@@ -459,7 +471,7 @@ export function wouldRevert(i: Look): boolean {
 
 export function judgeCounts(i: JudgeInput): JudgeResult {
   const alpha = 1 - i.confidence;
-  const disp = dispersionOfSeries(i.baselineSeries);
+  const disp = dispersionOfLook(i);
   const v = decide(i);
   const { rateLine, shareLine } = lines(i, v.post.n * disp.upper);
   const bounds = differenceBounds(v.against, v.post, alpha);

@@ -148,7 +148,8 @@ export interface Dispersion {
  * estimate is Σ(x - E)² / ΣV; its upper bound adds z standard errors (a sandwich estimate).
  */
 export function dispersionOf(series: readonly Counts[], block: number, reach: number, z: number): Dispersion {
-  const blocks: Counts[] = [];
+  const pn = [0];
+  const px = [0];
   for (let i = 0; i < series.length; i += block) {
     let n = 0;
     let x = 0;
@@ -156,21 +157,33 @@ export function dispersionOf(series: readonly Counts[], block: number, reach: nu
       n += series[j]!.n;
       x += series[j]!.x;
     }
-    blocks.push({ n, x });
+    pn.push(pn.at(-1)! + n);
+    px.push(px.at(-1)! + x);
   }
-  const pn = [0];
-  const px = [0];
-  for (const b of blocks) {
-    pn.push(pn.at(-1)! + b.n);
-    px.push(px.at(-1)! + b.x);
-  }
+  return dispersionOfSums(pn, px, 0, pn.length - 1, reach, z);
+}
+
+/**
+ * The same estimate on prefix sums of the blocks (block k is sums[start + k + 1] - sums[start + k],
+ * `count` of them): what the watcher reads from its minute grid without building the blocks.
+ */
+export function dispersionOfSums(
+  pn: ArrayLike<number>,
+  px: ArrayLike<number>,
+  start: number,
+  count: number,
+  reach: number,
+  z: number,
+): Dispersion {
+  let sd = 0;
+  let sv = 0;
   const ds: number[] = [];
   const vs: number[] = [];
-  for (let a = 0; a < blocks.length; a++) {
-    const lo = Math.max(0, a - reach);
-    const hi = Math.min(blocks.length, a + reach + 1);
-    const na = blocks[a]!.n;
-    const xa = blocks[a]!.x;
+  for (let a = 0; a < count; a++) {
+    const lo = start + Math.max(0, a - reach);
+    const hi = start + Math.min(count, a + reach + 1);
+    const na = pn[start + a + 1]! - pn[start + a]!;
+    const xa = px[start + a + 1]! - px[start + a]!;
     const nb = pn[hi]! - pn[lo]! - na;
     const xb = px[hi]! - px[lo]! - xa;
     const N = na + nb;
@@ -178,12 +191,14 @@ export function dispersionOf(series: readonly Counts[], block: number, reach: nu
     if (na <= 0 || nb <= 0 || X <= 0 || X >= N || N < 2) continue;
     const e = (na * X) / N;
     const v = (na * nb * X * (N - X)) / (N * N * (N - 1));
-    ds.push((xa - e) ** 2);
+    const d = (xa - e) ** 2;
+    ds.push(d);
     vs.push(v);
+    sd += d;
+    sv += v;
   }
-  const sv = vs.reduce((s, v) => s + v, 0);
   if (sv <= 0) return { estimate: 1, upper: 1, blocks: 0 };
-  const phi = ds.reduce((s, d) => s + d, 0) / sv;
+  const phi = sd / sv;
   let ss = 0;
   for (let k = 0; k < ds.length; k++) ss += (ds[k]! - phi * vs[k]!) ** 2;
   const se = Math.sqrt(ss) / sv;

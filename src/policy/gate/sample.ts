@@ -57,6 +57,8 @@ export interface TelemetryRequest {
 export interface GridCounts {
   from: number;
   step: number;
+  /** Where the last interval ends when it is cut short (the evaluation time); a time at or past it reads as the end. */
+  end?: number;
   events: Float64Array;
   bad: Float64Array;
 }
