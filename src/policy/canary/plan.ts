@@ -136,6 +136,7 @@ export function planCanaryRequest(
       ...controlSlos(policy, slo).map((c) => ({
         slo: c.slo,
         quantiles: false,
+        attributes: true,
         ...cluster,
         ranges: watches.flatMap((w) => [postOf(w), baseOf(w)]),
       })),
@@ -176,7 +177,13 @@ export function planReplayRequest(policy: Policy, watch: CanaryWatch): Telemetry
     at: end,
     slos: policy.slos.flatMap((slo) => [
       { slo, quantiles: false, ...cluster, ranges },
-      ...controlSlos(policy, slo).map((c) => ({ slo: c.slo, quantiles: false, ...cluster, ranges })),
+      ...controlSlos(policy, slo).map((c) => ({
+        slo: c.slo,
+        quantiles: false,
+        attributes: true,
+        ...cluster,
+        ranges,
+      })),
     ]),
   };
 }

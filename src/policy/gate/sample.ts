@@ -43,6 +43,11 @@ export interface SloQuery {
    * session) and the cell length. Sources without task attributes (Prometheus) ignore it.
    */
   cluster?: { by: string; cellMs: number };
+  /**
+   * A series defined by task attributes (the canary judge's control arms): sources without task
+   * attributes (Prometheus) leave it out of their answer, and the judge goes without it.
+   */
+  attributes?: boolean;
 }
 
 export interface TelemetryRequest {

@@ -30,7 +30,8 @@ export function planQueries(request: TelemetryRequest, source: string): Planned 
     }
     return id;
   };
-  const slos = request.slos.map(({ slo, ranges }) => {
+  // Series read over task attributes (a control arm) have no PromQL: left out, not an error.
+  const slos = request.slos.filter((q) => !q.attributes).map(({ slo, ranges }) => {
     const prom = slo.source?.prometheus;
     if (!prom) {
       throw new TelemetryError(
