@@ -28,7 +28,16 @@ function snap(t: number, at: number, grid: number): number {
   return Math.min(at, Math.round(t / grid) * grid);
 }
 
-export function bucketRequest(request: TelemetryRequest, gridMs: number): BucketedRequest {
+/**
+ * `fill`: every grid line between the first range's start and the last one's end becomes a bucket
+ * edge, so the buckets are the grid itself and the answer is one grid per SLO (GridCounts) that the
+ * judge reads every watch from: no range per watch is summed or kept.
+ */
+export function bucketRequest(
+  request: TelemetryRequest,
+  gridMs: number,
+  opts: { fill?: boolean } = {},
+): BucketedRequest {
   const at = request.at;
   let buckets = 0;
   const plans = request.slos.map((q) => {
@@ -44,6 +53,11 @@ export function bucketRequest(request: TelemetryRequest, gridMs: number): Bucket
       const to = Math.max(from, snap(r.to, at, gridMs));
       snapped.push({ key: r.key, from, to });
       if (to > from) points.add(from).add(to);
+    }
+    if (opts.fill && points.size > 0) {
+      const lo = Math.min(...points);
+      const hi = Math.max(...points);
+      for (let t = lo; t < hi; t += gridMs) points.add(t);
     }
     const bounds = [...points].sort((a, b) => a - b);
     const bucketRanges: Range[] = [];

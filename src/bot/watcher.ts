@@ -1,4 +1,9 @@
-import { assessDeployment, type CanaryWatch, planCanaryRequest } from '../policy/canary/assess.ts';
+import {
+  assessDeployment,
+  type CanaryWatch,
+  planCanaryRequest,
+  wouldBreach,
+} from '../policy/canary/assess.ts';
 import type { Watch } from '../policy/canary/ports.ts';
 import type { TelemetryResult } from '../policy/gate/sample.ts';
 import type { Policy } from '../policy/spec/schema.ts';
@@ -153,8 +158,16 @@ export class Watcher {
 
     for (const [i, w] of due.entries()) {
       report.evaluated++;
-      const a = assessDeployment(policy, canary[i]!, result, at);
       const id = w.deployment_id;
+      // Most looks at most watches decide nothing: the verdict alone, without the bounds and the
+      // message, until the watch breaches or ends.
+      const ends = at >= canary[i]!.deployed_at + policy.auto_revert.within.ms;
+      if (!ends && !wouldBreach(policy, canary[i]!, result, at)) {
+        if (!(await this.o.store.checked(id, this.o.replica, this.now())))
+          this.o.log.warn(`deployment ${id}: lease lost during the tick; another replica has it`);
+        continue;
+      }
+      const a = assessDeployment(policy, canary[i]!, result, at);
       if (a.breach && a.worst) {
         const evidence = buildEvidence(policy, a.worst, w.deployed_at, at);
         if (policy.auto_revert.mode === 'shadow') {
@@ -204,8 +217,15 @@ export class Watcher {
       return r;
     };
     if (!this.o.bucketed) return count(await this.o.source.fetch(plain));
-    // The onset guard's minute-by-minute ranges cost nothing once bucketed on the minute grid.
-    const bucketed = bucketRequest(planCanaryRequest(policy, canary, at, { onset: true }), interval);
+    // Bucketed on the interval grid and filled, the answer is one grid per SLO: every watch's
+    // ranges, guard spans and minute blocks are read from it, at no cost per watch.
+    const bucketed = bucketRequest(
+      planCanaryRequest(policy, canary, at, { onset: true, grid: true }),
+      interval,
+      {
+        fill: true,
+      },
+    );
     const answered = bucketed.answer(count(await this.o.source.fetch(bucketed.request)));
     // Ratio-only sources (Sloth, Pyrra rules) cannot be summed: ask for the ranges themselves.
     return answered ?? count(await this.o.source.fetch(plain));

@@ -84,7 +84,7 @@ export function planCanaryRequest(
   policy: Policy,
   watches: CanaryWatch[],
   at: number,
-  opts: { onset?: boolean } = {},
+  opts: { onset?: boolean; grid?: boolean } = {},
 ): TelemetryRequest {
   const within = policy.auto_revert.within.ms;
   const baseline = policy.auto_revert.baseline.ms;
@@ -114,26 +114,32 @@ export function planCanaryRequest(
           ...watches.flatMap((w) => [
             postOf(w),
             baseOf(w),
-            ...spans.map((m) => ({
+            // On a grid (the watcher's bucketed request) every interval is there already: the
+            // judge reads the spans and the blocks from it, so no watch asks for more.
+            ...(opts.grid ? [] : spans).map((m) => ({
               key: lastKey(w.id, m),
               from: w.deployed_at - m * 60_000,
               to: w.deployed_at,
             })),
-            ...(opts.onset ? blocksOf(w, at, within) : []).map(([from, to], k) => ({
+            ...(opts.onset && !opts.grid ? blocksOf(w, at, within) : []).map(([from, to], k) => ({
               key: intervalKey(w.id, k),
               from,
               to,
             })),
-            ...(opts.onset ? baselineBlocksOf(w, baseline, interval) : []).map(([from, to], k) => ({
-              key: baselineBlockKey(w.id, k),
-              from,
-              to,
-            })),
+            ...(opts.onset && !opts.grid ? baselineBlocksOf(w, baseline, interval) : []).map(
+              ([from, to], k) => ({
+                key: baselineBlockKey(w.id, k),
+                from,
+                to,
+              }),
+            ),
           ]),
         ],
       },
-      // The control series: the same minutes after and before each deploy, nothing else.
-      ...controlSlos(policy, slo).map((c) => ({
+      // The control series: the same minutes after and before each deploy, nothing else. Only in
+      // a minute-resolution request (the CLI's, the watcher's bucketed one): the plain request is
+      // the fallback for ratio-only sources, which have no task attributes to split by.
+      ...(opts.onset ? controlSlos(policy, slo) : []).map((c) => ({
         slo: c.slo,
         quantiles: false,
         attributes: true,
