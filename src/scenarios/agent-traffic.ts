@@ -11,6 +11,8 @@ import { normal, seededRandom } from './random.ts';
 // own code (src/policy/canary/replay.ts), and the tests write them as JSONL for the CLI.
 
 export const BASELINE_MIN = 360;
+/** 2026-11-02, in days since 1970-01-01. */
+const EPOCH_DAY = Date.parse('2026-11-02T00:00:00Z') / 86_400_000;
 export const WATCH_MIN = 60;
 
 /** Kinds of task: their share of the mix, failure ratio, median latency and cost. */
@@ -90,7 +92,8 @@ const dayShape = (m: number) => 1 + 0.4 * Math.sin((2 * Math.PI * (((m * MINUTE)
 /** One deploy's traffic: BASELINE_MIN minutes before it and WATCH_MIN after, plus a minute of slack. */
 export function drawTraffic(spec: TrafficSpec, seed: number): Traffic {
   const rand = seededRandom(seed);
-  const startMin = Math.floor(rand() * 7 * 1440) + 4 * 1440;
+  // Somewhere in a week of November 2026 (whole days from the epoch: the day's shape is the same).
+  const startMin = Math.floor(rand() * 7 * 1440) + EPOCH_DAY * 1440;
   const deployMin = startMin + BASELINE_MIN;
   const deployedAt = deployMin * MINUTE;
   const total = BASELINE_MIN + WATCH_MIN + 1;
