@@ -28,7 +28,16 @@ function snap(t: number, at: number, grid: number): number {
   return Math.min(at, Math.round(t / grid) * grid);
 }
 
-export function bucketRequest(request: TelemetryRequest, gridMs: number): BucketedRequest {
+/**
+ * `fill`: every grid line between the first range's start and the last one's end becomes a bucket
+ * edge, so the buckets are the grid itself and the answer is one grid per SLO (GridCounts) that the
+ * judge reads every watch from: no range per watch is summed or kept.
+ */
+export function bucketRequest(
+  request: TelemetryRequest,
+  gridMs: number,
+  opts: { fill?: boolean } = {},
+): BucketedRequest {
   const at = request.at;
   let buckets = 0;
   const plans = request.slos.map((q) => {
@@ -44,6 +53,11 @@ export function bucketRequest(request: TelemetryRequest, gridMs: number): Bucket
       const to = Math.max(from, snap(r.to, at, gridMs));
       snapped.push({ key: r.key, from, to });
       if (to > from) points.add(from).add(to);
+    }
+    if (opts.fill && points.size > 0) {
+      const lo = Math.min(...points);
+      const hi = Math.max(...points);
+      for (let t = lo; t < hi; t += gridMs) points.add(t);
     }
     const bounds = [...points].sort((a, b) => a - b);
     const bucketRanges: Range[] = [];
@@ -75,6 +89,22 @@ export function bucketRequest(request: TelemetryRequest, gridMs: number): Bucket
           events.push(events[i]! + s.events);
           bad.push(bad[i]! + s.bad);
         }
+        // Buckets one grid interval each (the last one cut short at the evaluation time): the
+        // judge reads every watch from the one grid, and no per-watch range is built at all.
+        if (regular(p.bounds, gridMs)) {
+          slos[p.q.slo.name] = {
+            ranges,
+            grid: {
+              from: p.bounds[0]!,
+              step: gridMs,
+              end: at,
+              events: Float64Array.from(events),
+              bad: Float64Array.from(bad),
+            },
+            ...(got?.quantiles !== undefined ? { quantiles: got.quantiles } : {}),
+          };
+          continue;
+        }
         const index = new Map(p.bounds.map((b, i) => [b, i]));
         for (const r of p.snapped) {
           if (r.to <= r.from) {
@@ -97,4 +127,12 @@ export function bucketRequest(request: TelemetryRequest, gridMs: number): Bucket
       };
     },
   };
+}
+
+/** Grid lines one interval apart, the last gap possibly shorter (it ends at the evaluation time). */
+function regular(bounds: number[], gridMs: number): boolean {
+  if (bounds.length < 2) return false;
+  for (let i = 0; i + 2 < bounds.length; i++) if (bounds[i + 1]! - bounds[i]! !== gridMs) return false;
+  const lastGap = bounds.at(-1)! - bounds.at(-2)!;
+  return lastGap > 0 && lastGap <= gridMs;
 }

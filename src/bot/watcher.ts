@@ -158,8 +158,10 @@ export class Watcher {
 
     for (const [i, w] of due.entries()) {
       report.evaluated++;
-      const a = assessDeployment(policy, canary[i]!, result, at);
       const id = w.deployment_id;
+      // Every look is assessed in full and kept minute by minute: the dashboard shows the evidence
+      // as it grew, not only at the verdict (wouldBreach alone would be cheaper, and leave no trail).
+      const a = assessDeployment(policy, canary[i]!, result, at);
       await this.keepEvidence(id, at, a);
       if (a.breach && a.worst) {
         const evidence = buildEvidence(policy, a.worst, w.deployed_at, at);
@@ -210,8 +212,15 @@ export class Watcher {
       return r;
     };
     if (!this.o.bucketed) return count(await this.o.source.fetch(plain));
-    // The onset guard's minute-by-minute ranges cost nothing once bucketed on the minute grid.
-    const bucketed = bucketRequest(planCanaryRequest(policy, canary, at, { onset: true }), interval);
+    // Bucketed on the interval grid and filled, the answer is one grid per SLO: every watch's
+    // ranges, guard spans and minute blocks are read from it, at no cost per watch.
+    const bucketed = bucketRequest(
+      planCanaryRequest(policy, canary, at, { onset: true, grid: true }),
+      interval,
+      {
+        fill: true,
+      },
+    );
     const answered = bucketed.answer(count(await this.o.source.fetch(bucketed.request)));
     // Ratio-only sources (Sloth, Pyrra rules) cannot be summed: ask for the ranges themselves.
     return answered ?? count(await this.o.source.fetch(plain));

@@ -2,6 +2,7 @@ import { budgetEvents } from '../gate/budget.ts';
 import { pct } from '../gate/explain.ts';
 import {
   countSample,
+  type GridCounts,
   RANGE_WINDOW,
   type Sample,
   type SloSamples,
@@ -11,14 +12,33 @@ import type { Policy, Slo } from '../spec/schema.ts';
 import { windowBounds } from '../time/window.ts';
 import {
   type CanaryRule,
+  type ControlCounts,
+  DISPERSION_REACH,
+  DISPERSION_Z,
   type Guards,
   guardsOf,
+  type JudgeInput,
   type JudgeStatus,
   judgeCounts,
   ONSET_BLOCK_MIN,
   STEP_LN,
+  wouldRevert,
 } from './judge.ts';
-import { baselineKey, blocksOf, type CanaryWatch, intervalKey, lastKey, postKey, spansOf } from './plan.ts';
+import {
+  baselineBlockKey,
+  baselineBlocksOf,
+  baselineKey,
+  blocksOf,
+  type CanaryWatch,
+  type ControlRole,
+  controlName,
+  controlSlos,
+  intervalKey,
+  lastKey,
+  postKey,
+  spansOf,
+} from './plan.ts';
+import { type Counts, type Dispersion, dispersionOfSums } from './stats.ts';
 
 // Auto-revert: did this one deployment burn too much budget too fast? Attributable burn is the
 // post-deploy bad ratio minus the pre-deploy baseline's, so a deploy that lands during an ongoing
@@ -84,40 +104,156 @@ const fits = (ln: number) =>
   ln > Math.log(1e6) ? 'over 1,000,000x' : `${Math.round(Math.exp(ln)).toLocaleString('en-US')}x`;
 const tasks = (s: Sample) => `${s.bad ?? '?'} of ${s.events ?? '?'} tasks`;
 
+type Look = Omit<JudgeInput, 'final' | 'hints'>;
+
+/** One SLO's counts as the judge reads them, and the samples the message quotes. */
+interface Seen {
+  look: Look;
+  post: Sample;
+  base: Sample;
+}
+
+/** Sums of a grid's intervals, by time: the replay's one request read at any look. */
+function gridReader(g: GridCounts) {
+  const last = g.events.length - 1;
+  const idx = (t: number) =>
+    g.end !== undefined && t >= g.end ? last : Math.max(0, Math.min(last, Math.round((t - g.from) / g.step)));
+  const sum = (a: number, b: number): Counts => ({
+    n: g.events[b]! - g.events[a]!,
+    x: g.bad[b]! - g.bad[a]!,
+  });
+  const range = (from: number, to: number) => {
+    const a = idx(from);
+    return sum(a, Math.max(a, idx(to)));
+  };
+  const blocks = (from: number, to: number) => {
+    const out: Counts[] = [];
+    for (let k = idx(from); k < idx(to); k++) out.push(sum(k, k + 1));
+    return out;
+  };
+  // The baseline's overdispersion straight from the prefix sums, without building its blocks.
+  const dispersion = (from: number, to: number) => {
+    const a = idx(from);
+    return dispersionOfSums(g.events, g.bad, a, Math.max(0, idx(to) - a), DISPERSION_REACH, DISPERSION_Z);
+  };
+  return { range, blocks, dispersion };
+}
+
+/** The control series' counts since and before the deploy; undefined without one (or without its data). */
+function controlOf(
+  policy: Policy,
+  slo: Slo,
+  result: TelemetryResult,
+  read: (s: SloSamples | undefined) => { post: Counts; baseline: Counts } | null,
+): ControlCounts | undefined {
+  const roles = controlSlos(policy, slo);
+  if (roles.length === 0) return undefined;
+  const arm = (role: ControlRole) => read(result.slos[controlName(slo.name, role)]);
+  if (roles[0]!.role === 'control') {
+    const c = arm('control');
+    return c ? { kind: 'scope', ...c } : undefined;
+  }
+  const canary = arm('canary');
+  const stable = arm('stable');
+  return canary && stable ? { kind: 'split', canary, stable } : undefined;
+}
+
 /** One SLO's counts as the judge reads them; null when the source gives ratios only. */
-function lookOf(policy: Policy, slo: Slo, watch: CanaryWatch, samples: SloSamples | undefined, at: number) {
+function lookOf(
+  policy: Policy,
+  slo: Slo,
+  watch: CanaryWatch,
+  result: TelemetryResult,
+  at: number,
+): Seen | null {
   const ar = policy.auto_revert;
   const within = ar.within.ms;
-  const elapsed = Math.max(0, Math.min(at, watch.deployed_at + within) - watch.deployed_at);
-  const post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
-  const base = samples?.ranges[baselineKey(watch.id)] ?? EMPTY;
-  if (post.events === null || post.bad === null || base.events === null || base.bad === null) return null;
-  const series = blocksOf(watch, at, within).map((_, k) => samples?.ranges[intervalKey(watch.id, k)]);
-  const postSeries = series.every((x) => x?.events != null && x.bad != null)
-    ? series.map((x) => counts(x!))
-    : undefined;
-  const win = samples?.ranges[RANGE_WINDOW];
+  const samples = result.slos[slo.name];
+  const end = Math.max(watch.deployed_at, Math.min(at, watch.deployed_at + within));
+  const elapsed = end - watch.deployed_at;
   const bounds = windowBounds(slo.window, at);
+  let post: Sample;
+  let base: Sample;
+  let recent: Counts[];
+  let postSeries: Counts[] | undefined;
+  let baselineSeries: Counts[] | undefined;
+  let dispersion: Dispersion | undefined;
+  let control: ControlCounts | undefined;
+  let windowEvents: number | null;
+  if (samples?.grid) {
+    const g = gridReader(samples.grid);
+    const d = watch.deployed_at;
+    const p = g.range(d, end);
+    const b = g.range(d - ar.baseline.ms, d);
+    post = countSample(p.n, p.x);
+    base = countSample(b.n, b.x);
+    recent = spansOf(policy).map((m) => g.range(d - m * 60_000, d));
+    postSeries = g.blocks(d, end);
+    dispersion = g.dispersion(d - ar.baseline.ms, d);
+    control = controlOf(policy, slo, result, (s) => {
+      if (!s?.grid) return null;
+      const c = gridReader(s.grid);
+      return { post: c.range(d, end), baseline: c.range(d - ar.baseline.ms, d) };
+    });
+    // A replay's file rarely holds the whole SLO window: its budget is the baseline's traffic,
+    // steady; the watcher's grid comes with the window's own count.
+    windowEvents =
+      samples.ranges[RANGE_WINDOW]?.events ?? (b.n / ar.baseline.ms) * Math.max(0, at - bounds.start);
+  } else {
+    post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
+    base = samples?.ranges[baselineKey(watch.id)] ?? EMPTY;
+    const full = (xs: Array<Sample | undefined>) =>
+      xs.length > 0 && xs.every((x) => x?.events != null && x.bad != null)
+        ? xs.map((x) => counts(x!))
+        : undefined;
+    recent = spansOf(policy).map((m) => counts(samples?.ranges[lastKey(watch.id, m)] ?? EMPTY));
+    postSeries = full(blocksOf(watch, at, within).map((_, k) => samples?.ranges[intervalKey(watch.id, k)]));
+    // A plain request (no minutes) has no baseline blocks: said by the first one, without a scan.
+    baselineSeries =
+      samples?.ranges[baselineBlockKey(watch.id, 0)] === undefined
+        ? undefined
+        : full(
+            baselineBlocksOf(watch, ar.baseline.ms, ar.interval.ms).map(
+              (_, k) => samples?.ranges[baselineBlockKey(watch.id, k)],
+            ),
+          );
+    control = controlOf(policy, slo, result, (s) => {
+      const p = s?.ranges[postKey(watch.id)];
+      const b = s?.ranges[baselineKey(watch.id)];
+      return p?.events != null && p.bad != null && b?.events != null && b.bad != null
+        ? { post: counts(p), baseline: counts(b) }
+        : null;
+    });
+    windowEvents = samples?.ranges[RANGE_WINDOW]?.events ?? null;
+  }
+  if (post.events === null || post.bad === null || base.events === null || base.bad === null) return null;
   // A calendar window's budget is for the whole period: scale the traffic so far up to it.
   const windowBudget =
-    win?.events != null
-      ? budgetEvents(win.events / Math.max(bounds.elapsedFraction, 1e-9), slo.target)
+    windowEvents !== null
+      ? budgetEvents(windowEvents / Math.max(bounds.elapsedFraction, 1e-9), slo.target)
       : null;
   const projectedTasks = ar.projected
     ? post.events + (base.events / ar.baseline.ms) * Math.max(0, within - elapsed)
     : null;
   return {
-    budgetRatio: 1 - slo.target,
-    post: counts(post),
-    baseline: counts(base),
-    recent: spansOf(policy).map((m) => counts(samples?.ranges[lastKey(watch.id, m)] ?? EMPTY)),
-    ...(postSeries ? { postSeries } : {}),
-    windowBudget,
-    projectedTasks,
-    confidence: ar.confidence,
-    burnRate: ar.burn_rate,
-    consumed: ar.consumed,
-    minEvents: ar.min_events,
+    post,
+    base,
+    look: {
+      budgetRatio: 1 - slo.target,
+      post: counts(post),
+      baseline: counts(base),
+      recent,
+      ...(postSeries ? { postSeries } : {}),
+      ...(baselineSeries ? { baselineSeries } : {}),
+      ...(dispersion ? { dispersion } : {}),
+      ...(control ? { control } : {}),
+      windowBudget,
+      projectedTasks,
+      confidence: ar.confidence,
+      burnRate: ar.burn_rate,
+      consumed: ar.consumed,
+      minEvents: ar.min_events,
+    },
   };
 }
 
@@ -125,9 +261,9 @@ function lookOf(policy: Policy, slo: Slo, watch: CanaryWatch, samples: SloSample
  * The other SLOs' guards, for one SLO's judge: a fleet-wide outage reaches every scope, and the
  * busiest one times it best. Spans are pooled; the onset is the busiest SLO's that found one.
  */
-function sharedGuards(looks: Array<ReturnType<typeof lookOf>>, self: number): Guards | null {
+function sharedGuards(looks: Array<Seen | null>, self: number): Guards | null {
   const others = looks
-    .map((l, k) => (k === self || l === null ? null : { l, g: guardsOf(l) }))
+    .map((s, k) => (k === self || s === null ? null : { l: s.look, g: guardsOf(s.look) }))
     .filter((x) => x !== null)
     .sort((a, b) => b.l.post.n - a.l.post.n);
   if (others.length === 0) return null;
@@ -141,32 +277,38 @@ export function assessSlo(
   policy: Policy,
   slo: Slo,
   watch: CanaryWatch,
-  samples: SloSamples | undefined,
+  result: TelemetryResult,
   at: number,
   hints?: () => Guards | null,
+  seen: Seen | null = lookOf(policy, slo, watch, result, at),
 ): CanaryAssessment {
   const ar = policy.auto_revert;
   const within = ar.within.ms;
   const bounds = windowBounds(slo.window, at);
   const elapsed = Math.max(0, Math.min(at, watch.deployed_at + within) - watch.deployed_at);
   const final = at >= watch.deployed_at + within;
-  const post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
-  const base = samples?.ranges[baselineKey(watch.id)] ?? EMPTY;
   const spans = spansOf(policy);
   const b = 1 - slo.target;
   const minutes = Math.round(elapsed / 60_000);
-  const look = lookOf(policy, slo, watch, samples, at);
-  if (look === null || post.events === null || post.bad === null) {
+  if (seen === null) {
+    const samples = result.slos[slo.name];
+    const post = samples?.ranges[postKey(watch.id)] ?? EMPTY;
+    const base = samples?.ranges[baselineKey(watch.id)] ?? EMPTY;
     return ratioOnly(policy, slo, post, base, bounds.periodMs, elapsed, final);
   }
-  const recent = look.recent;
+  const look = seen.look;
   const windowBudget = look.windowBudget;
   const j = judgeCounts({ ...look, ...(hints ? { hints } : {}), final });
-  const spanAt = recent.indexOf(j.compared_counts);
-  const compared = j.compared === 'recent' ? countSample(j.compared_counts.n, j.compared_counts.x) : base;
+  const split = j.control === 'split' && look.control?.kind === 'split' ? look.control : null;
+  // Under a split the canary arm is judged against the stable one: those are the figures quoted.
+  const post = split ? countSample(split.canary.post.n, split.canary.post.x) : seen.post;
+  const base = split ? countSample(split.stable.post.n, split.stable.post.x) : seen.base;
+  const spanAt = j.compared_span ?? -1;
+  const raw = spanAt >= 0 ? look.recent[spanAt]! : null;
+  const compared = raw ? countSample(raw.n, raw.x) : base;
   const span = spanAt >= 0 ? `${spans[spanAt]} min` : ar.baseline;
   const p0 = compared.ratio ?? 0;
-  const excess = Math.max(0, post.bad - p0 * post.events);
+  const excess = Math.max(0, (post.bad ?? 0) - p0 * (post.events ?? 0));
   const attributable = windowBudget !== null && windowBudget > 0 ? excess / windowBudget : null;
   const projected =
     ar.projected && attributable !== null && elapsed > 0 ? attributable * (within / elapsed) : null;
@@ -176,8 +318,9 @@ export function assessSlo(
     j.line_rule === 'burn_rate'
       ? `the rate line of ${times(ar.burn_rate)} attributable burn (auto_revert.burn_rate)`
       : `${pct(ar.consumed)} of the ${slo.window} budget ${ar.projected ? `by the end of the ${ar.within} watch` : 'already'} (auto_revert.consumed, ${times(lineBurn)} burn at this traffic)`;
-  const before =
-    j.compared === 'recent'
+  const before = split
+    ? `${pct(p0)} on the stable arm over the same minutes (${tasks(base)}; a difference in differences against both arms' ${ar.baseline} baseline)`
+    : j.compared === 'recent'
       ? `${pct(p0)} in the last ${span} before it (${tasks(compared)}; an outage was in progress: ${pct(base.ratio ?? 0)} over the ${ar.baseline})`
       : `${pct(p0)} before it (${tasks(base)} over the ${ar.baseline})`;
   const onsetMin = j.onset ? j.onset.at * ONSET_BLOCK_MIN : 0;
@@ -185,12 +328,23 @@ export function assessSlo(
     j.step?.kind === 'after' && j.onset?.kind === 'began' && j.step.at === j.onset.at
       ? ` (a step in it then fits the counts ${fits(j.step.ln)} better than one at the deploy)`
       : '';
-  const onset = !j.onset
-    ? ''
-    : j.onset.kind === 'began'
-      ? `; the bad ratio rose ${onsetMin} min after the deploy went live, not when it did${stepFit} (an outage is likelier), so only those first ${onsetMin} min count against it`
-      : `; the bad ratio fell back ${onsetMin} min after the deploy went live while it stayed live (an outage ending), so only the minutes since count against it`;
-  const facts = `bad ratio ${pct(post.ratio ?? 0)} after the deploy (${tasks(post)} in ${minutes} min) vs ${before}${onset}`;
+  const onset =
+    j.step?.kind === 'bump'
+      ? `; the bad ratio rose ${j.step.at * ONSET_BLOCK_MIN} min after the deploy and fell back ${j.step.until * ONSET_BLOCK_MIN} min after it while the deploy stayed live (an incident come and gone: fits the counts ${fits(j.step.ln)} better than a step at the deploy), so those minutes do not count against it`
+      : !j.onset
+        ? ''
+        : j.onset.kind === 'began'
+          ? `; the bad ratio rose ${onsetMin} min after the deploy went live, not when it did${stepFit} (an outage is likelier), so only those first ${onsetMin} min count against it`
+          : `; the bad ratio fell back ${onsetMin} min after the deploy went live while it stayed live (an outage ending), so only the minutes since count against it`;
+  const discount =
+    j.dispersion > 1
+      ? `; failures cluster (${j.dispersion_estimate.toFixed(1)}x the independent variance over the baseline, at most ${j.dispersion.toFixed(1)}x): each task weighs 1/${j.dispersion.toFixed(1)} of an independent draw`
+      : '';
+  const shifted =
+    j.control_shift > 0
+      ? `; the control scope rose ${pct(j.control_shift)} on its own since the deploy: the line is raised by that`
+      : '';
+  const facts = `bad ratio ${pct(post.ratio ?? 0)} ${split ? 'on the canary arm' : 'after the deploy'} (${tasks(post)} in ${minutes} min) vs ${before}${onset}${shifted}${discount}`;
   const range =
     j.burn_low === null && j.burn_high === null
       ? 'no bound on its burn yet'
@@ -209,9 +363,11 @@ export function assessSlo(
       )
       .join(' and ');
     const checked = look.postSeries ? `from ${ar.recent} before it to now` : `in the ${ar.recent} before it`;
-    const timing = `the step in the bad ratio is timed to the deploy: a step at no other minute ${checked} fits the counts ${fits(STEP_LN)} better (step guard)`;
+    const timing = split
+      ? 'the stable arm saw the same minutes (control split)'
+      : `the step in the bad ratio is timed to the deploy: a step at no other minute ${checked} fits the counts ${fits(STEP_LN)} better (step guard)`;
     message = `${slo.name}: revert by the ${which}: at ${conf} confidence this deploy burns at least ${times(j.burn_low)} beyond its baseline, past ${line}; ${facts}${share}; ${timing}`;
-  } else if (post.events < ar.min_events) {
+  } else if ((post.events ?? 0) < ar.min_events) {
     message = `${slo.name}: ${final ? 'kept, inconclusive' : 'watching'}: ${post.events} tasks since the deploy, under auto_revert.min_events (${ar.min_events}); ${facts}${share}`;
   } else if (j.status === 'clear') {
     message = `${slo.name}: kept: at ${conf} confidence this deploy stays under ${line}; ${range}; ${facts}${share}`;
@@ -290,15 +446,31 @@ function ratioOnly(
   };
 }
 
+/** Whether the watcher would revert at this look: assessDeployment's `breach` without its messages and bounds. */
+export function wouldBreach(
+  policy: Policy,
+  watch: CanaryWatch,
+  result: TelemetryResult,
+  at: number,
+): boolean {
+  if (!policy.auto_revert.enabled) return false;
+  const looks = policy.slos.map((slo) => lookOf(policy, slo, watch, result, at));
+  return policy.slos.some((slo, k) => {
+    const seen = looks[k];
+    if (!seen) return assessSlo(policy, slo, watch, result, at, undefined, null).breach;
+    return wouldRevert({ ...seen.look, hints: () => sharedGuards(looks, k) });
+  });
+}
+
 export function assessDeployment(
   policy: Policy,
   watch: CanaryWatch,
   result: TelemetryResult,
   at: number,
 ): DeploymentAssessment {
-  const looks = policy.slos.map((slo) => lookOf(policy, slo, watch, result.slos[slo.name], at));
+  const looks = policy.slos.map((slo) => lookOf(policy, slo, watch, result, at));
   const slos = policy.slos.map((slo, k) =>
-    assessSlo(policy, slo, watch, result.slos[slo.name], at, () => sharedGuards(looks, k)),
+    assessSlo(policy, slo, watch, result, at, () => sharedGuards(looks, k), looks[k]!),
   );
   const rank = (a: CanaryAssessment) => a.burn_low ?? a.attributable_consumed ?? 0;
   const worst = [...slos].sort((a, b) => Number(b.breach) - Number(a.breach) || rank(b) - rank(a))[0] ?? null;

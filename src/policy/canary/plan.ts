@@ -1,5 +1,5 @@
-import { RANGE_WINDOW, type TelemetryRequest } from '../gate/sample.ts';
-import type { Policy } from '../spec/schema.ts';
+import { RANGE_WINDOW, type Range, type SloQuery, type TelemetryRequest } from '../gate/sample.ts';
+import type { Policy, Slo } from '../spec/schema.ts';
 import { windowBounds } from '../time/window.ts';
 import { FINE_SPAN_MIN, guardSpans, ONSET_BLOCK_MIN } from './judge.ts';
 
@@ -20,6 +20,56 @@ export const lastKey = (id: string, minutes: number) => `baseline:${id}:last:${m
 /** The k-th onset block after the deploy (the onset guard); keyed under `post:` for the same reason. */
 export const intervalKey = (id: string, k: number) => `post:${id}:${k}`;
 
+/** The k-th interval of the baseline, oldest first (the overdispersion estimate); keyed under `baseline:`. */
+export const baselineBlockKey = (id: string, k: number) => `baseline:${id}:b:${k}`;
+/** One interval of the replay's grid, k from the start of the baseline. */
+export const gridKey = (k: number) => `grid:${k}`;
+
+export type ControlRole = 'canary' | 'stable' | 'control';
+
+/**
+ * The control series of one SLO as SLOs of their own: the same SLI and target over the canary and
+ * the stable arm of a split (the SLO's scope and the arm), or over the control scope instead.
+ */
+export function controlSlos(policy: Policy, slo: Slo): Array<{ role: ControlRole; slo: Slo }> {
+  const c = policy.auto_revert.control;
+  if (!c) return [];
+  const named = (role: ControlRole, scope: Slo['scope']): { role: ControlRole; slo: Slo } => {
+    const { source: _source, ...rest } = slo;
+    return { role, slo: { ...rest, name: controlName(slo.name, role), scope } };
+  };
+  if ('split' in c) {
+    const base = slo.scope === 'all' ? {} : slo.scope;
+    return [
+      named('canary', { ...base, [c.split.by]: c.split.canary }),
+      named('stable', { ...base, [c.split.by]: c.split.stable }),
+    ];
+  }
+  return [named('control', c.scope)];
+}
+
+/** The result key of an SLO's control series. */
+export const controlName = (slo: string, role: ControlRole) => `${slo} (${role})`;
+
+/**
+ * cluster_by counts a cluster's bad tasks once per this many intervals (3 minutes at 1m): a
+ * customer's run of failures lasts minutes, and at under a task a minute one bad batch a minute
+ * still read as a deploy (3 of 2,000 healthy deploys at 0.6 tasks a minute with a 1-minute cell,
+ * none with 3; a 5-minute cell cost 1% → 10% at 5 a minute a tenth of its recall).
+ */
+export const CLUSTER_CELL_INTERVALS = 3;
+
+/** The cluster bound of the policy, for a query. */
+const clusterOf = (policy: Policy): Pick<SloQuery, 'cluster'> =>
+  policy.auto_revert.cluster_by
+    ? {
+        cluster: {
+          by: policy.auto_revert.cluster_by,
+          cellMs: policy.auto_revert.interval.ms * CLUSTER_CELL_INTERVALS,
+        },
+      }
+    : {};
+
 export const spansOf = (policy: Policy) =>
   guardSpans(
     Math.max(1, Math.round(Math.min(policy.auto_revert.baseline.ms, policy.auto_revert.recent.ms) / 60_000)),
@@ -34,39 +84,113 @@ export function planCanaryRequest(
   policy: Policy,
   watches: CanaryWatch[],
   at: number,
-  opts: { onset?: boolean } = {},
+  opts: { onset?: boolean; grid?: boolean } = {},
 ): TelemetryRequest {
   const within = policy.auto_revert.within.ms;
   const baseline = policy.auto_revert.baseline.ms;
+  const interval = policy.auto_revert.interval.ms;
   // A span the request leaves out reads as empty, which the guard ignores.
   const spans = spansOf(policy).filter((m) => opts.onset || m >= FINE_SPAN_MIN);
+  const postOf = (w: CanaryWatch): Range => ({
+    key: postKey(w.id),
+    from: w.deployed_at,
+    to: Math.max(w.deployed_at, Math.min(at, w.deployed_at + within)),
+  });
+  const baseOf = (w: CanaryWatch): Range => ({
+    key: baselineKey(w.id),
+    from: w.deployed_at - baseline,
+    to: w.deployed_at,
+  });
+  const cluster = clusterOf(policy);
   return {
     at,
-    slos: policy.slos.map((slo) => ({
-      slo,
-      quantiles: false,
-      ranges: [
-        { key: RANGE_WINDOW, from: windowBounds(slo.window, at).start, to: at },
-        ...watches.flatMap((w) => [
-          {
-            key: postKey(w.id),
-            from: w.deployed_at,
-            to: Math.max(w.deployed_at, Math.min(at, w.deployed_at + within)),
-          },
-          { key: baselineKey(w.id), from: w.deployed_at - baseline, to: w.deployed_at },
-          ...spans.map((m) => ({
-            key: lastKey(w.id, m),
-            from: w.deployed_at - m * 60_000,
-            to: w.deployed_at,
-          })),
-          ...(opts.onset ? blocksOf(w, at, within) : []).map(([from, to], k) => ({
-            key: intervalKey(w.id, k),
-            from,
-            to,
-          })),
-        ]),
-      ],
-    })),
+    slos: policy.slos.flatMap((slo) => [
+      {
+        slo,
+        quantiles: false,
+        ...cluster,
+        ranges: [
+          { key: RANGE_WINDOW, from: windowBounds(slo.window, at).start, to: at },
+          ...watches.flatMap((w) => [
+            postOf(w),
+            baseOf(w),
+            // On a grid (the watcher's bucketed request) every interval is there already: the
+            // judge reads the spans and the blocks from it, so no watch asks for more.
+            ...(opts.grid ? [] : spans).map((m) => ({
+              key: lastKey(w.id, m),
+              from: w.deployed_at - m * 60_000,
+              to: w.deployed_at,
+            })),
+            ...(opts.onset && !opts.grid ? blocksOf(w, at, within) : []).map(([from, to], k) => ({
+              key: intervalKey(w.id, k),
+              from,
+              to,
+            })),
+            ...(opts.onset && !opts.grid ? baselineBlocksOf(w, baseline, interval) : []).map(
+              ([from, to], k) => ({
+                key: baselineBlockKey(w.id, k),
+                from,
+                to,
+              }),
+            ),
+          ]),
+        ],
+      },
+      // The control series: the same minutes after and before each deploy, nothing else. Only in
+      // a minute-resolution request (the CLI's, the watcher's bucketed one): the plain request is
+      // the fallback for ratio-only sources, which have no task attributes to split by.
+      ...(opts.onset ? controlSlos(policy, slo) : []).map((c) => ({
+        slo: c.slo,
+        quantiles: false,
+        attributes: true,
+        ...cluster,
+        ranges: watches.flatMap((w) => [postOf(w), baseOf(w)]),
+      })),
+    ]),
+  };
+}
+
+/** The baseline in intervals, oldest first. */
+export function baselineBlocksOf(
+  w: CanaryWatch,
+  baseline: number,
+  interval: number,
+): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let from = w.deployed_at - baseline; from < w.deployed_at; from += interval)
+    out.push([from, Math.min(w.deployed_at, from + interval)]);
+  return out;
+}
+
+/** The deploy as the bot places it: on the nearest line of the interval grid. */
+export const snapToGrid = (t: number, interval: number) => Math.round(t / interval) * interval;
+
+/**
+ * The replay's one request: every interval from the start of the baseline to the end of the
+ * watch, for each SLO and its control series, on the grid the bot buckets on. Each look of the
+ * replay is then summed from these (replay.ts).
+ */
+export function planReplayRequest(policy: Policy, watch: CanaryWatch): TelemetryRequest {
+  const ar = policy.auto_revert;
+  const interval = ar.interval.ms;
+  const start = snapToGrid(watch.deployed_at, interval) - Math.ceil(ar.baseline.ms / interval) * interval;
+  const end = snapToGrid(watch.deployed_at, interval) + Math.ceil(ar.within.ms / interval) * interval;
+  const ranges: Range[] = [];
+  for (let from = start, k = 0; from < end; from += interval, k++)
+    ranges.push({ key: gridKey(k), from, to: from + interval });
+  const cluster = clusterOf(policy);
+  return {
+    at: end,
+    slos: policy.slos.flatMap((slo) => [
+      { slo, quantiles: false, ...cluster, ranges },
+      ...controlSlos(policy, slo).map((c) => ({
+        slo: c.slo,
+        quantiles: false,
+        attributes: true,
+        ...cluster,
+        ranges,
+      })),
+    ]),
   };
 }
 

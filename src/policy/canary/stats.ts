@@ -126,3 +126,91 @@ export function differenceBounds(
   };
   return { low: search('above'), high: search('below') };
 }
+
+/** Counts scaled by 1/phi: what `n` tasks are worth as independent draws when failures cluster. */
+export const discounted = (c: Counts, phi: number): Counts => (phi <= 1 ? c : { n: c.n / phi, x: c.x / phi });
+
+export interface Dispersion {
+  /** Variance of the bad counts over the binomial's (1 = independent failures). */
+  estimate: number;
+  /** The one-sided upper confidence bound used to discount the evidence (never below 1). */
+  upper: number;
+  /** Blocks that carried information (a bad and a good task in the block and its neighbours). */
+  blocks: number;
+}
+
+/**
+ * Overdispersion of the bad counts from their own block-to-block variation. Each block is compared
+ * with its neighbours (up to `reach` blocks either side) as a 2×2 table conditioned on its margins:
+ * under independent failures at a ratio steady over that neighbourhood, (x - E)² has expectation
+ * exactly V (the hypergeometric variance), whatever the ratio, so slow changes (the hour of the
+ * day, a long incident) cancel and what is left is clustering at the scale of a few blocks. The
+ * estimate is Σ(x - E)² / ΣV; its upper bound adds z standard errors (a sandwich estimate).
+ */
+export function dispersionOf(series: readonly Counts[], block: number, reach: number, z: number): Dispersion {
+  const pn = [0];
+  const px = [0];
+  for (let i = 0; i < series.length; i += block) {
+    let n = 0;
+    let x = 0;
+    for (let j = i; j < Math.min(series.length, i + block); j++) {
+      n += series[j]!.n;
+      x += series[j]!.x;
+    }
+    pn.push(pn.at(-1)! + n);
+    px.push(px.at(-1)! + x);
+  }
+  return dispersionOfSums(pn, px, 0, pn.length - 1, reach, z);
+}
+
+/**
+ * The same estimate on prefix sums of the blocks (block k is sums[start + k + 1] - sums[start + k],
+ * `count` of them): what the watcher reads from its minute grid without building the blocks.
+ */
+export function dispersionOfSums(
+  pn: ArrayLike<number>,
+  px: ArrayLike<number>,
+  start: number,
+  count: number,
+  reach: number,
+  z: number,
+): Dispersion {
+  let sd = 0;
+  let sv = 0;
+  const ds: number[] = [];
+  const vs: number[] = [];
+  for (let a = 0; a < count; a++) {
+    const lo = start + Math.max(0, a - reach);
+    const hi = start + Math.min(count, a + reach + 1);
+    const na = pn[start + a + 1]! - pn[start + a]!;
+    const xa = px[start + a + 1]! - px[start + a]!;
+    const nb = pn[hi]! - pn[lo]! - na;
+    const xb = px[hi]! - px[lo]! - xa;
+    const N = na + nb;
+    const X = xa + xb;
+    if (na <= 0 || nb <= 0 || X <= 0 || X >= N || N < 2) continue;
+    const e = (na * X) / N;
+    const v = (na * nb * X * (N - X)) / (N * N * (N - 1));
+    const d = (xa - e) ** 2;
+    ds.push(d);
+    vs.push(v);
+    sd += d;
+    sv += v;
+  }
+  if (sv <= 0) return { estimate: 1, upper: 1, blocks: 0 };
+  const phi = sd / sv;
+  let ss = 0;
+  for (let k = 0; k < ds.length; k++) ss += (ds[k]! - phi * vs[k]!) ** 2;
+  const se = Math.sqrt(ss) / sv;
+  return { estimate: phi, upper: Math.max(1, phi + z * se), blocks: ds.length };
+}
+
+/** The Wilson score interval for k successes in n trials at normal quantile z (1.96: 95%). */
+export function wilson(k: number, n: number, z = 1.96): { low: number; high: number } {
+  if (n === 0) return { low: 0, high: 1 };
+  const p = k / n;
+  const z2 = z * z;
+  const mid = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+  return { low: Math.max(0, mid - half), high: Math.min(1, mid + half) };
+}

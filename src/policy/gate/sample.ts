@@ -38,6 +38,16 @@ export interface SloQuery {
   ranges: Range[];
   /** Quantiles of the SLI's measured value (latency_ms or cost_usd) over the range keyed `window`. */
   quantiles: boolean;
+  /**
+   * Count a cluster's bad tasks once per cell: the attribute naming the cluster (a customer, a
+   * session) and the cell length. Sources without task attributes (Prometheus) ignore it.
+   */
+  cluster?: { by: string; cellMs: number };
+  /**
+   * A series defined by task attributes (the canary judge's control arms): sources without task
+   * attributes (Prometheus) leave it out of their answer, and the judge goes without it.
+   */
+  attributes?: boolean;
 }
 
 export interface TelemetryRequest {
@@ -50,8 +60,22 @@ export interface TelemetryRequest {
   freshnessSpan?: number;
 }
 
+/**
+ * Counts on a regular grid, as prefix sums: interval k is (from + k·step, from + (k+1)·step], its
+ * tasks events[k+1] - events[k]. The canary replay reads every look of a watch from one of these.
+ */
+export interface GridCounts {
+  from: number;
+  step: number;
+  /** Where the last interval ends when it is cut short (the evaluation time); a time at or past it reads as the end. */
+  end?: number;
+  events: Float64Array;
+  bad: Float64Array;
+}
+
 export interface SloSamples {
   ranges: Record<string, Sample>;
+  grid?: GridCounts;
   quantiles?: Quantiles | null;
 }
 

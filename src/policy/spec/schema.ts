@@ -207,6 +207,22 @@ export const overridesSchema = z
   })
   .prefault({});
 
+/**
+ * The control series: `split` a canary/stable split labelled by a task attribute (the new version
+ * judged against the stable one over the same minutes); `scope` tasks the deploy does not touch
+ * (another environment or tier), each SLO's SLI read over that scope instead. JSONL attributes.
+ */
+export const controlSchema = z.union([
+  z.strictObject({
+    split: z.strictObject({
+      by: z.string().min(1),
+      canary: z.string().min(1).default('canary'),
+      stable: z.string().min(1).default('stable'),
+    }),
+  }),
+  z.strictObject({ scope: scopeSchema }),
+]);
+
 export const autoRevertSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
@@ -237,6 +253,13 @@ export const autoRevertSchema = z
     recent: boundedDuration(DURATION_BOUNDS.watch).prefault('15m'),
     /** `shadow` judges the same way but only reports what it would have done. */
     mode: z.enum(['enforce', 'shadow']).default('enforce'),
+    /**
+     * A task attribute naming the cluster failures come in (a customer, a session): a cluster's
+     * bad tasks count once per three intervals (retries of one failure), JSONL only.
+     */
+    cluster_by: z.string().min(1).optional(),
+    /** A series the deploy does not touch, to difference out what hits both (canary-judge.ts). */
+    control: controlSchema.optional(),
   })
   .prefault({});
 
@@ -297,3 +320,4 @@ export type { OncallPolicy } from '../oncall/schema.ts';
 export { oncallSchema };
 export type AutoRevertPolicy = z.output<typeof autoRevertSchema>;
 export type ServicePolicy = z.output<typeof serviceSchema>;
+export type ControlPolicy = z.output<typeof controlSchema>;

@@ -46,6 +46,9 @@ export class SloTally {
   private readonly windowIndex: number;
   private readonly value: ((r: TaskRecord) => number | undefined) | null;
   private readonly sketch: DDSketch | null;
+  private readonly cluster: { by: string; cellMs: number } | null;
+  /** Cells (cluster, time cell) that already have a bad task: later ones are its retries. */
+  private readonly seen = new Set<string>();
   /** Earliest start and latest end over all ranges: most records fall outside and are dropped early. */
   readonly lo: number;
   readonly hi: number;
@@ -62,6 +65,7 @@ export class SloTally {
     this.bad = new Float64Array(n);
     this.windowIndex = this.keys.indexOf(RANGE_WINDOW);
     this.value = query.quantiles ? measuredValue(query.slo.sli) : null;
+    this.cluster = query.cluster ?? null;
     this.sketch = this.value ? new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }) : null;
     this.lo = n ? Math.min(...this.from) : 0;
     this.hi = n ? Math.max(...this.to) : 0;
@@ -98,6 +102,7 @@ export class SloTally {
     if (t <= this.lo || t > this.hi || !this.inScope(r.attrs)) return;
     const isBad = this.badness(r);
     if (isBad === null) return;
+    if (isBad && this.cluster && this.repeats(r)) return;
     const hits = this.covering[this.segmentOf(t)]!;
     for (let k = 0; k < hits.length; k++) {
       const i = hits[k]!;
@@ -109,6 +114,21 @@ export class SloTally {
       const v = this.value!(r);
       if (v !== undefined) this.sketch.accept(v);
     }
+  }
+
+  /**
+   * A bad task whose cluster already failed in this cell: a retry of the same failure, or the same
+   * customer's bad input again. It counts neither as a task nor as a bad one, so one customer's run
+   * weighs like one failure a cell and the ratio stays unbiased for everyone else.
+   */
+  private repeats(r: TaskRecord): boolean {
+    const c = this.cluster!;
+    const key = r.attrs?.[c.by];
+    if (key === undefined || key === null) return false;
+    const cell = `${Math.floor(r.time / c.cellMs)}\u0000${String(key)}`;
+    if (this.seen.has(cell)) return true;
+    this.seen.add(cell);
+    return false;
   }
 
   samples(): SloSamples {

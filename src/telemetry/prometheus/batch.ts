@@ -60,47 +60,50 @@ export function planQueries(request: TelemetryRequest, source: string): Planned 
     }
     return id;
   };
-  const slos = request.slos.map(({ slo, ranges }) => {
-    const prom = slo.source?.prometheus;
-    if (!prom) {
-      throw new TelemetryError(
-        'config',
-        source,
-        `SLO ${slo.name} has no source.prometheus in the policy: give it bad/total (or good/total) PromQL, or the Sloth/Pyrra rules it has`,
-      );
-    }
-    for (const [part, expr] of Object.entries(prom)) {
-      if (typeof expr === 'string' && !hasPlaceholder(expr)) {
+  // Series read over task attributes (a control arm) have no PromQL: left out, not an error.
+  const slos = request.slos
+    .filter((q) => !q.attributes)
+    .map(({ slo, ranges }) => {
+      const prom = slo.source?.prometheus;
+      if (!prom) {
         throw new TelemetryError(
           'config',
           source,
-          `SLO ${slo.name}: source.prometheus.${part} has no \${window}, so every range (window, lookbacks) would read the same value: write the range as [\${window}]`,
+          `SLO ${slo.name} has no source.prometheus in the policy: give it bad/total (or good/total) PromQL, or the Sloth/Pyrra rules it has`,
         );
       }
-    }
-    return {
-      name: slo.name,
-      ranges: ranges.map((range) => {
-        const query = sliQuery(prom, range, slo.window);
-        const ids: Record<string, string> = {};
-        // An empty range (a deploy watched from the instant it went live, a calendar period that
-        // starts now) holds nothing: asking would only get increase()'s extrapolation over 1s.
-        if (range.to <= range.from) return { key: range.key, query, ids, empty: true };
-        if (query.kind === 'ratio') ids.ratio = idFor(query.ratio);
-        else {
-          ids.total = idFor(query.total);
-          if (query.bad) ids.bad = idFor(query.bad);
-          if (query.good) ids.good = idFor(query.good);
+      for (const [part, expr] of Object.entries(prom)) {
+        if (typeof expr === 'string' && !hasPlaceholder(expr)) {
+          throw new TelemetryError(
+            'config',
+            source,
+            `SLO ${slo.name}: source.prometheus.${part} has no \${window}, so every range (window, lookbacks) would read the same value: write the range as [\${window}]`,
+          );
         }
-        return { key: range.key, query, ids, empty: false };
-      }),
-    };
-  });
+      }
+      return {
+        name: slo.name,
+        ranges: ranges.map((range) => {
+          const query = sliQuery(prom, range, slo.window);
+          const ids: Record<string, string> = {};
+          // An empty range (a deploy watched from the instant it went live, a calendar period that
+          // starts now) holds nothing: asking would only get increase()'s extrapolation over 1s.
+          if (range.to <= range.from) return { key: range.key, query, ids, empty: true };
+          if (query.kind === 'ratio') ids.ratio = idFor(query.ratio);
+          else {
+            ids.total = idFor(query.total);
+            if (query.bad) ids.bad = idFor(query.bad);
+            if (query.good) ids.good = idFor(query.good);
+          }
+          return { key: range.key, query, ids, empty: false };
+        }),
+      };
+    });
   const probes = new Set<string>();
   if (request.freshnessSpan !== undefined) {
-    for (const { slo } of request.slos) {
+    for (const { slo, attributes } of request.slos) {
       const prom = slo.source?.prometheus;
-      if (!prom) continue;
+      if (!prom || attributes) continue;
       for (const sel of selectorsOf(prom, slo.window))
         probes.add(idFor(probeQuery(sel, request.freshnessSpan, request.at)));
     }

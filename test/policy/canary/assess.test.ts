@@ -87,9 +87,10 @@ describe('auto-revert attribution', () => {
     const req = planCanaryRequest(p, watches, AT, { onset: true });
     expect(req.slos).toHaveLength(1);
     // Per watch: post, baseline, the outage guard's spans up to auto_revert.recent (15m: 1, 2, 5,
-    // 10, 15 min) and the onset guard's minutes since the deploy (60: its watch is over); a plain
-    // request leaves out the minutes and the spans under five.
-    expect(req.slos[0]!.ranges.filter((r) => r.key.startsWith('baseline:99'))).toHaveLength(1 + 5);
+    // 10, 15 min), the baseline's minutes (1h: 60, the overdispersion estimate) and the onset
+    // guard's minutes since the deploy (60: its watch is over); a plain request leaves out the
+    // minutes and the spans under five.
+    expect(req.slos[0]!.ranges.filter((r) => r.key.startsWith('baseline:99'))).toHaveLength(1 + 5 + 60);
     expect(
       planCanaryRequest(p, watches, AT).slos[0]!.ranges.filter((r) => r.key.startsWith('post:99')),
     ).toHaveLength(1);

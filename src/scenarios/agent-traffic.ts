@@ -1,0 +1,213 @@
+import type { TaskRecord } from '../telemetry/jsonl/record.ts';
+import { DAY, HOUR, MINUTE } from './fleet-model.ts';
+import { normal, seededRandom } from './random.ts';
+
+// Agent traffic for one deploy, task by task, built on assumptions the canary judge does not make:
+// bursty arrivals (a gamma-distributed rate every few minutes), customers of very different sizes
+// (log-normal shares), a task mix of kinds that fail, take and cost differently and shifts over
+// the hours, one customer's bad input failing a run of tasks with client retries, and provider
+// incidents that ramp up over minutes, hit part of the traffic and time tasks out (a failure and
+// a latency breach at once). The quality report judges these tasks through `canary --replay`'s
+// own code (src/policy/canary/replay.ts), and the tests write them as JSONL for the CLI.
+
+export const BASELINE_MIN = 360;
+/** 2026-11-02, in days since 1970-01-01. */
+const EPOCH_DAY = Date.parse('2026-11-02T00:00:00Z') / 86_400_000;
+export const WATCH_MIN = 60;
+
+/** Kinds of task: their share of the mix, failure ratio, median latency and cost. */
+const KINDS = [
+  { name: 'chat', share: 0.55, fail: 0.006, latencyMs: 2000, costUsd: 0.011 },
+  { name: 'tool', share: 0.35, fail: 0.012, latencyMs: 3200, costUsd: 0.018 },
+  { name: 'research', share: 0.1, fail: 0.025, latencyMs: 5200, costUsd: 0.03 },
+];
+const LATENCY_SIGMA = 0.45;
+const COST_SIGMA = 0.35;
+/** Timeouts answer after this long: over every latency threshold. */
+export const TIMEOUT_MS = 60_000;
+
+export type IncidentCase = 'none' | 'in-progress' | 'mid-watch';
+export type Regression = { kind: 'failure'; to: number } | { kind: 'latency' | 'cost'; factor: number };
+
+export interface TrafficSpec {
+  /** Paid-tier tasks a minute at the deploy's hour (the judged scope; bursts move it); the free tier gets a fifth. */
+  perMinute: number;
+  incident: IncidentCase;
+  regression: Regression | null;
+  /** Share of tasks on the new version after the deploy, labelled attrs.arm; omitted: no split. */
+  canaryShare?: number;
+  /** One customer's bad input (a run of failures with retries) this many times an hour, fleet-wide. */
+  badBatchesPerHour?: number;
+}
+
+/** When the deploy goes live in the generated stretch (ms since epoch, on a minute boundary). */
+export interface Traffic {
+  deployedAt: number;
+  tasks: TaskRecord[];
+}
+
+function gamma(rand: () => number, shape: number): number {
+  if (shape < 1) return gamma(rand, shape + 1) * rand() ** (1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const z = normal(rand);
+    const v = (1 + c * z) ** 3;
+    if (v <= 0) continue;
+    if (Math.log(Math.max(rand(), Number.EPSILON)) < 0.5 * z * z + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+function poisson(rand: () => number, mean: number): number {
+  if (mean > 40) return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal(rand)));
+  const l = Math.exp(-mean);
+  let k = 0;
+  let p = rand();
+  while (p > l) {
+    k++;
+    p *= rand();
+  }
+  return k;
+}
+
+interface Incident {
+  from: number;
+  /** Minutes to build up to full strength, and to end. */
+  ramp: number;
+  to: number;
+  /** Share of tasks the affected provider serves, and how many of those fail at full strength. */
+  reach: number;
+  level: number;
+}
+
+/** The incident's strength at minute t, 0–1. */
+const strength = (i: Incident, t: number) => {
+  if (t < i.from || t >= i.to) return 0;
+  return Math.min(1, (t - i.from + 1) / i.ramp, (i.to - t) / 2);
+};
+
+/** The hour of the day: ±40% around the mean, busiest mid-afternoon UTC. */
+const dayShape = (m: number) => 1 + 0.4 * Math.sin((2 * Math.PI * (((m * MINUTE) % DAY) - 9 * HOUR)) / DAY);
+
+/** One deploy's traffic: BASELINE_MIN minutes before it and WATCH_MIN after, plus a minute of slack. */
+export function drawTraffic(spec: TrafficSpec, seed: number): Traffic {
+  const rand = seededRandom(seed);
+  // Somewhere in a week of November 2026 (whole days from the epoch: the day's shape is the same).
+  const startMin = Math.floor(rand() * 7 * 1440) + EPOCH_DAY * 1440;
+  const deployMin = startMin + BASELINE_MIN;
+  const deployedAt = deployMin * MINUTE;
+  const total = BASELINE_MIN + WATCH_MIN + 1;
+  // Customers: log-normal sizes (the largest often a fifth of the traffic, most a percent or less).
+  const nCustomers = 40;
+  const weights = Array.from({ length: nCustomers }, () => Math.exp(1.4 * normal(rand)));
+  const wsum = weights.reduce((a, b) => a + b, 0);
+  const cum: number[] = [];
+  weights.reduce((a, w, k) => (cum[k] = a + w / wsum), 0);
+  const customerOf = () => {
+    const u = rand();
+    let k = 0;
+    while (k < nCustomers - 1 && cum[k]! < u) k++;
+    return k;
+  };
+  // The mix shifts: research tasks grow or shrink by up to 40% over an hour, somewhere in the stretch.
+  const shiftAt = startMin + Math.floor(rand() * total);
+  const shiftBy = 0.4 * (2 * rand() - 1);
+  const kindOf = (m: number) => {
+    const research = KINDS[2]!.share * (1 + shiftBy * Math.min(1, Math.max(0, (m - shiftAt) / 60)));
+    const u = rand();
+    if (u < research) return KINDS[2]!;
+    return u < research + KINDS[1]!.share * ((1 - research) / 0.9) ? KINDS[1]! : KINDS[0]!;
+  };
+  const incidents: Incident[] = [];
+  const draw = (from: number): Incident => ({
+    from,
+    ramp: 1 + Math.floor(rand() * 8),
+    to: from + 15 + Math.floor(rand() * 75),
+    reach: 0.3 + rand() * 0.7,
+    level: 0.15 + rand() * 0.45,
+  });
+  if (spec.incident === 'in-progress') incidents.push(draw(deployMin - 1 - Math.floor(rand() * 45)));
+  if (spec.incident === 'mid-watch') incidents.push(draw(deployMin + 1 + Math.floor(rand() * 55)));
+  // Bad batches: a customer (by traffic) whose input fails its tasks for a few minutes.
+  const batches: Array<{ customer: number; from: number; to: number }> = [];
+  const perHour = spec.badBatchesPerHour ?? 1;
+  for (let m = startMin; m < startMin + total; m++) {
+    if (rand() < perHour / 60)
+      batches.push({ customer: customerOf(), from: m * MINUTE + rand() * MINUTE, to: 0 });
+  }
+  for (const b of batches) b.to = b.from + (1 + rand() * 5) * MINUTE;
+  const inBatch = (c: number, t: number) => batches.some((b) => b.customer === c && t >= b.from && t < b.to);
+
+  const tasks: TaskRecord[] = [];
+  const split = spec.canaryShare !== undefined;
+  const attempt = (t: number, customer: number, tier: string, retry: number): void => {
+    const m = Math.floor(t / MINUTE);
+    const kind = kindOf(m);
+    const post = t > deployedAt;
+    const arm = split ? (rand() < spec.canaryShare! ? 'canary' : 'stable') : null;
+    const isNew = post && (arm === null || arm === 'canary');
+    const reg = isNew ? spec.regression : null;
+    let fail = kind.fail;
+    if (reg?.kind === 'failure') fail = 1 - (1 - fail) * ((1 - reg.to) / (1 - 0.01));
+    let latency = kind.latencyMs * Math.exp(LATENCY_SIGMA * normal(rand));
+    let cost = kind.costUsd * Math.exp(COST_SIGMA * normal(rand));
+    if (reg?.kind === 'latency') latency *= reg.factor;
+    if (reg?.kind === 'cost') cost *= reg.factor;
+    let ok = rand() >= fail;
+    for (const i of incidents) {
+      const s = strength(i, m);
+      if (s === 0 || rand() >= i.reach) continue;
+      // The affected provider is slow for everyone it serves, and times out or errors on some.
+      latency *= 1 + 2 * s;
+      if (rand() < i.level * s) {
+        ok = false;
+        if (rand() < 0.5) latency = TIMEOUT_MS;
+      }
+    }
+    if (inBatch(customer, t) && rand() < 0.85) ok = false;
+    tasks.push({
+      time: Math.round(t),
+      ok,
+      latency_ms: Math.round(latency),
+      cost_usd: Math.round(cost * 1e5) / 1e5,
+      attrs: { tier, customer: `c${customer}`, kind: kind.name, ...(arm ? { arm } : {}) },
+    });
+    // Clients retry a failure: most once or twice, some up to four times, after a few seconds.
+    if (!ok && retry < 4 && rand() < (retry === 0 ? 0.8 : 0.6)) {
+      const next = t + (2 + rand() * 30) * 1000 * (retry + 1);
+      if (next < (startMin + total) * MINUTE) attempt(next, customer, tier, retry + 1);
+    }
+  };
+  let burst = 1;
+  for (let k = 0; k < total; k++) {
+    const m = startMin + k;
+    // A gamma rate every five minutes (bursty, mean 1) on the day's shape.
+    if (k % 5 === 0) burst = gamma(rand, 1.5) / 1.5;
+    const shape = dayShape(m) / dayShape(deployMin);
+    for (const [tier, rate] of [
+      ['paid', spec.perMinute],
+      ['free', spec.perMinute / 5],
+    ] as const) {
+      const n = poisson(rand, rate * shape * burst);
+      for (let j = 0; j < n; j++) attempt((m + rand()) * MINUTE, customerOf(), tier, 0);
+    }
+  }
+  tasks.sort((a, b) => a.time - b.time);
+  return { deployedAt, tasks };
+}
+
+/** The tasks as JSONL lines, in the telemetry contract's shape. */
+export function toJsonl(tasks: readonly TaskRecord[]): string {
+  return tasks
+    .map((t) =>
+      JSON.stringify({
+        time: new Date(t.time).toISOString(),
+        ok: t.ok,
+        latency_ms: t.latency_ms,
+        cost_usd: t.cost_usd,
+        attrs: t.attrs,
+      }),
+    )
+    .join('\n')
+    .concat('\n');
+}
