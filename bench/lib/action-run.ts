@@ -16,7 +16,7 @@ const AT = Date.parse(DEMO_END);
 // webhooks-examples is JSON behind a CommonJS entry; require() reads it without import attributes.
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples');
 
-export function examplePayload(name: string, action?: string): Record<string, any> {
+function examplePayload(name: string, action?: string): Record<string, any> {
   const family = (examples as unknown as { name: string; examples: Record<string, any>[] }[]).find(
     (e) => e.name === name,
   )!;
@@ -94,7 +94,7 @@ export async function startServers(): Promise<Servers> {
 
 export type Scenario = 'pr' | 'push' | 'override';
 
-export function eventFor(scenario: Scenario): { name: string; body: unknown } {
+function eventFor(scenario: Scenario): { name: string; body: unknown } {
   if (scenario === 'push') {
     const body = examplePayload('push');
     body.ref = 'refs/heads/main';

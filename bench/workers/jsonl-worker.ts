@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { planRequest } from '../../src/policy/gate/plan.ts';
 import { loadPolicy } from '../../src/policy/spec/load.ts';
 import { DEMO_POLICY } from '../../src/scenarios/demo.ts';
-import { forEachLine, openTextStream } from '../../src/telemetry/jsonl/lines.ts';
+import { forEachLine, openByteStream } from '../../src/telemetry/jsonl/lines.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 
 const [mode, file, atIso] = process.argv.slice(2);
@@ -13,7 +13,7 @@ let records = 0;
 if (mode === 'baseline') {
   // The floor: read the same stream, split lines, JSON.parse each — nothing else.
   let keep = 0;
-  records = await forEachLine(await openTextStream(file!), (line) => {
+  records = await forEachLine(await openByteStream(file!), (line) => {
     const v = JSON.parse(line);
     if (v.ok) keep++;
   });

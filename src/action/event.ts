@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
-import type { DeployEvent, GateEvent, PullRequestEvent } from '../github/gate-event.ts';
+import type { GateEvent } from '../github/gate-event.ts';
 import {
   deploymentPayload,
   PayloadError,
@@ -11,7 +11,7 @@ import {
   repoOf,
 } from '../github/webhook-payloads.ts';
 
-export type { DeployEvent, GateEvent, PullRequestEvent };
+export type { GateEvent };
 
 // The workflow's triggering event, reduced to what the gate needs (the payload schemas are shared
 // with the bot: src/github/webhook-payloads.ts).

@@ -6,7 +6,7 @@ import type { Inputs } from './inputs.ts';
 // What the Action's gate is handed from outside (env, clock, GitHub, telemetry), so the tests
 // drive it with nock; its own file so the gate's helpers can take it without importing the gate.
 
-export interface GateLog {
+interface GateLog {
   info(message: string): void;
   warning(message: string): void;
 }

@@ -19,7 +19,7 @@ import { type ResolvedPolicy, resolvePolicy } from './policy-in-force.ts';
 // force (policy-in-force.ts) and read the event, hand GitHub's facts to the pipeline, render the decision as a check run. Everything
 // outside (env, clock, GitHub, telemetry) comes in as deps, so the tests drive this with nock.
 
-export type { GateDeps, GateLog } from './gate-deps.ts';
+export type { GateDeps } from './gate-deps.ts';
 
 export interface GateResult {
   /** The policy's warnings (e.g. a shadowed risk glob), each on its line. */

@@ -20,7 +20,7 @@ import type { BotLog } from './log.ts';
 // someone acknowledged is never resolved by the bot: the recovery is noted on it, and the person
 // who acknowledged it closes it (the incident issue, or PagerDuty).
 
-export type IncidentStore = Pick<
+type IncidentStore = Pick<
   SqlIncidentStore,
   | 'open'
   | 'openFor'

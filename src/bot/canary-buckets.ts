@@ -14,7 +14,7 @@ import {
 // baseline + within of time whatever the number of watches; each watch's ranges are then summed
 // back from the buckets. The price is resolution: a deploy is placed on the nearest grid line.
 
-export const BUCKET_PREFIX = 'bucket:';
+const BUCKET_PREFIX = 'bucket:';
 
 export interface BucketedRequest {
   request: TelemetryRequest;

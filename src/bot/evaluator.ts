@@ -16,7 +16,7 @@ import { PolicyCache } from './policy-cache.ts';
 // rate limit) — and runs the one gate pipeline on it with no change to judge. The decision's state,
 // figures and firing alerts are stored as history, then handed to whatever acts on alerts.
 
-export type RepoStore = Pick<
+type RepoStore = Pick<
   SqlRepoStore,
   'claim' | 'savePolicy' | 'complete' | 'renew' | 'record' | 'get' | 'list' | 'release'
 >;

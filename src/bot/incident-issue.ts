@@ -19,9 +19,9 @@ const INCIDENT_LABEL = 'incident';
 const TICKET_LABEL = 'ticket';
 const ISSUE_MARKER = (key: string) => `<!-- budget-gate:incident ${key} -->`;
 
-export type IssueStore = Pick<SqlIncidentStore, 'setIssue' | 'timeline' | 'note' | 'get'>;
+type IssueStore = Pick<SqlIncidentStore, 'setIssue' | 'timeline' | 'note' | 'get'>;
 
-export interface Deployed {
+interface Deployed {
   id: number;
   environment: string;
   sha: string;

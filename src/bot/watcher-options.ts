@@ -25,7 +25,7 @@ export type Reverter = (
 ) => Promise<RevertResult>;
 
 /** Reports a verdict `auto_revert.mode: shadow` did not act on (a deployment status, a comment). */
-export type ShadowReporter = (watch: Watch, evidence: Evidence, policy: Policy) => Promise<unknown>;
+type ShadowReporter = (watch: Watch, evidence: Evidence, policy: Policy) => Promise<unknown>;
 
 /** Tells people a revert gave up (the deployment's status, the shipping PR). */
 export type FailureReporter = (

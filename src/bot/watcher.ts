@@ -27,14 +27,11 @@ import {
 // assessDeployment. Time comes from the injected clock, so tests drive ticks without waiting.
 
 export {
-  backoffAfter,
   DEFAULT_BACKOFF_MS,
   DEFAULT_LEASE_MS,
   DEFAULT_MAX_ATTEMPTS,
-  type FailureReporter,
   type Reverter,
   type RevertResult,
-  type ShadowReporter,
   type TickReport,
   type WatcherOptions,
 } from './watcher-options.ts';

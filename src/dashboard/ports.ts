@@ -39,7 +39,7 @@ export interface AlertWindow {
 }
 
 /** An open pull request the gate holds now. */
-export interface HeldPull {
+interface HeldPull {
   number: number;
   title: string;
   author: string | null;
@@ -95,7 +95,7 @@ export interface WatchView {
 }
 
 /** A gate decision on a pull request or deployment, as its check run recorded it. */
-export interface DecisionEntry {
+interface DecisionEntry {
   at: string;
   pull_number: number | null;
   sha: string | null;
@@ -104,14 +104,14 @@ export interface DecisionEntry {
   headline: string;
 }
 
-export interface IncidentEvent {
+interface IncidentEvent {
   at: string;
   /** fired, deployment, revert, override, paged, acknowledged, escalated, recovered, resolved… */
   kind: string;
   text: string;
 }
 
-export interface Incident {
+interface Incident {
   id: string;
   slo: string;
   alert: string;

@@ -4,13 +4,7 @@ import type { GitHubClient, RepoRef } from './octokit.ts';
 import { collectPages } from './paginate.ts';
 
 // What a pull request changes, and when its branch last moved. The deploy side (what a deploy
-// ships) is in deploy-diff.ts; both are re-exported here so callers have one place to look.
-
-export type { PullSummary } from './commit-pulls.ts';
-export type {
-  DeployDiff,
-  DeployDiffInput,
-} from './deploy-diff.ts';
+// ships) is in deploy-diff.ts.
 
 /** GitHub lists at most 3000 files for a pull request. */
 const PR_FILES_LIMIT = 3000;

@@ -18,7 +18,7 @@ const CHECK_TEXT_LIMIT = CHECK_TEXT_BYTES;
 /** GitHub accepts at most 50 annotations per request: the rest go in follow-up updates. */
 const CHECK_ANNOTATIONS_LIMIT = ANNOTATIONS_PER_REQUEST;
 
-export type CheckConclusion = 'success' | 'failure' | 'neutral' | 'action_required' | 'cancelled' | 'skipped';
+type CheckConclusion = 'success' | 'failure' | 'neutral' | 'action_required' | 'cancelled' | 'skipped';
 
 export interface CheckAnnotation {
   path: string;
@@ -31,7 +31,7 @@ export interface CheckAnnotation {
   title?: string;
 }
 
-export interface CheckOutput {
+interface CheckOutput {
   /** The headline: "SOFT-PAUSE — prompts/refund.md is high risk — …". */
   title: string;
   /** The Markdown report. */

@@ -20,7 +20,7 @@ const PER_PAGE = 100;
 /** How many commits of one deploy are read (their messages and the mainline); more are counted. */
 const MAX_COMMITS = 1000;
 
-export interface DeployCommit {
+interface DeployCommit {
   sha: string;
   message: string;
   author: string | null;

@@ -22,7 +22,7 @@ export function statusOf(e: unknown): number | null {
 }
 
 /** GitHub's error body: `{message, errors?: [{resource, field, code}], documentation_url}`. */
-export interface GitHubErrorBody {
+interface GitHubErrorBody {
   message?: string;
   errors?: Array<{ resource?: string; field?: string; code?: string; message?: string } | string>;
   documentation_url?: string;
@@ -75,7 +75,7 @@ export const isAccessDenied = (e: unknown): boolean =>
   isRequestError(e) && e.status === 403 && classify(e) === 'permission';
 
 /** One REST call GitHub refused: which call, its status, and (in the message) what to do. */
-export class GitHubCallError extends Error {
+class GitHubCallError extends Error {
   readonly status: number;
   readonly call: string;
   constructor(call: string, status: number, message: string) {

@@ -15,7 +15,7 @@ export interface RepoRef {
   repo: string;
 }
 
-export const GateOctokit = Octokit.plugin(retry, throttling);
+const GateOctokit = Octokit.plugin(retry, throttling);
 export type GateOctokitInstance = InstanceType<typeof GateOctokit>;
 
 /** Counts the HTTP requests actually sent (retries included), by `METHOD /path`. */
@@ -30,7 +30,7 @@ export class RequestCounter {
   }
 }
 
-export interface Logger {
+interface Logger {
   debug(message: string): void;
   info(message: string): void;
   warn(message: string): void;
@@ -56,7 +56,7 @@ export interface CreateOctokitOptions {
  * 409 is added to plugin-retry's "never retry" list: a Contents API conflict means our `sha` is
  * stale, so resending the same body can only fail again; the audit log re-reads instead.
  */
-export const DO_NOT_RETRY = [400, 401, 403, 404, 409, 410, 422, 451];
+const DO_NOT_RETRY = [400, 401, 403, 404, 409, 410, 422, 451];
 
 /** What the retry/throttling setup reports: a warning per wait, and the wait itself for metrics. */
 export interface LimitHooks {

@@ -13,7 +13,7 @@ import type { GitHubClient, RepoRef } from './octokit.ts';
 // src/gate/read-policy.ts); both hand the text to the core's loadPolicy.
 
 /** The policy file's text at `ref` (default branch when omitted), or null when it does not exist. */
-export async function readPolicyText(
+async function readPolicyText(
   gh: GitHubClient,
   repo: RepoRef,
   path = DEFAULT_POLICY_PATH,

@@ -24,7 +24,7 @@ export interface PolicyInForce {
 }
 
 /** Where the policy of what an environment runs now lives, given the deploy's diff. */
-export function deployBase(diff: DeployDiff): { sha: string | null; source: InForceSource } {
+function deployBase(diff: DeployDiff): { sha: string | null; source: InForceSource } {
   if (diff.base) return { sha: diff.base, source: diff.base_source === 'push' ? 'push' : 'deployment' };
   // A first deploy: nothing runs yet, so the commit before the deployed one stands in.
   const head = diff.commits.find((c) => c.sha === diff.head) ?? diff.commits.at(-1);

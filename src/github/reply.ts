@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { formatPath } from '../policy/spec/load.ts';
 
 /** The reply GitHub's answer did not have the shape of: which call, which field. */
-export class GitHubReplyError extends Error {
+class GitHubReplyError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'GitHubReplyError';

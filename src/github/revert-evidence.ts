@@ -11,7 +11,7 @@ import { PULL_COMMITS_LISTED, type PullCommits } from './pull-commits.ts';
 /** GitHub's compare and commit APIs list at most 300 files: a longer list cannot be verified. */
 const FILES_LISTED = 300;
 /** The bot's revert branches (src/bot/revert/body.ts). */
-export const APP_REVERT_BRANCH = /^budget-gate\/revert-\d+$/;
+const APP_REVERT_BRANCH = /^budget-gate\/revert-\d+$/;
 
 export interface EvidenceResult {
   evidence: RevertEvidence | null;

@@ -18,15 +18,15 @@ const WRITE = 'contents: write';
  * permission (GitHub refuses the ref otherwise), and an App holding it can change what CI runs
  * with the repository's secrets: too much power for an automatic revert.
  */
-export const isWorkflowFile = (path: string): boolean => path.startsWith('.github/workflows/');
+const isWorkflowFile = (path: string): boolean => path.startsWith('.github/workflows/');
 const READ = 'contents: read';
 
-export const changedFileSchema = z.object({
+const changedFileSchema = z.object({
   filename: z.string(),
   status: z.string(),
   previous_filename: z.string().optional(),
 });
-export type ChangedFile = z.output<typeof changedFileSchema>;
+type ChangedFile = z.output<typeof changedFileSchema>;
 
 export interface TreeEntry {
   path: string;

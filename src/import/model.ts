@@ -1,4 +1,4 @@
-import { type Document, isMap, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { type Document, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import type { PrometheusSource } from '../policy/spec/schema.ts';
 
 // What an importer turns a spec into, before it is written as a policy: SLOs budget-gate can run,
@@ -121,5 +121,3 @@ export function uniqueNames(slos: ImportedSlo[]): ImportedSlo[] {
       : { ...s, name: `${s.name}-${n}`, notes: [...s.notes, `renamed from ${s.name}: the name was taken`] };
   });
 }
-
-export { isMap, isSeq };

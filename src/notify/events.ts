@@ -8,7 +8,7 @@ import type { Policy } from '../policy/spec/schema.ts';
 // one per repository, alert and SLO (no deployment in it: the same burn across two deployments is
 // one incident and pages once), one per pause episode, one per revert.
 
-export type NotifyKind = 'alert' | 'hard-pause' | 'revert-opened' | 'revert-failed';
+type NotifyKind = 'alert' | 'hard-pause' | 'revert-opened' | 'revert-failed';
 
 export interface NotifyEvent {
   kind: NotifyKind;
@@ -32,10 +32,10 @@ export interface DecisionContext {
 }
 
 /** PagerDuty's dedup_key is at most 255 characters. */
-export const MAX_DEDUP_KEY = 255;
+const MAX_DEDUP_KEY = 255;
 
 /** The alert's dedup key: stable across deployments and replicas; a long one keeps its head and a hash. */
-export function alertKey(repo: string, alert: string, slo: string): string {
+function alertKey(repo: string, alert: string, slo: string): string {
   const key = `budget-gate/${repo}/alert/${alert}/${slo}`;
   if (key.length <= MAX_DEDUP_KEY) return key;
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);

@@ -8,7 +8,7 @@ import { confinedPath, InputFileError, readRepoFileSync } from './read-input.ts'
 // (the CLI's --root, the Action's workspace). Missing files are null, never an exception.
 
 /** A runbook or postmortem is a page of Markdown: past this it is not one. */
-export const MAX_REPO_FILE_BYTES = 1 << 20;
+const MAX_REPO_FILE_BYTES = 1 << 20;
 /** A postmortems folder listing past this many entries is cut (the newest are judged by name). */
 const MAX_DIR_ENTRIES = 10_000;
 

@@ -35,7 +35,7 @@ function reason(e: unknown): string {
 }
 
 /** The bytes of `path` (resolved by the caller), within the limits; an InputFileError otherwise. */
-export async function readInputBytes(
+async function readInputBytes(
   path: string,
   shown: string,
   what: string,

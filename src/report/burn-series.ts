@@ -32,7 +32,7 @@ const MONTHS = [
   'December',
 ];
 
-export interface BurnPoint {
+interface BurnPoint {
   /** Position on the axis, in the axis unit. */
   x: number;
   /** Budget consumed (1 = exhausted); a step without data carries the last known value. */
@@ -41,7 +41,7 @@ export interface BurnPoint {
   gap: boolean;
 }
 
-export interface BurnAxis {
+interface BurnAxis {
   unit: (typeof UNITS)[number]['unit'];
   /** What x means, for the axis title: "days (0 = now)", "day of November (UTC)". */
   title: string;

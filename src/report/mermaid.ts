@@ -16,10 +16,10 @@ export const CHART_COLOURS = {
 } as const;
 
 /** Mermaid's default chart is 700 px wide and titles are 20 px: longer ones are cut off. */
-export const TITLE_MAX = 48;
+const TITLE_MAX = 48;
 
 /** A string Mermaid's xychart grammar takes between double quotes: no quote, no line break. */
-export function mermaidString(text: string, max = Number.POSITIVE_INFINITY): string {
+function mermaidString(text: string, max = Number.POSITIVE_INFINITY): string {
   const clean = text
     .replace(/"/g, "'")
     .replace(/\p{Cc}+/gu, ' ')

@@ -3,7 +3,7 @@ import { renderMarkdown } from './markdown.ts';
 import { renderText } from './text.ts';
 
 /** The ways a decision can be printed: for a terminal, as the Action's job summary, as JSON. */
-export const FORMATS = ['text', 'markdown', 'json'] as const;
+const FORMATS = ['text', 'markdown', 'json'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** The format `--format` and `--json` ask for (`--json` is the older spelling of `--format json`). */

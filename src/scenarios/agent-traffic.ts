@@ -10,10 +10,10 @@ import { normal, seededRandom } from './random.ts';
 // a latency breach at once). The quality report judges these tasks through `canary --replay`'s
 // own code (src/policy/canary/replay.ts), and the tests write them as JSONL for the CLI.
 
-export const BASELINE_MIN = 360;
+const BASELINE_MIN = 360;
 /** 2026-11-02, in days since 1970-01-01. */
 const EPOCH_DAY = Date.parse('2026-11-02T00:00:00Z') / 86_400_000;
-export const WATCH_MIN = 60;
+const WATCH_MIN = 60;
 
 /** Kinds of task: their share of the mix, failure ratio, median latency and cost. */
 const KINDS = [
@@ -24,7 +24,7 @@ const KINDS = [
 const LATENCY_SIGMA = 0.45;
 const COST_SIGMA = 0.35;
 /** Timeouts answer after this long: over every latency threshold. */
-export const TIMEOUT_MS = 60_000;
+const TIMEOUT_MS = 60_000;
 
 export type IncidentCase = 'none' | 'in-progress' | 'mid-watch';
 export type Regression = { kind: 'failure'; to: number } | { kind: 'latency' | 'cost'; factor: number };

@@ -29,7 +29,7 @@ export const LATENCY = { medianMs: 2500, sigma: 0.6, thresholdMs: 10_000 };
 export const COST = { medianUsd: 0.015, sigma: 0.45, thresholdUsd: 0.04 };
 
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 on erf; error < 1.5e-7). */
-export function normalCdf(z: number): number {
+function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
   const poly =
@@ -71,7 +71,7 @@ function gamma(rand: () => number, shape: number): number {
 }
 
 /** Poisson by inversion for small means, normal approximation for large ones. */
-export function poisson(rand: () => number, mean: number): number {
+function poisson(rand: () => number, mean: number): number {
   if (mean <= 0) return 0;
   if (mean > 60) return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal(rand)));
   let k = 0;
@@ -95,13 +95,13 @@ export function binomial(rand: () => number, n: number, p: number): number {
 }
 
 /** Bursty arrivals: Poisson with a gamma-distributed rate (shape 4: a minute's rate varies ±50%). */
-export const BURST_SHAPE = 4;
+const BURST_SHAPE = 4;
 export function arrivals(rand: () => number, mean: number): number {
   return poisson(rand, (mean * gamma(rand, BURST_SHAPE)) / BURST_SHAPE);
 }
 
 /** Minute-to-minute noise on a base failure ratio: log-normal, ±25%. */
-export const FAILURE_NOISE = 0.25;
+const FAILURE_NOISE = 0.25;
 export const noisyRatio = (rand: () => number, p: number) =>
   Math.min(1, p * Math.exp(FAILURE_NOISE * normal(rand) - FAILURE_NOISE ** 2 / 2));
 
@@ -124,7 +124,7 @@ export function outageSchedule(rand: () => number, from: number, to: number, per
   }
 }
 
-export const outageAt = (outages: readonly Outage[], t: number): Outage | null =>
+const outageAt = (outages: readonly Outage[], t: number): Outage | null =>
   outages.find((o) => t >= o.start && t < o.end) ?? null;
 
 export type RegressionKind = 'failure' | 'latency' | 'cost';

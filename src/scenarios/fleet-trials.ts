@@ -35,9 +35,9 @@ export const WATCH_MIN = 60;
  * watch; mid-watch: one begins during the watch; natural: outages as the fleet has them (about one
  * every 36 hours, 10–90 min), wherever they fall.
  */
-export type OutageCase = 'none' | 'in-progress' | 'mid-watch' | 'natural';
+type OutageCase = 'none' | 'in-progress' | 'mid-watch' | 'natural';
 
-export interface ScopeSpec {
+interface ScopeSpec {
   /** Tasks a minute at the deploy (the daily and weekly shape moves it before and after). */
   perMinute: number;
   /** 1 - the SLO target. */
@@ -57,7 +57,7 @@ export interface TrialSpec extends ScopeSpec {
 }
 
 /** Per-minute task and bad counts of each SLI of one scope, minute 0 = six hours before the deploy. */
-export interface ScopeCounts {
+interface ScopeCounts {
   n: Int32Array;
   bad: Record<RegressionKind, Int32Array>;
 }

@@ -31,7 +31,7 @@ export interface FleetOptions {
   outagesPerDay?: number;
 }
 
-export interface FleetTruth {
+interface FleetTruth {
   seed: number;
   start: string;
   end: string;

@@ -13,7 +13,7 @@ import type { SqlDriver } from './driver.ts';
 const int = z.coerce.number().int();
 const nullableInt = z.union([z.null(), int]);
 
-export const incidentSchema = z.object({
+const incidentSchema = z.object({
   key: z.string(),
   opened_at: int,
   repo: z.string(),

@@ -20,7 +20,7 @@ export interface PostgresStoreOptions {
 }
 
 /** The statements are written with `?`; PostgreSQL wants $1, $2, … (none of ours quote a `?`). */
-export const numbered = (sql: string) => {
+const numbered = (sql: string) => {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 };

@@ -14,7 +14,7 @@ import type { SqlDriver, SqlValue } from './driver.ts';
 const int = z.coerce.number().int();
 const nullableInt = z.union([z.null(), int]);
 
-export const repoRowSchema = z.object({
+const repoRowSchema = z.object({
   full_name: z.string(),
   owner: z.string(),
   repo: z.string(),
@@ -47,7 +47,7 @@ export interface InstalledRepo {
 }
 
 /** An SLO's figures at one evaluation: what a dashboard plots (the burn chart series is left out). */
-export const sloFiguresSchema = z.object({
+const sloFiguresSchema = z.object({
   name: z.string(),
   state: z.enum(['ship', 'soft-pause', 'hard-pause']),
   events: z.number().nullable(),
@@ -57,9 +57,9 @@ export const sloFiguresSchema = z.object({
   burn_rates: z.record(z.string(), z.number().nullable()),
   insufficient_data: z.boolean(),
 });
-export type SloFigures = z.output<typeof sloFiguresSchema>;
+type SloFigures = z.output<typeof sloFiguresSchema>;
 
-export const RESOLUTIONS = { minute: 60_000, hour: 3_600_000 } as const;
+const RESOLUTIONS = { minute: 60_000, hour: 3_600_000 } as const;
 export type Resolution = keyof typeof RESOLUTIONS;
 
 export interface EvaluationRecord {
@@ -92,7 +92,7 @@ const STATES: State[] = ['ship', 'soft-pause', 'hard-pause'];
 const REPO_HELD = 'full_name = ? AND lease_owner = ? AND lease_until >= ?';
 const greatest = (d: SqlDriver['dialect']) => (d === 'postgres' ? 'GREATEST' : 'MAX');
 
-export const REPO_SQL = {
+const REPO_SQL = {
   upsert: `INSERT INTO repos (full_name, owner, repo, installation_id, default_branch, active, next_due_at, created_at, updated_at)
     VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
     ON CONFLICT (full_name) DO UPDATE SET installation_id = excluded.installation_id,

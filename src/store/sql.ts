@@ -21,7 +21,7 @@ const LIVE = `status IN ('watching', 'reverting')`;
 const HELD = 'deployment_id = ? AND lease_owner = ? AND lease_until >= ?';
 const INSERT_COLUMNS = [...COLUMNS, 'status', 'created_at', 'updated_at'];
 
-export const SQL = {
+const SQL = {
   add: `INSERT INTO watches (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})
     ON CONFLICT (deployment_id) DO NOTHING`,
   supersede: `UPDATE watches SET status = 'superseded', reason = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?

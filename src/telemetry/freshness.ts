@@ -18,7 +18,7 @@ const HOUR = 60 * MINUTE;
  * few hours without a new line while perfectly current; 6 hours is four hourly exports plus slack,
  * and still catches a day-old export the same morning.
  */
-export const DEFAULT_MAX_DATA_AGE: Record<Freshness['source'], { ms: number; text: string }> = {
+const DEFAULT_MAX_DATA_AGE: Record<Freshness['source'], { ms: number; text: string }> = {
   prometheus: { ms: 10 * MINUTE, text: '10m' },
   jsonl: { ms: 6 * HOUR, text: '6h' },
 };

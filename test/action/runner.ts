@@ -20,7 +20,7 @@ const DAY = 86_400_000;
  * failures): six quiet days at 2% failures, then a last day at `lastDayFailRate`.
  * 15% → 77% consumed at 3x pace: SOFT-PAUSE. 40% → 148% consumed: HARD-PAUSE.
  */
-export function week(lastDayFailRate: number) {
+function week(lastDayFailRate: number) {
   return steadyTasks(AT - 7 * DAY, AT, 1, (t) => (t < AT - DAY ? 0.02 : lastDayFailRate));
 }
 export const SOFT_PAUSE = 0.15;
@@ -56,7 +56,7 @@ function servePolicyOnce(gh: FakeGitHub, text: string): void {
 }
 
 /** GitHub's contents reply for the policy file: the policy in force at any sha it is asked for. */
-export function servePolicy(gh: FakeGitHub, text: string): void {
+function servePolicy(gh: FakeGitHub, text: string): void {
   gh.route('GET', '/repos/Codertocat/Hello-World/contents/.github%2Ferror-budget.yml', [
     200,
     {

@@ -5,7 +5,7 @@ import type { Task } from '../support/tasks.ts';
 // the bot's tick-by-tick verdicts against: excess bad tasks since the deploy, beyond what the
 // hour before's bad ratio predicts, over the rolling window's budget.
 
-export interface OracleOptions {
+interface OracleOptions {
   target: number;
   windowMs: number;
   baselineMs: number;
@@ -13,7 +13,7 @@ export interface OracleOptions {
   minEvents: number;
 }
 
-export const TEST_POLICY: OracleOptions = {
+const TEST_POLICY: OracleOptions = {
   target: 0.99,
   windowMs: 7 * 24 * 3_600_000,
   baselineMs: 3_600_000,

@@ -180,7 +180,7 @@ const yamlNoise = fc
   )
   .map((a) => a.join(''));
 
-export const policyText = fc.oneof(
+const policyText = fc.oneof(
   {
     weight: 6,
     arbitrary: fc.array(mutation, { maxLength: 3 }).map((ms) => stringify(mutate(seedPolicy(), ms))),
@@ -222,7 +222,7 @@ const TASKS = (() => {
 })();
 const TASK_FILE = file('tasks.jsonl', TASKS);
 
-export const policyTarget = fc.asyncProperty(
+const policyTarget = fc.asyncProperty(
   policyText,
   fc.array(changedPath, { maxLength: 30 }),
   async (text, paths) => {
@@ -290,7 +290,7 @@ const line = fc.oneof(
   { weight: 1, arbitrary: fc.nat({ max: 5000 }).map((n) => Buffer.from('['.repeat(n))) },
 );
 
-export const jsonlTarget = fc.asyncProperty(
+const jsonlTarget = fc.asyncProperty(
   fc.array(line, { maxLength: 40 }),
   fc.constantFrom('\n', '\r\n'),
   fc.constantFrom('plain', 'gzip', 'truncated-gzip'),
@@ -330,7 +330,7 @@ const EVENT_NAMES = [
   '',
 ] as const;
 
-export const eventTarget = fc.asyncProperty(
+const eventTarget = fc.asyncProperty(
   fc.constantFrom(...EVENT_NAMES),
   fc.constantFrom('pull_request', 'push', 'deployment'),
   fc.array(mutation, { maxLength: 5 }),
@@ -465,7 +465,7 @@ export async function startMetricsServer(): Promise<void> {
 
 export const stopMetricsServer = () => new Promise<void>((r) => (server ? server.close(() => r()) : r()));
 
-export const metricsTarget = fc.asyncProperty(answer, async (a) => {
+const metricsTarget = fc.asyncProperty(answer, async (a) => {
   next = a;
   const policy = file('p.yml', stringify(seedPolicy()));
   const r = await cli(['evaluate', '--policy', policy, '--prometheus', serverUrl, '--at', AT_ISO], {
@@ -489,7 +489,7 @@ const auditLike = fc.record(
   { requiredKeys: [] },
 );
 
-export const auditTarget = fc.asyncProperty(
+const auditTarget = fc.asyncProperty(
   fc.array(
     fc.oneof(
       auditLike.map((r) => JSON.stringify(r)),

@@ -2,7 +2,7 @@ import { loadPolicy } from '../../src/policy/spec/load.ts';
 import type { Policy } from '../../src/policy/spec/schema.ts';
 
 /** A weekly Berlin rotation of three with a lead and a director on the path, PagerDuty and Slack. */
-export const ROTATION = `
+const ROTATION = `
   members: [alice, bob, carol]
   timezone: Europe/Berlin
   handoff: { every: week, day: mon, at: "09:00" }

@@ -27,7 +27,7 @@ export interface ChartCase {
   sloName?: string;
 }
 
-export const POLICY = (window: string) => `version: 1
+const POLICY = (window: string) => `version: 1
 slos:
   - name: tasks-success
     sli: { kind: success }

@@ -9,7 +9,7 @@ import type { Page } from 'puppeteer-core';
 
 export type Theme = 'default' | 'dark';
 
-export interface DrawnLine {
+interface DrawnLine {
   stroke: string;
   points: { x: number; y: number }[];
 }
@@ -118,7 +118,7 @@ async function pngDifference(page: Page, a: Buffer, b: Buffer): Promise<number> 
 }
 
 /** Set to refresh the reference images after looking at the new ones. */
-export const UPDATE = process.env.BUDGET_GATE_UPDATE_SCREENSHOTS === '1';
+const UPDATE = process.env.BUDGET_GATE_UPDATE_SCREENSHOTS === '1';
 
 /**
  * A screenshot against its reference image. Fonts and anti-aliasing shift a few pixels between

@@ -24,7 +24,7 @@ sub { color: #59636e; }
 `;
 
 /** The summary's HTML, as GitHub's Markdown renderer would produce it. */
-export function summaryHtml(markdown: string): string {
+function summaryHtml(markdown: string): string {
   return md.render(markdown);
 }
 

@@ -8,7 +8,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 // served from node_modules by a loopback HTTP server: what GitHub does to a ```mermaid block, minus
 // GitHub. Nothing leaves the machine: every request to another origin is aborted and recorded.
 
-export const CHROMIUM = process.env.BUDGET_GATE_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.BUDGET_GATE_CHROMIUM ?? '/usr/bin/chromium';
 
 /** The Mermaid builds under test: the current release and 11.3, an older one GitHub has served. */
 export const MERMAIDS = {

@@ -20,10 +20,10 @@ export interface Recorded {
 }
 
 export type Reply = [number, unknown] | [number, unknown, Record<string, string>];
-export type Route = (req: Recorded) => Reply;
+type Route = (req: Recorded) => Reply;
 
 /** After the route ran: `hold` never answers (the test kills the client meanwhile). */
-export type Interceptor = (req: Recorded, index: number) => 'answer' | 'hold';
+type Interceptor = (req: Recorded, index: number) => 'answer' | 'hold';
 
 export interface FakeGitHub {
   url: string;

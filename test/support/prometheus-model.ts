@@ -11,12 +11,7 @@ import type { Series, SeriesSet } from './series.ts';
 export type RangeMode = 'left-closed' | 'left-open';
 
 /** increase() of one counter over the range ending at `to`; null when fewer than two samples. */
-export function increase(
-  samples: [number, number][],
-  from: number,
-  to: number,
-  mode: RangeMode,
-): number | null {
+function increase(samples: [number, number][], from: number, to: number, mode: RangeMode): number | null {
   const s = samples.filter(([t]) => (mode === 'left-closed' ? t >= from : t > from) && t <= to);
   if (s.length < 2) return null;
   const n = s.length - 1;
@@ -65,11 +60,7 @@ const matches = (s: Series, name: string, ms: Matcher[]) =>
  * "qN", "", "")` joined with `or`, answered as Prometheus would. Anything else is refused, so a
  * test cannot pass on a query this model does not understand.
  */
-export function answerBatch(
-  set: SeriesSet,
-  query: string,
-  mode: RangeMode,
-): { status: number; body: unknown } {
+function answerBatch(set: SeriesSet, query: string, mode: RangeMode): { status: number; body: unknown } {
   const part =
     /^label_replace\(sum\(increase\(([A-Za-z_:][\w:]*)\{([^}]*)\}\[(\d+)s\] @ ([\d.]+)\)\), "bg_key", "(q\d+)", "", ""\)$/;
   const result: { metric: Record<string, string>; value: [number, string] }[] = [];

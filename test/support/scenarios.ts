@@ -10,8 +10,8 @@ import { auditAnchors } from '../github/helpers.ts';
 // here, and GitHub's side of each played by nock, so the Action, the protection rule and the CLI
 // tests drive the same facts.
 
-export const SCENARIO_DIR = join(import.meta.dirname, '../fixtures/scenarios');
-export const SCENARIO_POLICIES = join(SCENARIO_DIR, '_policies');
+const SCENARIO_DIR = join(import.meta.dirname, '../fixtures/scenarios');
+const SCENARIO_POLICIES = join(SCENARIO_DIR, '_policies');
 
 const scenarioSchema = z.strictObject({
   description: z.string(),
@@ -47,7 +47,7 @@ const scenarioSchema = z.strictObject({
   }),
 });
 
-export type ScenarioSpec = z.output<typeof scenarioSchema>;
+type ScenarioSpec = z.output<typeof scenarioSchema>;
 export interface Scenario extends ScenarioSpec {
   name: string;
   /** The policy in force. */
@@ -75,7 +75,7 @@ function set(o: Record<string, unknown>, path: string, value: unknown): void {
   at[keys[keys.length - 1]!] = structuredClone(value);
 }
 
-export function examplePayload(event: string, match: Record<string, unknown>): Record<string, unknown> {
+function examplePayload(event: string, match: Record<string, unknown>): Record<string, unknown> {
   const family = (examples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find(
     (e) => e.name === event,
   );

@@ -8,8 +8,8 @@ import type { Task } from './tasks.ts';
 
 const MINUTE = 60_000;
 /** Bucket bounds at the example policy's thresholds: 10 s, $0.04. */
-export const LATENCY_LE = 10;
-export const COST_LE = 0.04;
+const LATENCY_LE = 10;
+const COST_LE = 0.04;
 
 export interface Series {
   /** Metric family (`agent_tasks`), for OpenMetrics' HELP/TYPE lines. */

@@ -29,7 +29,7 @@ type Rec = Pick<
   | 'slos'
 >;
 
-export interface AuditRetro {
+interface AuditRetro {
   records: number;
   since: string | null;
   exceptions: Rec[];

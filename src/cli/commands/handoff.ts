@@ -29,7 +29,7 @@ type AuditLine = Pick<
   'kind' | 'repo' | 'pull_request' | 'label' | 'actor' | 'at' | 'state' | 'message'
 >;
 
-export interface HandoffData {
+interface HandoffData {
   policy: Policy;
   since: number;
   at: number;

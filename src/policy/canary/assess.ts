@@ -49,8 +49,6 @@ import { type Counts, type Dispersion, dispersionOfSums } from './stats.ts';
 export {
   baselineKey,
   type CanaryWatch,
-  intervalKey,
-  lastKey,
   planCanaryRequest,
   postKey,
 } from './plan.ts';
@@ -273,7 +271,7 @@ function sharedGuards(looks: Array<Seen | null>, self: number): Guards | null {
   };
 }
 
-export function assessSlo(
+function assessSlo(
   policy: Policy,
   slo: Slo,
   watch: CanaryWatch,

@@ -74,7 +74,7 @@ export interface JudgeInput {
   final: boolean;
 }
 
-export interface ArmCounts {
+interface ArmCounts {
   post: Counts;
   baseline: Counts;
 }
@@ -92,7 +92,7 @@ export type ControlCounts =
  * many blocks either side, and the one-sided normal quantile of the upper bound the evidence is
  * discounted by (bench/results/quality.md measured the choice).
  */
-export const DISPERSION_BLOCK = 1;
+const DISPERSION_BLOCK = 1;
 /** Blocks of one interval each, the watcher's grid: the estimate reads its prefix sums directly. */
 export const DISPERSION_REACH = 15;
 export const DISPERSION_Z = 1;
@@ -114,7 +114,7 @@ export function dispersionOfSeries(series: readonly Counts[] | undefined): Dispe
 export type JudgeStatus = 'revert' | 'watching' | 'clear' | 'inconclusive';
 
 /** Where the post-deploy bad ratio changed on its own, `at` intervals after the deploy. */
-export interface Onset {
+interface Onset {
   kind: 'began' | 'ended';
   at: number;
 }
@@ -160,7 +160,7 @@ export interface JudgeResult {
  * The outage guard's spans, in minutes before the deploy: an outage that began a minute before it
  * shows in the shortest, one that began half an hour before in the longest.
  */
-export const GUARD_SPANS_MIN = [1, 2, 5, 10, 20, 30, 60];
+const GUARD_SPANS_MIN = [1, 2, 5, 10, 20, 30, 60];
 /** Spans a plain (unbucketed) request leaves out: Prometheus counts over a span near its scrape interval are noise. */
 export const FINE_SPAN_MIN = 5;
 export const guardSpans = (recentMin: number): number[] => {
@@ -195,7 +195,7 @@ function elevatedSpans(i: Look): number[] {
 }
 
 /** The strongest split of the post-deploy series into a better and a worse part, if one is clear. */
-export function findOnset(series: readonly Counts[]): Onset | null {
+function findOnset(series: readonly Counts[]): Onset | null {
   const total = series.reduce((a, c) => ({ n: a.n + c.n, x: a.x + c.x }), { n: 0, x: 0 });
   let best: Onset | null = null;
   let bestLn = GUARD_LN;

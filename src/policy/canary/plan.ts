@@ -57,7 +57,7 @@ export const controlName = (slo: string, role: ControlRole) => `${slo} (${role})
  * still read as a deploy (3 of 2,000 healthy deploys at 0.6 tasks a minute with a 1-minute cell,
  * none with 3; a 5-minute cell cost 1% → 10% at 5 a minute a tenth of its recall).
  */
-export const CLUSTER_CELL_INTERVALS = 3;
+const CLUSTER_CELL_INTERVALS = 3;
 
 /** The cluster bound of the policy, for a query. */
 const clusterOf = (policy: Policy): Pick<SloQuery, 'cluster'> =>

@@ -4,7 +4,7 @@ import { z } from 'zod';
 // out, so a PostgreSQL BIGINT (a string in `pg`) or a SQLite NULL arrive as the same types.
 
 /** `shadowed`: judged a revert under `auto_revert.mode: shadow`, so reported and left live. */
-export const watchStatus = z.enum([
+const watchStatus = z.enum([
   'watching',
   'reverting',
   'reverted',
@@ -13,15 +13,12 @@ export const watchStatus = z.enum([
   'failed',
   'shadowed',
 ]);
-export type WatchStatus = z.output<typeof watchStatus>;
-
-/** Statuses a replica still has work for: a `reverting` watch whose replica died is finished by another. */
-export const LIVE_STATUSES: readonly WatchStatus[] = ['watching', 'reverting'];
+type WatchStatus = z.output<typeof watchStatus>;
 
 const int = z.coerce.number().int();
 const nullableInt = z.union([z.null(), int]);
 
-export const watchSchema = z.object({
+const watchSchema = z.object({
   deployment_id: int,
   owner: z.string(),
   repo: z.string(),

@@ -35,7 +35,7 @@ export function gridResult(request: TelemetryRequest, result: TelemetryResult): 
   return { slos, ...(result.warnings ? { warnings: result.warnings } : {}) };
 }
 
-export interface ReplaySlo {
+interface ReplaySlo {
   slo: string;
   status: CanaryAssessment['status'];
   rules: CanaryRule[];

@@ -13,7 +13,7 @@ const instant = z.union([
 ]);
 
 /** Who applied a label, and what GitHub says about them. */
-export const labelEventSchema = z.strictObject({
+const labelEventSchema = z.strictObject({
   name: z.string().min(1),
   applied_by: z.string().nullable(),
   applied_at: instant.nullable(),
@@ -58,7 +58,7 @@ export type RevertEvidence = z.output<typeof revertEvidenceSchema>;
  * when it only tightens). Gathered by the surface (src/github/policy-change.ts), so a replay
  * judges the same facts.
  */
-export const policyChangeSchema = z.strictObject({
+const policyChangeSchema = z.strictObject({
   path: z.string(),
   /** Where the policy in force was read (a base or a deployed sha); null when the text was given. */
   in_force_at: z.string().nullable(),
@@ -66,7 +66,7 @@ export const policyChangeSchema = z.strictObject({
 });
 export type PolicyChange = z.output<typeof policyChangeSchema>;
 /** Someone who wrote part of the change, as GitHub names them. */
-export const contributorSchema = z.strictObject({
+const contributorSchema = z.strictObject({
   login: z.string(),
   /** A commit's author or committer (GitHub's `web-flow` aside), or a `Co-authored-by:` trailer. */
   as: z.enum(['author', 'committer', 'co-author']),

@@ -4,10 +4,10 @@ import { revertEvidenceSchema } from './change.ts';
 // The decision value every surface renders (DESIGN.md "Decision JSON"). Keys are a contract:
 // add, never rename. Times are ISO-8601 strings so the JSON reads the same everywhere.
 
-export const stateSchema = z.enum(['ship', 'soft-pause', 'hard-pause']);
+const stateSchema = z.enum(['ship', 'soft-pause', 'hard-pause']);
 export type State = z.infer<typeof stateSchema>;
 
-export const reasonSchema = z.object({
+const reasonSchema = z.object({
   /** Machine-readable: soft-pause, hard-pause, exhaustion, insufficient-data, telemetry-error, revert, override, … */
   code: z.string(),
   /** The policy rule that fired, as a key path: `states.soft_pause`, `risk.rules[0]`. */
@@ -18,7 +18,7 @@ export const reasonSchema = z.object({
 });
 export type Reason = z.infer<typeof reasonSchema>;
 
-export const sloReportSchema = z.object({
+const sloReportSchema = z.object({
   name: z.string(),
   sli: z.string(),
   target: z.number(),
@@ -56,14 +56,14 @@ export const firingAlertSchema = z.object({
 });
 export type FiringAlert = z.infer<typeof firingAlertSchema>;
 
-export const riskFileSchema = z.object({
+const riskFileSchema = z.object({
   path: z.string(),
   class: z.enum(['high', 'low']),
   /** `risk.rules[i]` or `risk.default`. */
   rule: z.string(),
 });
 
-export const overrideAppliedSchema = z.object({
+const overrideAppliedSchema = z.object({
   reason: z.string(),
   label: z.string(),
   applied_by: z.string(),
@@ -72,7 +72,7 @@ export const overrideAppliedSchema = z.object({
 });
 export type OverrideApplied = z.infer<typeof overrideAppliedSchema>;
 
-export const overrideRefusalSchema = z.object({
+const overrideRefusalSchema = z.object({
   label: z.string(),
   applied_by: z.string().nullable(),
   code: z.enum([

@@ -25,7 +25,7 @@ const GLOB = { dot: true } as const;
 
 /** Longest path and path segment matched against the rules; GitHub and every file system stay below. */
 export const MAX_PATH_LENGTH = 1024;
-export const MAX_SEGMENT_LENGTH = 255;
+const MAX_SEGMENT_LENGTH = 255;
 const MAX_PATTERN_LENGTH = 256;
 /** `*` wildcards in one segment; each one multiplies the worst-case backtracking by the segment length. */
 const MAX_STARS_PER_SEGMENT = 2;

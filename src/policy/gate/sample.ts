@@ -26,7 +26,7 @@ export interface Range {
   to: number;
 }
 
-export interface Quantiles {
+interface Quantiles {
   p50: number;
   p95: number;
   p99: number;

@@ -100,7 +100,7 @@ export function evaluateSlo(
   };
 }
 
-export function describeSli(slo: Slo): string {
+function describeSli(slo: Slo): string {
   switch (slo.sli.kind) {
     case 'success':
       return 'success';

@@ -27,7 +27,7 @@ export type RevertVerdict =
   | { kind: 'none' };
 
 /** How the change goes: through, because nothing holds it; through despite a hold; or held. */
-export type Passage =
+type Passage =
   | { kind: 'open' }
   | { kind: 'revert'; evidence: RevertEvidence; held: boolean }
   | { kind: 'override'; override: NonNullable<Overrides['applied']> }

@@ -15,7 +15,7 @@ export interface OncallWarning {
 }
 
 /** Local hours counted as night: a handoff then wakes someone, or waits for them to wake. */
-export const NIGHT = { from: 22 * 60, to: 7 * 60 } as const;
+const NIGHT = { from: 22 * 60, to: 7 * 60 } as const;
 const DAY = 86_400_000;
 const YEAR_DAYS = 366;
 

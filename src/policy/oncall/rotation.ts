@@ -6,8 +6,6 @@ import { dayNumber, instantOf, wallClock } from './zone.ts';
 // a member's own zone and working hours decide whether a page to them is in their business hours
 // and how long they have to acknowledge it. Pure: the time is an argument, zones come from Intl.
 
-export type { Rotation, Shift } from './schedule.ts';
-
 const mod = (a: number, n: number) => ((a % n) + n) % n;
 
 export { rotationOf, shiftAt };

@@ -21,7 +21,7 @@ export interface LayerPlan {
   hours: { days: number[]; from: number; to: number } | null;
 }
 
-export interface OverridePlan {
+interface OverridePlan {
   login: string;
   from: number;
   to: number;
@@ -95,12 +95,12 @@ export function layerPlans(r: Rotation): LayerPlan[] {
 }
 
 /** The instant shift `k` of a layer starts. */
-export function handoffInstant(l: LayerPlan, k: number): number {
+function handoffInstant(l: LayerPlan, k: number): number {
   return instantOf(l.startDay + k * lengthOf(l), l.at, l.zone);
 }
 
 /** Which shift of a layer holds at `t`: the last handoff at or before it. */
-export function layerShiftIndex(l: LayerPlan, t: number): number {
+function layerShiftIndex(l: LayerPlan, t: number): number {
   const len = lengthOf(l);
   // The UTC day is within a day of the zone's: one step either way corrects the estimate.
   let k = Math.floor((t / DAY - l.startDay) / len);
@@ -118,7 +118,7 @@ function windowOn(l: LayerPlan, day: number): [number, number] | null {
   return [instantOf(day, h.from, l.zone), instantOf(day + (overnight ? 1 : 0), h.to, l.zone)];
 }
 
-export function layerActive(l: LayerPlan, t: number): boolean {
+function layerActive(l: LayerPlan, t: number): boolean {
   if (!l.hours) return true;
   const day = Math.floor(t / DAY);
   for (let d = day - 2; d <= day + 1; d++) {
@@ -250,7 +250,7 @@ export function shiftAt(r: Rotation, t: number): Shift {
 }
 
 /** `2026-12-24T18:00` on the zone's wall clock, or an explicit `Z`/offset. */
-export function scheduleInstant(s: string, zone: string): number {
+function scheduleInstant(s: string, zone: string): number {
   if (/(?:Z|[+-]\d{2}:\d{2})$/.test(s)) return Date.parse(s);
   const [date, time] = s.split('T') as [string, string];
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];

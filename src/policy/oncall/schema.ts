@@ -17,7 +17,7 @@ const duration = z.string().transform((s, ctx): Duration => {
 });
 
 /** `09:00` → minutes after local midnight. */
-export const timeOfDay = z
+const timeOfDay = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a 24-hour time of day such as 09:00')
   .transform((s) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5)));
@@ -31,12 +31,12 @@ function isZone(zone: string): boolean {
   }
 }
 
-export const timeZone = z
+const timeZone = z
   .string()
   .refine(isZone, { message: 'expected an IANA time zone such as Europe/Berlin, America/New_York or UTC' });
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export const weekday = z.enum(WEEKDAYS);
+const weekday = z.enum(WEEKDAYS);
 
 const login = z
   .string()
@@ -136,7 +136,7 @@ const swap = z.strictObject({
   layer: z.string().optional(),
 });
 
-export const severityName = z.enum(['sev1', 'sev2', 'sev3']);
+const severityName = z.enum(['sev1', 'sev2', 'sev3']);
 export type Severity = z.output<typeof severityName>;
 
 const severityRule = z.strictObject({
@@ -149,9 +149,8 @@ const severityRule = z.strictObject({
   /** Who owns what lands in the channel: a GitHub login or org/team. */
   owner: z.string().min(1).optional(),
 });
-export type SeverityRule = z.output<typeof severityRule>;
 
-export const DEFAULT_SEVERITIES = {
+const DEFAULT_SEVERITIES = {
   sev1: { page: 'always' },
   sev2: { page: 'business_hours', unresolved_becomes: 'sev1' },
   sev3: { page: 'never' },
@@ -356,9 +355,6 @@ export const oncallSchema = z
   });
 
 export type OncallPolicy = z.output<typeof oncallSchema>;
-export type Layer = NonNullable<OncallPolicy['layers']>[number];
-export type ScheduleOverride = NonNullable<OncallPolicy['overrides']>[number];
-export type Swap = NonNullable<OncallPolicy['swaps']>[number];
 
 type Ctx = z.core.$RefinementCtx;
 
@@ -432,4 +428,3 @@ function conflictingDetails(
     visit(l.members, ['layers', i, 'members']);
   });
 }
-export type EscalationStep = z.output<typeof escalationStep>;

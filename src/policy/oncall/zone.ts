@@ -69,7 +69,7 @@ export function dateOfDay(n: number): { year: number; month: number; day: number
 }
 
 /** What a wall-clock time on a date is in a zone: one instant, none (skipped forward), or two. */
-export type WallTimeKind = 'normal' | 'skipped' | 'repeated';
+type WallTimeKind = 'normal' | 'skipped' | 'repeated';
 
 export interface ResolvedWallTime {
   /** The instant it means: the first occurrence when repeated, the first instant after the gap when skipped. */

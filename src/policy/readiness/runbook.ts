@@ -7,9 +7,9 @@ import { judgeStep } from './step.ts';
 
 export { judgeStep };
 
-export type StepVerdict = 'vague' | 'concrete' | 'concrete+drilled';
+type StepVerdict = 'vague' | 'concrete' | 'concrete+drilled';
 
-export interface RunbookStep {
+interface RunbookStep {
   line: number;
   text: string;
   verdict: StepVerdict;
@@ -17,7 +17,7 @@ export interface RunbookStep {
   missing: string[];
 }
 
-export interface Drill {
+interface Drill {
   line: number;
   date: string;
   by: string;

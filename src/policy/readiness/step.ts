@@ -14,7 +14,7 @@ export const MISSING = {
     'the threshold that decides the next step: a comparison with a number ("greater than 20%", "≥ 5%", "below 2 s") or an exact state (shows "Major Outage")',
 } as const;
 
-export const VAGUE_PREFIX = 'vague wording: ';
+const VAGUE_PREFIX = 'vague wording: ';
 
 const URL = /\bhttps?:\/\/[^\s)>\]`'"]+/i;
 const EMAIL = /\b[\w.+-]+@[\w-]+\.[\w.-]+\b/;
@@ -149,7 +149,7 @@ function hasNamedThing(text: string): boolean {
 }
 
 /** Longer than any step a person reads at 3 a.m.; also keeps every pattern here fast. */
-export const MAX_STEP_CHARS = 1200;
+const MAX_STEP_CHARS = 1200;
 
 /** What a reader would have to ask about this step; empty when it is concrete. */
 export function judgeStep(step: string, hasCodeBlock: boolean): string[] {

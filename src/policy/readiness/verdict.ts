@@ -13,7 +13,7 @@ export interface RepoFiles {
   list: (dir: string) => string[] | null;
 }
 
-export interface Gate {
+interface Gate {
   id: 'slos' | 'policy' | 'oncall' | 'runbooks' | 'postmortems';
   title: string;
   passed: boolean;
@@ -24,7 +24,7 @@ export interface Gate {
   why: string;
 }
 
-export type Verdict = 'NOT YET' | 'SOFT-LAUNCH ONLY' | 'PRODUCTION-READY';
+type Verdict = 'NOT YET' | 'SOFT-LAUNCH ONLY' | 'PRODUCTION-READY';
 
 export interface Readiness {
   score: number;
@@ -44,7 +44,7 @@ const WHY = {
     'an incident that changes no runbook and no drill will happen again the same way: the ritual is how the loop closes',
 } as const;
 
-export function verdictFor(score: number): Verdict {
+function verdictFor(score: number): Verdict {
   return score >= 5 ? 'PRODUCTION-READY' : score >= 3 ? 'SOFT-LAUNCH ONLY' : 'NOT YET';
 }
 

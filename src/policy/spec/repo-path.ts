@@ -5,7 +5,7 @@ import { z } from 'zod';
 // relative, no `..` segment, no backslash tricks — and the reader also refuses symlinks that leave it.
 
 /** Why `p` cannot be a repository path, or null. */
-export function repoPathProblem(p: string): string | null {
+function repoPathProblem(p: string): string | null {
   if (p.startsWith('/') || /^[a-zA-Z]:/.test(p)) return 'expected a path relative to the repository root';
   if (p.includes('\\')) return 'expected forward slashes only';
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses

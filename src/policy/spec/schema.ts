@@ -11,7 +11,7 @@ import { runbookRef } from './repo-path.ts';
 // Parse, don't validate: a duration or window leaves the loader as a typed value (milliseconds next
 // to the text), so nothing downstream parses a policy string again. Defaults go through the same
 // parse (`prefault`), never around it.
-export const durationString = z.string().transform((s, ctx): Duration => {
+const durationString = z.string().transform((s, ctx): Duration => {
   const d = durationOf(s);
   if (d === null) {
     ctx.addIssue({ code: 'custom', message: 'expected a duration such as 5m, 1h, 1d or 1h30m' });
@@ -36,7 +36,7 @@ const fraction = (what: string) =>
   z.number().min(0, `${what} must be between 0 and 1`).max(10, `${what} must be a fraction such as 0.5`);
 
 /** `0.95`, `95%` and `99.9%` all mean the same target; 100% and above are refused. */
-export const targetSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+const targetSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
   let n: number;
   if (typeof v === 'string') {
     const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v);
@@ -80,14 +80,14 @@ export const windowString = z.string().transform((s, ctx): Window => {
   return w;
 });
 
-export const sliSchema = z.discriminatedUnion('kind', [
+const sliSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('success') }),
   z.strictObject({ kind: z.literal('latency'), threshold_ms: z.number().positive() }),
   z.strictObject({ kind: z.literal('cost'), threshold_usd: z.number().positive() }),
 ]);
 
 /** Task attributes an SLO covers: `all`, or a map of attribute → value (or list of values). */
-export const scopeSchema = z.union([
+const scopeSchema = z.union([
   z.literal('all'),
   z
     .record(z.string(), z.union([z.string(), z.array(z.string()).min(1)]))
@@ -97,7 +97,7 @@ export const scopeSchema = z.union([
 ]);
 
 /** Where a Prometheus-compatible server keeps this SLO's SLI. `${window}` is replaced by a range. */
-export const prometheusSourceSchema = z.union([
+const prometheusSourceSchema = z.union([
   z.strictObject({ bad: z.string().min(1), total: z.string().min(1) }),
   z.strictObject({ good: z.string().min(1), total: z.string().min(1) }),
   z.strictObject({
@@ -106,7 +106,7 @@ export const prometheusSourceSchema = z.union([
   z.strictObject({ pyrra: z.strictObject({ slo: z.string().min(1) }) }),
 ]);
 
-export const sloSchema = z.strictObject({
+const sloSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a name of letters, digits, . _ -'),
   description: z.string().optional(),
   sli: sliSchema,
@@ -119,7 +119,7 @@ export const sloSchema = z.strictObject({
 
 const decisionOnGap = z.enum(['allow', 'block']);
 
-export const statesSchema = z
+const statesSchema = z
   .strictObject({
     hard_pause: z
       .strictObject({
@@ -158,9 +158,9 @@ export const statesSchema = z
   })
   .prefault({});
 
-export const riskClass = z.enum(['high', 'low']);
+const riskClass = z.enum(['high', 'low']);
 
-export const riskSchema = z
+const riskSchema = z
   .strictObject({
     default: riskClass.default('low'),
     rules: z
@@ -212,7 +212,7 @@ export const overridesSchema = z
  * judged against the stable one over the same minutes); `scope` tasks the deploy does not touch
  * (another environment or tier), each SLO's SLI read over that scope instead. JSONL attributes.
  */
-export const controlSchema = z.union([
+const controlSchema = z.union([
   z.strictObject({
     split: z.strictObject({
       by: z.string().min(1),
@@ -223,7 +223,7 @@ export const controlSchema = z.union([
   z.strictObject({ scope: scopeSchema }),
 ]);
 
-export const autoRevertSchema = z
+const autoRevertSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
     /** The GitHub App (its slug) whose own revert pull requests always pass the gate. */
@@ -264,7 +264,7 @@ export const autoRevertSchema = z
   .prefault({});
 
 /** The always-on service: the bot evaluates the default branch's policy on its own, not only when a change asks. */
-export const serviceSchema = z
+const serviceSchema = z
   .strictObject({
     /** How often; the floor (10s) bounds what one repository costs the bot and its metrics source. */
     interval: boundedDuration(DURATION_BOUNDS.evaluation).prefault('1m'),
@@ -307,17 +307,9 @@ export const policySchema = z.strictObject({
 });
 
 export type Policy = z.output<typeof policySchema>;
-export type PolicyInput = z.input<typeof policySchema>;
 export type Slo = z.output<typeof sloSchema>;
-export type Sli = z.output<typeof sliSchema>;
-export type Scope = z.output<typeof scopeSchema>;
 export type PrometheusSource = z.output<typeof prometheusSourceSchema>;
 export type Alert = z.output<typeof alertSchema>;
 export type RiskClass = z.output<typeof riskClass>;
 export type PermissionLevel = z.output<typeof permissionLevel>;
 export type OverridesPolicy = z.output<typeof overridesSchema>;
-export type { OncallPolicy } from '../oncall/schema.ts';
-export { oncallSchema };
-export type AutoRevertPolicy = z.output<typeof autoRevertSchema>;
-export type ServicePolicy = z.output<typeof serviceSchema>;
-export type ControlPolicy = z.output<typeof controlSchema>;

@@ -5,7 +5,7 @@ import { Spelled } from './duration-value.ts';
  * An SLO window, parsed once by the loader: rolling (a fixed-length span ending now) or calendar
  * (this week / this month, UTC). Messages quote the spec: `String(w)` and JSON give the text.
  */
-export class RollingWindow extends Spelled {
+class RollingWindow extends Spelled {
   readonly kind = 'rolling' as const;
   readonly spec: string;
   readonly ms: number;
@@ -16,7 +16,7 @@ export class RollingWindow extends Spelled {
   }
 }
 
-export class CalendarWindow extends Spelled {
+class CalendarWindow extends Spelled {
   readonly kind = 'calendar' as const;
   readonly spec: 'week' | 'month';
   constructor(spec: 'week' | 'month') {

@@ -9,7 +9,7 @@ import { createGunzip } from 'node:zlib';
 const GZIP_MAGIC = [0x1f, 0x8b];
 
 /** A task record is a few hundred bytes; a line past this is not one, and holding it costs memory. */
-export const MAX_LINE_BYTES = 1 << 20;
+const MAX_LINE_BYTES = 1 << 20;
 
 /** A line that cannot be read: too long, or not UTF-8. `line` is 1-based. */
 export class LineError extends Error {
@@ -146,6 +146,3 @@ export async function forEachLine(
   if (pendingBytes > 0) emitBytes(Buffer.concat(pending, pendingBytes));
   return n;
 }
-
-/** The name the bench and older callers know. */
-export const openTextStream = openByteStream;

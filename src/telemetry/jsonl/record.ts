@@ -10,7 +10,7 @@ export const MAX_TIME_MS = 253_402_300_799_999;
 const TIME_MESSAGE =
   'expected an ISO-8601 time with an offset (2026-11-01T12:00:00Z or …+02:00) or epoch milliseconds';
 
-export const taskRecordSchema = z.object({
+const taskRecordSchema = z.object({
   time: z.union([
     z.number().int().nonnegative().max(MAX_TIME_MS),
     z.string().refine((s) => !Number.isNaN(parseTime(s)), { message: TIME_MESSAGE }),
@@ -20,7 +20,6 @@ export const taskRecordSchema = z.object({
   cost_usd: z.number().nonnegative().optional(),
   attrs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });
-export type TaskRecordInput = z.infer<typeof taskRecordSchema>;
 
 export interface TaskRecord {
   time: number;

@@ -11,7 +11,7 @@ import { scopeMatcher } from './scope.ts';
 const RELATIVE_ACCURACY = 0.01;
 
 /** true = bad, false = good, null = the task does not carry this SLI (e.g. no latency recorded). */
-export function badnessOf(sli: Slo['sli']): (r: TaskRecord) => boolean | null {
+function badnessOf(sli: Slo['sli']): (r: TaskRecord) => boolean | null {
   switch (sli.kind) {
     case 'success':
       return (r) => !r.ok;

@@ -27,7 +27,7 @@ export interface Planned {
 const SELECTOR_BEFORE_RANGE = /([A-Za-z_:][A-Za-z0-9_:]*\s*(?:\{[^{}]*\})?|\{[^{}]*\})\s*\[\$\{window\}/g;
 
 /** The series an SLO's source reads, as selectors to probe for their newest sample. */
-export function selectorsOf(prom: PrometheusSource, window: Window): string[] {
+function selectorsOf(prom: PrometheusSource, window: Window): string[] {
   if ('total' in prom) {
     const out = new Set<string>();
     for (const expr of [prom.total, 'bad' in prom ? prom.bad : prom.good])
@@ -42,7 +42,7 @@ export function selectorsOf(prom: PrometheusSource, window: Window): string[] {
  * The newest sample of a selector within `span` before `at`: timestamp() gives each sample's own
  * time, and the subquery's steps (a minute apart at most, under the 5m lookback) see every one.
  */
-export function probeQuery(selector: string, span: number, at: number): string {
+function probeQuery(selector: string, span: number, at: number): string {
   const secs = Math.max(60, Math.round(span / 1000));
   const step = Math.max(15, Math.min(60, Math.round(secs / 60)));
   return `max(max_over_time(timestamp(${selector})[${secs}s:${step}s] @ ${(at / 1000).toFixed(3).replace(/\.?0+$/, '')}))`;

@@ -15,8 +15,6 @@ import { DEFAULTS, displayUrl, type PrometheusOptions } from './options.ts';
 // One instant query over Prometheus's HTTP API, POSTed form-encoded (a batch of sub-queries is too
 // long for a URL), retried with backoff when the server was down, slow or overloaded.
 
-export type { VectorSample };
-
 export interface QueryStats {
   requests: number;
   retries: number;

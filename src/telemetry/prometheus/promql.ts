@@ -24,7 +24,7 @@ const RANGE = /\[\$\{window\}(:[^\]]*)?\]/g;
 export const hasPlaceholder = (expr: string): boolean => expr.includes(PLACEHOLDER);
 
 /** `[${window}]` → `[3600s] @ 1763629200`: the range and where it ends. */
-export function withRange(expr: string, range: Range): string {
+function withRange(expr: string, range: Range): string {
   const span = `${seconds(range.to - range.from)}s`;
   return expr
     .replace(RANGE, (_m, step: string | undefined) => `[${span}${step ?? ''}] @ ${atSeconds(range.to)}`)
