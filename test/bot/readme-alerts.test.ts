@@ -10,7 +10,7 @@ import { tempDir } from '../support/tasks.ts';
 // when its rounds stop, a repository left unevaluated raises its own alert, and a failed revert
 // raises its alert.
 
-const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+const readme = readFileSync(join(import.meta.dirname, '../../docs/bot.md'), 'utf8');
 const start = readme.indexOf('groups:\n  - name: budget-gate-bot');
 const rules = readme.slice(start, readme.indexOf('```', start));
 
