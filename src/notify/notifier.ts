@@ -22,6 +22,13 @@ export interface Delivery {
   /** The routing decision, in a sentence. */
   why: string;
   errors: string[];
+  /**
+   * A page was due and no paging service accepted it (no routing key, or PagerDuty refused):
+   * the reason. A sev1 left undelivered is what the on-call must hear about loudly.
+   */
+  undelivered: string | null;
+  /** The severity it was routed at (a sev2 promoted at the end of the day reads sev1). */
+  severity: string;
 }
 
 export class Notifier {
@@ -77,31 +84,55 @@ export class Notifier {
             resolved_at: null,
           };
     const route = routeSeverity(this.o.oncall, e.severity, rec.raised_at, at);
-    const d: Delivery = { key: e.key, sent: [], why: route.why, errors: [] };
+    const d: Delivery = {
+      key: e.key,
+      sent: [],
+      why: route.why,
+      errors: [],
+      undelivered: null,
+      severity: route.severity,
+    };
     const fetchFn = this.o.fetch ?? fetch;
 
     const pdKey = route.severity === route.raised ? e.key : `${e.key}:${route.severity}`;
     const stage = !route.page ? 'raised' : route.severity === route.raised ? 'paged' : 'promoted';
-    if (route.page && this.routingKey && !rec.paged.includes(pdKey)) {
-      try {
-        await sendPagerDuty(
-          triggerBody(this.routingKey, e, route.severity, pdKey, at),
-          fetchFn,
-          this.pagerdutyUrl,
-        );
-        rec.paged.push(pdKey);
-        d.sent.push('pagerduty-trigger');
-      } catch (err) {
-        d.errors.push((err as Error).message);
+    if (route.page && !rec.paged.includes(pdKey)) {
+      const routingKey = this.routingKey;
+      if (!routingKey) {
+        d.undelivered = this.o.oncall.notify.pagerduty
+          ? `${this.o.oncall.notify.pagerduty.routing_key_env} is not set, so PagerDuty cannot be asked`
+          : 'oncall.notify names no pagerduty, so nothing can page';
+        d.errors.push(`${e.key}: ${route.severity} page not delivered: ${d.undelivered}`);
+      } else {
+        try {
+          await sendPagerDuty(
+            triggerBody(routingKey, e, route.severity, pdKey, at),
+            fetchFn,
+            this.pagerdutyUrl,
+          );
+          rec.paged.push(pdKey);
+          d.sent.push('pagerduty-trigger');
+        } catch (err) {
+          d.undelivered = (err as Error).message;
+          d.errors.push((err as Error).message);
+        }
       }
     }
+    // "paged" only when PagerDuty accepted this page (now or on an earlier run).
+    const paged = rec.paged.includes(pdKey);
     const slack = this.slack;
     // One post when raised, one when it pages later or is promoted: each says what changed.
     const due = !rec.posted.includes(stage) && (stage !== 'raised' || rec.posted.length === 0);
     if (slack && due) {
       const sev = route.severity.toUpperCase();
       const headline =
-        stage === 'promoted' ? `${sev} (was ${route.raised}, still open)` : route.page ? `${sev} paged` : sev;
+        stage === 'promoted'
+          ? `${sev} (was ${route.raised}, still open)`
+          : route.page
+            ? paged
+              ? `${sev} paged`
+              : `${sev} NOT PAGED (${d.undelivered ?? 'no paging service accepted it'})`
+            : sev;
       try {
         await sendSlack(slack.url, slack.env, slackMessage(e, headline, route.why), fetchFn);
         for (const s of new Set([stage, 'raised'])) if (!rec.posted.includes(s)) rec.posted.push(s);
@@ -126,7 +157,14 @@ export class Notifier {
 
   async resolve(key: string, at: number): Promise<Delivery> {
     const rec = await this.o.ledger.get(key);
-    const d: Delivery = { key, sent: [], why: 'no longer firing', errors: [] };
+    const d: Delivery = {
+      key,
+      sent: [],
+      why: 'no longer firing',
+      errors: [],
+      undelivered: null,
+      severity: rec?.severity ?? 'unknown',
+    };
     if (!rec || rec.resolved_at !== null) return d;
     const fetchFn = this.o.fetch ?? fetch;
     const routingKey = this.routingKey;

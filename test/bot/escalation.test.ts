@@ -131,6 +131,12 @@ describe('escalating an unacknowledged revert (controlled clock, nock)', () => {
     );
     assertAllCalled();
 
+    // The policy routes to PagerDuty but this bot has no routing key: the revert's page is said to
+    // be undelivered (loudly, once), never passed over.
+    expect(log.lines.filter((l) => l.startsWith('warn'))).toEqual([
+      `warn: budget-gate/Codertocat/Hello-World/revert/${ID}: sev2 page not delivered: PD_ROUTING_KEY is not set, so PagerDuty cannot be asked`,
+    ]);
+    log.lines.length = 0;
     // Inside alice's window: not a single request (nock refuses any).
     await esc.tick(T0 + 4 * MIN);
     expect(log.lines.filter((l) => l.startsWith('warn'))).toEqual([]);

@@ -166,6 +166,76 @@ describe('budget-gate oncall page', () => {
     });
   });
 
+  it('a sev1 that no paging service accepts says SEV1 NOT DELIVERED with the reason, exits 2, and Slack never says "paged"', async () => {
+    const dir = tempDir();
+    const ev = await cli(['evaluate', '--policy', DEMO_POLICY, '--telemetry', DEMO_TELEMETRY, '--json']);
+    const decision = JSON.parse(ev.stdout);
+    const firing = {
+      ...decision,
+      alerts: [
+        {
+          name: 'fast-burn',
+          slo: 'tasks-success-paid',
+          severity: 'sev1',
+          action: 'page',
+          burn_rate: 14.4,
+          long: '1h',
+          short: '5m',
+          long_burn: 15,
+          short_burn: 20,
+          runbook: 'examples/runbooks/fast-burn.md',
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'firing.json'), JSON.stringify(firing));
+    const slack: Array<{ text?: string }> = [];
+    nock('https://hooks.slack.com')
+      .persist()
+      .post('/services/T1/B1/s3cret', (b) => slack.push(b) > 0)
+      .reply(200, 'ok');
+    const page = (ledger: string, env: Record<string, string>) =>
+      cli(
+        [
+          'oncall',
+          'page',
+          '--policy',
+          DEMO_POLICY,
+          '--repo',
+          'acme/agents',
+          '--deployment',
+          'd-1',
+          '--ledger',
+          join(dir, ledger),
+          '--decision',
+          join(dir, 'firing.json'),
+        ],
+        { env },
+      );
+    // No routing key: nothing can page.
+    const missing = await page('a.json', {
+      SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B1/s3cret',
+    });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(
+      'SEV1 NOT DELIVERED: budget-gate/acme/agents/alert/fast-burn/tasks-success-paid: PAGERDUTY_ROUTING_KEY is not set, so PagerDuty cannot be asked',
+    );
+    // PagerDuty refuses: the same, with PagerDuty's answer.
+    nock('https://events.pagerduty.com')
+      .post('/v2/enqueue')
+      .reply(400, { status: 'invalid event', message: 'Event object is invalid' });
+    const refused = await page('b.json', {
+      PAGERDUTY_ROUTING_KEY: 'r'.repeat(32),
+      SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B1/s3cret',
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /SEV1 NOT DELIVERED: budget-gate\/acme\/agents\/alert\/fast-burn\/tasks-success-paid: .*400/,
+    );
+    const said = JSON.stringify(slack);
+    expect(said).toContain('SEV1 NOT PAGED');
+    expect(said).not.toContain('SEV1 paged');
+  });
+
   it('refuses a file that is not a decision, with the reason', async () => {
     const r = await cli(
       [

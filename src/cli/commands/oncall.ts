@@ -175,6 +175,11 @@ async function page(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`${e}\n`);
     }
   }
+  // A sev1 that reached no one is said on its own line, whatever else was sent (a Slack post is not a page).
+  for (const d of sent) {
+    if (d.undelivered !== null && d.severity === 'sev1')
+      io.stderr(`SEV1 NOT DELIVERED: ${d.key}: ${d.undelivered}\n`);
+  }
   if (sent.length + settled.length === 0) io.stdout('nothing firing, nothing open\n');
   return failed ? EXIT.invalid : EXIT.allowed;
 }
