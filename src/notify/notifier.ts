@@ -1,3 +1,4 @@
+import type { PostOptions } from '../net/post-json.ts';
 import type { LedgerEntry, NotifyLedger } from '../policy/oncall/ports.ts';
 import { routeSeverity } from '../policy/oncall/routing.ts';
 import type { OncallPolicy } from '../policy/oncall/schema.ts';
@@ -13,6 +14,8 @@ export interface NotifierOptions {
   env: Record<string, string | undefined>;
   ledger: NotifyLedger;
   fetch?: typeof fetch;
+  /** How sends are retried (429, 5xx, no answer): attempts, waits, and the sleep (tests pass their own). */
+  retry?: Pick<PostOptions, 'sleep' | 'backoffMs' | 'attempts'>;
 }
 
 export interface Delivery {
@@ -109,6 +112,7 @@ export class Notifier {
             triggerBody(routingKey, e, route.severity, pdKey, at),
             fetchFn,
             this.pagerdutyUrl,
+            this.o.retry,
           );
           rec.paged.push(pdKey);
           d.sent.push('pagerduty-trigger');
@@ -134,7 +138,7 @@ export class Notifier {
               : `${sev} NOT PAGED (${d.undelivered ?? 'no paging service accepted it'})`
             : sev;
       try {
-        await sendSlack(slack.url, slack.env, slackMessage(e, headline, route.why), fetchFn);
+        await sendSlack(slack.url, slack.env, slackMessage(e, headline, route.why), fetchFn, this.o.retry);
         for (const s of new Set([stage, 'raised'])) if (!rec.posted.includes(s)) rec.posted.push(s);
         d.sent.push('slack');
       } catch (err) {
@@ -175,6 +179,7 @@ export class Notifier {
           { routing_key: routingKey, event_action: 'resolve', dedup_key: k },
           fetchFn,
           this.pagerdutyUrl,
+          this.o.retry,
         );
         rec.paged = rec.paged.filter((p) => p !== k);
         d.sent.push('pagerduty-resolve');
@@ -193,6 +198,7 @@ export class Notifier {
             blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*Resolved* \`${key}\`` } }],
           },
           fetchFn,
+          this.o.retry,
         );
         rec.posted.push('resolved');
         d.sent.push('slack');

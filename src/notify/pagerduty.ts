@@ -1,3 +1,4 @@
+import { type PostOptions, postJson } from '../net/post-json.ts';
 import { PAGERDUTY_SEVERITY } from '../policy/oncall/routing.ts';
 import type { Severity } from '../policy/oncall/schema.ts';
 import type { NotifyEvent } from './events.ts';
@@ -59,25 +60,23 @@ export function triggerBody(
   };
 }
 
-/** Posts one event; the routing key never appears in an error. */
+/** Posts one event, retried on 429, 5xx and no answer; the routing key never appears in an error. */
 export async function sendPagerDuty(
   body: PagerDutyTrigger | PagerDutyResolve,
   fetchFn = fetch,
   url = PAGERDUTY_ENQUEUE,
+  retry: Pick<PostOptions, 'sleep' | 'backoffMs' | 'attempts'> = {},
 ): Promise<void> {
-  const res = await fetchFn(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
+  const res = await postJson(url, body, { service: 'PagerDuty', fetchFn, ...retry }).catch((e: Error) => {
+    throw new Error(`PagerDuty ${body.event_action} ${body.dedup_key}: ${e.message}`);
   });
   if (res.status === 202) return;
-  const text = (await res.text().catch(() => '')).slice(0, 300);
+  const tries = res.attempts > 1 ? ` after ${res.attempts} attempts` : '';
   const why =
     res.status === 429
-      ? 'rate limited (429): it is sent again at the next run'
+      ? `rate limited (429)${tries}: it is sent again at the next run`
       : res.status === 400
-        ? `refused the event (400): ${text}`
-        : `answered ${res.status}: ${text}`;
+        ? `refused the event (400): ${res.text}`
+        : `answered ${res.status}${tries}: ${res.text}`;
   throw new Error(`PagerDuty ${body.event_action} ${body.dedup_key}: ${why}`);
 }

@@ -1,3 +1,4 @@
+import { type PostOptions, postJson } from '../net/post-json.ts';
 import type { NotifyEvent } from './events.ts';
 
 // A Slack incoming webhook: the URL is the secret and the channel is bound to it. Slack answers a
@@ -22,20 +23,16 @@ export function slackMessage(e: NotifyEvent, headline: string, why: string): Sla
   };
 }
 
-/** `envName` names the variable in errors; the URL itself is never printed. */
+/** `envName` names the variable in errors; the URL (whose path is the secret) is never printed. */
 export async function sendSlack(
   url: string,
   envName: string,
   msg: SlackMessage,
   fetchFn = fetch,
+  retry: Pick<PostOptions, 'sleep' | 'backoffMs' | 'attempts'> = {},
 ): Promise<void> {
-  const res = await fetchFn(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(msg),
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (res.ok) return;
-  const word = (await res.text().catch(() => '')).slice(0, 100);
-  throw new Error(`Slack webhook (${envName}) answered ${res.status} ${word}`);
+  const res = await postJson(url, msg, { service: `the Slack webhook (${envName})`, fetchFn, ...retry });
+  if (res.status >= 200 && res.status < 300) return;
+  const tries = res.attempts > 1 ? ` after ${res.attempts} attempts` : '';
+  throw new Error(`Slack webhook (${envName}) answered ${res.status}${tries} ${res.text}`);
 }

@@ -236,9 +236,15 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
   });
 
   it('a refused send is kept for the next run and names the variable, never the secret', async () => {
-    nock('https://events.pagerduty.com').post('/v2/enqueue').reply(429, { status: 'throttle' });
+    nock('https://events.pagerduty.com').post('/v2/enqueue').times(3).reply(429, { status: 'throttle' });
     nock('https://hooks.slack.com').post('/services/T000/B000/XXXX').reply(404, 'channel_not_found');
-    const n = new Notifier({ oncall: policy.oncall, env, ledger: new MemoryLedger() });
+    const waits: number[] = [];
+    const n = new Notifier({
+      oncall: policy.oncall,
+      env,
+      ledger: new MemoryLedger(),
+      retry: { sleep: async (ms) => void waits.push(ms) },
+    });
     const e = revertFailedEvent(
       policy,
       { repo: 'acme/agents', deployment_id: 7, sha: 'f'.repeat(40), environment: 'production', message: 'x' },
@@ -246,14 +252,61 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
     );
     const [d] = await n.send([e], TUESDAY_1000);
     expect(d!.errors).toEqual([
-      'PagerDuty trigger budget-gate/acme/agents/revert-failed/7: rate limited (429): it is sent again at the next run',
+      'PagerDuty trigger budget-gate/acme/agents/revert-failed/7: rate limited (429) after 3 attempts: it is sent again at the next run',
       'Slack webhook (SLACK_WEBHOOK_URL) answered 404 channel_not_found',
     ]);
     expect(d!.errors.join(' ')).not.toContain(env.PD_ROUTING_KEY);
     expect(d!.errors.join(' ')).not.toContain('XXXX');
+    // A 429 is retried with backoff (twice, then left for the next run); a 404 is not.
+    expect(waits).toEqual([1000, 4000]);
     const { pd } = capture();
     await n.send([e], TUESDAY_1000 + MIN);
     expect(pd.map((b) => b.payload.severity)).toEqual(['critical']);
+  });
+
+  it('retries a 5xx and a dropped connection and honours Retry-After', async () => {
+    const waits: number[] = [];
+    const retry = { sleep: async (ms: number) => void waits.push(ms) };
+    const e = revertFailedEvent(
+      policy,
+      { repo: 'acme/agents', deployment_id: 8, sha: 'e'.repeat(40), environment: 'production', message: 'x' },
+      'GitHub 403',
+    );
+    nock('https://events.pagerduty.com')
+      .post('/v2/enqueue')
+      .reply(503, 'busy')
+      .post('/v2/enqueue')
+      .replyWithError({ code: 'ECONNRESET', message: 'socket hang up' })
+      .post('/v2/enqueue')
+      .reply(202, { status: 'success' });
+    nock('https://hooks.slack.com')
+      .post('/services/T000/B000/XXXX')
+      .reply(429, 'rate_limited', { 'retry-after': '2' })
+      .post('/services/T000/B000/XXXX')
+      .reply(200, 'ok');
+    const n = new Notifier({ oncall: policy.oncall, env, ledger: new MemoryLedger(), retry });
+    const [d] = await n.send([e], TUESDAY_1000);
+    expect(d).toMatchObject({ errors: [], sent: ['pagerduty-trigger', 'slack'], undelivered: null });
+    expect(waits).toEqual([1000, 4000, 2000]);
+  });
+
+  it('reads at most a few KiB of an error answer and strips escapes and line breaks from it', async () => {
+    const huge = `\u001b[31mFAKE\r\nINJECTED LINE${'x'.repeat(5_000_000)}`;
+    nock('https://hooks.slack.com').post('/services/T000/B000/XXXX').reply(400, huge);
+    nock('https://events.pagerduty.com').post('/v2/enqueue').reply(202, { status: 'success' });
+    const n = new Notifier({ oncall: policy.oncall, env, ledger: new MemoryLedger() });
+    const e = revertFailedEvent(
+      policy,
+      { repo: 'acme/agents', deployment_id: 9, sha: 'd'.repeat(40), environment: 'production', message: 'x' },
+      'GitHub 403',
+    );
+    const [d] = await n.send([e], TUESDAY_1000);
+    const msg = d!.errors[0]!;
+    expect(msg.startsWith('Slack webhook (SLACK_WEBHOOK_URL) answered 400 [31mFAKE INJECTED LINE')).toBe(
+      true,
+    );
+    expect(msg).not.toMatch(/[\u0000-\u001f]/);
+    expect(msg.length).toBeLessThan(400);
   });
 
   it('names unset secrets', () => {

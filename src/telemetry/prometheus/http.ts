@@ -1,8 +1,8 @@
+import { cleanText } from '../../net/clean-text.ts';
 import { RETRYABLE_KINDS, TelemetryError, type TelemetryErrorKind } from '../errors.ts';
 import {
   type ApiResponse,
   apiResponseSchema,
-  cleanText,
   firstProblem,
   MAX_BODY_BYTES,
   readCapped,
