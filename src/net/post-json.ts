@@ -25,10 +25,10 @@ export interface PostAnswer {
 }
 
 /** The most of an answer that is read: enough for an error message, never a whole error page. */
-export const MAX_ANSWER_BYTES = 4096;
+const MAX_ANSWER_BYTES = 4096;
 const RETRY_AFTER_MAX_MS = 30_000;
 
-export class PostError extends Error {
+class PostError extends Error {
   readonly status: number | null;
   constructor(message: string, status: number | null) {
     super(message);
