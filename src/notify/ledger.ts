@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { type LedgerEntry, ledgerEntrySchema, type NotifyLedger } from '../policy/oncall/ports.ts';
@@ -6,6 +6,17 @@ import { type LedgerEntry, ledgerEntrySchema, type NotifyLedger } from '../polic
 // The record of what was sent, so nothing pages twice for the same event: PagerDuty's dedup key
 // stops a second page while its alert is open, the ledger stops the second trigger (and the second
 // Slack post, which nothing else would stop) and remembers what to resolve.
+
+/** The ledger file cannot be used: corrupt, or held by another run. The message says which and why. */
+export class LedgerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerError';
+  }
+}
+
+/** A lock older than this was left by a run that died: it is taken over. */
+const STALE_LOCK_MS = 10 * 60_000;
 
 export class MemoryLedger implements NotifyLedger {
   readonly entries = new Map<string, LedgerEntry>();
@@ -39,9 +50,19 @@ export class FileLedger implements NotifyLedger {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     if (text !== null && text.trim() !== '') {
-      const parsed = z.array(ledgerEntrySchema).safeParse(JSON.parse(text));
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (e) {
+        throw new LedgerError(
+          `notify ledger ${this.path}: not JSON (${(e as Error).message}): restore it, or move it aside to start a new one (open pages are then forgotten)`,
+        );
+      }
+      const parsed = z.array(ledgerEntrySchema).safeParse(json);
       if (!parsed.success)
-        throw new Error(`notify ledger ${this.path}: not a ledger (${parsed.error.issues[0]?.message})`);
+        throw new LedgerError(
+          `notify ledger ${this.path}: not a ledger (${parsed.error.issues[0]?.message})`,
+        );
       for (const e of parsed.data) m.entries.set(e.key, e);
     }
     this.cache = m;
@@ -60,5 +81,48 @@ export class FileLedger implements NotifyLedger {
     const tmp = `${this.path}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify([...m.entries.values()], null, 1)}\n`);
     await rename(tmp, this.path);
+  }
+
+  /**
+   * Holds the ledger for one run: two `oncall page` runs on the same file would each read it, each
+   * page, and the last write would win. Waits up to `waitMs` for another run to finish.
+   */
+  async lock(
+    waitMs = 30_000,
+    sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+  ): Promise<void> {
+    const lockPath = `${this.path}.lock`;
+    await mkdir(dirname(this.path), { recursive: true });
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        await writeFile(lockPath, `${process.pid} ${new Date().toISOString()}\n`, { flag: 'wx' });
+        this.locked = lockPath;
+        this.cache = null; // what the previous holder wrote
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const age = await stat(lockPath).then(
+        (st) => Date.now() - st.mtimeMs,
+        () => 0,
+      );
+      if (age > STALE_LOCK_MS) {
+        await unlink(lockPath).catch(() => {});
+        continue;
+      }
+      if (Date.now() >= deadline)
+        throw new LedgerError(
+          `notify ledger ${this.path}: another run holds ${lockPath} (for ${Math.round(age / 1000)} s); try again when it ends, or remove the lock if no run is left`,
+        );
+      await sleep(100);
+    }
+  }
+
+  private locked: string | null = null;
+
+  async release(): Promise<void> {
+    if (this.locked) await unlink(this.locked).catch(() => {});
+    this.locked = null;
   }
 }

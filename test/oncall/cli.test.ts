@@ -236,6 +236,60 @@ describe('budget-gate oncall page', () => {
     expect(said).not.toContain('SEV1 paged');
   });
 
+  it('two runs on one ledger at once page once; a corrupt ledger is refused with what to do', async () => {
+    const dir = tempDir();
+    const ev = await cli(['evaluate', '--policy', DEMO_POLICY, '--telemetry', DEMO_TELEMETRY, '--json']);
+    const firing = {
+      ...JSON.parse(ev.stdout),
+      alerts: [
+        {
+          name: 'fast-burn',
+          slo: 'tasks-success-paid',
+          severity: 'sev1',
+          action: 'page',
+          burn_rate: 14.4,
+          long: '1h',
+          short: '5m',
+          long_burn: 15,
+          short_burn: 20,
+          runbook: 'examples/runbooks/fast-burn.md',
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'firing.json'), JSON.stringify(firing));
+    const env = { PAGERDUTY_ROUTING_KEY: 'r'.repeat(32) };
+    const pd: unknown[] = [];
+    nock('https://events.pagerduty.com')
+      .persist()
+      .post('/v2/enqueue', (b) => pd.push(b) > 0)
+      .reply(202, { status: 'success' });
+    const args = (ledger: string) => [
+      'oncall',
+      'page',
+      '--policy',
+      DEMO_POLICY,
+      '--repo',
+      'acme/agents',
+      '--deployment',
+      'd-1',
+      '--ledger',
+      join(dir, ledger),
+      '--decision',
+      join(dir, 'firing.json'),
+    ];
+    const runs = await Promise.all([cli(args('ledger.json'), { env }), cli(args('ledger.json'), { env })]);
+    expect(runs.map((r) => r.code)).toEqual([0, 0]);
+    expect(pd).toHaveLength(1);
+    expect(runs.map((r) => r.stdout).join('')).toContain('nothing new to send');
+
+    writeFileSync(join(dir, 'broken.json'), '[{"key": "budget-gate/acme');
+    const broken = await cli(args('broken.json'), { env });
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain('broken.json: not JSON (');
+    expect(broken.stderr).toContain('move it aside to start a new one');
+    expect(broken.stderr).not.toContain('please report this');
+  });
+
   it('refuses a file that is not a decision, with the reason', async () => {
     const r = await cli(
       [

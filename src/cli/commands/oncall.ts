@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decisionEvents } from '../../notify/events.ts';
-import { FileLedger } from '../../notify/ledger.ts';
+import { FileLedger, LedgerError } from '../../notify/ledger.ts';
 import { Notifier } from '../../notify/notifier.ts';
 import { decisionSchema } from '../../policy/gate/decision-schema.ts';
 import { ackWindow, clockOf, escalationPath, rotationOf, shiftAt } from '../../policy/oncall/rotation.ts';
@@ -151,35 +151,52 @@ async function page(argv: string[], io: CliIo): Promise<number> {
       `${values.decision}: not a decision: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
     );
   const at = parseAt(io, values.at);
-  const notifier = new Notifier({
-    oncall: policy.oncall,
-    env: io.env,
-    ledger: new FileLedger(resolve(io.cwd, values.ledger!)),
-  });
-  for (const p of notifier.configProblems()) io.stderr(`warning: ${p}\n`);
-  if (!policy.oncall.notify.pagerduty && !policy.oncall.notify.slack)
-    io.stderr('warning: oncall.notify names neither pagerduty nor slack: nothing is sent\n');
-  const events = decisionEvents(policy, parsed.data, { repo: values.repo!, deployment: values.deployment! });
-  const sent = await notifier.send(events, at);
-  const settled = await notifier.settle(
-    values.repo!,
-    ['alert', 'hard-pause'],
-    events.map((e) => e.key),
-    at,
-  );
-  let failed = false;
-  for (const d of [...sent, ...settled]) {
-    io.stdout(`${d.key}: ${d.sent.length ? d.sent.join(', ') : 'nothing new to send'} (${d.why})\n`);
-    for (const e of d.errors) {
-      failed = true;
-      io.stderr(`${e}\n`);
+  const decision = parsed.data;
+  const ledger = new FileLedger(resolve(io.cwd, values.ledger!));
+  try {
+    await ledger.lock();
+    return await pageWith(ledger);
+  } catch (e) {
+    if (e instanceof LedgerError) throw new CliError(e.message);
+    throw e;
+  } finally {
+    await ledger.release();
+  }
+
+  async function pageWith(ledger: FileLedger): Promise<number> {
+    const notifier = new Notifier({
+      oncall: policy.oncall,
+      env: io.env,
+      ledger,
+    });
+    for (const p of notifier.configProblems()) io.stderr(`warning: ${p}\n`);
+    if (!policy.oncall.notify.pagerduty && !policy.oncall.notify.slack)
+      io.stderr('warning: oncall.notify names neither pagerduty nor slack: nothing is sent\n');
+    const events = decisionEvents(policy, decision, {
+      repo: values.repo!,
+      deployment: values.deployment!,
+    });
+    const sent = await notifier.send(events, at);
+    const settled = await notifier.settle(
+      values.repo!,
+      ['alert', 'hard-pause'],
+      events.map((e) => e.key),
+      at,
+    );
+    let failed = false;
+    for (const d of [...sent, ...settled]) {
+      io.stdout(`${d.key}: ${d.sent.length ? d.sent.join(', ') : 'nothing new to send'} (${d.why})\n`);
+      for (const e of d.errors) {
+        failed = true;
+        io.stderr(`${e}\n`);
+      }
     }
+    // A sev1 that reached no one is said on its own line, whatever else was sent (a Slack post is not a page).
+    for (const d of sent) {
+      if (d.undelivered !== null && d.severity === 'sev1')
+        io.stderr(`SEV1 NOT DELIVERED: ${d.key}: ${d.undelivered}\n`);
+    }
+    if (sent.length + settled.length === 0) io.stdout('nothing firing, nothing open\n');
+    return failed ? EXIT.invalid : EXIT.allowed;
   }
-  // A sev1 that reached no one is said on its own line, whatever else was sent (a Slack post is not a page).
-  for (const d of sent) {
-    if (d.undelivered !== null && d.severity === 'sev1')
-      io.stderr(`SEV1 NOT DELIVERED: ${d.key}: ${d.undelivered}\n`);
-  }
-  if (sent.length + settled.length === 0) io.stdout('nothing firing, nothing open\n');
-  return failed ? EXIT.invalid : EXIT.allowed;
 }
