@@ -36,7 +36,13 @@ export async function seedBreach(store: WatchStore): Promise<void> {
 }
 
 /** Requests that belong to the revert: the installation token and the repository's API. */
-export const revertRequest = (path: string) => !path.startsWith('/app/hook/');
+// What the bot asks GitHub for besides the revert, and not at a fixed point of it: the recovery of
+// missed deliveries, and the start-up scan for unanswered protection rules (with the installation
+// token both share with the revert). Kill points count the revert's own requests only, so the k-th
+// is always the reverting replica's.
+const NOT_THE_REVERT = /^\/app(\/hook\/.*|\/installations(\/\d+\/access_tokens)?)?$|^\/installation\/repositories$|\/actions\/runs(\/|$)/;
+
+export const revertRequest = (path: string) => !NOT_THE_REVERT.test(path.split('?')[0]!);
 
 export interface RunResult {
   snapshot: unknown;
