@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { cleanText } from '../../net/clean-text.ts';
 
 // What a Prometheus-compatible server may answer to /api/v1/query, as a schema rather than a cast:
 // a vector with null elements, a sample without `value`, or `warnings` that is not a list is a

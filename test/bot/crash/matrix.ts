@@ -40,7 +40,8 @@ export async function seedBreach(store: WatchStore): Promise<void> {
 // missed deliveries, and the start-up scan for unanswered protection rules (with the installation
 // token both share with the revert). Kill points count the revert's own requests only, so the k-th
 // is always the reverting replica's.
-const NOT_THE_REVERT = /^\/app(\/hook\/.*|\/installations(\/\d+\/access_tokens)?)?$|^\/installation\/repositories$|\/actions\/runs(\/|$)/;
+const NOT_THE_REVERT =
+  /^\/app(\/hook\/.*|\/installations(\/\d+\/access_tokens)?)?$|^\/installation\/repositories$|\/actions\/runs(\/|$)/;
 
 export const revertRequest = (path: string) => !NOT_THE_REVERT.test(path.split('?')[0]!);
 
