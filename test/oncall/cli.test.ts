@@ -103,29 +103,38 @@ describe('budget-gate oncall now', () => {
   });
 });
 
+/**
+ * The bundled example's decision with a sev1 fast-burn alert firing, written to `dir/firing.json`;
+ * returns the decision as evaluated (no alert), for a quiet run after it.
+ */
+async function writeFiring(dir: string): Promise<Record<string, unknown>> {
+  const ev = await cli(['evaluate', '--policy', DEMO_POLICY, '--telemetry', DEMO_TELEMETRY, '--json']);
+  const decision = JSON.parse(ev.stdout);
+  const firing = {
+    ...decision,
+    alerts: [
+      {
+        name: 'fast-burn',
+        slo: 'tasks-success-paid',
+        severity: 'sev1',
+        action: 'page',
+        burn_rate: 14.4,
+        long: '1h',
+        short: '5m',
+        long_burn: 15,
+        short_burn: 20,
+        runbook: 'examples/runbooks/fast-burn.md',
+      },
+    ],
+  };
+  writeFileSync(join(dir, 'firing.json'), JSON.stringify(firing));
+  return decision;
+}
+
 describe('budget-gate oncall page', () => {
   it('pages a decision from evaluate --json through PagerDuty and Slack once, and resolves it later', async () => {
     const dir = tempDir();
-    const ev = await cli(['evaluate', '--policy', DEMO_POLICY, '--telemetry', DEMO_TELEMETRY, '--json']);
-    const decision = JSON.parse(ev.stdout);
-    const firing = {
-      ...decision,
-      alerts: [
-        {
-          name: 'fast-burn',
-          slo: 'tasks-success-paid',
-          severity: 'sev1',
-          action: 'page',
-          burn_rate: 14.4,
-          long: '1h',
-          short: '5m',
-          long_burn: 15,
-          short_burn: 20,
-          runbook: 'examples/runbooks/fast-burn.md',
-        },
-      ],
-    };
-    writeFileSync(join(dir, 'firing.json'), JSON.stringify(firing));
+    const decision = await writeFiring(dir);
     writeFileSync(join(dir, 'quiet.json'), JSON.stringify({ ...decision, alerts: [] }));
     const env = {
       PAGERDUTY_ROUTING_KEY: 'r'.repeat(32),
@@ -168,26 +177,7 @@ describe('budget-gate oncall page', () => {
 
   it('a sev1 that no paging service accepts says SEV1 NOT DELIVERED with the reason, exits 2, and Slack never says "paged"', async () => {
     const dir = tempDir();
-    const ev = await cli(['evaluate', '--policy', DEMO_POLICY, '--telemetry', DEMO_TELEMETRY, '--json']);
-    const decision = JSON.parse(ev.stdout);
-    const firing = {
-      ...decision,
-      alerts: [
-        {
-          name: 'fast-burn',
-          slo: 'tasks-success-paid',
-          severity: 'sev1',
-          action: 'page',
-          burn_rate: 14.4,
-          long: '1h',
-          short: '5m',
-          long_burn: 15,
-          short_burn: 20,
-          runbook: 'examples/runbooks/fast-burn.md',
-        },
-      ],
-    };
-    writeFileSync(join(dir, 'firing.json'), JSON.stringify(firing));
+    await writeFiring(dir);
     const slack: Array<{ text?: string }> = [];
     nock('https://hooks.slack.com')
       .persist()
@@ -238,25 +228,7 @@ describe('budget-gate oncall page', () => {
 
   it('two runs on one ledger at once page once; a corrupt ledger is refused with what to do', async () => {
     const dir = tempDir();
-    const ev = await cli(['evaluate', '--policy', DEMO_POLICY, '--telemetry', DEMO_TELEMETRY, '--json']);
-    const firing = {
-      ...JSON.parse(ev.stdout),
-      alerts: [
-        {
-          name: 'fast-burn',
-          slo: 'tasks-success-paid',
-          severity: 'sev1',
-          action: 'page',
-          burn_rate: 14.4,
-          long: '1h',
-          short: '5m',
-          long_burn: 15,
-          short_burn: 20,
-          runbook: 'examples/runbooks/fast-burn.md',
-        },
-      ],
-    };
-    writeFileSync(join(dir, 'firing.json'), JSON.stringify(firing));
+    await writeFiring(dir);
     const env = { PAGERDUTY_ROUTING_KEY: 'r'.repeat(32) };
     const pd: unknown[] = [];
     nock('https://events.pagerduty.com')
