@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Octokit } from '@octokit/core';
 import { OAuthApp } from '@octokit/oauth-app';
 import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+import { parseReply } from '../github/reply.ts';
 import { html } from './html.ts';
 import { layout } from './pages/layout.ts';
 import type { RepoName } from './ports.ts';
@@ -56,9 +58,13 @@ const MAX_PAGES = 50;
 
 class AccessLost extends Error {}
 
+// GitHub's answers, parsed: a malformed one is a located error, never a TypeError mid-loop.
+const installationsReply = z.object({ installations: z.array(z.object({ id: z.number() })) });
+const repositoriesReply = z.object({ repositories: z.array(z.object({ full_name: z.string() })) });
+
 /** The repositories a user token can read through the App's installations, by the REST API. */
 async function readableRepositories(apiUrl: string, token: string): Promise<Set<RepoName>> {
-  const get = async <T>(path: string): Promise<T> => {
+  const get = async <T extends z.ZodType>(path: string, schema: T): Promise<z.output<T>> => {
     const r = await fetch(`${apiUrl}${path}`, {
       headers: {
         authorization: `Bearer ${token}`,
@@ -69,21 +75,21 @@ async function readableRepositories(apiUrl: string, token: string): Promise<Set<
     });
     if (r.status === 401) throw new AccessLost('GitHub refused the token');
     if (!r.ok) throw new Error(`GitHub answered ${r.status} to GET ${path.split('?')[0]}`);
-    return (await r.json()) as T;
+    const call = `GET ${path.split('?')[0]}`;
+    return parseReply(schema, await r.json().catch(() => null), call);
   };
   const repos = new Set<RepoName>();
   const installations: { id: number }[] = [];
   for (let page = 1; page <= MAX_PAGES; page++) {
-    const body = await get<{ installations: { id: number }[] }>(
-      `/user/installations?per_page=${PAGE}&page=${page}`,
-    );
+    const body = await get(`/user/installations?per_page=${PAGE}&page=${page}`, installationsReply);
     installations.push(...body.installations);
     if (body.installations.length < PAGE) break;
   }
   for (const inst of installations) {
     for (let page = 1; page <= MAX_PAGES; page++) {
-      const body = await get<{ repositories: { full_name: string }[] }>(
+      const body = await get(
         `/user/installations/${inst.id}/repositories?per_page=${PAGE}&page=${page}`,
+        repositoriesReply,
       );
       for (const r of body.repositories) repos.add(r.full_name);
       if (body.repositories.length < PAGE) break;

@@ -50,6 +50,7 @@ async function readCapped(res: Response): Promise<string> {
       size += value.length;
     }
   } finally {
+    // The rest of the answer is not wanted; a cancel that fails only leaves the socket to close.
     await reader.cancel().catch(() => {});
   }
   return cleanText(Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8'), 300);

@@ -108,6 +108,8 @@ export class FileLedger implements NotifyLedger {
         () => 0,
       );
       if (age > STALE_LOCK_MS) {
+        // Another waiter may remove it first (ENOENT); any other failure shows as EEXIST on the
+        // next try and ends in the timeout's error, which names the lock.
         await unlink(lockPath).catch(() => {});
         continue;
       }
@@ -121,8 +123,16 @@ export class FileLedger implements NotifyLedger {
 
   private locked: string | null = null;
 
-  async release(): Promise<void> {
-    if (this.locked) await unlink(this.locked).catch(() => {});
+  /** Gives the lock back; a lock that cannot be removed is said (the next run waits it out). */
+  async release(): Promise<string | null> {
+    const held = this.locked;
     this.locked = null;
+    if (!held) return null;
+    try {
+      await unlink(held);
+      return null;
+    } catch (e) {
+      return `could not remove ${held} (${(e as Error).message}): the next run waits until it is ${STALE_LOCK_MS / 60_000} minutes old`;
+    }
   }
 }

@@ -160,7 +160,8 @@ async function page(argv: string[], io: CliIo): Promise<number> {
     if (e instanceof LedgerError) throw new CliError(e.message);
     throw e;
   } finally {
-    await ledger.release();
+    const problem = await ledger.release();
+    if (problem) io.stderr(`warning: ${problem}\n`);
   }
 
   async function pageWith(ledger: FileLedger): Promise<number> {
