@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
+import { isClassifiedRefusal } from '../github/errors.ts';
 import type { GateEvent } from '../github/gate-event.ts';
 import {
   deploymentPayload,
@@ -170,6 +171,8 @@ const isOctokitError = (e: unknown): e is OctokitError =>
  * names the request and the permission that would allow it; anything else is a bug to report.
  */
 export function describeFailure(e: unknown): string {
+  // Classified by the Octokit's `refusals` hook: the message already names the call and the fix.
+  if (isClassifiedRefusal(e)) return e.message;
   if (isOctokitError(e)) {
     const url = e.request?.url
       ? new URL(e.request.url, 'https://api.github.com').pathname

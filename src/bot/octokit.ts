@@ -1,5 +1,6 @@
 import Bottleneck from 'bottleneck';
 import { ProbotOctokit } from 'probot';
+import { refusals } from '../github/errors.ts';
 import { reportingFetch, retryOptions, throttleHandlers } from '../github/octokit.ts';
 import type { BotMetrics } from './metrics.ts';
 
@@ -29,7 +30,8 @@ export function botOctokit(o: BotOctokitOptions): typeof ProbotOctokit {
           write: new Bottleneck.Group({ maxConcurrent: 1, minTime: gap }),
           notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: gap }),
         };
-  return ProbotOctokit.defaults((instance: { request?: object; throttle?: object }) => ({
+  // `refusals` (errors.ts) after Probot's own plugins: a refusal names the permission to grant.
+  return ProbotOctokit.plugin(refusals).defaults((instance: { request?: object; throttle?: object }) => ({
     ...instance,
     userAgent: `budget-gate (${o.replica})`,
     request: {

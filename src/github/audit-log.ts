@@ -8,7 +8,7 @@ import {
 } from '../policy/overrides/audit-chain.ts';
 import type { OverridesPolicy } from '../policy/spec/schema.ts';
 import { readAnchors, type WrittenAnchor, writeAnchor } from './audit-anchor.ts';
-import { needing, RequestError, statusOf } from './errors.ts';
+import { RequestError, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 
 // Appends one hash-chained record to the audit log: a JSONL file on its own branch, written
@@ -52,7 +52,6 @@ export interface AppendResult {
   anchor: WrittenAnchor | null;
 }
 
-const CONTENTS_WRITE = 'contents: write';
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class AuditLogError extends Error {
@@ -84,10 +83,9 @@ interface LogFile {
 
 /** The log's text and blob sha, or null when the branch or the file does not exist yet. */
 async function readAuditFile(gh: GitHubClient, repo: RepoRef, audit: AuditPolicy): Promise<LogFile | null> {
-  const call = `GET /repos/${repo.owner}/${repo.repo}/contents/${audit.path}?ref=${audit.branch}`;
   let res: Awaited<ReturnType<typeof getContents>>;
   try {
-    res = await needing('contents: read', call, () => getContents(gh, repo, audit));
+    res = await getContents(gh, repo, audit);
   } catch (e) {
     if (statusOf(e) === 404) return null;
     throw e;
@@ -101,11 +99,10 @@ async function readAuditFile(gh: GitHubClient, repo: RepoRef, audit: AuditPolicy
   let b64 = 'content' in data ? data.content : '';
   // Over 1 MB the object media type answers `content: ""`, `encoding: "none"`: the blob API serves it.
   if (!b64 && data.size > 0) {
-    const blob = await needing(
-      'contents: read',
-      `GET /repos/${repo.owner}/${repo.repo}/git/blobs/${data.sha}`,
-      () => gh.request('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', { ...repo, file_sha: data.sha }),
-    );
+    const blob = await gh.request('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', {
+      ...repo,
+      file_sha: data.sha,
+    });
     b64 = blob.data.content;
   }
   return { text: Buffer.from(b64 ?? '', 'base64').toString('utf8'), sha: data.sha };
@@ -209,16 +206,14 @@ async function writeLog(
     return { ...done, file_sha: commit.blob, commit_sha: commit.sha, created_branch: true };
   }
   // The Contents API takes files of any size the repository accepts: no 1 MB limit on writes.
-  const res = await needing(CONTENTS_WRITE, `PUT contents/${audit.path}@${audit.branch}`, () =>
-    gh.request('PUT /repos/{owner}/{repo}/contents/{path}', {
-      ...repo,
-      path: audit.path,
-      branch: audit.branch,
-      message: w.message,
-      content: Buffer.from(w.text, 'utf8').toString('base64'),
-      ...(w.file ? { sha: w.file.sha } : {}),
-    }),
-  );
+  const res = await gh.request('PUT /repos/{owner}/{repo}/contents/{path}', {
+    ...repo,
+    path: audit.path,
+    branch: audit.branch,
+    message: w.message,
+    content: Buffer.from(w.text, 'utf8').toString('base64'),
+    ...(w.file ? { sha: w.file.sha } : {}),
+  });
   return {
     ...done,
     file_sha: res.data.content?.sha ?? null,
@@ -235,28 +230,21 @@ async function createOrphanBranch(
   text: string,
   message: string,
 ): Promise<{ sha: string; blob: string | null }> {
-  const call = (what: string) => `POST /repos/${repo.owner}/${repo.repo}/git/${what}`;
-  const tree = await needing(CONTENTS_WRITE, call('trees'), () =>
-    gh.request('POST /repos/{owner}/{repo}/git/trees', {
-      ...repo,
-      tree: [{ path: audit.path, mode: '100644', type: 'blob', content: text }],
-    }),
-  );
-  const commit = await needing(CONTENTS_WRITE, call('commits'), () =>
-    gh.request('POST /repos/{owner}/{repo}/git/commits', {
-      ...repo,
-      message,
-      tree: tree.data.sha,
-      parents: [],
-    }),
-  );
-  await needing(CONTENTS_WRITE, call('refs'), () =>
-    gh.request('POST /repos/{owner}/{repo}/git/refs', {
-      ...repo,
-      ref: `refs/heads/${audit.branch}`,
-      sha: commit.data.sha,
-    }),
-  );
+  const tree = await gh.request('POST /repos/{owner}/{repo}/git/trees', {
+    ...repo,
+    tree: [{ path: audit.path, mode: '100644', type: 'blob', content: text }],
+  });
+  const commit = await gh.request('POST /repos/{owner}/{repo}/git/commits', {
+    ...repo,
+    message,
+    tree: tree.data.sha,
+    parents: [],
+  });
+  await gh.request('POST /repos/{owner}/{repo}/git/refs', {
+    ...repo,
+    ref: `refs/heads/${audit.branch}`,
+    sha: commit.data.sha,
+  });
   const blob = tree.data.tree.find((t) => t.path === audit.path)?.sha ?? null;
   return { sha: commit.data.sha, blob };
 }

@@ -1,4 +1,3 @@
-import { needing } from './errors.ts';
 import {
   ANNOTATION_MESSAGE_BYTES,
   ANNOTATION_TITLE_CHARS,
@@ -97,17 +96,13 @@ async function addAnnotations(
   batches: CheckAnnotation[][],
 ): Promise<void> {
   for (const annotations of batches) {
-    await needing('checks: write', `PATCH /repos/${repo.owner}/${repo.repo}/check-runs/${checkRunId}`, () =>
-      gh.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
-        ...repo,
-        check_run_id: checkRunId,
-        output: { ...body, annotations },
-      }),
-    );
+    await gh.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+      ...repo,
+      check_run_id: checkRunId,
+      output: { ...body, annotations },
+    });
   }
 }
-
-const permissionCall = (repo: RepoRef) => `POST /repos/${repo.owner}/${repo.repo}/check-runs`;
 
 /** Creates a completed check run in one request. */
 export async function createCheckRun(
@@ -117,18 +112,16 @@ export async function createCheckRun(
 ): Promise<CheckRunRef> {
   const body = outputBody(input.output);
   const [first, ...rest] = annotationBatches(input.output);
-  const res = await needing('checks: write', permissionCall(repo), () =>
-    gh.request('POST /repos/{owner}/{repo}/check-runs', {
-      ...repo,
-      name: input.name,
-      head_sha: input.head_sha,
-      status: 'completed',
-      conclusion: input.conclusion,
-      output: { ...body, ...(first ? { annotations: first } : {}) },
-      ...(input.details_url ? { details_url: input.details_url } : {}),
-      ...(input.external_id ? { external_id: input.external_id } : {}),
-    }),
-  );
+  const res = await gh.request('POST /repos/{owner}/{repo}/check-runs', {
+    ...repo,
+    name: input.name,
+    head_sha: input.head_sha,
+    status: 'completed',
+    conclusion: input.conclusion,
+    output: { ...body, ...(first ? { annotations: first } : {}) },
+    ...(input.details_url ? { details_url: input.details_url } : {}),
+    ...(input.external_id ? { external_id: input.external_id } : {}),
+  });
   const id = Number(res.data.id);
   await addAnnotations(gh, repo, id, body, rest);
   return { id, html_url: res.data.html_url ?? null };

@@ -1,4 +1,4 @@
-import { needing, statusOf } from './errors.ts';
+import { statusOf } from './errors.ts';
 import { filePaths } from './file-paths.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 import { hasNextPage } from './paginate.ts';
@@ -62,15 +62,12 @@ export interface DeployDiff {
  * reverted) means it did not run well.
  */
 async function deploymentRan(gh: GitHubClient, repo: RepoRef, deploymentId: number): Promise<boolean> {
-  const call = `GET /repos/${repo.owner}/${repo.repo}/deployments/${deploymentId}/statuses`;
   const statuses = (perPage: number) =>
-    needing('deployments: read', call, () =>
-      gh.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-        ...repo,
-        deployment_id: deploymentId,
-        per_page: perPage,
-      }),
-    );
+    gh.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+      ...repo,
+      deployment_id: deploymentId,
+      per_page: perPage,
+    });
   // The newest status answers almost every deployment; only an `inactive` one needs what came before.
   const latest = (await statuses(1)).data[0]?.state;
   if (latest !== 'inactive') return latest === 'success';
@@ -85,14 +82,11 @@ export async function fetchLastSuccessfulDeployment(
   environment: string,
   opts: { excludeId?: number | null; max?: number } = {},
 ): Promise<{ id: number; sha: string } | null> {
-  const call = `GET /repos/${repo.owner}/${repo.repo}/deployments`;
-  const list = await needing('deployments: read', call, () =>
-    gh.request('GET /repos/{owner}/{repo}/deployments', {
-      ...repo,
-      environment,
-      per_page: Math.min(opts.max ?? 10, PER_PAGE),
-    }),
-  );
+  const list = await gh.request('GET /repos/{owner}/{repo}/deployments', {
+    ...repo,
+    environment,
+    per_page: Math.min(opts.max ?? 10, PER_PAGE),
+  });
   for (const d of list.data) {
     const id = Number(d.id);
     if (id === opts.excludeId) continue;
@@ -167,10 +161,10 @@ async function compare(
   deploymentId: number | null,
   warnings: string[],
 ): Promise<DeployDiff> {
-  const call = `GET /repos/${repo.owner}/${repo.repo}/compare/${base}...${head}`;
-  const res = await needing('contents: read', call, () =>
-    gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...repo, basehead: `${base}...${head}` }),
-  );
+  const res = await gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+    ...repo,
+    basehead: `${base}...${head}`,
+  });
   const range = `${base.slice(0, 7)}...${head.slice(0, 7)}`;
   let files = filePaths(res.data.files ?? []);
   let truncated = false;
@@ -249,10 +243,10 @@ async function undoneFiles(
   head: string,
   warnings: string[],
 ): Promise<{ files: string[]; truncated: boolean }> {
-  const call = `GET /repos/${repo.owner}/${repo.repo}/compare/${head}...${base}`;
-  const res = await needing('contents: read', call, () =>
-    gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...repo, basehead: `${head}...${base}` }),
-  );
+  const res = await gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+    ...repo,
+    basehead: `${head}...${base}`,
+  });
   let files = filePaths(res.data.files ?? []);
   if ((res.data.files?.length ?? 0) < COMPARE_FILES_LIMIT) return { files, truncated: false };
   const all = await diffTrees(gh, repo, res.data.merge_base_commit.sha, base);
@@ -283,17 +277,12 @@ async function allCommits(
     commits.length < Math.min(total, MAX_COMMITS);
     page++
   ) {
-    const res = await needing(
-      'contents: read',
-      `GET /repos/${repo.owner}/${repo.repo}/compare (page ${page})`,
-      () =>
-        gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
-          ...repo,
-          basehead: `${base}...${head}`,
-          per_page: PER_PAGE,
-          page,
-        }),
-    );
+    const res = await gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+      ...repo,
+      basehead: `${base}...${head}`,
+      per_page: PER_PAGE,
+      page,
+    });
     const fresh = res.data.commits.map(toDeployCommit).filter((c) => !seen.has(c.sha));
     for (const c of fresh) seen.add(c.sha);
     commits.push(...fresh);
@@ -309,9 +298,11 @@ async function headCommitOnly(
   warnings: string[],
 ): Promise<DeployDiff> {
   warnings.push(`no base to compare with: judging the head commit ${head.slice(0, 7)} alone`);
-  const res = await needing('contents: read', `GET /repos/${repo.owner}/${repo.repo}/commits/${head}`, () =>
-    gh.request('GET /repos/{owner}/{repo}/commits/{ref}', { ...repo, ref: head, per_page: PER_PAGE }),
-  );
+  const res = await gh.request('GET /repos/{owner}/{repo}/commits/{ref}', {
+    ...repo,
+    ref: head,
+    per_page: PER_PAGE,
+  });
   let files = filePaths(res.data.files ?? []);
   let truncated = false;
   if (hasNextPage(res.headers.link)) {

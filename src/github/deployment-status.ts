@@ -1,5 +1,3 @@
-import { callNeeding } from './call.ts';
-import { needing } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 
 // The bot's writes about deployments: a status on the deployment it reverted, and the answer to a
@@ -22,19 +20,14 @@ export async function setDeploymentStatus(
     log_url?: string;
   },
 ): Promise<void> {
-  await callNeeding(
-    gh,
-    'deployments: write',
-    'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
-    {
-      ...repo,
-      deployment_id: deploymentId,
-      state: status.state,
-      description: clip(status.description, DESCRIPTION_MAX),
-      environment: status.environment,
-      ...(status.log_url ? { log_url: status.log_url } : {}),
-    },
-  );
+  await gh.request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+    ...repo,
+    deployment_id: deploymentId,
+    state: status.state,
+    description: clip(status.description, DESCRIPTION_MAX),
+    environment: status.environment,
+    ...(status.log_url ? { log_url: status.log_url } : {}),
+  });
 }
 
 /** The comment GitHub shows with a protection rule's verdict; kept short, the details are in the logs. */
@@ -49,13 +42,11 @@ export async function answerProtectionRule(
   callbackUrl: string,
   answer: { environment: string; state: 'approved' | 'rejected'; comment: string },
 ): Promise<void> {
-  await needing('deployments: write', `POST ${callbackUrl}`, () =>
-    gh.request({
-      method: 'POST',
-      url: callbackUrl,
-      environment_name: answer.environment,
-      state: answer.state,
-      comment: clip(answer.comment, COMMENT_MAX),
-    }),
-  );
+  await gh.request({
+    method: 'POST',
+    url: callbackUrl,
+    environment_name: answer.environment,
+    state: answer.state,
+    comment: clip(answer.comment, COMMENT_MAX),
+  });
 }

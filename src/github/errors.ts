@@ -1,4 +1,6 @@
+import type { Octokit } from '@octokit/core';
 import { RequestError } from '@octokit/request-error';
+import type { Endpoints } from '@octokit/types';
 
 // Turns GitHub's refusals into errors a person can fix, classified by what GitHub said (status,
 // body, rate-limit headers) rather than by status alone: a 403 can be a missing permission, a
@@ -72,7 +74,12 @@ function classify(e: RequestError): Refusal {
  * which must not pass for a missing permission and be quietly worked around.
  */
 export const isAccessDenied = (e: unknown): boolean =>
-  isRequestError(e) && e.status === 403 && classify(e) === 'permission';
+  (e instanceof GitHubPermissionError && !(e instanceof GitHubNotFoundError)) ||
+  (isRequestError(e) && e.status === 403 && classify(e) === 'permission');
+
+/** A refusal already classified (the `refusals` hook's): its message says what to do. */
+export const isClassifiedRefusal = (e: unknown): e is Error & { status: number; call: string } =>
+  e instanceof GitHubCallError;
 
 /** One REST call GitHub refused: which call, its status, and (in the message) what to do. */
 class GitHubCallError extends Error {
@@ -162,34 +169,141 @@ function resetOf(e: RequestError): number | null {
   return Number.isFinite(after) && after > 0 && !Number.isNaN(date) ? date + after * 1000 : null;
 }
 
-export interface NeedingOptions {
-  /** GitHub answers 404 to tokens that may not see the resource: report it as `GitHubNotFoundError`. */
-  notFoundMeansDenied?: boolean;
-  /** What a 404 is about, in words ("the audit branch budget-gate/audit"); the call otherwise. */
-  resource?: string;
+// ---------------------------------------------------------------------------------------------
+// Which permission each call needs: one table, read by an Octokit error hook, so call sites call
+// Octokit directly and a refusal still says what to grant. Checked against GitHub's REST
+// description (@octokit/openapi: every route exists as written) and GitHub's "Permissions required
+// for GitHub Apps" (the permission named). A route not in the table is passed through unchanged:
+// its caller handles GitHub's answer itself (labels.ts, changes.ts' activity).
+
+type Params = Readonly<Record<string, unknown>>;
+
+interface RouteNeed {
+  /** What to grant, as a workflow's `permissions:` names it. */
+  permission: string;
+  /**
+   * GitHub answers 404, not 403, to a token that may not see the resource: what that resource is,
+   * in words. A 404 then becomes a GitHubNotFoundError naming it; without, the 404 is passed through
+   * (a caller may expect it: a file not there yet).
+   */
+  hidden?: (p: Params) => string;
+}
+
+const CONTENTS_READ: RouteNeed = { permission: 'contents: read' };
+const CONTENTS_WRITE: RouteNeed = { permission: 'contents: write' };
+const PULLS_READ: RouteNeed = { permission: 'pull-requests: read' };
+const PULLS_WRITE: RouteNeed = { permission: 'pull-requests: write' };
+const ISSUES_READ: RouteNeed = { permission: 'issues: read' };
+const ISSUES_WRITE: RouteNeed = { permission: 'issues: write' };
+const DEPLOYMENTS_READ: RouteNeed = { permission: 'deployments: read' };
+const DEPLOYMENTS_WRITE: RouteNeed = { permission: 'deployments: write' };
+const CHECKS_READ: RouteNeed = { permission: 'checks: read' };
+const CHECKS_WRITE: RouteNeed = { permission: 'checks: write' };
+const repoOf = (p: Params) => `${p.owner}/${p.repo}`;
+
+/** `METHOD /route` → what a refusal of it needs. Typed by Octokit's routes: a misspelt one does not compile. */
+const ROUTE_NEEDS: Readonly<Partial<Record<keyof Endpoints, RouteNeed>>> = {
+  'GET /repos/{owner}/{repo}/branches/{branch}': CONTENTS_READ,
+  'GET /repos/{owner}/{repo}/commits/{ref}': CONTENTS_READ,
+  'GET /repos/{owner}/{repo}/compare/{basehead}': CONTENTS_READ,
+  'GET /repos/{owner}/{repo}/contents/{path}': CONTENTS_READ,
+  'PUT /repos/{owner}/{repo}/contents/{path}': CONTENTS_WRITE,
+  'GET /repos/{owner}/{repo}/git/blobs/{file_sha}': CONTENTS_READ,
+  'GET /repos/{owner}/{repo}/git/commits/{commit_sha}': CONTENTS_READ,
+  'POST /repos/{owner}/{repo}/git/commits': CONTENTS_WRITE,
+  'POST /repos/{owner}/{repo}/git/refs': CONTENTS_WRITE,
+  'GET /repos/{owner}/{repo}/git/trees/{tree_sha}': {
+    ...CONTENTS_READ,
+    hidden: (p) => `commit ${String(p.tree_sha).slice(0, 7)}`,
+  },
+  'POST /repos/{owner}/{repo}/git/trees': CONTENTS_WRITE,
+  'GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls': PULLS_READ,
+  'GET /repos/{owner}/{repo}/pulls': PULLS_READ,
+  'POST /repos/{owner}/{repo}/pulls': { ...PULLS_WRITE, hidden: (p) => `the repository ${repoOf(p)}` },
+  'GET /repos/{owner}/{repo}/pulls/{pull_number}': PULLS_READ,
+  'GET /repos/{owner}/{repo}/pulls/{pull_number}/commits': PULLS_READ,
+  'GET /repos/{owner}/{repo}/pulls/{pull_number}/files': PULLS_READ,
+  'POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers': PULLS_WRITE,
+  'GET /repos/{owner}/{repo}/issues/{issue_number}/comments': ISSUES_READ,
+  'POST /repos/{owner}/{repo}/issues/{issue_number}/comments': {
+    ...ISSUES_WRITE,
+    hidden: (p) => `pull request #${p.issue_number} in ${repoOf(p)}`,
+  },
+  'GET /repos/{owner}/{repo}/issues/{issue_number}/events': ISSUES_READ,
+  'POST /repos/{owner}/{repo}/issues/{issue_number}/labels': ISSUES_WRITE,
+  'DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}': ISSUES_WRITE,
+  'GET /repos/{owner}/{repo}/deployments': DEPLOYMENTS_READ,
+  'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses': DEPLOYMENTS_READ,
+  'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses': DEPLOYMENTS_WRITE,
+  // Called through the callback URL GitHub sends with the deployment_protection_rule event.
+  'POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule': DEPLOYMENTS_WRITE,
+  'GET /repos/{owner}/{repo}/commits/{ref}/check-runs': CHECKS_READ,
+  'POST /repos/{owner}/{repo}/check-runs': CHECKS_WRITE,
+  'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}': CHECKS_WRITE,
+};
+
+/** GraphQL is one route: the permission depends on the operation, its first field. */
+const GRAPHQL_NEEDS: Readonly<Record<string, RouteNeed>> = {
+  enablePullRequestAutoMerge: PULLS_WRITE,
+};
+
+/** What Octokit's `request` hook is given: the route (or a whole URL) and the parameters. */
+interface RequestOptions {
+  method: string;
+  url: string;
+  baseUrl?: string;
+  [parameter: string]: unknown;
+}
+
+// Routes called by a URL GitHub sent (a callback URL), matched by their shape.
+const SHAPES = Object.entries(ROUTE_NEEDS).map(([route, need]) => {
+  const [method, path] = route.split(' ') as [string, string];
+  return { need: need!, method, re: new RegExp(`^${path.replace(/\{\w+\}/g, '[^/]+')}$`) };
+});
+
+/** The route called, its need, and the call as sent (`POST /repos/acme/agents/pulls/7/...`), or null. */
+function callOf(o: RequestOptions): { call: string; need: RouteNeed } | null {
+  const method = o.method.toUpperCase();
+  if (o.url === '/graphql') {
+    const operation = /\{\s*(\w+)/.exec(String(o.query ?? ''))?.[1] ?? '';
+    const need = GRAPHQL_NEEDS[operation];
+    return need ? { call: `POST /graphql ${operation}`, need } : null;
+  }
+  if (o.url.includes('{')) {
+    const need = ROUTE_NEEDS[`${method} ${o.url}` as keyof Endpoints];
+    const call = o.url.replace(/\{(\w+)\}/g, (whole, k: string) => (k in o ? String(o[k]) : whole));
+    return need ? { call: `${method} ${call}`, need } : null;
+  }
+  const base = (o.baseUrl ?? '').replace(/\/+$/, '');
+  const path = (
+    base && o.url.startsWith(base) ? o.url.slice(base.length) : new URL(o.url, 'https://x').pathname
+  ).split('?')[0]!;
+  const shape = SHAPES.find((s) => s.method === method && s.re.test(path));
+  return shape ? { call: `${method} ${path}`, need: shape.need } : null;
 }
 
 /**
- * Runs `fn` and turns GitHub's refusal into the error that says what to do: a rate limit (after
- * plugin-throttling's retries), a protected branch, a missing permission (`permission` names it),
- * or a 404 naming the resource and the permission that would reveal it. Anything else is rethrown.
+ * The error a refusal of this request stands for: a rate limit (after plugin-throttling's
+ * retries), a protected branch, a missing permission (the route's, from ROUTE_NEEDS), or a 404
+ * naming the resource and the permission that would reveal it. Anything else is returned as is.
  */
-export async function needing<T>(
-  permission: string,
-  call: string,
-  fn: () => Promise<T>,
-  opts: NeedingOptions = {},
-): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw refusal(e, permission, call, opts);
-  }
+function refusalOf(e: unknown, options: RequestOptions): unknown {
+  if (!(e instanceof RequestError)) return e;
+  const found = callOf(options);
+  return found ? refusal(e, found.need.permission, found.call, found.need.hidden?.(options)) : e;
 }
 
-/** The error `needing` would throw for `e`. */
-export function refusal(e: unknown, permission: string, call: string, opts: NeedingOptions = {}): unknown {
-  if (!(e instanceof RequestError)) return e;
+/**
+ * The Octokit plugin that classifies every refusal of a route in ROUTE_NEEDS. Registered after
+ * plugin-retry and plugin-throttling, it sees what is left once they gave up.
+ */
+export function refusals(octokit: Pick<Octokit, 'hook'>): void {
+  octokit.hook.error('request', (e, options) => {
+    throw refusalOf(e, options as unknown as RequestOptions);
+  });
+}
+
+function refusal(e: RequestError, permission: string, call: string, hidden: string | undefined): unknown {
   const detail = firstLine(bodyOf(e).message ?? e.message);
   switch (classify(e)) {
     case 'rate-limit':
@@ -204,7 +318,7 @@ export function refusal(e: unknown, permission: string, call: string, opts: Need
           'ask for the `object` or `raw` media type, or read the blob. This is not a missing permission.',
       );
     case 'not-found':
-      return opts.notFoundMeansDenied ? new GitHubNotFoundError(call, opts.resource ?? call, permission) : e;
+      return hidden === undefined ? e : new GitHubNotFoundError(call, hidden, permission);
     default:
       return e;
   }

@@ -2,6 +2,7 @@ import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { useEnvProxy } from '../telemetry/env-proxy.ts';
+import { refusals } from './errors.ts';
 
 // The core Octokit plus retry and throttling, without the generated endpoint methods: every call
 // here goes through `request('METHOD /route', …)`, which keeps the action's bundle small and lets
@@ -15,7 +16,8 @@ export interface RepoRef {
   repo: string;
 }
 
-const GateOctokit = Octokit.plugin(retry, throttling);
+// `refusals` last: its hook wraps the others, so it classifies what retry and throttling gave up on.
+const GateOctokit = Octokit.plugin(retry, throttling, refusals);
 export type GateOctokitInstance = InstanceType<typeof GateOctokit>;
 
 /** Counts the HTTP requests actually sent (retries included), by `METHOD /path`. */

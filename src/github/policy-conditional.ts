@@ -1,4 +1,4 @@
-import { needing, statusOf } from './errors.ts';
+import { statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 
 // The policy file read with the ETag of the last read: GitHub answers 304 Not Modified when the
@@ -18,17 +18,12 @@ export async function readPolicyConditional(
   etag: string | null,
 ): Promise<ConditionalPolicy> {
   try {
-    const res = await needing(
-      'contents: read',
-      `GET /repos/${repo.owner}/${repo.repo}/contents/${path}`,
-      () =>
-        gh.request('GET /repos/{owner}/{repo}/contents/{path}', {
-          ...repo,
-          path,
-          ref,
-          ...(etag ? { headers: { 'if-none-match': etag } } : {}),
-        }),
-    );
+    const res = await gh.request('GET /repos/{owner}/{repo}/contents/{path}', {
+      ...repo,
+      path,
+      ref,
+      ...(etag ? { headers: { 'if-none-match': etag } } : {}),
+    });
     const data = res.data;
     if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) {
       throw new Error(`${path} in ${repo.owner}/${repo.repo} is not a file`);

@@ -6,7 +6,7 @@ import {
   PolicyError,
   type PolicyProblem,
 } from '../policy/spec/load.ts';
-import { needing, statusOf } from './errors.ts';
+import { statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 
 // The bot reads the policy from the repository at a ref (the Action and the CLI read a file on disk:
@@ -20,12 +20,11 @@ async function readPolicyText(
   ref?: string,
 ): Promise<string | null> {
   try {
-    const res = await needing(
-      'contents: read',
-      `GET /repos/${repo.owner}/${repo.repo}/contents/${path}`,
-      () =>
-        gh.request('GET /repos/{owner}/{repo}/contents/{path}', { ...repo, path, ...(ref ? { ref } : {}) }),
-    );
+    const res = await gh.request('GET /repos/{owner}/{repo}/contents/{path}', {
+      ...repo,
+      path,
+      ...(ref ? { ref } : {}),
+    });
     const data = res.data;
     if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) {
       throw new Error(`${path} in ${repo.owner}/${repo.repo} is not a file`);

@@ -2,7 +2,6 @@ import type { PolicyChange } from '../policy/gate/change.ts';
 import type { LoadedPolicy } from '../policy/spec/load.ts';
 import { loosenings } from '../policy/spec/loosening.ts';
 import type { DeployDiff } from './deploy-diff.ts';
-import { needing } from './errors.ts';
 import type { DeployEvent } from './gate-event.ts';
 import { type Gathered, gatherChange } from './gather-change.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
@@ -102,11 +101,10 @@ export async function readPolicyChange(
 
 /** The first parent of `sha`: what stands in for "what runs now" before an environment's first deploy. */
 export async function firstParentOf(gh: GitHubClient, repo: RepoRef, sha: string): Promise<string | null> {
-  const res = await needing(
-    'contents: read',
-    `GET /repos/${repo.owner}/${repo.repo}/git/commits/${sha}`,
-    () => gh.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', { ...repo, commit_sha: sha }),
-  );
+  const res = await gh.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', {
+    ...repo,
+    commit_sha: sha,
+  });
   return res.data.parents[0]?.sha ?? null;
 }
 

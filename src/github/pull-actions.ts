@@ -1,5 +1,4 @@
-import { callNeeding } from './call.ts';
-import { needing, statusOf } from './errors.ts';
+import { statusOf } from './errors.ts';
 import { BODY_CHARS, BODY_NOTE, truncateChars } from './limits.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 import type { OpenPull } from './revert-pr.ts';
@@ -24,18 +23,12 @@ export async function createPull(
   repo: RepoRef,
   pr: { title: string; head: string; base: string; body: string; draft: boolean },
 ): Promise<OpenPull> {
-  const res = await needing(
-    'pull_requests: write',
-    `POST /repos/${repo.owner}/${repo.repo}/pulls`,
-    () =>
-      gh.request('POST /repos/{owner}/{repo}/pulls', {
-        ...repo,
-        ...pr,
-        body: boundBody(pr.body),
-        maintainer_can_modify: true,
-      }),
-    { notFoundMeansDenied: true, resource: `the repository ${repo.owner}/${repo.repo}` },
-  );
+  const res = await gh.request('POST /repos/{owner}/{repo}/pulls', {
+    ...repo,
+    ...pr,
+    body: boundBody(pr.body),
+    maintainer_can_modify: true,
+  });
   return {
     number: res.data.number,
     html_url: res.data.html_url,
@@ -50,13 +43,11 @@ export async function addLabels(
   issue: number,
   labels: string[],
 ): Promise<void> {
-  await needing('issues: write', `POST /repos/${repo.owner}/${repo.repo}/issues/${issue}/labels`, () =>
-    gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', {
-      ...repo,
-      issue_number: issue,
-      labels,
-    }),
-  );
+  await gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', {
+    ...repo,
+    issue_number: issue,
+    labels,
+  });
 }
 
 /** Removing a label that is already gone (someone else removed it) is not an error. */
@@ -67,16 +58,11 @@ export async function removeLabel(
   name: string,
 ): Promise<boolean> {
   try {
-    await needing(
-      'issues: write',
-      `DELETE /repos/${repo.owner}/${repo.repo}/issues/${issue}/labels/${name}`,
-      () =>
-        gh.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', {
-          ...repo,
-          issue_number: issue,
-          name,
-        }),
-    );
+    await gh.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', {
+      ...repo,
+      issue_number: issue,
+      name,
+    });
     return true;
   } catch (e) {
     if (statusOf(e) === 404) return false;
@@ -85,17 +71,11 @@ export async function removeLabel(
 }
 
 export async function comment(gh: GitHubClient, repo: RepoRef, issue: number, body: string): Promise<void> {
-  await needing(
-    'issues: write',
-    `POST /repos/${repo.owner}/${repo.repo}/issues/${issue}/comments`,
-    () =>
-      gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-        ...repo,
-        issue_number: issue,
-        body: boundBody(body),
-      }),
-    { notFoundMeansDenied: true, resource: `pull request #${issue} in ${repo.owner}/${repo.repo}` },
-  );
+  await gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+    ...repo,
+    issue_number: issue,
+    body: boundBody(body),
+  });
 }
 
 export async function requestReviewers(
@@ -105,17 +85,12 @@ export async function requestReviewers(
   who: { users: string[]; teams: string[] },
 ): Promise<void> {
   if (who.users.length === 0 && who.teams.length === 0) return;
-  await callNeeding(
-    gh,
-    'pull_requests: write',
-    'POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers',
-    {
-      ...repo,
-      pull_number: pull,
-      reviewers: who.users,
-      team_reviewers: who.teams,
-    },
-  );
+  await gh.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', {
+    ...repo,
+    pull_number: pull,
+    reviewers: who.users,
+    team_reviewers: who.teams,
+  });
 }
 
 const ENABLE_AUTO_MERGE = `mutation($id: ID!, $method: PullRequestMergeMethod!) {
@@ -133,9 +108,10 @@ export async function enableAutoMerge(
   nodeId: string,
   method: 'SQUASH' | 'MERGE' | 'REBASE' = 'SQUASH',
 ): Promise<void> {
-  const res = await needing('pull_requests: write', 'POST /graphql enablePullRequestAutoMerge', () =>
-    gh.request('POST /graphql', { query: ENABLE_AUTO_MERGE, variables: { id: nodeId, method } }),
-  );
+  const res = await gh.request('POST /graphql', {
+    query: ENABLE_AUTO_MERGE,
+    variables: { id: nodeId, method },
+  });
   const errors = (res.data as { errors?: Array<{ message: string }> }).errors;
   if (errors && errors.length > 0)
     throw new Error(`enablePullRequestAutoMerge: ${errors.map((e) => e.message).join('; ')}`);

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { needing } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 import { collectPages } from './paginate.ts';
 import { parseReply } from './reply.ts';
@@ -43,14 +42,12 @@ export async function fetchPullCommits(
   const call = `GET /repos/${repo.owner}/${repo.repo}/pulls/${number}/commits`;
   const { items } = await collectPages(
     (page) =>
-      needing('pull-requests: read', call, () =>
-        gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', {
-          ...repo,
-          pull_number: number,
-          per_page: 100,
-          ...(page > 1 ? { page } : {}),
-        }),
-      ),
+      gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', {
+        ...repo,
+        pull_number: number,
+        per_page: 100,
+        ...(page > 1 ? { page } : {}),
+      }),
     PULL_COMMITS_LISTED,
   );
   const commits = parseReply(z.array(pullCommitSchema), items, call);

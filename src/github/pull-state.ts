@@ -1,4 +1,3 @@
-import { needing } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 
 // A pull request as it is now, not as a webhook delivery described it: a delivery can be replayed
@@ -13,11 +12,10 @@ export interface PullState {
 }
 
 export async function fetchPullState(gh: GitHubClient, repo: RepoRef, number: number): Promise<PullState> {
-  const res = await needing(
-    'pull-requests: read',
-    `GET /repos/${repo.owner}/${repo.repo}/pulls/${number}`,
-    () => gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { ...repo, pull_number: number }),
-  );
+  const res = await gh.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+    ...repo,
+    pull_number: number,
+  });
   const pr = res.data;
   return {
     labels: pr.labels.map((l) => l.name),

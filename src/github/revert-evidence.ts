@@ -1,5 +1,5 @@
 import type { RevertEvidence } from '../policy/gate/change.ts';
-import { needing, statusOf } from './errors.ts';
+import { statusOf } from './errors.ts';
 import { filePaths } from './file-paths.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 import { PULL_COMMITS_LISTED, type PullCommits } from './pull-commits.ts';
@@ -101,11 +101,11 @@ export async function inverseDiffEvidence(
     files?: { filename: string; previous_filename?: string }[];
   };
   try {
-    const res = await needing(
-      'contents: read',
-      `GET /repos/${repo.owner}/${repo.repo}/commits/${short}`,
-      () => gh.request('GET /repos/{owner}/{repo}/commits/{ref}', { ...repo, ref: reverted, per_page: 100 }),
-    );
+    const res = await gh.request('GET /repos/{owner}/{repo}/commits/{ref}', {
+      ...repo,
+      ref: reverted,
+      per_page: 100,
+    });
     target = res.data;
   } catch (e) {
     if (statusOf(e) === 404 || statusOf(e) === 422) return none(`commit ${short} is not in this repository`);
@@ -126,25 +126,21 @@ export async function inverseDiffEvidence(
 
   if (!into.sha) return none(`there is no ${into.name} to find ${short} in`);
   // `into...reverted` is `behind` (or `identical`) exactly when the reverted commit is an ancestor of `into`.
-  const history = await needing('contents: read', `GET /repos/${repo.owner}/${repo.repo}/compare`, () =>
-    gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
-      ...repo,
-      basehead: `${into.sha}...${target.sha}`,
-      per_page: 1,
-    }),
-  );
+  const history = await gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+    ...repo,
+    basehead: `${into.sha}...${target.sha}`,
+    per_page: 1,
+  });
   if (history.data.status !== 'behind' && history.data.status !== 'identical')
     return none(
       `${short} is not in the history of ${into.name} (${into.sha.slice(0, 7)}): a revert counts only for a commit that was already there, not one the same change brings`,
     );
 
-  const cmp = await needing('contents: read', `GET /repos/${repo.owner}/${repo.repo}/compare`, () =>
-    gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
-      ...repo,
-      basehead: `${parent}...${head}`,
-      per_page: 100,
-    }),
-  );
+  const cmp = await gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+    ...repo,
+    basehead: `${parent}...${head}`,
+    per_page: 100,
+  });
   // Only when `head` descends from the parent does "changed since the parent" mean what we need.
   if (cmp.data.status !== 'ahead' && cmp.data.status !== 'identical')
     return none(`${head.slice(0, 7)} does not descend from ${parent.slice(0, 7)} (${cmp.data.status})`);
@@ -172,25 +168,20 @@ export async function rollbackEvidence(
   input: { sha: string; environment: string; currentDeploymentId: number | null },
 ): Promise<EvidenceResult> {
   const short = input.sha.slice(0, 7);
-  const call = `GET /repos/${repo.owner}/${repo.repo}/deployments`;
-  const list = await needing('deployments: read', call, () =>
-    gh.request('GET /repos/{owner}/{repo}/deployments', {
-      ...repo,
-      sha: input.sha,
-      environment: input.environment,
-      per_page: 10,
-    }),
-  );
+  const list = await gh.request('GET /repos/{owner}/{repo}/deployments', {
+    ...repo,
+    sha: input.sha,
+    environment: input.environment,
+    per_page: 10,
+  });
   let ran: number | null = null;
   for (const d of list.data) {
     if (Number(d.id) === input.currentDeploymentId || d.sha !== input.sha) continue;
-    const statuses = await needing('deployments: read', `${call}/${d.id}/statuses`, () =>
-      gh.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-        ...repo,
-        deployment_id: Number(d.id),
-        per_page: 100,
-      }),
-    );
+    const statuses = await gh.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+      ...repo,
+      deployment_id: Number(d.id),
+      per_page: 100,
+    });
     const failed = statuses.data.find((s) => FAILED.has(s.state));
     if (failed)
       return none(

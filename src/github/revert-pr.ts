@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { needing, statusOf } from './errors.ts';
+import { statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 import { parseReply } from './reply.ts';
 import { diffTrees } from './tree-diff.ts';
@@ -11,15 +11,12 @@ import { diffTrees } from './tree-diff.ts';
 // commit on the default branch also touched is not guessed at: it is left alone and reported as a
 // conflict, for a person to revert by hand.
 
-const WRITE = 'contents: write';
-
 /**
  * Workflow files are left for a person to revert. Writing them takes the `workflows: write`
  * permission (GitHub refuses the ref otherwise), and an App holding it can change what CI runs
  * with the repository's secrets: too much power for an automatic revert.
  */
 const isWorkflowFile = (path: string): boolean => path.startsWith('.github/workflows/');
-const READ = 'contents: read';
 
 const changedFileSchema = z.object({
   filename: z.string(),
@@ -59,9 +56,10 @@ const COMPARE_FILES_LIMIT = 300;
 
 /** Every file changed in base...head: the compare's list, or the trees' when the compare's is cut at 300. */
 async function compareFiles(gh: GitHubClient, repo: RepoRef, base: string, head: string) {
-  const res = await needing(READ, `GET /repos/${repo.owner}/${repo.repo}/compare/${base}...${head}`, () =>
-    gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...repo, basehead: `${base}...${head}` }),
-  );
+  const res = await gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+    ...repo,
+    basehead: `${base}...${head}`,
+  });
   let files: ChangedFile[] = parseReply(
     z.array(changedFileSchema),
     res.data.files ?? [],
@@ -93,9 +91,10 @@ export async function planRevertCommit(
       `the deployment changed more files than GitHub can list (${shipped.files.length} listed; the repository's tree is too large to read whole): revert the rest by hand (git revert)`,
     );
   }
-  const branch = await needing(READ, `GET /repos/${repo.owner}/${repo.repo}/branches/${input.branch}`, () =>
-    gh.request('GET /repos/{owner}/{repo}/branches/{branch}', { ...repo, branch: input.branch }),
-  );
+  const branch = await gh.request('GET /repos/{owner}/{repo}/branches/{branch}', {
+    ...repo,
+    branch: input.branch,
+  });
   const tip = branch.data.commit.sha;
   const tipTree = branch.data.commit.commit.tree.sha;
 
@@ -154,9 +153,11 @@ async function previousEntries(
 ): Promise<Map<string, { mode: TreeEntry['mode']; sha: string }>> {
   const out = new Map<string, { mode: TreeEntry['mode']; sha: string }>();
   if (wanted.length === 0) return out;
-  const tree = await needing(READ, `GET /repos/${repo.owner}/${repo.repo}/git/trees/${sha}`, () =>
-    gh.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', { ...repo, tree_sha: sha, recursive: '1' }),
-  );
+  const tree = await gh.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', {
+    ...repo,
+    tree_sha: sha,
+    recursive: '1',
+  });
   const want = new Set(wanted);
   for (const e of tree.data.tree) {
     if (e.type === 'blob' && e.path && e.sha && want.has(e.path)) {
@@ -209,27 +210,25 @@ export async function writeRevertBranch(
   branchName: string,
   message: string,
 ): Promise<WrittenRevert> {
-  const call = (what: string) => `POST /repos/${repo.owner}/${repo.repo}/git/${what}`;
   let tree = plan.tip_tree;
   if (plan.entries.length > 0) {
-    const res = await needing(WRITE, call('trees'), () =>
-      gh.request('POST /repos/{owner}/{repo}/git/trees', {
-        ...repo,
-        base_tree: plan.tip_tree,
-        tree: plan.entries,
-      }),
-    );
+    const res = await gh.request('POST /repos/{owner}/{repo}/git/trees', {
+      ...repo,
+      base_tree: plan.tip_tree,
+      tree: plan.entries,
+    });
     tree = res.data.sha;
   }
   // With every path in conflict the commit changes nothing; it still gives the draft PR a head.
-  const commit = await needing(WRITE, call('commits'), () =>
-    gh.request('POST /repos/{owner}/{repo}/git/commits', { ...repo, message, tree, parents: [plan.tip] }),
-  );
+  const commit = await gh.request('POST /repos/{owner}/{repo}/git/commits', {
+    ...repo,
+    message,
+    tree,
+    parents: [plan.tip],
+  });
   const ref = `refs/heads/${branchName}`;
   try {
-    await needing(WRITE, call('refs'), () =>
-      gh.request('POST /repos/{owner}/{repo}/git/refs', { ...repo, ref, sha: commit.data.sha }),
-    );
+    await gh.request('POST /repos/{owner}/{repo}/git/refs', { ...repo, ref, sha: commit.data.sha });
   } catch (e) {
     if (statusOf(e) === 422 && /already exists/i.test((e as Error).message)) {
       return { commit: commit.data.sha, tree, ref, existed: true };

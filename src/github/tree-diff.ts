@@ -1,4 +1,3 @@
-import { needing } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 
 // The files that differ between two commits, from their recursive trees: two requests, and no
@@ -20,17 +19,12 @@ async function treeEntries(
 ): Promise<{ entries: Entries; truncated: boolean }> {
   const entries: Entries = new Map();
   if (commit === null) return { entries, truncated: false };
-  const res = await needing(
-    'contents: read',
-    `GET /repos/${repo.owner}/${repo.repo}/git/trees/${commit}?recursive=1`,
-    () =>
-      gh.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', {
-        ...repo,
-        tree_sha: commit,
-        recursive: '1',
-      }),
-    { notFoundMeansDenied: true, resource: `commit ${commit.slice(0, 7)}` },
-  );
+  // A 404 names the commit and `contents: read` (errors.ts' ROUTE_NEEDS).
+  const res = await gh.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', {
+    ...repo,
+    tree_sha: commit,
+    recursive: '1',
+  });
   for (const e of res.data.tree) {
     // Blobs and submodule commits are what a change ships; subtrees are only containers.
     if (e.type !== 'tree' && e.path && e.sha) entries.set(e.path, `${e.mode}:${e.sha}`);

@@ -5,6 +5,7 @@ import { collectingLog } from '../../src/bot/log.ts';
 import { reportRevertFailed } from '../../src/bot/revert/failed.ts';
 import { openRevert } from '../../src/bot/revert/revert.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
+import { refusals } from '../../src/github/errors.ts';
 import { loadPolicy } from '../../src/policy/spec/load.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
@@ -96,8 +97,8 @@ async function setup() {
   await seedBreach(store);
   let now = Date.now();
   const clock = { now: () => now, advance: (ms: number) => (now += ms) };
-  // The core client: no throttling to space the writes a second apart.
-  const gh = new Octokit({ auth: 't', baseUrl: API });
+  // The core client with the refusals hook: no throttling to space the writes a second apart.
+  const gh = new (Octokit.plugin(refusals))({ auth: 't', baseUrl: API });
   const policy = loadPolicy(POLICY_TEXT, 'p.yml').policy;
   const log = collectingLog();
   const watcher = new Watcher({

@@ -11,6 +11,7 @@ import { type Evidence, evidenceSchema } from '../../src/bot/evidence.ts';
 import { collectingLog } from '../../src/bot/log.ts';
 import { openRevert } from '../../src/bot/revert/revert.ts';
 import { type Reverter, Watcher } from '../../src/bot/watcher.ts';
+import { refusals } from '../../src/github/errors.ts';
 import type { NewWatch, WatchStore } from '../../src/policy/canary/ports.ts';
 import type { TelemetrySource } from '../../src/policy/gate/ports.ts';
 import { steadyTasks, type Task, tempDir, writeTasks } from '../support/tasks.ts';
@@ -69,7 +70,8 @@ export function testProbot(deps: BotDeps): Probot {
     // The function form, not `defaults({ throttle: { enabled: false } })`: Probot passes its own
     // throttle options per instance, which replace an object default's, so throttling would stay
     // on and space every write a second apart.
-    Octokit: ProbotOctokit.defaults((o: Record<string, any>) => ({
+    // With the refusals hook the bot's own Octokit has (src/bot/octokit.ts): a refusal names its permission.
+    Octokit: ProbotOctokit.plugin(refusals).defaults((o: Record<string, any>) => ({
       ...o,
       retry: { enabled: false },
       throttle: { ...o.throttle, enabled: false },

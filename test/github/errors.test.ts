@@ -4,28 +4,27 @@ import {
   GitHubPermissionError,
   GitHubProtectedBranchError,
   GitHubRateLimitError,
-  needing,
+  refusals,
 } from '../../src/github/errors.ts';
 import { createOctokit } from '../../src/github/octokit.ts';
 import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { API, api, REPO } from './helpers.ts';
 
 // GitHub's refusals, as GitHub sends them, classified by what GitHub said: the status alone does
-// not tell a missing permission from a rate limit or a branch rule.
+// not tell a missing permission from a rate limit or a branch rule. The Octokit's `refusals` hook
+// does it for every route in its table, so the calls here are plain Octokit calls.
 
 const FILE = '/repos/acme/agents/contents/audit.jsonl';
 /** No rate-limit retries: plugin-throttling has given up, as it does after its retries. */
 const gh = () => createOctokit({ token: 'ghs_test', baseUrl: API, rateLimitRetries: 0, retries: 0 });
 const put = (o = gh()) =>
-  needing('contents: write', 'PUT contents/audit.jsonl', () =>
-    o.request('PUT /repos/{owner}/{repo}/contents/{path}', {
-      ...REPO,
-      path: 'audit.jsonl',
-      message: 'm',
-      content: '',
-      branch: 'budget-gate/audit',
-    }),
-  );
+  o.request('PUT /repos/{owner}/{repo}/contents/{path}', {
+    ...REPO,
+    path: 'audit.jsonl',
+    message: 'm',
+    content: '',
+    branch: 'budget-gate/audit',
+  });
 const rejection = (p: Promise<unknown>) =>
   p.then(
     () => null,
@@ -35,7 +34,7 @@ const rejection = (p: Promise<unknown>) =>
 beforeEach(setupNock);
 afterEach(assertAllCalled);
 
-describe('needing classifies what GitHub said', () => {
+describe('the refusals hook classifies what GitHub said', () => {
   it('a primary rate limit (403, x-ratelimit-remaining: 0) is a rate limit with its reset, not a permission', async () => {
     api().put(FILE).reply(
       403,
@@ -96,48 +95,82 @@ describe('needing classifies what GitHub said', () => {
     });
     const err = await rejection(put());
     expect(err).toBeInstanceOf(GitHubPermissionError);
-    expect((err as Error).message).toContain('the token needs `contents: write`');
+    expect((err as Error).message).toMatch(
+      /^GitHub refused PUT \/repos\/acme\/agents\/contents\/audit\.jsonl \(403 Resource not accessible by integration\): the token needs `contents: write`/,
+    );
   });
 
   it('a 404 names the resource and the permission that would reveal it', async () => {
-    const o = gh();
-    api().get('/repos/acme/agents/collaborators/sre-lead/permission').reply(404, { message: 'Not Found' });
+    api().post('/repos/acme/agents/pulls').reply(404, { message: 'Not Found' });
     const err = await rejection(
-      needing(
-        'metadata: read',
-        'GET /repos/acme/agents/collaborators/sre-lead/permission',
-        () =>
-          o.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', {
-            ...REPO,
-            username: 'sre-lead',
-          }),
-        { notFoundMeansDenied: true, resource: 'the repository acme/agents' },
-      ),
+      gh().request('POST /repos/{owner}/{repo}/pulls', { ...REPO, head: 'fix', base: 'main', title: 't' }),
     );
     expect(err).toBeInstanceOf(GitHubNotFoundError);
     expect(err).toMatchObject({
       status: 404,
       resource: 'the repository acme/agents',
-      permission: 'metadata: read',
+      permission: 'pull-requests: write',
     });
     expect((err as Error).message).toMatch(
-      /^GitHub answered 404 for GET .*: the repository acme\/agents does not exist, or the token cannot see it \(GitHub answers 404, not 403, to a token without `metadata: read`\)/,
+      /^GitHub answered 404 for POST \/repos\/acme\/agents\/pulls: the repository acme\/agents does not exist, or the token cannot see it \(GitHub answers 404, not 403, to a token without `pull-requests: write`\)/,
     );
+  });
+
+  it('a call through a URL GitHub sent is matched by its route', async () => {
+    api().post('/repos/acme/agents/actions/runs/7/deployment_protection_rule').reply(403, {
+      message: 'Resource not accessible by integration',
+    });
+    const err = await rejection(
+      gh().request({
+        method: 'POST',
+        url: `${API}/repos/acme/agents/actions/runs/7/deployment_protection_rule`,
+        environment_name: 'production',
+        state: 'approved',
+      }),
+    );
+    expect(err).toBeInstanceOf(GitHubPermissionError);
+    expect((err as Error).message).toMatch(
+      /^GitHub refused POST \/repos\/acme\/agents\/actions\/runs\/7\/deployment_protection_rule \(403 .*\): the token needs `deployments: write`/,
+    );
+  });
+
+  it('a GraphQL mutation is named by its operation', async () => {
+    api().post('/graphql').reply(403, { message: 'Resource not accessible by integration' });
+    const err = await rejection(
+      gh().request('POST /graphql', {
+        query: 'mutation($id: ID!) { enablePullRequestAutoMerge(input: {}) { x } }',
+      }),
+    );
+    expect(err).toMatchObject({
+      permission: 'pull-requests: write',
+      call: 'POST /graphql enablePullRequestAutoMerge',
+    });
+  });
+
+  it('a route the table does not name is passed through unchanged', async () => {
+    api().get('/repos/acme/agents/collaborators/sre-lead/permission').reply(403, { message: 'Forbidden' });
+    const err = await rejection(
+      gh().request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', {
+        ...REPO,
+        username: 'sre-lead',
+      }),
+    );
+    expect(err).toMatchObject({ name: 'HttpError', status: 403 });
   });
 
   it('a 404 the caller expects (a file not there yet) is passed through unchanged', async () => {
     const o = gh();
     api().get(FILE).reply(404, { message: 'Not Found' });
     const err = await rejection(
-      needing('contents: read', 'GET', () =>
-        o.request('GET /repos/{owner}/{repo}/contents/{path}', { ...REPO, path: 'audit.jsonl' }),
-      ),
+      o.request('GET /repos/{owner}/{repo}/contents/{path}', { ...REPO, path: 'audit.jsonl' }),
     );
     expect(err).toMatchObject({ name: 'HttpError', status: 404 });
   });
 
   it('anything that is not an HTTP error from Octokit is not dressed up as one', async () => {
     const duck = Object.assign(new Error('looks like a 403'), { status: 403 });
-    expect(await rejection(needing('x: write', 'call', () => Promise.reject(duck)))).toBe(duck);
+    let hook: ((e: unknown, o: object) => unknown) | undefined;
+    refusals({ hook: { error: (_: string, fn: typeof hook) => (hook = fn) } } as never);
+    expect(() => hook!(duck, { method: 'PUT', url: '/repos/{owner}/{repo}/contents/{path}' })).toThrow(duck);
   });
 });

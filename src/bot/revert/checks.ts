@@ -1,4 +1,3 @@
-import { callNeeding } from '../../github/call.ts';
 import type { GitHubClient, RepoRef } from '../../github/octokit.ts';
 
 // The two revert steps GitHub does not make idempotent: a second deployment status or comment is a
@@ -16,18 +15,13 @@ export async function hasComment(
   marker: string,
   since: number,
 ): Promise<boolean> {
-  const res = await callNeeding(
-    gh,
-    'issues: read',
-    'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
-    {
-      ...repo,
-      issue_number: issue,
-      // Comments updated since the breach was recorded: ours, if any, is among them.
-      since: new Date(since).toISOString(),
-      per_page: 100,
-    },
-  );
+  const res = await gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+    ...repo,
+    issue_number: issue,
+    // Comments updated since the breach was recorded: ours, if any, is among them.
+    since: new Date(since).toISOString(),
+    per_page: 100,
+  });
   return res.data.some((c) => (c.body ?? '').includes(marker));
 }
 
@@ -39,15 +33,10 @@ export async function hasDeploymentStatus(
   state: string,
   prefix: string,
 ): Promise<boolean> {
-  const res = await callNeeding(
-    gh,
-    'deployments: read',
-    'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
-    {
-      ...repo,
-      deployment_id: deploymentId,
-      per_page: 100,
-    },
-  );
+  const res = await gh.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+    ...repo,
+    deployment_id: deploymentId,
+    per_page: 100,
+  });
   return res.data.some((s) => s.state === state && (s.description ?? '').startsWith(prefix));
 }

@@ -1,5 +1,5 @@
 import { clip, setDeploymentStatus } from '../../github/deployment-status.ts';
-import { needing, statusOf } from '../../github/errors.ts';
+import { statusOf } from '../../github/errors.ts';
 import type { GitHubClient, RepoRef } from '../../github/octokit.ts';
 import {
   addLabels,
@@ -49,9 +49,7 @@ function permanent(e: unknown): boolean {
 
 async function firstParent(gh: GitHubClient, w: Watch): Promise<string> {
   const repo = { owner: w.owner, repo: w.repo };
-  const c = await needing('contents: read', `GET /repos/${w.owner}/${w.repo}/commits/${w.sha}`, () =>
-    gh.request('GET /repos/{owner}/{repo}/commits/{ref}', { ...repo, ref: w.sha, per_page: 1 }),
-  );
+  const c = await gh.request('GET /repos/{owner}/{repo}/commits/{ref}', { ...repo, ref: w.sha, per_page: 1 });
   const parent = c.data.parents[0]?.sha ?? null;
   if (parent === null)
     throw new Error(
