@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // Four projects, so the fast part runs alone (`npm run test:unit`: no root, no servers, no browser)
@@ -22,8 +24,21 @@ const PROCESSES = [
   'test/process/**/*.test.ts',
 ];
 
+// The suite waits far more than it computes (servers starting, bot processes killed and restarted,
+// a browser drawing): files run side by side in more workers than there are cores. One number for
+// every project, so all four share one pool and a long crash file overlaps the unit files.
+// BUDGET_GATE_TEST_WORKERS overrides it (1: one file at a time).
+const WORKERS = Number(process.env.BUDGET_GATE_TEST_WORKERS) || Math.max(4, availableParallelism() * 2);
+
+// Caches of this checkout only: node_modules may be shared (a worktree's is a link to another
+// checkout's), and two runs from two checkouts must not read or write each other's.
+const CACHE = join(import.meta.dirname, '.cache');
+
 export default defineConfig({
+  cacheDir: join(CACHE, 'vite'),
   test: {
+    maxWorkers: WORKERS,
+    fsModuleCachePath: join(CACHE, 'vitest-modules'),
     // Integration tests start real servers (Prometheus, PostgreSQL); give them room, never skip them.
     testTimeout: 60_000,
     hookTimeout: 120_000,

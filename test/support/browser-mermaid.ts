@@ -136,7 +136,8 @@ export async function matchesReference(
     await writeFile(reference, png);
     return { ok: true };
   }
-  const fresh = join(tmpdir(), `budget-gate-${basename(reference)}`);
+  // Per process: a second run beside this one writes its own.
+  const fresh = join(tmpdir(), `budget-gate-${process.pid}-${basename(reference)}`);
   if (!existsSync(reference)) {
     await writeFile(fresh, png);
     return {

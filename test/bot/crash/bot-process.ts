@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WEBHOOK_SECRET } from './fake-app.ts';
 
@@ -8,6 +7,8 @@ import { WEBHOOK_SECRET } from './fake-app.ts';
 // environment only, talking to the local GitHub server as a GitHub Enterprise host.
 
 const MAIN = join(import.meta.dirname, '../../../src/bot/main.ts');
+/** Node's on-disk compile cache, in this checkout (.cache/ is ignored by git). */
+const COMPILE_CACHE = join(import.meta.dirname, '../../../.cache/node-compile');
 
 const { privateKey } = generateKeyPairSync('rsa', {
   modulusLength: 2048,
@@ -45,7 +46,8 @@ export function startBot(e: BotEnv): BotProcess {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
       // The matrix starts dozens of processes: Node's on-disk compile cache shortens each start.
-      NODE_COMPILE_CACHE: join(tmpdir(), 'budget-gate-test-compile-cache'),
+      // This checkout's own: another checkout's run beside this one has other sources.
+      NODE_COMPILE_CACHE: COMPILE_CACHE,
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'info',
       APP_ID: '1',

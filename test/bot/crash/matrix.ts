@@ -105,6 +105,18 @@ export async function cleanup(bots: BotProcess[], store: WatchStore, app: FakeAp
   await app.close();
 }
 
+/** Kill points run side by side; BUDGET_GATE_CRASH_AT_ONCE=1 runs them one after another. */
+const KILL_POINTS_AT_ONCE = Number(process.env.BUDGET_GATE_CRASH_AT_ONCE) || 3;
+
+/** `run(1)` … `run(n)`, at most `width` at a time; the first failure fails the whole. */
+async function eachAtOnce(width: number, n: number, run: (k: number) => Promise<void>): Promise<void> {
+  let next = 1;
+  const lane = async () => {
+    while (next <= n) await run(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, n) }, lane));
+}
+
 /** The baseline, then every k: same end state on GitHub, the watch `reverted` with the same PR. */
 export async function expectCrashMatrix(newStore: () => Promise<string>): Promise<void> {
   const t0 = performance.now();
@@ -129,12 +141,14 @@ export async function expectCrashMatrix(newStore: () => Promise<string>): Promis
   });
   const n = baseline.requests;
   expect(n).toBeGreaterThanOrEqual(10);
-  for (let k = 1; k <= n; k++) {
+  // The kill points are independent runs (a GitHub, a store and a port each) that mostly wait on
+  // processes starting and dying: a few at once.
+  await eachAtOnce(KILL_POINTS_AT_ONCE, n, async (k) => {
     const run = await revertRun(await newStore(), k);
     expect(run.killed, `k=${k}`).toBe(true);
     expect(run.snapshot, `killed after request ${k} of ${n}`).toEqual(baseline.snapshot);
     expect(run.watch, `k=${k}`).toMatchObject({ status: 'reverted', revert_pr: 99 });
-  }
+  });
   console.log(
     `crash matrix: ${n} kill points (+1 baseline), ${n * 2 + 1} bot processes, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
