@@ -1,18 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_POLICY } from '../../src/scenarios/demo.ts';
-import { api, auditAnchors } from '../github/helpers.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { api, auditAnchors, lastDeployment as nockLastDeployment } from '../github/helpers.ts';
+import { useNock } from '../support/nock.ts';
 import {
   AT,
   contentsReply,
   GH_REPO,
   gate,
+  HOUR,
   hardPause,
   labeled,
+  nockAuthorship,
   nockPolicyAt,
   payload,
-  pullCommits,
   workspace,
 } from './support.ts';
 
@@ -20,7 +21,6 @@ import {
 // deployment (Deployments API), else the push's before..after. Payloads from webhooks-examples;
 // adapted: the push's ref and before (the example pushes a new tag).
 
-const HOUR = 3_600_000;
 const BASE = 'b'.repeat(40);
 const HEAD = '6113728f27ae82c7b1a177c8d03f9e96e0adf246';
 function push() {
@@ -35,18 +35,9 @@ const commit = (sha: string, message: string, parents = ['p'.repeat(40)]) => ({
   author: { login: 'dev' },
   parents: parents.map((p) => ({ sha: p })),
 });
-function lastDeployment() {
-  return api()
-    .get(`${GH_REPO}/deployments`)
-    .query({ environment: 'production', per_page: 10 })
-    .reply(200, [{ id: 41, sha: BASE }])
-    .get(`${GH_REPO}/deployments/41/statuses`)
-    .query({ per_page: 1 })
-    .reply(200, [{ state: 'success' }]);
-}
+const lastDeployment = () => nockLastDeployment(GH_REPO, BASE);
 
-beforeEach(setupNock);
-afterEach(assertAllCalled);
+useNock('all-called');
 
 describe('the gate on a push-triggered deploy', () => {
   it('judges what ships since the last successful deployment: a prompt change is held under SOFT-PAUSE', async () => {
@@ -105,13 +96,9 @@ describe('the gate on a push-triggered deploy', () => {
       ])
       .get(`${GH_REPO}/issues/7/events`)
       .query(true)
-      .reply(200, labeled('override:regulatory', 'sre-lead', AT - 2 * HOUR))
-      .get(`${GH_REPO}/pulls/7/commits`)
-      .query(true)
-      .reply(200, pullCommits('dev'))
-      .get(`${GH_REPO}/activity`)
-      .query(true)
-      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 3 * HOUR).toISOString() }])
+      .reply(200, labeled('override:regulatory', 'sre-lead', AT - 2 * HOUR));
+    nockAuthorship(7, 'dev', AT - 3 * HOUR);
+    api()
       .get(`${GH_REPO}/contents/audit.jsonl`)
       .query(true)
       .reply(404, {})

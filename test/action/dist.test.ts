@@ -5,14 +5,13 @@ import { ANCHOR_CHECK_NAME, anchorCommitSha } from '../../src/github/audit-ancho
 import { parseAuditLog, verifyChain } from '../../src/policy/overrides/audit-chain.ts';
 import { type FakeGitHub, type Recorded, startGitHub } from '../support/github-server.ts';
 import { AT, HARD_PAUSE, policyText, runAction, SOFT_PAUSE, TOKEN, workspace } from './runner.ts';
-import { labeled, payload, pullCommits } from './support.ts';
+import { HOUR, labeled, opened, payload, pullCommits, withLabel } from './support.ts';
 
 // The built dist/index.js, run the way GitHub's runner runs it, against GitHub played on loopback
 // and a week of telemetry the test writes as JSONL. Payloads from @octokit/webhooks-examples;
 // adapted: the pull request's labels (and the `labeled` event's label) and, for the revert, its
 // title. The push example (refs/heads/master) is used as it is.
 
-const HOUR = 3_600_000;
 const REPO = '/repos/Codertocat/Hello-World';
 
 let gh: FakeGitHub;
@@ -23,13 +22,6 @@ afterEach(async () => {
   await gh.close();
 });
 
-const opened = () => payload('pull_request', (e) => e.action === 'opened');
-function labeledPr(label: string) {
-  const body = payload('pull_request', (e) => e.action === 'labeled');
-  body.label = { ...body.label, name: label };
-  body.pull_request.labels = [{ ...body.pull_request.labels[0], name: label }];
-  return body;
-}
 const prFiles = (...paths: string[]): [number, unknown] => [
   200,
   paths.map((filename) => ({ filename, status: 'modified' })),
@@ -148,7 +140,7 @@ describe('dist/index.js as the runner runs it', () => {
     const r = await runAction(
       gh,
       'pull_request',
-      labeledPr('override:catastrophic-event'),
+      withLabel('override:catastrophic-event'),
       workspace(SOFT_PAUSE),
     );
     expect(r.status).toBe(0);
@@ -206,7 +198,7 @@ describe('dist/index.js as the runner runs it', () => {
     gh.route('GET', `${REPO}/activity`, lastPush(AT - 2 * HOUR));
     gh.route('GET', '/orgs/acme/teams/sre/memberships/mallory', [404, { message: 'Not Found' }]);
     gh.route('POST', `${REPO}/check-runs`, [201, { id: 5 }]);
-    const r = await runAction(gh, 'pull_request', labeledPr('override:slo-wrong'), workspace(SOFT_PAUSE));
+    const r = await runAction(gh, 'pull_request', withLabel('override:slo-wrong'), workspace(SOFT_PAUSE));
     expect(r.status).toBe(1);
     expect(r.outputs).toMatchObject({ allowed: 'false', override: '' });
     const refusal = JSON.parse(r.outputs.decision!).override_refusals[0];

@@ -1,41 +1,36 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditSection } from '../../src/action/summary.ts';
 import { chainRecord, serializeRecord } from '../../src/policy/overrides/audit-chain.ts';
 import { api, auditAnchors, b64 } from '../github/helpers.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
-import { AT, GH_REPO, gate, labeled, payload, pullCommits } from './support.ts';
+import { useNock } from '../support/nock.ts';
+import {
+  AT,
+  changedFiles as files,
+  GH_REPO,
+  gate,
+  HOUR,
+  labeled,
+  nockAuthorship,
+  opened,
+  withLabel,
+} from './support.ts';
 
 // What the gate does when GitHub says no, or says less than usual: missing permissions, re-runs,
 // long pull requests, a manual dispatch with no deployment history.
 
-const HOUR = 3_600_000;
-const opened = () => payload('pull_request', (e) => e.action === 'opened');
-function withLabel(name: string) {
-  const body = payload('pull_request', (e) => e.action === 'labeled');
-  body.label = { ...body.label, name };
-  body.pull_request.labels = [{ ...body.pull_request.labels[0], name }];
-  return body;
-}
-const files = (...paths: string[]) => paths.map((filename) => ({ filename, status: 'modified' }));
 /** The override on PR #2 verified: applied by an approver after the last push. */
 function verifiedOverride(label: string) {
+  nockAuthorship(2, 'Codertocat', AT - 2 * HOUR);
   return api()
     .get(`${GH_REPO}/pulls/2/files`)
     .query(true)
     .reply(200, files('prompts/refund.md'))
     .get(`${GH_REPO}/issues/2/events`)
     .query(true)
-    .reply(200, labeled(label, 'sre-lead', AT - HOUR))
-    .get(`${GH_REPO}/pulls/2/commits`)
-    .query(true)
-    .reply(200, pullCommits('Codertocat'))
-    .get(`${GH_REPO}/activity`)
-    .query(true)
-    .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }]);
+    .reply(200, labeled(label, 'sre-lead', AT - HOUR));
 }
 
-beforeEach(setupNock);
-afterEach(assertAllCalled);
+useNock('all-called');
 
 describe('the gate when GitHub refuses or repeats', () => {
   it('a token without checks: write keeps the decision and says which permission is missing', async () => {

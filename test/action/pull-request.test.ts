@@ -1,38 +1,30 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseAuditLog, verifyChain } from '../../src/policy/overrides/audit-chain.ts';
 import { DEMO_POLICY } from '../../src/scenarios/demo.ts';
 import { api, auditAnchors, b64, unb64 } from '../github/helpers.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { useNock } from '../support/nock.ts';
 import {
   AT,
   contentsReply,
+  changedFiles as files,
   GH_REPO,
   gate,
+  HOUR,
   hardPause,
   labeled,
+  nockAuthorship,
+  opened,
   POLICY_PATH,
-  payload,
   pullCommits,
+  withLabel,
   workspace,
 } from './support.ts';
 
 // The gate on pull requests, with GitHub played by nock on the exact REST endpoints and the
 // events taken from @octokit/webhooks-examples. Adapted fields: the PR's labels (and `label`).
 
-const HOUR = 3_600_000;
-const opened = () => payload('pull_request', (e) => e.action === 'opened');
-function withLabel(name: string) {
-  const body = payload('pull_request', (e) => e.action === 'labeled');
-  body.label = { ...body.label, name };
-  body.pull_request.labels = [{ ...body.pull_request.labels[0], name }];
-  return body;
-}
-const files = (...paths: string[]) =>
-  paths.map((filename) => ({ filename, status: 'modified', sha: 'a'.repeat(40) }));
-
-beforeEach(setupNock);
-afterEach(assertAllCalled);
+useNock('all-called');
 
 describe('the gate on a pull request', () => {
   it('blocks a prompt change under SOFT-PAUSE with a failing check run that explains itself, in 3 requests', async () => {
@@ -196,13 +188,9 @@ describe('the gate on a pull request', () => {
       .reply(200, files('prompts/refund.md'))
       .get(`${GH_REPO}/issues/2/events`)
       .query(true)
-      .reply(200, labeled('override:slo-wrong', 'sre-lead', AT - HOUR))
-      .get(`${GH_REPO}/pulls/2/commits`)
-      .query(true)
-      .reply(200, pullCommits('Codertocat'))
-      .get(`${GH_REPO}/activity`)
-      .query(true)
-      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
+      .reply(200, labeled('override:slo-wrong', 'sre-lead', AT - HOUR));
+    nockAuthorship(2, 'Codertocat', AT - 2 * HOUR);
+    api()
       .get(`${GH_REPO}/contents/audit.jsonl`)
       .query({ ref: 'budget-gate/audit' })
       .reply(200, { type: 'file', sha: 'sha-A', size: 10, content: b64(serializeRecord(first)) })
@@ -256,14 +244,7 @@ describe('the gate on a pull request', () => {
       .query(true)
       .reply(200, labeled('override:slo-wrong', actor, appliedAt));
     // Who wrote it and when it was pushed are read only for a label someone besides the opener applied.
-    if (actor !== 'Codertocat')
-      scope
-        .get(`${GH_REPO}/pulls/2/commits`)
-        .query(true)
-        .reply(200, pullCommits('Codertocat'))
-        .get(`${GH_REPO}/activity`)
-        .query(true)
-        .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }]);
+    if (actor !== 'Codertocat') nockAuthorship(2, 'Codertocat', AT - 2 * HOUR);
     scope
       .post(`${GH_REPO}/check-runs`, (b) => {
         conclusion = b.conclusion;
@@ -288,15 +269,9 @@ describe('the gate on a pull request', () => {
       .query(true)
       .reply(200, labeled('override:slo-wrong', 'mallory', AT - HOUR))
       .get('/orgs/acme/teams/sre/memberships/mallory')
-      .reply(404, { message: 'Not Found' })
-      .get(`${GH_REPO}/pulls/2/commits`)
-      .query(true)
-      .reply(200, pullCommits('Codertocat'))
-      .get(`${GH_REPO}/activity`)
-      .query(true)
-      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
-      .post(`${GH_REPO}/check-runs`)
-      .reply(201, { id: 13 });
+      .reply(404, { message: 'Not Found' });
+    nockAuthorship(2, 'Codertocat', AT - 2 * HOUR);
+    api().post(`${GH_REPO}/check-runs`).reply(201, { id: 13 });
     const r = await gate('pull_request', withLabel('override:slo-wrong'));
     expect(r.decision.allowed).toBe(false);
     expect(r.decision.override_refusals[0]).toMatchObject({ code: 'not-an-approver', applied_by: 'mallory' });
@@ -378,13 +353,9 @@ describe('the gate on a pull request', () => {
       .reply(200, files('prompts/refund.md'))
       .get(`${GH_REPO}/issues/2/events`)
       .query(true)
-      .reply(200, labeled('override:catastrophic-event', 'sre-lead', AT - HOUR))
-      .get(`${GH_REPO}/pulls/2/commits`)
-      .query(true)
-      .reply(200, pullCommits('Codertocat'))
-      .get(`${GH_REPO}/activity`)
-      .query(true)
-      .reply(200, [{ activity_type: 'push', timestamp: new Date(AT - 2 * HOUR).toISOString() }])
+      .reply(200, labeled('override:catastrophic-event', 'sre-lead', AT - HOUR));
+    nockAuthorship(2, 'Codertocat', AT - 2 * HOUR);
+    api()
       .get(`${GH_REPO}/contents/audit.jsonl`)
       .query(true)
       .reply(404, { message: 'Not Found' })

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseAuditLog, verifyChain } from '../../src/policy/overrides/audit-chain.ts';
-import { api, auditAnchors } from '../github/helpers.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
-import { GH_REPO, gate, hardPause, payload, workspace } from './support.ts';
+import { api, auditAnchors, lastDeployment as nockLastDeployment } from '../github/helpers.ts';
+import { useNock } from '../support/nock.ts';
+import { changedFiles as files, GH_REPO, gate, hardPause, opened, payload, workspace } from './support.ts';
 
 // The revert lane is a security boundary: a revert passes every pause, so only evidence GitHub
 // vouches for makes one (the App's own revert PR, an exact inverse diff, a rollback deployment),
@@ -13,18 +13,12 @@ const HEAD = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821'; // the example PR's hea
 const REVERTED = '0123456789abcdef0123456789abcdef01234567';
 const PARENT = 'e'.repeat(40);
 const PR_BASE = 'f95f852bd8fca8fcc58a9a2d6c842781e32a215e'; // the example PR's base (master)
-const files = (...paths: string[]) =>
-  paths.map((filename) => ({ filename, status: 'modified', sha: 'a'.repeat(40) }));
 
 function pr(edit: (p: ReturnType<typeof opened>) => void = () => {}) {
   const body = opened();
   edit(body);
   return body;
 }
-const opened = () =>
-  payload('pull_request', (e) => e.action === 'opened') as ReturnType<typeof payload<'pull_request'>> & {
-    pull_request: { head: { ref: string }; user: { login: string; type: string } };
-  };
 const commitOf = (message: string, author = 'Codertocat', verified = false, committer = author) => ({
   sha: 'd'.repeat(40),
   commit: { message, verification: { verified, reason: verified ? 'valid' : 'unsigned' } },
@@ -95,8 +89,7 @@ function nockAuditWrite(): { text: () => string } {
   return { text: () => tree!.tree[0]!.content };
 }
 
-beforeEach(setupNock);
-afterEach(assertAllCalled);
+useNock('all-called');
 
 describe('claims are not evidence: under HARD-PAUSE a prompt change that only says it is a revert is blocked', () => {
   it.each([
@@ -319,14 +312,7 @@ describe('deploys', () => {
     commits: [],
     files: paths.map((filename) => ({ filename, status: 'modified' })),
   });
-  const lastDeployment = () =>
-    api()
-      .get(`${GH_REPO}/deployments`)
-      .query({ environment: 'production', per_page: 10 })
-      .reply(200, [{ id: 41, sha: BASE }])
-      .get(`${GH_REPO}/deployments/41/statuses`)
-      .query({ per_page: 1 })
-      .reply(200, [{ state: 'success' }]);
+  const lastDeployment = () => nockLastDeployment(GH_REPO, BASE);
 
   it('a rollback to a sha production ran before passes the HARD-PAUSE', async () => {
     const audit = nockAuditWrite();

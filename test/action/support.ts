@@ -151,3 +151,33 @@ export const pullCommits = (...logins: string[]) =>
       committer: { login },
     };
   });
+
+export const HOUR = 3_600_000;
+
+/** webhooks-examples' pull_request `opened` (the PR's head and author typed, for tests that adapt them). */
+export const opened = () =>
+  payload('pull_request', (e) => e.action === 'opened') as ReturnType<typeof payload<'pull_request'>> & {
+    pull_request: { head: { ref: string }; user: { login: string; type: string } };
+  };
+
+/** webhooks-examples' pull_request `labeled`, the label renamed `name` on the event and the PR. */
+export function withLabel(name: string) {
+  const body = payload('pull_request', (e) => e.action === 'labeled');
+  body.label = { ...body.label, name };
+  body.pull_request.labels = [{ ...body.pull_request.labels[0], name }];
+  return body;
+}
+
+/** The files GitHub lists for a pull request or compare, each `modified`. */
+export const changedFiles = (...paths: string[]) =>
+  paths.map((filename) => ({ filename, status: 'modified', sha: 'a'.repeat(40) }));
+
+/** GitHub's answers on who wrote pull request `pull` (`author`'s commits) and when its branch last moved. */
+export const nockAuthorship = (pull: number, author: string, pushedAt: number): nock.Scope =>
+  nock(API)
+    .get(`${GH_REPO}/pulls/${pull}/commits`)
+    .query(true)
+    .reply(200, pullCommits(author))
+    .get(`${GH_REPO}/activity`)
+    .query(true)
+    .reply(200, [{ activity_type: 'push', timestamp: new Date(pushedAt).toISOString() }]);

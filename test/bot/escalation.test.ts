@@ -1,12 +1,12 @@
 import { Octokit } from '@octokit/core';
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Escalator } from '../../src/bot/escalation.ts';
 import { collectingLog } from '../../src/bot/log.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { assertAllCalled, useNock } from '../support/nock.ts';
 import { tempDir } from '../support/tasks.ts';
 import { firstBreachMinute } from './oracle.ts';
 import {
@@ -45,8 +45,7 @@ const REVERT_PR = 1001;
 const ID = 145988746;
 const MARK = (n: number) => `<!-- budget-gate:escalation step=${n} -->`;
 
-beforeEach(setupNock);
-afterEach(() => nock.cleanAll());
+useNock();
 
 const gh = new Octokit({ auth: 'ghs_test' });
 

@@ -6,10 +6,9 @@ import { collectingLog } from '../../src/bot/log.ts';
 import { PostgresWatchStore } from '../../src/store/postgres.ts';
 import type { SqlWatchStore } from '../../src/store/sql.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
-import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { type RunningPostgres, startPostgres } from '../support/postgres.ts';
-import { API, b64, MIN, POLICY_TEXT, scenarioTasks, T0, testClock, writeScenario } from './support.ts';
+import { API, b64, MIN, POLICY_TEXT, scenarioSource, T0, testClock } from './support.ts';
 
 // The always-on evaluator: each installed repository's default-branch policy, evaluated once per
 // cell of its interval's grid by whichever replica leases it, the policy read conditionally (ETag),
@@ -17,7 +16,7 @@ import { API, b64, MIN, POLICY_TEXT, scenarioTasks, T0, testClock, writeScenario
 
 const LEASE = 2 * MIN;
 const HOUR = 60 * MIN;
-const source = new JsonlSource({ path: writeScenario(scenarioTasks(0.005, 0.0525)) });
+const source = scenarioSource(0.005, 0.0525);
 const gh = () =>
   new ProbotOctokit({ auth: { token: 'ghs_test' }, retry: { enabled: false }, throttle: { enabled: false } });
 const CONTENTS = (repo: string) => `/repos/acme/${repo}/contents/.github%2Ferror-budget.yml`;

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { collectingLog } from '../../src/bot/log.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
-import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
-import { MIN, newWatch, recordingReverter, scenarioTasks, T0, testClock, writeScenario } from './support.ts';
+import { MIN, newWatch, recordingReverter, scenarioSource, T0, testClock } from './support.ts';
 
 // Each check of a watch leaves its evidence in the store, minute by minute (before, only the
 // snapshot at the revert was kept): what a dashboard draws for a deployment's first hour.
@@ -12,7 +11,7 @@ describe("a watch's evidence history", () => {
   it('is stored at every check, one row per minute, up to the revert', async () => {
     const store = new SqliteWatchStore(':memory:');
     const clock = testClock(T0 + MIN);
-    const source = new JsonlSource({ path: writeScenario(scenarioTasks(0.005, 0.2)) });
+    const source = scenarioSource(0.005, 0.2);
     const { revert, calls } = recordingReverter();
     const w = new Watcher({ store, source, clock: clock.now, replica: 'a', revert, log: collectingLog() });
     await store.add(newWatch(1, T0), T0);

@@ -5,9 +5,8 @@ import { NO_PROGRESS } from '../../src/bot/revert/progress.ts';
 import { type Reverter, Watcher } from '../../src/bot/watcher.ts';
 import type { WatchStore } from '../../src/policy/canary/ports.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
-import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { EVIDENCE } from './crash/matrix.ts';
-import { MIN, newWatch, POLICY_TEXT, scenarioTasks, T0, testClock, writeScenario } from './support.ts';
+import { MIN, newWatch, POLICY_TEXT, scenarioSource, T0, testClock } from './support.ts';
 
 // Leases under a slow tick: the clock is read at every lease check, a long revert renews the
 // leases of the whole tick as it goes, and a replica that stalled past its lease finds out before
@@ -15,7 +14,7 @@ import { MIN, newWatch, POLICY_TEXT, scenarioTasks, T0, testClock, writeScenario
 // tick in progress.
 
 const LEASE = 2 * MIN;
-const source = new JsonlSource({ path: writeScenario(scenarioTasks(0.005, 0.005)) });
+const source = scenarioSource(0.005, 0.005);
 
 /** A breach recorded earlier: the watch is `reverting` with its evidence, and free. */
 async function seedReverting(store: WatchStore, id: number, at: number, evidence = JSON.stringify(EVIDENCE)) {

@@ -1,10 +1,10 @@
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseAuditLog } from '../../src/policy/overrides/audit-chain.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { auditAnchors } from '../github/helpers.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { assertAllCalled, useNock } from '../support/nock.ts';
 import {
   API,
   b64,
@@ -20,8 +20,7 @@ import {
 // pull_request.labeled: webhooks-examples' labeled pull request (#2 by Codertocat), adapted in the
 // label's name (`bug` → `override:slo-wrong`) and, for the other appliers, the sender's login.
 
-beforeEach(setupNock);
-afterEach(() => nock.cleanAll());
+useNock();
 
 function labeled(label: string, sender?: string) {
   const p = example('pull_request', (e) => e.action === 'labeled' && !e.organization);

@@ -1,9 +1,9 @@
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectingLog } from '../../src/bot/log.ts';
 import { answerPendingRules, type PendingRule } from '../../src/bot/pending-rules.ts';
 import { testOctokit } from '../github/helpers.ts';
-import { setupNock } from '../support/nock.ts';
+import { useNock } from '../support/nock.ts';
 
 // Issue 20, attempt 10: on start, the bot finds deployments waiting on its own protection rule
 // (a delivery lost beyond recovery) and judges each. GitHub's side as its REST API answers.
@@ -12,8 +12,7 @@ const API = 'https://api.github.test';
 const APP_ID = 4242;
 const REPO = '/repos/acme/agents';
 
-beforeEach(setupNock);
-afterEach(() => nock.cleanAll());
+useNock();
 
 describe('unanswered protection rules at start', () => {
   it('judges a run waiting on an environment whose custom rules include this app, and only that one', async () => {

@@ -1,8 +1,8 @@
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { assertAllCalled, useNock } from '../support/nock.ts';
 import {
   API,
   b64,
@@ -15,10 +15,9 @@ import {
   PREVIOUS_ID,
   PREVIOUS_SHA,
   REPO_PATH,
-  scenarioTasks,
+  scenarioSource,
   T0,
   testProbot,
-  writeScenario,
 } from './support.ts';
 
 // deployment_protection_rule. @octokit/webhooks-examples has no example of this event, so the
@@ -43,8 +42,7 @@ function protectionPayload() {
   };
 }
 
-beforeEach(setupNock);
-afterEach(() => nock.cleanAll());
+useNock();
 
 /** What production runs now (PREVIOUS_SHA) → the deployed sha, and the policy in force at PREVIOUS_SHA. */
 function nockDeployDiff(policyText = POLICY_TEXT): nock.Scope {
@@ -78,7 +76,7 @@ function nockDeployDiff(policyText = POLICY_TEXT): nock.Scope {
 }
 
 async function run(failRate: number) {
-  const source = new JsonlSource({ path: writeScenario(scenarioTasks(failRate, failRate)) });
+  const source = scenarioSource(failRate, failRate);
   const probot = testProbot({
     store: new SqliteWatchStore(':memory:'),
     source,

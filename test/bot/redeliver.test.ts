@@ -1,7 +1,7 @@
 import { Octokit } from '@octokit/core';
 import fc from 'fast-check';
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectingLog } from '../../src/bot/log.ts';
 import {
   type DeliveryItem,
@@ -9,14 +9,13 @@ import {
   RECOVERED_EVENTS,
   recoverMissedDeliveries,
 } from '../../src/bot/redeliver.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { assertAllCalled, useNock } from '../support/nock.ts';
 import { API } from './support.ts';
 
 // Which webhook deliveries the bot asks again for, and the two calls it makes (list deliveries
 // with cursor paging, POST …/attempts), against GitHub's documented shapes.
 
-beforeEach(setupNock);
-afterEach(() => nock.cleanAll());
+useNock();
 
 const NOW = Date.parse('2026-03-02T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,58 +1,42 @@
-import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectingLog } from '../../src/bot/log.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { assertAllCalled, useNock } from '../support/nock.ts';
 import { tempDir } from '../support/tasks.ts';
 import { firstBreachMinute } from './oracle.ts';
 import { nockRevert, REVERT_PR } from './revert-nock.ts';
 import {
   DEPLOYMENT_ID,
-  deliver,
-  deploymentStatusPayload,
   MIN,
   newWatch,
   nockInstallationToken,
-  nockWatchStart,
   probotWatcher,
   recordingReverter,
+  scenarioBot,
+  scenarioSource,
   scenarioTasks,
+  startWatch,
   T0,
   testClock,
   testProbot,
-  writeScenario,
 } from './support.ts';
 
 // The embedded store across a crash: the process dies mid-watch without handing its lease back;
 // the next process opens the same SQLite file, waits out the dead one's lease, and still reverts.
 
-beforeEach(setupNock);
-afterEach(() => nock.cleanAll());
+useNock();
 
 describe('SQLite store across a restart', () => {
   it('resumes a live watch after a crash and reverts it', async () => {
     const file = `${tempDir('bg-restart-')}/data/watches.sqlite`;
     const tasks = scenarioTasks(0.005, 0.0525);
     const breachAt = firstBreachMinute(tasks, T0)!;
-    const path = writeScenario(tasks);
-    const clock = testClock(T0 + 5_000);
-
     // First process: records the watch, ticks through minute 8.
     const store1 = new SqliteWatchStore(file);
-    const source1 = new JsonlSource({ path });
-    const deps1 = {
-      store: store1,
-      source: source1,
-      clock: clock.now,
-      policyPath: '.github/error-budget.yml',
-    };
-    const probot1 = testProbot(deps1);
-    nockInstallationToken();
-    nockWatchStart();
-    await deliver(probot1, 'deployment_status', deploymentStatusPayload(), 'd');
-    assertAllCalled();
+    const { path, source: source1, clock, deps: deps1, probot: probot1 } = scenarioBot(tasks, store1);
+    await startWatch(probot1, 'd');
     const first = probotWatcher(probot1, {
       store: store1,
       source: source1,
@@ -104,7 +88,7 @@ describe('SQLite store across a restart', () => {
 
   it('a clean shutdown hands the leases back, so the next process resumes at once', async () => {
     const file = `${tempDir('bg-restart-')}/watches.sqlite`;
-    const source = new JsonlSource({ path: writeScenario(scenarioTasks(0.005, 0.005)) });
+    const source = scenarioSource(0.005, 0.005);
     const store1 = new SqliteWatchStore(file);
     await store1.add(newWatch(DEPLOYMENT_ID, T0), T0);
     const clock = testClock(T0 + MIN);

@@ -1,6 +1,6 @@
 import { Octokit } from '@octokit/core';
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectingLog } from '../../src/bot/log.ts';
 import { reportRevertFailed } from '../../src/bot/revert/failed.ts';
 import { openRevert } from '../../src/bot/revert/revert.ts';
@@ -8,8 +8,7 @@ import { Watcher } from '../../src/bot/watcher.ts';
 import { refusals } from '../../src/github/errors.ts';
 import { loadPolicy } from '../../src/policy/spec/load.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
-import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { assertAllCalled, useNock } from '../support/nock.ts';
 import { EVIDENCE, seedBreach } from './crash/matrix.ts';
 import { NEW_COMMIT, NEW_TREE, TIP, TIP_TREE } from './revert-nock.ts';
 import {
@@ -21,8 +20,7 @@ import {
   PREVIOUS_SHA,
   REPO_PATH,
   SHIPPED_PR,
-  scenarioTasks,
-  writeScenario,
+  scenarioSource,
 } from './support.ts';
 
 // A revert that cannot succeed (the App may not push: POST git/refs is refused with a 403) is
@@ -30,8 +28,7 @@ import {
 // people look: an `error` status on the deployment and a comment on the pull request that shipped
 // it, both carrying GitHub's error.
 
-beforeEach(setupNock);
-afterEach(() => nock.cleanAll());
+useNock();
 
 /** The reads of one attempt, then the refusal. */
 function nockRefusedAttempt() {
@@ -103,7 +100,7 @@ async function setup() {
   const log = collectingLog();
   const watcher = new Watcher({
     store,
-    source: new JsonlSource({ path: writeScenario(scenarioTasks(0.005, 0.005)) }),
+    source: scenarioSource(0.005, 0.005),
     clock: clock.now,
     replica: 'r1',
     log,

@@ -1,13 +1,11 @@
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BotDeps } from '../../src/bot/deps.ts';
+import { describe, expect, it } from 'vitest';
 import { evidenceSchema } from '../../src/bot/evidence.ts';
 import { collectingLog } from '../../src/bot/log.ts';
 import { openRevert } from '../../src/bot/revert/revert.ts';
 import { loadPolicy } from '../../src/policy/spec/load.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
-import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { assertAllCalled, useNock } from '../support/nock.ts';
 import { tempDir } from '../support/tasks.ts';
 import { attributable, firstBreachMinute } from './oracle.ts';
 import {
@@ -28,31 +26,26 @@ import {
   deploymentStatusPayload,
   gitBlobSha,
   MIN,
+  newWatch,
   nockInstallationToken,
-  nockWatchStart,
   POLICY_TEXT,
   PREVIOUS_ID,
   PREVIOUS_SHA,
   probotWatcher,
   recordedEvidence,
   SHIPPED_PR,
+  scenarioBot,
   scenarioTasks,
+  startWatch,
   T0,
-  testClock,
-  testProbot,
-  writeScenario,
 } from './support.ts';
 
-beforeEach(setupNock);
-afterEach(() => nock.cleanAll());
+useNock();
 
 async function setup(before: number, after: number) {
   const tasks = scenarioTasks(before, after);
-  const source = new JsonlSource({ path: writeScenario(tasks) });
   const store = new SqliteWatchStore(`${tempDir('bg-store-')}/watches.sqlite`);
-  const clock = testClock(T0 + 5_000);
-  const deps: BotDeps = { store, source, clock: clock.now, policyPath: '.github/error-budget.yml' };
-  const probot = testProbot(deps);
+  const { source, clock, probot } = scenarioBot(tasks, store);
   const { watcher, log } = probotWatcher(probot, { store, source, clock: clock.now });
   return { tasks, source, store, clock, probot, watcher, log };
 }
@@ -64,10 +57,7 @@ describe('deployment_status → watch → revert pull request', () => {
     const breachAt = firstBreachMinute(tasks, T0);
     expect(breachAt).toBe(29);
 
-    nockInstallationToken();
-    nockWatchStart();
-    await deliver(probot, 'deployment_status', deploymentStatusPayload(), 'delivery-1');
-    assertAllCalled();
+    await startWatch(probot, 'delivery-1');
     const watch = await store.get(DEPLOYMENT_ID);
     expect(watch).toMatchObject({
       status: 'watching',
@@ -174,22 +164,7 @@ describe('deployment_status → watch → revert pull request', () => {
   it('a second attempt finds the branch taken and finishes the open pull request, doing nothing twice', async () => {
     const store = new SqliteWatchStore(':memory:');
     const policy = loadPolicy(POLICY_TEXT, 'p.yml').policy;
-    const watch = {
-      deployment_id: DEPLOYMENT_ID,
-      owner: 'Codertocat',
-      repo: 'Hello-World',
-      installation_id: 1,
-      environment: 'production',
-      sha: DEPLOYED_SHA,
-      previous_sha: PREVIOUS_SHA,
-      previous_deployment_id: PREVIOUS_ID,
-      default_branch: 'master',
-      deployed_at: T0,
-      pull_number: SHIPPED_PR,
-      pull_title: 'Rewrite the refund prompt',
-      policy_text: POLICY_TEXT,
-      policy_path: '.github/error-budget.yml',
-    };
+    const watch = newWatch(DEPLOYMENT_ID, T0);
     await store.add(watch, T0);
     const w = (await store.get(DEPLOYMENT_ID))!;
     const evidence = recordedEvidence();
@@ -228,10 +203,7 @@ describe('deployment_status → watch → revert pull request', () => {
 
   it('opens a draft "needs a manual revert" when a later commit touched the same files', async () => {
     const { tasks, store, clock, probot, watcher } = await setup(0.005, 0.0525);
-    nockInstallationToken();
-    nockWatchStart();
-    await deliver(probot, 'deployment_status', deploymentStatusPayload(), 'delivery-2');
-    assertAllCalled();
+    await startWatch(probot, 'delivery-2');
     const breachAt = firstBreachMinute(tasks, T0)!;
     for (let m = 1; m < breachAt; m++) {
       clock.set(T0 + m * MIN);

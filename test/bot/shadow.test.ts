@@ -1,39 +1,31 @@
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BotDeps } from '../../src/bot/deps.ts';
+import { describe, expect, it } from 'vitest';
 import { collectingLog } from '../../src/bot/log.ts';
 import { reportShadow } from '../../src/bot/shadow.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
-import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { assertAllCalled, useNock } from '../support/nock.ts';
 import { tempDir } from '../support/tasks.ts';
 import { firstBreachMinute } from './oracle.ts';
 import {
   API,
   DEPLOYED_SHA,
   DEPLOYMENT_ID,
-  deliver,
-  deploymentStatusPayload,
   MIN,
-  nockInstallationToken,
-  nockWatchStart,
   POLICY_TEXT,
   REPO_PATH,
   SHIPPED_PR,
+  scenarioBot,
   scenarioTasks,
+  startWatch,
   T0,
-  testClock,
-  testProbot,
-  writeScenario,
 } from './support.ts';
 
 // auto_revert.mode: shadow, end to end: a real deployment_status webhook starts the watch, the
 // watcher judges the same bad deploy the revert test reverts, and GitHub (nock) receives a
 // deployment status and a comment saying it would revert — and no branch, commit or pull request.
 
-beforeEach(setupNock);
-afterEach(() => nock.cleanAll());
+useNock();
 
 const SHADOW_POLICY = POLICY_TEXT.replace('auto_revert:\n', 'auto_revert:\n  mode: shadow\n');
 
@@ -41,11 +33,8 @@ describe('shadow mode', () => {
   it('judges as enforce does, then posts "would revert" with the evidence and records it, reverting nothing', async () => {
     expect(SHADOW_POLICY).toContain('  mode: shadow\n');
     const tasks = scenarioTasks(0.005, 0.0525);
-    const source = new JsonlSource({ path: writeScenario(tasks) });
     const store = new SqliteWatchStore(`${tempDir('bg-shadow-')}/watches.sqlite`);
-    const clock = testClock(T0 + 5_000);
-    const deps: BotDeps = { store, source, clock: clock.now, policyPath: '.github/error-budget.yml' };
-    const probot = testProbot(deps);
+    const { source, clock, probot } = scenarioBot(tasks, store);
     const log = collectingLog();
     const reverts: number[] = [];
     const watcher = new Watcher({
@@ -61,10 +50,7 @@ describe('shadow mode', () => {
       shadow: async (w, e) => reportShadow(await probot.auth(w.installation_id), w, e, log),
     });
 
-    nockInstallationToken();
-    nockWatchStart({ policy: SHADOW_POLICY });
-    await deliver(probot, 'deployment_status', deploymentStatusPayload(), 'delivery-shadow');
-    assertAllCalled();
+    await startWatch(probot, 'delivery-shadow', { policy: SHADOW_POLICY });
     expect((await store.get(DEPLOYMENT_ID))!.status).toBe('watching');
 
     // The same minute the enforce-mode judge would revert at.

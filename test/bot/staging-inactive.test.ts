@@ -1,9 +1,8 @@
 import nock from 'nock';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { BotDeps } from '../../src/bot/deps.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
-import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
-import { setupNock } from '../support/nock.ts';
+import { useNock } from '../support/nock.ts';
 import { tempDir } from '../support/tasks.ts';
 import {
   API,
@@ -17,11 +16,10 @@ import {
   PREVIOUS_ID,
   PREVIOUS_SHA,
   REPO_PATH,
-  scenarioTasks,
+  scenarioSource,
   T0,
   testClock,
   testProbot,
-  writeScenario,
 } from './support.ts';
 
 // Attempt 11 of issue 20: outside `production`, GitHub marks the earlier deployments of an
@@ -29,14 +27,13 @@ import {
 // deployment_status webhook reaches the bot. The previous deployment still ran: the watch records
 // it, so a revert goes back to it rather than undoing the deployed commit's own diff alone.
 
-beforeEach(setupNock);
-afterEach(() => nock.cleanAll());
+useNock();
 
 it('a staging deployment is watched against the previous one, which GitHub made inactive', async () => {
   const store = new SqliteWatchStore(`${tempDir('bg-store-')}/watches.sqlite`);
   const deps: BotDeps = {
     store,
-    source: new JsonlSource({ path: writeScenario(scenarioTasks(0.005, 0.005)) }),
+    source: scenarioSource(0.005, 0.005),
     clock: testClock(T0 + 5_000).now,
     policyPath: '.github/error-budget.yml',
   };

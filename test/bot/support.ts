@@ -14,6 +14,8 @@ import { type Reverter, Watcher } from '../../src/bot/watcher.ts';
 import { refusals } from '../../src/github/errors.ts';
 import type { NewWatch, WatchStore } from '../../src/policy/canary/ports.ts';
 import type { TelemetrySource } from '../../src/policy/gate/ports.ts';
+import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
+import { assertAllCalled } from '../support/nock.ts';
 import { steadyTasks, type Task, tempDir, writeTasks } from '../support/tasks.ts';
 
 export const API = 'https://api.github.com';
@@ -101,6 +103,21 @@ export function nockInstallationToken(id = 1): nock.Scope {
     .reply(201, { token: `ghs_installation_${id}`, expires_at: '2099-01-01T00:00:00Z', permissions: {} });
 }
 
+/**
+ * A watch started as GitHub starts one: a deployment_status webhook through Probot, its reads
+ * answered by nock (nockWatchStart's `opts`), every one of them made.
+ */
+export async function startWatch(
+  probot: Probot,
+  delivery: string,
+  opts: Parameters<typeof nockWatchStart>[0] = {},
+): Promise<void> {
+  nockInstallationToken();
+  nockWatchStart(opts);
+  await deliver(probot, 'deployment_status', deploymentStatusPayload(), delivery);
+  assertAllCalled();
+}
+
 const policyFile = (text: string) => ({
   type: 'file',
   encoding: 'base64',
@@ -186,6 +203,22 @@ export const policyForService = (service: string) =>
 
 export function writeScenario(tasks: Task[]): string {
   return writeTasks(tempDir('bg-bot-'), 'tasks.jsonl', tasks);
+}
+
+/** The scenario's tasks (scenarioTasks) as the bot's JSONL telemetry source. */
+export const scenarioSource = (...args: Parameters<typeof scenarioTasks>) =>
+  new JsonlSource({ path: writeScenario(scenarioTasks(...args)) });
+
+/**
+ * The bot over a scenario: its tasks as the JSONL source, `store`, a clock 5 s after the deploy,
+ * and a Probot app with them (the policy read from `.github/error-budget.yml`).
+ */
+export function scenarioBot(tasks: Task[], store: WatchStore) {
+  const path = writeScenario(tasks);
+  const source = new JsonlSource({ path });
+  const clock = testClock(T0 + 5_000);
+  const deps: BotDeps = { store, source, clock: clock.now, policyPath: '.github/error-budget.yml' };
+  return { path, source, clock, deps, probot: testProbot(deps) };
 }
 
 /** A test clock: set, advance. */

@@ -1,8 +1,7 @@
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
-import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { assertAllCalled, useNock } from '../support/nock.ts';
 import {
   API,
   b64,
@@ -14,24 +13,22 @@ import {
   nockWatchStart,
   POLICY_TEXT,
   REPO_PATH,
-  scenarioTasks,
+  scenarioSource,
   T0,
   testProbot,
-  writeScenario,
 } from './support.ts';
 
 // Issue 20, attempt 2, the watcher's half: a deployment is watched under the policy of what the
 // environment ran before it, unless its own copy is provably at least as strict. A deploy that
 // turns auto-revert off, or deletes the policy, is still watched (and so still reverted).
 
-beforeEach(setupNock);
-afterEach(() => nock.cleanAll());
+useNock();
 
 async function start() {
   const store = new SqliteWatchStore(':memory:');
   const probot = testProbot({
     store,
-    source: new JsonlSource({ path: writeScenario(scenarioTasks(0.005, 0.005)) }),
+    source: scenarioSource(0.005, 0.005),
     clock: () => T0 + 5_000,
     policyPath: '.github/error-budget.yml',
   });

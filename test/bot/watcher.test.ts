@@ -1,24 +1,20 @@
-import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectingLog } from '../../src/bot/log.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { useNock } from '../support/nock.ts';
 import { attributable, firstBreachMinute } from './oracle.ts';
 import {
   DEPLOYMENT_ID,
-  deliver,
-  deploymentStatusPayload,
   MIN,
   newWatch,
-  nockInstallationToken,
-  nockWatchStart,
   recordingReverter,
+  scenarioBot,
   scenarioTasks,
+  startWatch,
   T0,
   testClock,
-  testProbot,
   writeScenario,
 } from './support.ts';
 
@@ -26,18 +22,12 @@ import {
 // watches start from real deployment_status payloads through Probot; the reverts are recorded
 // rather than sent (the GitHub side of a revert is revert.test.ts's).
 
-beforeEach(setupNock);
-afterEach(() => nock.cleanAll());
+useNock();
 
 async function watchScenario(tasks: ReturnType<typeof scenarioTasks>) {
-  const source = new JsonlSource({ path: writeScenario(tasks) });
   const store = new SqliteWatchStore(':memory:');
-  const clock = testClock(T0 + 5_000);
-  const probot = testProbot({ store, source, clock: clock.now, policyPath: '.github/error-budget.yml' });
-  nockInstallationToken();
-  nockWatchStart();
-  await deliver(probot, 'deployment_status', deploymentStatusPayload(), 'd');
-  assertAllCalled();
+  const { source, clock, probot } = scenarioBot(tasks, store);
+  await startWatch(probot, 'd');
   const reverter = recordingReverter();
   const watcher = new Watcher({
     store,

@@ -1,4 +1,4 @@
-import { runCli } from '../../src/cli/main.ts';
+import { type CliRun, cli as inProcessCli } from '../support/cli.ts';
 
 // What every fuzz target asserts about one run of the CLI, in-process (the worker that runs the
 // targets is itself a child process under a heap cap and a kill timer: see fuzz.test.ts).
@@ -6,29 +6,10 @@ import { runCli } from '../../src/cli/main.ts';
 export const AT_ISO = '2026-11-20T09:00:00Z';
 export const AT = Date.parse(AT_ISO);
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type Run = CliRun;
 
-export async function cli(argv: string[], env: Record<string, string> = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (s) => {
-      stdout += s;
-    },
-    stderr: (s) => {
-      stderr += s;
-    },
-    env,
-    cwd: process.cwd(),
-    now: () => AT,
-    stdin: async () => '',
-  });
-  return { code, stdout, stderr };
-}
+export const cli = (argv: string[], env: Record<string, string> = {}): Promise<Run> =>
+  inProcessCli(argv, { env, now: AT });
 
 /** A stack trace's frames, as Node prints them. */
 const STACK = /^\s+at (?:async )?.*(?:file:\/\/|node:|\/)\S*:\d+:\d+\)?$/m;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { outputOf } from '../support/child-output.ts';
 
 // Runs a process the way a user or the runner would, under limits: a heap cap (an input that
 // makes memory grow without bound dies instead of swapping the machine) and a kill timer (one
@@ -36,14 +37,7 @@ export async function runProcess(
     env: { PATH: process.env.PATH ?? '', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
+  const out = outputOf(child);
   child.stdin.on('error', () => {});
   child.stdin.end(opts.stdin ?? '');
   let killed = false;
@@ -55,7 +49,14 @@ export async function runProcess(
     child.on('exit', (c, s) => r([c, s])),
   );
   clearTimeout(timer);
-  return { code, signal, stdout, stderr, ms: performance.now() - started, killed };
+  return {
+    code,
+    signal,
+    stdout: out.stdout(),
+    stderr: out.stderr(),
+    ms: performance.now() - started,
+    killed,
+  };
 }
 
 /** A stack trace's frames, as Node prints them. */

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { onProtectionRule } from '../../src/bot/handlers/protection-rule.ts';
 import { changeToJson } from '../../src/policy/gate/change.ts';
 import type { Decision } from '../../src/policy/gate/decision-schema.ts';
@@ -10,7 +10,7 @@ import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { AT, gate } from '../action/support.ts';
 import { API, testOctokit } from '../github/helpers.ts';
 import { cli } from '../support/cli.ts';
-import { setupNock } from '../support/nock.ts';
+import { useNock } from '../support/nock.ts';
 import { loadScenarios, nockScenarioGitHub, type Scenario } from '../support/scenarios.ts';
 import { tempDir } from '../support/tasks.ts';
 
@@ -72,8 +72,7 @@ async function viaProtectionRule(
   return { decision: result.decision, answer };
 }
 
-beforeEach(setupNock);
-afterEach(() => nock.cleanAll());
+useNock();
 
 describe.each(loadScenarios().map((s) => [s.name, s] as const))('scenario %s', (_name, s) => {
   it(`${s.description.trim().split('\n')[0]}: the same decision on every surface`, async () => {

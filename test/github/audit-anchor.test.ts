@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import examples from '@octokit/webhooks-examples';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ANCHOR_CHECK_NAME, ANCHORS_PER_COMMIT, anchorCommitSha } from '../../src/github/audit-anchor.ts';
 import { AuditTamperedError, appendAuditEntry } from '../../src/github/audit-log.ts';
 import { githubAuditSink } from '../../src/github/audit-sink.ts';
@@ -14,8 +14,8 @@ import {
   chainRecord,
   serializeRecord,
 } from '../../src/policy/overrides/audit-chain.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
-import { api, b64, REPO, testOctokit } from './helpers.ts';
+import { useNock } from '../support/nock.ts';
+import { api, b64, overrideEntry, REPO, testOctokit } from './helpers.ts';
 
 // The anchor, attacked the way someone with `contents: write` would: they can rewrite the audit
 // branch at will (recompute the chain, drop the newest records, delete the file), but not the check
@@ -27,20 +27,7 @@ const ANCHOR = anchorCommitSha(AUDIT).commit;
 const RUNS = `/repos/acme/agents/commits/${ANCHOR}/check-runs`;
 const noWait = { sleep: async () => {}, anchor: true };
 
-const entry = (pull: number, actor = 'sre-lead'): AuditEntry => ({
-  kind: 'override-applied',
-  repo: 'acme/agents',
-  pull_request: pull,
-  sha: 'a'.repeat(40),
-  label: 'override:slo-wrong',
-  reason: 'slo-wrong',
-  actor,
-  author: 'dev',
-  at: '2026-11-20T09:00:00.000Z',
-  state: 'hard-pause',
-  message: `override on #${pull}`,
-  source: 'action',
-});
+const entry = (pull: number, actor?: string) => overrideEntry(pull, actor, 'hard-pause');
 function chain(entries: AuditEntry[]): AuditRecord[] {
   const out: AuditRecord[] = [];
   for (const e of entries) out.push(chainRecord(out.at(-1) ?? null, e));
@@ -86,8 +73,7 @@ const run = (id: number, r: AuditRecord) => ({
 const listing = (...runs: ReturnType<typeof run>[]) => ({ total_count: runs.length, check_runs: runs });
 const anchorsOf = (rs: AuditRecord[]) => listing(...rs.map((r, i) => run(100 + i, r)).reverse());
 
-beforeEach(setupNock);
-afterEach(assertAllCalled);
+useNock('all-called');
 
 describe('the anchor commit', () => {
   it('is the commit git itself makes from the same content, so every run finds the same one', () => {

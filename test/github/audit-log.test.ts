@@ -1,15 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuditLogError, appendAuditEntry } from '../../src/github/audit-log.ts';
 import { GitHubPermissionError, GitHubProtectedBranchError, statusOf } from '../../src/github/errors.ts';
 import {
-  type AuditEntry,
   chainRecord,
   parseAuditLog,
   serializeRecord,
   verifyChain,
 } from '../../src/policy/overrides/audit-chain.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
-import { api, auditAnchors, b64, REPO, testOctokit, unb64 } from './helpers.ts';
+import { useNock } from '../support/nock.ts';
+import { api, auditAnchors, b64, overrideEntry, REPO, testOctokit, unb64 } from './helpers.ts';
 
 // The audit log's append on the exact Contents/Git Data endpoints: what is sent, with which sha,
 // and what happens when another run (or a missing permission, or a tampered log) gets in the way.
@@ -18,20 +17,7 @@ const AUDIT = { branch: 'budget-gate/audit', path: 'audit.jsonl' };
 const FILE = '/repos/acme/agents/contents/audit.jsonl';
 const noWait = { sleep: async () => {} };
 
-const entry = (pull: number, actor = 'sre-lead'): AuditEntry => ({
-  kind: 'override-applied',
-  repo: 'acme/agents',
-  pull_request: pull,
-  sha: 'a'.repeat(40),
-  label: 'override:slo-wrong',
-  reason: 'slo-wrong',
-  actor,
-  author: 'dev',
-  at: '2026-11-20T09:00:00.000Z',
-  state: 'soft-pause',
-  message: `override on #${pull}`,
-  source: 'action',
-});
+const entry = overrideEntry;
 const logOf = (...pulls: number[]) => {
   let prev = null;
   let text = '';
@@ -43,8 +29,7 @@ const logOf = (...pulls: number[]) => {
 };
 const file = (text: string, sha: string) => ({ type: 'file', sha, size: text.length, content: b64(text) });
 
-beforeEach(setupNock);
-afterEach(assertAllCalled);
+useNock('all-called');
 
 describe('appendAuditEntry', () => {
   it('appends to the existing log with the sha it read, chained to the last record', async () => {

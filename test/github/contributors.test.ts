@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { contributorsOf, noreplyLogin } from '../../src/github/contributors.ts';
 import { fetchPullCommits, type PullCommit } from '../../src/github/pull-commits.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { useNock } from '../support/nock.ts';
 import { api, REPO, testOctokit } from './helpers.ts';
 
 // Attempt 6 of issue 20: who wrote a pull request, as GitHub logins — every commit's author and
@@ -36,8 +36,7 @@ function commit(
 }
 const of = (...commits: PullCommit[]) => contributorsOf({ commits, truncated: false });
 
-beforeEach(setupNock);
-afterEach(assertAllCalled);
+useNock('all-called');
 
 describe('noreplyLogin', () => {
   it.each([

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fetchDeployDiff, fetchLastSuccessfulDeployment } from '../../src/github/deploy-diff.ts';
 import { planRevertCommit } from '../../src/github/revert-pr.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
-import { api, REPO, testOctokit } from './helpers.ts';
+import { useNock } from '../support/nock.ts';
+import { api, lastDeployment as nockLastDeployment, REPO, testOctokit } from './helpers.ts';
 
 // A deploy's changed files are never judged partial as if whole: past the 300 files the compare and
 // commit endpoints list, the trees list them all; pages are at most 100 (GitHub's maximum).
@@ -31,14 +31,7 @@ const tree = (paths: Record<string, string>, truncated = false) => ({
   })),
   truncated,
 });
-const lastDeployment = () =>
-  api()
-    .get(`${R}/deployments`)
-    .query({ environment: 'production', per_page: 10 })
-    .reply(200, [{ id: 41, sha: BASE }])
-    .get(`${R}/deployments/41/statuses`)
-    .query({ per_page: 1 })
-    .reply(200, [{ state: 'success' }]);
+const lastDeployment = () => nockLastDeployment(R, BASE);
 
 /** 450 files: the first 300 are docs; the prompt change is past what the compare lists. */
 function bigTrees() {
@@ -51,8 +44,7 @@ function bigTrees() {
   return { before, after };
 }
 
-beforeEach(setupNock);
-afterEach(assertAllCalled);
+useNock('all-called');
 
 describe('fetchDeployDiff', () => {
   it('a compare cut at 300 files is completed from the trees: the prompt past the cut is seen', async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   GitHubNotFoundError,
   GitHubPermissionError,
@@ -7,7 +7,7 @@ import {
   refusals,
 } from '../../src/github/errors.ts';
 import { createOctokit } from '../../src/github/octokit.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { useNock } from '../support/nock.ts';
 import { API, api, REPO } from './helpers.ts';
 
 // GitHub's refusals, as GitHub sends them, classified by what GitHub said: the status alone does
@@ -31,8 +31,7 @@ const rejection = (p: Promise<unknown>) =>
     (e: unknown) => e,
   );
 
-beforeEach(setupNock);
-afterEach(assertAllCalled);
+useNock('all-called');
 
 describe('the refusals hook classifies what GitHub said', () => {
   it('a primary rate limit (403, x-ratelimit-remaining: 0) is a rate limit with its reset, not a permission', async () => {

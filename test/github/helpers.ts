@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { ANCHOR_CHECK_NAME, anchorCommitSha } from '../../src/github/audit-anchor.ts';
 import { createOctokit, type GateOctokitInstance, RequestCounter } from '../../src/github/octokit.ts';
+import type { AuditEntry } from '../../src/policy/overrides/audit-chain.ts';
 
 export const API = 'https://api.github.test';
 export const REPO = { owner: 'acme', repo: 'agents' };
@@ -15,6 +16,16 @@ export function testOctokit(): { gh: GateOctokitInstance; counter: RequestCounte
 export function api(): nock.Scope {
   return nock(API);
 }
+
+/** GitHub's deployments to production: #41 at `sha`, whose newest status is `success`. */
+export const lastDeployment = (repoPath: string, sha: string): nock.Scope =>
+  api()
+    .get(`${repoPath}/deployments`)
+    .query({ environment: 'production', per_page: 10 })
+    .reply(200, [{ id: 41, sha }])
+    .get(`${repoPath}/deployments/41/statuses`)
+    .query({ per_page: 1 })
+    .reply(200, [{ state: 'success' }]);
 
 export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 export const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
@@ -55,3 +66,23 @@ export function auditAnchors(
       ...(opts.app ? { app: { slug: opts.app } } : {}),
     });
 }
+
+/** An override applied by `actor` on pull request `pull` of acme/agents, under `state`. */
+export const overrideEntry = (
+  pull: number,
+  actor = 'sre-lead',
+  state: AuditEntry['state'] = 'soft-pause',
+): AuditEntry => ({
+  kind: 'override-applied',
+  repo: 'acme/agents',
+  pull_request: pull,
+  sha: 'a'.repeat(40),
+  label: 'override:slo-wrong',
+  reason: 'slo-wrong',
+  actor,
+  author: 'dev',
+  at: '2026-11-20T09:00:00.000Z',
+  state,
+  message: `override on #${pull}`,
+  source: 'action',
+});

@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fetchLabelAppliers, gatherLabelEvents } from '../../src/github/labels.ts';
 import { overridesSchema } from '../../src/policy/spec/schema.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { useNock } from '../support/nock.ts';
 import { API, api, REPO, testOctokit } from './helpers.ts';
 
 // Who applied an override label and what GitHub says about them, on the exact endpoints, asking
@@ -16,8 +16,7 @@ const labeled = (name: string, actor: string, at: string) => ({
 });
 const link = (last: number) => `<${API}${EVENTS}?per_page=100&page=${last}>; rel="last"`;
 
-beforeEach(setupNock);
-afterEach(assertAllCalled);
+useNock('all-called');
 
 describe('fetchLabelAppliers', () => {
   it('takes the last labeled event of each label, reading a long history from its last page backwards', async () => {

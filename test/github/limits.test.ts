@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { boundBody, comment, createPull } from '../../src/github/pull-actions.ts';
 import { loadPolicy, PolicyError } from '../../src/policy/spec/load.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { useNock } from '../support/nock.ts';
 import { api, REPO, testOctokit } from './helpers.ts';
 
 // GitHub's limits on labels and bodies, and the App's permissions, checked against what GitHub
@@ -23,8 +23,7 @@ const BODY_422 = {
   status: '422',
 };
 
-beforeEach(setupNock);
-afterEach(assertAllCalled);
+useNock('all-called');
 
 describe('pull request and comment bodies', () => {
   const tooLong = (b: { body: string }) => b.body.length > 65_536;

@@ -1,15 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_END } from '../../src/scenarios/demo.ts';
 import { GH_REPO, gate, payload, workspace } from '../action/support.ts';
 import { api } from '../github/helpers.ts';
 import { cli } from '../support/cli.ts';
-import { assertAllCalled, setupNock } from '../support/nock.ts';
+import { useNock } from '../support/nock.ts';
 
 // `budget-gate evaluate --format markdown` is the Action's job summary, character for character:
 // the same workspace, change and time through the gate (GitHub played by nock) and through the CLI.
 
-beforeEach(setupNock);
-afterEach(assertAllCalled);
+useNock('all-called');
 
 const FILES = ['prompts/refund.md', 'src/agent/tools.ts'];
 

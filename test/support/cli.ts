@@ -6,24 +6,23 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the CLI in-process with captured output and a fixed clock. */
+/** Runs the CLI in-process with captured output and a fixed clock (2026-11-20T09:00:00Z unless `now`). */
 export async function cli(
   argv: string[],
-  opts: { cwd?: string; stdin?: string; env?: Record<string, string> } = {},
+  opts: { cwd?: string; stdin?: string; env?: Record<string, string>; now?: number } = {},
 ): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
+  const out = { stdout: '', stderr: '' };
   const code = await runCli(argv, {
     stdout: (s) => {
-      stdout += s;
+      out.stdout += s;
     },
     stderr: (s) => {
-      stderr += s;
+      out.stderr += s;
     },
     env: opts.env ?? {},
     cwd: opts.cwd ?? process.cwd(),
-    now: () => Date.parse('2026-11-20T09:00:00Z'),
+    now: () => opts.now ?? Date.parse('2026-11-20T09:00:00Z'),
     stdin: async () => opts.stdin ?? '',
   });
-  return { code, stdout, stderr };
+  return { code, ...out };
 }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { DashboardOptions } from '../../src/dashboard/server.ts';
 import { dashboardHandler } from '../../src/dashboard/server.ts';
+import { listenLoopback } from './ports.ts';
 
 /** The dashboard handler on a loopback server of its own, as the bot or the CLI would mount it. */
 export async function serveDashboard(
@@ -15,16 +16,5 @@ export async function serveDashboard(
       (e: unknown) => res.writeHead(500).end(String(e)),
     );
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const addr = server.address();
-  if (!addr || typeof addr !== 'object') throw new Error('no address');
-  return {
-    url: `http://127.0.0.1:${addr.port}`,
-    server,
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
-  };
+  return { ...(await listenLoopback(server)), server };
 }

@@ -1,4 +1,5 @@
 import nock from 'nock';
+import { afterEach, beforeEach } from 'vitest';
 
 // Every GitHub call in the tests goes to nock; only loopback servers (the real Prometheus,
 // PostgreSQL, stand-ins) may be reached for real.
@@ -13,4 +14,13 @@ export function assertAllCalled(): void {
   const pending = nock.pendingMocks();
   nock.cleanAll();
   if (pending.length > 0) throw new Error(`GitHub endpoints not called: ${pending.join(', ')}`);
+}
+
+/**
+ * For every test of the file: GitHub only through nock, and the mocks cleared after each test;
+ * with `all-called`, a mock a test left uncalled fails it.
+ */
+export function useNock(after: 'clear' | 'all-called' = 'clear'): void {
+  beforeEach(setupNock);
+  afterEach(after === 'all-called' ? assertAllCalled : () => void nock.cleanAll());
 }

@@ -3,7 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.ts';
+import { planRequest } from '../../src/policy/gate/plan.ts';
+import type { Policy } from '../../src/policy/spec/schema.ts';
+import { createPrometheusSource } from '../../src/telemetry/prometheus/index.ts';
+import { freePort, listenLoopback } from './ports.ts';
 import { binary, type ServerProcess, startServer } from './server-process.ts';
 
 // A real Prometheus for the tests: Debian's `prometheus` and `promtool`, a temporary TSDB built
@@ -94,15 +97,14 @@ export async function countingProxy(target: string): Promise<CountingProxy> {
     });
     req.pipe(upstream);
   });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return { ...(await listenLoopback(server)), seen };
 }
+
+/** What fetching `policy`'s request at `at` from the Prometheus at `url` fails with (undefined: nothing). */
+export const fetchFailure = (url: string, policy: Policy, at: number): Promise<unknown> =>
+  createPrometheusSource({ url })
+    .fetch(planRequest(policy, at))
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { proxySettings } from '../../src/telemetry/env-proxy.ts';
+import { outputOf } from '../support/child-output.ts';
 import { type FakeGitHub, startGitHub } from '../support/github-server.ts';
 import { prometheusPolicy } from '../support/policies.ts';
 import { tempDir } from '../support/tasks.ts';
@@ -66,15 +67,8 @@ function run(
       // A runner's environment, with nothing of this test process's own.
       env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: hosts.caFile, ...env },
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    const out = outputOf(child);
+    child.on('exit', (code) => resolve({ code, stdout: out.stdout(), stderr: out.stderr() }));
   });
 }
 

@@ -10,7 +10,7 @@ import { JsonlSource } from '../../../src/telemetry/jsonl/source.ts';
 import { createPrometheusSource } from '../../../src/telemetry/prometheus/index.ts';
 import { cli } from '../../support/cli.ts';
 import { BACKENDS, type MetricsBackend, startBackend } from '../../support/metrics-backends.ts';
-import { countingProxy } from '../../support/prometheus.ts';
+import { countingProxy, fetchFailure } from '../../support/prometheus.ts';
 import { type SeriesSet, seriesFromTasks } from '../../support/series.ts';
 import { steadyTasks, type Task, tempDir, writeTasks } from '../../support/tasks.ts';
 
@@ -195,9 +195,7 @@ describe.each(BACKENDS)('Prometheus source against a real %s', (kind) => {
       POLICY.replace(`{tier="paid"}[\${window}]))`, `{tier="paid"}[\${window}])`),
       'p.yml',
     );
-    const err = await createPrometheusSource({ url: prom.url })
-      .fetch(planRequest(policy, AT))
-      .catch((e: unknown) => e);
+    const err = await fetchFailure(prom.url, policy, AT);
     // Prometheus answers 400 bad_data; VictoriaMetrics 422 with its own parser's words.
     const why = kind === 'prometheus' ? /bad_data: .*parse error/ : /422: .*unexpected token/;
     expect(err).toMatchObject({ kind: 'query', message: expect.stringMatching('refused the query') });
@@ -206,9 +204,7 @@ describe.each(BACKENDS)('Prometheus source against a real %s', (kind) => {
 
   it('a selector that matches nothing is no-data, naming the SLO and the query', async () => {
     const { policy } = loadPolicy(POLICY.replaceAll('tier="paid"', 'tier="platinum"'), 'p.yml');
-    const err = await createPrometheusSource({ url: prom.url })
-      .fetch(planRequest(policy, AT))
-      .catch((e: unknown) => e);
+    const err = await fetchFailure(prom.url, policy, AT);
     expect(err).toMatchObject({
       kind: 'no-data',
       message: expect.stringContaining(

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decide } from '../../../src/policy/gate/decide.ts';
 import { planRequest } from '../../../src/policy/gate/plan.ts';
 import { loadPolicy } from '../../../src/policy/spec/load.ts';
@@ -10,7 +10,7 @@ import { cli } from '../../support/cli.ts';
 import { PROM_AT, prometheusPolicy } from '../../support/policies.ts';
 import { freePort } from '../../support/ports.ts';
 import { tempDir } from '../../support/tasks.ts';
-import { answer as answerFor, type FakeServer, serve as fakeServer } from './fake-server.ts';
+import { answer as answerFor, servedPerTest } from './fake-server.ts';
 
 // The ways a metrics server fails, played by a local HTTP server: each gives its own message,
 // retries happen only where they can help, and the policy's on_telemetry_error decides.
@@ -21,16 +21,7 @@ const { policy } = loadPolicy(policyText(), 'p.yml');
 const request = planRequest(policy, AT);
 const noWait = async () => {};
 
-const servers: FakeServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(handler: Parameters<typeof fakeServer>[0]): Promise<FakeServer> {
-  const s = await fakeServer(handler);
-  servers.push(s);
-  return s;
-}
+const serve = servedPerTest();
 
 const answer = (body: string, value: string) => answerFor({ headers: {}, body }, value, AT);
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { freePort } from '../../support/ports.ts';
+import { afterEach } from 'vitest';
+import { listenLoopback } from '../../support/ports.ts';
 
 // A stand-in for a metrics server that misbehaves on purpose: it records what each request
 // carried and answers however the test says.
@@ -29,16 +30,19 @@ export async function serve(
       handler(req, res, seen.length);
     });
   });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+  return { ...(await listenLoopback(server)), seen };
+}
+
+/** `serve` for a test file: every server a test starts is closed after it. */
+export function servedPerTest(): typeof serve {
+  const open: FakeServer[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  return async (handler) => {
+    const s = await serve(handler);
+    open.push(s);
+    return s;
   };
 }
 

@@ -5,7 +5,7 @@ import { loadPolicy } from '../../../src/policy/spec/load.ts';
 import { parseDuration } from '../../../src/policy/time/duration.ts';
 import { createPrometheusSource } from '../../../src/telemetry/prometheus/index.ts';
 import { promDuration, recordedRules } from '../../../src/telemetry/prometheus/recording-rules.ts';
-import { type RunningPrometheus, startPrometheus } from '../../support/prometheus.ts';
+import { fetchFailure, type RunningPrometheus, startPrometheus } from '../../support/prometheus.ts';
 
 // Teams that run Sloth or Pyrra already have the error ratio per window as recording rules. Their
 // series, named as those tools name them, are loaded into a real Prometheus; budget-gate must read
@@ -175,9 +175,7 @@ describe('Sloth and Pyrra rules in a real Prometheus', () => {
 
   it('a policy window Sloth does not record is no-data that says what to check', async () => {
     const { policy } = loadPolicy(POLICY.replace('window: 7d', 'window: 28d'), 'p.yml');
-    const err = await createPrometheusSource({ url: prom.url })
-      .fetch(planRequest(policy, AT))
-      .catch((e: unknown) => e);
+    const err = await fetchFailure(prom.url, policy, AT);
     expect(err).toMatchObject({
       kind: 'no-data',
       message: expect.stringContaining(

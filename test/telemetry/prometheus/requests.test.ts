@@ -8,7 +8,7 @@ import {
   prometheusOptionsFromEnv,
 } from '../../../src/telemetry/prometheus/index.ts';
 import { PROM_AT, prometheusPolicy } from '../../support/policies.ts';
-import { answer, type FakeServer, serve as fakeServer, queryOf } from './fake-server.ts';
+import { answer, type FakeServer, queryOf, servedPerTest } from './fake-server.ts';
 
 // What goes over the wire and what comes back in messages: PromQL anchoring, credentials, which
 // answers are retried and for how long.
@@ -19,15 +19,7 @@ const policyWith = (source: string) => loadPolicy(prometheusPolicy({ source }), 
 const COUNTS = `{ bad: 'sum(increase(bad_total[$\{window}]))', total: 'sum(increase(all_total[$\{window}]))' }`;
 const request = planRequest(policyWith(COUNTS), AT);
 
-const servers: FakeServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serve(handler: Parameters<typeof fakeServer>[0]): Promise<FakeServer> {
-  const s = await fakeServer(handler);
-  servers.push(s);
-  return s;
-}
+const serve = servedPerTest();
 const ok = (srv: () => FakeServer) =>
   serve((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
