@@ -24,11 +24,14 @@ const PROCESSES = [
   'test/process/**/*.test.ts',
 ];
 
-// The suite waits far more than it computes (servers starting, bot processes killed and restarted,
-// a browser drawing): files run side by side in more workers than there are cores. One number for
-// every project, so all four share one pool and a long crash file overlaps the unit files.
-// BUDGET_GATE_TEST_WORKERS overrides it (1: one file at a time).
-const WORKERS = Number(process.env.BUDGET_GATE_TEST_WORKERS) || Math.max(4, availableParallelism() * 2);
+// Most of the suite waits far more than it computes (servers starting, bot processes killed and
+// restarted): those files run side by side in more workers than there are cores. The unit and
+// browser files compute (property tests, Chromium drawing): one worker a core, so a busy machine
+// does not starve them into timeouts. Projects with one worker count share a pool (and a
+// groupOrder); BUDGET_GATE_TEST_WORKERS overrides the waiting projects' count (1: one at a time).
+const CORES = availableParallelism();
+const WAITING = { maxWorkers: Number(process.env.BUDGET_GATE_TEST_WORKERS) || Math.max(4, CORES * 2) };
+const COMPUTING = { maxWorkers: Math.min(CORES, WAITING.maxWorkers) };
 
 // Caches of this checkout only: node_modules may be shared (a worktree's is a link to another
 // checkout's), and two runs from two checkouts must not read or write each other's.
@@ -37,7 +40,6 @@ const CACHE = join(import.meta.dirname, '.cache');
 export default defineConfig({
   cacheDir: join(CACHE, 'vite'),
   test: {
-    maxWorkers: WORKERS,
     fsModuleCachePath: join(CACHE, 'vitest-modules'),
     // Integration tests start real servers (Prometheus, PostgreSQL); give them room, never skip them.
     testTimeout: 60_000,
@@ -49,11 +51,19 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: [...SERVERS, ...BROWSER, ...PROCESSES],
+          ...COMPUTING,
+          sequence: { groupOrder: 1 },
         },
       },
-      { extends: true, test: { name: 'servers', include: SERVERS } },
-      { extends: true, test: { name: 'browser', include: BROWSER } },
-      { extends: true, test: { name: 'processes', include: PROCESSES } },
+      { extends: true, test: { name: 'servers', include: SERVERS, ...WAITING, sequence: { groupOrder: 0 } } },
+      {
+        extends: true,
+        test: { name: 'browser', include: BROWSER, ...COMPUTING, sequence: { groupOrder: 1 } },
+      },
+      {
+        extends: true,
+        test: { name: 'processes', include: PROCESSES, ...WAITING, sequence: { groupOrder: 0 } },
+      },
     ],
   },
 });

@@ -12,6 +12,7 @@ import {
   hardPause,
   labeled,
   nockAuthorship,
+  nockHeadCommitOnly,
   nockPolicyAt,
   payload,
   workspace,
@@ -195,22 +196,11 @@ describe('the gate on a push-triggered deploy', () => {
       '      class: low\n      description: prompt rewrites',
     );
     expect(lowered).not.toBe(demo);
-    api()
-      .get(`${GH_REPO}/deployments`)
-      .query(true)
-      .reply(200, [])
-      .get(`${GH_REPO}/commits/${sha}`)
-      .query(true)
-      .reply(200, {
-        sha,
-        commit: { message: 'Rewrite the refund prompt and relax its rule' },
-        author: null,
-        parents: [{ sha: parent }],
-        files: [
-          { filename: 'prompts/refund.md', status: 'modified' },
-          { filename: '.github/error-budget.yml', status: 'modified' },
-        ],
-      })
+    nockHeadCommitOnly(sha, {
+      message: 'Rewrite the refund prompt and relax its rule',
+      parent,
+      files: ['prompts/refund.md', '.github/error-budget.yml'],
+    })
       // The commit's own copy, read at the deployed sha.
       .get(`${GH_REPO}/contents/${encodeURIComponent('.github/error-budget.yml')}`)
       .query({ ref: sha })

@@ -11,6 +11,7 @@ import {
   HOUR,
   labeled,
   nockAuthorship,
+  nockHeadCommitOnly,
   opened,
   withLabel,
 } from './support.ts';
@@ -121,19 +122,11 @@ describe('the gate when GitHub refuses or repeats', () => {
 
   it('workflow_dispatch with no deployment history judges the dispatched commit alone', async () => {
     const sha = 'f'.repeat(40);
-    api()
-      .get(`${GH_REPO}/deployments`)
-      .query(true)
-      .reply(200, [])
-      .get(`${GH_REPO}/commits/${sha}`)
-      .query(true)
-      .reply(200, {
-        sha,
-        commit: { message: 'Tweak the banner' },
-        author: null,
-        parents: [{ sha: 'e'.repeat(40) }],
-        files: [{ filename: 'src/ui/banner.tsx', status: 'modified' }],
-      })
+    nockHeadCommitOnly(sha, {
+      message: 'Tweak the banner',
+      parent: 'e'.repeat(40),
+      files: ['src/ui/banner.tsx'],
+    })
       .post(`${GH_REPO}/check-runs`, (b) => b.head_sha === sha)
       .reply(201, { id: 4 });
     const r = await gate('workflow_dispatch', { inputs: {} });

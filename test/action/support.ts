@@ -181,3 +181,25 @@ export const nockAuthorship = (pull: number, author: string, pushedAt: number): 
     .get(`${GH_REPO}/activity`)
     .query(true)
     .reply(200, [{ activity_type: 'push', timestamp: new Date(pushedAt).toISOString() }]);
+
+/**
+ * Nothing deployed to production yet: GitHub lists no deployment, and answers the head commit
+ * `sha` alone (its `message`, first parent and changed `files`). Returns the scope to chain on.
+ */
+export const nockHeadCommitOnly = (
+  sha: string,
+  commit: { message: string; parent: string; files: string[] },
+): nock.Scope =>
+  nock(API)
+    .get(`${GH_REPO}/deployments`)
+    .query(true)
+    .reply(200, [])
+    .get(`${GH_REPO}/commits/${sha}`)
+    .query(true)
+    .reply(200, {
+      sha,
+      commit: { message: commit.message },
+      author: null,
+      parents: [{ sha: commit.parent }],
+      files: commit.files.map((filename) => ({ filename, status: 'modified' })),
+    });

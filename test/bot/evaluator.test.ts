@@ -8,7 +8,7 @@ import type { SqlWatchStore } from '../../src/store/sql.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { assertAllCalled, setupNock } from '../support/nock.ts';
 import { type RunningPostgres, startPostgres } from '../support/postgres.ts';
-import { API, b64, MIN, POLICY_TEXT, scenarioSource, T0, testClock } from './support.ts';
+import { API, b64, fastBurnPage, MIN, POLICY_TEXT, scenarioSource, T0, testClock } from './support.ts';
 
 // The always-on evaluator: each installed repository's default-branch policy, evaluated once per
 // cell of its interval's grid by whichever replica leases it, the policy read conditionally (ETag),
@@ -262,18 +262,7 @@ describe('two replicas on one PostgreSQL', () => {
     await store.ledger.put({ ...entry, paged: ['k', 'k:sev1'] });
     expect(await store.ledger.get(entry.key)).toEqual({ ...entry, paged: ['k', 'k:sev1'] });
     expect(await store.ledger.open('acme/r0')).toHaveLength(1);
-    const inc = await store.incidents.open(
-      {
-        key: entry.key,
-        repo: 'acme/r0',
-        installation_id: 7,
-        slo: 'tasks-success',
-        alert: 'fast-burn',
-        severity: 'sev1',
-        action: 'page',
-      },
-      T0,
-    );
+    const inc = await store.incidents.open(fastBurnPage(entry.key), T0);
     expect(inc).toMatchObject({ escalation_step: 0, acked_at: null, clear_since: null });
     expect(await store.incidents.escalate(inc, 0, T0 + 5 * MIN)).toBe(true);
     expect(await store.incidents.escalate(inc, 0, T0 + 5 * MIN)).toBe(false);

@@ -5,7 +5,7 @@ import { collectingLog } from '../../src/bot/log.ts';
 import { pagerdutyWebhookHandler, verifyPagerDutySignature } from '../../src/bot/pagerduty-webhook.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { freePort } from '../support/ports.ts';
-import { T0 } from './support.ts';
+import { fastBurnPage, T0 } from './support.ts';
 
 // PagerDuty's v3 webhooks, signed as PagerDuty signs them (X-PagerDuty-Signature: v1=<hex>, HMAC-
 // SHA256 of the raw body; several during a secret rotation), posted to the bot's handler over HTTP.
@@ -76,18 +76,7 @@ async function serve(secret: string | undefined) {
       },
       body,
     });
-  const inc = await store.incidents.open(
-    {
-      key: KEY,
-      repo: 'acme/r0',
-      installation_id: 7,
-      slo: 'tasks-success',
-      alert: 'fast-burn',
-      severity: 'sev1',
-      action: 'page',
-    },
-    T0,
-  );
+  const inc = await store.incidents.open(fastBurnPage(KEY), T0);
   return { store, post, inc };
 }
 

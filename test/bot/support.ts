@@ -221,6 +221,18 @@ export function scenarioBot(tasks: Task[], store: WatchStore) {
   return { path, source, clock, deps, probot: testProbot(deps) };
 }
 
+/** A sev1 fast-burn page on acme/r0 (installation 7), as an incident is opened for it. */
+export const fastBurnPage = (key: string) =>
+  ({
+    key,
+    repo: 'acme/r0',
+    installation_id: 7,
+    slo: 'tasks-success',
+    alert: 'fast-burn',
+    severity: 'sev1',
+    action: 'page',
+  }) as const;
+
 /** A test clock: set, advance. */
 export function testClock(start: number) {
   let now = start;

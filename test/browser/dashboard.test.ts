@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { githubSignIn } from '../../src/dashboard/auth.ts';
 import { COLOURS } from '../../src/dashboard/charts.ts';
 import type { Decision } from '../../src/policy/gate/decision-schema.ts';
-import { DEMO_END } from '../../src/scenarios/demo.ts';
-import { startBrowser, type TestBrowser } from '../support/browser.ts';
+import { useBrowser } from '../support/browser.ts';
 import { contrast, matchesReference } from '../support/browser-mermaid.ts';
+import { DEMO_ARGS } from '../support/cli.ts';
 import { fakeFleet, fakeRecord, repoName } from '../support/dashboard-fleet.ts';
 import { serveDashboard } from '../support/dashboard-server.ts';
 import { type FakeOAuth, githubOAuth } from '../support/github-oauth.ts';
@@ -23,14 +23,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURES = resolve(ROOT, 'test/fixtures/dashboard');
 const BACKGROUND = { light: '#ffffff', dark: '#0d1117' } as const;
 
-let browser: TestBrowser;
-beforeAll(async () => {
-  browser = await startBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  expect(browser?.blocked ?? []).toEqual([]);
-});
+const browser = useBrowser();
 
 async function open(url: string, theme: 'light' | 'dark' = 'light', zone = 'Europe/Berlin'): Promise<Page> {
   const page = await browser.page();
@@ -77,38 +70,14 @@ describe('local mode: budget-gate dashboard on the bundled example', () => {
   let decision: Decision;
   beforeAll(async () => {
     // The same figures as `evaluate --json` on the same inputs: the page must draw these.
-    const json = execFileSync(
-      process.execPath,
-      [
-        'bin/budget-gate.js',
-        'evaluate',
-        '--policy',
-        'examples/error-budget.yml',
-        '--telemetry',
-        'examples/telemetry/demo.jsonl.gz',
-        '--at',
-        DEMO_END,
-        '--json',
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const json = execFileSync(process.execPath, ['bin/budget-gate.js', 'evaluate', ...DEMO_ARGS, '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     decision = JSON.parse(json) as Decision;
     child = spawn(
       process.execPath,
-      [
-        'bin/budget-gate.js',
-        'dashboard',
-        '--policy',
-        'examples/error-budget.yml',
-        '--telemetry',
-        'examples/telemetry/demo.jsonl.gz',
-        '--at',
-        DEMO_END,
-        '--port',
-        '0',
-        '--repo',
-        'acme/agents',
-      ],
+      ['bin/budget-gate.js', 'dashboard', ...DEMO_ARGS, '--port', '0', '--repo', 'acme/agents'],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stderr!.on('data', (d) => {

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { cli } from '../support/cli.ts';
+import { cli, DEMO_ARGS } from '../support/cli.ts';
 
 // `budget-gate dashboard`'s refusals (its serving is tested in Chromium: test/browser) and the
 // demo pointing at it.
@@ -41,17 +41,7 @@ describe('budget-gate dashboard', () => {
     await new Promise<void>((ok) => taken.listen(0, '127.0.0.1', ok));
     const port = (taken.address() as { port: number }).port;
     try {
-      const r = await cli([
-        'dashboard',
-        '--policy',
-        'examples/error-budget.yml',
-        '--telemetry',
-        'examples/telemetry/demo.jsonl.gz',
-        '--at',
-        '2026-11-20T09:00:00Z',
-        '--port',
-        String(port),
-      ]);
+      const r = await cli(['dashboard', ...DEMO_ARGS, '--port', String(port)]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`--port ${port}: already in use (try --port 0)`);
     } finally {

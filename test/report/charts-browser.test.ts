@@ -1,12 +1,12 @@
 /// <reference lib="dom" />
 import { resolve } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { burnSeries } from '../../src/report/burn-series.ts';
 import { projectionLine } from '../../src/report/format.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import { CHART_COLOURS, chartTitle, mermaidChart } from '../../src/report/mermaid.ts';
-import { MERMAIDS, type MermaidVersion, startBrowser, type TestBrowser } from '../support/browser.ts';
+import { MERMAIDS, type MermaidVersion, useBrowser } from '../support/browser.ts';
 import {
   contrast,
   type DrawnChart,
@@ -35,15 +35,8 @@ const REFERENCES: { case: string; theme: Theme; version: MermaidVersion }[] = [
   { case: 'hard-pause', theme: 'dark', version: '11.3' },
 ];
 
-let browser: TestBrowser;
-beforeAll(async () => {
-  browser = await startBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  // Mermaid and the pages are served from loopback; nothing may have been fetched from elsewhere.
-  expect(browser?.blocked ?? []).toEqual([]);
-});
+// Mermaid and the pages are served from loopback; nothing may be fetched from elsewhere.
+const browser = useBrowser();
 
 function expectChart(c: ChartCase, drawn: DrawnChart, theme: Theme) {
   const d = caseDecision(c);

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 // Debian's headless Chromium, driven over the DevTools protocol, with the real `mermaid` packages
 // served from node_modules by a loopback HTTP server: what GitHub does to a ```mermaid block, minus
@@ -121,5 +122,34 @@ export async function startBrowser(): Promise<TestBrowser> {
       await new Promise<void>((ok) => server.close(() => ok()));
       await rm(profile, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * One browser for the test file, started before its tests and closed after them; nothing may have
+ * been fetched from anywhere but loopback.
+ */
+export function useBrowser(): Omit<TestBrowser, 'close'> {
+  let started: TestBrowser | undefined;
+  beforeAll(async () => {
+    started = await startBrowser();
+  });
+  afterAll(async () => {
+    await started?.close();
+    expect(started?.blocked ?? []).toEqual([]);
+  });
+  const b = () => {
+    if (!started) throw new Error('the browser did not start');
+    return started;
+  };
+  return {
+    get origin() {
+      return b().origin;
+    },
+    get blocked() {
+      return b().blocked;
+    },
+    page: (mermaid) => b().page(mermaid),
+    allow: (origin) => b().allow(origin),
   };
 }

@@ -1,4 +1,5 @@
 import { runCli } from '../../src/cli/main.ts';
+import { DEMO_END } from '../../src/scenarios/demo.ts';
 
 export interface CliRun {
   code: number;
@@ -26,3 +27,13 @@ export async function cli(
   });
   return { code, ...out };
 }
+
+/** The demo's policy and telemetry, judged at the demo's moment: as CLI arguments. */
+export const DEMO_ARGS = [
+  '--policy',
+  'examples/error-budget.yml',
+  '--telemetry',
+  'examples/telemetry/demo.jsonl.gz',
+  '--at',
+  DEMO_END,
+];

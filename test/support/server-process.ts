@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // The part every real server the tests start shares: find its binary (missing is a failure that
@@ -60,4 +61,23 @@ export async function startServer(
     await new Promise((r) => setTimeout(r, 100));
   }
   return { log: () => log, stop };
+}
+
+/**
+ * A temporary folder for one server process: `started` records the process, and `stop` stops it
+ * (if it started) and removes the folder.
+ */
+export function serverScratch(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let server: ServerProcess | null = null;
+  return {
+    dir,
+    started: (s: ServerProcess) => {
+      server = s;
+    },
+    stop: async () => {
+      await server?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

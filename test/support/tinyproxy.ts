@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
-import { binary, type ServerProcess, startServer } from './server-process.ts';
+import { binary, serverScratch, startServer } from './server-process.ts';
 
 // A real forward proxy, Debian's tinyproxy, on a free loopback port with its own config and log.
 // Its log names every request it carried (`Request (file descriptor 5): CONNECT host:443`), which
@@ -22,13 +21,8 @@ export async function startTinyproxy(opts: {
   domain: string;
 }): Promise<RunningTinyproxy> {
   const tinyproxy = binary('tinyproxy', 'tinyproxy');
-  const dir = mkdtempSync(join(tmpdir(), 'bg-tinyproxy-'));
+  const { dir, started, stop } = serverScratch('bg-tinyproxy-');
   const log = join(dir, 'tinyproxy.log');
-  let server: ServerProcess | null = null;
-  const stop = async () => {
-    await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
   try {
     const port = await freePort();
     writeFileSync(log, '');
@@ -47,18 +41,20 @@ export async function startTinyproxy(opts: {
         '',
       ].join('\n'),
     );
-    server = await startServer(
-      'tinyproxy',
-      tinyproxy,
-      ['-d', '-c', join(dir, 'tinyproxy.conf')],
-      () =>
-        new Promise<boolean>((resolve) => {
-          const s = connect(port, '127.0.0.1', () => {
-            s.destroy();
-            resolve(true);
-          });
-          s.on('error', () => resolve(false));
-        }),
+    started(
+      await startServer(
+        'tinyproxy',
+        tinyproxy,
+        ['-d', '-c', join(dir, 'tinyproxy.conf')],
+        () =>
+          new Promise<boolean>((resolve) => {
+            const s = connect(port, '127.0.0.1', () => {
+              s.destroy();
+              resolve(true);
+            });
+            s.on('error', () => resolve(false));
+          }),
+      ),
     );
     return {
       url: `http://127.0.0.1:${port}`,

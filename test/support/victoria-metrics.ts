@@ -1,9 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
-import { binary, type ServerProcess, startServer } from './server-process.ts';
+import { binary, serverScratch, startServer } from './server-process.ts';
 
 // A real single-node VictoriaMetrics (Debian's `victoria-metrics`) on a free loopback port, with
 // the test's series pushed through its JSON-lines import API and flushed so queries see them.
@@ -23,28 +21,25 @@ function versionOf(vm: string): string {
 
 export async function startVictoriaMetrics(jsonLines: string): Promise<RunningVictoriaMetrics> {
   const vm = binary('victoria-metrics', 'victoria-metrics');
-  const dir = mkdtempSync(join(tmpdir(), 'bg-vm-'));
-  let server: ServerProcess | null = null;
-  const stop = async () => {
-    await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const { dir, started, stop } = serverScratch('bg-vm-');
   try {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    server = await startServer(
-      'victoria-metrics',
-      vm,
-      [
-        `-httpListenAddr=127.0.0.1:${port}`,
-        `-storageDataPath=${join(dir, 'data')}`,
-        // The tests' series are stamped days or years away from today: keep them all.
-        '-retentionPeriod=100y',
-        // A cached answer would hide a query difference between two runs.
-        '-search.disableCache',
-        '-loggerLevel=ERROR',
-      ],
-      async () => (await fetch(`${url}/health`)).ok,
+    started(
+      await startServer(
+        'victoria-metrics',
+        vm,
+        [
+          `-httpListenAddr=127.0.0.1:${port}`,
+          `-storageDataPath=${join(dir, 'data')}`,
+          // The tests' series are stamped days or years away from today: keep them all.
+          '-retentionPeriod=100y',
+          // A cached answer would hide a query difference between two runs.
+          '-search.disableCache',
+          '-loggerLevel=ERROR',
+        ],
+        async () => (await fetch(`${url}/health`)).ok,
+      ),
     );
     const res = await fetch(`${url}/api/v1/import`, { method: 'POST', body: jsonLines });
     if (!res.ok)

@@ -106,7 +106,7 @@ export async function cleanup(bots: BotProcess[], store: WatchStore, app: FakeAp
 }
 
 /** Kill points run side by side; BUDGET_GATE_CRASH_AT_ONCE=1 runs them one after another. */
-const KILL_POINTS_AT_ONCE = Number(process.env.BUDGET_GATE_CRASH_AT_ONCE) || 3;
+const KILL_POINTS_AT_ONCE = Number(process.env.BUDGET_GATE_CRASH_AT_ONCE) || 2;
 
 /** `run(1)` … `run(n)`, at most `width` at a time; the first failure fails the whole. */
 async function eachAtOnce(width: number, n: number, run: (k: number) => Promise<void>): Promise<void> {
