@@ -78,7 +78,7 @@ async function serve(): Promise<{ server: Server; origin: string }> {
   return { server, origin: `http://127.0.0.1:${addr.port}` };
 }
 
-export async function startBrowser(): Promise<TestBrowser> {
+async function startBrowser(): Promise<TestBrowser> {
   const { server, origin } = await serve();
   const profile = await mkdtemp(join(tmpdir(), 'budget-gate-chromium-'));
   let browser: Browser;
