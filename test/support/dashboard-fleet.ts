@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { alertWindows, oncallView } from '../../src/dashboard/local.ts';
+import { alertWindows, oncallView } from '../../src/dashboard/figures.ts';
 import { MemoryDashboardStore, type RepoRecord } from '../../src/dashboard/memory-store.ts';
 import type { EvidenceMinute, WatchView } from '../../src/dashboard/ports.ts';
 import type { Decision, SloReport, State } from '../../src/policy/gate/decision-schema.ts';
