@@ -176,10 +176,12 @@ export class SqlDashboardStore implements DashboardStore {
   }
 
   private async view(repo: RepoName): Promise<Omit<RepositoryView, 'held'> | null> {
+    const at = await this.store.records.decisionAt(repo);
+    if (at === null) return null;
+    const hit = this.views.get(repo);
+    if (hit && hit.at === at) return hit.view;
     const row = await this.store.records.decision(repo);
     if (!row) return null;
-    const hit = this.views.get(repo);
-    if (hit && hit.at === row.at) return hit.view;
     const decision = decisionSchema.parse(JSON.parse(row.decision));
     // The evaluator keeps hour rows for the longest SLO window: all of them are the history.
     const history = await this.store.service.figures(repo, 'hour', 0);
@@ -212,7 +214,7 @@ export class SqlDashboardStore implements DashboardStore {
   }
 
   private async known(repo: RepoName): Promise<boolean> {
-    return (await this.store.records.decision(repo)) !== null;
+    return (await this.store.records.decisionAt(repo)) !== null;
   }
 
   async deployments(repo: RepoName): Promise<WatchView[] | null> {

@@ -55,7 +55,6 @@ const repoDecisionSchema = z.object({
 
 /** A fleet line: the decision's figures without the decision. */
 export type FleetFigures = Omit<RepoDecision, 'decision' | 'alert_windows' | 'source'>;
-const fleetSchema = repoDecisionSchema.omit({ decision: true, alert_windows: true, source: true });
 
 export interface GateDecision {
   repo: string;
@@ -131,6 +130,7 @@ const SQL = {
   fleet: `SELECT d.repo, d.at, d.environment, d.state, d.worst_slo, d.remaining, d.burn, d.alerts
     FROM repo_decisions d JOIN repos r ON r.full_name = d.repo WHERE ${LISTED}`,
   decision: `SELECT d.* FROM repo_decisions d JOIN repos r ON r.full_name = d.repo WHERE d.repo = ? AND ${LISTED}`,
+  decisionAt: `SELECT d.at FROM repo_decisions d JOIN repos r ON r.full_name = d.repo WHERE d.repo = ? AND ${LISTED}`,
   gateDecision: `INSERT INTO gate_decisions (repo, check_run_id, at, sha, pull_number, state, allowed, conclusion, headline, url)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (repo, check_run_id) DO UPDATE SET at = excluded.at, sha = excluded.sha, pull_number = excluded.pull_number,
@@ -189,8 +189,25 @@ export class SqlRecords {
     ]);
   }
 
+  /** Every line at once: coerced by hand rather than parsed, as this is read on every fleet page. */
   async fleet(): Promise<FleetFigures[]> {
-    return (await this.db.all(SQL.fleet, [])).map((r) => fleetSchema.parse(r));
+    const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return ((await this.db.all(SQL.fleet, [])) as Array<Record<string, unknown>>).map((r) => ({
+      repo: String(r.repo),
+      at: Number(r.at),
+      environment: String(r.environment),
+      state: state.parse(r.state),
+      worst_slo: r.worst_slo === null ? null : String(r.worst_slo),
+      remaining: n(r.remaining),
+      burn: n(r.burn),
+      alerts: Number(r.alerts),
+    }));
+  }
+
+  /** When the repository's stored decision was made; null when it has none (or is not listed). */
+  async decisionAt(repo: string): Promise<number | null> {
+    const [row] = (await this.db.all(SQL.decisionAt, [repo])) as Array<{ at: unknown }>;
+    return row ? Number(row.at) : null;
   }
 
   async decision(repo: string): Promise<RepoDecision | null> {
