@@ -110,11 +110,7 @@ beforeAll(async () => {
   gh.route('GET', '/repos/:owner/:repo/contents/:path', (req) => {
     if (req.params.path === '.github/error-budget.yml') return [200, text(POLICY_TEXT), { etag: 'W/"p"' }];
     if (req.params.path === 'audit.jsonl' && /ref=budget-gate%2Faudit/.test(req.query))
-      return [
-        200,
-        text(auditLog().map(serializeRecord).join('')),
-        { etag: 'W/"a"' },
-      ];
+      return [200, text(auditLog().map(serializeRecord).join('')), { etag: 'W/"a"' }];
     return [404, { message: 'Not Found' }];
   });
   gh.route('GET', '/repos/acme/agents/commits/:sha/pulls', (req) => [
@@ -312,7 +308,7 @@ const signedIn = async () => {
   expect(r.status).toBe(200);
   return b;
 };
-const unescape = (s: string) =>
+const decodeHtml = (s: string) =>
   s
     .replace(/&amp;/g, '&')
     .replace(/&lt;/g, '<')
@@ -363,7 +359,7 @@ describe('the dashboard mounted in the bot', () => {
     expect(page.status).toBe(200);
     const stored = JSON.parse((await store.records.decision('acme/agents'))!.decision);
     expect(stored.evaluated_at).toBe(DEMO_END);
-    const text = unescape(page.text);
+    const text = decodeHtml(page.text);
     expect(text).toContain(renderHeadline(stored));
     const consumed = [...page.text.matchAll(/data-figure="consumed">([^<]+)</g)].map((m) => m[1]);
     expect(consumed).toEqual(stored.slos.map((s: { consumed: number }) => pct(s.consumed)));
@@ -376,11 +372,11 @@ describe('the dashboard mounted in the bot', () => {
 
   it('serves deployments, history with the override in the incident’s timeline, and on-call', async () => {
     const b = await signedIn();
-    const dep = unescape((await b.go(`${url}/dashboard/r/${repoName(3)}/deployments`)).text);
+    const dep = decodeHtml((await b.go(`${url}/dashboard/r/${repoName(3)}/deployments`)).text);
     const watch = fakeRecord(3).deployments![0]!;
     expect(dep).toContain('revert pull request <strong>#42');
     expect([...dep.matchAll(/<tr><td><time/g)]).toHaveLength(watch.evidence.length);
-    const hist = unescape((await b.go(`${url}/dashboard/r/acme/agents/history`)).text);
+    const hist = decodeHtml((await b.go(`${url}/dashboard/r/acme/agents/history`)).text);
     expect(hist).toContain(TITLE);
     expect(hist).toMatch(/<tr data-kind="override-applied">.*catastrophic-event.*@sre-lead/s);
     expect(hist).toContain('<strong>override</strong> override `override:catastrophic-event` let #55 ship');
@@ -389,7 +385,7 @@ describe('the dashboard mounted in the bot', () => {
       opened_at: AT - 30 * 60_000,
     });
     expect(events.map((e) => e.kind)).toEqual(['override', 'fired']);
-    const oncall = unescape((await b.go(`${url}/dashboard/r/acme/agents/oncall`)).text);
+    const oncall = decodeHtml((await b.go(`${url}/dashboard/r/acme/agents/oncall`)).text);
     expect(oncall).toContain('data-role="primary">@carol');
   });
 
