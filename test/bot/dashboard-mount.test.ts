@@ -370,6 +370,23 @@ describe('the dashboard mounted in the bot', () => {
     expect(text).toContain(TITLE);
   });
 
+  it('lets a pull request go from the held list when its pull_request.closed arrives', async () => {
+    const family = (examples as unknown as { name: string; examples: Record<string, any>[] }[]).find(
+      (e) => e.name === 'pull_request',
+    )!;
+    const p = structuredClone(family.examples.find((e) => e.action === 'closed')!);
+    p.installation = { id: 22 };
+    p.repository.name = 'agents';
+    p.repository.owner.login = 'acme';
+    p.pull_request.number = 57;
+    p.pull_request.head.sha = HEAD;
+    expect(await deliver('pull_request', p)).toBeLessThan(300);
+    await until(async () => ((await store.records.held('acme/agents')).length === 0 ? true : null));
+    const b = await signedIn();
+    const page = await b.go(`${url}/dashboard/r/acme/agents`);
+    expect(page.text).toContain('No open pull request is held.');
+  });
+
   it('serves deployments, history with the override in the incident’s timeline, and on-call', async () => {
     const b = await signedIn();
     const dep = decodeHtml((await b.go(`${url}/dashboard/r/${repoName(3)}/deployments`)).text);
