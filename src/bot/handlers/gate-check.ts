@@ -141,7 +141,12 @@ export async function onGateCheck(ctx: HandlerContext, deps: BotDeps): Promise<G
   for (const pull of pulls) {
     if (pull.head_sha !== run.head_sha) continue; // a late run for a commit the pull request has moved past
     const headline = title || `the gate's check run concluded ${run.conclusion}`;
-    if (await records.pullDecision(full, pull.number, { check_run_id: run.id, at, allowed, headline }))
+    // Held means the required check failed: under `mode: report` a blocked change concludes
+    // `neutral`, which stops no merge, so it is recorded as blocked but holds nothing.
+    const holds = run.conclusion === 'failure';
+    if (
+      await records.pullDecision(full, pull.number, { check_run_id: run.id, at, allowed: !holds, headline })
+    )
       decided.push(pull.number);
   }
   ctx.log.info(
