@@ -175,7 +175,11 @@ async function main(): Promise<void> {
         log,
         hooks: issues,
       });
-      const audit = new AuditSync({ records: store.records, log });
+      const audit = new AuditSync({
+        records: store.records,
+        log,
+        policyPath: config.BUDGET_GATE_POLICY_PATH,
+      });
       const evaluator = new Evaluator({
         store: store.service,
         decisions: store.records,
@@ -188,10 +192,6 @@ async function main(): Promise<void> {
         github: (id) => app.auth(id),
         log,
         onEvaluated: async (e) => {
-          // The audit log first: an override read now is in the timeline of an incident this evaluation touches.
-          await audit
-            .maybe(e.gh, { owner: e.repo.owner, repo: e.repo.repo }, e.policy, e.at)
-            .catch((err: Error) => log.warn(`${e.repo.full_name}: audit log not read: ${err.message}`));
           await alerting.onEvaluated(e);
           const before = e.repo.last_state;
           if (e.telemetryError === null && before !== null && before !== e.decision.state) {
@@ -220,6 +220,18 @@ async function main(): Promise<void> {
               log,
             });
             log.info(`budget-gate: ${d.repos} repositories in ${d.installations} installations`);
+          },
+        },
+        {
+          name: 'audit log reads',
+          everyMs: config.BUDGET_GATE_AUDIT_EVERY,
+          firstAfterMs: config.BUDGET_GATE_AUDIT_EVERY,
+          run: async () => {
+            const r = await audit.round(await store.service.list(), (id) => app.auth(id), Date.now());
+            if (r.read + r.failed > 0)
+              log.info(
+                `budget-gate: audit logs: ${r.read} read (${r.added} new records), ${r.unchanged} unchanged, ${r.failed} failed`,
+              );
           },
         },
         {

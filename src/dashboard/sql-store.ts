@@ -234,7 +234,7 @@ export class SqlDashboardStore implements DashboardStore {
       await this.store.records.auditLog(repo),
     ];
     const note = !log
-      ? 'The bot has not read this repository’s audit log yet: it does after the first evaluation, and after every push to the audit branch.'
+      ? 'The bot has not read this repository’s audit log yet: it does within minutes of starting, and after every push to the audit branch.'
       : log.error
         ? `The audit log on ${log.branch} could not be read${log.checked_at ? ` at ${iso(log.checked_at)}` : ''}: ${log.error}. The records below are those read before.`
         : null;

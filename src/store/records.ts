@@ -156,6 +156,11 @@ const SQL = {
     ON CONFLICT (repo) DO UPDATE SET branch = excluded.branch, path = excluded.path, etag = excluded.etag, stale = 0,
       checked_at = excluded.checked_at, head_seq = excluded.head_seq, error = excluded.error`,
   auditStale: 'UPDATE audit_logs SET stale = 1 WHERE repo = ? AND branch = ?',
+  auditLogs: 'SELECT * FROM audit_logs',
+  // Compare-and-set on when it was last checked: of two replicas looking at once, one reads.
+  claimNewAudit: `INSERT INTO audit_logs (repo, branch, path, etag, stale, checked_at, head_seq, error)
+    VALUES (?, ?, ?, NULL, 1, ?, 0, NULL) ON CONFLICT (repo) DO NOTHING`,
+  claimAudit: 'UPDATE audit_logs SET checked_at = ? WHERE repo = ? AND COALESCE(checked_at, -1) = ?',
   auditHashes: 'SELECT seq, hash FROM audit_records WHERE repo = ?',
   addAudit: `INSERT INTO audit_records (repo, seq, at, kind, hash, record) VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT (repo, seq) DO NOTHING`,
@@ -285,6 +290,24 @@ export class SqlRecords {
       s.head_seq,
       s.error,
     ]);
+  }
+
+  async auditLogs(): Promise<AuditLogState[]> {
+    return (await this.db.all(SQL.auditLogs, [])).map((r) => auditLogSchema.parse(r));
+  }
+
+  /**
+   * Takes the next read of a repository's log: true for the one replica whose write found the
+   * state it last saw (`seen`: null when there was no row); the others leave it to that one.
+   */
+  async claimAudit(
+    repo: string,
+    audit: { branch: string; path: string },
+    seen: AuditLogState | null,
+    now: number,
+  ): Promise<boolean> {
+    if (!seen) return (await this.db.run(SQL.claimNewAudit, [repo, audit.branch, audit.path, now])) === 1;
+    return (await this.db.run(SQL.claimAudit, [now, repo, seen.checked_at ?? -1])) === 1;
   }
 
   /** A push to the audit branch: read the log again (conditionally) before it is next used. */

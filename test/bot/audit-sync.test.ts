@@ -72,15 +72,30 @@ const client = () =>
   });
 const reads = () => gh.requests.filter((r) => r.path === '/repos/acme/agents/contents/audit.jsonl');
 
+async function withPolicy(): Promise<SqliteWatchStore> {
+  const store = new SqliteWatchStore(':memory:');
+  await store.service.sync(
+    7,
+    [{ owner: 'acme', repo: 'agents', installation_id: 7, default_branch: 'main' }],
+    T,
+  );
+  await store.service.claim('a', T, MIN, 1);
+  await store.service.savePolicy('acme/agents', 'a', T, { text: POLICY_TEXT, etag: null });
+  return store;
+}
+
+const NOTHING = { looked: 1, read: 0, unchanged: 0, none: 0, failed: 0, added: 0 };
+
 describe('the audit log kept in the store', () => {
   it('is read once, then only when pushed to or after the hour, conditionally', async () => {
-    const store = new SqliteWatchStore(':memory:');
+    const store = await withPolicy();
     const sync = new AuditSync({ records: store.records, log: collectingLog() });
-    expect(await sync.maybe(client(), repo, policy, T)).toEqual({ read: 'read', added: 1, error: null });
+    const round = async (at: number) => sync.round(await store.service.list(), async () => client(), at);
+    expect(await round(T)).toEqual({ ...NOTHING, read: 1, added: 1 });
     expect(reads()).toHaveLength(1);
     expect(reads()[0]!.query).toContain('ref=budget-gate%2Faudit');
     // Within the hour and no push: nothing asked.
-    expect(await sync.maybe(client(), repo, policy, T + 30 * MIN)).toBeNull();
+    expect(await round(T + 30 * MIN)).toEqual(NOTHING);
 
     // A push to another branch changes nothing; to the audit branch, the log is read again, with the ETag.
     const push = (ref: string) =>
@@ -99,23 +114,15 @@ describe('the audit log kept in the store', () => {
         },
       );
     await push('refs/heads/feature');
-    expect(await sync.maybe(client(), repo, policy, T + 31 * MIN)).toBeNull();
+    expect(await round(T + 31 * MIN)).toEqual(NOTHING);
     await push('refs/heads/budget-gate/audit');
-    expect(await sync.maybe(client(), repo, policy, T + 32 * MIN)).toEqual({
-      read: 'unchanged',
-      added: 0,
-      error: null,
-    });
+    expect(await round(T + 32 * MIN)).toEqual({ ...NOTHING, unchanged: 1 });
     expect(reads().at(-1)!.headers['if-none-match']).toBe('W/"1"');
 
     // A new record appended: read in full, the new record added.
     log = chain(['sre-lead', 'alice']);
     etag = 'W/"2"';
-    expect(await sync.maybe(client(), repo, policy, T + 92 * MIN)).toEqual({
-      read: 'read',
-      added: 1,
-      error: null,
-    });
+    expect(await round(T + 92 * MIN)).toEqual({ ...NOTHING, read: 1, added: 1 });
     expect((await store.records.auditNewest('acme/agents', 10)).map((r) => r.actor)).toEqual([
       'alice',
       'sre-lead',
@@ -134,6 +141,20 @@ describe('the audit log kept in the store', () => {
       'alice',
       'sre-lead',
     ]);
+    await store.close();
+  });
+
+  it('is read by one replica when two look at once', async () => {
+    const store = await withPolicy();
+    const [a, b] = ['a', 'b'].map(() => new AuditSync({ records: store.records, log: collectingLog() }));
+    const before = reads().length;
+    const repos = await store.service.list();
+    const [ra, rb] = await Promise.all([
+      a!.round(repos, async () => client(), T),
+      b!.round(repos, async () => client(), T),
+    ]);
+    expect(ra.read + rb.read).toBe(1);
+    expect(reads().length - before).toBe(1);
     await store.close();
   });
 });
