@@ -180,6 +180,19 @@ describe.each(drivers)('the dashboard over the %s store', (kind, open) => {
     expect((await store.records.auditNewest(repo, 10)).at(-1)).toEqual(first);
   });
 
+  it('lets one reader claim an audit log at a time', async () => {
+    const audit = { branch: 'budget-gate/audit', path: 'audit.jsonl' };
+    const repo = 'acme/fresh';
+    expect(await store.records.claimAudit(repo, audit, null, FLEET_AT)).toBe(true);
+    expect(await store.records.claimAudit(repo, audit, null, FLEET_AT)).toBe(false);
+    const seen = (await store.records.auditLog(repo))!;
+    expect(seen).toMatchObject({ stale: true, checked_at: FLEET_AT, etag: null });
+    expect(await store.records.claimAudit(repo, audit, seen, FLEET_AT + 1)).toBe(true);
+    expect(await store.records.claimAudit(repo, audit, seen, FLEET_AT + 2)).toBe(false);
+    expect(await store.records.auditPushed(repo, 'budget-gate/audit')).toBe(true);
+    expect(await store.records.auditPushed(repo, 'main')).toBe(false);
+  });
+
   it('drops a repository removed from the App from the fleet and its pages', async () => {
     const keep = Array.from({ length: N - 1 }, (_, i) => {
       const [owner = '', repo = ''] = repoName(i).split('/');
