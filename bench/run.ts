@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { botScale } from './bot-scale.ts';
 import { cliStart } from './cli-start.ts';
 import { coldStart } from './cold-start.ts';
-import { dashboardPages } from './dashboard.ts';
+import { dashboardPages, dashboardSqlPages } from './dashboard.ts';
 import { jsonlThroughput } from './jsonl-throughput.ts';
 import { type Figure, printFigures } from './lib/report.ts';
 import { requestsPerDecision } from './requests.ts';
@@ -33,6 +33,11 @@ const BENCHES: { name: string; title: string; run: () => Promise<Figure[]> }[] =
     name: 'dashboard',
     title: '6. Dashboard pages',
     run: () => dashboardPages(1000, quick ? 100 : 400),
+  },
+  {
+    name: 'dashboard-sql',
+    title: '6b. Dashboard pages from the bot’s store',
+    run: () => dashboardSqlPages(1000, quick ? 100 : 400),
   },
   { name: 'service', title: '7. Always-on service scale', run: () => serviceScale(quick ? 200 : 1000) },
 ];

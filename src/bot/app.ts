@@ -1,13 +1,14 @@
 import type { ApplicationFunction, Context } from 'probot';
 import type { BotDeps, HandlerContext } from './deps.ts';
 import { onDeploymentStatus } from './handlers/deployment-status.ts';
+import { onGateCheck, onPullChange } from './handlers/gate-check.ts';
 import { onIncidentIssue } from './handlers/incident-ack.ts';
 import { onOverrideLabel } from './handlers/override-label.ts';
 import { onProtectionRule } from './handlers/protection-rule.ts';
 import { onInstallationChange, onPush } from './handlers/service-events.ts';
 import { fromPino } from './log.ts';
 
-// The Probot app: three webhooks, each handed to a handler that knows nothing of Probot, and each
+// The Probot app: its webhooks, each handed to a handler that knows nothing of Probot, and each
 // recorded as handled once its handler completes. The
 // watcher (the other half of the bot) runs beside it and is started by main.ts.
 
@@ -36,6 +37,17 @@ export function budgetGateApp(deps: BotDeps): ApplicationFunction {
     app.on('deployment_status', handled(deps, onDeploymentStatus));
     app.on('deployment_protection_rule.requested', handled(deps, onProtectionRule));
     app.on('pull_request.labeled', handled(deps, onOverrideLabel));
+    app.on(
+      [
+        'pull_request.opened',
+        'pull_request.reopened',
+        'pull_request.edited',
+        'pull_request.synchronize',
+        'pull_request.closed',
+      ],
+      handled(deps, onPullChange),
+    );
+    app.on('check_run.completed', handled(deps, onGateCheck));
     app.on('push', handled(deps, onPush));
     app.on(['installation', 'installation_repositories'], handled(deps, onInstallationChange));
     app.on(['issues.assigned', 'issues.closed', 'issue_comment.created'], handled(deps, onIncidentIssue));

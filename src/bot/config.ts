@@ -88,6 +88,10 @@ const botEnvSchema = z.object({
   BUDGET_GATE_DISCOVER_EVERY: duration('BUDGET_GATE_DISCOVER_EVERY', '10m'),
   /** The gate's check run (its workflow job's name), re-run on held pull requests when the state changes. */
   BUDGET_GATE_GATE_CHECK: z.string().min(1).default('gate'),
+  /** The check run the gate posts its decision as (the Action's `check-name` input): read into the store for the dashboard. */
+  BUDGET_GATE_DECISION_CHECK: z.string().min(1).default('budget-gate'),
+  /** How often the audit logs that are due (pushed to, never read, or an hour old) are read back into the store. */
+  BUDGET_GATE_AUDIT_EVERY: duration('BUDGET_GATE_AUDIT_EVERY', '5m'),
 });
 export type BotConfig = z.output<typeof botEnvSchema>;
 

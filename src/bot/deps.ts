@@ -2,6 +2,7 @@ import type { GitHubClient } from '../github/octokit.ts';
 import type { WatchStore } from '../policy/canary/ports.ts';
 import type { TelemetrySource } from '../policy/gate/ports.ts';
 import type { SqlIncidentStore } from '../store/incidents.ts';
+import type { SqlRecords } from '../store/records.ts';
 import type { SqlRepoStore } from '../store/repos.ts';
 import type { BotLog } from './log.ts';
 
@@ -16,6 +17,10 @@ export interface BotDeps {
   repos?: Pick<SqlRepoStore, 'invalidatePolicy' | 'sync'>;
   /** The always-on service's incidents, acknowledged and closed from their issues. */
   incidents?: Pick<SqlIncidentStore, 'byIssue' | 'ack' | 'resolve' | 'note'>;
+  /** What the dashboard reads: the gate's decisions, pull requests, the audit log as read; absent when the service is off. */
+  records?: Pick<SqlRecords, 'recordGateDecision' | 'pull' | 'savePull' | 'pullDecision' | 'auditPushed'>;
+  /** The gate's check run, as the Action's `check-name` input names it (default `budget-gate`). */
+  gateCheckName?: string;
 }
 
 /** The slice of Probot's Context the handlers use, so tests and other hosts can supply it. */

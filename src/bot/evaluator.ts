@@ -1,3 +1,4 @@
+import { alertWindows, fleetFigures } from '../dashboard/figures.ts';
 import { evaluateChange } from '../gate/evaluate-change.ts';
 import type { GitHubClient } from '../github/octokit.ts';
 import { readPolicyConditional } from '../github/policy-conditional.ts';
@@ -6,6 +7,7 @@ import type { Decision } from '../policy/gate/decision-schema.ts';
 import type { ChangeFacts, GatheredChange, TelemetrySource } from '../policy/gate/ports.ts';
 import { formatProblem, PolicyError } from '../policy/spec/load.ts';
 import type { Policy } from '../policy/spec/schema.ts';
+import type { SqlRecords } from '../store/records.ts';
 import { MINUTE_RETENTION_MS, type RepoRow, type Retention, type SqlRepoStore } from '../store/repos.ts';
 import type { BotLog } from './log.ts';
 import { PolicyCache } from './policy-cache.ts';
@@ -34,6 +36,8 @@ export interface Evaluated {
 
 export interface EvaluatorOptions {
   store: RepoStore;
+  /** Where each repository's last decision is kept in full for the dashboard (the store's records). */
+  decisions?: Pick<SqlRecords, 'saveDecision'>;
   source: TelemetrySource;
   clock: () => number;
   replica: string;
@@ -94,7 +98,8 @@ const noChange = (sha: string): ChangeFacts<GatheredChange> => ({
 });
 
 export class Evaluator {
-  private readonly o: Required<Omit<EvaluatorOptions, 'onEvaluated'>> & Pick<EvaluatorOptions, 'onEvaluated'>;
+  private readonly o: Required<Omit<EvaluatorOptions, 'onEvaluated' | 'decisions'>> &
+    Pick<EvaluatorOptions, 'onEvaluated' | 'decisions'>;
   private readonly policies = new PolicyCache();
   private running: Promise<RoundReport> | null = null;
   private stopped = false;
@@ -250,6 +255,16 @@ export class Evaluator {
       },
       retentionOf(policy),
     );
+    // The decision in full (its text and charts), with the fleet's figures worked out now, once.
+    await this.o.decisions?.saveDecision({
+      repo: row.full_name,
+      at,
+      environment: policy.environments[0] ?? 'production',
+      ...fleetFigures(d),
+      decision: JSON.stringify(d),
+      alert_windows: JSON.stringify(alertWindows(policy)),
+      source: d.telemetry.source,
+    });
     await this.o.onEvaluated?.({ repo: row, policy, decision: d, telemetryError, at, gh });
   }
 }

@@ -2,6 +2,7 @@ import { statusOf } from '../github/errors.ts';
 import type { GitHubClient } from '../github/octokit.ts';
 import type { FiringAlert } from '../policy/gate/decision-schema.ts';
 import { rotationOf, shiftAt } from '../policy/oncall/rotation.ts';
+import type { AuditRecord } from '../policy/overrides/audit-chain.ts';
 import type { Policy } from '../policy/spec/schema.ts';
 import type { Incident, SqlIncidentStore, TimelineEvent } from '../store/incidents.ts';
 import type { IncidentHooks } from './alerting.ts';
@@ -19,7 +20,7 @@ const INCIDENT_LABEL = 'incident';
 const TICKET_LABEL = 'ticket';
 const ISSUE_MARKER = (key: string) => `<!-- budget-gate:incident ${key} -->`;
 
-type IssueStore = Pick<SqlIncidentStore, 'setIssue' | 'timeline' | 'note' | 'get'>;
+type IssueStore = Pick<SqlIncidentStore, 'setIssue' | 'timeline' | 'note' | 'noteOnce' | 'get'>;
 
 interface Deployed {
   id: number;
@@ -81,7 +82,16 @@ export interface IncidentIssuesOptions {
   store: IssueStore;
   /** Deployments of the repository the bot watched, for the window. */
   deployments: (repo: string, since: number) => Promise<Deployed[]>;
+  /** Overrides applied in the repository between two times, from the audit log as the bot read it (audit-sync.ts). */
+  overrides?: (repo: string, from: number, to: number) => Promise<AuditRecord[]>;
   log: BotLog;
+}
+
+/** The timeline's line for an override used in the incident's window: who let what through, and why. */
+function overrideText(r: AuditRecord): string {
+  const what = r.pull_request !== null ? `#${r.pull_request}` : r.sha ? r.sha.slice(0, 7) : 'a change';
+  const state = r.state ? ` through ${r.state.toUpperCase()}` : '';
+  return `override \`${r.label}\` let ${what} ship${state}, approved by ${r.actor ? `@${r.actor}` : 'someone unrecorded'} (audit record ${r.seq})`;
 }
 
 export class IncidentIssues implements IncidentHooks {
@@ -110,7 +120,28 @@ export class IncidentIssues implements IncidentHooks {
     };
   }
 
+  /**
+   * Every override used in the incident's window — from its alert's long window before it opened
+   * until it resolved — goes into its timeline once (named by the audit record, so noting it again
+   * at each evaluation writes nothing). Done for every incident, with an issue or without: the
+   * dashboard shows the same timeline.
+   */
+  private async noteOverrides(inc: Incident, policy: Policy, at: number): Promise<void> {
+    if (!this.o.overrides) return;
+    const alert = policy.alerts.find((a) => a.name === inc.alert);
+    const from = inc.opened_at - (alert?.long.ms ?? 3_600_000);
+    for (const r of await this.o.overrides(inc.repo, from, inc.resolved_at ?? at)) {
+      const when = Date.parse(r.at);
+      await this.o.store.noteOnce(inc, `audit-${r.seq}-${inc.key}-${inc.opened_at}`, {
+        at: Number.isFinite(when) ? when : at,
+        kind: 'override',
+        text: overrideText(r),
+      });
+    }
+  }
+
   async opened(inc: Incident, e: Evaluated, a: FiringAlert): Promise<void> {
+    await this.noteOverrides(inc, e.policy, e.at);
     if (!this.wanted(inc)) return;
     const [owner, repo] = inc.repo.split('/') as [string, string];
     const { timeline, text } = await this.body(inc, e.policy, e.at);
@@ -156,6 +187,7 @@ export class IncidentIssues implements IncidentHooks {
 
   /** Edits the issue when its timeline grew; closes it once the bot resolved the incident. */
   async changed(inc: Incident, e: Evaluated): Promise<void> {
+    await this.noteOverrides(inc, e.policy, e.at);
     await this.refresh(inc, e.policy, e.gh, e.at);
   }
 

@@ -1,11 +1,14 @@
 import { resolve } from 'node:path';
 import { type ApplicationFunction, createProbot, run } from 'probot';
+import { dashboardFromEnv } from '../dashboard/config.ts';
+import { SqlDashboardStore } from '../dashboard/sql-store.ts';
 import type { TelemetrySource } from '../policy/gate/ports.ts';
 import { openStore } from '../store/open.ts';
 import { openTelemetry } from '../telemetry/open.ts';
 import { prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
 import { Alerting } from './alerting.ts';
 import { budgetGateApp } from './app.ts';
+import { AuditSync } from './audit-sync.ts';
 import { type BotConfig, readBotConfig } from './config.ts';
 import { discover } from './discover.ts';
 import { Escalator } from './escalation.ts';
@@ -71,8 +74,22 @@ async function main(): Promise<void> {
     source,
     clock: Date.now,
     policyPath: config.BUDGET_GATE_POLICY_PATH,
-    ...(evaluating ? { repos: store.service, incidents: store.incidents } : {}),
+    ...(evaluating
+      ? {
+          repos: store.service,
+          incidents: store.incidents,
+          records: store.records,
+          gateCheckName: config.BUDGET_GATE_DECISION_CHECK,
+        }
+      : {}),
   };
+  // Off unless configured; half a configuration stops the bot here, naming what is missing.
+  const gheHost = process.env.GHE_HOST;
+  const dashboard = dashboardFromEnv(
+    process.env,
+    new SqlDashboardStore(store, { policyPath: config.BUDGET_GATE_POLICY_PATH }),
+    gheHost ? { apiUrl: `${process.env.GHE_PROTOCOL || 'https'}://${gheHost}/api/v3` } : {},
+  );
 
   let service: BotService | null = null;
   const probot = createProbot({
@@ -138,6 +155,7 @@ async function main(): Promise<void> {
       const issues = new IncidentIssues({
         store: store.incidents,
         log,
+        overrides: (repo, from, to) => store.records.auditBetween(repo, 'override-applied', from, to),
         deployments: async (repo, since) =>
           (await store.list())
             .filter((w) => `${w.owner}/${w.repo}` === repo && w.deployed_at >= since)
@@ -157,8 +175,14 @@ async function main(): Promise<void> {
         log,
         hooks: issues,
       });
+      const audit = new AuditSync({
+        records: store.records,
+        log,
+        policyPath: config.BUDGET_GATE_POLICY_PATH,
+      });
       const evaluator = new Evaluator({
         store: store.service,
+        decisions: store.records,
         source,
         clock: Date.now,
         replica,
@@ -196,6 +220,18 @@ async function main(): Promise<void> {
               log,
             });
             log.info(`budget-gate: ${d.repos} repositories in ${d.installations} installations`);
+          },
+        },
+        {
+          name: 'audit log reads',
+          everyMs: config.BUDGET_GATE_AUDIT_EVERY,
+          firstAfterMs: config.BUDGET_GATE_AUDIT_EVERY,
+          run: async () => {
+            const r = await audit.round(await store.service.list(), (id) => app.auth(id), Date.now());
+            if (r.read + r.failed > 0)
+              log.info(
+                `budget-gate: audit logs: ${r.read} read (${r.added} new records), ${r.unchanged} unchanged, ${r.failed} failed`,
+              );
           },
         },
         {
@@ -248,6 +284,7 @@ async function main(): Promise<void> {
     secret: process.env.WEBHOOK_SECRET ?? '',
     webhookPath: process.env.WEBHOOK_PATH || DEFAULT_WEBHOOK_PATH,
     log,
+    dashboard,
   });
   metrics.webhookGuard(() => guard.stats());
   const host = process.env.HOST || 'localhost';
@@ -256,7 +293,7 @@ async function main(): Promise<void> {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
-  log.info(`budget-gate bot: listening on http://${host}:${port}`);
+  log.info(`budget-gate bot: listening on http://${host}:${port}${dashboard ? '; dashboard on' : ''}`);
   (service as BotService | null)?.start();
   // Deployments held by this app's rule whose delivery is lost for good are judged now.
   void (async () => {

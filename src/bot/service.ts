@@ -23,6 +23,8 @@ export interface ServiceOptions {
 export interface Loop {
   name: string;
   everyMs: number;
+  /** The first run this long after start (default: at once). */
+  firstAfterMs?: number;
   run: () => Promise<void>;
   /** Asks the run in progress to end early (between repositories), before stop() waits for it. */
   stop?: () => Promise<void>;
@@ -49,7 +51,7 @@ export class BotService {
       this.timers.push(setInterval(() => void this.recover(), this.o.recoverMs ?? 5 * 60_000));
     }
     for (const loop of this.o.loops ?? []) {
-      void this.loop(loop);
+      if (!loop.firstAfterMs) void this.loop(loop);
       this.timers.push(setInterval(() => void this.loop(loop), loop.everyMs));
     }
   }

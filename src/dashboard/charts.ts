@@ -2,7 +2,7 @@ import * as echarts from 'echarts';
 import { LRUCache } from 'lru-cache';
 import type { SloReport } from '../policy/gate/decision-schema.ts';
 import { CHART_COLOURS } from '../report/mermaid.ts';
-import type { AlertWindow, EvidenceMinute } from './ports.ts';
+import type { AlertWindow, EvidenceMinute, SloTrend } from './ports.ts';
 
 // Real plots, drawn on the server by Apache ECharts as SVG (`ssr: true`): the page needs no
 // chart script, a screenshot or a text browser shows the same figure, and the drawing is the
@@ -163,6 +163,78 @@ export function burnChart(slo: SloReport, alerts: AlertWindow[]): string | null 
       ],
     },
     'burn rate in each alert window against the rate that fires it',
+  );
+}
+
+/**
+ * An SLO as the stored evaluations found it over time: budget consumed over its window (left axis,
+ * with the pause lines) and the burn over its pace lookback (right axis). Null under two points.
+ */
+export function trendChart(t: SloTrend, soft: number, hard: number): string | null {
+  if (t.points.length < 2) return null;
+  const at = t.points.map((p) => Date.parse(p.at));
+  const first = at[0]!;
+  const last = at.at(-1)!;
+  const top = Math.max(hard * 1.1, ...t.points.map((p) => (p.consumed ?? 0) * 1.05));
+  const burnTop = Math.max(1, ...t.points.map((p) => (p.burn ?? 0) * 1.1));
+  const flat = (v: number, name: string, colour: string) => ({
+    type: 'line',
+    name,
+    data: [
+      [first, v],
+      [last, v],
+    ],
+    symbol: 'none',
+    lineStyle: { color: colour, width: 2, type: 'dashed' },
+    itemStyle: { color: colour },
+  });
+  return draw(
+    {
+      ...base,
+      grid: { ...base.grid, right: 56 },
+      xAxis: { type: 'time', min: first, max: last, ...axis, splitLine: { show: false } },
+      yAxis: [
+        {
+          type: 'value',
+          min: 0,
+          max: Math.ceil(top * 20) / 20,
+          ...axis,
+          axisLabel: { color: COLOURS.text, formatter: (v: number) => pct(v) },
+        },
+        {
+          type: 'value',
+          min: 0,
+          max: Math.ceil(burnTop),
+          ...axis,
+          splitLine: { show: false },
+          axisLabel: { color: COLOURS.text, formatter: (v: number) => `${v}x` },
+        },
+      ],
+      series: [
+        {
+          type: 'line',
+          name: 'budget consumed',
+          data: t.points.map((p, i) => [at[i], p.consumed]),
+          connectNulls: false,
+          symbol: 'none',
+          lineStyle: { color: COLOURS.consumed, width: 2.5 },
+          itemStyle: { color: COLOURS.consumed },
+        },
+        {
+          type: 'line',
+          name: `burn over ${t.lookback.replace(/[^\w]/g, '')}`,
+          yAxisIndex: 1,
+          data: t.points.map((p, i) => [at[i], p.burn]),
+          connectNulls: false,
+          symbol: 'none',
+          lineStyle: { color: COLOURS.long, width: 2 },
+          itemStyle: { color: COLOURS.long },
+        },
+        flat(soft, 'soft pause', COLOURS.soft),
+        flat(hard, 'hard pause', COLOURS.hard),
+      ],
+    },
+    'budget consumed and burn as each stored evaluation found them',
   );
 }
 

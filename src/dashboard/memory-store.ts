@@ -1,4 +1,4 @@
-import { paceBurn } from '../report/format.ts';
+import { fleetFigures } from './figures.ts';
 import type {
   Capabilities,
   DashboardStore,
@@ -22,22 +22,12 @@ export interface RepoRecord {
 }
 
 /** The fleet line of a repository view: its worst SLO (least budget left) and that SLO's burn. */
-function fleetRow(v: RepositoryView): FleetRow {
-  const d = v.decision;
-  const known = d.slos.filter((s) => s.remaining !== null);
-  const worst =
-    known.length > 0 ? known.reduce((a, b) => (b.remaining! < a.remaining! ? b : a)) : (d.slos[0] ?? null);
-  return {
-    repo: v.repo,
-    environment: v.environment,
-    state: d.state,
-    worst_slo: worst?.name ?? null,
-    remaining: worst?.remaining ?? null,
-    burn: worst ? (paceBurn(worst)?.value ?? null) : null,
-    alerts: d.alerts.length,
-    evaluated_at: d.evaluated_at,
-  };
-}
+const fleetRow = (v: RepositoryView): FleetRow => ({
+  repo: v.repo,
+  environment: v.environment,
+  ...fleetFigures(v.decision),
+  evaluated_at: v.decision.evaluated_at,
+});
 
 export class MemoryDashboardStore implements DashboardStore {
   readonly #repos = new Map<RepoName, RepoRecord>();

@@ -48,6 +48,15 @@ interface HeldPull {
   since: string;
 }
 
+/** One SLO as the stored evaluations saw it over time (the bot's history; none locally). */
+export interface SloTrend {
+  slo: string;
+  /** The burn's lookback (1d when the policy has it, as in the fleet). */
+  lookback: string;
+  /** Oldest first: budget consumed over the SLO's window, and the burn, as each evaluation found them. */
+  points: Array<{ at: string; consumed: number | null; burn: number | null }>;
+}
+
 /** The repository page: the last stored evaluation of the default branch's policy. */
 export interface RepositoryView {
   repo: RepoName;
@@ -59,6 +68,8 @@ export interface RepositoryView {
   held: HeldPull[];
   /** Where the figures came from, for the footer: `jsonl examples/…`, `prometheus https://…`. */
   source: string;
+  /** Each SLO's budget and burn over its window, from the stored evaluations (absent locally). */
+  trend?: SloTrend[];
 }
 
 /** One minute of a deployment's watch: what the canary judge saw then. */
@@ -99,7 +110,8 @@ interface DecisionEntry {
   at: string;
   pull_number: number | null;
   sha: string | null;
-  state: State;
+  /** Null when the gate could not decide (an invalid policy: the check run fails and says why). */
+  state: State | null;
   allowed: boolean;
   headline: string;
 }
@@ -128,6 +140,8 @@ export interface HistoryView {
   /** Overrides (applied and refused) and reverts passed, straight from the audit log. */
   audit: AuditRecord[];
   incidents: Incident[];
+  /** Why the audit records may be incomplete or out of date (the log could not be read, or was rewritten). */
+  audit_note?: string | null;
 }
 
 export interface OncallView {

@@ -83,11 +83,23 @@ interface LogFile {
 
 /** The log's text and blob sha, or null when the branch or the file does not exist yet. */
 async function readAuditFile(gh: GitHubClient, repo: RepoRef, audit: AuditPolicy): Promise<LogFile | null> {
+  const read = await readAuditFileIf(gh, repo, audit, null);
+  return read === 'unchanged' ? null : read;
+}
+
+/** As readAuditFile, with the ETag of an earlier read: 'unchanged' when GitHub answers 304. */
+async function readAuditFileIf(
+  gh: GitHubClient,
+  repo: RepoRef,
+  audit: AuditPolicy,
+  etag: string | null,
+): Promise<(LogFile & { etag: string | null }) | null | 'unchanged'> {
   let res: Awaited<ReturnType<typeof getContents>>;
   try {
-    res = await getContents(gh, repo, audit);
+    res = await getContents(gh, repo, audit, etag);
   } catch (e) {
     if (statusOf(e) === 404) return null;
+    if (statusOf(e) === 304) return 'unchanged';
     throw e;
   }
   const data = res.data;
@@ -105,16 +117,42 @@ async function readAuditFile(gh: GitHubClient, repo: RepoRef, audit: AuditPolicy
     });
     b64 = blob.data.content;
   }
-  return { text: Buffer.from(b64 ?? '', 'base64').toString('utf8'), sha: data.sha };
+  return {
+    text: Buffer.from(b64 ?? '', 'base64').toString('utf8'),
+    sha: data.sha,
+    etag: res.headers.etag ?? null,
+  };
 }
 
-function getContents(gh: GitHubClient, repo: RepoRef, audit: AuditPolicy) {
+function getContents(gh: GitHubClient, repo: RepoRef, audit: AuditPolicy, etag: string | null = null) {
   return gh.request('GET /repos/{owner}/{repo}/contents/{path}', {
     ...repo,
     path: audit.path,
     ref: audit.branch,
-    headers: { accept: 'application/vnd.github.object+json' },
+    headers: { accept: 'application/vnd.github.object+json', ...(etag ? { 'if-none-match': etag } : {}) },
   });
+}
+
+export type AuditLogRead =
+  | { kind: 'unchanged' }
+  | { kind: 'none' }
+  | { kind: 'records'; records: AuditRecord[]; etag: string | null };
+
+/**
+ * The log's records for a reader that keeps them (the bot's store, for the dashboard): with the
+ * ETag of the last read an unchanged log is a 304, free of the rate limit. A log whose chain does
+ * not verify is an AuditLogError, as for a writer: nothing is taken from a tampered log.
+ */
+export async function readAuditLog(
+  gh: GitHubClient,
+  repo: RepoRef,
+  audit: AuditPolicy,
+  etag: string | null,
+): Promise<AuditLogRead> {
+  const file = await readAuditFileIf(gh, repo, audit, etag);
+  if (file === 'unchanged') return { kind: 'unchanged' };
+  if (file === null) return { kind: 'none' };
+  return { kind: 'records', records: recordsOf(file, audit), etag: file.etag };
 }
 
 /** The records of the log as read; a chain that does not verify is never appended to. */

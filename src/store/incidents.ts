@@ -78,6 +78,12 @@ const SQL = {
   issue: `UPDATE incidents SET issue_number = ?, issue_state = ?, issue_events = ? WHERE ${ONE}`,
   escalate: `UPDATE incidents SET escalation_step = ?, escalated_at = ? WHERE ${ONE} AND escalation_step = ? AND resolved_at IS NULL AND acked_at IS NULL`,
   event: 'INSERT INTO incident_events (id, key, opened_at, at, kind, text) VALUES (?, ?, ?, ?, ?, ?)',
+  eventOnce: `INSERT INTO incident_events (id, key, opened_at, at, kind, text) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (id) DO NOTHING`,
+  ofRepo: 'SELECT * FROM incidents WHERE repo = ? ORDER BY opened_at DESC, key LIMIT ?',
+  timelinesOf: `SELECT key, opened_at, at, kind, text FROM incident_events
+    WHERE key IN (SELECT key FROM incidents WHERE repo = ? AND opened_at >= ?) AND opened_at >= ?
+    ORDER BY at, id`,
   timeline: 'SELECT at, kind, text FROM incident_events WHERE key = ? AND opened_at = ? ORDER BY at, id',
 };
 
@@ -207,6 +213,30 @@ export class SqlIncidentStore {
     // Events of one instant come from one evaluation on one replica: its monotonic clock orders them.
     const id = `${process.hrtime.bigint().toString().padStart(20, '0')}-${randomUUID().slice(0, 8)}`;
     await this.db.run(SQL.event, [id, r.key, r.opened_at, e.at, e.kind, e.text]);
+  }
+
+  /**
+   * An event that has a name of its own (an audit record's use), written once however often it is
+   * noted: every evaluation may note it again, and only the first write counts.
+   */
+  async noteOnce(r: Ref, id: string, e: TimelineEvent): Promise<boolean> {
+    return (await this.db.run(SQL.eventOnce, [id, r.key, r.opened_at, e.at, e.kind, e.text])) === 1;
+  }
+
+  /** The repository's newest incidents, each with its timeline, in two reads. */
+  async ofRepo(repo: string, limit: number): Promise<Array<Incident & { timeline: TimelineEvent[] }>> {
+    const incidents = (await this.db.all(SQL.ofRepo, [repo, limit])).map((r) => incidentSchema.parse(r));
+    if (incidents.length === 0) return [];
+    const oldest = Math.min(...incidents.map((i) => i.opened_at));
+    const rows = (await this.db.all(SQL.timelinesOf, [repo, oldest, oldest])) as Array<
+      Record<string, unknown>
+    >;
+    const byRef = new Map(incidents.map((i) => [`${i.key}\u0000${i.opened_at}`, [] as TimelineEvent[]]));
+    for (const x of rows) {
+      const list = byRef.get(`${String(x.key)}\u0000${Number(x.opened_at)}`);
+      list?.push({ at: Number(x.at), kind: String(x.kind), text: String(x.text) });
+    }
+    return incidents.map((i) => ({ ...i, timeline: byRef.get(`${i.key}\u0000${i.opened_at}`) ?? [] }));
   }
 
   async timeline(r: Ref): Promise<TimelineEvent[]> {

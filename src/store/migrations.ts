@@ -164,6 +164,79 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX incident_events_of ON incident_events (key, opened_at, at)',
     ],
   },
+  {
+    // What the dashboard reads that nothing stored before (src/store/records.ts): each repository's
+    // last decision in full with its fleet figures, the gate's decisions on pull requests (from its
+    // check runs), the open pull requests and the verdict they stand under, and the audit log's
+    // records as the bot last read them from the audit branch.
+    version: 5,
+    statements: (d) => [
+      `CREATE TABLE repo_decisions (
+        repo TEXT PRIMARY KEY,
+        at ${int(d)} NOT NULL,
+        environment TEXT NOT NULL,
+        state TEXT NOT NULL,
+        worst_slo TEXT,
+        remaining DOUBLE PRECISION,
+        burn DOUBLE PRECISION,
+        alerts INTEGER NOT NULL,
+        decision TEXT NOT NULL,
+        alert_windows TEXT NOT NULL,
+        source TEXT NOT NULL
+      )`,
+      `CREATE TABLE gate_decisions (
+        repo TEXT NOT NULL,
+        check_run_id ${int(d)} NOT NULL,
+        at ${int(d)} NOT NULL,
+        sha TEXT NOT NULL,
+        pull_number ${int(d)},
+        state TEXT,
+        allowed INTEGER NOT NULL,
+        conclusion TEXT NOT NULL,
+        headline TEXT NOT NULL,
+        url TEXT,
+        PRIMARY KEY (repo, check_run_id)
+      )`,
+      'CREATE INDEX gate_decisions_at ON gate_decisions (repo, at)',
+      `CREATE TABLE pulls (
+        repo TEXT NOT NULL,
+        number ${int(d)} NOT NULL,
+        title TEXT NOT NULL,
+        author TEXT,
+        open INTEGER NOT NULL,
+        head_sha TEXT NOT NULL,
+        updated_at ${int(d)} NOT NULL,
+        decision_at ${int(d)},
+        decision_check_run ${int(d)},
+        allowed INTEGER,
+        headline TEXT,
+        held_since ${int(d)},
+        PRIMARY KEY (repo, number)
+      )`,
+      'CREATE INDEX pulls_held ON pulls (repo, open, allowed)',
+      `CREATE TABLE audit_records (
+        repo TEXT NOT NULL,
+        seq ${int(d)} NOT NULL,
+        at ${int(d)} NOT NULL,
+        kind TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (repo, seq)
+      )`,
+      'CREATE INDEX audit_records_at ON audit_records (repo, at)',
+      `CREATE TABLE audit_logs (
+        repo TEXT PRIMARY KEY,
+        branch TEXT NOT NULL,
+        path TEXT NOT NULL,
+        etag TEXT,
+        stale INTEGER NOT NULL DEFAULT 1,
+        checked_at ${int(d)},
+        head_seq ${int(d)} NOT NULL DEFAULT 0,
+        error TEXT
+      )`,
+      'CREATE INDEX incidents_of ON incidents (repo, opened_at)',
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

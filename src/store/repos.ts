@@ -57,7 +57,7 @@ const sloFiguresSchema = z.object({
   burn_rates: z.record(z.string(), z.number().nullable()),
   insufficient_data: z.boolean(),
 });
-type SloFigures = z.output<typeof sloFiguresSchema>;
+export type SloFigures = z.output<typeof sloFiguresSchema>;
 
 const RESOLUTIONS = { minute: 60_000, hour: 3_600_000 } as const;
 export type Resolution = keyof typeof RESOLUTIONS;
@@ -128,9 +128,12 @@ const REPO_SQL = {
   prune: `DELETE FROM evaluations WHERE repo = ? AND
     ((resolution = 'minute' AND at < ?) OR (resolution = 'hour' AND at < ?))`,
   history: `SELECT * FROM evaluations WHERE repo = ? AND resolution = ? AND at >= ? ORDER BY bucket`,
+  figures: `SELECT at, slos FROM evaluations WHERE repo = ? AND resolution = ? AND at >= ? ORDER BY bucket`,
   evidence: `INSERT INTO watch_evidence (deployment_id, minute, at, evidence) VALUES (?, ?, ?, ?)
     ON CONFLICT (deployment_id, minute) DO UPDATE SET at = excluded.at, evidence = excluded.evidence`,
   evidenceOf: 'SELECT * FROM watch_evidence WHERE deployment_id = ? ORDER BY minute',
+  evidenceOfMany: (n: number) =>
+    `SELECT * FROM watch_evidence WHERE deployment_id IN (${Array(n).fill('?').join(', ')}) ORDER BY deployment_id, minute`,
 };
 
 const evaluationRowSchema = z.object({
@@ -290,6 +293,23 @@ export class SqlRepoStore {
     });
   }
 
+  /**
+   * Each stored evaluation's SLO figures since `since`, oldest first: the dashboard's history of a
+   * repository's budgets and burn. Read on page loads, so the rows this store wrote are trusted as
+   * JSON and not validated again one by one.
+   */
+  async figures(
+    repo: string,
+    resolution: Resolution,
+    since: number,
+  ): Promise<Array<{ at: number; slos: SloFigures[] }>> {
+    const rows = (await this.db.all(REPO_SQL.figures, [repo, resolution, since])) as Array<{
+      at: unknown;
+      slos: string;
+    }>;
+    return rows.map((r) => ({ at: Number(r.at), slos: JSON.parse(r.slos) as SloFigures[] }));
+  }
+
   /** A watch's evidence at one check, kept per minute for as long as the watch row is. */
   async recordEvidence(deploymentId: number, at: number, evidence: string): Promise<void> {
     await this.db.run(REPO_SQL.evidence, [deploymentId, Math.floor(at / RESOLUTIONS.minute), at, evidence]);
@@ -298,5 +318,19 @@ export class SqlRepoStore {
   async evidenceOf(deploymentId: number): Promise<Array<{ minute: number; at: number; evidence: string }>> {
     const rows = (await this.db.all(REPO_SQL.evidenceOf, [deploymentId])) as Array<Record<string, unknown>>;
     return rows.map((r) => ({ minute: Number(r.minute), at: Number(r.at), evidence: String(r.evidence) }));
+  }
+
+  /** Several watches' evidence in one read: deployment id → its minutes, oldest first. */
+  async evidenceOfMany(
+    ids: readonly number[],
+  ): Promise<Map<number, Array<{ at: number; evidence: string }>>> {
+    const out = new Map<number, Array<{ at: number; evidence: string }>>(ids.map((id) => [id, []]));
+    if (ids.length === 0) return out;
+    const rows = (await this.db.all(REPO_SQL.evidenceOfMany(ids.length), ids)) as Array<
+      Record<string, unknown>
+    >;
+    for (const r of rows)
+      out.get(Number(r.deployment_id))?.push({ at: Number(r.at), evidence: String(r.evidence) });
+    return out;
   }
 }

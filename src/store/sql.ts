@@ -8,6 +8,7 @@ import {
 import type { SqlDriver, SqlValue } from './driver.ts';
 import { SqlIncidentStore, SqlLedger } from './incidents.ts';
 import { COLUMNS, type Dialect } from './migrations.ts';
+import { SqlRecords } from './records.ts';
 import { SqlRepoStore } from './repos.ts';
 
 // The watch store's SQL, written once: SQLite (3.35+) and PostgreSQL agree on UPDATE … RETURNING,
@@ -49,6 +50,8 @@ const SQL = {
   renew: `UPDATE watches SET lease_until = ? WHERE lease_owner = ? AND lease_until >= ? AND ${LIVE}`,
   get: 'SELECT * FROM watches WHERE deployment_id = ?',
   list: 'SELECT * FROM watches ORDER BY deployed_at, deployment_id',
+  ofRepo:
+    'SELECT * FROM watches WHERE owner = ? AND repo = ? ORDER BY deployed_at DESC, deployment_id DESC LIMIT ?',
   release: 'UPDATE watches SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?',
   ping: 'SELECT 1 AS ok',
   deliveryHandled: `INSERT INTO deliveries (guid, event, handled_at) VALUES (?, ?, ?)
@@ -65,6 +68,8 @@ export class SqlWatchStore implements WatchStore {
   /** On-call's ledger (what was paged and posted) and the service's incidents. */
   readonly ledger: SqlLedger;
   readonly incidents: SqlIncidentStore;
+  /** What the dashboard reads beyond those: decisions, pull requests held, the audit log as read. */
+  readonly records: SqlRecords;
 
   constructor(db: SqlDriver) {
     this.db = db;
@@ -72,6 +77,7 @@ export class SqlWatchStore implements WatchStore {
     this.service = new SqlRepoStore(db);
     this.ledger = new SqlLedger(db);
     this.incidents = new SqlIncidentStore(db);
+    this.records = new SqlRecords(db);
   }
 
   recordEvidence(id: number, at: number, evidence: string): Promise<void> {
@@ -159,6 +165,11 @@ export class SqlWatchStore implements WatchStore {
 
   async list(): Promise<Watch[]> {
     return (await this.db.all(SQL.list, [])).map(parseRow);
+  }
+
+  /** A repository's newest watches, newest first (the dashboard's deployments page). */
+  async ofRepo(owner: string, repo: string, limit: number): Promise<Watch[]> {
+    return (await this.db.all(SQL.ofRepo, [owner, repo, limit])).map(parseRow);
   }
 
   async release(replica: string): Promise<void> {

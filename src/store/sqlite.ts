@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { SqlDriver, SqlValue } from './driver.ts';
 import { LATEST_VERSION, MIGRATIONS } from './migrations.ts';
 import { SqlWatchStore } from './sql.ts';
@@ -12,16 +12,27 @@ import { SqlWatchStore } from './sql.ts';
 class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
   readonly db: DatabaseSync;
+  /** Each statement is prepared once: the service writes the same few thousands of times a minute. */
+  private readonly prepared = new Map<string, StatementSync>();
   constructor(db: DatabaseSync) {
     this.db = db;
   }
 
+  private statement(sql: string): StatementSync {
+    let s = this.prepared.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.prepared.set(sql, s);
+    }
+    return s;
+  }
+
   async run(sql: string, params: readonly SqlValue[]): Promise<number> {
-    return Number(this.db.prepare(sql).run(...(params as SQLInputValue[])).changes);
+    return Number(this.statement(sql).run(...(params as SQLInputValue[])).changes);
   }
 
   async all(sql: string, params: readonly SqlValue[]): Promise<unknown[]> {
-    return this.db.prepare(sql).all(...(params as SQLInputValue[]));
+    return this.statement(sql).all(...(params as SQLInputValue[]));
   }
 
   async close(): Promise<void> {

@@ -74,9 +74,10 @@ describe('SQLite store migrations', () => {
       { version: 2 },
       { version: 3 },
       { version: 4 },
+      { version: 5 },
     ]);
     db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (99, ?)').run('later');
     db.close();
-    expect(() => new SqliteWatchStore(file)).toThrow(/schema version 99, newer than this bot knows \(4\)/);
+    expect(() => new SqliteWatchStore(file)).toThrow(/schema version 99, newer than this bot knows \(5\)/);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { githubSignIn } from '../../src/dashboard/auth.ts';
 import { dashboardFromEnv } from '../../src/dashboard/config.ts';
+import { cookieBrowser } from '../support/cookie-browser.ts';
 import { fakeFleet, repoName } from '../support/dashboard-fleet.ts';
 import { serveDashboard } from '../support/dashboard-server.ts';
 import { type FakeOAuth, githubOAuth } from '../support/github-oauth.ts';
@@ -55,35 +56,7 @@ afterAll(async () => {
   await gh?.close();
 });
 
-/** A browser in a few lines: follows redirects by hand, keeps cookies. */
-function browser() {
-  const jar = new Map<string, string>();
-  const go = async (url: string, init: RequestInit = {}) => {
-    const r = await fetch(url, {
-      ...init,
-      redirect: 'manual',
-      headers: { ...(init.headers as object), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
-    });
-    for (const c of r.headers.getSetCookie()) {
-      const [pair, ...attrs] = c.split('; ');
-      const [k, v] = [pair!.slice(0, pair!.indexOf('=')), pair!.slice(pair!.indexOf('=') + 1)];
-      if (attrs.includes('Max-Age=0')) jar.delete(k);
-      else jar.set(k, v);
-    }
-    return {
-      status: r.status,
-      location: r.headers.get('location'),
-      text: await r.text(),
-      cookies: r.headers.getSetCookie(),
-    };
-  };
-  const follow = async (url: string) => {
-    let r = await go(url);
-    for (let i = 0; i < 10 && r.location; i++) r = await go(new URL(r.location, url).toString());
-    return r;
-  };
-  return { go, follow, jar };
-}
+const browser = cookieBrowser;
 
 const signIn = async (login: string) => {
   oauth.signInAs(login);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { alertWindows, oncallView } from '../../src/dashboard/local.ts';
+import { alertWindows, oncallView } from '../../src/dashboard/figures.ts';
 import { MemoryDashboardStore, type RepoRecord } from '../../src/dashboard/memory-store.ts';
 import type { EvidenceMinute, WatchView } from '../../src/dashboard/ports.ts';
 import type { Decision, SloReport, State } from '../../src/policy/gate/decision-schema.ts';
@@ -13,7 +13,7 @@ import { loadPolicy } from '../../src/policy/spec/load.ts';
 // as the real log chains them, incidents with timelines. Deterministic: repository i always has
 // the same figures. One repository carries hostile text everywhere a person can type.
 
-const FLEET_AT = Date.parse('2026-11-20T09:00:00Z');
+export const FLEET_AT = Date.parse('2026-11-20T09:00:00Z');
 const ROOT = resolve(import.meta.dirname, '../..');
 const EXAMPLE_POLICY = loadPolicy(
   readFileSync(resolve(ROOT, 'examples/error-budget.yml'), 'utf8'),

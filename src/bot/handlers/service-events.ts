@@ -2,7 +2,8 @@ import type { BotDeps, HandlerContext } from '../deps.ts';
 import { installationRepos } from '../discover.ts';
 
 // The webhooks that keep the always-on service's list current: a push to a default branch makes
-// the next evaluation read the policy again (conditionally: unchanged is a free 304), and an
+// the next evaluation read the policy again (conditionally: unchanged is a free 304), a push to
+// the audit branch the audit log, and an
 // installation's change of repositories is read at once instead of at the next discovery.
 
 interface PushPayload {
@@ -13,10 +14,17 @@ interface PushPayload {
 export async function onPush(ctx: HandlerContext, deps: BotDeps): Promise<void> {
   const p = ctx.payload as PushPayload;
   const r = p.repository;
-  if (!deps.repos || !r?.default_branch || p.ref !== `refs/heads/${r.default_branch}`) return;
-  const owner = r.owner.login ?? r.owner.name;
-  if (!owner) return;
-  await deps.repos.invalidatePolicy(`${owner}/${r.name}`, deps.clock());
+  const owner = r?.owner.login ?? r?.owner.name;
+  if (!r || !owner || !p.ref?.startsWith('refs/heads/')) return;
+  const full = `${owner}/${r.name}`;
+  if (deps.repos && r.default_branch && p.ref === `refs/heads/${r.default_branch}`) {
+    await deps.repos.invalidatePolicy(full, deps.clock());
+    return;
+  }
+  // A push to the audit branch (the one the bot last read the log from): read it again at the
+  // repository's next evaluation (audit-sync.ts).
+  if (await deps.records?.auditPushed(full, p.ref.slice('refs/heads/'.length)))
+    ctx.log.info(`${full}: audit log pushed to ${p.ref}: read again at the next evaluation`);
 }
 
 interface InstallationPayload {

@@ -26,10 +26,11 @@ ${
     : html`<table class="decisions"><thead><tr><th scope="col">when</th><th scope="col">change</th><th scope="col">state</th><th scope="col">verdict</th><th scope="col">why</th></tr></thead><tbody>
 ${decisions.map(
   (d) =>
-    html`<tr><td>${time(d.at)}</td><td>${d.pull_number !== null ? `#${d.pull_number}` : ''} ${d.sha ? html`<code>${d.sha.slice(0, 7)}</code>` : ''}</td><td>${stateBadge(d.state)}</td><td>${d.allowed ? 'allowed' : 'blocked'}</td><td>${d.headline}</td></tr>`,
+    html`<tr><td>${time(d.at)}</td><td>${d.pull_number !== null ? `#${d.pull_number}` : ''} ${d.sha ? html`<code>${d.sha.slice(0, 7)}</code>` : ''}</td><td>${d.state ? stateBadge(d.state) : '—'}</td><td>${d.allowed ? 'allowed' : 'blocked'}</td><td>${d.headline}</td></tr>`,
 )}</tbody></table>`
 }
 <h2>Overrides and reverts</h2>
+${h.audit_note ? html`<p class="note" data-audit-note>${h.audit_note}</p>` : ''}
 ${
   audit.length === 0
     ? html`<p class="note">No override or revert has passed a pause.</p>`

@@ -1,5 +1,5 @@
 import { burn, pct, projectionLine } from '../../report/format.ts';
-import { budgetChart, burnChart } from '../charts.ts';
+import { budgetChart, burnChart, trendChart } from '../charts.ts';
 import { decisionHtml, stateBadge } from '../decision-html.ts';
 import { type Html, html, time, trusted } from '../html.ts';
 import type { RepositoryView } from '../ports.ts';
@@ -14,13 +14,17 @@ export function repositoryPage(ctx: PageContext, v: RepositoryView): Html {
   const slos = d.slos.map((slo) => {
     const budget = budgetChart(slo, soft, hard);
     const burns = burnChart(slo, v.alert_windows);
+    const trend = v.trend?.find((t) => t.slo === slo.name);
+    const history = trend ? trendChart(trend, soft, hard) : null;
     return html`<section class="slo" data-slo="${slo.name}">
 <h2>${slo.name} ${stateBadge(slo.state)}</h2>
 <p><span data-figure="consumed">${pct(slo.consumed)}</span> of the ${slo.window} budget consumed, <span data-figure="remaining">${pct(slo.remaining)}</span> left; ${projectionLine(slo, d.evaluated_at)}.</p>
 <div class="charts">
 ${budget ? html`<figure class="chart" data-chart="budget">${trusted(budget)}<figcaption>Budget consumed over the ${slo.window} window; dashed: soft pause at ${pct(soft)}, hard pause at ${pct(hard)}.</figcaption></figure>` : html`<p class="note">No series to draw: too little telemetry.</p>`}
 ${burns ? html`<figure class="chart" data-chart="burn">${trusted(burns)}<figcaption>Burn rate over each alert's long and short window; the orange mark is the rate that fires it.</figcaption></figure>` : ''}
+${history && trend ? html`<figure class="chart" data-chart="trend" data-points="${trend.points.length}">${trusted(history)}<figcaption>As each stored evaluation found it, ${time(trend.points[0]!.at)} to ${time(trend.points.at(-1)!.at)}: budget consumed over the ${slo.window} window (left) and the burn over ${trend.lookback} (right, purple).</figcaption></figure>` : ''}
 </div>
+${trend && !history ? html`<p class="note">The history of this SLO builds up as the bot evaluates it: ${trend.points.length} evaluation stored so far.</p>` : ''}
 <table class="burns"><thead><tr><th scope="col">alert</th><th scope="col">severity</th><th scope="col" class="num">long</th><th scope="col" class="num">short</th><th scope="col" class="num">fires at</th></tr></thead><tbody>
 ${v.alert_windows.map(
   (a) =>
