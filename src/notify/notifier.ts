@@ -4,7 +4,7 @@ import { routeSeverity } from '../policy/oncall/routing.ts';
 import type { OncallPolicy } from '../policy/oncall/schema.ts';
 import type { NotifyEvent } from './events.ts';
 import { PAGERDUTY_ENQUEUE, PAGERDUTY_URL_ENV, sendPagerDuty, triggerBody } from './pagerduty.ts';
-import { sendSlack, slackMessage } from './slack.ts';
+import { sendSlack, slackEscape, slackMessage } from './slack.ts';
 
 // Turns events into pages and channel posts by the policy's severity routing, once each. A send
 // that fails is not recorded, so the next run tries it again; one that succeeded is never repeated.
@@ -195,7 +195,9 @@ export class Notifier {
           slack.env,
           {
             text: `Resolved: ${key}`,
-            blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*Resolved* \`${key}\`` } }],
+            blocks: [
+              { type: 'section', text: { type: 'mrkdwn', text: `*Resolved* \`${slackEscape(key)}\`` } },
+            ],
           },
           fetchFn,
           this.o.retry,

@@ -21,7 +21,8 @@ const incidentSchema = z.object({
   slo: z.string(),
   alert: z.string(),
   severity: z.enum(['sev1', 'sev2', 'sev3']),
-  action: z.enum(['page', 'ticket']),
+  /** drill: a test page (budget-gate drill), acknowledged like a page and never escalated. */
+  action: z.enum(['page', 'ticket', 'drill']),
   last_firing_at: int,
   /** Not firing since this evaluation; null while it fires. */
   clear_since: nullableInt,

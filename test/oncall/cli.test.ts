@@ -136,16 +136,26 @@ describe('budget-gate oncall page', () => {
     const dir = tempDir();
     const decision = await writeFiring(dir);
     writeFileSync(join(dir, 'quiet.json'), JSON.stringify({ ...decision, alerts: [] }));
+    // As a GitHub Actions job runs it: the run is the decision's link, the event names the default branch.
+    writeFileSync(join(dir, 'event.json'), JSON.stringify({ repository: { default_branch: 'trunk' } }));
     const env = {
       PAGERDUTY_ROUTING_KEY: 'r'.repeat(32),
       SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B1/s3cret',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_REPOSITORY: 'acme/agents',
+      GITHUB_RUN_ID: '991',
+      GITHUB_EVENT_PATH: join(dir, 'event.json'),
     };
-    const pd: Array<{ event_action: string }> = [];
+    const pd: Array<{ event_action: string; links?: unknown }> = [];
+    const slack: Array<{ blocks: Array<{ fields?: Array<{ text: string }> }> }> = [];
     nock('https://events.pagerduty.com')
       .persist()
       .post('/v2/enqueue', (b) => pd.push(b) > 0)
       .reply(202, { status: 'success' });
-    nock('https://hooks.slack.com').persist().post('/services/T1/B1/s3cret').reply(200, 'ok');
+    nock('https://hooks.slack.com')
+      .persist()
+      .post('/services/T1/B1/s3cret', (b) => slack.push(b) > 0)
+      .reply(200, 'ok');
     const args = [
       'oncall',
       'page',
@@ -164,6 +174,24 @@ describe('budget-gate oncall page', () => {
     expect(first.stdout).toContain(
       'budget-gate/acme/agents/alert/fast-burn/tasks-success-paid: pagerduty-trigger, slack (sev1 pages at any hour)',
     );
+    // The runbook (a repository path) on the default branch, the run, and who is on call (carol, then alice).
+    expect(pd[0]!.links).toEqual([
+      {
+        href: 'https://github.com/acme/agents/blob/trunk/examples/runbooks/fast-burn.md',
+        text: 'runbook examples/runbooks/fast-burn.md',
+      },
+      {
+        href: 'https://github.com/acme/agents/actions/runs/991',
+        text: 'budget-gate decision (workflow run)',
+      },
+      { href: 'https://github.com/carol', text: 'on call: @carol (primary)' },
+      { href: 'https://github.com/alice', text: 'on call: @alice (secondary)' },
+    ]);
+    expect(slack[0]!.blocks[1]!.fields!.map((f) => f.text)).toEqual([
+      '*Runbook*\n<https://github.com/acme/agents/blob/trunk/examples/runbooks/fast-burn.md|runbook examples/runbooks/fast-burn.md>',
+      '*On call*\n@carol (primary), @alice (secondary)',
+      '*Decision*\n<https://github.com/acme/agents/actions/runs/991|budget-gate decision (workflow run)>',
+    ]);
     const again = await cli([...args, '--decision', join(dir, 'firing.json')], { env });
     expect(again.stdout).toContain('nothing new to send');
     const quiet = await cli([...args, '--decision', join(dir, 'quiet.json')], { env });
