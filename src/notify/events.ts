@@ -230,3 +230,19 @@ export function revertFailedEvent(
     details: { ...f, error, runbook_of },
   };
 }
+
+/** A drill's test page: marked so nobody takes it for a burn, with the same links a real one has. */
+export function drillEvent(alert: Alert, repo: string, key: string, f: PageFacts): NotifyEvent {
+  return {
+    kind: 'drill',
+    key,
+    repo,
+    severity: alert.severity,
+    summary: clip(
+      `[DRILL] ${alert.severity} ${alert.name} in ${repo}: a test page, not a burn. Acknowledge it as you would a real one, then run the runbook and confirm each step (\`confirm 1 2 3\`, \`confirm all\`) on the drill issue or as a PagerDuty note.`,
+    ),
+    component: 'drill',
+    ...withContext(alert.runbook, repo, f),
+    details: { drill: true, alert: alert.name },
+  };
+}

@@ -62,7 +62,7 @@ function runbookLink(
 }
 
 /** Who is on call at `at`: the rotation's primary and secondary, or the pre-rotation reviewers. */
-function onCallAt(o: OncallPolicy, at: number): Pick<PageContext, 'oncall' | 'oncall_missing'> {
+export function onCallAt(o: OncallPolicy, at: number): Pick<PageContext, 'oncall' | 'oncall_missing'> {
   const r = rotationOf(o);
   if (r) {
     const s = shiftAt(r, at);

@@ -320,7 +320,10 @@ describe('budget-gate runbooks lint', () => {
     expect(r.stdout).toContain(
       '✓ fast-burn (sev1, pages): examples/runbooks/fast-burn.md: concrete + drilled',
     );
-    expect(r.stdout).toContain('drilled 2026-11-11 by @carol (cadence 30 days)');
+    // Drilled by every primary, each with a record in examples/drills/ (budget-gate drill).
+    expect(r.stdout).toContain(
+      'drills (every 30 days): @alice 2026-11-04 (acknowledged in 2m14s), @bob 2026-11-10 (acknowledged in 4m11s), @carol 2026-11-17 (acknowledged in 1m37s)',
+    );
     expect(r.stdout).toContain('✓ slow-burn (sev3, does not page): examples/runbooks/slow-burn.md: VAGUE');
     expect(r.stdout).toContain(
       'examples/runbooks/slow-burn.md:9 VAGUE: If the error rate is high, roll back as needed.',
@@ -343,7 +346,8 @@ describe('budget-gate runbooks lint', () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('✗ fast-burn (sev1, pages): examples/runbooks/fast-burn.md: concrete');
-    expect(r.stdout).toContain('last drilled 2026-11-11 by @carol, 39 days ago: over the 30-day cadence');
+    expect(r.stdout).toContain('@alice last ran it 2026-11-04, 45 days ago: over the 30-day cadence');
+    expect(r.stdout).toContain('@carol 2026-11-17 (acknowledged in 1m37s)');
     expect(r.stdout).toContain('1 paging alert without a concrete, drilled runbook: fast-burn');
   });
 
@@ -357,7 +361,7 @@ describe('budget-gate runbooks lint', () => {
     const r = await cli(['runbooks', 'lint', '--policy', DEMO_POLICY, '--root', repo]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
-      'examples/runbooks/steady-burn.md:12 VAGUE: Roll back the bad change as needed.',
+      'examples/runbooks/steady-burn.md:10 VAGUE: Roll back the bad change as needed.',
     );
     expect(r.stdout).toContain('- missing the artifact to act on: a URL, a path, a command');
 
@@ -396,6 +400,25 @@ describe('budget-gate readiness', () => {
       join(repo, 'examples/runbooks/slow-burn.md'),
       '# slow-burn\n\nlast drilled: 2026-11-02 by @bob\n\n1. Open https://grafana.internal.example.com/d/agents-errors and run `sum(rate(agent_tasks_total{outcome="error"}[1d]))`. If the ratio is above 1.5%, file a ticket with **Create issue** at https://github.com/acme/agents/issues/new.\n',
     );
+    // A `last drilled:` line is a claim: the runbook is drilled once each primary has a record.
+    const claimed = await cli(['readiness', '--policy', 'examples/error-budget.yml', '--root', repo]);
+    expect(claimed.stdout).toContain('`last drilled: 2026-11-02 by @bob` is a claim, not evidence');
+    for (const [login, day] of [
+      ['alice', '04'],
+      ['bob', '10'],
+      ['carol', '17'],
+    ] as const) {
+      const rec = JSON.parse(
+        readFileSync(join(repo, `examples/drills/2026-11-${day}-fast-burn-${login}.json`), 'utf8'),
+      );
+      rec.alert = 'slow-burn';
+      rec.runbook = 'examples/runbooks/slow-burn.md';
+      rec.steps = [rec.steps[0]];
+      writeFileSync(
+        join(repo, `examples/drills/2026-11-${day}-slow-burn-${login}.json`),
+        JSON.stringify(rec),
+      );
+    }
     const r = await cli(['readiness', '--policy', 'examples/error-budget.yml', '--root', repo]);
     expect(r.stdout).toContain('## Readiness: PRODUCTION-READY (5/5 gates)');
     expect(r.code).toBe(0);

@@ -152,10 +152,10 @@ export function assessReadiness(files: RepoFiles, policyPath: string, now: numbe
     if (!policy) missing.push('a policy that loads');
     else {
       const top = new Set(topAlerts(policy, 3).map((a) => a.name));
-      for (const r of judgeRunbooks(policy, files.read, now).filter((r) => top.has(r.alert))) {
+      for (const r of judgeRunbooks(policy, files, now).filter((r) => top.has(r.alert))) {
         if (r.verdict === 'concrete+drilled')
           evidence.push(
-            `${r.alert} (${r.severity}): ${r.runbook}, concrete and drilled ${r.lint?.last_drill?.date}`,
+            `${r.alert} (${r.severity}): ${r.runbook}, concrete and drilled by ${r.drills?.members.map((m) => `@${m.login} ${new Date(m.last!.at).toISOString().slice(0, 10)}`).join(', ')}`,
           );
         else {
           const vague = r.lint?.steps.filter((s) => s.verdict === 'vague').map((s) => s.line) ?? [];
