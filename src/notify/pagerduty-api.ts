@@ -7,7 +7,7 @@ import { cleanText } from '../net/clean-text.ts';
 // `Authorization: Token token=…` and never appears in an error.
 
 export const PAGERDUTY_API_KEY_ENV = 'BUDGET_GATE_PAGERDUTY_API_KEY';
-export const PAGERDUTY_API_URL_ENV = 'BUDGET_GATE_PAGERDUTY_API_URL';
+const PAGERDUTY_API_URL_ENV = 'BUDGET_GATE_PAGERDUTY_API_URL';
 const PAGERDUTY_API = 'https://api.pagerduty.com';
 
 export interface PagerDutyReader {

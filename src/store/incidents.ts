@@ -80,6 +80,8 @@ const SQL = {
   escalate: `UPDATE incidents SET escalation_step = ?, escalated_at = ? WHERE ${ONE} AND escalation_step = ? AND resolved_at IS NULL AND acked_at IS NULL`,
   event: 'INSERT INTO incident_events (id, key, opened_at, at, kind, text) VALUES (?, ?, ?, ?, ?, ?)',
   timeline: 'SELECT at, kind, text FROM incident_events WHERE key = ? AND opened_at = ? ORDER BY at, id',
+  between: `SELECT * FROM incidents WHERE (? = '' OR repo = ?) AND opened_at <= ? AND (resolved_at IS NULL OR resolved_at >= ?)
+    ORDER BY opened_at, key`,
 };
 
 const ledgerRow = z.object({
@@ -202,6 +204,11 @@ export class SqlIncidentStore {
   /** Moves from step `from` to `from + 1`; false when another replica did, or it was acknowledged. */
   escalate(r: Ref, from: number, at: number): Promise<boolean> {
     return this.one(SQL.escalate, [from + 1, at, r.key, r.opened_at, from]);
+  }
+
+  /** Every incident (drills too) open at some time in [from, to], of one repository or all (''): history. */
+  async between(repo: string, from: number, to: number): Promise<Incident[]> {
+    return (await this.db.all(SQL.between, [repo, repo, to, from])).map((r) => incidentSchema.parse(r));
   }
 
   async note(r: Ref, e: TimelineEvent): Promise<void> {

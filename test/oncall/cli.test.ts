@@ -380,10 +380,16 @@ describe('budget-gate runbooks lint', () => {
 });
 
 describe('budget-gate readiness', () => {
-  it('scores the examples SOFT-LAUNCH ONLY: 4 of 5, the vague slow-burn runbook is what is missing', async () => {
+  it('scores the examples SOFT-LAUNCH ONLY: the vague slow-burn runbook, and members nobody could verify', async () => {
     const r = await cli(['readiness', '--policy', 'examples/error-budget.yml', '--root', ROOT]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('## Readiness: SOFT-LAUNCH ONLY (4/5 gates)');
+    expect(r.stdout).toContain('## Readiness: SOFT-LAUNCH ONLY (3/5 gates)');
+    expect(r.stdout).toContain(
+      'missing: members unverified: no GitHub token was given (GITHUB_TOKEN), so nobody checked that the members are real GitHub users',
+    );
+    expect(r.stdout).toContain(
+      '3 acknowledgement(s) in the last 28 days, the latest by Carol Example (PagerDuty PCAR001) on 2026-11-17 (examples/drills/2026-11-17-fast-burn-carol.json)',
+    );
     expect(r.stdout).toContain('❌ **Runbooks for the top 3 alerts**');
     expect(r.stdout).toContain(
       'missing: slow-burn (sev3): examples/runbooks/slow-burn.md is vague (vague steps on lines 7, 8, 9, 10)',
@@ -419,9 +425,74 @@ describe('budget-gate readiness', () => {
         JSON.stringify(rec),
       );
     }
-    const r = await cli(['readiness', '--policy', 'examples/error-budget.yml', '--root', repo]);
+    // With a token: the members are real users in acme/sre (the policy's oncall.teams).
+    const gh = nock('https://api.github.com');
+    for (const login of ['alice', 'bob', 'carol']) {
+      gh.get(`/users/${login}`).reply(200, { login, type: 'User' });
+      gh.get(`/orgs/acme/teams/sre/memberships/${login}`).reply(200, { state: 'active', role: 'member' });
+    }
+    const r = await cli(
+      ['readiness', '--policy', 'examples/error-budget.yml', '--root', repo, '--repo', 'acme/agents'],
+      { env: { GITHUB_TOKEN: 'ghs_test' } },
+    );
     expect(r.stdout).toContain('## Readiness: PRODUCTION-READY (5/5 gates)');
+    expect(r.stdout).toContain('@alice, @bob, @carol: real GitHub users in acme/sre');
     expect(r.code).toBe(0);
+    gh.done();
+  });
+
+  it('says plainly which member does not resolve, and ranks the top alerts by how often they fired', async () => {
+    const gh = nock('https://api.github.com');
+    gh.get('/users/alice').reply(200, { login: 'alice', type: 'User' });
+    gh.get('/users/bob').reply(404, { message: 'Not Found' });
+    gh.get('/users/carol').reply(200, { login: 'carol', type: 'Organization' });
+    const dir = tempDir();
+    const store = new SqliteWatchStore(join(dir, 'bot.sqlite'));
+    const day = 86_400_000;
+    const now = Date.parse('2026-11-20T09:00:00Z');
+    const fire = async (alert: string, times: number) => {
+      for (let k = 0; k < times; k++) {
+        const inc = await store.incidents.open(
+          {
+            key: `k/${alert}`,
+            repo: 'acme/agents',
+            installation_id: 1,
+            slo: 's',
+            alert,
+            severity: 'sev3',
+            action: 'ticket',
+          },
+          now - (k + 1) * day,
+        );
+        await store.incidents.resolve(inc, now - (k + 1) * day + 3_600_000, 'budget-gate');
+      }
+    };
+    await fire('creeping-burn', 5);
+    await fire('slow-burn', 2);
+    await store.close();
+    const r = await cli(
+      [
+        'readiness',
+        '--policy',
+        'examples/error-budget.yml',
+        '--root',
+        ROOT,
+        '--repo',
+        'acme/agents',
+        '--store',
+        `sqlite:${join(dir, 'bot.sqlite')}`,
+      ],
+      { env: { GITHUB_TOKEN: 'ghs_test' } },
+    );
+    expect(r.stdout).toContain('missing: @bob unverified: no such GitHub user');
+    expect(r.stdout).toContain('missing: @carol unverified: a GitHub Organization, not a person');
+    expect(r.stdout).toContain(
+      "top alerts by how often they fired (the bot's store, last 90 days): creeping-burn 5×, slow-burn 2×, fast-burn 0×",
+    );
+    expect(r.stdout).toContain(
+      'missing: creeping-burn (sev3): https://runbooks.example.com/agents/creeping-burn is unverified',
+    );
+    gh.done();
   });
 
   it('is NOT YET for a bare policy: no states, no approvers, no rotation, no runbooks, no postmortems', async () => {

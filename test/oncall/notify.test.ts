@@ -483,3 +483,26 @@ describe('pages carry the runbook, who is on call and the decision', () => {
     );
   });
 });
+
+describe('the file ledger keeps the history of what paged', () => {
+  it('a new episode of a resolved key keeps the old one under key#raised_at, never open again', async () => {
+    const ledger = new FileLedger(`${tempDir('bg-ledger-')}/sent.json`);
+    const e = {
+      key: 'budget-gate/acme/agents/alert/fast-burn/s',
+      repo: 'acme/agents',
+      kind: 'alert',
+      severity: 'sev1',
+      paged: [],
+      posted: [],
+    };
+    await ledger.put({ ...e, raised_at: 1000, resolved_at: 2000 });
+    await ledger.put({ ...e, raised_at: 5000, resolved_at: null });
+    const again = new FileLedger(ledger.path);
+    expect((await again.all()).map((x) => [x.key, x.raised_at]).sort()).toEqual([
+      [e.key, 5000],
+      [`${e.key}#1000`, 1000],
+    ]);
+    expect((await again.open('acme/agents')).map((x) => x.key)).toEqual([e.key]);
+    expect((await again.get(e.key))?.raised_at).toBe(5000);
+  });
+});

@@ -65,18 +65,18 @@ export function memberForPagerDutyUser(o: OncallPolicy, userId: string | null): 
 }
 
 /** Who ran the drill: the member who acknowledged, else the one person who confirmed its steps. */
-export function responderOf(r: DrillRecord): string | null {
+function responderOf(r: DrillRecord): string | null {
   if (r.acknowledged?.login) return r.acknowledged.login.replace(/^@/, '');
   const confirmers = new Set(r.steps.map((s) => s.confirmed_by).filter((x): x is string => !!x));
   return confirmers.size === 1 ? [...confirmers][0]!.replace(/^@/, '') : null;
 }
 
 /** Acknowledged, and every step of the runbook confirmed. */
-export const completeDrill = (r: DrillRecord) =>
+const completeDrill = (r: DrillRecord) =>
   r.acknowledged !== null && r.steps.length > 0 && r.steps.every((s) => s.confirmed_by !== null);
 
 /** The people who take the primary shift: the base rotation and every layer (cover is not a shift). */
-function primaries(o: OncallPolicy): string[] {
+export function primaries(o: OncallPolicy): string[] {
   const all = [...(o.members ?? []), ...(o.layers ?? []).flatMap((l) => l.members)].map(loginOf);
   const seen = new Map<string, string>();
   for (const l of all) if (!seen.has(l.toLowerCase())) seen.set(l.toLowerCase(), l);

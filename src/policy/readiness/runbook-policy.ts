@@ -22,7 +22,7 @@ interface DrillRecords {
 }
 
 /** The drill records in the policy's folder (oncall.runbooks.drills). */
-function readDrills(policy: Policy, files: RepoView): DrillRecords {
+export function readDrills(policy: Policy, files: RepoView): DrillRecords {
   const dir = policy.oncall.runbooks.drills;
   const out: DrillRecords = { dir, records: [], problems: [] };
   for (const name of (files.list(dir) ?? []).filter((f) => f.endsWith('.json')).sort()) {
@@ -153,9 +153,17 @@ export function judgeRunbooks(policy: Policy, files: RepoView, today: number): A
   });
 }
 
-/** The alerts that matter most: by severity, then the faster burn first. */
-export function topAlerts(policy: Policy, n: number): Alert[] {
+/**
+ * The alerts that matter most: by how often they fired when the history is known (the operating
+ * model's order), then by severity and the faster burn.
+ */
+export function topAlerts(policy: Policy, n: number, fired: Record<string, number> | null = null): Alert[] {
   return [...policy.alerts]
-    .sort((a, b) => a.severity.localeCompare(b.severity) || b.burn_rate - a.burn_rate)
+    .sort(
+      (a, b) =>
+        (fired ? (fired[b.name] ?? 0) - (fired[a.name] ?? 0) : 0) ||
+        a.severity.localeCompare(b.severity) ||
+        b.burn_rate - a.burn_rate,
+    )
     .slice(0, n);
 }
