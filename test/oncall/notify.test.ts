@@ -499,8 +499,8 @@ describe('the file ledger keeps the history of what paged', () => {
     await ledger.put({ ...e, raised_at: 5000, resolved_at: null });
     const again = new FileLedger(ledger.path);
     expect((await again.all()).map((x) => [x.key, x.raised_at]).sort()).toEqual([
-      [e.key, 5000],
       [`${e.key}#1000`, 1000],
+      [e.key, 5000],
     ]);
     expect((await again.open('acme/agents')).map((x) => x.key)).toEqual([e.key]);
     expect((await again.get(e.key))?.raised_at).toBe(5000);
