@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FileLedger } from '../../src/notify/ledger.ts';
 import { type AuditEntry, chainRecord, serializeRecord } from '../../src/policy/overrides/audit-chain.ts';
 import { DEMO_POLICY, DEMO_TELEMETRY } from '../../src/scenarios/demo.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
@@ -702,6 +703,94 @@ describe('budget-gate handoff', () => {
     expect(r.stdout).toContain('No telemetry given (--telemetry or --prometheus): budget state unknown.');
     expect(r.stdout).toContain('No bot store given (--store): deploys unknown.');
     expect(r.stdout).toContain('No audit log given (--audit): overrides unknown.');
-    expect((await cli(['handoff', '--policy', DEMO_POLICY])).stderr).toContain('--since TIME is required');
+    // Without --since: since the last handoff (carol's shift began Monday 09:00 Berlin).
+    expect((await cli(['handoff', '--policy', DEMO_POLICY])).stdout).toContain(
+      '# Handoff: Mon 2026-11-16 09:00 Europe/Berlin → Fri 2026-11-20 10:00 Europe/Berlin',
+    );
+    expect(r.stdout).toContain(
+      'No bot store (--store) or oncall page ledger (--ledger) given: incidents and pages unknown.',
+    );
+  });
+
+  it('the whole shift from the bot’s store: every incident, the unacknowledged page, the night pages, MTTA and MTTR by shift and month', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'bot.sqlite');
+    const store = new SqliteWatchStore(path);
+    const at = (s: string) => Date.parse(s);
+    const page = async (alert: string, opened: string, o: { ack?: string; resolved?: string } = {}) => {
+      const inc = await store.incidents.open(
+        {
+          key: `budget-gate/acme/agents/alert/${alert}/s`,
+          repo: 'acme/agents',
+          installation_id: 1,
+          slo: 's',
+          alert,
+          severity: 'sev1',
+          action: 'page',
+        },
+        at(opened),
+      );
+      await store.incidents.note(inc, { at: at(opened), kind: 'pagerduty-trigger', text: 'paged' });
+      if (o.ack) await store.incidents.ack(inc, at(o.ack), '@carol');
+      if (o.resolved) await store.incidents.resolve(inc, at(o.resolved), 'budget-gate');
+    };
+    // Alice's week (Nov 2-9): one page, acknowledged in 4 minutes, recovered in an hour.
+    await page('fast-burn', '2026-11-04T13:00:00Z', {
+      ack: '2026-11-04T13:04:00Z',
+      resolved: '2026-11-04T14:00:00Z',
+    });
+    // Carol's shift: a 03:10 Berlin page (night) acknowledged in 10 minutes, and one nobody acknowledged.
+    await page('fast-burn', '2026-11-18T02:10:00Z', {
+      ack: '2026-11-18T02:20:00Z',
+      resolved: '2026-11-18T03:20:00Z',
+    });
+    await page('steady-burn', '2026-11-19T15:00:00Z');
+    await store.close();
+    const r = await cli([
+      'handoff',
+      '--policy',
+      DEMO_POLICY,
+      '--store',
+      `sqlite:${path}`,
+      '--repo',
+      'acme/agents',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      '- sev1 **fast-burn** (acme/agents), opened Wed 2026-11-18 03:10 Europe/Berlin, paged: acknowledged by @carol after 10m; resolved after 1.2h by budget-gate',
+    );
+    expect(r.stdout).toContain(
+      '- sev1 **steady-burn** (acme/agents), opened Thu 2026-11-19 16:00 Europe/Berlin, paged: **not acknowledged**; **still open**',
+    );
+    expect(r.stdout).toContain(
+      '## Unacknowledged pages\n\n- sev1 **steady-burn** paged Thu 2026-11-19 16:00 Europe/Berlin: nobody acknowledged it',
+    );
+    expect(r.stdout).toContain('| Mon 2026-11-16 09:00 Europe/Berlin | @carol | 2 | 1 | 1 | 10m | 1.2h |');
+    expect(r.stdout).toContain('| Mon 2026-11-02 09:00 Europe/Berlin | @alice | 1 | 0 | 0 | 4m | 1.0h |');
+    expect(r.stdout).toContain('| **month** | | 3 | 1 | 1 | 7m | 1.1h |');
+  });
+
+  it('for a team that runs only the CLI: the pages oncall page sent, from its ledger, without acknowledgements', async () => {
+    const dir = tempDir();
+    const ledger = new FileLedger(join(dir, 'ledger.json'));
+    const e = { repo: 'acme/agents', kind: 'alert', severity: 'sev1', posted: [] };
+    await ledger.put({
+      ...e,
+      key: 'budget-gate/acme/agents/alert/fast-burn/s',
+      raised_at: Date.parse('2026-11-18T02:10:00Z'),
+      paged: [],
+      resolved_at: Date.parse('2026-11-18T04:10:00Z'),
+    });
+    await ledger.put({
+      ...e,
+      key: 'budget-gate/acme/agents/alert/fast-burn/s',
+      raised_at: Date.parse('2026-11-19T12:00:00Z'),
+      paged: ['budget-gate/acme/agents/alert/fast-burn/s'],
+      resolved_at: null,
+    });
+    const r = await cli(['handoff', '--policy', DEMO_POLICY, '--ledger', join(dir, 'ledger.json')]);
+    expect(r.stdout).toContain('Acknowledgements are not in the ledger');
+    expect(r.stdout).toContain('| Mon 2026-11-16 09:00 Europe/Berlin | @carol | 1 | 0 | n/a | n/a | n/a |');
+    expect(r.stdout).toContain('MTTA needs acknowledgements');
   });
 });
