@@ -99,6 +99,31 @@ beforeAll(setupNock);
 afterEach(() => nock.cleanAll());
 
 describe('alerts from the stored evaluations', () => {
+  it('a drill’s record in the store (budget-gate drill) is never escalated, cleared or resolved by the evaluations', async () => {
+    capture();
+    const { store, runTo } = await service();
+    const drill = await store.incidents.open(
+      {
+        key: 'budget-gate/acme/r0/drill/fast-burn/x',
+        repo: 'acme/r0',
+        installation_id: 7,
+        slo: 'fast-burn',
+        alert: 'fast-burn',
+        severity: 'sev1',
+        action: 'drill',
+      },
+      T0 - 60 * MIN,
+    );
+    await store.incidents.note(drill, { at: T0 - 60 * MIN, kind: 'drill', text: 'drill started' });
+    await runTo(40);
+    expect(await store.incidents.get(drill)).toMatchObject({
+      resolved_at: null,
+      clear_since: null,
+      escalation_step: 0,
+    });
+    expect((await store.incidents.timeline(drill)).map((t) => t.kind)).toEqual(['drill']);
+  });
+
   it('a page links the runbook in the repository on its default branch, the on-call and the dashboard’s decision', async () => {
     const policy = SERVICE_POLICY.replace(
       'runbook: "https://runbooks.example.com/agents/fast-burn"',
