@@ -1,7 +1,7 @@
 import { alertEvent } from '../notify/events.ts';
 import type { Delivery } from '../notify/notifier.ts';
 import { Notifier } from '../notify/notifier.ts';
-import { sendSlack } from '../notify/slack.ts';
+import { sendSlack, slackNote } from '../notify/slack.ts';
 import type { FiringAlert } from '../policy/gate/decision-schema.ts';
 import type { NotifyLedger } from '../policy/oncall/ports.ts';
 import { escalationPath } from '../policy/oncall/rotation.ts';
@@ -10,6 +10,7 @@ import type { Policy } from '../policy/spec/schema.ts';
 import type { Incident, SqlIncidentStore } from '../store/incidents.ts';
 import type { Evaluated } from './evaluator.ts';
 import type { BotLog } from './log.ts';
+import { botServer, dashboardLink, NO_DASHBOARD } from './page-links.ts';
 
 // Alerts that page by themselves: after each stored evaluation, every firing multi-window alert
 // has one open incident per repository, SLO and alert (its dedup key carries no deployment, so
@@ -53,6 +54,8 @@ export interface AlertingOptions {
 
 const FALLBACK_HOLD_MS = 5 * 60_000;
 
+const notDrill = (i: Incident) => i.action !== 'drill';
+
 /** How long an incident must stay clear before it resolves: its alert's short window. */
 function holdDownMs(policy: Policy, alert: string): number {
   return policy.alerts.find((a) => a.name === alert)?.short.ms ?? FALLBACK_HOLD_MS;
@@ -82,12 +85,20 @@ export class Alerting {
     const { incidents } = this.o;
     const repo = e.repo.full_name;
     const notifier = this.notifier(e.policy);
-    const open = await incidents.openFor(repo);
+    // A drill's record is the drill's (budget-gate drill): it is not firing, clearing or escalating.
+    const open = (await incidents.openFor(repo)).filter(notDrill);
     const firingKeys = new Set<string>();
     const opened: Array<[Incident, FiringAlert]> = [];
+    const facts = {
+      oncall: e.policy.oncall,
+      at: e.at,
+      server: botServer(this.o.env),
+      branch: e.repo.default_branch,
+      decision: dashboardLink(this.o.env, repo) ?? NO_DASHBOARD,
+    };
 
     for (const a of e.decision.alerts) {
-      const event = alertEvent(repo, a);
+      const event = alertEvent(repo, a, facts);
       firingKeys.add(event.key);
       let inc = open.find((i) => i.key === event.key) ?? null;
       if (!inc) {
@@ -162,14 +173,14 @@ export class Alerting {
       }
     }
 
-    for (const inc of await incidents.openFor(repo)) await this.escalate(inc, e);
+    for (const inc of (await incidents.openFor(repo)).filter(notDrill)) await this.escalate(inc, e);
 
     // The record is opened once the first pages are in its timeline.
     for (const [inc, a] of opened) await this.hook(() => this.o.hooks?.opened?.(inc, e, a), repo);
-    for (const inc of await incidents.openFor(repo))
+    for (const inc of (await incidents.openFor(repo)).filter(notDrill))
       await this.hook(() => this.o.hooks?.changed?.(inc, e), repo);
     // Resolved by this evaluation, or by a person (PagerDuty, the issue): the record is closed.
-    for (const inc of await incidents.closedElsewhere(repo))
+    for (const inc of (await incidents.closedElsewhere(repo)).filter(notDrill))
       await this.hook(() => this.o.hooks?.changed?.(inc, e), repo);
     // A person resolved it while the page was open: PagerDuty and the channel are told, and the
     // ledger is closed, so a later burn pages again as a new incident.
@@ -220,12 +231,9 @@ export class Alerting {
     const n = policy.oncall.notify.slack;
     const url = n ? this.o.env[n.webhook_url_env] : undefined;
     if (!n || !url) return;
-    await sendSlack(
-      url,
-      n.webhook_url_env,
-      { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] },
-      this.o.fetch ?? fetch,
-    ).catch((err: Error) => this.o.log.warn(err.message));
+    await sendSlack(url, n.webhook_url_env, slackNote(text), this.o.fetch ?? fetch).catch((err: Error) =>
+      this.o.log.warn(err.message),
+    );
   }
 
   private async hook(fn: () => Promise<void> | undefined, repo: string): Promise<void> {

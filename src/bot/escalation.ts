@@ -1,6 +1,6 @@
 import type { GitHubClient, RepoRef } from '../github/octokit.ts';
 import { comment, requestReviewers } from '../github/pull-actions.ts';
-import { type RevertFacts, revertFailedEvent, revertOpenedEvent } from '../notify/events.ts';
+import { type RevertFacts, type RevertPage, revertFailedEvent, revertOpenedEvent } from '../notify/events.ts';
 import { MemoryLedger } from '../notify/ledger.ts';
 import { Notifier } from '../notify/notifier.ts';
 import type { Watch, WatchStore } from '../policy/canary/ports.ts';
@@ -9,6 +9,7 @@ import { type EscalationTarget, escalationPath } from '../policy/oncall/rotation
 import { formatWall } from '../policy/oncall/zone.ts';
 import type { Policy } from '../policy/spec/schema.ts';
 import type { BotLog } from './log.ts';
+import { botServer, dashboardLink } from './page-links.ts';
 import { PolicyCache } from './policy-cache.ts';
 
 // The on-call side of a revert: page about it (or about a revert that failed), ask the current
@@ -83,12 +84,13 @@ export class Escalator implements WatcherHooks {
     const n = this.notifier(policy);
     await this.guard(`deployment ${w.deployment_id}: notify revert`, async () => {
       const f = facts(w, reason);
+      const page = this.page(w, at);
       for (const d of await n.send(
-        [revertOpenedEvent(policy, f, { number: pr.pull_number, url: pr.url })],
+        [revertOpenedEvent(policy, f, { number: pr.pull_number, url: pr.url }, page)],
         at,
       ))
         for (const e of d.errors) this.o.log.warn(e);
-      await n.resolve(revertFailedEvent(policy, f, '').key, at);
+      await n.resolve(revertFailedEvent(policy, f, '', page).key, at);
     });
     const primary = escalationPath(policy.oncall, at)[0];
     if (!primary) return;
@@ -106,9 +108,31 @@ export class Escalator implements WatcherHooks {
   async revertFailed(w: Watch, error: string, policy: Policy, at: number, reason: string) {
     const n = this.notifier(policy);
     await this.guard(`deployment ${w.deployment_id}: notify failed revert`, async () => {
-      for (const d of await n.send([revertFailedEvent(policy, facts(w, reason), error)], at))
+      // The decision that failed is told on the pull request that shipped it (the failure comment),
+      // or else on the dashboard's deployments, or GitHub's deployments page (the event's default).
+      const server = botServer(this.o.env ?? {});
+      const shipped = w.pull_number
+        ? {
+            href: `${server}/${w.owner}/${w.repo}/pull/${w.pull_number}`,
+            text: `budget-gate decision (the failure, on #${w.pull_number})`,
+          }
+        : dashboardLink(this.o.env ?? {}, `${w.owner}/${w.repo}`, 'deployments');
+      const page = { ...this.page(w, at), ...(shipped ? { decision: shipped } : {}) };
+      for (const d of await n.send([revertFailedEvent(policy, facts(w, reason), error, page)], at))
         for (const e of d.errors) this.o.log.warn(e);
     });
+  }
+
+  /** What a revert's page links: the runbook the watch's evidence names, on the default branch. */
+  private page(w: Watch, at: number): RevertPage {
+    let runbookAlert: string | null = null;
+    try {
+      const ev = w.evidence ? (JSON.parse(w.evidence) as { runbook?: { alert?: unknown } | null }) : null;
+      if (typeof ev?.runbook?.alert === 'string') runbookAlert = ev.runbook.alert;
+    } catch {
+      // An unreadable evidence column only loses which alert's runbook: the most urgent one is linked.
+    }
+    return { at, server: botServer(this.o.env ?? {}), branch: w.default_branch, runbook_alert: runbookAlert };
   }
 
   async tick(at: number) {

@@ -32,7 +32,7 @@ const eventSchema = z.object({
     id: z.string(),
     event_type: z.string(),
     occurred_at: z.string(),
-    agent: z.object({ summary: z.string().optional() }).nullable().optional(),
+    agent: z.object({ id: z.string().optional(), summary: z.string().optional() }).nullable().optional(),
     data: z.object({ incident_key: z.string().nullable().optional(), html_url: z.string().optional() }),
   }),
 });
@@ -94,7 +94,8 @@ export function pagerdutyWebhookHandler(o: PagerDutyWebhookOptions) {
     const ev = parsed.event;
     const key = ev.data.incident_key ?? null;
     const inc = key ? await o.incidents.byKey(key) : null;
-    const who = `${ev.agent?.summary ?? 'someone'} (PagerDuty)`;
+    // The user id too: a drill's acknowledgement is credited to the member who carries it.
+    const who = `${ev.agent?.summary ?? 'someone'} (PagerDuty${ev.agent?.id ? ` ${ev.agent.id}` : ''})`;
     const at = Date.parse(ev.occurred_at) || o.clock();
     if (inc && inc.resolved_at === null) {
       if (ev.event_type === 'incident.acknowledged' && (await o.incidents.ack(inc, at, who))) {

@@ -6,6 +6,8 @@ export interface CliIo {
   now: () => number;
   /** Reads standard input to the end (`--changed-files -`). */
   stdin?: () => Promise<string>;
+  /** Waits (a drill polling for its acknowledgement); tests pass one that moves their clock. */
+  sleep?: (ms: number) => Promise<void>;
   /** Standard error is a terminal: long runs show their progress there (src/cli/progress.ts). */
   stderrIsTTY?: boolean;
 }

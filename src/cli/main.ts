@@ -41,6 +41,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     const m = await import('./commands/runbooks.ts');
     return { run: m.runbooksCommand, usage: m.RUNBOOKS_USAGE };
   },
+  drill: async () => {
+    const m = await import('./commands/drill.ts');
+    return { run: m.drillCommand, usage: m.DRILL_USAGE };
+  },
   handoff: async () => {
     const m = await import('./commands/handoff.ts');
     return { run: m.handoffCommand, usage: m.HANDOFF_USAGE };
@@ -77,6 +81,7 @@ usage: budget-gate <command> [options]
   audit      verify the override audit log's hash chain; report for the exception retro
   oncall     who is on call now; page what a decision calls for
   runbooks   lint every alert's runbook: concrete steps, recent drills
+  drill      page the rotation with a marked test page, wait for the acknowledgement, record it
   handoff    the shift-change summary (Markdown) since a time
   readiness  NOT YET, SOFT-LAUNCH ONLY or PRODUCTION-READY, from the repository's files
   import     turn OpenSLO, Sloth or Pyrra specs into a policy

@@ -74,8 +74,17 @@ export class FileLedger implements NotifyLedger {
   async open(repo: string) {
     return (await this.load()).open(repo);
   }
+  /** Every entry, past episodes included (their keys end in #raised_at). */
+  async all(): Promise<LedgerEntry[]> {
+    return [...(await this.load()).entries.values()];
+  }
   async put(entry: LedgerEntry) {
     const m = await this.load();
+    // A new episode of a key that was resolved: the old one is kept under `key#raised_at`, so the
+    // file is the history of what paged (readiness and handoff read it); it is never open again.
+    const prev = m.entries.get(entry.key);
+    if (prev && prev.resolved_at !== null && prev.raised_at !== entry.raised_at)
+      m.entries.set(`${prev.key}#${prev.raised_at}`, { ...prev, key: `${prev.key}#${prev.raised_at}` });
     await m.put(entry);
     await mkdir(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;

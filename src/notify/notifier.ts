@@ -4,7 +4,7 @@ import { routeSeverity } from '../policy/oncall/routing.ts';
 import type { OncallPolicy } from '../policy/oncall/schema.ts';
 import type { NotifyEvent } from './events.ts';
 import { PAGERDUTY_ENQUEUE, PAGERDUTY_URL_ENV, sendPagerDuty, triggerBody } from './pagerduty.ts';
-import { sendSlack, slackMessage } from './slack.ts';
+import { sendSlack, slackEscape, slackMessage } from './slack.ts';
 
 // Turns events into pages and channel posts by the policy's severity routing, once each. A send
 // that fails is not recorded, so the next run tries it again; one that succeeded is never repeated.
@@ -149,6 +149,73 @@ export class Notifier {
     return d;
   }
 
+  /**
+   * A drill's test page: it goes the way a real page goes (the same routing key, endpoint, retries
+   * and Slack webhook) whatever the hour, marked DRILL, and is recorded in no ledger.
+   */
+  async drill(e: NotifyEvent, at: number): Promise<Delivery> {
+    const d: Delivery = {
+      key: e.key,
+      sent: [],
+      why: 'a drill pages now',
+      errors: [],
+      undelivered: null,
+      severity: e.severity,
+    };
+    const fetchFn = this.o.fetch ?? fetch;
+    const routingKey = this.routingKey;
+    if (routingKey) {
+      try {
+        await sendPagerDuty(
+          triggerBody(routingKey, e, e.severity, e.key, at),
+          fetchFn,
+          this.pagerdutyUrl,
+          this.o.retry,
+        );
+        d.sent.push('pagerduty');
+      } catch (err) {
+        d.undelivered = (err as Error).message;
+        d.errors.push((err as Error).message);
+      }
+    } else if (this.o.oncall.notify.pagerduty) {
+      d.undelivered = `${this.o.oncall.notify.pagerduty.routing_key_env} is not set, so PagerDuty cannot be asked`;
+      d.errors.push(`${e.key}: drill page not delivered: ${d.undelivered}`);
+    }
+    const slack = this.slack;
+    if (slack) {
+      try {
+        await sendSlack(
+          slack.url,
+          slack.env,
+          slackMessage(e, `DRILL (${e.severity} test page)`, d.why),
+          fetchFn,
+          this.o.retry,
+        );
+        d.sent.push('slack');
+      } catch (err) {
+        d.errors.push((err as Error).message);
+      }
+    }
+    return d;
+  }
+
+  /** Ends a drill's page in PagerDuty (no-op without a routing key). */
+  async endDrill(key: string): Promise<string | null> {
+    const routingKey = this.routingKey;
+    if (!routingKey) return null;
+    try {
+      await sendPagerDuty(
+        { routing_key: routingKey, event_action: 'resolve', dedup_key: key },
+        this.o.fetch ?? fetch,
+        this.pagerdutyUrl,
+        this.o.retry,
+      );
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
   /** Resolves what is open for the repo (of the given kinds) and not among `current`. */
   async settle(repo: string, kinds: string[], current: string[], at: number): Promise<Delivery[]> {
     const out: Delivery[] = [];
@@ -195,7 +262,9 @@ export class Notifier {
           slack.env,
           {
             text: `Resolved: ${key}`,
-            blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*Resolved* \`${key}\`` } }],
+            blocks: [
+              { type: 'section', text: { type: 'mrkdwn', text: `*Resolved* \`${slackEscape(key)}\`` } },
+            ],
           },
           fetchFn,
           this.o.retry,

@@ -2,6 +2,7 @@ import { type PostOptions, postJson } from '../net/post-json.ts';
 import { PAGERDUTY_SEVERITY } from '../policy/oncall/routing.ts';
 import type { Severity } from '../policy/oncall/schema.ts';
 import type { NotifyEvent } from './events.ts';
+import { oncallText } from './links.ts';
 
 // PagerDuty Events API v2: one endpoint, trigger and resolve correlated by dedup_key. A trigger with
 // a dedup_key that already has an open alert does not page again, which backs up the ledger.
@@ -34,6 +35,17 @@ export interface PagerDutyResolve {
   dedup_key: string;
 }
 
+// The Events API v2's documented limits (developer.pagerduty.com, "Send an Alert Event" and the
+// Events API v2 overview): summary at most 1024 characters, dedup_key at most 255, a whole event at
+// most 512 KB; each link needs an `href`, its `text` is optional. A page past a limit is refused
+// (400) and pages nobody, so the body is made to fit here rather than trusted to.
+export const PAGERDUTY_LIMITS = { summary: 1024, dedupKey: 255, bytes: 512 * 1024 } as const;
+/** Our own bounds, far inside the event's: a page is read on a phone. */
+const MAX_LINKS = 20;
+const MAX_LINK_TEXT = 256;
+
+const clipText = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
+
 export function triggerBody(
   routingKey: string,
   e: NotifyEvent,
@@ -41,23 +53,56 @@ export function triggerBody(
   dedupKey: string,
   at: number,
 ): PagerDutyTrigger {
-  return {
+  const c = e.context;
+  const body: PagerDutyTrigger = {
     routing_key: routingKey,
     event_action: 'trigger',
     dedup_key: dedupKey,
     payload: {
-      summary: e.summary,
+      summary: clipText(e.summary, PAGERDUTY_LIMITS.summary),
       source: e.repo,
       severity: PAGERDUTY_SEVERITY[severity],
       timestamp: new Date(at).toISOString(),
       ...(e.component ? { component: e.component } : {}),
       group: e.repo,
       class: e.kind,
-      custom_details: { ...e.details, severity },
+      // What the on-call reads first, in the incident's details too: the links may be collapsed.
+      custom_details: {
+        ...e.details,
+        runbook: c.runbook?.href ?? c.runbook_missing,
+        on_call: oncallText(c),
+        decision: c.decision?.href ?? c.decision_missing,
+        severity,
+      },
     },
-    links: e.links,
+    links: e.links
+      .filter((l) => /^https?:\/\//i.test(l.href))
+      .slice(0, MAX_LINKS)
+      .map((l) => ({ href: l.href, text: clipText(l.text, MAX_LINK_TEXT) })),
     client: 'budget-gate',
   };
+  return fitPagerDuty(body);
+}
+
+const byteLength = (v: unknown) => Buffer.byteLength(JSON.stringify(v), 'utf8');
+
+/**
+ * Within 512 KB: the custom details give way first (the runbook, on-call and decision stay), then
+ * the links beyond the first three. What was dropped is said in the details.
+ */
+function fitPagerDuty(body: PagerDutyTrigger): PagerDutyTrigger {
+  if (byteLength(body) <= PAGERDUTY_LIMITS.bytes) return body;
+  const d = body.payload.custom_details;
+  const kept = {
+    runbook: d.runbook,
+    on_call: d.on_call,
+    decision: d.decision,
+    severity: d.severity,
+    truncated: `the details were ${byteLength(d)} bytes, over PagerDuty's 512 KB event limit: dropped`,
+  };
+  const fitted = { ...body, payload: { ...body.payload, custom_details: kept } };
+  if (byteLength(fitted) <= PAGERDUTY_LIMITS.bytes) return fitted;
+  return { ...fitted, links: fitted.links.slice(0, 3) };
 }
 
 /** Posts one event, retried on 429, 5xx and no answer; the routing key never appears in an error. */

@@ -21,7 +21,8 @@ const incidentSchema = z.object({
   slo: z.string(),
   alert: z.string(),
   severity: z.enum(['sev1', 'sev2', 'sev3']),
-  action: z.enum(['page', 'ticket']),
+  /** drill: a test page (budget-gate drill), acknowledged like a page and never escalated. */
+  action: z.enum(['page', 'ticket', 'drill']),
   last_firing_at: int,
   /** Not firing since this evaluation; null while it fires. */
   clear_since: nullableInt,
@@ -85,6 +86,8 @@ const SQL = {
     WHERE key IN (SELECT key FROM incidents WHERE repo = ? AND opened_at >= ?) AND opened_at >= ?
     ORDER BY at, id`,
   timeline: 'SELECT at, kind, text FROM incident_events WHERE key = ? AND opened_at = ? ORDER BY at, id',
+  between: `SELECT * FROM incidents WHERE (? = '' OR repo = ?) AND opened_at <= ? AND (resolved_at IS NULL OR resolved_at >= ?)
+    ORDER BY opened_at, key`,
 };
 
 const ledgerRow = z.object({
@@ -207,6 +210,11 @@ export class SqlIncidentStore {
   /** Moves from step `from` to `from + 1`; false when another replica did, or it was acknowledged. */
   escalate(r: Ref, from: number, at: number): Promise<boolean> {
     return this.one(SQL.escalate, [from + 1, at, r.key, r.opened_at, from]);
+  }
+
+  /** Every incident (drills too) open at some time in [from, to], of one repository or all (''): history. */
+  async between(repo: string, from: number, to: number): Promise<Incident[]> {
+    return (await this.db.all(SQL.between, [repo, repo, to, from])).map((r) => incidentSchema.parse(r));
   }
 
   async note(r: Ref, e: TimelineEvent): Promise<void> {

@@ -27,7 +27,7 @@ const burst = writeScenario(
   steadyTasks(T0 - 6 * 60 * MIN, T0 + 150 * MIN, 100, (t) => (t >= T0 && t < T0 + 40 * MIN ? 0.5 : 0.005)),
 );
 
-function capture() {
+function capture(policyText = SERVICE_POLICY) {
   const pd: Array<Record<string, any>> = [];
   const slack: Array<Record<string, any>> = [];
   nock('https://events.pagerduty.com')
@@ -44,13 +44,13 @@ function capture() {
     .query({ ref: 'main' })
     .reply(
       200,
-      { type: 'file', encoding: 'base64', content: b64(SERVICE_POLICY), sha: 'b'.repeat(40) },
+      { type: 'file', encoding: 'base64', content: b64(policyText), sha: 'b'.repeat(40) },
       { etag: '"v1"' },
     );
   return { pd, slack };
 }
 
-async function service(withIssues = false) {
+async function service(withIssues = false, extraEnv: Record<string, string> = {}) {
   const store = new SqliteWatchStore(':memory:');
   const clock = testClock(T0);
   await store.service.sync(
@@ -62,7 +62,13 @@ async function service(withIssues = false) {
   const hooks = withIssues
     ? { hooks: new IncidentIssues({ store: store.incidents, log, deployments: async () => [] }) }
     : {};
-  const alerting = new Alerting({ incidents: store.incidents, ledger: store.ledger, env, log, ...hooks });
+  const alerting = new Alerting({
+    incidents: store.incidents,
+    ledger: store.ledger,
+    env: { ...env, ...extraEnv },
+    log,
+    ...hooks,
+  });
   const evaluator = new Evaluator({
     store: store.service,
     source: new JsonlSource({ path: burst }),
@@ -93,6 +99,58 @@ beforeAll(setupNock);
 afterEach(() => nock.cleanAll());
 
 describe('alerts from the stored evaluations', () => {
+  it('a drill’s record in the store (budget-gate drill) is never escalated, cleared or resolved by the evaluations', async () => {
+    capture();
+    const { store, runTo } = await service();
+    const drill = await store.incidents.open(
+      {
+        key: 'budget-gate/acme/r0/drill/fast-burn/x',
+        repo: 'acme/r0',
+        installation_id: 7,
+        slo: 'fast-burn',
+        alert: 'fast-burn',
+        severity: 'sev1',
+        action: 'drill',
+      },
+      T0 - 60 * MIN,
+    );
+    await store.incidents.note(drill, { at: T0 - 60 * MIN, kind: 'drill', text: 'drill started' });
+    await runTo(40);
+    expect(await store.incidents.get(drill)).toMatchObject({
+      resolved_at: null,
+      clear_since: null,
+      escalation_step: 0,
+    });
+    expect((await store.incidents.timeline(drill)).map((t) => t.kind)).toEqual(['drill']);
+  });
+
+  it('a page links the runbook in the repository on its default branch, the on-call and the dashboard’s decision', async () => {
+    const policy = SERVICE_POLICY.replace(
+      'runbook: "https://runbooks.example.com/agents/fast-burn"',
+      'runbook: docs/runbooks/fast-burn.md',
+    );
+    const { pd, slack } = capture(policy);
+    const { runTo } = await service(false, {
+      DASHBOARD_CALLBACK_URL: 'https://bot.example.com/dashboard/callback',
+    });
+    await runTo(17);
+    expect(pd[0]!.links).toEqual([
+      {
+        href: 'https://github.com/acme/r0/blob/main/docs/runbooks/fast-burn.md',
+        text: 'runbook docs/runbooks/fast-burn.md',
+      },
+      { href: 'https://bot.example.com/dashboard/r/acme/r0', text: 'budget-gate decision (dashboard)' },
+      { href: 'https://github.com/alice', text: 'on call: @alice (primary)' },
+      { href: 'https://github.com/bob', text: 'on call: @bob (secondary)' },
+    ]);
+    expect(slack[0]!.blocks[1].fields.map((f: { text: string }) => f.text.split('\n')[0])).toEqual([
+      '*Runbook*',
+      '*On call*',
+      '*Decision*',
+    ]);
+    expect(slack[0]!.blocks[1].fields[1].text).toBe('*On call*\n@alice (primary), @bob (secondary)');
+  });
+
   it('page once while the burn lasts, resolve after the short window stays clear, and ticket without paging', async () => {
     const { pd, slack } = capture();
     const { store, runTo } = await service();
@@ -115,8 +173,17 @@ describe('alerts from the stored evaluations', () => {
         class: 'alert',
         timestamp: new Date(T0 + 17 * MIN + 1_000).toISOString(),
       },
-      links: [{ href: 'https://runbooks.example.com/agents/fast-burn', text: 'runbook' }],
+      links: [
+        {
+          href: 'https://runbooks.example.com/agents/fast-burn',
+          text: 'runbook https://runbooks.example.com/agents/fast-burn',
+        },
+        { href: 'https://github.com/alice', text: 'on call: @alice (primary)' },
+        { href: 'https://github.com/bob', text: 'on call: @bob (secondary)' },
+      ],
     });
+    // No dashboard: the page says where the decision is instead of linking it.
+    expect(pd[0]!.payload.custom_details.decision).toMatch(/^not linked: the bot’s dashboard is off/);
     // Nobody acknowledged: escalated to the secondary at +5m and to the lead at +10m.
     expect(slack.map((s) => s.text.split(':')[0])).toEqual([
       'SEV1 paged',

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Escalator } from '../../src/bot/escalation.ts';
 import { collectingLog } from '../../src/bot/log.ts';
 import { Watcher } from '../../src/bot/watcher.ts';
+import { loadPolicy } from '../../src/policy/spec/load.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { assertAllCalled, useNock } from '../support/nock.ts';
@@ -265,12 +266,63 @@ describe('the watcher’s hooks', () => {
     const report = await watcher.tick();
     expect(report.reverted).toEqual([{ deployment_id: ID, pull_number: REVERT_PR, existing: false }]);
     assertAllCalled();
-    // Sev2 in business hours: paged, with the revert's link.
+    // Sev2 in business hours: paged, with the runbook, the revert (where its evidence is) and the on-call.
     expect(pd[0]).toMatchObject({
       event_action: 'trigger',
       dedup_key: `budget-gate/Codertocat/Hello-World/revert/${ID}`,
       payload: { severity: 'error', class: 'revert-opened' },
-      links: [{ href: 'https://github.com/x/y/pull/1001', text: 'revert #1001' }],
+      links: [
+        {
+          href: 'https://runbooks.example.com/agents/fast-burn',
+          text: 'runbook https://runbooks.example.com/agents/fast-burn',
+        },
+        { href: 'https://github.com/x/y/pull/1001', text: 'revert #1001' },
+        { href: 'https://github.com/alice', text: 'on call: @alice (primary)' },
+        { href: 'https://github.com/bob', text: 'on call: @bob (secondary)' },
+      ],
     });
+  });
+
+  it('a revert that failed pages with the runbook the evidence names (on the default branch), the on-call and the failure', async () => {
+    const store = new SqliteWatchStore(`${tempDir('bg-esc-')}/watches.sqlite`);
+    const policyText = ROTATION_POLICY.replace(
+      'runbook: "https://runbooks.example.com/agents/fast-burn"',
+      'runbook: docs/runbooks/fast-burn.md',
+    );
+    await store.add(newWatch(ID, T0, { policy_text: policyText }), T0);
+    await store.claim('r', T0 + 10 * MIN, 60_000, 10);
+    await store.startRevert(ID, 'r', T0 + 10 * MIN, JSON.stringify({ runbook: { alert: 'fast-burn' } }));
+    const w = (await store.get(ID))!;
+    const pd: Array<Record<string, any>> = [];
+    nock('https://events.pagerduty.com')
+      .post('/v2/enqueue', (b) => pd.push(b) > 0)
+      .reply(202, { status: 'success', message: 'Event processed', dedup_key: 'k' });
+    const log = collectingLog();
+    const esc = new Escalator({ store, log, auth: async () => gh, env: { PD_ROUTING_KEY: 'k'.repeat(32) } });
+    await esc.revertFailed(
+      w,
+      'GitHub 403',
+      loadPolicy(policyText, 'p.yml').policy,
+      T0 + 20 * MIN,
+      'burned 25%',
+    );
+    expect(pd[0]).toMatchObject({ payload: { severity: 'critical', class: 'revert-failed' } });
+    expect(pd[0]!.links).toEqual([
+      {
+        href: 'https://github.com/Codertocat/Hello-World/blob/master/docs/runbooks/fast-burn.md',
+        text: 'runbook docs/runbooks/fast-burn.md',
+      },
+      {
+        href: 'https://github.com/Codertocat/Hello-World/pull/42',
+        text: 'budget-gate decision (the failure, on #42)',
+      },
+      { href: 'https://github.com/alice', text: 'on call: @alice (primary)' },
+      { href: 'https://github.com/bob', text: 'on call: @bob (secondary)' },
+      {
+        href: 'https://github.com/Codertocat/Hello-World/deployments/production',
+        text: 'deployments to production',
+      },
+    ]);
+    expect(log.lines.filter((l) => l.startsWith('warn'))).toEqual([]);
   });
 });

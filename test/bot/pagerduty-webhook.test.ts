@@ -104,14 +104,16 @@ describe('PagerDuty v3 webhooks', () => {
     expect((await post(ack, sign(ack))).status).toBe(200);
     expect(await store.incidents.get(inc)).toMatchObject({
       acked_at: Date.parse('2026-03-02T12:20:00Z'),
-      acked_by: 'Alice Example (PagerDuty)',
+      acked_by: 'Alice Example (PagerDuty PLH1HKV)',
     });
     const resolved = event('incident.resolved');
     expect((await post(resolved, sign(resolved))).status).toBe(200);
-    expect(await store.incidents.get(inc)).toMatchObject({ resolved_by: 'Alice Example (PagerDuty)' });
+    expect(await store.incidents.get(inc)).toMatchObject({
+      resolved_by: 'Alice Example (PagerDuty PLH1HKV)',
+    });
     expect((await store.incidents.timeline(inc)).map((t) => t.text)).toEqual([
-      'acknowledged by Alice Example (PagerDuty)',
-      'resolved by Alice Example (PagerDuty)',
+      'acknowledged by Alice Example (PagerDuty PLH1HKV)',
+      'resolved by Alice Example (PagerDuty PLH1HKV)',
     ]);
     await store.close();
   });

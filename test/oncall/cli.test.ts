@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FileLedger } from '../../src/notify/ledger.ts';
 import { type AuditEntry, chainRecord, serializeRecord } from '../../src/policy/overrides/audit-chain.ts';
 import { DEMO_POLICY, DEMO_TELEMETRY } from '../../src/scenarios/demo.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
@@ -136,16 +137,26 @@ describe('budget-gate oncall page', () => {
     const dir = tempDir();
     const decision = await writeFiring(dir);
     writeFileSync(join(dir, 'quiet.json'), JSON.stringify({ ...decision, alerts: [] }));
+    // As a GitHub Actions job runs it: the run is the decision's link, the event names the default branch.
+    writeFileSync(join(dir, 'event.json'), JSON.stringify({ repository: { default_branch: 'trunk' } }));
     const env = {
       PAGERDUTY_ROUTING_KEY: 'r'.repeat(32),
       SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B1/s3cret',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_REPOSITORY: 'acme/agents',
+      GITHUB_RUN_ID: '991',
+      GITHUB_EVENT_PATH: join(dir, 'event.json'),
     };
-    const pd: Array<{ event_action: string }> = [];
+    const pd: Array<{ event_action: string; links?: unknown }> = [];
+    const slack: Array<{ blocks: Array<{ fields?: Array<{ text: string }> }> }> = [];
     nock('https://events.pagerduty.com')
       .persist()
       .post('/v2/enqueue', (b) => pd.push(b) > 0)
       .reply(202, { status: 'success' });
-    nock('https://hooks.slack.com').persist().post('/services/T1/B1/s3cret').reply(200, 'ok');
+    nock('https://hooks.slack.com')
+      .persist()
+      .post('/services/T1/B1/s3cret', (b) => slack.push(b) > 0)
+      .reply(200, 'ok');
     const args = [
       'oncall',
       'page',
@@ -164,6 +175,24 @@ describe('budget-gate oncall page', () => {
     expect(first.stdout).toContain(
       'budget-gate/acme/agents/alert/fast-burn/tasks-success-paid: pagerduty-trigger, slack (sev1 pages at any hour)',
     );
+    // The runbook (a repository path) on the default branch, the run, and who is on call (carol, then alice).
+    expect(pd[0]!.links).toEqual([
+      {
+        href: 'https://github.com/acme/agents/blob/trunk/examples/runbooks/fast-burn.md',
+        text: 'runbook examples/runbooks/fast-burn.md',
+      },
+      {
+        href: 'https://github.com/acme/agents/actions/runs/991',
+        text: 'budget-gate decision (workflow run)',
+      },
+      { href: 'https://github.com/carol', text: 'on call: @carol (primary)' },
+      { href: 'https://github.com/alice', text: 'on call: @alice (secondary)' },
+    ]);
+    expect(slack[0]!.blocks[1]!.fields!.map((f) => f.text)).toEqual([
+      '*Runbook*\n<https://github.com/acme/agents/blob/trunk/examples/runbooks/fast-burn.md|runbook examples/runbooks/fast-burn.md>',
+      '*On call*\n@carol (primary), @alice (secondary)',
+      '*Decision*\n<https://github.com/acme/agents/actions/runs/991|budget-gate decision (workflow run)>',
+    ]);
     const again = await cli([...args, '--decision', join(dir, 'firing.json')], { env });
     expect(again.stdout).toContain('nothing new to send');
     const quiet = await cli([...args, '--decision', join(dir, 'quiet.json')], { env });
@@ -292,7 +321,10 @@ describe('budget-gate runbooks lint', () => {
     expect(r.stdout).toContain(
       '✓ fast-burn (sev1, pages): examples/runbooks/fast-burn.md: concrete + drilled',
     );
-    expect(r.stdout).toContain('drilled 2026-11-11 by @carol (cadence 30 days)');
+    // Drilled by every primary, each with a record in examples/drills/ (budget-gate drill).
+    expect(r.stdout).toContain(
+      'drills (every 30 days): @alice 2026-11-04 (acknowledged in 2m14s), @bob 2026-11-10 (acknowledged in 4m11s), @carol 2026-11-17 (acknowledged in 1m37s)',
+    );
     expect(r.stdout).toContain('✓ slow-burn (sev3, does not page): examples/runbooks/slow-burn.md: VAGUE');
     expect(r.stdout).toContain(
       'examples/runbooks/slow-burn.md:9 VAGUE: If the error rate is high, roll back as needed.',
@@ -315,7 +347,8 @@ describe('budget-gate runbooks lint', () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('✗ fast-burn (sev1, pages): examples/runbooks/fast-burn.md: concrete');
-    expect(r.stdout).toContain('last drilled 2026-11-11 by @carol, 39 days ago: over the 30-day cadence');
+    expect(r.stdout).toContain('@alice last ran it 2026-11-04, 45 days ago: over the 30-day cadence');
+    expect(r.stdout).toContain('@carol 2026-11-17 (acknowledged in 1m37s)');
     expect(r.stdout).toContain('1 paging alert without a concrete, drilled runbook: fast-burn');
   });
 
@@ -329,7 +362,7 @@ describe('budget-gate runbooks lint', () => {
     const r = await cli(['runbooks', 'lint', '--policy', DEMO_POLICY, '--root', repo]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
-      'examples/runbooks/steady-burn.md:12 VAGUE: Roll back the bad change as needed.',
+      'examples/runbooks/steady-burn.md:10 VAGUE: Roll back the bad change as needed.',
     );
     expect(r.stdout).toContain('- missing the artifact to act on: a URL, a path, a command');
 
@@ -348,10 +381,16 @@ describe('budget-gate runbooks lint', () => {
 });
 
 describe('budget-gate readiness', () => {
-  it('scores the examples SOFT-LAUNCH ONLY: 4 of 5, the vague slow-burn runbook is what is missing', async () => {
+  it('scores the examples SOFT-LAUNCH ONLY: the vague slow-burn runbook, and members nobody could verify', async () => {
     const r = await cli(['readiness', '--policy', 'examples/error-budget.yml', '--root', ROOT]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('## Readiness: SOFT-LAUNCH ONLY (4/5 gates)');
+    expect(r.stdout).toContain('## Readiness: SOFT-LAUNCH ONLY (3/5 gates)');
+    expect(r.stdout).toContain(
+      'missing: members unverified: no GitHub token was given (GITHUB_TOKEN), so nobody checked that the members are real GitHub users',
+    );
+    expect(r.stdout).toContain(
+      '3 acknowledgement(s) in the last 28 days, the latest by Carol Example (PagerDuty PCAR001) on 2026-11-17 (examples/drills/2026-11-17-fast-burn-carol.json)',
+    );
     expect(r.stdout).toContain('❌ **Runbooks for the top 3 alerts**');
     expect(r.stdout).toContain(
       'missing: slow-burn (sev3): examples/runbooks/slow-burn.md is vague (vague steps on lines 7, 8, 9, 10)',
@@ -368,9 +407,93 @@ describe('budget-gate readiness', () => {
       join(repo, 'examples/runbooks/slow-burn.md'),
       '# slow-burn\n\nlast drilled: 2026-11-02 by @bob\n\n1. Open https://grafana.internal.example.com/d/agents-errors and run `sum(rate(agent_tasks_total{outcome="error"}[1d]))`. If the ratio is above 1.5%, file a ticket with **Create issue** at https://github.com/acme/agents/issues/new.\n',
     );
-    const r = await cli(['readiness', '--policy', 'examples/error-budget.yml', '--root', repo]);
+    // A `last drilled:` line is a claim: the runbook is drilled once each primary has a record.
+    const claimed = await cli(['readiness', '--policy', 'examples/error-budget.yml', '--root', repo]);
+    expect(claimed.stdout).toContain('`last drilled: 2026-11-02 by @bob` is a claim, not evidence');
+    for (const [login, day] of [
+      ['alice', '04'],
+      ['bob', '10'],
+      ['carol', '17'],
+    ] as const) {
+      const rec = JSON.parse(
+        readFileSync(join(repo, `examples/drills/2026-11-${day}-fast-burn-${login}.json`), 'utf8'),
+      );
+      rec.alert = 'slow-burn';
+      rec.runbook = 'examples/runbooks/slow-burn.md';
+      rec.steps = [rec.steps[0]];
+      writeFileSync(
+        join(repo, `examples/drills/2026-11-${day}-slow-burn-${login}.json`),
+        JSON.stringify(rec),
+      );
+    }
+    // With a token: the members are real users in acme/sre (the policy's oncall.teams).
+    const gh = nock('https://api.github.com');
+    for (const login of ['alice', 'bob', 'carol']) {
+      gh.get(`/users/${login}`).reply(200, { login, type: 'User' });
+      gh.get(`/orgs/acme/teams/sre/memberships/${login}`).reply(200, { state: 'active', role: 'member' });
+    }
+    const r = await cli(
+      ['readiness', '--policy', 'examples/error-budget.yml', '--root', repo, '--repo', 'acme/agents'],
+      { env: { GITHUB_TOKEN: 'ghs_test' } },
+    );
     expect(r.stdout).toContain('## Readiness: PRODUCTION-READY (5/5 gates)');
+    expect(r.stdout).toContain('@alice, @bob, @carol: real GitHub users in acme/sre');
     expect(r.code).toBe(0);
+    gh.done();
+  });
+
+  it('says plainly which member does not resolve, and ranks the top alerts by how often they fired', async () => {
+    const gh = nock('https://api.github.com');
+    gh.get('/users/alice').reply(200, { login: 'alice', type: 'User' });
+    gh.get('/users/bob').reply(404, { message: 'Not Found' });
+    gh.get('/users/carol').reply(200, { login: 'carol', type: 'Organization' });
+    const dir = tempDir();
+    const store = new SqliteWatchStore(join(dir, 'bot.sqlite'));
+    const day = 86_400_000;
+    const now = Date.parse('2026-11-20T09:00:00Z');
+    const fire = async (alert: string, times: number) => {
+      for (let k = 0; k < times; k++) {
+        const inc = await store.incidents.open(
+          {
+            key: `k/${alert}`,
+            repo: 'acme/agents',
+            installation_id: 1,
+            slo: 's',
+            alert,
+            severity: 'sev3',
+            action: 'ticket',
+          },
+          now - (k + 1) * day,
+        );
+        await store.incidents.resolve(inc, now - (k + 1) * day + 3_600_000, 'budget-gate');
+      }
+    };
+    await fire('creeping-burn', 5);
+    await fire('slow-burn', 2);
+    await store.close();
+    const r = await cli(
+      [
+        'readiness',
+        '--policy',
+        'examples/error-budget.yml',
+        '--root',
+        ROOT,
+        '--repo',
+        'acme/agents',
+        '--store',
+        `sqlite:${join(dir, 'bot.sqlite')}`,
+      ],
+      { env: { GITHUB_TOKEN: 'ghs_test' } },
+    );
+    expect(r.stdout).toContain('missing: @bob unverified: no such GitHub user');
+    expect(r.stdout).toContain('missing: @carol unverified: a GitHub Organization, not a person');
+    expect(r.stdout).toContain(
+      "top alerts by how often they fired (the bot's store, last 90 days): creeping-burn 5×, slow-burn 2×, fast-burn 0×",
+    );
+    expect(r.stdout).toContain(
+      'missing: creeping-burn (sev3): https://runbooks.example.com/agents/creeping-burn is unverified',
+    );
+    gh.done();
   });
 
   it('is NOT YET for a bare policy: no states, no approvers, no rotation, no runbooks, no postmortems', async () => {
@@ -580,6 +703,94 @@ describe('budget-gate handoff', () => {
     expect(r.stdout).toContain('No telemetry given (--telemetry or --prometheus): budget state unknown.');
     expect(r.stdout).toContain('No bot store given (--store): deploys unknown.');
     expect(r.stdout).toContain('No audit log given (--audit): overrides unknown.');
-    expect((await cli(['handoff', '--policy', DEMO_POLICY])).stderr).toContain('--since TIME is required');
+    // Without --since: since the last handoff (carol's shift began Monday 09:00 Berlin).
+    expect((await cli(['handoff', '--policy', DEMO_POLICY])).stdout).toContain(
+      '# Handoff: Mon 2026-11-16 09:00 Europe/Berlin → Fri 2026-11-20 10:00 Europe/Berlin',
+    );
+    expect(r.stdout).toContain(
+      'No bot store (--store) or oncall page ledger (--ledger) given: incidents and pages unknown.',
+    );
+  });
+
+  it('the whole shift from the bot’s store: every incident, the unacknowledged page, the night pages, MTTA and MTTR by shift and month', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'bot.sqlite');
+    const store = new SqliteWatchStore(path);
+    const at = (s: string) => Date.parse(s);
+    const page = async (alert: string, opened: string, o: { ack?: string; resolved?: string } = {}) => {
+      const inc = await store.incidents.open(
+        {
+          key: `budget-gate/acme/agents/alert/${alert}/s`,
+          repo: 'acme/agents',
+          installation_id: 1,
+          slo: 's',
+          alert,
+          severity: 'sev1',
+          action: 'page',
+        },
+        at(opened),
+      );
+      await store.incidents.note(inc, { at: at(opened), kind: 'pagerduty-trigger', text: 'paged' });
+      if (o.ack) await store.incidents.ack(inc, at(o.ack), '@carol');
+      if (o.resolved) await store.incidents.resolve(inc, at(o.resolved), 'budget-gate');
+    };
+    // Alice's week (Nov 2-9): one page, acknowledged in 4 minutes, recovered in an hour.
+    await page('fast-burn', '2026-11-04T13:00:00Z', {
+      ack: '2026-11-04T13:04:00Z',
+      resolved: '2026-11-04T14:00:00Z',
+    });
+    // Carol's shift: a 03:10 Berlin page (night) acknowledged in 10 minutes, and one nobody acknowledged.
+    await page('fast-burn', '2026-11-18T02:10:00Z', {
+      ack: '2026-11-18T02:20:00Z',
+      resolved: '2026-11-18T03:20:00Z',
+    });
+    await page('steady-burn', '2026-11-19T15:00:00Z');
+    await store.close();
+    const r = await cli([
+      'handoff',
+      '--policy',
+      DEMO_POLICY,
+      '--store',
+      `sqlite:${path}`,
+      '--repo',
+      'acme/agents',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      '- sev1 **fast-burn** (acme/agents), opened Wed 2026-11-18 03:10 Europe/Berlin, paged: acknowledged by @carol after 10m; resolved after 1.2h by budget-gate',
+    );
+    expect(r.stdout).toContain(
+      '- sev1 **steady-burn** (acme/agents), opened Thu 2026-11-19 16:00 Europe/Berlin, paged: **not acknowledged**; **still open**',
+    );
+    expect(r.stdout).toContain(
+      '## Unacknowledged pages\n\n- sev1 **steady-burn** paged Thu 2026-11-19 16:00 Europe/Berlin: nobody acknowledged it',
+    );
+    expect(r.stdout).toContain('| Mon 2026-11-16 09:00 Europe/Berlin | @carol | 2 | 1 | 1 | 10m | 1.2h |');
+    expect(r.stdout).toContain('| Mon 2026-11-02 09:00 Europe/Berlin | @alice | 1 | 0 | 0 | 4m | 1.0h |');
+    expect(r.stdout).toContain('| **month** | | 3 | 1 | 1 | 7m | 1.1h |');
+  });
+
+  it('for a team that runs only the CLI: the pages oncall page sent, from its ledger, without acknowledgements', async () => {
+    const dir = tempDir();
+    const ledger = new FileLedger(join(dir, 'ledger.json'));
+    const e = { repo: 'acme/agents', kind: 'alert', severity: 'sev1', posted: [] };
+    await ledger.put({
+      ...e,
+      key: 'budget-gate/acme/agents/alert/fast-burn/s',
+      raised_at: Date.parse('2026-11-18T02:10:00Z'),
+      paged: [],
+      resolved_at: Date.parse('2026-11-18T04:10:00Z'),
+    });
+    await ledger.put({
+      ...e,
+      key: 'budget-gate/acme/agents/alert/fast-burn/s',
+      raised_at: Date.parse('2026-11-19T12:00:00Z'),
+      paged: ['budget-gate/acme/agents/alert/fast-burn/s'],
+      resolved_at: null,
+    });
+    const r = await cli(['handoff', '--policy', DEMO_POLICY, '--ledger', join(dir, 'ledger.json')]);
+    expect(r.stdout).toContain('Acknowledgements are not in the ledger');
+    expect(r.stdout).toContain('| Mon 2026-11-16 09:00 Europe/Berlin | @carol | 1 | 0 | n/a | n/a | n/a |');
+    expect(r.stdout).toContain('MTTA needs acknowledgements');
   });
 });

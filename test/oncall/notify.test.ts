@@ -2,7 +2,10 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decisionEvents, revertFailedEvent } from '../../src/notify/events.ts';
 import { FileLedger, MemoryLedger } from '../../src/notify/ledger.ts';
+import { repoFileUrl } from '../../src/notify/links.ts';
 import { Notifier } from '../../src/notify/notifier.ts';
+import { PAGERDUTY_LIMITS, triggerBody } from '../../src/notify/pagerduty.ts';
+import { slackMessage } from '../../src/notify/slack.ts';
 import type { Decision } from '../../src/policy/gate/decision-schema.ts';
 import { routeSeverity } from '../../src/policy/oncall/routing.ts';
 import { tempDir } from '../support/tasks.ts';
@@ -156,13 +159,22 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
             severity: 'sev1',
           }),
         },
-        links: [{ href: fastBurn.runbook, text: 'runbook' }],
+        links: [
+          { href: fastBurn.runbook, text: `runbook ${fastBurn.runbook}` },
+          { href: 'https://github.com/alice', text: 'on call: @alice (primary)' },
+          { href: 'https://github.com/bob', text: 'on call: @bob (secondary)' },
+        ],
         client: 'budget-gate',
       },
     ]);
+    expect(pd[0].payload.custom_details).toMatchObject({
+      runbook: fastBurn.runbook,
+      on_call: '@alice (primary), @bob (secondary)',
+      decision: 'not linked: the caller gave no link to the decision',
+    });
     expect(slack).toHaveLength(1);
     expect(slack[0].text).toMatch(/^SEV1 paged: sev1 fast-burn on tasks-success/);
-    expect(slack[0].blocks[1].elements[0].text).toContain('sev1 pages at any hour');
+    expect(slack[0].blocks[2].elements[0].text).toContain('sev1 pages at any hour');
 
     // The same alert in the next decisions: nothing more is sent.
     await n.send(events, TUESDAY_2200 + MIN);
@@ -249,6 +261,7 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
       policy,
       { repo: 'acme/agents', deployment_id: 7, sha: 'f'.repeat(40), environment: 'production', message: 'x' },
       'GitHub 403',
+      { at: TUESDAY_1000 },
     );
     const [d] = await n.send([e], TUESDAY_1000);
     expect(d!.errors).toEqual([
@@ -271,6 +284,7 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
       policy,
       { repo: 'acme/agents', deployment_id: 8, sha: 'e'.repeat(40), environment: 'production', message: 'x' },
       'GitHub 403',
+      { at: TUESDAY_1000 },
     );
     nock('https://events.pagerduty.com')
       .post('/v2/enqueue')
@@ -299,6 +313,7 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
       policy,
       { repo: 'acme/agents', deployment_id: 9, sha: 'd'.repeat(40), environment: 'production', message: 'x' },
       'GitHub 403',
+      { at: TUESDAY_1000 },
     );
     const [d] = await n.send([e], TUESDAY_1000);
     const msg = d!.errors[0]!;
@@ -331,5 +346,163 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
       TUESDAY_1000 + MIN,
     );
     expect(pd).toHaveLength(1);
+  });
+});
+
+describe('pages carry the runbook, who is on call and the decision', () => {
+  const repoRunbook = { ...fastBurn, runbook: 'docs/runbooks/fast burn.md#first-5-minutes' };
+
+  it('links a repository path to the file on the default branch, in PagerDuty `links` and Slack fields', async () => {
+    const { pd, slack } = capture();
+    const n = new Notifier({ oncall: policy.oncall, env, ledger: new MemoryLedger() });
+    const events = decisionEvents(policy, decision({ alerts: [repoRunbook] }), {
+      ...ctx,
+      url: 'https://github.com/acme/agents/actions/runs/42',
+      branch: 'trunk',
+    });
+    await n.send(events, TUESDAY_2200);
+    const runbook = 'https://github.com/acme/agents/blob/trunk/docs/runbooks/fast%20burn.md#first-5-minutes';
+    expect(pd[0].links).toEqual([
+      { href: runbook, text: 'runbook docs/runbooks/fast burn.md#first-5-minutes' },
+      { href: 'https://github.com/acme/agents/actions/runs/42', text: 'budget-gate decision' },
+      { href: 'https://github.com/alice', text: 'on call: @alice (primary)' },
+      { href: 'https://github.com/bob', text: 'on call: @bob (secondary)' },
+    ]);
+    expect(pd[0].payload.custom_details).toMatchObject({
+      runbook,
+      on_call: '@alice (primary), @bob (secondary)',
+      decision: 'https://github.com/acme/agents/actions/runs/42',
+    });
+    expect(slack[0].blocks[1]).toEqual({
+      type: 'section',
+      fields: [
+        {
+          type: 'mrkdwn',
+          text: `*Runbook*\n<${runbook}|runbook docs/runbooks/fast burn.md#first-5-minutes>`,
+        },
+        { type: 'mrkdwn', text: '*On call*\n@alice (primary), @bob (secondary)' },
+        {
+          type: 'mrkdwn',
+          text: '*Decision*\n<https://github.com/acme/agents/actions/runs/42|budget-gate decision>',
+        },
+      ],
+    });
+  });
+
+  it('says why a link is missing instead of leaving it out, and names who is on call at the page’s instant', async () => {
+    const { slack } = capture();
+    const n = new Notifier({ oncall: policy.oncall, env, ledger: new MemoryLedger() });
+    // Week 2 (from Monday 2026-11-09 09:00 Berlin): bob is primary, carol secondary.
+    const at = Date.parse('2026-11-10T12:00:00Z');
+    await n.send(
+      decisionEvents(policy, decision({ alerts: [{ ...fastBurn, runbook: null }] }), {
+        ...ctx,
+        at,
+        url_missing: 'not linked: pass --decision-url',
+      }),
+      at,
+    );
+    expect(slack[0].blocks[1].fields.map((f: { text: string }) => f.text)).toEqual([
+      '*Runbook*\nnone: none in the policy: add `runbook:` to the alert',
+      '*On call*\n@bob (primary), @carol (secondary)',
+      '*Decision*\nnot linked: pass --decision-url',
+    ]);
+  });
+
+  it('a hard pause links the runbook of the most urgent alert firing; a revert that failed links its runbook, the on-call and the failure', async () => {
+    const p = oncallPolicy(
+      undefined,
+      `alerts:
+  - { name: fast-burn, severity: sev1, burn_rate: 14.4, long: 1h, short: 5m, runbook: runbooks/fast-burn.md }
+  - { name: steady-burn, severity: sev2, burn_rate: 6, long: 6h, short: 30m, runbook: runbooks/steady-burn.md }`,
+    );
+    const d = decision({
+      state: 'hard-pause',
+      alerts: [steadyBurn],
+      slos: [{ name: 'tasks-success', state: 'hard-pause', consumed: 1.042 } as Decision['slos'][number]],
+    });
+    const pause = decisionEvents(p, d, { ...ctx, branch: 'main' }).find((e) => e.kind === 'hard-pause')!;
+    expect(pause.context.runbook).toEqual({
+      href: 'https://github.com/acme/agents/blob/main/runbooks/steady-burn.md',
+      text: 'runbook runbooks/steady-burn.md',
+    });
+
+    const failed = revertFailedEvent(
+      p,
+      { repo: 'acme/agents', deployment_id: 7, sha: 'f'.repeat(40), environment: 'production', message: 'x' },
+      'GitHub 403',
+      {
+        at: TUESDAY_2200,
+        branch: 'main',
+        runbook_alert: 'fast-burn',
+        decision: { href: 'https://github.com/acme/agents/pull/12', text: 'the failure, on #12' },
+      },
+    );
+    expect(failed.links.map((l) => l.href)).toEqual([
+      'https://github.com/acme/agents/blob/main/runbooks/fast-burn.md',
+      'https://github.com/acme/agents/pull/12',
+      'https://github.com/alice',
+      'https://github.com/bob',
+      'https://github.com/acme/agents/deployments/production',
+    ]);
+    expect(failed.details.runbook_of).toBe('fast-burn');
+  });
+
+  it('escapes &, < and > for Slack, so a name cannot ping the channel or forge a link', () => {
+    const e = decisionEvents(
+      policy,
+      decision({ alerts: [{ ...fastBurn, name: '<!channel> & <https://evil.example|docs>' }] }),
+      ctx,
+    )[0]!;
+    const msg = slackMessage(e, 'SEV1 paged', 'sev1 pages at any hour');
+    const text = JSON.stringify(msg.blocks);
+    expect(text).not.toContain('<!channel>');
+    expect(text).toContain('&lt;!channel&gt; &amp; &lt;https://evil.example|docs&gt;');
+  });
+
+  it('keeps a trigger inside PagerDuty’s documented limits: 1024-character summary, 512 KB event', () => {
+    const e = decisionEvents(policy, decision({ alerts: [repoRunbook] }), { ...ctx, branch: 'main' })[0]!;
+    const big = { ...e, summary: 'x'.repeat(5000), details: { blob: 'y'.repeat(800_000) } };
+    const body = triggerBody('k'.repeat(32), big, 'sev1', e.key, TUESDAY_1000);
+    expect(body.payload.summary.length).toBeLessThanOrEqual(PAGERDUTY_LIMITS.summary);
+    expect(Buffer.byteLength(JSON.stringify(body))).toBeLessThanOrEqual(PAGERDUTY_LIMITS.bytes);
+    expect(body.payload.custom_details).toMatchObject({
+      runbook: 'https://github.com/acme/agents/blob/main/docs/runbooks/fast%20burn.md#first-5-minutes',
+      on_call: '@alice (primary), @bob (secondary)',
+      truncated: expect.stringContaining('over PagerDuty'),
+    });
+    expect(body.links[0]!.href).toContain('/blob/main/');
+  });
+
+  it('links files on GHES and on HEAD when the default branch is not known', () => {
+    expect(repoFileUrl('https://ghe.example.com/', 'acme/agents', null, './runbooks/a.md')).toBe(
+      'https://ghe.example.com/acme/agents/blob/HEAD/runbooks/a.md',
+    );
+    expect(repoFileUrl('https://github.com', 'acme/agents', 'release/2026', 'a b/c#d e')).toBe(
+      'https://github.com/acme/agents/blob/release/2026/a%20b/c#d%20e',
+    );
+  });
+});
+
+describe('the file ledger keeps the history of what paged', () => {
+  it('a new episode of a resolved key keeps the old one under key#raised_at, never open again', async () => {
+    const ledger = new FileLedger(`${tempDir('bg-ledger-')}/sent.json`);
+    const e = {
+      key: 'budget-gate/acme/agents/alert/fast-burn/s',
+      repo: 'acme/agents',
+      kind: 'alert',
+      severity: 'sev1',
+      paged: [],
+      posted: [],
+    };
+    await ledger.put({ ...e, raised_at: 1000, resolved_at: 2000 });
+    await ledger.put({ ...e, raised_at: 5000, resolved_at: null });
+    const again = new FileLedger(ledger.path);
+    expect((await again.all()).map((x) => [x.key, x.raised_at]).sort()).toEqual([
+      [`${e.key}#1000`, 1000],
+      [e.key, 5000],
+    ]);
+    expect((await again.open('acme/agents')).map((x) => x.key)).toEqual([e.key]);
+    expect((await again.get(e.key))?.raised_at).toBe(5000);
   });
 });

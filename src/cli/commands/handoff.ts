@@ -1,28 +1,42 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { FileLedger, LedgerError } from '../../notify/ledger.ts';
 import type { Watch } from '../../policy/canary/ports.ts';
 import { changeSchema } from '../../policy/gate/change.ts';
 import { decide } from '../../policy/gate/decide.ts';
 import type { Decision } from '../../policy/gate/decision-schema.ts';
 import { planRequest } from '../../policy/gate/plan.ts';
 import type { TelemetrySource } from '../../policy/gate/ports.ts';
+import type { LedgerEntry } from '../../policy/oncall/ports.ts';
 import { rotationOf, shiftAt } from '../../policy/oncall/rotation.ts';
+import {
+  loadByShift,
+  loadOver,
+  monthStart,
+  type PageRecord,
+  type ShiftLoad,
+} from '../../policy/oncall/shift-load.ts';
 import { formatWall } from '../../policy/oncall/zone.ts';
 import { type AuditRecord, verifyChain } from '../../policy/overrides/audit-chain.ts';
 import type { Policy } from '../../policy/spec/schema.ts';
+import type { Incident, TimelineEvent } from '../../store/incidents.ts';
 import { parseAt, readPolicy, readText } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 import { openTelemetry, SOURCE_OPTIONS } from '../telemetry.ts';
 
-export const HANDOFF_USAGE = `budget-gate handoff --since TIME [--at TIME] [--policy FILE]
+export const HANDOFF_USAGE = `budget-gate handoff [--since TIME] [--at TIME] [--policy FILE] [--repo OWNER/NAME]
     [--telemetry FILE | --prometheus URL] [--audit FILE] [--store sqlite:PATH|postgres://...]
+    [--ledger FILE]
 
-The shift-change summary, in Markdown, from what budget-gate knows: who hands over to whom,
-deploys that landed and their watches (--store: the bot's store), reverts and their state,
-overrides used and refused (--audit: the audit log), alerts that fired (the policy's alerts
-evaluated every hour of the shift, at most 24 looks), and the budget now and how it moved.
-exit 0 written, 2 invalid input or unreadable telemetry`;
+The shift-change summary, in Markdown, of the whole shift (--since, default the last handoff):
+who hands over to whom; every incident and page (--store: the bot's store, with who acknowledged
+and how fast; or --ledger: what oncall page sent), the pages nobody acknowledged, the shift's load
+(pages, pages in the night of the person paged) and its MTTA / MTTR, shift by shift for the month;
+deploys, their watches and reverts (--store); overrides used and refused (--audit) and the
+schedule's overrides and swaps; alerts that fired (the policy's alerts judged at least every
+alert's short window, at most ${96} looks, from --telemetry or --prometheus); the budget now and
+how it moved. exit 0 written, 2 invalid input or unreadable telemetry`;
 
 type AuditLine = Pick<
   AuditRecord,
@@ -41,6 +55,134 @@ interface HandoffData {
   watches: Watch[] | null;
   audit: AuditLine[] | null;
   auditProblem: string | null;
+  /** How far apart the alerts were judged (ms). */
+  step: number;
+  /** From the bot's store: incidents open during the month, with their timelines. */
+  incidents: Array<{ inc: Incident; timeline: TimelineEvent[] }> | null;
+  /** From oncall page's ledger: what was raised this month. */
+  ledger: LedgerEntry[] | null;
+}
+
+const MAX_LOOKS = 96;
+
+const dur = (ms: number | null) =>
+  ms === null ? 'n/a' : ms < 3_600_000 ? `${Math.round(ms / 60_000)}m` : `${(ms / 3_600_000).toFixed(1)}h`;
+
+/** Pages as the load counts them, from the store (acknowledged) or the ledger (no acknowledgements). */
+function pageRecords(h: HandoffData): PageRecord[] | null {
+  if (h.incidents)
+    return h.incidents
+      .filter(({ inc }) => inc.action !== 'drill')
+      .map(({ inc, timeline }) => ({
+        key: inc.key,
+        alert: inc.alert,
+        severity: inc.severity,
+        opened_at: inc.opened_at,
+        paged: inc.action === 'page' && timeline.some((t) => t.kind === 'pagerduty-trigger'),
+        acked_at: inc.acked_at,
+        recovered_at: inc.recovered_at ?? inc.resolved_at,
+      }));
+  if (h.ledger)
+    return h.ledger.map((e) => ({
+      key: e.key.replace(/#\d+$/, ''),
+      alert: /\/alert\/([^/]+)\//.exec(e.key)?.[1] ?? e.kind,
+      severity: e.severity,
+      opened_at: e.raised_at,
+      paged: e.paged.length > 0 || e.posted.includes('paged') || e.posted.includes('promoted'),
+      acked_at: null,
+      recovered_at: e.resolved_at,
+    }));
+  return null;
+}
+
+function loadRow(l: ShiftLoad, z: string, acks: boolean): string {
+  return `| ${formatWall(l.starts, z)} | ${l.primary ? `@${l.primary}` : ''} | ${l.pages} | ${l.night} | ${acks ? l.unacknowledged : 'n/a'} | ${acks ? dur(l.mtta) : 'n/a'} | ${dur(l.mttr)} |`;
+}
+
+function renderShift(h: HandoffData, out: string[]): void {
+  const z = h.policy.oncall.timezone;
+  const inShift = (from: number, to: number | null) => from < h.at && (to === null || to >= h.since);
+  out.push('', '## Incidents and pages', '');
+  if (h.incidents) {
+    const mine = h.incidents.filter(({ inc }) => inShift(inc.opened_at, inc.resolved_at));
+    if (mine.length === 0) out.push('None.');
+    for (const { inc, timeline } of mine) {
+      const paged = timeline.some((t) => t.kind === 'pagerduty-trigger');
+      const esc = timeline.filter((t) => t.kind === 'escalated').length;
+      out.push(
+        `- ${inc.action === 'drill' ? 'DRILL ' : ''}${inc.severity} **${inc.alert}** (${inc.repo}), opened ${formatWall(inc.opened_at, z)}${paged ? ', paged' : inc.action === 'ticket' ? ', ticket' : ''}: ${inc.acked_at !== null ? `acknowledged by ${inc.acked_by} after ${dur(inc.acked_at - inc.opened_at)}` : inc.action === 'page' ? '**not acknowledged**' : 'no acknowledgement asked'}${esc ? `, escalated ${esc}×` : ''}; ${inc.resolved_at !== null ? `resolved after ${dur(inc.resolved_at - inc.opened_at)} by ${inc.resolved_by}` : inc.recovered_at !== null ? `recovered after ${dur(inc.recovered_at - inc.opened_at)}, still open` : '**still open**'}${inc.issue_number ? ` (#${inc.issue_number})` : ''}`,
+      );
+    }
+  } else if (h.ledger) {
+    const mine = h.ledger.filter((e) => inShift(e.raised_at, e.resolved_at));
+    if (mine.length === 0) out.push('None sent (oncall page ledger).');
+    for (const e of mine)
+      out.push(
+        `- ${e.severity} ${e.kind} \`${e.key.replace(/#\d+$/, '')}\`, raised ${formatWall(e.raised_at, z)}: ${e.resolved_at !== null ? `resolved after ${dur(e.resolved_at - e.raised_at)}` : '**still open**'}`,
+      );
+    out.push('', 'Acknowledgements are not in the ledger: the bot’s store (--store) or PagerDuty has them.');
+  } else
+    out.push('No bot store (--store) or oncall page ledger (--ledger) given: incidents and pages unknown.');
+
+  const pages = pageRecords(h);
+  out.push('', '## Unacknowledged pages', '');
+  if (!h.incidents) out.push('Unknown without the bot’s store (--store).');
+  else {
+    const un = (pages ?? []).filter(
+      (p) => p.paged && p.acked_at === null && p.opened_at < h.at && p.opened_at >= h.since,
+    );
+    if (un.length === 0) out.push('None.');
+    for (const p of un)
+      out.push(`- ${p.severity} **${p.alert}** paged ${formatWall(p.opened_at, z)}: nobody acknowledged it`);
+  }
+
+  out.push('', '## Schedule changes', '');
+  const o = h.policy.oncall;
+  const covers = (o.overrides ?? []).filter((v) => {
+    const r = rotationOf(o);
+    const cover = r?.overrides?.find((x) => x.login === v.login && x.reason === (v.reason ?? null));
+    return cover ? cover.from < h.at && cover.to > h.since : false;
+  });
+  for (const v of covers)
+    out.push(
+      `- override: @${v.login} covers ${v.role} ${v.from} → ${v.to}${v.reason ? ` (${v.reason})` : ''}`,
+    );
+  const swaps = (o.swaps ?? []).filter((w) =>
+    w.shifts.some((d) => {
+      const t = Date.parse(`${d}T00:00:00Z`);
+      return t < h.at + 8 * 86_400_000 && t > h.since - 8 * 86_400_000;
+    }),
+  );
+  for (const w of swaps)
+    out.push(`- swap: the shifts of ${w.shifts.join(' and ')}${w.layer ? ` (${w.layer})` : ''}`);
+  if (covers.length + swaps.length === 0) out.push('None in the policy for this shift.');
+
+  out.push('', '## Load', '');
+  if (!pages) out.push('Unknown without the bot’s store (--store) or the oncall page ledger (--ledger).');
+  else {
+    const acks = h.incidents !== null;
+    const head = [
+      '| shift from | primary | pages | night pages | unacknowledged | MTTA | MTTR |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+    ];
+    const shift = loadByShift(o, pages, h.since, h.at);
+    out.push(
+      'This shift (night: 22:00–07:00 on the clock of the person paged; means over the pages):',
+      '',
+      ...head,
+    );
+    for (const l of shift) out.push(loadRow(l, z, acks));
+    const m0 = monthStart(o, h.at);
+    const month = loadByShift(o, pages, m0, h.at);
+    out.push('', `This month, shift by shift (from ${formatWall(m0, z)}):`, '', ...head);
+    for (const l of month) out.push(loadRow(l, z, acks));
+    const all = loadOver(o, pages, m0, h.at);
+    out.push(
+      `| **month** | | ${all.pages} | ${all.night} | ${acks ? all.unacknowledged : 'n/a'} | ${acks ? dur(all.mtta) : 'n/a'} | ${dur(all.mttr)} |`,
+    );
+    if (!acks)
+      out.push('', 'MTTA needs acknowledgements: the bot’s store (--store) has them, the ledger does not.');
+  }
 }
 
 const pct = (x: number | null | undefined) =>
@@ -83,9 +225,17 @@ function renderHandoff(h: HandoffData): string {
     }
   }
 
+  renderShift(h, out);
+
   out.push('', `## Alerts that fired (${h.fired.length})`, '');
   if (!h.end) out.push('Unknown without telemetry.');
-  else if (h.fired.length === 0) out.push('None.');
+  else {
+    out.push(
+      `Judged every ${dur(h.step)} of the shift: a burn shorter than that can be missed (the bot’s store has every one).`,
+      '',
+    );
+    if (h.fired.length === 0) out.push('None.');
+  }
   for (const f of h.fired)
     out.push(
       `- ${f.severity} **${f.name}** on ${f.slo}: first seen ${iso(f.first)}, last ${iso(f.last)} UTC, up to ${f.burn.toFixed(1)}x`,
@@ -145,14 +295,20 @@ export async function handoffCommand(argv: string[], io: CliIo): Promise<number>
       at: { type: 'string' },
       audit: { type: 'string' },
       store: { type: 'string' },
+      ledger: { type: 'string' },
+      repo: { type: 'string' },
     },
   });
-  if (!values.since)
-    throw new CliError('--since TIME is required (the start of the shift), such as 2026-11-19T09:00:00Z');
-  const since = parseAt(io, values.since);
   const at = parseAt(io, values.at);
-  if (since >= at) throw new CliError('--since must be before --at (or now)');
   const { policy } = await readPolicy(io, values.policy);
+  const rotation = rotationOf(policy.oncall);
+  if (!values.since && !rotation)
+    throw new CliError(
+      '--since TIME is required without a rotation (the start of the shift), such as 2026-11-19T09:00:00Z',
+    );
+  // Since the last handoff: the start of the shift holding the pager now.
+  const since = values.since ? parseAt(io, values.since, '--since') : shiftAt(rotation!, at).starts;
+  if (since >= at) throw new CliError('--since must be before --at (or now)');
   const h: HandoffData = {
     policy,
     since,
@@ -164,6 +320,9 @@ export async function handoffCommand(argv: string[], io: CliIo): Promise<number>
     watches: null,
     audit: null,
     auditProblem: null,
+    step: 0,
+    incidents: null,
+    ledger: null,
   };
 
   if (values.telemetry || values.prometheus || io.env.BUDGET_GATE_PROMETHEUS_URL) {
@@ -171,7 +330,10 @@ export async function handoffCommand(argv: string[], io: CliIo): Promise<number>
     try {
       h.start = await judge(policy, source, since);
       h.end = await judge(policy, source, at);
-      const step = Math.max(3_600_000, (at - since) / 24);
+      // At least every alert's short window (a burn that fires lasts that long), at most MAX_LOOKS.
+      const shortest = Math.min(...policy.alerts.map((a) => a.short.ms), 3_600_000);
+      const step = Math.max(60_000, shortest, (at - since) / MAX_LOOKS);
+      h.step = step;
       const fired = new Map<string, HandoffData['fired'][number]>();
       const times: number[] = [];
       for (let t = since; t < at; t += step) times.push(t);
@@ -203,8 +365,29 @@ export async function handoffCommand(argv: string[], io: CliIo): Promise<number>
     const store = await openExistingStore(values.store, io);
     try {
       h.watches = await store.list();
+      const incidents = await store.incidents.between(
+        values.repo ?? '',
+        Math.min(since, monthStart(policy.oncall, at)),
+        at,
+      );
+      h.incidents = [];
+      for (const inc of incidents) h.incidents.push({ inc, timeline: await store.incidents.timeline(inc) });
     } finally {
       await store.close();
+    }
+  }
+  if (values.ledger && !h.incidents) {
+    try {
+      const from = Math.min(since, monthStart(policy.oncall, at));
+      h.ledger = (await new FileLedger(resolve(io.cwd, values.ledger)).all()).filter(
+        (e) =>
+          (values.repo ? e.repo === values.repo : true) &&
+          e.raised_at <= at &&
+          (e.resolved_at === null || e.resolved_at >= from),
+      );
+    } catch (e) {
+      if (e instanceof LedgerError) throw new CliError(e.message);
+      throw e;
     }
   }
   if (values.audit) {

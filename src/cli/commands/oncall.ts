@@ -11,15 +11,20 @@ import { DEFAULT_POLICY_PATH } from '../../policy/spec/load.ts';
 import type { Policy } from '../../policy/spec/schema.ts';
 import { parseAt, readPolicy, readText } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
+import { decisionLink, defaultBranch, githubServer } from '../page-facts.ts';
 
 export const ONCALL_USAGE = `budget-gate oncall now [--policy FILE] [--at TIME] [--json]
 budget-gate oncall page --decision FILE|- --repo OWNER/NAME --deployment ID --ledger FILE [--policy FILE] [--at TIME]
+    [--decision-url URL] [--branch NAME]
 
   now    who is primary and secondary, who is next, the ack window and the escalation path
   page   send what a decision (budget-gate evaluate --json) calls for: alerts firing and a hard
          pause go to PagerDuty and Slack by the policy's severity routing, once each (the ledger
          file records what was sent); alerts no longer firing are resolved.
          Secrets come from the variables oncall.notify names.
+         Every page carries the runbook (a repository path is linked to the file on the default
+         branch: --branch, else the Actions event's default branch, else HEAD), who is on call,
+         and the decision (--decision-url, else the GitHub Actions run it is part of).
 
 exit 0 done, 2 invalid input or a notification that could not be sent`;
 
@@ -129,8 +134,13 @@ async function page(argv: string[], io: CliIo): Promise<number> {
       deployment: { type: 'string' },
       ledger: { type: 'string' },
       at: { type: 'string' },
+      'decision-url': { type: 'string' },
+      branch: { type: 'string' },
     },
   });
+  const url = values['decision-url'];
+  if (url !== undefined && !/^https?:\/\/\S+$/.test(url))
+    throw new CliError(`--decision-url ${url.slice(0, 80)}: expected an http(s) URL`);
   for (const k of ['decision', 'repo', 'deployment', 'ledger'] as const)
     if (!values[k]) throw new CliError(`--${k} is required`);
   if (!/^[^/\s]+\/[^/\s]+$/.test(values.repo!))
@@ -173,9 +183,17 @@ async function page(argv: string[], io: CliIo): Promise<number> {
     for (const p of notifier.configProblems()) io.stderr(`warning: ${p}\n`);
     if (!policy.oncall.notify.pagerduty && !policy.oncall.notify.slack)
       io.stderr('warning: oncall.notify names neither pagerduty nor slack: nothing is sent\n');
+    const link = decisionLink(url, io.env);
+    if (!link.link) io.stderr(`warning: the pages carry no link to the decision: ${link.missing}\n`);
     const events = decisionEvents(policy, decision, {
       repo: values.repo!,
       deployment: values.deployment!,
+      url: link.link?.href ?? null,
+      ...(link.link ? { url_text: link.link.text } : {}),
+      url_missing: link.missing,
+      server: githubServer(io.env),
+      branch: await defaultBranch(values.branch, io.env),
+      at,
     });
     const sent = await notifier.send(events, at);
     const settled = await notifier.settle(

@@ -1,25 +1,180 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { assessReadiness, renderReadiness } from '../../policy/readiness/verdict.ts';
+import { Octokit } from '@octokit/core';
+import { FileLedger, LedgerError } from '../../notify/ledger.ts';
+import { primaries } from '../../policy/oncall/drill.ts';
+import { assessReadiness, type ReadinessEvidence, renderReadiness } from '../../policy/readiness/verdict.ts';
+import type { Policy } from '../../policy/spec/schema.ts';
+import { durationOf } from '../../policy/time/duration-value.ts';
 import { REPO_OPTIONS, repoFiles } from '../../repo/files.ts';
-import { parseAt } from '../inputs.ts';
-import { type CliIo, EXIT } from '../io.ts';
+import { parseAt, readPolicy } from '../inputs.ts';
+import { CliError, type CliIo, EXIT } from '../io.ts';
 
 export const READINESS_USAGE = `budget-gate readiness [--policy FILE] [--root DIR] [--at TIME] [--json]
+    [--repo OWNER/NAME] [--store sqlite:PATH|postgres://...] [--ledger FILE] [--ack-within 28d]
 
-Scores the repository on five gates, each judged from its files: written SLOs, an error-budget
-policy, a live on-call rotation, concrete and drilled runbooks for the top 3 alerts, and a
-postmortem ritual (a template, and postmortems that end in a runbook change, a new runbook or a
-drill-schedule change). 0-2 NOT YET, 3-4 SOFT-LAUNCH ONLY, 5 PRODUCTION-READY.
+Scores the repository on five gates, each judged from evidence, never from the config's word:
+written SLOs, an error-budget policy, a live on-call rotation (its members resolve to real GitHub
+users — and to members of oncall.teams in --repo's organisation — with GITHUB_TOKEN, else they are
+"unverified"; and someone acknowledged a page or a drill within --ack-within: drill records,
+or the bot's --store), concrete runbooks drilled by every primary for the top 3 alerts (ranked by
+how often they fired: the bot's --store, or oncall page's --ledger; else by severity), and a
+postmortem ritual. 0-2 NOT YET, 3-4 SOFT-LAUNCH ONLY, 5 PRODUCTION-READY.
 
 exit 0 PRODUCTION-READY, 1 otherwise, 2 invalid input`;
+
+const DAY = 86_400_000;
+/** How far back alerts are counted for the ranking. */
+const HISTORY_MS = 90 * DAY;
 
 export async function readinessCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: REPO_OPTIONS,
+    options: {
+      ...REPO_OPTIONS,
+      repo: { type: 'string' },
+      store: { type: 'string' },
+      ledger: { type: 'string' },
+      'ack-within': { type: 'string', default: '28d' },
+    },
   });
-  const r = assessReadiness(repoFiles(resolve(io.cwd, values.root)), values.policy, parseAt(io, values.at));
+  const within = durationOf(values['ack-within']);
+  if (!within) throw new CliError(`--ack-within ${values['ack-within']}: expected a duration such as 28d`);
+  if (values.repo !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(values.repo))
+    throw new CliError(`--repo ${values.repo}: expected owner/name`);
+  const at = parseAt(io, values.at);
+  const files = repoFiles(resolve(io.cwd, values.root));
+  // The policy, read as the gates read it, for the members to check (a policy that does not load
+  // is the first gate's finding, not an error here).
+  let policy: Policy | null = null;
+  if (files.read(values.policy) !== null) {
+    try {
+      policy = (await readPolicy(io, resolve(io.cwd, values.root, values.policy))).policy;
+    } catch {
+      policy = null;
+    }
+  }
+  const ev: ReadinessEvidence = {
+    members: policy ? await checkMembers(policy, values.repo ?? null, io) : 'no policy to read members from',
+    acks: [],
+    firing: null,
+    ackWithinMs: within.ms,
+  };
+  if (values.store) {
+    const { openStore } = await import('../../store/open.ts');
+    const spec = values.store;
+    if (spec.startsWith('sqlite:') && !existsSync(resolve(io.cwd, spec.slice(7))))
+      throw new CliError(`--store ${spec}: no database there: the bot writes it (BUDGET_GATE_STORE)`);
+    const store = await openStore(spec, io.cwd);
+    try {
+      const incidents = await store.incidents.between(values.repo ?? '', at - HISTORY_MS, at);
+      for (const i of incidents)
+        if (i.acked_at !== null && i.acked_by)
+          ev.acks.push({
+            at: i.acked_at,
+            by: i.acked_by,
+            source: `the bot's store, ${i.action === 'drill' ? 'a drill' : `incident ${i.alert}`}`,
+          });
+      const counts: Record<string, number> = {};
+      for (const i of incidents)
+        if (i.action !== 'drill' && i.opened_at >= at - HISTORY_MS)
+          counts[i.alert] = (counts[i.alert] ?? 0) + 1;
+      ev.firing = {
+        counts,
+        source: `the bot's store, last 90 days${values.repo ? '' : ', every repository'}`,
+      };
+    } finally {
+      await store.close();
+    }
+  } else if (values.ledger) {
+    const ledger = new FileLedger(resolve(io.cwd, values.ledger));
+    try {
+      const counts: Record<string, number> = {};
+      for (const e of await ledger.all()) {
+        const m = /\/alert\/([^/]+)\//.exec(e.key);
+        if (e.kind === 'alert' && m && e.raised_at >= at - HISTORY_MS && e.raised_at <= at)
+          counts[m[1]!] = (counts[m[1]!] ?? 0) + 1;
+      }
+      ev.firing = { counts, source: `${values.ledger} (oncall page's ledger), last 90 days` };
+    } catch (e) {
+      if (e instanceof LedgerError) throw new CliError(e.message);
+      throw e;
+    }
+  }
+  const r = assessReadiness(files, values.policy, at, ev);
   io.stdout(values.json ? `${JSON.stringify(r, null, 2)}\n` : renderReadiness(r));
   return r.verdict === 'PRODUCTION-READY' ? EXIT.allowed : EXIT.blocked;
+}
+
+/**
+ * Each primary is a real GitHub user (GET /users/{login}) and, when the policy names oncall.teams
+ * and --repo names the organisation, an active member of one of them. Without a token: one
+ * sentence saying nobody checked.
+ */
+async function checkMembers(
+  policy: Policy,
+  repo: string | null,
+  io: CliIo,
+): Promise<ReadinessEvidence['members']> {
+  const people = primaries(policy.oncall);
+  if (people.length === 0) return 'the policy has no rotation (oncall.members)';
+  const token = io.env.GITHUB_TOKEN || io.env.GH_TOKEN;
+  if (!token)
+    return 'no GitHub token was given (GITHUB_TOKEN), so nobody checked that the members are real GitHub users';
+  const gh = new Octokit({ auth: token, baseUrl: io.env.GITHUB_API_URL || 'https://api.github.com' });
+  const org = repo?.split('/')[0] ?? null;
+  const teams = policy.oncall.teams;
+  const out: Array<{ login: string; ok: boolean; why: string }> = [];
+  for (const login of people) {
+    const status = (e: unknown) => (e as { status?: number }).status ?? 0;
+    try {
+      const u = await gh.request('GET /users/{username}', { username: login });
+      if (u.data.type !== 'User') {
+        out.push({ login, ok: false, why: `a GitHub ${u.data.type}, not a person` });
+        continue;
+      }
+    } catch (e) {
+      const s = status(e);
+      out.push({
+        login,
+        ok: false,
+        why:
+          s === 404
+            ? 'no such GitHub user'
+            : `the token could not read the user (${s || (e as Error).message})`,
+      });
+      continue;
+    }
+    if (!org || teams.length === 0) {
+      out.push({ login, ok: true, why: 'real GitHub users' });
+      continue;
+    }
+    let member: string | null = null;
+    let why = '';
+    for (const team of teams) {
+      try {
+        const m = await gh.request('GET /orgs/{org}/teams/{team_slug}/memberships/{username}', {
+          org,
+          team_slug: team.includes('/') ? team.split('/')[1]! : team,
+          username: login,
+        });
+        if (m.data.state === 'active') {
+          member = team;
+          break;
+        }
+        why = `invited to ${org}/${team} but not yet a member`;
+      } catch (e) {
+        const s = status(e);
+        why =
+          s === 404
+            ? `not a member of ${teams.map((t) => `${org}/${t}`).join(' or ')}`
+            : `the token cannot read ${org}'s teams (${s}): it needs read:org`;
+      }
+    }
+    out.push(
+      member ? { login, ok: true, why: `real GitHub users in ${org}/${member}` } : { login, ok: false, why },
+    );
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AlertRunbook, judgeRunbooks } from '../../policy/readiness/runbook-policy.ts';
-import { REPO_OPTIONS, repoReader } from '../../repo/files.ts';
+import { REPO_OPTIONS, repoFiles } from '../../repo/files.ts';
 import { parseAt, readPolicy } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 
@@ -13,9 +13,9 @@ or concrete + drilled, with the line and what is missing. A step is concrete whe
 execute it without asking: it names the artifact (a URL, path, command, named panel or channel),
 what to read or run there (a \`command\`, a **button**, the value to read) and, when it decides
 something, the threshold ("greater than 20%", "≥ 5%", shows "Major Outage"); a link to follow is
-not a procedure. Drills are lines such as
-"last drilled: 2026-10-14 by @alice", due every oncall.runbooks.drill_every (default 90d) or the
-alert's drill_every.
+not a procedure. Drilled means every primary of the rotation ran it (budget-gate drill: records in
+oncall.runbooks.drills, default drills/) within oncall.runbooks.drill_every (default 90d) or the
+alert's drill_every; a "last drilled:" line in the runbook is a claim, not evidence.
 
 exit 0 every paging alert's runbook is concrete and drilled, 1 one is not, 2 invalid input`;
 
@@ -27,7 +27,7 @@ export async function runbooksCommand(argv: string[], io: CliIo): Promise<number
     options: REPO_OPTIONS,
   });
   const { policy } = await readPolicy(io, values.policy);
-  const judged = judgeRunbooks(policy, repoReader(resolve(io.cwd, values.root)), parseAt(io, values.at));
+  const judged = judgeRunbooks(policy, repoFiles(resolve(io.cwd, values.root)), parseAt(io, values.at));
   io.stdout(values.json ? `${JSON.stringify(judged, null, 2)}\n` : renderRunbooks(judged));
   return judged.some((r) => r.fails) ? EXIT.blocked : EXIT.allowed;
 }
@@ -52,9 +52,14 @@ function renderRunbooks(judged: AlertRunbook[]): string {
       );
       for (const m of s.missing) out.push(`        - ${m.startsWith('vague') ? m : `missing ${m}`}`);
     }
-    if (r.lint?.last_drill)
+    if (r.drills && r.drills.members.length > 0)
       out.push(
-        `    drilled ${r.lint.last_drill.date} by ${r.lint.last_drill.by} (cadence ${r.cadence_days} days)`,
+        `    drills (every ${r.cadence_days} days): ${r.drills.members
+          .map(
+            (m) =>
+              `@${m.login} ${m.last ? `${new Date(m.last.at).toISOString().slice(0, 10)}${m.last.seconds !== null ? ` (acknowledged in ${fmtSeconds(m.last.seconds)})` : ''}${m.within ? '' : ' OVERDUE'}` : 'never'}`,
+          )
+          .join(', ')}`,
       );
     for (const p of r.problems) out.push(`    ${p}`);
   }
@@ -66,3 +71,6 @@ function renderRunbooks(judged: AlertRunbook[]): string {
   );
   return `${out.join('\n')}\n`;
 }
+
+const fmtSeconds = (s: number) =>
+  s < 60 ? `${Math.round(s)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;

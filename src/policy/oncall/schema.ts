@@ -65,6 +65,11 @@ const member = z.union([
     timezone: timeZone.optional(),
     /** When they answer a business-hours page; default oncall.business_hours. */
     working_hours: hours.optional(),
+    /** Their PagerDuty user id (PABC123): a drill acknowledged in PagerDuty is credited to them. */
+    pagerduty: z
+      .string()
+      .regex(/^P[A-Z0-9]{5,12}$/, 'expected a PagerDuty user id such as PABC123')
+      .optional(),
   }),
 ]);
 export type MemberEntry = z.output<typeof member>;
@@ -233,7 +238,13 @@ export const oncallSchema = z
           .optional(),
       })
       .prefault({}),
-    runbooks: z.strictObject({ drill_every: duration.prefault('90d') }).prefault({}),
+    runbooks: z
+      .strictObject({
+        drill_every: duration.prefault('90d'),
+        /** Where `budget-gate drill` writes its records, one file per drill (in the repository). */
+        drills: repoPath.default('drills'),
+      })
+      .prefault({}),
     postmortems: z
       .strictObject({
         dir: repoPath.default('postmortems'),

@@ -1,7 +1,8 @@
+import { primaries } from '../oncall/drill.ts';
 import { escalationPath, rotationOf, shiftAt } from '../oncall/rotation.ts';
 import { everyone } from '../oncall/schedule.ts';
 import { loadPolicy, PolicyError } from '../spec/load.ts';
-import { judgeRunbooks, type RepoReader, topAlerts } from './runbook-policy.ts';
+import { judgeRunbooks, type RepoReader, readDrills, topAlerts } from './runbook-policy.ts';
 
 // Is this repository ready for unattended production traffic? Five gates, each judged from files in
 // the repository (never from a claim), each failed one saying what is missing and why it matters.
@@ -26,6 +27,30 @@ interface Gate {
 
 type Verdict = 'NOT YET' | 'SOFT-LAUNCH ONLY' | 'PRODUCTION-READY';
 
+/**
+ * What readiness knows beyond the files, gathered by the caller (src/cli/commands/readiness.ts):
+ * whether the members are real GitHub users (or team members), acknowledgements from the bot's
+ * store, and how often each alert fired. Null parts were not available, and the verdict says so.
+ */
+export interface ReadinessEvidence {
+  /** Per member: resolved, or why not; or one sentence why nobody could be checked. */
+  members: Array<{ login: string; ok: boolean; why: string }> | string;
+  /** Acknowledged pages (beyond drill records, which are read from the repository). */
+  acks: Array<{ at: number; by: string; source: string }>;
+  /** How many times each alert fired, and where that was read; null: no history given. */
+  firing: { counts: Record<string, number>; source: string } | null;
+  /** How recent an acknowledgement must be. */
+  ackWithinMs: number;
+}
+
+const NO_EVIDENCE: ReadinessEvidence = {
+  members:
+    'no GitHub token was given (GITHUB_TOKEN), so nobody checked that the members are real GitHub users',
+  acks: [],
+  firing: null,
+  ackWithinMs: 28 * 86_400_000,
+};
+
 export interface Readiness {
   score: number;
   verdict: Verdict;
@@ -48,7 +73,12 @@ function verdictFor(score: number): Verdict {
   return score >= 5 ? 'PRODUCTION-READY' : score >= 3 ? 'SOFT-LAUNCH ONLY' : 'NOT YET';
 }
 
-export function assessReadiness(files: RepoFiles, policyPath: string, now: number): Readiness {
+export function assessReadiness(
+  files: RepoFiles,
+  policyPath: string,
+  now: number,
+  ev: ReadinessEvidence = NO_EVIDENCE,
+): Readiness {
   const text = files.read(policyPath);
   const gates: Gate[] = [];
   let policy = null;
@@ -141,6 +171,34 @@ export function assessReadiness(files: RepoFiles, policyPath: string, now: numbe
         evidence.push(
           `pages via ${[n.pagerduty && `PagerDuty (${n.pagerduty.routing_key_env})`, n.slack && `Slack (${n.slack.webhook_url_env})`].filter(Boolean).join(' and ')}`,
         );
+      // Evidence, not the config's word: the people exist, and someone answered a page lately.
+      const people = primaries(policy.oncall);
+      if (typeof ev.members === 'string') missing.push(`members unverified: ${ev.members}`);
+      else {
+        const bad = ev.members.filter((m) => !m.ok);
+        for (const m of bad) missing.push(`@${m.login} unverified: ${m.why}`);
+        const good = ev.members.filter((m) => m.ok);
+        if (good.length) evidence.push(`${good.map((m) => `@${m.login}`).join(', ')}: ${good[0]!.why}`);
+      }
+      const drilled = readDrills(policy, files)
+        .records.filter((d) => d.record.acknowledged)
+        .map((d) => ({
+          at: Date.parse(d.record.acknowledged!.at),
+          by: d.record.acknowledged!.by,
+          source: d.file,
+        }));
+      const recent = [...ev.acks, ...drilled]
+        .filter((a) => a.at <= now && now - a.at <= ev.ackWithinMs)
+        .sort((a, b) => b.at - a.at);
+      const days = Math.round(ev.ackWithinMs / 86_400_000);
+      if (recent[0])
+        evidence.push(
+          `${recent.length} acknowledgement(s) in the last ${days} days, the latest by ${recent[0].by} on ${new Date(recent[0].at).toISOString().slice(0, 10)} (${recent[0].source})`,
+        );
+      else
+        missing.push(
+          `an acknowledged page in the last ${days} days: none in the drill records${ev.acks.length ? '' : ' (and no bot store was given: --store)'}, so nobody has shown the pages reach ${people.map((p) => `@${p}`).join(', ')}`,
+        );
     }
     gates.push(gate('oncall', 'Live on-call rotation', missing.length === 0, evidence, missing));
   }
@@ -151,11 +209,17 @@ export function assessReadiness(files: RepoFiles, policyPath: string, now: numbe
     const evidence: string[] = [];
     if (!policy) missing.push('a policy that loads');
     else {
-      const top = new Set(topAlerts(policy, 3).map((a) => a.name));
-      for (const r of judgeRunbooks(policy, files.read, now).filter((r) => top.has(r.alert))) {
+      const topList = topAlerts(policy, 3, ev.firing?.counts ?? null);
+      const top = new Set(topList.map((a) => a.name));
+      evidence.push(
+        ev.firing
+          ? `top alerts by how often they fired (${ev.firing.source}): ${topList.map((a) => `${a.name} ${ev.firing!.counts[a.name] ?? 0}×`).join(', ')}`
+          : `top alerts by severity: no firing history was given (--store, the bot's; or --ledger, oncall page's)`,
+      );
+      for (const r of judgeRunbooks(policy, files, now).filter((r) => top.has(r.alert))) {
         if (r.verdict === 'concrete+drilled')
           evidence.push(
-            `${r.alert} (${r.severity}): ${r.runbook}, concrete and drilled ${r.lint?.last_drill?.date}`,
+            `${r.alert} (${r.severity}): ${r.runbook}, concrete and drilled by ${r.drills?.members.map((m) => `@${m.login} ${new Date(m.last!.at).toISOString().slice(0, 10)}`).join(', ')}`,
           );
         else {
           const vague = r.lint?.steps.filter((s) => s.verdict === 'vague').map((s) => s.line) ?? [];
@@ -165,7 +229,9 @@ export function assessReadiness(files: RepoFiles, policyPath: string, now: numbe
         }
       }
     }
-    gates.push(gate('runbooks', 'Runbooks for the top 3 alerts', missing.length === 0, evidence, missing));
+    gates.push(
+      gate('runbooks', 'Runbooks for the top 3 alerts', missing.length === 0 && !!policy, evidence, missing),
+    );
   }
 
   // 5. The postmortem ritual: a template, and postmortems that change a runbook or a drill.

@@ -200,7 +200,7 @@ describe('an incident, end to end, in a real bot process', () => {
       });
       expect(res.status).toBe(200);
       const acked = (await store.incidents.byKey(KEY))!;
-      expect(acked).toMatchObject({ acked_by: 'Alice Example (PagerDuty)', resolved_at: null });
+      expect(acked).toMatchObject({ acked_by: 'Alice Example (PagerDuty PLH1HKV)', resolved_at: null });
 
       // The burn stops. Clear for the 1m short window: acknowledged, so noted, not resolved.
       writeBurn(telemetry, now, now - 30 * MIN, Date.now() - 2 * MIN);
@@ -244,7 +244,7 @@ describe('an incident, end to end, in a real bot process', () => {
         'resolved',
       ]);
       expect(issueEdits.at(-1)).toMatchObject({ n: 501, state: 'closed', state_reason: 'completed' });
-      expect(issueEdits.at(-1)!.body).toContain('Acknowledged by Alice Example (PagerDuty)');
+      expect(issueEdits.at(-1)!.body).toContain('Acknowledged by Alice Example (PagerDuty PLH1HKV)');
       expect(issueEdits.at(-1)!.body).toMatch(
         new RegExp(`deployment ${DEPLOYMENT_ID} \\(f95f852\\) to production`),
       );
