@@ -11,7 +11,7 @@ import { SqlDashboardStore } from '../../src/dashboard/sql-store.ts';
 import { pct } from '../../src/report/format.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
-import { startBrowser, type TestBrowser } from '../support/browser.ts';
+import { useBrowser } from '../support/browser.ts';
 import { contrast } from '../support/browser-mermaid.ts';
 import { FLEET_AT, fakeRecord, repoName } from '../support/dashboard-fleet.ts';
 import { fillSqlStore } from '../support/dashboard-sql.ts';
@@ -31,7 +31,7 @@ const CLIENT_SECRET = 'bot-browser-client-secret';
 const SECRET = 'webhook-secret';
 const HOURS = 12;
 
-let browser: TestBrowser;
+const browser = useBrowser();
 let gh: FakeGitHub;
 let oauth: FakeOAuth;
 let store: SqliteWatchStore;
@@ -39,7 +39,6 @@ let bot: BotServer;
 let url: string;
 
 beforeAll(async () => {
-  browser = await startBrowser();
   gh = await startGitHub();
   oauth = githubOAuth(gh, CLIENT_ID, CLIENT_SECRET, {
     alice: { id: 1, installations: { 21: [repoName(3)] } },
@@ -86,14 +85,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
   if (bot) {
     bot.server.closeAllConnections();
     await new Promise((r) => bot.server.close(r));
   }
   await store?.close();
   await gh?.close();
-  expect(browser?.blocked ?? []).toEqual([]);
 });
 
 async function open(path: string): Promise<{ page: Page; status: number | undefined }> {
