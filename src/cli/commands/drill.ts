@@ -14,6 +14,7 @@ import {
 } from '../../notify/pagerduty-api.ts';
 import { confirmations, type DrillRecord, memberForPagerDutyUser } from '../../policy/oncall/drill.ts';
 import { lintRunbook } from '../../policy/readiness/runbook.ts';
+import { DEFAULT_POLICY_PATH } from '../../policy/spec/load.ts';
 import { durationOf } from '../../policy/time/duration-value.ts';
 import { repoReader } from '../../repo/files.ts';
 import { parseAt, readPolicy } from '../inputs.ts';
@@ -58,7 +59,7 @@ export async function drillCommand(argv: string[], io: CliIo): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      policy: { type: 'string', default: '.github/error-budget.yml' },
+      policy: { type: 'string', default: DEFAULT_POLICY_PATH },
       root: { type: 'string', default: '.' },
       repo: { type: 'string' },
       'ack-from': { type: 'string' },
