@@ -99,7 +99,16 @@ export class AuditSync {
       if (!this.due(s, policy, now)) continue;
       if (out.read + out.unchanged + out.none + out.failed >= this.o.maxReads) break;
       if (!(await this.o.records.claimAudit(r.full_name, policy.overrides.audit, s, now))) continue;
-      const x = await this.sync(await auth(r.installation_id), { owner: r.owner, repo: r.repo }, policy, now);
+      let gh: GitHubClient;
+      try {
+        gh = await auth(r.installation_id);
+      } catch (e) {
+        // The installation's token could not be had: this log waits for its next look, the rest go on.
+        this.o.log.warn(`${r.full_name}: audit log not read: ${(e as Error).message}`);
+        out.failed++;
+        continue;
+      }
+      const x = await this.sync(gh, { owner: r.owner, repo: r.repo }, policy, now);
       out[x.read]++;
       out.added += x.added;
     }
