@@ -1,3 +1,5 @@
+import { LEASES_MIGRATION } from './migration-leases.ts';
+
 // Schema versions, applied in order on start by both stores. A migration is never edited once
 // released: a change is a new entry. `int` is INTEGER in SQLite and BIGINT in PostgreSQL, since
 // epoch milliseconds and deployment ids outgrow PostgreSQL's 32-bit INTEGER.
@@ -164,6 +166,8 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX incident_events_of ON incident_events (key, opened_at, at)',
     ],
   },
+  // 6: fleet-wide tasks leased to one replica (repository discovery), in its own file.
+  LEASES_MIGRATION,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

@@ -7,6 +7,7 @@ import {
 } from '../policy/canary/ports.ts';
 import type { SqlDriver, SqlValue } from './driver.ts';
 import { SqlIncidentStore, SqlLedger } from './incidents.ts';
+import { SqlLeaseStore } from './leases.ts';
 import { COLUMNS, type Dialect } from './migrations.ts';
 import { SqlRepoStore } from './repos.ts';
 
@@ -65,6 +66,8 @@ export class SqlWatchStore implements WatchStore {
   /** On-call's ledger (what was paged and posted) and the service's incidents. */
   readonly ledger: SqlLedger;
   readonly incidents: SqlIncidentStore;
+  /** Fleet-wide tasks (repository discovery), each run by one replica at a time. */
+  readonly leases: SqlLeaseStore;
 
   constructor(db: SqlDriver) {
     this.db = db;
@@ -72,6 +75,7 @@ export class SqlWatchStore implements WatchStore {
     this.service = new SqlRepoStore(db);
     this.ledger = new SqlLedger(db);
     this.incidents = new SqlIncidentStore(db);
+    this.leases = new SqlLeaseStore(db);
   }
 
   recordEvidence(id: number, at: number, evidence: string): Promise<void> {
@@ -164,6 +168,7 @@ export class SqlWatchStore implements WatchStore {
   async release(replica: string): Promise<void> {
     await this.db.run(SQL.release, [replica]);
     await this.service.release(replica);
+    await this.leases.release(replica);
   }
 
   async ping(): Promise<void> {

@@ -1,13 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WEBHOOK_SECRET } from './fake-app.ts';
 
 // The bot as `npm run bot` runs it: src/bot/main.ts in its own Node process, configured by the
-// environment only, talking to the local GitHub server as a GitHub Enterprise host.
+// environment only, talking to the local GitHub server as a GitHub Enterprise host. Without a
+// `port` it binds any free one (PORT=0) and `url` is read from the line where it says where it
+// listens, so two runs of the suite side by side never race for a port.
 
 const MAIN = join(import.meta.dirname, '../../../src/bot/main.ts');
+// The matrix starts dozens of processes: Node's on-disk compile cache shortens each start. One
+// folder per checkout, so a run from another checkout never shares (or rewrites) it.
+const COMPILE_CACHE = join(
+  tmpdir(),
+  `budget-gate-test-compile-cache-${createHash('sha256').update(MAIN).digest('hex').slice(0, 12)}`,
+);
 
 const { privateKey } = generateKeyPairSync('rsa', {
   modulusLength: 2048,
@@ -18,7 +26,8 @@ const { privateKey } = generateKeyPairSync('rsa', {
 export interface BotProcess {
   child: ChildProcess;
   pid: number;
-  url: string;
+  /** Where it listens; with PORT=0, known once it said so (reading it earlier throws). */
+  readonly url: string;
   /** The process's exit: code, or the signal that ended it. */
   exited: Promise<number | string>;
   output(): string;
@@ -28,13 +37,18 @@ export interface BotProcess {
 
 export interface BotEnv {
   githubUrl: string;
-  port: number;
+  /** Omitted: any free port, chosen by the bot itself. */
+  port?: number;
   store: string;
-  telemetry: string;
+  /** A JSONL file (BUDGET_GATE_TELEMETRY_FILE) or a Prometheus URL (BUDGET_GATE_PROMETHEUS_URL). */
+  telemetry: string | { prometheus: string };
   replica: string;
   cwd: string;
   extra?: Record<string, string>;
 }
+
+/** main.ts's line once the server is bound, with the port it got. */
+const LISTENING = /budget-gate bot: listening on http:\/\/[^\s"]+?:(\d+)/;
 
 export function startBot(e: BotEnv): BotProcess {
   const gh = new URL(e.githubUrl);
@@ -44,19 +58,20 @@ export function startBot(e: BotEnv): BotProcess {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
-      // The matrix starts dozens of processes: Node's on-disk compile cache shortens each start.
-      NODE_COMPILE_CACHE: join(tmpdir(), 'budget-gate-test-compile-cache'),
+      NODE_COMPILE_CACHE: COMPILE_CACHE,
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'info',
       APP_ID: '1',
       PRIVATE_KEY: privateKey,
       WEBHOOK_SECRET,
       HOST: '127.0.0.1',
-      PORT: String(e.port),
+      PORT: String(e.port ?? 0),
       GHE_HOST: gh.host,
       GHE_PROTOCOL: 'http',
       BUDGET_GATE_STORE: e.store,
-      BUDGET_GATE_TELEMETRY_FILE: e.telemetry,
+      ...(typeof e.telemetry === 'string'
+        ? { BUDGET_GATE_TELEMETRY_FILE: e.telemetry }
+        : { BUDGET_GATE_PROMETHEUS_URL: e.telemetry.prometheus }),
       BUDGET_GATE_REPLICA: e.replica,
       BUDGET_GATE_TICK: '1s',
       BUDGET_GATE_LEASE: '3s',
@@ -67,19 +82,24 @@ export function startBot(e: BotEnv): BotProcess {
     },
   });
   let out = '';
-  child.stdout?.on('data', (d) => {
+  let url = e.port ? `http://127.0.0.1:${e.port}` : null;
+  const read = (d: Buffer) => {
     out += d;
-  });
-  child.stderr?.on('data', (d) => {
-    out += d;
-  });
+    const bound = url === null ? LISTENING.exec(out) : null;
+    if (bound) url = `http://127.0.0.1:${bound[1]}`;
+  };
+  child.stdout?.on('data', read);
+  child.stderr?.on('data', read);
   const exited = new Promise<number | string>((r) =>
     child.once('exit', (code, signal) => r(code ?? signal ?? -1)),
   );
   return {
     child,
     pid: child.pid!,
-    url: `http://127.0.0.1:${e.port}`,
+    get url() {
+      if (url === null) throw new Error('the bot has not said where it listens yet');
+      return url;
+    },
     exited,
     output: () => out,
     stop: () => {
