@@ -160,6 +160,20 @@ describe('held pull requests, re-checked when a pause begins and when it lifts',
       );
       expect(gate.get(SHA7)).toMatchObject({ conclusion: 'success' });
       expect(gate.get(SHA8)).toMatchObject({ conclusion: 'success' });
+
+      // What each evaluation cost (docs/bot.md, "What one repository costs"): one request to
+      // Prometheus (one more may be in flight as /metrics is read), and nothing from GitHub after
+      // the first read of the policy.
+      const metrics = await (await fetch(`${bot.url}/metrics`)).text();
+      const line = metrics
+        .split('\n')
+        .find((l) => l.startsWith('budget_gate_evaluations_total{outcome="ok"} '));
+      const evaluations = Number(line!.split(' ')[1]);
+      expect(evaluations).toBeGreaterThan(5);
+      const queries = prom.seen.filter((r) => r === 'POST /api/v1/query').length;
+      expect(queries).toBeGreaterThanOrEqual(evaluations);
+      expect(queries).toBeLessThanOrEqual(evaluations + 1);
+      expect(gh.requests.filter((r) => r.path.includes('/contents/'))).toHaveLength(1);
       expect(await bot.stop()).toBe(0);
     } finally {
       for (const b of bots)
