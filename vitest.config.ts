@@ -11,6 +11,8 @@ const SERVERS = [
   'test/telemetry/proxy.test.ts',
   'test/import/evaluate.test.ts',
   'test/bot/postgres.test.ts',
+  'test/bot/evaluator.test.ts',
+  'test/bot/discovery-lease.test.ts',
   'test/bot/readme-alerts.test.ts',
   'test/server/**/*.test.ts',
 ];

@@ -10,12 +10,13 @@ import { Alerting } from './alerting.ts';
 import { budgetGateApp } from './app.ts';
 import { AuditSync } from './audit-sync.ts';
 import { type BotConfig, readBotConfig } from './config.ts';
-import { discover } from './discover.ts';
+import { DISCOVERY_LEASE, discover } from './discover.ts';
 import { Escalator } from './escalation.ts';
 import { Evaluator } from './evaluator.ts';
 import { onProtectionRule } from './handlers/protection-rule.ts';
 import { bothProbes, fileProbe, LastAttempts, type Probe, prometheusProbe, storeProbe } from './health.ts';
 import { IncidentIssues } from './incident-issue.ts';
+import { runLeased } from './leased-task.ts';
 import { type BotLog, fromPino } from './log.ts';
 import { BotMetrics } from './metrics.ts';
 import { botOctokit } from './octokit.ts';
@@ -151,6 +152,7 @@ async function main(): Promise<void> {
       shadow: async (w, evidence) => reportShadow(await app.auth(w.installation_id), w, evidence, log),
     });
     const loops: Loop[] = [];
+    let discoveryStopping = false;
     if (evaluating) {
       const issues = new IncidentIssues({
         store: store.incidents,
@@ -211,15 +213,37 @@ async function main(): Promise<void> {
       loops.push(
         {
           name: 'repository discovery',
-          everyMs: config.BUDGET_GATE_DISCOVER_EVERY,
+          // Each replica asks every tick whether discovery is due; the one holding the lease runs it.
+          everyMs: Math.min(config.BUDGET_GATE_TICK, config.BUDGET_GATE_DISCOVER_EVERY),
           run: async () => {
-            const d = await discover({
-              app: await app.auth(),
-              installation: (id) => app.auth(id),
-              sync: (id, repos) => store.service.sync(id, repos, Date.now()),
-              log,
-            });
-            log.info(`budget-gate: ${d.repos} repositories in ${d.installations} installations`);
+            const run = await runLeased(
+              {
+                leases: store.leases,
+                name: DISCOVERY_LEASE,
+                replica,
+                leaseMs: config.BUDGET_GATE_LEASE,
+                everyMs: config.BUDGET_GATE_DISCOVER_EVERY,
+                clock: Date.now,
+                log,
+                stopping: () => discoveryStopping,
+              },
+              async (held) =>
+                discover({
+                  app: await app.auth(),
+                  installation: (id) => app.auth(id),
+                  sync: (id, repos) => store.service.sync(id, repos, Date.now()),
+                  log,
+                  held,
+                }),
+            );
+            if (run && !run.result.interrupted) {
+              log.info(
+                `budget-gate: ${run.result.repos} repositories in ${run.result.installations} installations`,
+              );
+            }
+          },
+          stop: async () => {
+            discoveryStopping = true;
           },
         },
         {
@@ -293,7 +317,11 @@ async function main(): Promise<void> {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
-  log.info(`budget-gate bot: listening on http://${host}:${port}${dashboard ? '; dashboard on' : ''}`);
+  // The port bound, not the one asked for: PORT=0 takes any free one (how the tests run replicas).
+  const bound = server.address();
+  log.info(
+    `budget-gate bot: listening on http://${host}:${typeof bound === 'object' && bound ? bound.port : port}${dashboard ? '; dashboard on' : ''}`,
+  );
   (service as BotService | null)?.start();
   // Deployments held by this app's rule whose delivery is lost for good are judged now.
   void (async () => {

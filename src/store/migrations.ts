@@ -1,3 +1,5 @@
+import { LEASES_MIGRATION } from './migration-leases.ts';
+
 // Schema versions, applied in order on start by both stores. A migration is never edited once
 // released: a change is a new entry. `int` is INTEGER in SQLite and BIGINT in PostgreSQL, since
 // epoch milliseconds and deployment ids outgrow PostgreSQL's 32-bit INTEGER.
@@ -237,6 +239,8 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX incidents_of ON incidents (repo, opened_at)',
     ],
   },
+  // 6: fleet-wide tasks leased to one replica (repository discovery), in its own file.
+  LEASES_MIGRATION,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

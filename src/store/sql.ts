@@ -7,6 +7,7 @@ import {
 } from '../policy/canary/ports.ts';
 import type { SqlDriver, SqlValue } from './driver.ts';
 import { SqlIncidentStore, SqlLedger } from './incidents.ts';
+import { SqlLeaseStore } from './leases.ts';
 import { COLUMNS, type Dialect } from './migrations.ts';
 import { SqlRecords } from './records.ts';
 import { SqlRepoStore } from './repos.ts';
@@ -70,6 +71,8 @@ export class SqlWatchStore implements WatchStore {
   readonly incidents: SqlIncidentStore;
   /** What the dashboard reads beyond those: decisions, pull requests held, the audit log as read. */
   readonly records: SqlRecords;
+  /** Fleet-wide tasks (repository discovery), each run by one replica at a time. */
+  readonly leases: SqlLeaseStore;
 
   constructor(db: SqlDriver) {
     this.db = db;
@@ -78,6 +81,7 @@ export class SqlWatchStore implements WatchStore {
     this.ledger = new SqlLedger(db);
     this.incidents = new SqlIncidentStore(db);
     this.records = new SqlRecords(db);
+    this.leases = new SqlLeaseStore(db);
   }
 
   recordEvidence(id: number, at: number, evidence: string): Promise<void> {
@@ -175,6 +179,7 @@ export class SqlWatchStore implements WatchStore {
   async release(replica: string): Promise<void> {
     await this.db.run(SQL.release, [replica]);
     await this.service.release(replica);
+    await this.leases.release(replica);
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import { freePort } from './ports.ts';
+import type { AddressInfo } from 'node:net';
 
 // GitHub's REST API played by a local HTTP server, for processes nock cannot reach (the built
 // action run as the runner runs it, the bot run as `npm run bot`). Routes are `METHOD /path`, exact
@@ -99,8 +99,9 @@ export async function startGitHub(): Promise<FakeGitHub> {
       res.end(JSON.stringify(reply[1]));
     });
   });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  // Port 0: the kernel picks a free port at bind time, so no other process can take it first.
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,

@@ -42,6 +42,38 @@ export interface RunningPostgres {
   stop(): Promise<void>;
 }
 
+/** Waits for the server to answer; a server that exited because its port was taken says so. */
+async function untilReady(
+  child: ChildProcess,
+  url: string,
+  log: () => string,
+): Promise<'ready' | 'port-taken' | 'exited' | 'timeout'> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      // postgres has exited, but its last words may still be in the pipe.
+      await new Promise((r) => setTimeout(r, 50));
+      return /could not bind|address already in use|could not create any TCP\/IP sockets/i.test(log())
+        ? 'port-taken'
+        : 'exited';
+    }
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      await client.end();
+      return 'ready';
+    } catch {
+      await client.end().catch(() => {});
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      return 'timeout';
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function startPostgres(): Promise<RunningPostgres> {
   const bin = binDir();
   const user = runAs();
@@ -63,34 +95,32 @@ export async function startPostgres(): Promise<RunningPostgres> {
     const err = e as { stderr?: Buffer; message: string };
     throw new Error(`initdb failed: ${err.stderr?.toString() ?? err.message}`);
   }
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    join(bin, 'postgres'),
-    ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
-    { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, ...opts },
-  );
+  // The port is chosen before postgres binds it: a run beside this one may take it in between,
+  // and then postgres exits saying so and another port is tried.
+  let port = 0;
+  let child!: ChildProcess;
   let log = '';
-  child.stderr?.on('data', (d) => {
-    log += d;
-  });
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`postgres exited ${child.exitCode}: ${log.slice(-2000)}`);
-    const client = new pg.Client({ connectionString: url });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      await client.end();
-      break;
-    } catch {
-      await client.end().catch(() => {});
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`postgres not ready on 127.0.0.1:${port} after 30 s: ${log.slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  let url = '';
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    log = '';
+    child = spawn(
+      join(bin, 'postgres'),
+      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
+      { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, ...opts },
+    );
+    child.stderr?.on('data', (d) => {
+      log += d;
+    });
+    url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    const ready = await untilReady(child, url, () => log);
+    if (ready === 'ready') break;
+    if (ready === 'port-taken' && attempt < 5) continue;
+    throw new Error(
+      ready === 'timeout'
+        ? `postgres not ready on 127.0.0.1:${port} after 30 s: ${log.slice(-2000)}`
+        : `postgres exited ${child.exitCode}: ${log.slice(-2000)}`,
+    );
   }
   return {
     url,

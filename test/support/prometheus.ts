@@ -10,7 +10,8 @@ import { freePort, listenLoopback } from './ports.ts';
 import { binary, type ServerProcess, startServer } from './server-process.ts';
 
 // A real Prometheus for the tests: Debian's `prometheus` and `promtool`, a temporary TSDB built
-// from OpenMetrics text the test writes, served on a free loopback port. No Prometheus on the
+// from OpenMetrics text the test writes, served on a free loopback port (another one if a run
+// beside this one took it first), and optionally scraping a live target. No Prometheus on the
 // machine is a failure with the reason, never a skip.
 
 export interface RunningPrometheus {
@@ -27,7 +28,18 @@ function versionOf(prometheus: string): string {
   return m[1]!;
 }
 
-export async function startPrometheus(openMetrics: string): Promise<RunningPrometheus> {
+export interface PrometheusOptions {
+  /** A target Prometheus scrapes every `every` (e.g. `1s`), keeping the labels it exports (`honor_labels`). */
+  scrape?: { target: string; every: string };
+}
+
+/** A port taken between choosing it and binding it (another test run beside this one): try another. */
+const PORT_TAKEN = /address already in use/i;
+
+export async function startPrometheus(
+  openMetrics: string,
+  o: PrometheusOptions = {},
+): Promise<RunningPrometheus> {
   const prometheus = binary('prometheus', 'prometheus');
   const promtool = binary('promtool', 'prometheus');
   const version = versionOf(prometheus);
@@ -48,22 +60,42 @@ export async function startPrometheus(openMetrics: string): Promise<RunningProme
       const stderr = String((e as { stderr?: Buffer }).stderr ?? '').slice(-2000);
       throw new Error(`promtool could not load the test's series: ${stderr || (e as Error).message}`);
     }
-    writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1h\n');
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    server = await startServer(
-      'prometheus',
-      prometheus,
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${data}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--storage.tsdb.retention.time=100y',
-        '--log.level=warn',
-      ],
-      async () => (await fetch(`${url}/-/ready`)).ok,
+    const scrape = o.scrape
+      ? [
+          'scrape_configs:',
+          '  - job_name: agents',
+          '    honor_labels: true',
+          `    scrape_interval: ${o.scrape.every}`,
+          `    scrape_timeout: ${o.scrape.every}`,
+          '    static_configs:',
+          `      - targets: ['${new URL(o.scrape.target).host}']`,
+        ]
+      : [];
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      ['global:', '  scrape_interval: 1h', ...scrape, ''].join('\n'),
     );
-    return { url, version, stop };
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      try {
+        server = await startServer(
+          'prometheus',
+          prometheus,
+          [
+            `--config.file=${join(dir, 'prometheus.yml')}`,
+            `--storage.tsdb.path=${data}`,
+            `--web.listen-address=127.0.0.1:${port}`,
+            '--storage.tsdb.retention.time=100y',
+            '--log.level=warn',
+          ],
+          async () => (await fetch(`${url}/-/ready`)).ok,
+        );
+        return { url, version, stop };
+      } catch (e) {
+        if (attempt >= 5 || !PORT_TAKEN.test((e as Error).message)) throw e;
+      }
+    }
   } catch (e) {
     // Leave nothing behind: no server on a port, no temp TSDB.
     await stop();
@@ -75,6 +107,8 @@ export interface CountingProxy {
   url: string;
   /** Every request that went through: method and path. */
   seen: string[];
+  /** The same requests' bodies (a form-encoded query), in the same order. */
+  bodies: string[];
   close(): Promise<void>;
 }
 
@@ -82,8 +116,13 @@ export interface CountingProxy {
 export async function countingProxy(target: string): Promise<CountingProxy> {
   const to = new URL(target);
   const seen: string[] = [];
+  const bodies: string[] = [];
   const server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
+    const i = seen.push(`${req.method} ${req.url}`) - 1;
+    bodies[i] = '';
+    req.on('data', (d) => {
+      bodies[i] += d;
+    });
     const upstream = request(
       { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
@@ -97,7 +136,7 @@ export async function countingProxy(target: string): Promise<CountingProxy> {
     });
     req.pipe(upstream);
   });
-  return { ...(await listenLoopback(server)), seen };
+  return { ...(await listenLoopback(server)), seen, bodies };
 }
 
 /** What fetching `policy`'s request at `at` from the Prometheus at `url` fails with (undefined: nothing). */

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { WEBHOOK_SECRET } from './fake-app.ts';
 
 // The bot as `npm run bot` runs it: src/bot/main.ts in its own Node process, configured by the
-// environment only, talking to the local GitHub server as a GitHub Enterprise host.
+// environment only, talking to the local GitHub server as a GitHub Enterprise host. Without a
+// `port` it binds any free one (PORT=0) and `url` is read from the line where it says where it
+// listens, so two runs of the suite side by side never race for a port.
 
 const MAIN = join(import.meta.dirname, '../../../src/bot/main.ts');
 /** Node's on-disk compile cache, in this checkout (.cache/ is ignored by git). */
@@ -19,7 +21,8 @@ const { privateKey } = generateKeyPairSync('rsa', {
 export interface BotProcess {
   child: ChildProcess;
   pid: number;
-  url: string;
+  /** Where it listens; with PORT=0, known once it said so (reading it earlier throws). */
+  readonly url: string;
   /** The process's exit: code, or the signal that ended it. */
   exited: Promise<number | string>;
   output(): string;
@@ -29,13 +32,18 @@ export interface BotProcess {
 
 export interface BotEnv {
   githubUrl: string;
-  port: number;
+  /** Omitted: any free port, chosen by the bot itself. */
+  port?: number;
   store: string;
-  telemetry: string;
+  /** A JSONL file (BUDGET_GATE_TELEMETRY_FILE) or a Prometheus URL (BUDGET_GATE_PROMETHEUS_URL). */
+  telemetry: string | { prometheus: string };
   replica: string;
   cwd: string;
   extra?: Record<string, string>;
 }
+
+/** main.ts's line once the server is bound, with the port it got. */
+const LISTENING = /budget-gate bot: listening on http:\/\/[^\s"]+?:(\d+)/;
 
 export function startBot(e: BotEnv): BotProcess {
   const gh = new URL(e.githubUrl);
@@ -54,11 +62,13 @@ export function startBot(e: BotEnv): BotProcess {
       PRIVATE_KEY: privateKey,
       WEBHOOK_SECRET,
       HOST: '127.0.0.1',
-      PORT: String(e.port),
+      PORT: String(e.port ?? 0),
       GHE_HOST: gh.host,
       GHE_PROTOCOL: 'http',
       BUDGET_GATE_STORE: e.store,
-      BUDGET_GATE_TELEMETRY_FILE: e.telemetry,
+      ...(typeof e.telemetry === 'string'
+        ? { BUDGET_GATE_TELEMETRY_FILE: e.telemetry }
+        : { BUDGET_GATE_PROMETHEUS_URL: e.telemetry.prometheus }),
       BUDGET_GATE_REPLICA: e.replica,
       BUDGET_GATE_TICK: '1s',
       BUDGET_GATE_LEASE: '3s',
@@ -69,19 +79,24 @@ export function startBot(e: BotEnv): BotProcess {
     },
   });
   let out = '';
-  child.stdout?.on('data', (d) => {
+  let url = e.port ? `http://127.0.0.1:${e.port}` : null;
+  const read = (d: Buffer) => {
     out += d;
-  });
-  child.stderr?.on('data', (d) => {
-    out += d;
-  });
+    const bound = url === null ? LISTENING.exec(out) : null;
+    if (bound) url = `http://127.0.0.1:${bound[1]}`;
+  };
+  child.stdout?.on('data', read);
+  child.stderr?.on('data', read);
   const exited = new Promise<number | string>((r) =>
     child.once('exit', (code, signal) => r(code ?? signal ?? -1)),
   );
   return {
     child,
     pid: child.pid!,
-    url: `http://127.0.0.1:${e.port}`,
+    get url() {
+      if (url === null) throw new Error('the bot has not said where it listens yet');
+      return url;
+    },
     exited,
     output: () => out,
     stop: () => {

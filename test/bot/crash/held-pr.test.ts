@@ -1,28 +1,37 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/open.ts';
-import { freePort } from '../../support/ports.ts';
-import { steadyTasks, tempDir } from '../../support/tasks.ts';
+import { startLivePrometheus } from '../../support/live-prometheus.ts';
+import { type RunningPostgres, startPostgres } from '../../support/postgres.ts';
+import { countingProxy } from '../../support/prometheus.ts';
+import { tempDir } from '../../support/tasks.ts';
 import { type BotProcess, startBot, until } from './bot-process.ts';
 import { startFakeApp } from './fake-app.ts';
+import { expectPolicyQueries } from './prometheus-queries.ts';
 
-// A held pull request re-checked when the pause lifts, in a real bot process: the repository is in
-// HARD-PAUSE (a burn well past its budget), pull request #7's gate check failed. The telemetry then
-// shows a clean week; at the next evaluation the state is SHIP and the bot re-runs #7's gate job
-// through the Actions API, once, and leaves #8 (whose gate passed) and another app's check alone.
+// Held pull requests re-checked when the state changes, in a real bot process on a real PostgreSQL
+// and a real Prometheus. The repository has used 61% of its 7-day budget (a 10% burn earlier
+// today, scraped and backfilled as the agents' task counter) but the last minute is clean: SHIP,
+// and pull request #7's gate check failed (an earlier pause), #8's passed. A burn starts: within
+// seconds the last minute burns faster than the budget allows and the state is SOFT-PAUSE, so the
+// bot re-runs #8's passed gate job through the Actions API (the re-run, made under the pause,
+// fails). The burn stops: a minute later the pause lifts, and the bot re-runs both failed gate
+// jobs (#7's and #8's new one), once each, and leaves another app's failed check alone.
 
-const POLICY = readFileSync(
-  join(import.meta.dirname, '../../fixtures/bot/service-incident-policy.yml'),
-  'utf8',
-);
+const POLICY = readFileSync(join(import.meta.dirname, '../../fixtures/bot/service-held-policy.yml'), 'utf8');
 const MIN = 60_000;
+const REPO = 'Codertocat/Hello-World';
+const SHA7 = '7'.repeat(40);
+const SHA8 = '8'.repeat(40);
 
-function writeTelemetry(path: string, now: number, failing: number) {
-  const tasks = steadyTasks(now - 6 * 60 * MIN, now + 10 * MIN, 60, () => failing);
-  writeFileSync(`${path}.tmp`, `${tasks.map((t) => JSON.stringify(t)).join('\n')}\n`);
-  renameSync(`${path}.tmp`, path);
-}
+let pg: RunningPostgres;
+beforeAll(async () => {
+  pg = await startPostgres();
+});
+afterAll(async () => {
+  await pg?.stop();
+});
 
 const run = (id: number, conclusion: string, slug = 'github-actions') => ({
   id,
@@ -32,11 +41,21 @@ const run = (id: number, conclusion: string, slug = 'github-actions') => ({
   app: { id: 15368, slug, name: slug },
 });
 
-describe('a held pull request, re-checked when the pause lifts', () => {
-  it('re-runs the failed gate job once the state is SHIP again, and nothing else', async () => {
+describe('held pull requests, re-checked when a pause begins and when it lifts', () => {
+  it('re-runs the passed gate when SOFT-PAUSE begins and the failed ones when it lifts, and nothing else', async () => {
+    const now = Date.now();
+    // 60 tasks a minute: 0.2% failing, 10% from 20 to 5 minutes ago (131 bad of 21,600: 61% of the
+    // 216 the 99% target allows), and 0.2% from now on until the test says otherwise.
+    const telemetry = await startLivePrometheus({
+      perMinute: 60,
+      historyMs: 6 * 60 * MIN,
+      failing: (t) => (t >= now - 20 * MIN && t < now - 5 * MIN ? 0.1 : 0.002),
+      failingNow: 0.002,
+    });
+    const prom = await countingProxy(telemetry.url);
     const app = await startFakeApp();
-    const spec = `sqlite:${tempDir('bg-held-')}/service.sqlite`;
-    const store = await openStore(spec, '/');
+    const url = await pg.createDatabase('held_pr');
+    const store = await openStore(url, '/');
     const bots: BotProcess[] = [];
     try {
       const gh = app.gh;
@@ -56,65 +75,105 @@ describe('a held pull request, re-checked when the pause lifts', () => {
       gh.route('GET', '/repos/:owner/:repo/pulls', [
         200,
         [
-          { number: 7, head: { sha: '7'.repeat(40) } },
-          { number: 8, head: { sha: '8'.repeat(40) } },
+          { number: 7, head: { sha: SHA7 } },
+          { number: 8, head: { sha: SHA8 } },
         ],
       ]);
-      gh.route('GET', '/repos/:owner/:repo/commits/:sha/check-runs', (r) => [
-        200,
-        r.params.sha === '7'.repeat(40)
-          ? { total_count: 2, check_runs: [run(7001, 'failure'), run(7002, 'failure', 'other-ci')] }
-          : { total_count: 1, check_runs: [run(8001, 'success')] },
+      // Each head's latest gate run; a re-run replaces it with a new run whose conclusion is what
+      // the gate decides when it runs: failure under the pause, success once it lifted.
+      const gate = new Map([
+        [SHA7, run(7001, 'failure')],
+        [SHA8, run(8001, 'success')],
       ]);
-      gh.route('POST', '/repos/:owner/:repo/actions/jobs/:id/rerun', [201, {}]);
-      const now = Date.now();
-      const telemetry = join(tempDir('bg-held-t-'), 'tasks.jsonl');
-      writeTelemetry(telemetry, now, 0.5);
+      let paused = false;
+      let nextRun = 9001;
+      gh.route('GET', '/repos/:owner/:repo/commits/:sha/check-runs', (r) => {
+        const runs = [
+          gate.get(r.params.sha!)!,
+          ...(r.params.sha === SHA7 ? [run(7002, 'failure', 'other-ci')] : []),
+        ];
+        return [200, { total_count: runs.length, check_runs: runs }];
+      });
+      gh.route('POST', '/repos/:owner/:repo/actions/jobs/:id/rerun', (r) => {
+        const head = [...gate].find(([, g]) => g.id === Number(r.params.id));
+        if (!head) return [404, { message: 'Not Found' }];
+        gate.set(head[0], run(nextRun++, paused ? 'failure' : 'success'));
+        return [201, {}];
+      });
       const bot = startBot({
         githubUrl: gh.url,
-        port: await freePort(),
-        store: spec,
-        telemetry,
+        store: url,
+        telemetry: { prometheus: prom.url },
         replica: 'held-1',
-        cwd: tempDir(),
+        cwd: tempDir('bg-held-'),
         extra: { BUDGET_GATE_EVALUATE_TICK: '1s', BUDGET_GATE_EVALUATION_FLOOR: '10s' },
       });
       bots.push(bot);
-      await until(
-        'the hard pause',
-        async () => (await store.service.get('Codertocat/Hello-World'))?.last_state === 'hard-pause',
-        bots,
-        60_000,
-      );
-      const reruns = () => gh.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/rerun'));
+      const state = async () => (await store.service.get(REPO))?.last_state;
+      const reruns = () =>
+        gh.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/rerun')).map((r) => r.path);
+      const job = (id: number) => `/repos/${REPO}/actions/jobs/${id}/rerun`;
+
+      // Past the soft-pause line, but the last minute burns at 0.2x: SHIP. Nothing to re-check yet.
+      await until('SHIP', async () => (await state()) === 'ship', bots, 60_000);
       expect(reruns()).toEqual([]);
 
-      writeTelemetry(telemetry, now, 0);
-      await until(
-        'SHIP again',
-        async () => (await store.service.get('Codertocat/Hello-World'))?.last_state === 'ship',
-        bots,
-        60_000,
-      );
-      await until('the re-run', async () => reruns().length > 0, bots, 30_000);
+      // The burn starts: 20% failing. The last minute's burn passes 1x within seconds: SOFT-PAUSE,
+      // and #8's passed gate is re-run (it fails under the pause).
+      paused = true;
+      telemetry.setFailing(0.2);
+      await until('SOFT-PAUSE', async () => (await state()) === 'soft-pause', bots, 60_000);
+      await until('the passed gate re-run', async () => reruns().length === 1, bots, 30_000);
+      expect(reruns()).toEqual([job(8001)]);
+      const soft = (await store.service.history(REPO, 'minute', 0)).findLast(
+        (h) => h.state === 'soft-pause',
+      )!;
+      await expectPolicyQueries(prom, telemetry, soft, ['1m']);
+      expect(soft.slos[0]!.consumed).toBeGreaterThan(0.5);
+      expect(soft.slos[0]!.burn_rates['1m']).toBeGreaterThan(1);
+
+      // The burn stops. Once the last minute is back under 1x (about a minute) the pause lifts
+      // and both failed gates are re-run: #7's from before, #8's from the pause.
+      paused = false;
+      telemetry.setFailing(0.002);
+      await until('SHIP again', async () => (await state()) === 'ship', bots, 150_000);
+      await until('the failed gates re-run', async () => reruns().length === 3, bots, 30_000);
       // Another evaluation in SHIP: nothing more.
-      const after = (await store.service.get('Codertocat/Hello-World'))!.last_evaluated_at!;
+      const after = (await store.service.get(REPO))!.last_evaluated_at!;
       await until(
         'the next evaluation',
-        async () => (await store.service.get('Codertocat/Hello-World'))!.last_evaluated_at! > after,
+        async () => (await store.service.get(REPO))!.last_evaluated_at! > after,
         bots,
         30_000,
       );
-      expect(reruns().map((r) => r.path)).toEqual(['/repos/Codertocat/Hello-World/actions/jobs/7001/rerun']);
+      expect(reruns()).toEqual([job(8001), job(7001), job(9001)]);
       expect(
         gh.requests
           .filter((r) => r.path.endsWith('/pulls') || r.path.includes('/check-runs'))
-          .map((r) => r.path),
-      ).toEqual([
-        '/repos/Codertocat/Hello-World/pulls',
-        `/repos/Codertocat/Hello-World/commits/${'7'.repeat(40)}/check-runs`,
-        `/repos/Codertocat/Hello-World/commits/${'8'.repeat(40)}/check-runs`,
-      ]);
+          .map((r) => `${r.path}${r.path.endsWith('/pulls') ? r.query : ''}`),
+      ).toEqual(
+        Array.from({ length: 2 }, () => [
+          `/repos/${REPO}/pulls?state=open&per_page=100`,
+          `/repos/${REPO}/commits/${SHA7}/check-runs`,
+          `/repos/${REPO}/commits/${SHA8}/check-runs`,
+        ]).flat(),
+      );
+      expect(gate.get(SHA7)).toMatchObject({ conclusion: 'success' });
+      expect(gate.get(SHA8)).toMatchObject({ conclusion: 'success' });
+
+      // What each evaluation cost (docs/bot.md, "What one repository costs"): one request to
+      // Prometheus (one more may be in flight as /metrics is read), and nothing from GitHub after
+      // the first read of the policy.
+      const metrics = await (await fetch(`${bot.url}/metrics`)).text();
+      const line = metrics
+        .split('\n')
+        .find((l) => l.startsWith('budget_gate_evaluations_total{outcome="ok"} '));
+      const evaluations = Number(line!.split(' ')[1]);
+      expect(evaluations).toBeGreaterThan(5);
+      const queries = prom.seen.filter((r) => r === 'POST /api/v1/query').length;
+      expect(queries).toBeGreaterThanOrEqual(evaluations);
+      expect(queries).toBeLessThanOrEqual(evaluations + 1);
+      expect(gh.requests.filter((r) => r.path.includes('/contents/'))).toHaveLength(1);
       expect(await bot.stop()).toBe(0);
     } finally {
       for (const b of bots)
@@ -122,6 +181,8 @@ describe('a held pull request, re-checked when the pause lifts', () => {
       await Promise.all(bots.map((b) => b.exited));
       await store.close();
       await app.close();
+      await prom.close();
+      await telemetry.stop();
     }
-  }, 180_000);
+  }, 360_000);
 });

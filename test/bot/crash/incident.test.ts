@@ -1,23 +1,28 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/open.ts';
 import { type Recorded, startGitHub } from '../../support/github-server.ts';
-import { freePort } from '../../support/ports.ts';
+import { type LivePrometheus, startLivePrometheus } from '../../support/live-prometheus.ts';
 import { type RunningPostgres, startPostgres } from '../../support/postgres.ts';
-import { steadyTasks, tempDir } from '../../support/tasks.ts';
+import { countingProxy } from '../../support/prometheus.ts';
+import { tempDir } from '../../support/tasks.ts';
 import { DEPLOYMENT_ID, deploymentStatusPayload } from '../support.ts';
 import { type BotProcess, startBot, until } from './bot-process.ts';
 import { startFakeApp } from './fake-app.ts';
+import { expectPolicyQueries } from './prometheus-queries.ts';
 
-// The always-on service as it runs: `npm run bot` in its own process on a real PostgreSQL, GitHub
-// played by the local server (the App, its one installation and repository, the issues API),
-// PagerDuty's Events API and Slack's webhook played by another local server, the burn in a JSONL
-// file written around the wall clock. One incident from the first burn to its end: the page, the
-// incident issue, an escalation, the acknowledgement read back from PagerDuty's signed webhook, the
-// recovery noted (never resolved by the bot, since it was acknowledged), the resolution in
-// PagerDuty, and the issue closed. Every request to PagerDuty and Slack is asserted exactly.
+// The always-on service as it runs: `npm run bot` in its own process on a real PostgreSQL and a
+// real Prometheus, GitHub played by the local server (the App, its one installation and
+// repository, the issues API), PagerDuty's Events API and Slack's webhook played by another local
+// server. The burn is the agents' task counter, scraped by Prometheus every second on top of six
+// backfilled hours (test/support/live-prometheus.ts), read by the bot with the policy's own
+// queries. One incident from the first burn to its end: the page, the incident issue, an
+// escalation, the acknowledgement read back from PagerDuty's signed webhook, the recovery noted
+// once the burn has stopped and left the short window (never resolved by the bot, since it was
+// acknowledged), the resolution in PagerDuty, and the issue closed; two deployments during the
+// burn page nobody again. Every request to PagerDuty and Slack is asserted exactly.
 
 const POLICY = readFileSync(
   join(import.meta.dirname, '../../fixtures/bot/service-incident-policy.yml'),
@@ -35,14 +40,14 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-/** 0.5% failing for six hours, and 60% failing from `burstFrom` until `burstTo`. */
-function writeBurn(path: string, now: number, burstFrom: number, burstTo: number) {
-  const tasks = steadyTasks(now - 6 * 60 * MIN, now + 10 * MIN, 60, (t) =>
-    t >= burstFrom && t < burstTo ? 0.6 : 0.005,
-  );
-  writeFileSync(`${path}.tmp`, `${tasks.map((t) => JSON.stringify(t)).join('\n')}\n`);
-  renameSync(`${path}.tmp`, path);
-}
+/** 60 tasks a minute, 0.5% failing for six hours, then 60% from half an hour ago until told to stop. */
+const burning = (now: number) =>
+  startLivePrometheus({
+    perMinute: 60,
+    historyMs: 6 * 60 * MIN,
+    failing: (t) => (t >= now - 30 * MIN ? 0.6 : 0.005),
+    failingNow: 0.6,
+  });
 
 const sign = (body: string) => `v1=${createHmac('sha256', PD_SECRET).update(body).digest('hex')}`;
 const pdEvent = (type: string, at: number) =>
@@ -60,6 +65,10 @@ const pdEvent = (type: string, at: number) =>
 
 describe('an incident, end to end, in a real bot process', () => {
   it('pages once, opens the issue, escalates, reads the acknowledgement back, notes the recovery and closes on resolution', async () => {
+    const now = Date.now();
+    const telemetry: LivePrometheus = await burning(now);
+    // The bot reads Prometheus through a recording proxy: what it asked is asserted below.
+    const prom = await countingProxy(telemetry.url);
     const app = await startFakeApp();
     const vendors = await startGitHub();
     const url = await pg.createDatabase('incident_e2e');
@@ -112,16 +121,12 @@ describe('an incident, end to end, in a real bot process', () => {
       vendors.route('POST', '/v2/enqueue', [202, { status: 'success', message: 'Event processed' }]);
       vendors.route('POST', '/services/T1/B1/s3cret', [200, 'ok']);
 
-      const now = Date.now();
-      const telemetry = join(tempDir('bg-incident-'), 'tasks.jsonl');
-      writeBurn(telemetry, now, now - 30 * MIN, now + 60 * MIN);
       const bot = startBot({
         githubUrl: gh.url,
-        port: await freePort(),
         store: url,
-        telemetry,
+        telemetry: { prometheus: prom.url },
         replica: 'svc-1',
-        cwd: tempDir(),
+        cwd: tempDir('bg-incident-'),
         extra: {
           BUDGET_GATE_EVALUATE_TICK: '1s',
           BUDGET_GATE_EVALUATION_FLOOR: '10s',
@@ -159,6 +164,14 @@ describe('an incident, end to end, in a real bot process', () => {
         labels: ['incident', 'sev1'],
       });
       expect(issues[0]!.body).toContain('- Runbook: https://runbooks.example.com/agents/fast-burn');
+      // The page came from Prometheus: the bot asked it with the policy's queries, and the burn
+      // it stored is the one Prometheus answers for those queries at that instant.
+      const fired = (await store.service.history('Codertocat/Hello-World', 'minute', 0)).find(
+        (h) => h.alerts.length > 0,
+      )!;
+      await expectPolicyQueries(prom, telemetry, fired, ['1m', '1h']);
+      expect(fired.slos[0]!.burn_rates['1m']).toBeGreaterThan(14.4);
+      expect(fired.slos[0]!.burn_rates['1h']).toBeGreaterThan(14.4);
 
       // Two deployments go out during the burn: the incident's key names no deployment, so the
       // burn stays one incident and pages no more (the sent list below has one trigger).
@@ -171,7 +184,21 @@ describe('an incident, end to end, in a real bot process', () => {
           await app.deliver('deployment_status', deploymentStatusPayload({ id, at: Date.now() - ago })),
         ).toBe(200);
       }
-      await until('the deployment watched', async () => (await store.list()).length > 0, bots, 30_000);
+      await until('the deployments watched', async () => (await store.list()).length === 2, bots, 30_000);
+      // Two evaluations after both went out, the burn still firing: still the one incident and page.
+      const evaluated = async () => (await store.service.get('Codertocat/Hello-World'))!.last_evaluated_at!;
+      const since = Date.now();
+      const first = await until(
+        'an evaluation after the deployments',
+        async () => (await evaluated()) > since && (await evaluated()),
+        bots,
+        30_000,
+      );
+      await until('another', async () => (await evaluated()) > first, bots, 30_000);
+      expect(
+        vendors.requests.filter((r) => r.path === '/v2/enqueue').map((r) => r.body.event_action),
+      ).toEqual(['trigger']);
+      expect(issues).toHaveLength(1);
 
       // Nobody acknowledges within the 10s window: escalated to the secondary, on the issue too.
       const escalation = await until(
@@ -202,14 +229,21 @@ describe('an incident, end to end, in a real bot process', () => {
       const acked = (await store.incidents.byKey(KEY))!;
       expect(acked).toMatchObject({ acked_by: 'Alice Example (PagerDuty PLH1HKV)', resolved_at: null });
 
-      // The burn stops. Clear for the 1m short window: acknowledged, so noted, not resolved.
-      writeBurn(telemetry, now, now - 30 * MIN, Date.now() - 2 * MIN);
+      // The burn stops: the agents fail at 0.5% again from now on. Once the burn has left the 1m
+      // short window the alert stops firing, and after a further minute clear the incident has
+      // recovered: acknowledged, so noted, not resolved.
+      const stoppedAt = Date.now();
+      telemetry.setFailing(0.005);
       await until(
         'the recovery note',
         async () => (await store.incidents.byKey(KEY))?.recovered_at,
         bots,
-        120_000,
+        240_000,
       );
+      const recovered = (await store.incidents.byKey(KEY))!;
+      // Not before the short window had emptied of the burn and stayed clear for its length.
+      expect(recovered.clear_since! - stoppedAt).toBeGreaterThan(0);
+      expect(recovered.recovered_at! - recovered.clear_since!).toBeGreaterThanOrEqual(MIN);
       expect((await store.incidents.byKey(KEY))!.resolved_at).toBeNull();
 
       // Alice resolves it in PagerDuty: the bot records it and closes the issue.
@@ -256,6 +290,8 @@ describe('an incident, end to end, in a real bot process', () => {
       await store.close();
       await app.close();
       await vendors.close();
+      await prom.close();
+      await telemetry.stop();
     }
-  }, 300_000);
+  }, 480_000);
 });

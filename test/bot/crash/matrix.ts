@@ -1,7 +1,6 @@
 import { expect } from 'vitest';
 import type { Watch, WatchStore } from '../../../src/policy/canary/ports.ts';
 import { openStore } from '../../../src/store/open.ts';
-import { freePort } from '../../support/ports.ts';
 import { tempDir } from '../../support/tasks.ts';
 import {
   DEPLOYMENT_ID,
@@ -62,9 +61,8 @@ export async function revertRun(storeSpec: string, killAt: number | null): Promi
   const bots: BotProcess[] = [];
   try {
     await seedBreach(store);
-    const port = await freePort();
     const cwd = tempDir('bg-crash-');
-    const env = { githubUrl: app.gh.url, port, store: storeSpec, telemetry, replica: 'host-1', cwd };
+    const env = { githubUrl: app.gh.url, store: storeSpec, telemetry, replica: 'host-1', cwd };
     let count = 0;
     let killed = false;
     const paths: string[] = [];

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/open.ts';
-import { freePort } from '../../support/ports.ts';
 import { tempDir } from '../../support/tasks.ts';
 import { DEPLOYMENT_ID, scenarioTasks, writeScenario } from '../support.ts';
 import { type BotProcess, listening, startBot, until } from './bot-process.ts';
@@ -37,7 +36,6 @@ describe('/healthz and /metrics', () => {
       const telemetry = writeScenario(scenarioTasks(0.005, 0.005));
       const env = {
         githubUrl: app.gh.url,
-        port: await freePort(),
         store: spec,
         telemetry,
         replica: 'ops-1',
@@ -89,7 +87,7 @@ describe('/healthz and /metrics', () => {
 
       // The same bot pointed at a telemetry file that is not there: unhealthy, and says which.
       const missing = `${tempDir()}/gone.jsonl`;
-      const sick = startBot({ ...env, telemetry: missing, port: await freePort() });
+      const sick = startBot({ ...env, telemetry: missing });
       bots.push(sick);
       await listening(sick);
       const bad = await fetch(`${sick.url}/healthz`);

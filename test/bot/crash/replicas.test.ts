@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/open.ts';
-import { freePort } from '../../support/ports.ts';
 import { type RunningPostgres, startPostgres } from '../../support/postgres.ts';
 import { tempDir } from '../../support/tasks.ts';
 import { DEPLOYMENT_ID, scenarioTasks, writeScenario } from '../support.ts';
@@ -42,7 +41,6 @@ async function replicaRun(db: string, killAt: number) {
     for (const replica of ['replica-a', 'replica-b']) {
       const env = {
         githubUrl: app.gh.url,
-        port: await freePort(),
         store: url,
         telemetry,
         replica,

@@ -2,17 +2,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/open.ts';
-import { freePort } from '../../support/ports.ts';
+import { startLivePrometheus } from '../../support/live-prometheus.ts';
 import { type RunningPostgres, startPostgres } from '../../support/postgres.ts';
-import { steadyTasks, tempDir, writeTasks } from '../../support/tasks.ts';
+import { countingProxy } from '../../support/prometheus.ts';
+import { tempDir } from '../../support/tasks.ts';
 import { type BotProcess, startBot, until } from './bot-process.ts';
 import { startFakeApp } from './fake-app.ts';
 
-// Two replicas of the always-on service on one real PostgreSQL, 20 installed repositories. The
-// replica that reads the third policy of the first round is SIGKILLed at that moment (the local
-// GitHub tells replicas apart by their User-Agent) and its request is never answered: it dies in
-// the middle of an evaluation round, holding leases. The other replica takes those repositories
-// once the dead one's lease (3s) runs out and evaluates every one of them.
+// Two replicas of the always-on service on one real PostgreSQL and one real Prometheus (the
+// agents' counter scraped live on six backfilled hours, 0.5% failing), 20 installed repositories.
+// The replica that reads the third policy of the first round is SIGKILLed at that moment (the
+// local GitHub tells replicas apart by their User-Agent) and its request is never answered: it
+// dies in the middle of an evaluation round, holding leases. The other replica takes those
+// repositories once the dead one's lease (3s) runs out and evaluates every one of them, each
+// evaluation one query of Prometheus.
 
 const POLICY = readFileSync(
   join(import.meta.dirname, '../../fixtures/bot/service-incident-policy.yml'),
@@ -30,6 +33,13 @@ afterAll(async () => {
 
 describe('two replicas of the always-on service, one killed mid-round', () => {
   it("the survivor evaluates the dead replica's repositories within one lease", async () => {
+    const telemetry = await startLivePrometheus({
+      perMinute: 60,
+      historyMs: 6 * 3_600_000,
+      failing: () => 0.005,
+      failingNow: 0.005,
+    });
+    const prom = await countingProxy(telemetry.url);
     const app = await startFakeApp();
     const url = await pg.createDatabase('service_replicas');
     const store = await openStore(url, '/');
@@ -58,22 +68,15 @@ describe('two replicas of the always-on service, one killed mid-round', () => {
         process.kill(bots.get(victim)!.pid, 'SIGKILL');
         return 'hold';
       });
-      const now = Date.now();
-      const telemetry = writeTasks(
-        tempDir('bg-replicas-'),
-        'tasks.jsonl',
-        steadyTasks(now - 6 * 3_600_000, now + 10 * 60_000, 60, () => 0.005),
-      );
       for (const replica of ['replica-a', 'replica-b']) {
         bots.set(
           replica,
           startBot({
             githubUrl: gh.url,
-            port: await freePort(),
             store: url,
-            telemetry,
+            telemetry: { prometheus: prom.url },
             replica,
-            cwd: tempDir(),
+            cwd: tempDir('bg-replicas-'),
             extra: { BUDGET_GATE_EVALUATE_TICK: '1s', BUDGET_GATE_EVALUATION_FLOOR: '10s' },
           }),
         );
@@ -109,6 +112,14 @@ describe('two replicas of the always-on service, one killed mid-round', () => {
       );
       expect(rows.every((r) => r.lease_owner === null || r.lease_owner === survivor)).toBe(true);
       expect(rows.every((r) => r.last_error === null && r.policy_etag === '"v1"')).toBe(true);
+      // Each evaluation read Prometheus: the burn it stored is the steady 0.5% (0.5x the budget's rate).
+      for (const r of rows) {
+        const last = (await store.service.history(r.full_name, 'minute', 0)).at(-1)!;
+        expect(last.error).toBeNull();
+        expect(last.slos[0]!.burn_rates['1h']).toBeCloseTo(0.5, 1);
+      }
+      const queries = prom.seen.filter((q) => q === 'POST /api/v1/query').length;
+      expect(queries).toBeGreaterThanOrEqual(REPOS.length);
       expect(await bots.get(survivor)!.stop()).toBe(0);
     } finally {
       for (const b of bots.values())
@@ -116,6 +127,8 @@ describe('two replicas of the always-on service, one killed mid-round', () => {
       await Promise.all([...bots.values()].map((b) => b.exited));
       await store.close();
       await app.close();
+      await prom.close();
+      await telemetry.stop();
     }
   }, 180_000);
 });
