@@ -106,10 +106,16 @@ describe('two replicas of the always-on service, one killed mid-round', () => {
         all,
         60_000,
       );
-      // One lease (3s) and one interval (10s) at most, with a few seconds for a loaded machine.
-      expect(Math.max(...rows.map((r) => r.last_evaluated_at!)) - killedAt).toBeLessThan(
-        3_000 + 10_000 + 5_000,
-      );
+      // The dead replica's leases were respected, not stolen: each repository it held was evaluated
+      // by the survivor only once that lease had run out. (How soon after is the lease unit test's
+      // job, on a test clock: this machine's speed is not a property of the bot.)
+      for (const h of held) {
+        const after = (await store.service.history(h.full_name, 'minute', killedAt)).filter(
+          (e) => e.replica === survivor,
+        );
+        expect(after.length).toBeGreaterThan(0);
+        expect(Math.min(...after.map((e) => e.at))).toBeGreaterThanOrEqual(h.lease_until!);
+      }
       expect(rows.every((r) => r.lease_owner === null || r.lease_owner === survivor)).toBe(true);
       expect(rows.every((r) => r.last_error === null && r.policy_etag === '"v1"')).toBe(true);
       // Each evaluation read Prometheus: the burn it stored is the steady 0.5% (0.5x the budget's rate).
