@@ -26,11 +26,12 @@ const PROCESSES = [
   'test/process/**/*.test.ts',
 ];
 
-// Most of the suite waits far more than it computes (servers starting, bot processes killed and
-// restarted): those files run side by side in more workers than there are cores. The unit and
-// browser files compute (property tests, Chromium drawing): one worker a core, so a busy machine
-// does not starve them into timeouts. Projects with one worker count share a pool (and a
-// groupOrder); BUDGET_GATE_TEST_WORKERS overrides the waiting projects' count (1: one at a time).
+// The servers project waits far more than it computes (Prometheus, PostgreSQL, VictoriaMetrics
+// starting and answering): its files run side by side in more workers than there are cores. The
+// others compute too much for that on a busy machine (property tests, Chromium drawing, bot
+// processes starting by the dozen): one file per core, so a loaded machine does not starve them
+// into timeouts. Projects with one worker count share a pool (and a groupOrder).
+// BUDGET_GATE_TEST_WORKERS overrides the servers' count (1: one file at a time).
 const CORES = availableParallelism();
 const WAITING = { maxWorkers: Number(process.env.BUDGET_GATE_TEST_WORKERS) || Math.max(4, CORES * 2) };
 const COMPUTING = { maxWorkers: Math.min(CORES, WAITING.maxWorkers) };
@@ -64,7 +65,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'processes', include: PROCESSES, ...WAITING, sequence: { groupOrder: 0 } },
+        test: { name: 'processes', include: PROCESSES, ...COMPUTING, sequence: { groupOrder: 1 } },
       },
     ],
   },

@@ -1,4 +1,3 @@
-import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { evidenceSchema } from '../../src/bot/evidence.ts';
 import { collectingLog } from '../../src/bot/log.ts';
