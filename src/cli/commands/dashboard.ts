@@ -99,7 +99,11 @@ export async function dashboardCommand(argv: string[], io: CliIo): Promise<numbe
     `budget-gate dashboard: ${repo}, ${decision.state.toUpperCase()} at ${decision.evaluated_at}\n  open http://${host}:${shown}/r/${repo}\n  Ctrl-C stops it\n`,
   );
   await new Promise<void>((ok) => {
-    const stop = () => server.close(() => ok());
+    // Ctrl-C means now: a browser's kept-alive connection must not hold the process open.
+    const stop = () => {
+      server.close(() => ok());
+      server.closeAllConnections();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
