@@ -4,7 +4,7 @@ import type { PolicyProblem } from '../policy/spec/load.ts';
 import { readinessMarkdown } from '../repo/files.ts';
 import { describeFailure, EventError, readEventFile } from './event.ts';
 import { GateSetupError, runGate } from './gate.ts';
-import { checkRunnerUrls, InputError, parseInputs, secretsOf } from './inputs.ts';
+import { checkRunnerUrls, InputError, parseInputs, rawSecretsOf, secretsOf } from './inputs.ts';
 import { outputsOf } from './outputs.ts';
 import { auditSection } from './summary.ts';
 import { openTelemetry } from './telemetry.ts';
@@ -27,6 +27,8 @@ const annotationOf = (p: PolicyProblem): core.AnnotationProperties => ({
 export async function run(): Promise<void> {
   const counter = new RequestCounter();
   try {
+    // Masked before anything parses them: a refusal of a malformed input must not print its secret.
+    for (const secret of rawSecretsOf((name) => core.getInput(name))) core.setSecret(secret);
     const inputs = parseInputs(
       (name) => core.getInput(name),
       (name) => process.env[inputEnv(name)] !== undefined,

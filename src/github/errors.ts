@@ -1,4 +1,5 @@
 import { RequestError } from '@octokit/request-error';
+import { cleanText } from '../net/clean-text.ts';
 
 // Turns GitHub's refusals into errors a person can fix, classified by what GitHub said (status,
 // body, rate-limit headers) rather than by status alone: a 403 can be a missing permission, a
@@ -210,7 +211,8 @@ export function refusal(e: unknown, permission: string, call: string, opts: Need
   }
 }
 
-function firstLine(s: string): string {
-  const line = s.split('\n')[0] ?? s;
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+/** GitHub's (or a proxy's) words, fit for a message: one line, no control characters, bounded. */
+function firstLine(s: unknown): string {
+  const text = typeof s === 'string' ? s : String(s);
+  return cleanText(text.split('\n')[0] ?? text, 200);
 }
