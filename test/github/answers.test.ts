@@ -114,6 +114,7 @@ describe('GitHub answers, capped while they stream in', () => {
     expect(line).toMatch(
       /^GitHub answered 404 to GET \/repos\/o\/r\/pulls \(\[31mNOT FOUND ::error::forged \[31mNOT/,
     );
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must not be left
     expect(line).not.toMatch(/[\u0000-\u001f\u007f\u202e]/);
     expect(written).toBeLessThan(4 * MiB);
   });
@@ -135,6 +136,7 @@ describe('GitHub answers, capped while they stream in', () => {
     );
     const r = refusal(e, 'checks: write', 'POST /repos/o/r/check-runs') as Error;
     expect(r.message).toContain('(403 Resource not accessible[2J ::error::you have been pwned)');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must not be left
     expect(r.message).not.toMatch(/[\u0000-\u001f]/);
   });
 
