@@ -22,7 +22,7 @@ export function networkWhy(e: unknown): string {
 }
 
 /** A success answer longer than the cap. */
-export class AnswerTooLarge extends Error {
+class AnswerTooLarge extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'AnswerTooLarge';

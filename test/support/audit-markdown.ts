@@ -160,7 +160,7 @@ export function parse(markdown: string): Parsed {
   return { sections };
 }
 
-export type Rec = {
+type Rec = {
   repo: string;
   pull_request: number | null;
   label: string;
