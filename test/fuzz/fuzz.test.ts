@@ -27,6 +27,7 @@ const RUNS = {
   handoff: 30,
   runbooks: 30,
   readiness: 30,
+  bot: 80,
 } as const;
 const KILL_MS = 240_000 * Math.max(1, scale);
 

@@ -318,7 +318,7 @@ const jsonlTarget = fc.asyncProperty(
 // ── the Action's event ──────────────────────────────────────────────────────────────────────────
 
 const require = createRequire(import.meta.url);
-const examples = require('@octokit/webhooks-examples') as Array<{ name: string; examples: unknown[] }>;
+export const examples = require('@octokit/webhooks-examples') as Array<{ name: string; examples: unknown[] }>;
 const example = (name: string) => examples.find((e) => e.name === name)!.examples[0]!;
 const EVENT_NAMES = [
   'pull_request',

@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import { outcomes } from './harness.ts';
 import { startMetricsServer, stopMetricsServer, TARGETS } from './targets.ts';
+import { botTarget, startBot, stopBot } from './targets-bot.ts';
 import { SURFACE_TARGETS } from './targets-surfaces.ts';
 
 // One fuzz target, run by fuzz.test.ts in a child process under a heap cap and a kill timer.
 // Prints one JSON line: how many inputs ran, the slowest one (its time, and the heap and resident
 // memory after it), and the first failure (shrunk).
 
-const ALL = { ...TARGETS, ...SURFACE_TARGETS };
+const ALL = { ...TARGETS, ...SURFACE_TARGETS, bot: botTarget };
 const [name, seedText, runsText] = process.argv.slice(2) as [keyof typeof ALL, string, string];
 let slowest = 0;
 let started = 0;
@@ -27,12 +28,14 @@ const property = (ALL[name] as fc.IAsyncPropertyWithHooks<unknown>)
     peakRss = Math.max(peakRss, m.rss);
   });
 if (name === 'metrics') await startMetricsServer();
+if (name === 'bot') await startBot();
 const details = await fc.check(property, {
   seed: Number(seedText),
   numRuns: Number(runsText),
   endOnFailure: false,
 });
 if (name === 'metrics') await stopMetricsServer();
+if (name === 'bot') await stopBot();
 process.stdout.write(
   `${JSON.stringify({
     target: name,
