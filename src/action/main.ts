@@ -28,12 +28,13 @@ export async function run(): Promise<void> {
   const counter = new RequestCounter();
   try {
     // Masked before anything parses them: a refusal of a malformed input must not print its secret.
-    for (const secret of rawSecretsOf((name) => core.getInput(name))) core.setSecret(secret);
+    const masked = new Set(rawSecretsOf((name) => core.getInput(name)));
+    for (const secret of masked) core.setSecret(secret);
     const inputs = parseInputs(
       (name) => core.getInput(name),
       (name) => process.env[inputEnv(name)] !== undefined,
     );
-    for (const secret of secretsOf(inputs)) core.setSecret(secret);
+    for (const secret of secretsOf(inputs)) if (!masked.has(secret)) core.setSecret(secret);
     checkRunnerUrls(process.env);
     const token = inputs.token ?? env('GITHUB_TOKEN');
     if (!token)
