@@ -21,7 +21,7 @@ const TELEMETRY = join(ROOT, 'examples/telemetry/demo.jsonl.gz');
 const bg = (args: string[], opts: Parameters<typeof runProcess>[1] = {}) =>
   runProcess([BIN, ...args], { heapMb: 256, killAfterMs: 60_000, ...opts });
 
-function refused(r: ProcessRun, message: RegExp): void {
+function refused(r: ProcessRun, message: RegExp, lines = 2): void {
   expect(r.killed, 'the kill timer fired').toBe(false);
   expect(r.signal, 'killed by a signal (out of memory?)').toBeNull();
   const all = r.stdout + r.stderr;
@@ -36,7 +36,7 @@ function refused(r: ProcessRun, message: RegExp): void {
       .split('\n')
       .filter((l) => !l.startsWith('warning:')).length,
     r.stderr,
-  ).toBeLessThanOrEqual(2);
+  ).toBeLessThanOrEqual(lines);
 }
 
 describe('import: a spec that cannot be imported is refused, located', () => {
@@ -57,6 +57,20 @@ describe('import: a spec that cannot be imported is refused, located', () => {
     ],
   ])('import %s %s', async (tool, name, message) => {
     refused(await bg(['import', tool, fixture(`import/${name}`)]), message);
+  });
+
+  it('a --window shorter than the default pace_lookback (found by the fuzz suite): the SLO is not imported, with the reason', async () => {
+    refused(
+      await bg([
+        'import',
+        'sloth',
+        join(ROOT, 'test/fixtures/import/sloth/getting-started.yml'),
+        '--window',
+        '1h',
+      ]),
+      /not imported: sloth .*getting-started\.yml:12 myservice\/requests-availability: states\.soft_pause\.pace_lookback: pace_lookback 1d is longer than the 1h window/,
+      3,
+    );
   });
 
   it('too many SLOs for one policy (3,000 Pyrra SLOs, generated): said, with how to split them', async () => {

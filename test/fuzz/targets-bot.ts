@@ -213,7 +213,11 @@ export const botTarget = fc.asyncProperty(requestArb, async (q) => {
   const fail = (what: string) => {
     throw new Error(`${what}: ${q.method} ${q.path.slice(0, 80)} → ${a.status} ${a.body.slice(0, 500)}`);
   };
-  const pathname = q.path.split('?')[0];
+  // The path as the server reads it (`/metrics/../healthz` is /healthz).
+  let pathname = '';
+  try {
+    pathname = new URL(q.path, 'http://x').pathname;
+  } catch {}
   const healthz = q.method === 'GET' && pathname === '/healthz';
   if (a.status >= 500 && !(healthz && a.status === 503)) fail('a 5xx: the server failed, or a handler threw');
   if (healthz && (a.status === 200 || a.status === 503)) {

@@ -120,13 +120,17 @@ function admitted(
     const refused = new Map<number, string>();
     for (const p of problems) {
       const m = /^slos\[(\d+)\]\.?(.*)$/.exec(p.path);
-      const i = m ? Number(m[1]) : -1;
+      // A problem of the whole policy caused by one SLO names it in its message (the default
+      // pace_lookback of 1d against an SLO's 1h window): that SLO is not imported, with the reason.
+      const named = m ? null : /\bslos\[(\d+)\]/.exec(p.message);
+      const i = m ? Number(m[1]) : named ? Number(named[1]) : -1;
       if (!slos[i]) {
         throw new Error(
           `import produced a policy lint refuses (a budget-gate bug): ${formatProblem(p).replace(/\s+/g, ' ')}`,
         );
       }
-      if (!refused.has(i)) refused.set(i, `${m![2] || 'the SLO'}: ${p.message}`);
+      if (!refused.has(i))
+        refused.set(i, m ? `${m[2] || 'the SLO'}: ${p.message}` : `${p.path}: ${p.message}`);
     }
     skipped.push(...[...refused].map(([i, why]) => ({ origin: slos[i]!.origin, why })));
     slos = slos.filter((_, i) => !refused.has(i));
