@@ -11,6 +11,8 @@ import {
   pushPayload,
   repoOf,
 } from '../github/webhook-payloads.ts';
+import { networkWhy } from '../net/capped-fetch.ts';
+import { cleanText } from '../net/clean-text.ts';
 
 export type { GateEvent };
 
@@ -158,6 +160,9 @@ interface OctokitError {
   status: number;
   message: string;
   request?: { method?: string; url?: string };
+  /** Absent when no answer came. */
+  response?: unknown;
+  cause?: unknown;
 }
 
 const isOctokitError = (e: unknown): e is OctokitError =>
@@ -174,11 +179,15 @@ export function describeFailure(e: unknown): string {
   // Classified by the Octokit's `refusals` hook: the message already names the call and the fix.
   if (isClassifiedRefusal(e)) return e.message;
   if (isOctokitError(e)) {
-    const url = e.request?.url
-      ? new URL(e.request.url, 'https://api.github.com').pathname
-      : '(unknown request)';
+    const where = e.request?.url ? new URL(e.request.url, 'https://api.github.com') : null;
+    const url = where ? where.pathname : '(unknown request)';
     const call = `${e.request?.method ?? 'GET'} ${url}`;
-    const firstLine = e.message.split('\n')[0]!.slice(0, 200);
+    // Octokit reports a request that got no answer (refused, reset, timed out, or too large to
+    // read) as a 500 without a response: said as what it is, never as GitHub's answer.
+    if (!e.response) {
+      return `no usable answer from GitHub at ${where?.host ?? 'api.github.com'} to ${call} (${networkWhy(e.cause ?? e)}): check GITHUB_API_URL, the runner's network and proxy (HTTPS_PROXY), and https://www.githubstatus.com`;
+    }
+    const firstLine = cleanText(e.message.split('\n')[0]!, 200);
     const permission = PERMISSION_FOR.find(([re]) => re.test(url))?.[1];
     if (e.status === 404) {
       return `GitHub answered 404 to ${call} (${firstLine}): the commit, deployment or repository is not there, or the token cannot see it${permission ? `: grant \`${permission}\` under \`permissions:\`` : ''}`;

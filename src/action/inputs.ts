@@ -35,7 +35,15 @@ const headersSchema = z.preprocess(
 const inputsSchema = z.object({
   policy: z.preprocess(blankToUndefined, z.string().default(DEFAULT_POLICY_PATH)),
   token: optionalString,
-  'prometheus-url': z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  'prometheus-url': z.preprocess(
+    blankToUndefined,
+    z
+      .url({ protocol: /^https?$/ })
+      .refine((u) => !hasMalformedCredentials(u), {
+        message: 'the user or password in the URL has a % that starts no percent-escape: write % as %25',
+      })
+      .optional(),
+  ),
   'prometheus-token': optionalString,
   'prometheus-headers': headersSchema,
   'telemetry-file': optionalString,
@@ -102,12 +110,57 @@ export function parseInputs(get: (name: string) => string, has: (name: string) =
   return parsed.data;
 }
 
+/** `%` not followed by two hex digits: decodeURIComponent throws on it. */
+const MALFORMED_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+
+function hasMalformedCredentials(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return MALFORMED_ESCAPE.test(u.username) || MALFORMED_ESCAPE.test(u.password);
+  } catch {
+    return false;
+  }
+}
+
+/** A percent-encoded value decoded, or as it is when it does not decode. */
+function decoded(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * The values that must never appear in logs, read from the raw inputs before anything parses them:
+ * an input that fails to parse is reported, and the report must not carry its secret. `get` is
+ * core.getInput (or a test's stand-in).
+ */
+export function rawSecretsOf(get: (name: string) => string): string[] {
+  const out: string[] = [get('token'), get('prometheus-token')];
+  const headers = get('prometheus-headers');
+  const parsed = parseHeaderText(headers);
+  if (parsed.ok) out.push(...Object.values(parsed.headers));
+  else
+    for (const line of headers.split('\n')) {
+      const colon = line.indexOf(':');
+      out.push((colon >= 0 ? line.slice(colon + 1) : line).trim());
+    }
+  // https://user:pass@host: the password as written (encoded), and decoded as an error may show it.
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^@/?#]*)@/i.exec(get('prometheus-url').trim())?.[1];
+  if (userinfo?.includes(':')) {
+    const password = userinfo.slice(userinfo.indexOf(':') + 1);
+    out.push(password, decoded(password));
+  }
+  return out.map((s) => s.trim()).filter((s) => s.length >= 4);
+}
+
 /** Values that must never appear in logs. */
 export function secretsOf(inputs: Inputs): string[] {
   const out = [inputs.token, inputs['prometheus-token'], ...Object.values(inputs['prometheus-headers'])];
   // https://user:pass@host: the password may appear encoded in the URL and decoded in an error.
   const url = inputs['prometheus-url'] ? new URL(inputs['prometheus-url']) : null;
-  if (url?.password) out.push(url.password, decodeURIComponent(url.password));
+  if (url?.password) out.push(url.password, decoded(url.password));
   return out.filter((s): s is string => typeof s === 'string' && s.length >= 4);
 }
 

@@ -4,7 +4,7 @@ import type { PolicyProblem } from '../policy/spec/load.ts';
 import { readinessMarkdown } from '../repo/files.ts';
 import { describeFailure, EventError, readEventFile } from './event.ts';
 import { GateSetupError, runGate } from './gate.ts';
-import { checkRunnerUrls, InputError, parseInputs, secretsOf } from './inputs.ts';
+import { checkRunnerUrls, InputError, parseInputs, rawSecretsOf, secretsOf } from './inputs.ts';
 import { outputsOf } from './outputs.ts';
 import { auditSection } from './summary.ts';
 import { openTelemetry } from './telemetry.ts';
@@ -27,11 +27,14 @@ const annotationOf = (p: PolicyProblem): core.AnnotationProperties => ({
 export async function run(): Promise<void> {
   const counter = new RequestCounter();
   try {
+    // Masked before anything parses them: a refusal of a malformed input must not print its secret.
+    const masked = new Set(rawSecretsOf((name) => core.getInput(name)));
+    for (const secret of masked) core.setSecret(secret);
     const inputs = parseInputs(
       (name) => core.getInput(name),
       (name) => process.env[inputEnv(name)] !== undefined,
     );
-    for (const secret of secretsOf(inputs)) core.setSecret(secret);
+    for (const secret of secretsOf(inputs)) if (!masked.has(secret)) core.setSecret(secret);
     checkRunnerUrls(process.env);
     const token = inputs.token ?? env('GITHUB_TOKEN');
     if (!token)

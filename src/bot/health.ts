@@ -1,4 +1,5 @@
 import { access, constants } from 'node:fs/promises';
+import { cleanText } from '../net/clean-text.ts';
 import type { WatchStore } from '../policy/canary/ports.ts';
 import { instantQuery } from '../telemetry/prometheus/http.ts';
 import type { PrometheusOptions } from '../telemetry/prometheus/index.ts';
@@ -76,7 +77,8 @@ export async function checkHealth(probes: Record<string, Probe>): Promise<Health
         await probe();
         return [name, { ok: true as const }] as const;
       } catch (e) {
-        return [name, { ok: false as const, error: (e as Error).message }] as const;
+        // A dependency's error may quote a server (an escape sequence, a forged line): one clean line.
+        return [name, { ok: false as const, error: cleanText(String((e as Error).message ?? e)) }] as const;
       }
     }),
   );

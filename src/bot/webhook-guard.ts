@@ -74,7 +74,15 @@ export class WebhookGuard {
    * or is one whose signed body is now on `req.rawBody` for Probot to handle.
    */
   admit(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const pathname = new URL(req.url ?? '/', 'http://x').pathname.replace(/\/+$/, '');
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://x').pathname.replace(/\/+$/, '');
+    } catch {
+      // `//` or `//%00` is no path relative to a base: refused here, as no handler behind can read it.
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(`${JSON.stringify({ error: 'malformed request path' })}\n`);
+      return Promise.resolve(true);
+    }
     if (req.method !== 'POST' || pathname !== this.path.replace(/\/+$/, '')) return Promise.resolve(false);
     const declared = Number(req.headers['content-length'] ?? Number.NaN);
     if (declared > this.limits.maxBodyBytes) {

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { PolicyMissingError, readPolicy as readPolicyFile } from '../gate/read-policy.ts';
 import { type LoadedPolicy, PolicyError } from '../policy/spec/load.ts';
 import { InputFileError, readInputText } from '../repo/read-input.ts';
+import { FileWriteError, writeTextFile } from '../repo/write-output.ts';
 import { MAX_TIME_MS, parseTime } from '../telemetry/jsonl/record.ts';
 import { CliError, type CliIo } from './io.ts';
 
@@ -27,6 +28,16 @@ export async function readText(
     });
   } catch (e) {
     if (e instanceof InputFileError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+/** Writes what a command produced to the file a flag names; one that cannot be written is a CliError. */
+export async function writeOutput(io: CliIo, file: string, text: string, flag: string): Promise<void> {
+  try {
+    await writeTextFile(resolve(io.cwd, file), file, `${flag}`, text);
+  } catch (e) {
+    if (e instanceof FileWriteError) throw new CliError(e.message);
     throw e;
   }
 }

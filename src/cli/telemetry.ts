@@ -4,7 +4,11 @@ import { parseDuration } from '../policy/time/duration.ts';
 import { TelemetryError } from '../telemetry/errors.ts';
 import { openTelemetry as openSource } from '../telemetry/open.ts';
 import { parseHeaderText } from '../telemetry/prometheus/headers.ts';
-import { type PrometheusOptions, prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
+import {
+  type PrometheusOptions,
+  prometheusOptionsFromEnv,
+  TIMEOUT_BOUNDS,
+} from '../telemetry/prometheus/options.ts';
 import { CliError, type CliIo } from './io.ts';
 
 /** The policy and telemetry flags every command that reads telemetry takes (node:util parseArgs). */
@@ -37,7 +41,7 @@ function prometheusFromFlags(io: CliIo, url: string, flags: TelemetryFlags): Pro
   if (Object.keys(headers).length > 0) opts.headers = { ...opts.headers, ...headers };
   if (flags['prometheus-timeout']) {
     const ms = parseDuration(flags['prometheus-timeout']);
-    if (ms === null || ms < 100 || ms > 300_000)
+    if (ms === null || ms < TIMEOUT_BOUNDS.min || ms > TIMEOUT_BOUNDS.max)
       throw new CliError(
         `--prometheus-timeout ${flags['prometheus-timeout']}: expected a duration from 100ms to 5m, such as 10s`,
       );

@@ -3,7 +3,9 @@ import { Octokit } from '@octokit/core';
 import { OAuthApp } from '@octokit/oauth-app';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { GITHUB_CAPS } from '../github/octokit.ts';
 import { parseReply } from '../github/reply.ts';
+import { cappedFetch, networkWhy } from '../net/capped-fetch.ts';
 import { html } from './html.ts';
 import { layout } from './pages/layout.ts';
 import type { RepoName } from './ports.ts';
@@ -58,6 +60,9 @@ const MAX_PAGES = 50;
 
 class AccessLost extends Error {}
 
+/** GitHub's answers, each read within the caps the Action and the bot read them with. */
+const githubFetch = cappedFetch(() => globalThis.fetch, GITHUB_CAPS);
+
 // GitHub's answers, parsed: a malformed one is a located error, never a TypeError mid-loop.
 const installationsReply = z.object({ installations: z.array(z.object({ id: z.number() })) });
 const repositoriesReply = z.object({ repositories: z.array(z.object({ full_name: z.string() })) });
@@ -65,7 +70,7 @@ const repositoriesReply = z.object({ repositories: z.array(z.object({ full_name:
 /** The repositories a user token can read through the App's installations, by the REST API. */
 async function readableRepositories(apiUrl: string, token: string): Promise<Set<RepoName>> {
   const get = async <T extends z.ZodType>(path: string, schema: T): Promise<z.output<T>> => {
-    const r = await fetch(`${apiUrl}${path}`, {
+    const r = await githubFetch(`${apiUrl}${path}`, {
       headers: {
         authorization: `Bearer ${token}`,
         accept: 'application/vnd.github+json',
@@ -199,7 +204,7 @@ export function githubSignIn(o: SignInOptions): Access {
           const a = authentication as { token: string; expiresAt?: string };
           token = a.token;
           if (a.expiresAt) tokenExpires = Date.parse(a.expiresAt);
-          const r = await fetch(`${apiUrl}/user`, {
+          const r = await githubFetch(`${apiUrl}/user`, {
             headers: {
               authorization: `Bearer ${token}`,
               accept: 'application/vnd.github+json',
@@ -210,7 +215,7 @@ export function githubSignIn(o: SignInOptions): Access {
           login = ((await r.json()) as { login: string }).login;
         } catch (e) {
           res.setHeader('set-cookie', clear(STATE_COOKIE));
-          refuse(req, res, 502, `GitHub did not complete the sign-in: ${(e as Error).message}`);
+          refuse(req, res, 502, `GitHub did not complete the sign-in: ${networkWhy(e)}`);
           return true;
         }
         const expires = Math.min(now() + sessionMs, tokenExpires ?? Number.POSITIVE_INFINITY);

@@ -1,6 +1,7 @@
 import type { Octokit } from '@octokit/core';
 import { RequestError } from '@octokit/request-error';
 import type { Endpoints } from '@octokit/types';
+import { cleanText } from '../net/clean-text.ts';
 
 // Turns GitHub's refusals into errors a person can fix, classified by what GitHub said (status,
 // body, rate-limit headers) rather than by status alone: a 403 can be a missing permission, a
@@ -324,7 +325,8 @@ function refusal(e: RequestError, permission: string, call: string, hidden: stri
   }
 }
 
-function firstLine(s: string): string {
-  const line = s.split('\n')[0] ?? s;
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+/** GitHub's (or a proxy's) words, fit for a message: one line, no control characters, bounded. */
+function firstLine(s: unknown): string {
+  const text = typeof s === 'string' ? s : String(s);
+  return cleanText(text.split('\n')[0] ?? text, 200);
 }

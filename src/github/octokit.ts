@@ -1,6 +1,7 @@
 import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import { type CapOptions, cappedFetch } from '../net/capped-fetch.ts';
 import { useEnvProxy } from '../telemetry/env-proxy.ts';
 import { refusals } from './errors.ts';
 
@@ -52,6 +53,8 @@ export interface CreateOctokitOptions {
   /** plugin-retry waits `base × (attempt²)` ms; tests shorten it. */
   retryBaseMs?: number;
   userAgent?: string;
+  /** How much of an answer is read, and for how long: GITHUB_CAPS unless a test says otherwise. */
+  caps?: Partial<CapOptions>;
 }
 
 /**
@@ -102,18 +105,34 @@ export function retryOptions(o: { retries?: number; retryBaseMs?: number } = {})
   };
 }
 
-/** fetch that reports each request sent (retries included), looked up per call, not captured:
- * nock and test servers patch globalThis.fetch late. */
+/**
+ * What is read of one GitHub answer: the largest budget-gate asks for (a tree of 100,000 entries,
+ * a 1 MB file's contents) is a few MB; an error page is cut at 64 KiB (its status is what counts).
+ * GitHub itself gives up on a request after 10 s; a minute without the whole answer is no answer.
+ */
+export const GITHUB_CAPS = {
+  service: 'GitHub',
+  maxBytes: 32 << 20,
+  maxErrorBytes: 64 << 10,
+  timeoutMs: 60_000,
+} as const;
+
+/**
+ * fetch that reports each request sent (retries included), looked up per call, not captured:
+ * nock and test servers patch globalThis.fetch late. Every answer is read within GITHUB_CAPS.
+ */
 export function reportingFetch(
   onRequest: (method: string, url: string) => void,
   onResponse?: (method: string, status: number | null) => void,
+  caps: CapOptions = GITHUB_CAPS,
 ): typeof fetch {
+  const capped = cappedFetch(() => globalThis.fetch, caps);
   return async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const method = init?.method ?? 'GET';
     onRequest(method, url);
     try {
-      const res = await globalThis.fetch(input, init);
+      const res = await capped(input, init);
       onResponse?.(method, res.status);
       return res;
     } catch (e) {
@@ -133,7 +152,12 @@ export function createOctokit(opts: CreateOctokitOptions): GateOctokitInstance {
     auth: opts.token,
     baseUrl: (opts.baseUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
     userAgent: opts.userAgent ?? 'budget-gate',
-    request: { fetch: reportingFetch((method, url) => counter?.record(method, url)) },
+    request: {
+      fetch: reportingFetch((method, url) => counter?.record(method, url), undefined, {
+        ...GITHUB_CAPS,
+        ...opts.caps,
+      }),
+    },
     retry: retryOptions(opts),
     throttle: throttleHandlers({
       ...(log ? { log } : {}),

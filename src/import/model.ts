@@ -1,4 +1,4 @@
-import { type Document, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { type Document, type EmptyStream, LineCounter, type Node, parseAllDocuments, visit } from 'yaml';
 import type { PrometheusSource } from '../policy/spec/schema.ts';
 
 // What an importer turns a spec into, before it is written as a policy: SLOs budget-gate can run,
@@ -62,18 +62,43 @@ export interface SpecDocument {
   lineOf(path: (string | number)[]): number;
 }
 
+/** Alias expansions a spec may make: real reuse needs a few, a "billion laughs" bomb needs millions. */
+const MAX_ALIAS_COUNT = 100;
+
 export function readDocuments(text: string, file: string): SpecDocument[] {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines });
+  let docs: Document.Parsed[] | EmptyStream;
+  try {
+    docs = parseAllDocuments(text, { lineCounter: lines });
+  } catch (e) {
+    // Deep nesting ([[[[…]]]]) overflows the parser's stack: a refusal, not a crash.
+    if (e instanceof RangeError)
+      throw new ImportError(`${file}:1:1: not valid YAML: nested too deeply to read`);
+    throw e;
+  }
   if (!Array.isArray(docs)) return [];
   const out: SpecDocument[] = [];
   for (const doc of docs) {
     const err = doc.errors[0];
     if (err) {
       const at = lines.linePos(err.pos[0]);
-      throw new ImportError(`${file}:${at.line}:${at.col}: not valid YAML: ${err.message.split('\n')[0]}`);
+      throw new ImportError(
+        `${file}:${at.line}:${at.col}: not valid YAML: ${err.message.split('\n')[0]!.replace(/:$/, '')}`,
+      );
     }
-    const value = doc.toJS() as unknown;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    } catch (e) {
+      // yaml refuses an alias bomb, or an alias to an anchor that is not defined, with a ReferenceError.
+      if (e instanceof ReferenceError) {
+        const at = lines.linePos(firstAliasOffset(doc));
+        throw new ImportError(`${file}:${at.line}:${at.col}: not valid YAML: ${e.message.split('\n')[0]}`);
+      }
+      if (e instanceof RangeError)
+        throw new ImportError(`${file}:1:1: not valid YAML: nested too deeply to read`);
+      throw e;
+    }
     if (value === null || value === undefined) continue;
     out.push({
       doc,
@@ -86,6 +111,17 @@ export function readDocuments(text: string, file: string): SpecDocument[] {
     });
   }
   return out;
+}
+
+function firstAliasOffset(doc: Document.Parsed): number {
+  let offset = doc.contents?.range?.[0] ?? 0;
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.range) offset = node.range[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 /** A document that is a YAML list of objects (OpenSLO's SDK writes several that way) is several. */

@@ -1,3 +1,4 @@
+import { networkWhy } from './capped-fetch.ts';
 import { cleanText } from './clean-text.ts';
 
 // One POST to an outside service (PagerDuty, Slack), as an on-call needs it to behave: retried with
@@ -54,17 +55,6 @@ async function readCapped(res: Response): Promise<string> {
     await reader.cancel().catch(() => {});
   }
   return cleanText(Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8'), 300);
-}
-
-function networkWhy(e: unknown): string {
-  const err = e as { name?: string; cause?: { code?: string; message?: string }; message?: string };
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'no answer in time';
-  const code = err.cause?.code;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${code}: the name does not resolve (DNS)`;
-  if (code === 'ECONNREFUSED') return 'ECONNREFUSED: nothing listens there';
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `${code}: the connection was dropped`;
-  if (code) return code;
-  return cleanText(err.cause?.message ?? err.message ?? String(e), 120);
 }
 
 const retryable = (status: number) => status === 429 || status >= 500;

@@ -1,7 +1,9 @@
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { type LedgerEntry, ledgerEntrySchema, type NotifyLedger } from '../policy/oncall/ports.ts';
+import { InputFileError, readInputText, reason } from '../repo/read-input.ts';
+import { FileWriteError, makeDirs } from '../repo/write-output.ts';
 
 // The record of what was sent, so nothing pages twice for the same event: PagerDuty's dedup key
 // stops a second page while its alert is open, the ledger stops the second trigger (and the second
@@ -14,6 +16,9 @@ export class LedgerError extends Error {
     this.name = 'LedgerError';
   }
 }
+
+/** A ledger of open pages is small; past this it is not one (or not read whole into memory). */
+const MAX_LEDGER_BYTES = 16 << 20;
 
 /** A lock older than this was left by a run that died: it is taken over. */
 const STALE_LOCK_MS = 10 * 60_000;
@@ -44,10 +49,16 @@ export class FileLedger implements NotifyLedger {
     if (this.cache) return this.cache;
     const m = new MemoryLedger();
     let text: string | null = null;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if (await this.regularOrMissing()) {
+      try {
+        text = await readInputText(this.path, this.path, 'notify ledger', {
+          maxBytes: MAX_LEDGER_BYTES,
+          timeoutMs: 10_000,
+        });
+      } catch (e) {
+        if (!(e instanceof InputFileError)) throw e;
+        throw new LedgerError(`${e.message}: restore it, or move it aside to start a new one`);
+      }
     }
     if (text !== null && text.trim() !== '') {
       let json: unknown;
@@ -61,7 +72,7 @@ export class FileLedger implements NotifyLedger {
       const parsed = z.array(ledgerEntrySchema).safeParse(json);
       if (!parsed.success)
         throw new LedgerError(
-          `notify ledger ${this.path}: not a ledger (${parsed.error.issues[0]?.message})`,
+          `notify ledger ${this.path}: not a ledger (${parsed.error.issues[0]?.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${parsed.error.issues[0]?.message}): restore it, or move it aside to start a new one (open pages are then forgotten)`,
         );
       for (const e of parsed.data) m.entries.set(e.key, e);
     }
@@ -86,10 +97,41 @@ export class FileLedger implements NotifyLedger {
     if (prev && prev.resolved_at !== null && prev.raised_at !== entry.raised_at)
       m.entries.set(`${prev.key}#${prev.raised_at}`, { ...prev, key: `${prev.key}#${prev.raised_at}` });
     await m.put(entry);
-    await mkdir(dirname(this.path), { recursive: true });
+    await this.makeFolder();
     const tmp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify([...m.entries.values()], null, 1)}\n`);
-    await rename(tmp, this.path);
+    try {
+      await writeFile(tmp, `${JSON.stringify([...m.entries.values()], null, 1)}\n`);
+      await rename(tmp, this.path);
+    } catch (e) {
+      await unlink(tmp).catch(() => {});
+      throw new LedgerError(`notify ledger ${this.path}: cannot write it (${reason(e)})`);
+    }
+  }
+
+  /**
+   * True when the ledger is a regular file, false when there is none yet; a LedgerError when the
+   * path names something else: a folder, a device, a FIFO would be read without end or replaced.
+   */
+  private async regularOrMissing(): Promise<boolean> {
+    const info = await stat(this.path).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return null;
+      throw new LedgerError(`notify ledger ${this.path}: cannot read it (${reason(e)})`);
+    });
+    if (info === null) return false;
+    if (!info.isFile())
+      throw new LedgerError(
+        `notify ledger ${this.path}: not a regular file (${info.isDirectory() ? 'a folder' : 'a device, pipe or socket'}): name a file the ledger can be written to`,
+      );
+    return true;
+  }
+
+  private async makeFolder(): Promise<void> {
+    try {
+      await makeDirs(dirname(this.path), this.path, 'notify ledger');
+    } catch (e) {
+      if (e instanceof FileWriteError) throw new LedgerError(e.message);
+      throw e;
+    }
   }
 
   /**
@@ -101,7 +143,8 @@ export class FileLedger implements NotifyLedger {
     sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
   ): Promise<void> {
     const lockPath = `${this.path}.lock`;
-    await mkdir(dirname(this.path), { recursive: true });
+    await this.regularOrMissing();
+    await this.makeFolder();
     const deadline = Date.now() + waitMs;
     for (;;) {
       try {
@@ -110,7 +153,10 @@ export class FileLedger implements NotifyLedger {
         this.cache = null; // what the previous holder wrote
         return;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new LedgerError(
+            `notify ledger ${this.path}: cannot write its lock ${lockPath} (${reason(e)})`,
+          );
       }
       const age = await stat(lockPath).then(
         (st) => Date.now() - st.mtimeMs,

@@ -25,12 +25,17 @@ export interface InputLimits {
 const tooBig = (what: string, file: string, max: number) =>
   new InputFileError(`cannot read ${what} ${file}: more than the ${max} bytes a ${what} may have`);
 
-function reason(e: unknown): string {
+/** What went wrong with a file, in words: `no such file`, `permission denied`, or the error's code. */
+export function reason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'ELOOP') return 'too many symbolic links';
   if (code === 'ENOTDIR') return 'a path component is not a directory';
+  if (code === 'EISDIR') return 'a directory, not a file';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  if (code === 'EROFS') return 'a read-only file system';
+  if (code === 'EEXIST') return 'something else is already there';
   return code ?? (e as Error).message;
 }
 

@@ -86,3 +86,55 @@ export function relativeToWorkspace(text: string, workspace: string | undefined)
   if (!root || root.length < 2) return text;
   return text.split(`${root}/`).join('');
 }
+
+// Text a record holds (an actor, a label, a message from an audit log anyone with push access can
+// edit) goes into a report exactly: the Markdown reads back as the same characters, and no field
+// can open a link, an image, HTML, emphasis or a new block. Two layers:
+//  - `visible`: what Markdown cannot show is written as an escape: control characters, line and
+//    paragraph separators and the bidi overrides as `\uXXXX`, and the backslash itself doubled,
+//    so `unvisible` gives back the record's text exactly;
+//  - `literal`: each character that can start inline Markdown inside a line backslash-escaped
+//    (CommonMark makes an escaped punctuation mark a plain character): code, emphasis,
+//    strikethrough, links and images, HTML, entities, table cells, and GitHub's extras (math `$`,
+//    emoji `:name:`, autolinked `http:`, `www.` and `a@b.c`, `#123` references); whitespace at
+//    either end as a character reference, which no parser trims; and what would start a block at
+//    the start of a line (`-`, `+`, `>`, `1.`; `#` is escaped everywhere, for GitHub's references).
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it encodes
+const INVISIBLE = /[\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with what a reader could not see (or what would break a line) as `\uXXXX`, and `\` as `\\`. */
+export function visible(text: string): string {
+  return text.replace(INVISIBLE, (c) =>
+    c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** The inverse of `visible`. */
+export function unvisible(text: string): string {
+  return text.replace(/\\(\\|u([0-9a-f]{4}))/g, (_m, all: string, hex: string | undefined) =>
+    hex ? String.fromCharCode(Number.parseInt(hex, 16)) : all,
+  );
+}
+
+const INLINE = /[\\`*_~[\]<>&|$:@#]|(?<=www)\./gi;
+
+/** Record text as Markdown inline content that renders as `visible(text)`, and only as that. */
+export function literal(text: string): string {
+  const escaped = visible(text)
+    .replace(INLINE, '\\$&')
+    // A field can open a line (the first of a list item, or after empty ones): what would start a
+    // block there (a list, a quote, a setext underline) is escaped too.
+    .replace(/^(\d{1,9})([.)])/, '$1\\$2')
+    .replace(/^[-+=>]/, '\\$&');
+  // Leading and trailing whitespace is trimmed from paragraphs and table cells: a character
+  // reference keeps it (JavaScript's \s, as markdown-it trims with String.prototype.trim).
+  const ref = (s: string) => [...s].map((c) => `&#x${c.codePointAt(0)!.toString(16)};`).join('');
+  return escaped.replace(/^\s+/, ref).replace(/\s+$/, ref);
+}
+
+/** Record text as one code span that reads back as `visible(text)`. */
+export function literalCode(text: string): string {
+  // An empty code span cannot be written (`` is two backticks of text).
+  return text === '' ? '' : code(visible(text));
+}

@@ -74,10 +74,17 @@ export function simulateFleet(o: FleetOptions): Fleet {
     const rand = seededRandom(o.seed ^ 0x5eed);
     let live: DeployTruth | null = null;
     let next = 0;
+    // The outages under way this minute, in schedule order (outageSchedule's are by start): the
+    // rates look only at those, so many outages cost no more per minute than a few.
+    let open: Outage[] = [];
+    let nextOutage = 0;
     for (let m = o.start; m < end; m += MINUTE) {
       while (next < deploys.length && deploys[next]!.at <= m) live = deploys[next++]!;
+      while (nextOutage < outages.length && outages[nextOutage]!.start <= m)
+        open.push(outages[nextOutage++]!);
+      if (open.length > 0) open = open.filter((x) => m < x.end);
       for (const scope of scopes) {
-        const r = ratesAt(scope, m, outages, live);
+        const r = ratesAt(scope, m, open, live);
         const n = arrivals(rand, scope.perMinute * trafficShape(m));
         const p = noisyRatio(rand, r.failure);
         const at: number[] = [];

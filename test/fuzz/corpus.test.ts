@@ -1,4 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLEASE_REPORT } from '../../src/cli/main.ts';
@@ -259,6 +261,47 @@ describe('hostile Action input: each a named failure, no stack', () => {
     writeFileSync(event, JSON.stringify(payload('pull_request')));
     expect(await action('pull_request', event, inputs, env)).toMatch(message);
   });
+
+  it('a malformed percent-escape in prometheus-url: masked before it is refused, never printed', async () => {
+    const dir = tempDir('bg-ev-');
+    const event = join(dir, 'event.json');
+    writeFileSync(event, JSON.stringify(payload('pull_request')));
+    const password = 'hunter2%zz-secret';
+    // Workflow commands escape `%` as %25 (and CR, LF): the runner reads them decoded.
+    const out = (
+      await action('pull_request', event, {
+        'prometheus-url': `https://gate:${password}@prometheus.example`,
+        'telemetry-file': '',
+      })
+    )
+      .replace(/%0D/g, '\r')
+      .replace(/%0A/g, '\n')
+      .replace(/%25/g, '%');
+    expect(out).toMatch(
+      /::error::input `prometheus-url`: the user or password in the URL has a % that starts no percent-escape: write % as %25/,
+    );
+    const mask = out.indexOf(`::add-mask::${password}`);
+    expect(mask).toBeGreaterThanOrEqual(0);
+    expect(mask).toBeLessThan(out.indexOf('::error::'));
+    expect(out.replaceAll(`::add-mask::${password}`, '')).not.toContain(password);
+  });
+
+  it('GitHub unreachable: the host and what failed, never "GitHub answered 500 … the token may need"', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const dir = tempDir('bg-ev-');
+    const event = join(dir, 'event.json');
+    writeFileSync(event, JSON.stringify(payload('pull_request')));
+    const out = await action('pull_request', event, {}, { GITHUB_API_URL: `http://127.0.0.1:${port}` });
+    expect(out).toMatch(
+      new RegExp(
+        `::error::no usable answer from GitHub at 127\\.0\\.0\\.1:${port} to \\w+ /repos/Codertocat/Hello-World/\\S+ \\(ECONNREFUSED: nothing listens there\\): check GITHUB_API_URL`,
+      ),
+    );
+    expect(out).not.toMatch(/GitHub answered 500|token may need/);
+  }, 90_000);
 
   it.each([['push'], ['deployment']])(
     'a GitHub 404 on a %s event names the request and the permission',

@@ -9,16 +9,16 @@ import { stringify } from 'yaml';
 import { describeFailure, EventError, readEvent, readEventFile } from '../../src/action/event.ts';
 import { AT, AT_ISO, check, cli, outcomes } from './harness.ts';
 
-const count = (key: string) => {
+export const count = (key: string) => {
   outcomes[key] = (outcomes[key] ?? 0) + 1;
 };
 
 // The fuzz targets: each an arbitrary of adversarial inputs and the property every one must keep.
 // Inputs grow from well-formed seeds by mutation, so they reach past the first parse.
 
-const dir = mkdtempSync(join(tmpdir(), 'bg-fuzz-'));
+export const dir = mkdtempSync(join(tmpdir(), 'bg-fuzz-'));
 let serial = 0;
-const file = (name: string, content: string | Uint8Array) => {
+export const file = (name: string, content: string | Uint8Array) => {
   const path = join(dir, `${serial++}-${name}`);
   writeFileSync(path, content);
   return path;
@@ -26,7 +26,7 @@ const file = (name: string, content: string | Uint8Array) => {
 
 // ── building blocks ─────────────────────────────────────────────────────────────────────────────
 
-const durationText = fc.oneof(
+export const durationText = fc.oneof(
   fc.constantFrom(
     '1ms',
     '0s',
@@ -74,7 +74,7 @@ const globText = fc.oneof(
 );
 
 /** Replacement values: mostly the right kind for a policy (so the input gets past the schema), some not. */
-const leaf = fc.oneof(
+export const leaf = fc.oneof(
   { weight: 4, arbitrary: durationText },
   { weight: 3, arbitrary: fc.double({ min: 0, max: 1.2, noNaN: true }) },
   { weight: 1, arbitrary: fc.double() },
@@ -88,7 +88,7 @@ const leaf = fc.oneof(
 const WINDOW = '$' + '{window}';
 
 /** A policy as a team writes one, every key present, the starting point for mutations. */
-const seedPolicy = () => ({
+export const seedPolicy = () => ({
   version: 1,
   slos: [
     {
@@ -123,13 +123,13 @@ function pathsOf(v: unknown, prefix: Array<string | number> = []): Array<Array<s
 }
 
 type Mutation = { at: number; op: 'set' | 'delete' | 'dup'; value: unknown };
-const mutation = fc.record({
+export const mutation = fc.record({
   at: fc.nat(),
   op: fc.constantFrom('set', 'set', 'set', 'delete', 'dup'),
   value: leaf,
 });
 
-function mutate<T>(seed: T, ms: Mutation[]): T {
+export function mutate<T>(seed: T, ms: Mutation[]): T {
   const v = structuredClone(seed) as unknown;
   for (const m of ms) {
     const paths = pathsOf(v).filter((p) => p.length > 0);
@@ -149,7 +149,7 @@ function mutate<T>(seed: T, ms: Mutation[]): T {
 
 // ── policies ────────────────────────────────────────────────────────────────────────────────────
 
-const yamlNoise = fc
+export const yamlNoise = fc
   .array(
     fc.constantFrom(
       'version: 1\n',
@@ -220,7 +220,7 @@ const TASKS = (() => {
     );
   return `${lines.join('\n')}\n`;
 })();
-const TASK_FILE = file('tasks.jsonl', TASKS);
+export const TASK_FILE = file('tasks.jsonl', TASKS);
 
 const policyTarget = fc.asyncProperty(
   policyText,
@@ -248,7 +248,7 @@ const policyTarget = fc.asyncProperty(
 
 // ── telemetry JSONL ─────────────────────────────────────────────────────────────────────────────
 
-const timeValue = fc.oneof(
+export const timeValue = fc.oneof(
   fc.integer({ min: AT - 10 * 86_400_000, max: AT }).map((t) => new Date(t).toISOString()),
   fc.integer({ min: AT - 10 * 86_400_000, max: AT }),
   fc.integer({ min: 0, max: 2_000_000_000 }),
@@ -318,7 +318,7 @@ const jsonlTarget = fc.asyncProperty(
 // ── the Action's event ──────────────────────────────────────────────────────────────────────────
 
 const require = createRequire(import.meta.url);
-const examples = require('@octokit/webhooks-examples') as Array<{ name: string; examples: unknown[] }>;
+export const examples = require('@octokit/webhooks-examples') as Array<{ name: string; examples: unknown[] }>;
 const example = (name: string) => examples.find((e) => e.name === name)!.examples[0]!;
 const EVENT_NAMES = [
   'pull_request',

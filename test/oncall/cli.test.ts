@@ -580,7 +580,7 @@ describe('budget-gate audit report', () => {
     expect(r.stdout).toContain('| ops | 1 |\n| sre-lead | 1 |\n| vp-eng | 1 |');
     expect(r.stdout).toContain('| task-latency-paid | 2 |\n| tasks-success-paid | 1 |');
     expect(r.stdout).toContain(
-      '## Refused attempts (1)\n\n- 2026-10-22T10:00 acme/agents#5 `override:yolo` by @dev: unknown reason yolo',
+      '## Refused attempts (1)\n\n- 2026-10-22T10\\:00 acme/agents#5 `override:yolo` by @dev: unknown reason yolo',
     );
     expect(r.stdout).toContain('- **task-latency-paid**: 2 slo-wrong overrides (2026-10-03, 2026-10-21)');
   });

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type AuditRecord, verifyChain } from '../../policy/overrides/audit-chain.ts';
+import { literal, literalCode } from '../../report/markdown-text.ts';
 import { readText } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 
@@ -85,15 +86,20 @@ function auditRetro(records: Rec[], since: number | null, repeated: number): Aud
 const table = (m: Record<string, number>) =>
   Object.entries(m)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .map(([k, n]) => `| ${k} | ${n} |`);
+    .map(([k, n]) => `| ${literal(k)} | ${n} |`);
 
-const where = (r: Rec) => `${r.repo}${r.pull_request !== null ? `#${r.pull_request}` : ''}`;
+// Every field of a record is written with `literal` (or `literalCode`): the log is a file anyone
+// with push access to its branch can write, and the report is read as Markdown (a PR comment, a
+// retro doc). It renders back to exactly the records' text (test/cli/audit-report-render.test.ts).
+const where = (r: Rec) => `${literal(r.repo)}${r.pull_request !== null ? `#${r.pull_request}` : ''}`;
+const when = (r: Rec) => literal(r.at.slice(0, 16));
+const by = (actor: string | null) => (actor === null ? 'by (unknown)' : `by @${literal(actor)}`);
 
 function renderRetro(r: AuditRetro, file: string, head: string): string {
   const out = [
     `# Exception retro${r.since ? ` since ${r.since.slice(0, 10)}` : ''}`,
     '',
-    `${file}: chain intact${head}; ${r.records} record${r.records === 1 ? '' : 's'} in the period.`,
+    `${literal(file)}: chain intact${head}; ${r.records} record${r.records === 1 ? '' : 's'} in the period.`,
     '',
     `## Exceptions (${r.exceptions.length})`,
   ];
@@ -103,23 +109,23 @@ function renderRetro(r: AuditRetro, file: string, head: string): string {
     out.push('', '| SLO | uses |', '| --- | --- |', ...table(r.by_slo), '');
     for (const e of r.exceptions)
       out.push(
-        `- ${e.at.slice(0, 16)} ${where(e)} \`${e.label}\` by @${e.actor} in ${e.state}: ${e.message}`,
+        `- ${when(e)} ${where(e)} ${literalCode(e.label)} ${by(e.actor)} in ${e.state}: ${literal(e.message)}`,
       );
   } else out.push('', 'None: nothing went through a pause by override.');
   out.push('', `## Refused attempts (${r.refused.length})`, '');
   if (r.refused.length)
     for (const e of r.refused)
-      out.push(`- ${e.at.slice(0, 16)} ${where(e)} \`${e.label}\` by @${e.actor ?? 'unknown'}: ${e.message}`);
+      out.push(`- ${when(e)} ${where(e)} ${literalCode(e.label)} ${by(e.actor)}: ${literal(e.message)}`);
   else out.push('None.');
   out.push('', `## Reverts that passed a pause (${r.reverts.length})`, '');
   if (r.reverts.length)
-    for (const e of r.reverts) out.push(`- ${e.at.slice(0, 16)} ${where(e)} in ${e.state}: ${e.message}`);
+    for (const e of r.reverts) out.push(`- ${when(e)} ${where(e)} in ${e.state}: ${literal(e.message)}`);
   else out.push('None recorded.');
   out.push('', '## SLOs overridden as slo-wrong again and again', '');
   if (r.slo_wrong.length)
     for (const s of r.slo_wrong)
       out.push(
-        `- **${s.slo}**: ${s.count} slo-wrong overrides (${s.dates.join(', ')}). The team keeps saying the SLO is wrong: renegotiate its target or scope, rather than overriding the gate.`,
+        `- **${literal(s.slo)}**: ${s.count} slo-wrong overrides (${s.dates.map(literal).join(', ')}). The team keeps saying the SLO is wrong: renegotiate its target or scope, rather than overriding the gate.`,
       );
   else out.push('None.');
   return `${out.join('\n')}\n`;

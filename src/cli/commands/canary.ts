@@ -37,11 +37,16 @@ export async function canaryCommand(argv: string[], io: CliIo): Promise<number> 
   const { policy } = await readPolicy(io, values.policy);
   const at = parseAt(io, values.at);
   const watch = { id: values.deployment, deployed_at: parseAt(io, values['deployed-at'], '--deployed-at') };
+  if (values.replay && values.at) throw new CliError('--replay judges the whole watch: leave --at out');
+  // A deployment judged before it went live has no tasks of its own: "KEEP (watching)" would be an
+  // answer about nothing.
+  // (--replay judges the watch the telemetry holds, whenever it ran.)
+  if (!values.replay && watch.deployed_at > at)
+    throw new CliError(
+      `--deployed-at ${values['deployed-at']} is after ${values.at ? `--at ${values.at}` : `now (${new Date(at).toISOString()})`}: the deployment was not live yet${values.at ? '; give an --at after it' : ''}`,
+    );
   const source = await openTelemetry(io, values);
-  if (values.replay) {
-    if (values.at) throw new CliError('--replay judges the whole watch: leave --at out');
-    return replay(io, policy, watch, source, values.json === true);
-  }
+  if (values.replay) return replay(io, policy, watch, source, values.json === true);
   let result: TelemetryResult;
   try {
     result = await source.fetch(planCanaryRequest(policy, [watch], at, { onset: true }));

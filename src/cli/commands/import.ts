@@ -1,14 +1,18 @@
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ImportError, type ImportResult, uniqueNames } from '../../import/model.ts';
 import { importOpenSlo } from '../../import/openslo.ts';
 import { policyYaml } from '../../import/policy.ts';
 import { importPyrra } from '../../import/pyrra.ts';
 import { importSloth } from '../../import/sloth.ts';
-import { formatProblem, loadPolicy, PolicyError } from '../../policy/spec/load.ts';
+import {
+  formatProblem,
+  loadPolicy,
+  MAX_POLICY_BYTES,
+  PolicyError,
+  type PolicyProblem,
+} from '../../policy/spec/load.ts';
 import { windowString } from '../../policy/spec/schema.ts';
-import { readText } from '../inputs.ts';
+import { readText, writeOutput } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 import { progress } from '../progress.ts';
 
@@ -67,28 +71,68 @@ export async function importCommand(argv: string[], io: CliIo): Promise<number> 
     throw e;
   }
   result = { ...result, slos: uniqueNames(result.slos) };
-  for (const s of result.skipped) io.stderr(`budget-gate import: not imported: ${s.origin}: ${s.why}\n`);
-  if (result.slos.length === 0) {
+  const admittedPolicy = admitted(result, tool, files, io);
+  if (admittedPolicy === null) {
     io.stderr(`budget-gate import: no SLO in ${files.join(', ')} could be imported\n`);
     return EXIT.invalid;
   }
-
-  const text = policyYaml(result, tool, files);
-  // The output must be a policy `lint` accepts; if it is not, that is a bug here, said plainly.
-  try {
-    loadPolicy(text, values.out ?? 'imported policy');
-  } catch (e) {
-    if (e instanceof PolicyError)
-      throw new Error(
-        `import produced a policy lint refuses (a budget-gate bug):\n${e.problems.map(formatProblem).join('\n')}`,
-      );
-    throw e;
-  }
+  const { text, count } = admittedPolicy;
   if (values.out) {
-    await writeFile(resolve(io.cwd, values.out), text);
-    io.stderr(
-      `budget-gate import: ${result.slos.length} SLO${result.slos.length === 1 ? '' : 's'} written to ${values.out}\n`,
-    );
+    await writeOutput(io, values.out, text, '--out');
+    io.stderr(`budget-gate import: ${count} SLO${count === 1 ? '' : 's'} written to ${values.out}\n`);
   } else io.stdout(text);
   return EXIT.allowed;
+}
+
+/**
+ * The imported SLOs as a policy `lint` accepts, or null when none is left. An SLO the policy
+ * refuses (a window longer than a year or shorter than an hour, say) is not imported, with the
+ * policy's reason; a policy past the size a policy may have is refused whole, saying how to split it.
+ * Anything else the loader refuses is a bug here, said in one line with the loader's reason.
+ */
+function admitted(
+  result: ImportResult,
+  tool: string,
+  files: string[],
+  io: CliIo,
+): { text: string; count: number } | null {
+  let slos = result.slos;
+  const skipped = [...result.skipped];
+  for (;;) {
+    if (slos.length === 0) {
+      for (const s of skipped) io.stderr(`budget-gate import: not imported: ${s.origin}: ${s.why}\n`);
+      return null;
+    }
+    const text = policyYaml({ slos, skipped }, tool, files);
+    if (text.length > MAX_POLICY_BYTES)
+      throw new CliError(
+        `${slos.length} SLOs make a policy of ${text.length} characters, more than the ${MAX_POLICY_BYTES} a policy may have: import fewer specs at a time, into several policies`,
+      );
+    let problems: PolicyProblem[];
+    try {
+      loadPolicy(text, 'imported policy');
+      for (const s of skipped) io.stderr(`budget-gate import: not imported: ${s.origin}: ${s.why}\n`);
+      return { text, count: slos.length };
+    } catch (e) {
+      if (!(e instanceof PolicyError)) throw e;
+      problems = e.problems;
+    }
+    const refused = new Map<number, string>();
+    for (const p of problems) {
+      const m = /^slos\[(\d+)\]\.?(.*)$/.exec(p.path);
+      // A problem of the whole policy caused by one SLO names it in its message (the default
+      // pace_lookback of 1d against an SLO's 1h window): that SLO is not imported, with the reason.
+      const named = m ? null : /\bslos\[(\d+)\]/.exec(p.message);
+      const i = m ? Number(m[1]) : named ? Number(named[1]) : -1;
+      if (!slos[i]) {
+        throw new Error(
+          `import produced a policy lint refuses (a budget-gate bug): ${formatProblem(p).replace(/\s+/g, ' ')}`,
+        );
+      }
+      if (!refused.has(i))
+        refused.set(i, m ? `${m[2] || 'the SLO'}: ${p.message}` : `${p.path}: ${p.message}`);
+    }
+    skipped.push(...[...refused].map(([i, why]) => ({ origin: slos[i]!.origin, why })));
+    slos = slos.filter((_, i) => !refused.has(i));
+  }
 }

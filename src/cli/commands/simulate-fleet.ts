@@ -1,11 +1,14 @@
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { pct } from '../../policy/gate/explain.ts';
-import { parseDuration } from '../../policy/time/duration.ts';
+import { formatDuration, parseDuration } from '../../policy/time/duration.ts';
+import { reason } from '../../repo/read-input.ts';
+import { FileWriteError, makeDirs } from '../../repo/write-output.ts';
 import { DEFAULT_DEPLOYS, simulateFleet } from '../../scenarios/fleet.ts';
 import type { RegressionKind } from '../../scenarios/fleet-model.ts';
+import { integerFlag, parseAt, writeOutput } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 import { progress } from '../progress.ts';
 
@@ -16,15 +19,15 @@ daily and weekly shape, bursty arrivals, noisy failure ratios, long-tailed laten
 fleet-wide provider outages, and deploys every few hours of which a share are bad. Writes
 DIR/telemetry.jsonl (the JSONL telemetry contract) and DIR/truth.json (every deploy, bad or not,
 and every outage).
-  --days N              length (default 7)
+  --days N              length (default 7; at most 366)
   --start ISO           first minute (default 2026-11-02T00:00:00Z)
   --seed N              generator seed (default 7)
-  --every DURATION      mean time between deploys (default 3h)
+  --every DURATION      mean time between deploys (default 3h; 5m to 30d)
   --bad-share F         share of deploys that are bad (default 0.2)
   --regression K        failure | latency | cost | mix (default mix)
   --failure-to F        the failure ratio a bad failure deploy steps to (default 0.1)
-  --factor X            what a bad latency or cost deploy multiplies by (default 2)
-  --outages-per-day F   provider outages a day (default 0.67)`;
+  --factor X            what a bad latency or cost deploy multiplies by (default 2; at most 100)
+  --outages-per-day F   provider outages a day (default 0.67; at most 24)`;
 
 const KINDS: Record<string, RegressionKind[]> = {
   failure: ['failure'],
@@ -34,10 +37,24 @@ const KINDS: Record<string, RegressionKind[]> = {
 };
 
 function number(flag: string, v: string, ok: (x: number) => boolean, what: string): number {
-  const x = Number(v);
-  if (!ok(x)) throw new CliError(`--${flag} ${v}: expected ${what}`);
+  const x = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(v) ? Number(v) : Number.NaN;
+  if (!ok(x)) throw new CliError(`--${flag} ${clip(v)}: expected ${what}`);
   return x;
 }
+
+const clip = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s).replace(/[\r\n]+/g, ' ');
+
+/**
+ * Bounds that keep a run to what a machine can hold: every deploy and outage is planned up front
+ * (and written to truth.json), so a deploy a millisecond or a billion outages a day would fill
+ * memory before the first task was written.
+ */
+const EVERY = { min: 5 * 60_000, max: 30 * 86_400_000 };
+const MAX_OUTAGES_PER_DAY = 24;
+const MAX_FACTOR = 100;
+const MAX_DAYS = 366;
+/** The last start that leaves room for the longest run before year 9999. */
+const LAST_START = Date.parse('9998-01-01T00:00:00Z');
 
 export async function simulateFleetCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -57,18 +74,26 @@ export async function simulateFleetCommand(argv: string[], io: CliIo): Promise<n
     },
   });
   if (!values.out) throw new CliError('--out DIR is required: where telemetry.jsonl and truth.json go');
-  const start = Date.parse(values.start);
-  if (Number.isNaN(start)) throw new CliError(`--start ${values.start}: expected an ISO time`);
+  const start = parseAt(io, values.start, '--start');
+  if (start > LAST_START) throw new CliError(`--start ${clip(values.start)}: expected a time before 9998`);
   const every = parseDuration(values.every);
-  if (every === null) throw new CliError(`--every ${values.every}: expected a duration such as 3h`);
+  if (every === null || every < EVERY.min || every > EVERY.max)
+    throw new CliError(
+      `--every ${clip(values.every)}: expected a duration from ${formatDuration(EVERY.min)} to ${formatDuration(EVERY.max)}, such as 3h`,
+    );
   const kinds = KINDS[values.regression];
   if (!kinds)
-    throw new CliError(`--regression ${values.regression}: expected ${Object.keys(KINDS).join(', ')}`);
-  const fleet = simulateFleet({
+    throw new CliError(`--regression ${clip(values.regression)}: expected ${Object.keys(KINDS).join(', ')}`);
+  const options = {
     start: Math.floor(start / 60_000) * 60_000,
-    days: number('days', values.days, (x) => x > 0 && x <= 366, 'a number of days up to 366'),
-    seed: number('seed', values.seed, Number.isInteger, 'an integer'),
-    outagesPerDay: number('outages-per-day', values['outages-per-day'], (x) => x >= 0, 'a rate of 0 or more'),
+    days: number('days', values.days, (x) => x > 0 && x <= MAX_DAYS, `a number of days up to ${MAX_DAYS}`),
+    seed: integerFlag('--seed', values.seed, 0, 2 ** 31 - 1),
+    outagesPerDay: number(
+      'outages-per-day',
+      values['outages-per-day'],
+      (x) => x >= 0 && x <= MAX_OUTAGES_PER_DAY,
+      `a rate from 0 to ${MAX_OUTAGES_PER_DAY}`,
+    ),
     deploys: {
       everyHours: every / 3_600_000,
       badShare: number('bad-share', values['bad-share'], (x) => x >= 0 && x <= 1, 'a share between 0 and 1'),
@@ -79,18 +104,45 @@ export async function simulateFleetCommand(argv: string[], io: CliIo): Promise<n
         (x) => x > 0 && x <= 1,
         'a ratio between 0 and 1',
       ),
-      factor: number('factor', values.factor, (x) => x > 0, 'a positive factor'),
+      factor: number(
+        'factor',
+        values.factor,
+        (x) => x > 0 && x <= MAX_FACTOR,
+        `a positive factor up to ${MAX_FACTOR}`,
+      ),
     },
-  });
+  };
   const dir = resolve(io.cwd, values.out);
-  mkdirSync(dir, { recursive: true });
-  const out = createWriteStream(join(dir, 'telemetry.jsonl'));
+  try {
+    await makeDirs(dir, values.out, '--out');
+  } catch (e) {
+    if (e instanceof FileWriteError) throw new CliError(e.message);
+    throw e;
+  }
+  const fleet = simulateFleet(options);
+  const telemetry = join(dir, 'telemetry.jsonl');
+  const out = await openOutput(telemetry, join(values.out, 'telemetry.jsonl'));
   let tasks = 0;
   const from = Date.parse(fleet.truth.start);
   const span = Math.max(1, Date.parse(fleet.truth.end) - from);
   const shown = progress(io, 'simulate --fleet:');
+  // A write that fails (a full disk) is said once, naming the file, and ends the run.
+  let failed: Error | null = null;
+  out.on('error', (e) => {
+    failed ??= e;
+  });
   for (const t of fleet.tasks()) {
-    if (!out.write(`${JSON.stringify(t)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+    if (failed) break;
+    if (!out.write(`${JSON.stringify(t)}\n`))
+      await new Promise<void>((r) => {
+        const go = () => {
+          out.off('drain', go);
+          out.off('error', go);
+          r();
+        };
+        out.on('drain', go);
+        out.on('error', go);
+      });
     tasks++;
     if (tasks % 1000 === 0)
       shown.update(
@@ -100,8 +152,12 @@ export async function simulateFleetCommand(argv: string[], io: CliIo): Promise<n
   }
   shown.done();
   out.end();
-  await finished(out);
-  writeFileSync(join(dir, 'truth.json'), `${JSON.stringify(fleet.truth, null, 2)}\n`);
+  await finished(out).catch((e: Error) => {
+    failed ??= e;
+  });
+  if (failed)
+    throw new CliError(`cannot write --out ${join(values.out, 'telemetry.jsonl')}: ${reason(failed)}`);
+  await writeOutput(io, join(dir, 'truth.json'), `${JSON.stringify(fleet.truth, null, 2)}\n`, '--out');
   const t = fleet.truth;
   const bad = t.deploys.filter((d) => d.bad).length;
   io.stdout(
@@ -113,4 +169,13 @@ export async function simulateFleetCommand(argv: string[], io: CliIo): Promise<n
     ].join('\n')}\n`,
   );
   return EXIT.allowed;
+}
+
+/** The telemetry file, open for writing: one that cannot be opened is a CliError naming it. */
+function openOutput(path: string, shown: string): Promise<WriteStream> {
+  return new Promise((done, fail) => {
+    const out = createWriteStream(path);
+    out.once('ready', () => done(out));
+    out.once('error', (e) => fail(new CliError(`cannot write --out ${shown}: ${reason(e)}`)));
+  });
 }

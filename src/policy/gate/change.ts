@@ -6,9 +6,12 @@ import { permissionLevel } from '../spec/schema.ts';
 // protection rule gather them from GitHub; the CLI reads them from flags or a `--change` file (the
 // Action's `change` output), so a decision made in GitHub replays locally to the same result.
 
+/** Year 9999's last millisecond: past it a time cannot be printed, and no label was applied then. */
+const LAST_INSTANT = 253_402_300_799_999;
+
 /** ms since epoch, written as ISO-8601 with an offset (or epoch ms) in a change file. */
 const instant = z.union([
-  z.number().int().nonnegative(),
+  z.number().int().nonnegative().max(LAST_INSTANT, 'expected a time before year 10000'),
   z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
 ]);
 

@@ -85,6 +85,8 @@ const overrideRefusalSchema = z.object({
     'unknown-push-time',
     'before-last-push',
     'expired',
+    /** Applied after the time the decision is made for: a replay at that time cannot count it. */
+    'applied-later',
   ]),
   message: z.string(),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { repoPath } from '../spec/repo-path.ts';
+import { DURATION_BOUNDS, type DurationBounds, durationProblem } from '../time/duration.ts';
 import { type Duration, durationOf } from '../time/duration-value.ts';
 
 // The policy's `oncall` section: the rotation as the team runs it, what each severity does, where
@@ -7,14 +8,18 @@ import { type Duration, durationOf } from '../time/duration-value.ts';
 // rotation existed (`oncall: { users, teams }`) still loads and means what it meant.
 
 // Its own duration parser (not schema.ts's) so schema.ts can import this file without a cycle.
-const duration = z.string().transform((s, ctx): Duration => {
-  const d = durationOf(s);
-  if (d === null) {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 5m, 1h, 1d or 1h30m' });
-    return z.NEVER;
-  }
-  return d;
-});
+// Each is bounded, at lint as at use: an escalation step that waits 99999999d is a time no
+// clock can print, and `oncall now` would fail on it.
+const duration = (bounds: DurationBounds) =>
+  z.string().transform((s, ctx): Duration => {
+    const problem = durationProblem(s, bounds);
+    const d = problem === null ? durationOf(s) : null;
+    if (d === null) {
+      ctx.addIssue({ code: 'custom', message: problem ?? 'expected a duration such as 5m, 1h, 1d or 1h30m' });
+      return z.NEVER;
+    }
+    return d;
+  });
 
 /** `09:00` → minutes after local midnight. */
 const timeOfDay = z
@@ -165,7 +170,7 @@ const escalationStep = z.strictObject({
   /** `primary`, `secondary`, or a GitHub login (a lead, a director). */
   to: z.union([z.literal('primary'), z.literal('secondary'), login]),
   /** How long this step waits for an acknowledgement before the next; default the ack window. */
-  wait: duration.optional(),
+  wait: duration(DURATION_BOUNDS.escalation).optional(),
 });
 
 export const oncallSchema = z
@@ -197,8 +202,8 @@ export const oncallSchema = z
     business_hours: hours.prefault({}),
     ack: z
       .strictObject({
-        business_hours: duration.prefault('5m'),
-        overnight: duration.prefault('15m'),
+        business_hours: duration(DURATION_BOUNDS.ack).prefault('5m'),
+        overnight: duration(DURATION_BOUNDS.ack).prefault('15m'),
       })
       .prefault({}),
     escalation: z.array(escalationStep).min(1).optional(),
@@ -240,7 +245,7 @@ export const oncallSchema = z
       .prefault({}),
     runbooks: z
       .strictObject({
-        drill_every: duration.prefault('90d'),
+        drill_every: duration(DURATION_BOUNDS.drill).prefault('90d'),
         /** Where `budget-gate drill` writes its records, one file per drill (in the repository). */
         drills: repoPath.default('drills'),
       })

@@ -4,6 +4,8 @@ import type { OverridesPolicy, PermissionLevel } from '../spec/schema.ts';
 import { formatDuration } from '../time/duration.ts';
 
 const PREFIX = 'override:';
+/** A label GitHub time-stamped a little after the runner's clock still counts (clocks differ). */
+const CLOCK_SKEW_MS = 5 * 60_000;
 const RANK: Record<PermissionLevel | 'none', number> = {
   none: 0,
   read: 1,
@@ -118,6 +120,12 @@ export function refuseOverride(
     return refusal(
       'before-last-push',
       `\`${label.name}\` was applied at ${iso(label.applied_at)}, before the last push at ${iso(change.last_push_at)}: the approver must look at the change as it is now and apply it again`,
+    );
+  }
+  if (label.applied_at > at + CLOCK_SKEW_MS) {
+    return refusal(
+      'applied-later',
+      `\`${label.name}\` was applied at ${iso(label.applied_at)}, after the time this decision is made for (${iso(at)}): it cannot count yet; evaluate at or after that time`,
     );
   }
   const ttl = policy.expires_after.ms;

@@ -11,15 +11,6 @@ import { runbookRef } from './repo-path.ts';
 // Parse, don't validate: a duration or window leaves the loader as a typed value (milliseconds next
 // to the text), so nothing downstream parses a policy string again. Defaults go through the same
 // parse (`prefault`), never around it.
-const durationString = z.string().transform((s, ctx): Duration => {
-  const d = durationOf(s);
-  if (d === null) {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 5m, 1h, 1d or 1h30m' });
-    return z.NEVER;
-  }
-  return d;
-});
-
 /** A duration between `bounds` (duration.ts says why each kind has the bounds it has). */
 const boundedDuration = (bounds: DurationBounds) =>
   z.string().transform((s, ctx): Duration => {
@@ -281,7 +272,7 @@ export const alertSchema = z.strictObject({
   /** A markdown file in the repository (checked by `runbooks lint`), or a URL (checked for shape only). */
   runbook: runbookRef.optional(),
   /** How often this alert's runbook must be drilled; default oncall.runbooks.drill_every. */
-  drill_every: durationString.optional(),
+  drill_every: boundedDuration(DURATION_BOUNDS.drill).optional(),
 });
 
 /** The SRE workbook's multi-window multi-burn-rate table. */

@@ -53,6 +53,12 @@ export const DURATION_BOUNDS = {
   interval: { min: 10 * UNIT_MS.s!, max: DAY },
   /** How often the bot evaluates a repository's default branch: its floor bounds the bot's cost. */
   evaluation: { min: 10 * UNIT_MS.s!, max: HOUR },
+  /** How long the primary has to acknowledge a page. */
+  ack: { min: 10 * UNIT_MS.s!, max: DAY },
+  /** How long an escalation step waits for an acknowledgement before the next. */
+  escalation: { min: MINUTE, max: 7 * DAY },
+  /** How often a runbook must be drilled: at least yearly. */
+  drill: { min: DAY, max: 366 * DAY },
 } as const satisfies Record<string, DurationBounds>;
 
 /** Why `text` is not a duration within `bounds`, in words; null when it is one. */

@@ -97,14 +97,17 @@ export function parseTime(s: string): number {
   return cachedMinuteMs + sec * 1000 + Math.floor(fraction + 1e-6);
 }
 
-const isOptionalNumber = (v: unknown) => v === undefined || (typeof v === 'number' && v >= 0);
+/** JSON.parse reads a literal past the largest double (`1e400`) as Infinity: never a latency or a cost. */
+const isOptionalNumber = (v: unknown) =>
+  v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
 
 /** The schema's rule for `attrs`, without zod: an object whose values are strings, numbers or booleans. */
 function validAttrs(attrs: unknown): boolean {
   if (typeof attrs !== 'object' || attrs === null || Array.isArray(attrs)) return false;
   for (const key in attrs) {
-    const t = typeof (attrs as Record<string, unknown>)[key];
-    if (t !== 'string' && t !== 'number' && t !== 'boolean') return false;
+    const v = (attrs as Record<string, unknown>)[key];
+    const t = typeof v;
+    if (t !== 'string' && t !== 'boolean' && !(t === 'number' && Number.isFinite(v))) return false;
   }
   return true;
 }
@@ -146,6 +149,12 @@ function describeInvalid(v: unknown): string {
   const top = issue.path[0];
   if (typeof top === 'string' && !(top in v)) return `missing \`${top}\``;
   const key = issue.path.length ? `\`${issue.path.join('.')}\`` : 'the line';
+  const value = issue.path.reduce<unknown>(
+    (o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined),
+    v,
+  );
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return `${key}: a number too large to be read (it reads as ${value}): expected a finite number`;
   const message =
     issue.code === 'invalid_union' && top === 'time'
       ? TIME_MESSAGE

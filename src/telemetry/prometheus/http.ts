@@ -84,7 +84,7 @@ async function attempt(
   } catch (e) {
     if (isTimeout(e)) return timedOut();
     const err = e as Error & { cause?: { code?: string; message?: string } };
-    const why = err.cause?.code ?? err.cause?.message ?? err.message;
+    const why = cleanText(String(err.cause?.code ?? err.cause?.message ?? err.message), 200);
     return fail('unreachable', `cannot reach Prometheus at ${where} (${why})`);
   }
   let text: string | null;
@@ -119,7 +119,7 @@ async function attempt(
   if (res.status === 401 || res.status === 403) {
     return fail(
       'config',
-      `Prometheus at ${where} answered ${res.status} ${res.statusText}: check the credentials (BUDGET_GATE_PROMETHEUS_TOKEN, or _USER and _PASSWORD)`,
+      `Prometheus at ${where} answered ${res.status} ${cleanText(res.statusText, 60)}: check the credentials (BUDGET_GATE_PROMETHEUS_TOKEN, or _USER and _PASSWORD)`,
     );
   }
   if (res.status === 404 || res.status === 405) {

@@ -28,6 +28,29 @@ export const DEFAULTS = { timeoutMs: 10_000, retries: 2, maxSubqueries: 400 } as
 
 const SOURCE = 'prometheus';
 
+/** How long one request may take: the CLI's --prometheus-timeout and BUDGET_GATE_PROMETHEUS_TIMEOUT. */
+export const TIMEOUT_BOUNDS = { min: 100, max: 300_000 } as const;
+
+/** `%` not followed by two hex digits: decodeURIComponent throws on it. */
+const MALFORMED_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+
+/**
+ * What is wrong with a Prometheus URL, or null: not http(s), or a user or password with a `%` that
+ * starts no escape (which would be dropped, not sent). Never quotes the credentials.
+ */
+export function urlProblem(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'not a URL: expected http(s)://host[:port][/path]';
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'expected an http(s) URL';
+  if (MALFORMED_ESCAPE.test(u.username) || MALFORMED_ESCAPE.test(u.password))
+    return 'the user or password in the URL has a % that starts no percent-escape: write % as %25';
+  return null;
+}
+
 /** `K: V` lines (or a JSON object) from BUDGET_GATE_PROMETHEUS_HEADERS. */
 function parseHeaders(text: string): Record<string, string> {
   const parsed = parseHeaderText(text);
@@ -53,6 +76,9 @@ export function prometheusOptionsFromEnv(
       SOURCE,
       'no Prometheus URL: give --prometheus URL or set BUDGET_GATE_PROMETHEUS_URL',
     );
+  const problem = urlProblem(url);
+  if (problem)
+    throw new TelemetryError('config', SOURCE, `the Prometheus URL ${displayUrl(url)}: ${problem}`);
   const opts: PrometheusOptions = { url };
   if (env.BUDGET_GATE_PROMETHEUS_TOKEN) opts.bearerToken = env.BUDGET_GATE_PROMETHEUS_TOKEN;
   if (env.BUDGET_GATE_PROMETHEUS_USER)
@@ -63,11 +89,11 @@ export function prometheusOptionsFromEnv(
   if (env.BUDGET_GATE_PROMETHEUS_HEADERS) opts.headers = parseHeaders(env.BUDGET_GATE_PROMETHEUS_HEADERS);
   if (env.BUDGET_GATE_PROMETHEUS_TIMEOUT) {
     const ms = parseDuration(env.BUDGET_GATE_PROMETHEUS_TIMEOUT);
-    if (ms === null)
+    if (ms === null || ms < TIMEOUT_BOUNDS.min || ms > TIMEOUT_BOUNDS.max)
       throw new TelemetryError(
         'config',
         SOURCE,
-        'BUDGET_GATE_PROMETHEUS_TIMEOUT: expected a duration such as 10s',
+        'BUDGET_GATE_PROMETHEUS_TIMEOUT: expected a duration from 100ms to 5m, such as 10s',
       );
     opts.timeoutMs = ms;
   }

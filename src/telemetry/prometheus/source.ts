@@ -4,7 +4,7 @@ import { useEnvProxy } from '../env-proxy.ts';
 import { TelemetryError } from '../errors.ts';
 import { type Batch, batches, KEY_LABEL, type Planned, planQueries, statedQueryLimit } from './batch.ts';
 import { instantQuery, type QueryAnswer, type QueryStats } from './http.ts';
-import { DEFAULTS, displayUrl, type PrometheusOptions } from './options.ts';
+import { DEFAULTS, displayUrl, type PrometheusOptions, urlProblem } from './options.ts';
 import { type Answer, answerOf, samplesOf } from './samples.ts';
 
 function checkUrl(url: string, source: string): void {
@@ -18,6 +18,9 @@ function checkUrl(url: string, source: string): void {
       source,
       `Prometheus URL: expected an http(s) URL such as http://prometheus:9090, got ${displayUrl(url)}`,
     );
+  // A user or password that does not decode would be dropped, and the server asked without them.
+  const problem = urlProblem(url);
+  if (problem) throw new TelemetryError('config', source, `Prometheus URL ${displayUrl(url)}: ${problem}`);
 }
 
 /** The SLO and range a sub-query was first asked for, to name in a message. */

@@ -32,6 +32,9 @@ describe('override refusals', () => {
     ['an unknown applier', l(null, AT - H), 'not-an-approver'],
     ['before the last push', l('sre-lead', AT - 3 * H), 'before-last-push'],
     ['expired after 24h', l('sre-lead', AT - 25 * H, {}), 'expired'],
+    ['a minute after the evaluation time (clocks differ)', l('sre-lead', AT + 60_000), null],
+    ['an hour after the evaluation time', l('sre-lead', AT + H), 'applied-later'],
+    ['in year 9999', l('sre-lead', Date.parse('9999-12-31T23:59:00Z')), 'applied-later'],
   ])('%s', (_what, label, code) => {
     const c =
       label.applied_at !== null && label.applied_at < AT - 24 * H

@@ -226,7 +226,7 @@ describe('settings from the environment', () => {
     );
     expect(bad({ BUDGET_GATE_PROMETHEUS_HEADERS: '{"a": 1}' })?.kind).toBe('config');
     expect(bad({ BUDGET_GATE_PROMETHEUS_TIMEOUT: 'soon' })?.message).toBe(
-      'BUDGET_GATE_PROMETHEUS_TIMEOUT: expected a duration such as 10s',
+      'BUDGET_GATE_PROMETHEUS_TIMEOUT: expected a duration from 100ms to 5m, such as 10s',
     );
     expect(() => prometheusOptionsFromEnv({})).toThrow(
       /give --prometheus URL or set BUDGET_GATE_PROMETHEUS_URL/,
