@@ -8,6 +8,8 @@ export interface CliIo {
   stdin?: () => Promise<string>;
   /** Standard error is a terminal: long runs show their progress there (src/cli/progress.ts). */
   stderrIsTTY?: boolean;
+  /** Stops a command that serves until Ctrl-C (`dashboard`) from inside the process (tests). */
+  signal?: AbortSignal;
 }
 
 /** Exit statuses are a contract (DESIGN.md "CLI"). */

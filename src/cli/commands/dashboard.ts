@@ -99,9 +99,16 @@ export async function dashboardCommand(argv: string[], io: CliIo): Promise<numbe
     `budget-gate dashboard: ${repo}, ${decision.state.toUpperCase()} at ${decision.evaluated_at}\n  open http://${host}:${shown}/r/${repo}\n  Ctrl-C stops it\n`,
   );
   await new Promise<void>((ok) => {
-    const stop = () => server.close(() => ok());
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      server.close(() => ok());
+      server.closeAllConnections();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    if (io.signal?.aborted) stop();
+    else io.signal?.addEventListener('abort', stop, { once: true });
   });
   return EXIT.allowed;
 }

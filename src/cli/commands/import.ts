@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ImportError, type ImportResult, uniqueNames } from '../../import/model.ts';
 import { importOpenSlo } from '../../import/openslo.ts';
@@ -85,7 +85,16 @@ export async function importCommand(argv: string[], io: CliIo): Promise<number> 
     throw e;
   }
   if (values.out) {
-    await writeFile(resolve(io.cwd, values.out), text);
+    // `--out .github/error-budget.yml` in a repository that has no .github yet, as the README does.
+    const out = resolve(io.cwd, values.out);
+    try {
+      await mkdir(dirname(out), { recursive: true });
+      await writeFile(out, text);
+    } catch (e) {
+      throw new CliError(
+        `--out ${values.out}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
+    }
     io.stderr(
       `budget-gate import: ${result.slos.length} SLO${result.slos.length === 1 ? '' : 's'} written to ${values.out}\n`,
     );

@@ -1,6 +1,9 @@
-// Writes realistic agent-task telemetry (diurnal traffic, noise, a chosen scenario) as JSONL,
-// gzipped when the file name ends in .gz. The demo's bundled file comes from:
-//   node examples/generate.ts --scenario rising --out examples/telemetry/demo.jsonl.gz
+// How the demo's month (examples/telemetry/demo.jsonl.gz) was made: realistic agent-task telemetry
+// (diurnal traffic, noise, a chosen scenario) as JSONL, gzipped when the file name ends in .gz.
+//   scripts/node24 scripts/demo-telemetry.ts --scenario rising --out examples/telemetry/demo.jsonl.gz
+// (scripts/node24 runs it on Node 24 whatever the machine has). To make telemetry to try a policy
+// on, users run `budget-gate simulate --scenario … --write FILE` (docs/telemetry.md), which works
+// wherever the CLI does.
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
