@@ -25,7 +25,7 @@ export function fencesOf(text: string): Fence[] {
       const at = open.line;
       fences.push({
         lang: open.lang,
-        body: open.body.join('\n'),
+        body: dedent(open.body),
         line: at,
         generated: generatedLines.some(([from, to]) => at > from && at <= to),
       });
@@ -33,4 +33,10 @@ export function fencesOf(text: string): Fence[] {
     } else open?.body.push(l);
   });
   return fences;
+}
+
+/** A block indented under a list item, moved back to column 0. */
+function dedent(lines: string[]): string {
+  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
+  return lines.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join('\n');
 }

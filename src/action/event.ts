@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { readFileSync, statSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import type { z } from 'zod';
 import type { GateEvent } from '../github/gate-event.ts';
 import {
@@ -170,16 +171,25 @@ const isOctokitError = (e: unknown): e is OctokitError =>
  * names the request and the permission that would allow it; anything else is a bug to report.
  */
 export function describeFailure(e: unknown): string {
+  // Already classified (src/github/errors.ts): its message names the call and what to do.
+  if (e instanceof Error && typeof (e as { call?: unknown }).call === 'string') return e.message;
   if (isOctokitError(e)) {
     const url = e.request?.url
       ? new URL(e.request.url, 'https://api.github.com').pathname
       : '(unknown request)';
     const call = `${e.request?.method ?? 'GET'} ${url}`;
-    const firstLine = e.message.split('\n')[0]!.slice(0, 200);
+    // A 5xx from GitHub's front end is an HTML page: its status line says more than its markup.
+    const firstLine = /^\s*</.test(e.message)
+      ? (STATUS_CODES[e.status] ?? 'an HTML error page')
+      : e.message.split('\n')[0]!.slice(0, 200);
     const permission = PERMISSION_FOR.find(([re]) => re.test(url))?.[1];
     if (e.status === 404) {
       return `GitHub answered 404 to ${call} (${firstLine}): the commit, deployment or repository is not there, or the token cannot see it${permission ? `: grant \`${permission}\` under \`permissions:\`` : ''}`;
     }
+    if (e.status === 500 && (e as { response?: unknown }).response === undefined)
+      return `could not reach GitHub for ${call} (${firstLine}), again after retries: the runner's network, or a proxy (HTTPS_PROXY, NO_PROXY), is in the way`;
+    if (e.status >= 500)
+      return `GitHub answered ${e.status} to ${call} (${firstLine}), again after retries: GitHub failed, not the workflow; re-run the job (https://www.githubstatus.com says whether GitHub is degraded)`;
     return `GitHub answered ${e.status} to ${call} (${firstLine})${permission ? `: the token may need \`${permission}\`` : ''}`;
   }
   const what = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(e);

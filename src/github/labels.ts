@@ -1,6 +1,7 @@
 import type { LabelEvent } from '../policy/gate/change.ts';
 import { DEFAULT_MIN_PERMISSION, overrideReasonOf } from '../policy/overrides/overrides.ts';
 import type { OverridesPolicy, PermissionLevel } from '../policy/spec/schema.ts';
+import { callNeeding } from './call.ts';
 import { isAccessDenied, statusOf } from './errors.ts';
 import type { GitHubClient, RepoRef } from './octokit.ts';
 import { lastPageOf } from './paginate.ts';
@@ -30,8 +31,9 @@ export async function fetchLabelAppliers(
   const found = new Map<string, Applier>();
   if (names.length === 0) return found;
   const wanted = new Set(names);
+  // GitHub keeps a pull request's label history in the Issues API: reading it takes `issues: read`.
   const page = (n: number) =>
-    gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/events', {
+    callNeeding(gh, 'issues: read', 'GET /repos/{owner}/{repo}/issues/{issue_number}/events', {
       ...repo,
       issue_number: issueNumber,
       per_page: PER_PAGE,

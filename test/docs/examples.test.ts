@@ -20,15 +20,8 @@ const ACTION_INPUTS = new Set(
 const yamlBlocks = docFiles().flatMap((file) =>
   fencesOf(readFileSync(join(ROOT, file), 'utf8'))
     .filter((f) => f.lang === 'yaml' || f.lang === 'yml')
-    .map((f) => ({ where: `${file}:${f.line}`, body: dedent(f.body) })),
+    .map((f) => ({ where: `${file}:${f.line}`, body: f.body })),
 );
-
-/** A block indented under a list item, moved back to column 0. */
-function dedent(text: string): string {
-  const lines = text.split('\n');
-  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
-  return lines.map((l) => l.slice(indent)).join('\n');
-}
 
 /** Every `with:` of a step that uses the budget-gate Action, wherever it sits in the document. */
 function actionSteps(doc: unknown): Array<Record<string, unknown>> {
