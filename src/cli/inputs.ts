@@ -3,10 +3,8 @@ import { PolicyMissingError, readPolicy as readPolicyFile } from '../gate/read-p
 import { type LoadedPolicy, PolicyError } from '../policy/spec/load.ts';
 import { InputFileError, readInputText } from '../repo/read-input.ts';
 import { MAX_TIME_MS, parseTime } from '../telemetry/jsonl/record.ts';
-import { CliError, type CliIo } from './io.ts';
+import { CliError, type CliIo, MAX_TEXT_BYTES } from './io.ts';
 
-/** Policies, change lists and audit logs are read whole: past this a file is not one of them. */
-export const MAX_TEXT_BYTES = 64 << 20;
 /** A pipe, FIFO or device given as an input must end within this. */
 const INPUT_TIMEOUT_MS = 60_000;
 

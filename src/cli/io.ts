@@ -12,6 +12,9 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
+/** Policies, change lists and audit logs are read whole: past this a file is not one of them. */
+export const MAX_TEXT_BYTES = 64 << 20;
+
 /** Exit statuses are a contract (DESIGN.md "CLI"). */
 /** 70 is sysexits' EX_SOFTWARE: a bug, told apart from a verdict (1) and from bad input (2). */
 export const EXIT = { allowed: 0, blocked: 1, invalid: 2, internal: 70 } as const;
