@@ -91,6 +91,15 @@ async function runServer(args: string[], cwd: string): Promise<CliRun> {
   return run;
 }
 
+/** The port the docs name may be held a moment by another run on this machine: wait, not fail. */
+async function runServerAsWritten(args: string[], cwd: string): Promise<CliRun> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await runServer(args, cwd);
+    if (attempt === 5 || !r.stderr.includes('already in use')) return r;
+    await new Promise((ok) => setTimeout(ok, 1000 * attempt));
+  }
+}
+
 async function runCommand(c: ShellCommand, cwd: string): Promise<CliRun> {
   let stdin = '';
   let last: CliRun = { code: 0, stdout: '', stderr: '', output: '' };
@@ -99,7 +108,10 @@ async function runCommand(c: ShellCommand, cwd: string): Promise<CliRun> {
     if (!args)
       throw new Error(`${c.text}: \`${segment.join(' ')}\` is not the CLI; list the command in NOT_RUN`);
     const argv = expand(args, cwd);
-    last = argv[0] === 'dashboard' ? await runServer(argv, cwd) : await runBudgetGate(argv, { cwd, stdin });
+    last =
+      argv[0] === 'dashboard'
+        ? await runServerAsWritten(argv, cwd)
+        : await runBudgetGate(argv, { cwd, stdin });
     stdin = last.stdout;
   }
   return last;
