@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { readFileSync, statSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import type { z } from 'zod';
 import { isClassifiedRefusal } from '../github/errors.ts';
 import type { GateEvent } from '../github/gate-event.ts';
@@ -187,11 +188,18 @@ export function describeFailure(e: unknown): string {
     if (!e.response) {
       return `no usable answer from GitHub at ${where?.host ?? 'api.github.com'} to ${call} (${networkWhy(e.cause ?? e)}): check GITHUB_API_URL, the runner's network and proxy (HTTPS_PROXY), and https://www.githubstatus.com`;
     }
-    const firstLine = cleanText(e.message.split('\n')[0]!, 200);
+    // A 5xx from GitHub's front end is an HTML page: its status line says more than its markup.
+    const firstLine = /^\s*</.test(e.message)
+      ? (STATUS_CODES[e.status] ?? 'an HTML error page')
+      : cleanText(e.message.split('\n')[0]!, 200);
     const permission = PERMISSION_FOR.find(([re]) => re.test(url))?.[1];
     if (e.status === 404) {
       return `GitHub answered 404 to ${call} (${firstLine}): the commit, deployment or repository is not there, or the token cannot see it${permission ? `: grant \`${permission}\` under \`permissions:\`` : ''}`;
     }
+    if (e.status === 500 && (e as { response?: unknown }).response === undefined)
+      return `could not reach GitHub for ${call} (${firstLine}), again after retries: the runner's network, or a proxy (HTTPS_PROXY, NO_PROXY), is in the way`;
+    if (e.status >= 500)
+      return `GitHub answered ${e.status} to ${call} (${firstLine}), again after retries: GitHub failed, not the workflow; re-run the job (https://www.githubstatus.com says whether GitHub is degraded)`;
     return `GitHub answered ${e.status} to ${call} (${firstLine})${permission ? `: the token may need \`${permission}\`` : ''}`;
   }
   const what = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(e);

@@ -3,7 +3,8 @@ import { createOctokit, RequestCounter } from '../github/octokit.ts';
 import type { PolicyProblem } from '../policy/spec/load.ts';
 import { readinessMarkdown } from '../repo/files.ts';
 import { describeFailure, EventError, readEventFile } from './event.ts';
-import { GateSetupError, runGate } from './gate.ts';
+import { failureMarkdown } from './failure.ts';
+import { GateFailure, GateSetupError, runGate } from './gate.ts';
 import { checkRunnerUrls, InputError, parseInputs, rawSecretsOf, secretsOf } from './inputs.ts';
 import { outputsOf } from './outputs.ts';
 import { auditSection } from './summary.ts';
@@ -72,20 +73,37 @@ export async function run(): Promise<void> {
     const audit = result.audit ? auditSection(result.audit, result.auditBranch, result.auditPath) : '';
     const workspace = env('GITHUB_WORKSPACE') ?? process.cwd();
     const ready = inputs.readiness ? readinessMarkdown(workspace, inputs.policy, Date.now()) : '';
-    await core.summary.addRaw(result.markdown + audit + ready).write();
+    const missingCheck = result.checkError ? `\n> **No check run.** ${result.checkError}\n` : '';
+    await writeSummary(result.markdown + missingCheck + audit + ready);
+    for (const f of result.githubFailures) core.warning(f);
     core.info(result.headline);
     for (const r of decision.reasons) core.info(`  • ${r.message}`);
     for (const a of decision.actions) core.info(`  → ${a}`);
     if (result.failed) core.setFailed(result.headline);
   } catch (e) {
-    if (e instanceof GateSetupError) {
-      for (const p of e.problems) core.error(p.message, annotationOf(p));
+    // Whatever stopped it, the job summary says so (runGate has told the check run too).
+    if (e instanceof GateFailure) {
+      const setup = e.cause instanceof GateSetupError ? e.cause : null;
+      for (const p of setup?.problems ?? []) core.error(p.message, annotationOf(p));
+      await writeSummary(e.markdown);
       core.setFailed(e.message);
-    } else if (e instanceof InputError || e instanceof EventError) {
-      core.setFailed(e.message);
-    } else {
-      // One line, no stack: a GitHub refusal names the call and the permission; else a bug to report.
-      core.setFailed(describeFailure(e));
+      return;
     }
+    const message =
+      e instanceof GateSetupError || e instanceof InputError || e instanceof EventError
+        ? e.message
+        : // One line, no stack: a GitHub refusal names the call and the permission; else a bug to report.
+          describeFailure(e);
+    await writeSummary(failureMarkdown(message));
+    core.setFailed(message);
+  }
+}
+
+/** The job summary, when the runner gives one (GITHUB_STEP_SUMMARY); a run without it still logs. */
+async function writeSummary(markdown: string): Promise<void> {
+  try {
+    await core.summary.addRaw(markdown).write();
+  } catch (e) {
+    core.warning(`could not write the job summary: ${(e as Error).message}`);
   }
 }

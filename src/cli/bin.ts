@@ -1,5 +1,4 @@
-import { MAX_TEXT_BYTES } from './inputs.ts';
-import { CliError } from './io.ts';
+import { CliError, MAX_TEXT_BYTES } from './io.ts';
 import { runCli } from './main.ts';
 
 // The process around the CLI: standard streams, the clock, the exit status. bin/budget-gate.js
@@ -12,7 +11,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-/** Standard input for `-` arguments, bounded like a file (src/cli/inputs.ts MAX_TEXT_BYTES). */
+/** Standard input for `-` arguments, bounded like a file (MAX_TEXT_BYTES). */
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;

@@ -1,13 +1,11 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { PolicyMissingError, readPolicy as readPolicyFile } from '../gate/read-policy.ts';
 import { type LoadedPolicy, PolicyError } from '../policy/spec/load.ts';
 import { InputFileError, readInputText } from '../repo/read-input.ts';
-import { FileWriteError, writeTextFile } from '../repo/write-output.ts';
+import { FileWriteError, makeDirs, writeTextFile } from '../repo/write-output.ts';
 import { MAX_TIME_MS, parseTime } from '../telemetry/jsonl/record.ts';
-import { CliError, type CliIo } from './io.ts';
+import { CliError, type CliIo, MAX_TEXT_BYTES } from './io.ts';
 
-/** Policies, change lists and audit logs are read whole: past this a file is not one of them. */
-export const MAX_TEXT_BYTES = 64 << 20;
 /** A pipe, FIFO or device given as an input must end within this. */
 const INPUT_TIMEOUT_MS = 60_000;
 
@@ -33,9 +31,17 @@ export async function readText(
 }
 
 /** Writes what a command produced to the file a flag names; one that cannot be written is a CliError. */
-export async function writeOutput(io: CliIo, file: string, text: string, flag: string): Promise<void> {
+export async function writeOutput(
+  io: CliIo,
+  file: string,
+  text: string,
+  flag: string,
+  opts: { makeParents?: boolean } = {},
+): Promise<void> {
+  const path = resolve(io.cwd, file);
   try {
-    await writeTextFile(resolve(io.cwd, file), file, `${flag}`, text);
+    if (opts.makeParents) await makeDirs(dirname(path), file, flag);
+    await writeTextFile(path, file, `${flag}`, text);
   } catch (e) {
     if (e instanceof FileWriteError) throw new CliError(e.message);
     throw e;

@@ -10,7 +10,12 @@ export interface CliIo {
   sleep?: (ms: number) => Promise<void>;
   /** Standard error is a terminal: long runs show their progress there (src/cli/progress.ts). */
   stderrIsTTY?: boolean;
+  /** Stops a command that serves until Ctrl-C (`dashboard`) from inside the process (tests). */
+  signal?: AbortSignal;
 }
+
+/** Policies, change lists and audit logs are read whole: past this a file is not one of them. */
+export const MAX_TEXT_BYTES = 64 << 20;
 
 /** Exit statuses are a contract (DESIGN.md "CLI"). */
 /** 70 is sysexits' EX_SOFTWARE: a bug, told apart from a verdict (1) and from bad input (2). */

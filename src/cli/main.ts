@@ -70,6 +70,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   },
 };
 
+/** Every command, in the order `budget-gate --help` lists them (docs/cli.md has a section for each). */
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
 const USAGE = `budget-gate — error budgets that steer deploys
 
 usage: budget-gate <command> [options]

@@ -24,6 +24,9 @@ export function statusOf(e: unknown): number | null {
   return null;
 }
 
+/** GitHub answered with a refusal or a failure (any status, network errors included), not a bug of ours. */
+export const isGitHubFailure = (e: unknown): boolean => statusOf(e) !== null;
+
 /** GitHub's error body: `{message, errors?: [{resource, field, code}], documentation_url}`. */
 interface GitHubErrorBody {
   message?: string;

@@ -30,6 +30,8 @@ export async function fetchLabelAppliers(
   const found = new Map<string, Applier>();
   if (names.length === 0) return found;
   const wanted = new Set(names);
+  // GitHub keeps a pull request's label history in the Issues API: reading it takes `issues: read`
+  // (the refusals hook names it, src/github/errors.ts).
   const page = (n: number) =>
     gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/events', {
       ...repo,

@@ -1,7 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { Socket } from 'node:net';
 import { relative, resolve, sep } from 'node:path';
 
 // One way to read an input file, for every command: a regular file is size-checked before it is
@@ -92,8 +91,9 @@ async function readStream(path: string, shown: string, what: string, limits: Inp
   }
   // A pipe goes to a socket handle (libuv polls it), which owns the fd from here; a device is read
   // as a file stream, which closes the fd when destroyed.
+  // node:net only for a pipe: loading it costs every other run of the CLI its start-up time.
   const stream = pipe
-    ? new Socket({ fd, readable: true, writable: false })
+    ? new (await import('node:net')).Socket({ fd, readable: true, writable: false })
     : createReadStream('', { fd, highWaterMark: 64 << 10 });
   return new Promise<Buffer>((done, fail) => {
     const chunks: Buffer[] = [];

@@ -343,7 +343,10 @@ describe('dist/index.js as the runner runs it', () => {
     const r = await runAction(gh, 'pull_request', opened(), ws, { policy: '.github/missing.yml' });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('::error::no policy file at .github/missing.yml');
-    // Neither at the pull request's base nor in the checkout.
-    expect(calls()).toEqual(['GET /contents/.github%2Fmissing.yml']);
+    // Neither at the pull request's base nor in the checkout; the failed check run and the job
+    // summary say so too.
+    expect(calls()).toEqual(['GET /contents/.github%2Fmissing.yml', 'POST /check-runs']);
+    expect(r.summary).toContain('## budget-gate could not decide');
+    expect(r.summary).toContain('no policy file at .github/missing.yml');
   });
 });

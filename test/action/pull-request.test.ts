@@ -396,7 +396,11 @@ describe('the gate on a pull request', () => {
       })
       .reply(201, { id: 16 });
     // The base's copy is the policy in force: malformed there, nothing can be judged.
-    const err = await gate('pull_request', opened(), { workspace: ws }).catch((e: unknown) => e);
+    // Reported (the failed check run above, the job summary in GateFailure.markdown), then thrown.
+    const failure = await gate('pull_request', opened(), { workspace: ws }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ name: 'GateFailure' });
+    expect((failure as { markdown: string }).markdown).toMatch(/slos\[0\]\.taget: .*did you mean `target`/);
+    const err = (failure as Error).cause;
     expect(err).toMatchObject({ name: 'GateSetupError' });
     expect((err as Error).message).toContain(
       "the policy in force (.github/error-budget.yml at the pull request's base f95f852) is invalid",

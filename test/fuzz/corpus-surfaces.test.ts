@@ -85,15 +85,20 @@ describe('import: a spec that cannot be imported is refused, located', () => {
     );
   });
 
+  // A missing folder is made (`--out .github/error-budget.yml` in a new repository); a file in the
+  // way of one is not.
+  const underAFile = (dir: string) => {
+    writeFileSync(join(dir, 'policy.yml'), 'a file\n');
+    return join(dir, 'policy.yml/policy.yml');
+  };
   it.each([
     ['/proc/budget-gate-policy.yml', /cannot write --out \/proc\/budget-gate-policy\.yml: no such file/],
     ['/dev/full', /cannot write --out \/dev\/full: no space left on the device/],
     ['(a folder)', /cannot write --out .*: a folder, not a file/],
-    ['(a missing folder)', /cannot write --out .*missing\/policy\.yml: no folder .*missing/],
+    ['(under a file)', /cannot write --out .*policy\.yml\/policy\.yml: .*policy\.yml is not a folder/],
   ])('--out %s that cannot be written', async (out, message) => {
     const dir = tempDir('bg-out-');
-    const path =
-      out === '(a folder)' ? dir : out === '(a missing folder)' ? join(dir, 'missing/policy.yml') : out;
+    const path = out === '(a folder)' ? dir : out === '(under a file)' ? underAFile(dir) : out;
     refused(
       await bg([
         'import',

@@ -101,11 +101,15 @@ export async function dashboardCommand(argv: string[], io: CliIo): Promise<numbe
   await new Promise<void>((ok) => {
     // Ctrl-C means now: a browser's kept-alive connection must not hold the process open.
     const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
       server.close(() => ok());
       server.closeAllConnections();
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    if (io.signal?.aborted) stop();
+    else io.signal?.addEventListener('abort', stop, { once: true });
   });
   return EXIT.allowed;
 }

@@ -78,7 +78,8 @@ export async function importCommand(argv: string[], io: CliIo): Promise<number> 
   }
   const { text, count } = admittedPolicy;
   if (values.out) {
-    await writeOutput(io, values.out, text, '--out');
+    // `--out .github/error-budget.yml` in a repository that has no .github yet, as the README does.
+    await writeOutput(io, values.out, text, '--out', { makeParents: true });
     io.stderr(`budget-gate import: ${count} SLO${count === 1 ? '' : 's'} written to ${values.out}\n`);
   } else io.stdout(text);
   return EXIT.allowed;

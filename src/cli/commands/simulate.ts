@@ -1,4 +1,9 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { createGzip } from 'node:zlib';
 import { decide } from '../../policy/gate/decide.ts';
 import type { State } from '../../policy/gate/decision-schema.ts';
 import { planRequest } from '../../policy/gate/plan.ts';
@@ -6,7 +11,7 @@ import { loadPolicy } from '../../policy/spec/load.ts';
 import { burn, pct, STATE_LABEL } from '../../report/format.ts';
 import { textChart } from '../../report/text-chart.ts';
 import { SCENARIOS, scenarioName } from '../../scenarios/scenarios.ts';
-import { generateTasks } from '../../scenarios/tasks.ts';
+import { generateTasks, type TaskLine } from '../../scenarios/tasks.ts';
 import { MemorySource } from '../../telemetry/memory.ts';
 import { integerFlag, readPolicy } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
@@ -22,8 +27,33 @@ burn curve, the state day by day, the verdict and the day the budget runs out.
   --seed N              generator seed (default 7)
   --policy FILE         take states and alerts from this policy
   --json                print the simulation as JSON
+  --write FILE          also write the month's task records as JSONL telemetry (gzipped when FILE
+                        ends in .gz), to try a policy on with evaluate --telemetry FILE
 
 ${FLEET_USAGE}`;
+
+/** The generated month as JSONL telemetry (src/telemetry/jsonl), gzipped when the name ends in .gz. */
+async function writeTelemetry(io: CliIo, file: string, lines: TaskLine[]): Promise<string> {
+  const path = resolve(io.cwd, file);
+  // Written in chunks: a write per line is most of the time on 300,000 lines.
+  async function* text() {
+    for (let i = 0; i < lines.length; i += 5000)
+      yield lines
+        .slice(i, i + 5000)
+        .map((t) => `${JSON.stringify(t)}\n`)
+        .join('');
+  }
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    const out = createWriteStream(path);
+    await (path.endsWith('.gz') ? pipeline(text(), createGzip(), out) : pipeline(text(), out));
+  } catch (e) {
+    throw new CliError(
+      `--write ${file}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+  return file;
+}
 
 const DAY = 86_400_000;
 const MAX_TASKS_PER_DAY = 50_000;
@@ -42,6 +72,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
       seed: { type: 'string', default: '7' },
       policy: { type: 'string' },
       json: { type: 'boolean' },
+      write: { type: 'string' },
     },
   });
   const scenario = scenarioName.safeParse(values.scenario);
@@ -66,6 +97,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
 
   const end = START + DAYS * DAY;
   const records = [];
+  const lines: TaskLine[] = [];
   for (const t of generateTasks({
     scenario: scenario.data,
     end,
@@ -74,6 +106,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
     seed,
     target,
   })) {
+    if (values.write) lines.push(t);
     records.push({
       time: Date.parse(t.time),
       ok: t.ok,
@@ -116,6 +149,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
     budget_exhausted_on_day: exhausted,
     projected_exhaustion: exhausted === null ? projected : null,
   };
+  const wrote = values.write ? await writeTelemetry(io, values.write, lines) : null;
   if (values.json) {
     io.stdout(
       `${JSON.stringify({ scenario: scenario.data, target, tasks_per_day: perDay, days, verdict }, null, 2)}\n`,
@@ -147,6 +181,12 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
     const day = Math.ceil((Date.parse(projected) - START) / DAY);
     out.push(`  At the current burn the budget runs out on day ${day} (${projected.slice(0, 10)}).`);
   } else out.push('  The budget lasts the window at the current burn.');
+  if (wrote)
+    out.push(
+      '',
+      `Wrote ${wrote}: ${lines.length.toLocaleString('en-US')} task records from ${new Date(START).toISOString().slice(0, 10)} to ${new Date(end).toISOString().slice(0, 10)}. Gate a change on them:`,
+      `  budget-gate evaluate --policy examples/error-budget.yml --telemetry ${wrote} --at ${new Date(end).toISOString()}`,
+    );
   io.stdout(`${out.join('\n')}\n`);
   return EXIT.allowed;
 }

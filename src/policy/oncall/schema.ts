@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { repoPath } from '../spec/repo-path.ts';
-import { DURATION_BOUNDS, type DurationBounds, durationProblem } from '../time/duration.ts';
+import { DURATION_BOUNDS, type DurationBounds, durationProblem, formatDuration } from '../time/duration.ts';
 import { type Duration, durationOf } from '../time/duration-value.ts';
 
 // The policy's `oncall` section: the rotation as the team runs it, what each severity does, where
@@ -11,21 +11,28 @@ import { type Duration, durationOf } from '../time/duration-value.ts';
 // Each is bounded, at lint as at use: an escalation step that waits 99999999d is a time no
 // clock can print, and `oncall now` would fail on it.
 const duration = (bounds: DurationBounds) =>
-  z.string().transform((s, ctx): Duration => {
-    const problem = durationProblem(s, bounds);
-    const d = problem === null ? durationOf(s) : null;
-    if (d === null) {
-      ctx.addIssue({ code: 'custom', message: problem ?? 'expected a duration such as 5m, 1h, 1d or 1h30m' });
-      return z.NEVER;
-    }
-    return d;
-  });
+  z
+    .string()
+    .transform((s, ctx): Duration => {
+      const problem = durationProblem(s, bounds);
+      const d = problem === null ? durationOf(s) : null;
+      if (d === null) {
+        ctx.addIssue({
+          code: 'custom',
+          message: problem ?? 'expected a duration such as 5m, 1h, 1d or 1h30m',
+        });
+        return z.NEVER;
+      }
+      return d;
+    })
+    .meta({ docType: `duration, ${formatDuration(bounds.min)}–${formatDuration(bounds.max)}` });
 
 /** `09:00` → minutes after local midnight. */
 const timeOfDay = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a 24-hour time of day such as 09:00')
-  .transform((s) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5)));
+  .transform((s) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5)))
+  .meta({ docType: '`HH:MM` (24-hour)' });
 
 function isZone(zone: string): boolean {
   try {
@@ -38,45 +45,50 @@ function isZone(zone: string): boolean {
 
 const timeZone = z
   .string()
-  .refine(isZone, { message: 'expected an IANA time zone such as Europe/Berlin, America/New_York or UTC' });
+  .refine(isZone, { message: 'expected an IANA time zone such as Europe/Berlin, America/New_York or UTC' })
+  .meta({ docType: 'IANA zone' });
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-const weekday = z.enum(WEEKDAYS);
+const weekday = z.enum(WEEKDAYS).meta({ docType: '`mon`…`sun`' });
 
 const login = z
   .string()
   .regex(/^@?[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'expected a GitHub login such as octocat')
-  .transform((s) => s.replace(/^@/, ''));
+  .transform((s) => s.replace(/^@/, ''))
+  .meta({ docType: 'GitHub login' });
 
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date such as 2026-11-02')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), { message: 'not a calendar date' });
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), { message: 'not a calendar date' })
+  .meta({ docType: 'date' });
 
 /** Working hours on the wall clock of the zone they belong to. */
 const hours = z.strictObject({
-  days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
-  from: timeOfDay.prefault('09:00'),
-  to: timeOfDay.prefault('17:00'),
+  days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']).describe('the working days'),
+  from: timeOfDay.prefault('09:00').describe('when the working day starts'),
+  to: timeOfDay.prefault('17:00').describe('when it ends (after `from`)'),
 });
 export type Hours = z.output<typeof hours>;
 
 /** A member: a login, or a login with the member's own zone and working hours. */
-const member = z.union([
-  login,
-  z.strictObject({
+const member = z
+  .union([
     login,
-    /** Their own zone: their working hours, ack windows and nights are on this clock. */
-    timezone: timeZone.optional(),
-    /** When they answer a business-hours page; default oncall.business_hours. */
-    working_hours: hours.optional(),
-    /** Their PagerDuty user id (PABC123): a drill acknowledged in PagerDuty is credited to them. */
-    pagerduty: z
-      .string()
-      .regex(/^P[A-Z0-9]{5,12}$/, 'expected a PagerDuty user id such as PABC123')
-      .optional(),
-  }),
-]);
+    z.strictObject({
+      login,
+      /** Their own zone: their working hours, ack windows and nights are on this clock. */
+      timezone: timeZone.optional(),
+      /** When they answer a business-hours page; default oncall.business_hours. */
+      working_hours: hours.optional(),
+      /** Their PagerDuty user id (PABC123): a drill acknowledged in PagerDuty is credited to them. */
+      pagerduty: z
+        .string()
+        .regex(/^P[A-Z0-9]{5,12}$/, 'expected a PagerDuty user id such as PABC123')
+        .optional(),
+    }),
+  ])
+  .meta({ docType: 'login or {login, timezone, working_hours, pagerduty}' });
 export type MemberEntry = z.output<typeof member>;
 export const loginOf = (m: MemberEntry): string => (typeof m === 'string' ? m : m.login);
 
@@ -92,47 +104,55 @@ const dateTime = z
   )
   .refine((s) => !Number.isNaN(Date.parse(/[Z+-]\d{0,2}:?\d{0,2}$/.test(s.slice(16)) ? s : `${s}Z`)), {
     message: 'not a calendar date and time',
-  });
+  })
+  .meta({ docType: 'date-time' });
 
-const handoffShape = z.strictObject({
-  every: z.enum(['day', 'week']),
-  at: timeOfDay.prefault('09:00'),
-  /** Weekly rotations: the weekday the shift changes; it must be `start`'s weekday. */
-  day: weekday.optional(),
-});
+const handoffShape = z
+  .strictObject({
+    every: z.enum(['day', 'week']),
+    at: timeOfDay.prefault('09:00'),
+    /** Weekly rotations: the weekday the shift changes; it must be `start`'s weekday. */
+    day: weekday.optional(),
+  })
+  .meta({ docType: '{every: day | week, at, day}' });
 
 /** A layer over the base rotation: where it is active (its `hours`), it takes precedence. */
 const layer = z.strictObject({
-  name: z.string().regex(/^[\w.-]{1,64}$/, 'expected a short name such as follow-the-sun-eu'),
+  name: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/, 'expected a short name such as follow-the-sun-eu')
+    .describe('unique; swaps name it'),
   members: z
     .array(member)
     .min(1, 'a layer needs at least one member')
-    .max(100, 'at most 100 members in a layer'),
-  /** Its handoff and hours are on this clock; default oncall.timezone. */
-  timezone: timeZone.optional(),
-  handoff: handoffShape,
-  start: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date such as 2026-11-02')
-    .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), { message: 'not a calendar date' }),
-  /** Active only inside these hours (to before from runs overnight); absent: always active. */
+    .max(100, 'at most 100 members in a layer')
+    .describe('in the order they take the primary shift, as `oncall.members`'),
+  timezone: timeZone
+    .optional()
+    .meta({ docDefault: '`oncall.timezone`' })
+    .describe('the clock of its handoff and hours'),
+  handoff: handoffShape.describe('as `oncall.handoff`'),
+  start: isoDate.describe('the date its first member took the first shift'),
   hours: z
     .strictObject({
       days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']),
       from: timeOfDay,
       to: timeOfDay,
     })
-    .optional(),
+    .optional()
+    .meta({ docType: '{days, from, to}', docDefault: 'unset: always active' })
+    .describe('active only inside these hours (`to` before `from` runs overnight); `days` default every day'),
 });
 
 /** One-off cover: `login` holds the role from `from` to `to`, whatever the layers say. */
 const scheduleOverride = z.strictObject({
-  login,
-  from: dateTime,
-  to: dateTime,
-  role: z.enum(['primary', 'secondary']).default('primary'),
-  /** Why (a holiday, a conference): shown by `oncall now`. */
-  reason: z.string().max(200).optional(),
+  login: login.describe('who covers'),
+  from: dateTime.describe(
+    '`2026-12-24T18:00` on the rotation’s clock (`timezone`), or with `Z` or an offset',
+  ),
+  to: dateTime.describe('the end, written as `from`'),
+  role: z.enum(['primary', 'secondary']).default('primary').describe('the role they hold'),
+  reason: z.string().max(200).optional().describe('why (a holiday, a conference): shown by `oncall now`'),
 });
 
 /** Two shifts of a layer (by the dates they start) exchange their primaries. */
@@ -141,9 +161,14 @@ const swap = z.strictObject({
     .tuple([z.string(), z.string()])
     .refine(([a, b]) => [a, b].every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(d))), {
       message: 'expected two shift start dates such as [2026-12-21, 2026-12-28]',
-    }),
-  /** The layer's name; default the base rotation (`members`). */
-  layer: z.string().optional(),
+    })
+    .meta({ docType: '[date, date]' })
+    .describe('the two shifts, by the date each starts: `[2026-12-21, 2026-12-28]`'),
+  layer: z
+    .string()
+    .optional()
+    .meta({ docDefault: 'the base rotation (`members`)' })
+    .describe('the layer the shifts belong to, by name'),
 });
 
 const severityName = z.enum(['sev1', 'sev2', 'sev3']);
@@ -167,46 +192,76 @@ const DEFAULT_SEVERITIES = {
 } as const;
 
 const escalationStep = z.strictObject({
-  /** `primary`, `secondary`, or a GitHub login (a lead, a director). */
-  to: z.union([z.literal('primary'), z.literal('secondary'), login]),
-  /** How long this step waits for an acknowledgement before the next; default the ack window. */
-  wait: duration(DURATION_BOUNDS.escalation).optional(),
+  to: z
+    .union([z.literal('primary'), z.literal('secondary'), login])
+    .describe('`primary`, `secondary`, or a GitHub login (a lead, a director)'),
+  wait: duration(DURATION_BOUNDS.escalation)
+    .optional()
+    .meta({ docDefault: 'the ack window' })
+    .describe('how long this step waits for an acknowledgement before the next'),
 });
 
 export const oncallSchema = z
   .strictObject({
-    /**
-     * Rotation members in the order they take the primary shift: GitHub logins, or
-     * `{ login, timezone, working_hours }` for a member on another clock.
-     */
     members: z
       .array(member)
       .min(1, 'a rotation needs at least one member')
       .max(100, 'at most 100 members in one rotation')
-      .optional(),
-    timezone: timeZone.default('UTC'),
-    handoff: handoffShape.optional(),
-    /** Layers over the base rotation, later ones first where active (follow-the-sun, weekends). */
-    layers: z.array(layer).max(10, 'at most 10 layers: a schedule past that is several schedules').optional(),
-    /** One-off cover (holidays, sick days): the named person holds the role for that time. */
+      .optional()
+      .meta({ docDefault: 'unset: no rotation' })
+      .describe(
+        'the rotation, in the order they take the primary shift: GitHub logins (each once, any case), or `{login, timezone, working_hours}` for a member on their own clock (`pagerduty`: their PagerDuty user id, which credits a drill acknowledged there)',
+      ),
+    timezone: timeZone.default('UTC').describe('the clock of handoffs and business hours'),
+    handoff: handoffShape
+      .optional()
+      .meta({ docDefault: 'required with `members`' })
+      .describe(
+        'when the shift changes: `{every: week, day: mon, at: "09:00"}` or `{every: day, at: "09:00"}`',
+      ),
+    layers: z
+      .array(layer)
+      .max(10, 'at most 10 layers: a schedule past that is several schedules')
+      .optional()
+      .meta({ docDefault: 'none' })
+      .describe(
+        'rotations over the base one (follow-the-sun, weekends): later layers hold the pager where active',
+      ),
     overrides: z
       .array(scheduleOverride)
       .max(200, 'at most 200 overrides: remove the ones in the past')
-      .optional(),
-    /** Two shifts exchange their primaries. */
-    swaps: z.array(swap).max(200, 'at most 200 swaps: remove the ones in the past').optional(),
-    /** The date members[0] took the first shift, at `handoff.at` in `timezone`. */
-    start: isoDate.optional(),
-    /** primary-only is a valid, honest choice for a small team: nobody is pretending to be a backup. */
-    mode: z.enum(['primary-only', 'primary-secondary']).default('primary-secondary'),
+      .optional()
+      .meta({ docDefault: 'none' })
+      .describe('one-off cover (holidays, sick days): the named person holds the role for that time'),
+    swaps: z
+      .array(swap)
+      .max(200, 'at most 200 swaps: remove the ones in the past')
+      .optional()
+      .meta({ docDefault: 'none' })
+      .describe('two shifts exchange their primaries'),
+    start: isoDate
+      .optional()
+      .meta({ docDefault: 'required with `members`' })
+      .describe('the date `members[0]` took the first shift, at `handoff.at` in `timezone`'),
+    mode: z
+      .enum(['primary-only', 'primary-secondary'])
+      .default('primary-secondary')
+      .describe('`primary-only` is a valid, honest choice for a small team: nobody pretends to be a backup'),
     business_hours: hours.prefault({}),
     ack: z
       .strictObject({
-        business_hours: duration(DURATION_BOUNDS.ack).prefault('5m'),
-        overnight: duration(DURATION_BOUNDS.ack).prefault('15m'),
+        business_hours: duration(DURATION_BOUNDS.ack)
+          .prefault('5m')
+          .describe('how long a responder has to acknowledge inside their working hours'),
+        overnight: duration(DURATION_BOUNDS.ack).prefault('15m').describe('… and outside them'),
       })
       .prefault({}),
-    escalation: z.array(escalationStep).min(1).optional(),
+    escalation: z
+      .array(escalationStep)
+      .min(1)
+      .optional()
+      .meta({ docDefault: 'primary, then secondary' })
+      .describe('who is asked, in order, while nobody acknowledges'),
     severities: z
       .strictObject({
         sev1: severityRule.optional(),
@@ -218,48 +273,68 @@ export const oncallSchema = z
         sev1: s.sev1 ?? { ...DEFAULT_SEVERITIES.sev1 },
         sev2: s.sev2 ?? { ...DEFAULT_SEVERITIES.sev2 },
         sev3: s.sev3 ?? { ...DEFAULT_SEVERITIES.sev3 },
-      })),
-    /** The severity of what budget-gate itself decides (alerts carry their own). */
+      }))
+      .meta({
+        docType: '{sev1, sev2, sev3}',
+        docDefault: 'sev1 `always`; sev2 `business_hours`, unresolved becomes sev1; sev3 `never`',
+      })
+      .describe(
+        'what each severity does: `{page: always | business_hours | never, unresolved_becomes, channel, owner}`',
+      ),
     events: z
       .strictObject({
-        hard_pause: severityName.default('sev2'),
-        revert_opened: severityName.default('sev2'),
-        revert_failed: severityName.default('sev1'),
+        hard_pause: severityName.default('sev2').describe('the severity of a HARD-PAUSE'),
+        revert_opened: severityName.default('sev2').describe('… of a revert pull request opened'),
+        revert_failed: severityName.default('sev1').describe('… of a revert that failed'),
       })
       .prefault({}),
     notify: z
       .strictObject({
         pagerduty: z
           .strictObject({
-            /** The environment variable holding the Events API v2 integration (routing) key. */
             routing_key_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name'),
           })
-          .optional(),
+          .optional()
+          .meta({ docDefault: 'unset: nothing paged' })
+          .describe('`{routing_key_env}`: the environment variable holding the Events API v2 routing key'),
         slack: z
           .strictObject({
-            /** The environment variable holding the incoming-webhook URL. */
             webhook_url_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name'),
           })
-          .optional(),
+          .optional()
+          .meta({ docDefault: 'unset: nothing posted' })
+          .describe('`{webhook_url_env}`: the environment variable holding the incoming-webhook URL'),
       })
       .prefault({}),
     runbooks: z
       .strictObject({
-        drill_every: duration(DURATION_BOUNDS.drill).prefault('90d'),
-        /** Where `budget-gate drill` writes its records, one file per drill (in the repository). */
-        drills: repoPath.default('drills'),
+        drill_every: duration(DURATION_BOUNDS.drill)
+          .prefault('90d')
+          .describe('how often every runbook must be drilled'),
+        drills: repoPath
+          .default('drills')
+          .describe('where `budget-gate drill` writes its records, one file per drill (in the repository)'),
       })
       .prefault({}),
     postmortems: z
       .strictObject({
-        dir: repoPath.default('postmortems'),
-        template: z.string().min(1).optional(),
+        dir: repoPath.default('postmortems').describe('where postmortems live (readiness reads them)'),
+        template: z
+          .string()
+          .min(1)
+          .optional()
+          .meta({ docDefault: '`<dir>/TEMPLATE.md`' })
+          .describe('the postmortem template'),
       })
       .prefault({}),
-    /** Reviewers always requested on a revert, whoever is on call (the pre-rotation form). */
-    users: z.array(z.string()).default([]),
-    /** Team slugs in this repository's organisation. */
-    teams: z.array(z.string()).default([]),
+    users: z
+      .array(z.string())
+      .default([])
+      .describe('reviewers always requested on a revert pull request, whoever is on call'),
+    teams: z
+      .array(z.string())
+      .default([])
+      .describe('team slugs in this organisation, requested the same way'),
   })
   .superRefine((o, ctx) => {
     duplicateMembers(o.members, ['members'], ctx);

@@ -110,7 +110,10 @@ export function loadPolicy(text: string, file: string): LoadedPolicy {
     ]);
   }
 
-  const parsed = policySchema.safeParse(raw);
+  // Without zod's JIT: a policy is parsed once per load, and compiling the fast path of each of
+  // its ~40 object schemas (new Function) costs more than the one parse saves — the CLI's cold
+  // start pays it on every run (docs/benchmarks.md).
+  const parsed = policySchema.safeParse(raw, { jitless: true });
   if (!parsed.success) {
     throw new PolicyError(parsed.error.issues.flatMap((issue) => locateIssue(doc, file, at, issue)));
   }

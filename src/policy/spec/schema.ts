@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { oncallSchema } from '../oncall/schema.ts';
-import { DURATION_BOUNDS, type DurationBounds, durationProblem } from '../time/duration.ts';
+import { DURATION_BOUNDS, type DurationBounds, durationProblem, formatDuration } from '../time/duration.ts';
 import { type Duration, durationOf } from '../time/duration-value.ts';
 import { parseWindow, type Window } from '../time/window.ts';
 import { runbookRef } from './repo-path.ts';
@@ -8,84 +8,110 @@ import { runbookRef } from './repo-path.ts';
 // The policy file's contract (DESIGN.md "Policy file"). Every number has a default so a minimal
 // policy is just `version` and `slos`; every object is strict so a typo is an error, not a no-op.
 
+// Every key says what it means (`.describe()`) and, where the JSON type says too little, how it is
+// written (`docType`) or what leaving it out means (`docDefault`): docs/policy.md's key tables are
+// generated from them (`npm run docs`, scripts/docs/policy-keys.ts), so the reference cannot drift.
+
 // Parse, don't validate: a duration or window leaves the loader as a typed value (milliseconds next
 // to the text), so nothing downstream parses a policy string again. Defaults go through the same
 // parse (`prefault`), never around it.
 /** A duration between `bounds` (duration.ts says why each kind has the bounds it has). */
 const boundedDuration = (bounds: DurationBounds) =>
-  z.string().transform((s, ctx): Duration => {
-    const problem = durationProblem(s, bounds);
-    const d = problem === null ? durationOf(s) : null;
-    if (d === null) {
-      ctx.addIssue({ code: 'custom', message: problem ?? 'expected a duration such as 5m, 1h, 1d or 1h30m' });
-      return z.NEVER;
-    }
-    return d;
-  });
+  z
+    .string()
+    .transform((s, ctx): Duration => {
+      const problem = durationProblem(s, bounds);
+      const d = problem === null ? durationOf(s) : null;
+      if (d === null) {
+        ctx.addIssue({
+          code: 'custom',
+          message: problem ?? 'expected a duration such as 5m, 1h, 1d or 1h30m',
+        });
+        return z.NEVER;
+      }
+      return d;
+    })
+    .meta({ docType: `duration, ${formatDuration(bounds.min)}–${formatDuration(bounds.max)}` });
 
 const fraction = (what: string) =>
-  z.number().min(0, `${what} must be between 0 and 1`).max(10, `${what} must be a fraction such as 0.5`);
+  z
+    .number()
+    .min(0, `${what} must be between 0 and 1`)
+    .max(10, `${what} must be a fraction such as 0.5`)
+    .meta({ docType: 'fraction (`0.5` is 50%)' });
 
 /** `0.95`, `95%` and `99.9%` all mean the same target; 100% and above are refused. */
-const targetSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  let n: number;
-  if (typeof v === 'string') {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v);
-    if (!m) {
-      ctx.addIssue({ code: 'custom', message: 'expected a target such as 0.95 or "95%"' });
+const targetSchema = z
+  .union([z.number(), z.string()])
+  .transform((v, ctx) => {
+    let n: number;
+    if (typeof v === 'string') {
+      const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v);
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: 'expected a target such as 0.95 or "95%"' });
+        return z.NEVER;
+      }
+      n = Number(m[1]) / 100;
+    } else {
+      n = v;
+    }
+    if (n >= 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          n === 1
+            ? 'a target of 100% leaves no error budget: use a target below 100%, such as 0.999'
+            : `target ${v} is not below 100%: write it as a fraction (0.95) or a percentage ("95%")`,
+      });
       return z.NEVER;
     }
-    n = Number(m[1]) / 100;
-  } else {
-    n = v;
-  }
-  if (n >= 1) {
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        n === 1
-          ? 'a target of 100% leaves no error budget: use a target below 100%, such as 0.999'
-          : `target ${v} is not below 100%: write it as a fraction (0.95) or a percentage ("95%")`,
-    });
-    return z.NEVER;
-  }
-  if (n <= 0) {
-    ctx.addIssue({ code: 'custom', message: 'target must be above 0%' });
-    return z.NEVER;
-  }
-  return n;
-});
+    if (n <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'target must be above 0%' });
+      return z.NEVER;
+    }
+    return n;
+  })
+  .meta({ docType: '`0.95` or `"95%"`' });
 
-export const windowString = z.string().transform((s, ctx): Window => {
-  const w = parseWindow(s);
-  const problem =
-    w === null
-      ? 'expected a rolling window such as 7d, 28d or 30d, or a calendar window: week or month'
-      : w.kind === 'rolling'
-        ? durationProblem(s, DURATION_BOUNDS.window)
-        : null;
-  if (w === null || problem !== null) {
-    ctx.addIssue({ code: 'custom', message: problem ?? 'expected a window' });
-    return z.NEVER;
-  }
-  return w;
-});
+export const windowString = z
+  .string()
+  .transform((s, ctx): Window => {
+    const w = parseWindow(s);
+    const problem =
+      w === null
+        ? 'expected a rolling window such as 7d, 28d or 30d, or a calendar window: week or month'
+        : w.kind === 'rolling'
+          ? durationProblem(s, DURATION_BOUNDS.window)
+          : null;
+    if (w === null || problem !== null) {
+      ctx.addIssue({ code: 'custom', message: problem ?? 'expected a window' });
+      return z.NEVER;
+    }
+    return w;
+  })
+  .meta({
+    docType: `duration, ${formatDuration(DURATION_BOUNDS.window.min)}–${formatDuration(DURATION_BOUNDS.window.max)}; or \`week\` | \`month\``,
+  });
 
-const sliSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('success') }),
-  z.strictObject({ kind: z.literal('latency'), threshold_ms: z.number().positive() }),
-  z.strictObject({ kind: z.literal('cost'), threshold_usd: z.number().positive() }),
-]);
+const sliSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('success') }),
+    z.strictObject({ kind: z.literal('latency'), threshold_ms: z.number().positive() }),
+    z.strictObject({ kind: z.literal('cost'), threshold_usd: z.number().positive() }),
+  ])
+  .meta({ docType: '{kind, threshold_ms | threshold_usd}' });
 
 /** Task attributes an SLO covers: `all`, or a map of attribute → value (or list of values). */
-const scopeSchema = z.union([
-  z.literal('all'),
-  z
-    .record(z.string(), z.union([z.string(), z.array(z.string()).min(1)]))
-    .refine((r) => Object.keys(r).length > 0, {
-      message: 'scope needs at least one attribute, or `all` for every task',
-    }),
-]);
+const scopeSchema = z
+  .union([
+    z.literal('all'),
+    z
+      .record(z.string(), z.union([z.string(), z.array(z.string()).min(1)]))
+      .refine((r) => Object.keys(r).length > 0, {
+        message: 'scope needs at least one attribute, or `all` for every task',
+      }),
+  ])
+  .meta({ docType: '`all` or map' });
 
 /** Where a Prometheus-compatible server keeps this SLO's SLI. `${window}` is replaced by a range. */
 const prometheusSourceSchema = z.union([
@@ -98,14 +124,35 @@ const prometheusSourceSchema = z.union([
 ]);
 
 const sloSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a name of letters, digits, . _ -'),
-  description: z.string().optional(),
-  sli: sliSchema,
-  target: targetSchema,
-  window: windowString,
-  scope: scopeSchema,
-  min_events: z.number().int().nonnegative().optional(),
-  source: z.strictObject({ prometheus: prometheusSourceSchema }).optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a name of letters, digits, . _ -')
+    .describe('unique; letters, digits, `. _ -`'),
+  description: z.string().optional().describe('for people: shown nowhere the decision depends on it'),
+  sli: sliSchema.describe(
+    'what makes a task bad: `{kind: success}` (its `ok`), `{kind: latency, threshold_ms}` or `{kind: cost, threshold_usd}` (above the threshold)',
+  ),
+  target: targetSchema.describe('the share of tasks that must be good: above 0, below 100%'),
+  window: windowString.describe(
+    'the budget period: rolling (`7d`, `28d`, `30d`, `12h`…), or `week` / `month` (UTC)',
+  ),
+  scope: scopeSchema.describe(
+    'the tasks the SLO covers: `all`, or task attributes such as `{tier: paid, service: [refunds, billing]}`',
+  ),
+  min_events: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .meta({ docDefault: '`states.min_events`' })
+    .describe('traffic floor for this SLO'),
+  source: z
+    .strictObject({ prometheus: prometheusSourceSchema })
+    .optional()
+    .meta({ docType: '{prometheus: …}', docDefault: 'unset: the JSONL file' })
+    .describe(
+      'where a Prometheus-compatible server keeps the SLI: `{bad, total}` or `{good, total}` queries, or the recording rules of `{sloth: {service, slo}}` or `{pyrra: {slo}}` (see [Telemetry](telemetry.md#prometheus-and-compatible-backends))',
+    ),
 });
 
 const decisionOnGap = z.enum(['allow', 'block']);
@@ -114,29 +161,46 @@ const statesSchema = z
   .strictObject({
     hard_pause: z
       .strictObject({
-        consumed: fraction('hard_pause.consumed').default(1),
-        /** Also hard-pause when the budget is projected to run out within this time at the current burn. */
-        exhaustion_within: boundedDuration(DURATION_BOUNDS.lookback).optional(),
+        consumed: fraction('hard_pause.consumed')
+          .default(1)
+          .describe('hard pause at or past this share consumed'),
+        exhaustion_within: boundedDuration(DURATION_BOUNDS.lookback)
+          .optional()
+          .describe(
+            'also hard pause when the budget is projected to run out within this time at the current burn',
+          ),
       })
       .prefault({}),
     soft_pause: z
       .strictObject({
-        consumed: fraction('soft_pause.consumed').default(0.5),
-        /** Calendar windows: soft-pause when consumed > elapsed fraction × pace_factor. */
-        pace_factor: z.number().positive().default(1),
-        /** Rolling windows: soft-pause when the burn rate over this lookback exceeds pace_factor. */
-        pace_lookback: boundedDuration(DURATION_BOUNDS.lookback).prefault('1d'),
+        consumed: fraction('soft_pause.consumed')
+          .default(0.5)
+          .describe('soft pause from this share consumed…'),
+        pace_factor: z
+          .number()
+          .positive()
+          .default(1)
+          .describe(
+            '…when burning faster than this: the burn rate over `pace_lookback` (rolling windows), or consumed against the elapsed share of the period (calendar windows)',
+          ),
+        pace_lookback: boundedDuration(DURATION_BOUNDS.lookback)
+          .prefault('1d')
+          .describe('the lookback for pace on rolling windows and for projections'),
       })
       .prefault({}),
-    min_events: z.number().int().nonnegative().default(100),
-    /** Unset: block high-risk changes and let low-risk ones through. */
-    on_insufficient_data: decisionOnGap.optional(),
-    on_telemetry_error: decisionOnGap.default('block'),
-    /**
-     * How old the newest data may be at the evaluation time before reading it is a telemetry error
-     * (then on_telemetry_error decides): one duration for every source, or per source. Unset, each
-     * source's default (src/telemetry/freshness.ts).
-     */
+    min_events: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(100)
+      .describe('tasks in the window below which an SLO is not judged'),
+    on_insufficient_data: decisionOnGap
+      .optional()
+      .meta({ docDefault: 'unset: block high risk, allow low' })
+      .describe('what an SLO with too few tasks does to a change'),
+    on_telemetry_error: decisionOnGap
+      .default('block')
+      .describe('what happens to a change when telemetry cannot be read (or is too old)'),
     max_data_age: z
       .union([
         boundedDuration(DURATION_BOUNDS.lookback),
@@ -145,7 +209,11 @@ const statesSchema = z
           prometheus: boundedDuration(DURATION_BOUNDS.lookback).optional(),
         }),
       ])
-      .optional(),
+      .optional()
+      .meta({ docType: 'duration or {jsonl, prometheus}', docDefault: '`jsonl: 6h`, `prometheus: 10m`' })
+      .describe(
+        'newest data older than this at the evaluation time is a telemetry error, and `on_telemetry_error` decides (one duration for every source, or per source)',
+      ),
   })
   .prefault({});
 
@@ -153,16 +221,20 @@ const riskClass = z.enum(['high', 'low']);
 
 const riskSchema = z
   .strictObject({
-    default: riskClass.default('low'),
+    default: riskClass.default('low').describe('class of files no rule matches, and of an empty change set'),
     rules: z
       .array(
         z.strictObject({
-          paths: z.array(z.string().min(1)).min(1),
-          class: riskClass,
-          description: z.string().optional(),
+          paths: z
+            .array(z.string().min(1))
+            .min(1)
+            .describe('picomatch globs, dotfiles included (`lint` warns about one an earlier rule shadows)'),
+          class: riskClass.describe('the class of the files it matches'),
+          description: z.string().optional().describe('why, for people'),
         }),
       )
-      .default([]),
+      .default([])
+      .describe('in order: the first rule whose `paths` match a file sets its class'),
   })
   .prefault({});
 
@@ -179,20 +251,28 @@ export const overridesSchema = z
           .max(41, 'at most 41 characters: `override:<reason>` must fit GitHub’s 50-character label limit'),
       )
       .min(1)
-      .default(['slo-wrong', 'catastrophic-event', 'regulatory']),
+      .default(['slo-wrong', 'catastrophic-event', 'regulatory'])
+      .describe('the allowed `override:<reason>` labels'),
     approvers: z
       .strictObject({
-        users: z.array(z.string()).default([]),
-        /** `org/team-slug`. */
-        teams: z.array(z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected org/team-slug')).default([]),
-        min_permission: permissionLevel.optional(),
+        users: z.array(z.string()).default([]).describe('GitHub logins who may approve'),
+        teams: z
+          .array(z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected org/team-slug'))
+          .default([])
+          .describe('teams (`org/team-slug`) whose members may approve'),
+        min_permission: permissionLevel
+          .optional()
+          .meta({ docDefault: 'unset: `maintain`, when no users or teams are named' })
+          .describe('anyone with this permission on the repository or higher may approve'),
       })
       .prefault({}),
-    expires_after: boundedDuration(DURATION_BOUNDS.expiry).prefault('24h'),
+    expires_after: boundedDuration(DURATION_BOUNDS.expiry)
+      .prefault('24h')
+      .describe('an override label older than this no longer counts'),
     audit: z
       .strictObject({
-        branch: z.string().min(1).default('budget-gate/audit'),
-        path: z.string().min(1).default('audit.jsonl'),
+        branch: z.string().min(1).default('budget-gate/audit').describe('the branch the audit log lives on'),
+        path: z.string().min(1).default('audit.jsonl').describe('the audit log’s path on that branch'),
       })
       .prefault({}),
   })
@@ -203,76 +283,124 @@ export const overridesSchema = z
  * judged against the stable one over the same minutes); `scope` tasks the deploy does not touch
  * (another environment or tier), each SLO's SLI read over that scope instead. JSONL attributes.
  */
-const controlSchema = z.union([
-  z.strictObject({
-    split: z.strictObject({
-      by: z.string().min(1),
-      canary: z.string().min(1).default('canary'),
-      stable: z.string().min(1).default('stable'),
+const controlSchema = z
+  .union([
+    z.strictObject({
+      split: z.strictObject({
+        by: z.string().min(1),
+        canary: z.string().min(1).default('canary'),
+        stable: z.string().min(1).default('stable'),
+      }),
     }),
-  }),
-  z.strictObject({ scope: scopeSchema }),
-]);
+    z.strictObject({ scope: scopeSchema }),
+  ])
+  .meta({ docType: '{split: {by, canary, stable}} or {scope}' });
 
 const autoRevertSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
-    /** The GitHub App (its slug) whose own revert pull requests always pass the gate. */
+    enabled: z.boolean().default(true).describe('the canary bot reverts on a breach'),
     app: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a GitHub App slug such as budget-gate')
-      .default('budget-gate'),
-    /** Share of the SLO window's budget one deployment may burn before it is reverted. */
-    consumed: fraction('auto_revert.consumed').default(0.2),
-    within: boundedDuration(DURATION_BOUNDS.watch).prefault('60m'),
-    interval: boundedDuration(DURATION_BOUNDS.interval).prefault('1m'),
-    /** How far before the deployment the baseline bad-event rate is measured. */
-    baseline: boundedDuration(DURATION_BOUNDS.watch).prefault('1h'),
-    /** Allow the threshold to be reached by projection once `min_events` post-deploy tasks are seen. */
-    projected: z.boolean().default(false),
-    min_events: z.number().int().nonnegative().default(50),
-    merge: z.enum(['manual', 'auto']).default('manual'),
-    /** How sure the judge must be, over every look of the watch, before it reverts (canary-judge.ts). */
+      .default('budget-gate')
+      .describe('the GitHub App (its slug) whose own revert pull requests always pass the gate'),
+    consumed: fraction('auto_revert.consumed')
+      .default(0.2)
+      .describe(
+        'share rule: the attributable share of the window’s budget one deployment may burn before it is reverted',
+      ),
+    within: boundedDuration(DURATION_BOUNDS.watch)
+      .prefault('60m')
+      .describe('how long after going live a deployment is watched'),
+    interval: boundedDuration(DURATION_BOUNDS.interval)
+      .prefault('1m')
+      .describe('how often the bot evaluates a watch'),
+    baseline: boundedDuration(DURATION_BOUNDS.watch)
+      .prefault('1h')
+      .describe('the pre-deploy span the baseline bad ratio is measured over'),
+    projected: z
+      .boolean()
+      .default(false)
+      .describe(
+        'share rule: judge the share by the end of the watch at the traffic so far, once `min_events` tasks are seen',
+      ),
+    min_events: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(50)
+      .describe('tasks after the deploy before a revert can happen'),
+    merge: z
+      .enum(['manual', 'auto'])
+      .default('manual')
+      .describe('`auto` enables auto-merge on the revert pull request'),
     confidence: z
       .number()
       .gt(0.5, 'auto_revert.confidence must be above 0.5, such as 0.99')
       .lt(1, 'auto_revert.confidence must be below 1: certainty never comes')
-      .default(0.99),
-    /** Revert a deploy whose attributable burn rate (its extra bad ratio / (1 - target)) is at least this; the default is the fast-burn page's rate. */
-    burn_rate: z.number().positive().default(14.4),
-    /** The baseline's last minutes: when they were worse (an outage in progress) the deploy must beat them too. */
-    recent: boundedDuration(DURATION_BOUNDS.watch).prefault('15m'),
-    /** `shadow` judges the same way but only reports what it would have done. */
-    mode: z.enum(['enforce', 'shadow']).default('enforce'),
-    /**
-     * A task attribute naming the cluster failures come in (a customer, a session): a cluster's
-     * bad tasks count once per three intervals (retries of one failure), JSONL only.
-     */
-    cluster_by: z.string().min(1).optional(),
-    /** A series the deploy does not touch, to difference out what hits both (canary-judge.ts). */
-    control: controlSchema.optional(),
+      .default(0.99)
+      .describe('how sure the judge must be, over every look of the watch, before it reverts'),
+    burn_rate: z
+      .number()
+      .positive()
+      .default(14.4)
+      .describe(
+        'rate rule: revert a deploy whose attributable burn rate (its extra bad ratio / (1 - target)) is at least this; the default is the fast-burn page’s rate',
+      ),
+    recent: boundedDuration(DURATION_BOUNDS.watch)
+      .prefault('15m')
+      .describe(
+        'the baseline’s last stretch: when it was worse (an outage in progress), the deploy must beat it too',
+      ),
+    mode: z
+      .enum(['enforce', 'shadow'])
+      .default('enforce')
+      .describe('`shadow` judges the same way but only reports "would revert" (deployment status, comment)'),
+    cluster_by: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'a task attribute naming the cluster failures come in (`customer`, `session`): a cluster’s bad tasks count once per three `interval`s (JSONL; see [The canary judge](bot.md#the-canary-judge))',
+      ),
+    control: controlSchema
+      .optional()
+      .describe(
+        'a series the deploy does not touch, to difference out what hits both: a canary/stable `split` labelled by a task attribute, or another `scope` (JSONL attributes)',
+      ),
   })
   .prefault({});
 
 /** The always-on service: the bot evaluates the default branch's policy on its own, not only when a change asks. */
 const serviceSchema = z
   .strictObject({
-    /** How often; the floor (10s) bounds what one repository costs the bot and its metrics source. */
-    interval: boundedDuration(DURATION_BOUNDS.evaluation).prefault('1m'),
+    interval: boundedDuration(DURATION_BOUNDS.evaluation)
+      .prefault('1m')
+      .describe(
+        'how often the bot evaluates the default branch’s policy against live telemetry; the floor bounds what one repository costs the bot and its metrics source',
+      ),
   })
   .prefault({});
 
 export const alertSchema = z.strictObject({
-  name: z.string().min(1),
-  severity: z.enum(['sev1', 'sev2', 'sev3']),
-  burn_rate: z.number().positive(),
-  long: boundedDuration(DURATION_BOUNDS.lookback),
-  short: boundedDuration(DURATION_BOUNDS.lookback),
-  action: z.enum(['page', 'ticket']).default('page'),
-  /** A markdown file in the repository (checked by `runbooks lint`), or a URL (checked for shape only). */
-  runbook: runbookRef.optional(),
-  /** How often this alert's runbook must be drilled; default oncall.runbooks.drill_every. */
-  drill_every: boundedDuration(DURATION_BOUNDS.drill).optional(),
+  name: z.string().min(1).describe('shown in pages, tickets and the decision'),
+  severity: z.enum(['sev1', 'sev2', 'sev3']).describe('routed by `oncall.severities`'),
+  burn_rate: z.number().positive().describe('fires when the burn rate over both windows is at least this'),
+  long: boundedDuration(DURATION_BOUNDS.lookback).describe(
+    'the long window (how much budget it takes to fire)',
+  ),
+  short: boundedDuration(DURATION_BOUNDS.lookback).describe(
+    'the short window (how fast it resets once the burn stops)',
+  ),
+  action: z.enum(['page', 'ticket']).default('page').describe('`ticket` never pages'),
+  runbook: runbookRef
+    .optional()
+    .meta({ docType: 'URL or path' })
+    .describe('an http(s) URL, or a repository path to a `.md` file (`runbooks lint` checks it)'),
+  drill_every: boundedDuration(DURATION_BOUNDS.drill)
+    .optional()
+    .meta({ docDefault: '`oncall.runbooks.drill_every`' })
+    .describe('how often this alert’s runbook must be drilled'),
 });
 
 /** The SRE workbook's multi-window multi-burn-rate table. */
@@ -284,17 +412,37 @@ export const DEFAULT_ALERTS: z.input<typeof alertSchema>[] = [
 ];
 
 export const policySchema = z.strictObject({
-  version: z.literal(1),
-  slos: z.array(sloSchema).min(1, 'a policy needs at least one SLO'),
-  states: statesSchema,
-  risk: riskSchema,
-  overrides: overridesSchema,
-  auto_revert: autoRevertSchema,
-  alerts: z.array(alertSchema).prefault(DEFAULT_ALERTS),
-  oncall: oncallSchema.prefault({}),
-  service: serviceSchema,
-  /** Deployment environments the bot watches and the gate protects. */
-  environments: z.array(z.string().min(1)).default(['production']),
+  version: z.literal(1).describe('the policy format’s version'),
+  slos: z.array(sloSchema).min(1, 'a policy needs at least one SLO').describe('the SLOs, at least one'),
+  states: statesSchema.describe(
+    'when rollouts pause: the budget lines of SOFT-PAUSE and HARD-PAUSE, and gaps in the data',
+  ),
+  risk: riskSchema.describe('which files make a change high risk (held by a SOFT-PAUSE) or low risk'),
+  overrides: overridesSchema.describe(
+    'the `override:<reason>` labels, who may apply them, and the audit log',
+  ),
+  auto_revert: autoRevertSchema.describe('the canary bot’s watch of each deployment and when it reverts'),
+  alerts: z
+    .array(alertSchema)
+    .prefault(DEFAULT_ALERTS)
+    .meta({
+      docDefault: DEFAULT_ALERTS.map(
+        (a) => `${a.name} (${a.severity}, ${a.burn_rate}x over ${a.long} and ${a.short}, ${a.action})`,
+      ).join('; '),
+    })
+    .describe(
+      'multi-window burn-rate alerts: each fires when the burn over both its windows is at least its rate',
+    ),
+  oncall: oncallSchema
+    .prefault({})
+    .describe(
+      'the rotation, paging, escalation, runbook drills and postmortems ([the on-call loop](oncall.md))',
+    ),
+  service: serviceSchema.describe('the bot’s always-on evaluation of the default branch'),
+  environments: z
+    .array(z.string().min(1))
+    .default(['production'])
+    .describe('deployment environments the bot watches and the gate protects'),
 });
 
 export type Policy = z.output<typeof policySchema>;
