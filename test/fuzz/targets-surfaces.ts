@@ -593,6 +593,10 @@ const handoffTarget = fc.asyncProperty(
     const where = [
       '# Handoff: ',
       '## Budget',
+      '## Incidents and pages',
+      '## Unacknowledged pages',
+      '## Schedule changes',
+      '## Load',
       '## Alerts that fired',
       '## Deploys and watches',
       '## Overrides',
@@ -603,7 +607,9 @@ const handoffTarget = fc.asyncProperty(
       r,
     );
     holds(
-      !/^#{1,2} (?!Handoff|Budget|Alerts that fired|Deploys and watches|Reverts|Overrides)/m.test(r.stdout),
+      !/^#{1,2} (?!Handoff|Budget|Incidents and pages|Unacknowledged pages|Schedule changes|Load|Alerts that fired|Deploys and watches|Reverts|Overrides)/m.test(
+        r.stdout,
+      ),
       'a heading no section writes',
       r,
     );
