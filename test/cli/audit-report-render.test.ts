@@ -62,3 +62,44 @@ describe('audit report: the Markdown renders back to the same records', () => {
     expect(literal('a  ')).toBe('a&#x20;&#x20;');
   });
 });
+
+describe('handoff: hostile audit records stay text in the shift summary', () => {
+  it('no link, image, HTML or heading comes from a record', async () => {
+    const dir = tempDir('bg-handoff-md-');
+    const file = join(dir, 'audit.jsonl');
+    writeFileSync(
+      file,
+      logOf([
+        {
+          kind: 'override-applied',
+          repo: 'acme/agents <img src=x onerror=alert(1)>',
+          pull_request: 7,
+          label: 'override:x` [click](https://evil.example) `',
+          reason: 'slo-wrong',
+          actor: 'mallory\n\n# Injected heading\n [click](https://evil.example)',
+          at: '2026-11-12T10:14:00.000Z',
+          state: 'soft-pause',
+          message: 'ok',
+          slos: [],
+        },
+      ]),
+    );
+    const r = await cli([
+      'handoff',
+      '--policy',
+      'examples/error-budget.yml',
+      '--since',
+      '2026-11-12T00:00:00Z',
+      '--at',
+      '2026-11-13T00:00:00Z',
+      '--audit',
+      file,
+    ]);
+    expect(r.code).toBe(0);
+    const html = md.render(r.stdout);
+    expect(html).toContain('mallory');
+    expect(html).not.toMatch(/<a |<img|<script|<h1>Injected/);
+    const headings = [...html.matchAll(/<h[1-6]>([^<]*)</g)].map((m) => m[1]!);
+    expect(headings.filter((h) => h.includes('Injected'))).toEqual([]);
+  });
+});

@@ -22,6 +22,7 @@ import { formatWall } from '../../policy/oncall/zone.ts';
 import { type AuditRecord, verifyChain } from '../../policy/overrides/audit-chain.ts';
 import type { Policy } from '../../policy/spec/schema.ts';
 import { reason } from '../../repo/read-input.ts';
+import { literal, literalCode } from '../../report/markdown-text.ts';
 import type { Incident, TimelineEvent } from '../../store/incidents.ts';
 import { parseAt, readPolicy, readText } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
@@ -112,7 +113,7 @@ function renderShift(h: HandoffData, out: string[]): void {
       const paged = timeline.some((t) => t.kind === 'pagerduty-trigger');
       const esc = timeline.filter((t) => t.kind === 'escalated').length;
       out.push(
-        `- ${inc.action === 'drill' ? 'DRILL ' : ''}${inc.severity} **${inc.alert}** (${inc.repo}), opened ${formatWall(inc.opened_at, z)}${paged ? ', paged' : inc.action === 'ticket' ? ', ticket' : ''}: ${inc.acked_at !== null ? `acknowledged by ${inc.acked_by} after ${dur(inc.acked_at - inc.opened_at)}` : inc.action === 'page' ? '**not acknowledged**' : 'no acknowledgement asked'}${esc ? `, escalated ${esc}×` : ''}; ${inc.resolved_at !== null ? `resolved after ${dur(inc.resolved_at - inc.opened_at)} by ${inc.resolved_by}` : inc.recovered_at !== null ? `recovered after ${dur(inc.recovered_at - inc.opened_at)}, still open` : '**still open**'}${inc.issue_number ? ` (#${inc.issue_number})` : ''}`,
+        `- ${inc.action === 'drill' ? 'DRILL ' : ''}${inc.severity} **${literal(inc.alert)}** (${literal(inc.repo)}), opened ${formatWall(inc.opened_at, z)}${paged ? ', paged' : inc.action === 'ticket' ? ', ticket' : ''}: ${inc.acked_at !== null ? `acknowledged by ${literal(inc.acked_by ?? 'unknown')} after ${dur(inc.acked_at - inc.opened_at)}` : inc.action === 'page' ? '**not acknowledged**' : 'no acknowledgement asked'}${esc ? `, escalated ${esc}×` : ''}; ${inc.resolved_at !== null ? `resolved after ${dur(inc.resolved_at - inc.opened_at)} by ${literal(inc.resolved_by ?? 'unknown')}` : inc.recovered_at !== null ? `recovered after ${dur(inc.recovered_at - inc.opened_at)}, still open` : '**still open**'}${inc.issue_number ? ` (#${inc.issue_number})` : ''}`,
       );
     }
   } else if (h.ledger) {
@@ -120,7 +121,7 @@ function renderShift(h: HandoffData, out: string[]): void {
     if (mine.length === 0) out.push('None sent (oncall page ledger).');
     for (const e of mine)
       out.push(
-        `- ${e.severity} ${e.kind} \`${e.key.replace(/#\d+$/, '')}\`, raised ${formatWall(e.raised_at, z)}: ${e.resolved_at !== null ? `resolved after ${dur(e.resolved_at - e.raised_at)}` : '**still open**'}`,
+        `- ${e.severity} ${e.kind} ${literalCode(e.key.replace(/#\d+$/, ''))}, raised ${formatWall(e.raised_at, z)}: ${e.resolved_at !== null ? `resolved after ${dur(e.resolved_at - e.raised_at)}` : '**still open**'}`,
       );
     out.push('', 'Acknowledgements are not in the ledger: the bot’s store (--store) or PagerDuty has them.');
   } else
@@ -135,7 +136,9 @@ function renderShift(h: HandoffData, out: string[]): void {
     );
     if (un.length === 0) out.push('None.');
     for (const p of un)
-      out.push(`- ${p.severity} **${p.alert}** paged ${formatWall(p.opened_at, z)}: nobody acknowledged it`);
+      out.push(
+        `- ${p.severity} **${literal(p.alert)}** paged ${formatWall(p.opened_at, z)}: nobody acknowledged it`,
+      );
   }
 
   out.push('', '## Schedule changes', '');
@@ -147,7 +150,7 @@ function renderShift(h: HandoffData, out: string[]): void {
   });
   for (const v of covers)
     out.push(
-      `- override: @${v.login} covers ${v.role} ${v.from} → ${v.to}${v.reason ? ` (${v.reason})` : ''}`,
+      `- override: @${v.login} covers ${v.role} ${v.from} → ${v.to}${v.reason ? ` (${literal(v.reason)})` : ''}`,
     );
   const swaps = (o.swaps ?? []).filter((w) =>
     w.shifts.some((d) => {
@@ -250,7 +253,7 @@ function renderHandoff(h: HandoffData): string {
     if (landed.length === 0) out.push('No deployment went live during the shift.');
     for (const w of landed)
       out.push(
-        `- ${iso(w.deployed_at)} ${w.owner}/${w.repo} ${w.environment} ${w.sha.slice(0, 7)}${w.pull_number ? ` (#${w.pull_number} ${w.pull_title ?? ''})` : ''}: ${w.status}${w.reason ? `, ${w.reason}` : ''}`,
+        `- ${iso(w.deployed_at)} ${w.owner}/${w.repo} ${w.environment} ${w.sha.slice(0, 7)}${w.pull_number ? ` (#${w.pull_number} ${literal(w.pull_title ?? '')})` : ''}: ${w.status}${w.reason ? `, ${literal(w.reason)}` : ''}`,
       );
     const reverts = h.watches.filter(
       (w) => (w.revert_pr !== null || w.status === 'reverting') && w.updated_at >= h.since,
@@ -259,7 +262,7 @@ function renderHandoff(h: HandoffData): string {
     if (reverts.length === 0) out.push('None.');
     for (const w of reverts)
       out.push(
-        `- deployment ${w.deployment_id} (${w.sha.slice(0, 7)}): ${w.status === 'reverting' ? 'revert in progress (not opened yet: check the bot log)' : `revert #${w.revert_pr} opened ${iso(w.updated_at)} UTC`}${w.reason ? `: ${w.reason}` : ''}`,
+        `- deployment ${w.deployment_id} (${w.sha.slice(0, 7)}): ${w.status === 'reverting' ? 'revert in progress (not opened yet: check the bot log)' : `revert #${w.revert_pr} opened ${iso(w.updated_at)} UTC`}${w.reason ? `: ${literal(w.reason)}` : ''}`,
       );
   }
 
@@ -271,7 +274,7 @@ function renderHandoff(h: HandoffData): string {
     if (inShift.length === 0) out.push('None used or refused.');
     for (const a of inShift)
       out.push(
-        `- ${iso(Date.parse(a.at))} UTC ${a.kind === 'override-applied' ? 'used' : a.kind === 'override-refused' ? 'REFUSED' : a.kind}: \`${a.label}\` by @${a.actor ?? 'unknown'} on ${a.repo}${a.pull_request ? `#${a.pull_request}` : ''} (${a.state ?? 'n/a'})`,
+        `- ${iso(Date.parse(a.at))} UTC ${a.kind === 'override-applied' ? 'used' : a.kind === 'override-refused' ? 'REFUSED' : a.kind}: ${literalCode(a.label)} by @${literal(a.actor ?? 'unknown')} on ${literal(a.repo)}${a.pull_request ? `#${a.pull_request}` : ''} (${literal(a.state ?? 'n/a')})`,
       );
   }
   return `${out.join('\n')}\n`;
