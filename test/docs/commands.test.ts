@@ -20,6 +20,9 @@ const NOT_RUN: Record<string, string> = {
   'npm install':
     'installs the dependencies this test runs on (scripts/pack-check installs the packed package)',
   'npm test': 'the test suite this test is part of',
+  'npm run test:unit': 'the unit project of the test suite this test is part of',
+  'budget-gate drill fast-burn --repo acme/agents --policy .github/error-budget.yml':
+    'pages PagerDuty and Slack and opens a GitHub issue (test/oncall/drill.test.ts runs it against stand-ins)',
   'npm run typecheck': 'run by .ci/run on the whole tree',
   'npm run lint': 'run by .ci/run on the whole tree',
   'bash .ci/run': 'CI itself',
