@@ -757,7 +757,9 @@ describe('budget-gate handoff', () => {
     ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(
-      '- sev1 **fast-burn** (acme/agents), opened Wed 2026-11-18 03:10 Europe/Berlin, paged: acknowledged by @carol after 10m; resolved after 1.2h by budget-gate',
+      // Who acknowledged is as the store recorded it (a PagerDuty name, a GitHub login), written as
+      // text: a backslash before `@` renders as `@` and mentions no one.
+      '- sev1 **fast-burn** (acme/agents), opened Wed 2026-11-18 03:10 Europe/Berlin, paged: acknowledged by \\@carol after 10m; resolved after 1.2h by budget-gate',
     );
     expect(r.stdout).toContain(
       '- sev1 **steady-burn** (acme/agents), opened Thu 2026-11-19 16:00 Europe/Berlin, paged: **not acknowledged**; **still open**',
