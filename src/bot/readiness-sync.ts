@@ -18,7 +18,8 @@ import { PolicyCache } from './policy-cache.ts';
 // - after a push to the default branch (the `push` webhook marks the verdict stale);
 // - only when the head commit moved are the files read (contents API at that commit), the members
 //   checked (GET /users/{login}, and team memberships when oncall.teams is set) and the verdict
-//   computed again with the store's incidents as evidence (acknowledgements, firing counts).
+//   computed again with the store's incidents as evidence (acknowledgements, firing counts); so
+//   also once a day (`recomputeMs`) at the same commit, as the gates depend on the time as well.
 // Each read is claimed first (a guarded UPDATE in the store), so two replicas read a repository once.
 // A refused call (403, 5xx, a file over 1 MB) keeps the verdict stored before and records the error;
 // a refused member check is not an error: that member is "unverified" and the on-call gate says so.
@@ -35,6 +36,11 @@ export interface ReadinessSyncOptions {
   maxReads?: number;
   /** How recent an acknowledgement must be. */
   ackWithinMs?: number;
+  /**
+   * A verdict older than this is worked out again even when the branch did not move: its gates
+   * also depend on the time (who is on call, how recent the drills and acknowledgements are).
+   */
+  recomputeMs?: number;
 }
 
 export interface ReadinessRound {
@@ -54,6 +60,7 @@ export class ReadinessSync {
       claimMs: 300_000,
       maxReads: 100,
       ackWithinMs: 28 * 86_400_000,
+      recomputeMs: 86_400_000,
       policyPath: '.github/error-budget.yml',
       ...o,
     };
@@ -104,14 +111,19 @@ export class ReadinessSync {
         const gh = await auth(r.installation_id);
         out.requests++;
         const head = await branchHead(gh, ref, r.default_branch, etag);
-        if (head.kind === 'unchanged' || (head.sha === s?.commit_sha && s.verdict && !s.error)) {
-          await this.o.readiness.checked(r.full_name, head.kind === 'head' ? head.etag : etag, now, null);
+        const same = head.kind === 'unchanged' || (head.sha === s?.commit_sha && !!s.verdict && !s.error);
+        const fresh = s?.computed_at != null && now - s.computed_at < this.o.recomputeMs;
+        const headEtag = head.kind === 'head' ? head.etag : etag;
+        if (same && fresh) {
+          await this.o.readiness.checked(r.full_name, headEtag, now, null);
           out.unchanged++;
           continue;
         }
-        const { verdict, requests } = await this.compute(gh, r, policy, head.sha, now);
+        // The branch moved, or the verdict is a day old (its gates depend on the time too).
+        const sha = head.kind === 'head' ? head.sha : s!.commit_sha!;
+        const { verdict, requests } = await this.compute(gh, r, policy, sha, now);
         out.requests += requests;
-        await this.o.readiness.save(r.full_name, JSON.stringify(verdict), head.sha, head.etag, now);
+        await this.o.readiness.save(r.full_name, JSON.stringify(verdict), sha, headEtag, now);
         out.computed++;
       } catch (e) {
         const error = (e as Error).message;

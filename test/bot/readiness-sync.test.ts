@@ -188,6 +188,21 @@ describe('readiness worked out by the bot from the default branch', () => {
     expect(await sync.round([repo], async () => gh(), T + 3_700_000)).toMatchObject({ unchanged: 1 });
   });
 
+  it('works the verdict out again at the same commit once a day, as its gates depend on the time', async () => {
+    const DAY = 86_400_000;
+    nock(API).get(`${BASE}/branches/main`).matchHeader('if-none-match', 'W/"h1"').reply(304);
+    const asked = answerFiles();
+    answerMembers(1);
+    const r = await sync.round([repo], async () => gh(), T + DAY);
+    expect(r).toMatchObject({ computed: 1, requests: 1 + 13 + 6 });
+    expect(asked).toHaveLength(13);
+    expect(await store.readiness.get('acme/agents')).toMatchObject({
+      commit_sha: SHA,
+      computed_at: T + DAY,
+      head_etag: 'W/"h1"',
+    });
+  });
+
   it('keeps the stored verdict and says why when GitHub refuses', async () => {
     await store.readiness.pushed('acme/agents');
     nock(API)
@@ -197,7 +212,7 @@ describe('readiness worked out by the bot from the default branch', () => {
       .get((uri) => uri.startsWith(`${BASE}/contents/`))
       .query(true)
       .reply(403, { message: 'Resource not accessible by integration' });
-    const r = await sync.round([repo], async () => gh(), T + 7_300_000);
+    const r = await sync.round([repo], async () => gh(), T + 86_400_000 + 7_300_000);
     expect(r).toMatchObject({ failed: 1, computed: 0 });
     const row = await store.readiness.get('acme/agents');
     expect(row).toMatchObject({ commit_sha: SHA });
