@@ -1,5 +1,5 @@
 import type { GitHubClient } from '../github/octokit.ts';
-import { branchHead, readinessFiles } from '../github/readiness-files.ts';
+import { branchHead, readinessFiles, touchesReadiness } from '../github/readiness-files.ts';
 import { checkMembers } from '../github/readiness-members.ts';
 import { assessReadiness, type Readiness } from '../policy/readiness/verdict.ts';
 import type { Policy } from '../policy/spec/schema.ts';
@@ -16,7 +16,10 @@ import { PolicyCache } from './policy-cache.ts';
 // - once every `revalidateMs` (default 1 h) per repository, the branch head read conditionally:
 //   unchanged is a 304, which costs no rate limit, and nothing else is asked;
 // - after a push to the default branch (the `push` webhook marks the verdict stale);
-// - only when the head commit moved are the files read (contents API at that commit), the members
+// - when the head moved, one compare request says whether the commits since the judged one touch
+//   what readiness reads (the policy, the runbooks, the drills and postmortems folders); if not,
+//   the verdict stands at the new commit;
+// - only when they do are the files read (contents API at that commit), the members
 //   checked (GET /users/{login}, and team memberships when oncall.teams is set) and the verdict
 //   computed again with the store's incidents as evidence (acknowledgements, firing counts); so
 //   also once a day (`recomputeMs`) at the same commit, as the gates depend on the time as well.
@@ -25,7 +28,7 @@ import { PolicyCache } from './policy-cache.ts';
 // a refused member check is not an error: that member is "unverified" and the on-call gate says so.
 
 export interface ReadinessSyncOptions {
-  readiness: Pick<SqlReadinessStore, 'all' | 'claim' | 'checked' | 'save'>;
+  readiness: Pick<SqlReadinessStore, 'all' | 'claim' | 'checked' | 'save' | 'moved'>;
   incidents: Pick<SqlIncidentStore, 'between'>;
   log: BotLog;
   policyPath?: string;
@@ -118,6 +121,17 @@ export class ReadinessSync {
           await this.o.readiness.checked(r.full_name, headEtag, now, null);
           out.unchanged++;
           continue;
+        }
+        // The branch moved: when the commits since the one judged touch none of what readiness
+        // reads (one compare request), the verdict stands at the new commit.
+        if (head.kind === 'head' && fresh && s?.commit_sha && s.verdict && !s.error) {
+          out.requests++;
+          const base = s.commit_sha;
+          if (!(await touchesReadiness(gh, ref, base, head.sha, policy, this.o.policyPath))) {
+            await this.o.readiness.moved(r.full_name, head.sha, head.etag, now);
+            out.unchanged++;
+            continue;
+          }
         }
         // The branch moved, or the verdict is a day old (its gates depend on the time too).
         const sha = head.kind === 'head' ? head.sha : s!.commit_sha!;

@@ -128,3 +128,37 @@ export async function readinessFiles(
     requests,
   };
 }
+
+/** GitHub lists at most this many files of a comparison: past it, the list says nothing of the rest. */
+const COMPARE_FILES_CAP = 300;
+
+/**
+ * Whether the commits from `base` to `head` touch anything readiness reads (the policy, a runbook
+ * the alerts name, the template, the drills and postmortems folders): one request. True when it
+ * cannot tell (GitHub lists at most 300 files, or `base` is not an ancestor any more).
+ */
+export async function touchesReadiness(
+  gh: GitHubClient,
+  repo: RepoRef,
+  base: string,
+  head: string,
+  policy: Policy,
+  policyPath: string,
+): Promise<boolean> {
+  const res = await gh.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+    ...repo,
+    basehead: `${base}...${head}`,
+    per_page: 1,
+  });
+  const data = res.data as {
+    status?: string;
+    files?: Array<{ filename: string; previous_filename?: string }>;
+  };
+  const files = data.files ?? [];
+  if (data.status === 'diverged' || data.status === 'behind' || files.length >= COMPARE_FILES_CAP)
+    return true;
+  const { files: read, dirs } = readinessPaths(policy);
+  const wanted = new Set([...read, policyPath]);
+  const hit = (f: string) => wanted.has(f) || dirs.some((d) => f.startsWith(`${d}/`));
+  return files.some((f) => hit(f.filename) || (f.previous_filename ? hit(f.previous_filename) : false));
+}

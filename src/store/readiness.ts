@@ -32,6 +32,8 @@ const SQL = {
   save: `UPDATE readiness SET verdict = ?, computed_at = ?, commit_sha = ?, head_etag = ?, stale = 0,
       checked_at = ?, claimed_until = NULL, error = NULL
     WHERE repo = ?`,
+  moved: `UPDATE readiness SET commit_sha = ?, head_etag = ?, stale = 0, checked_at = ?, claimed_until = NULL, error = NULL
+    WHERE repo = ?`,
   stale: 'UPDATE readiness SET stale = 1 WHERE repo = ?',
   get: 'SELECT * FROM readiness WHERE repo = ?',
   all: 'SELECT * FROM readiness ORDER BY repo',
@@ -58,6 +60,11 @@ export class SqlReadinessStore {
   /** A verdict computed from commit `sha` (a JSON string: the dashboard parses it). */
   async save(repo: string, verdict: string, sha: string, etag: string | null, now: number): Promise<void> {
     await this.db.run(SQL.save, [verdict, now, sha, etag, now, repo]);
+  }
+
+  /** The branch moved to `sha` without touching what readiness reads: the verdict stands. */
+  async moved(repo: string, sha: string, etag: string | null, now: number): Promise<void> {
+    await this.db.run(SQL.moved, [sha, etag, now, repo]);
   }
 
   /** A push to the default branch: look again at the next round. */

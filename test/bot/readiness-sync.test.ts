@@ -203,11 +203,45 @@ describe('readiness worked out by the bot from the default branch', () => {
     });
   });
 
+  it('keeps the verdict at a new commit that touches none of what readiness reads: one compare', async () => {
+    const NEXT = 'e'.repeat(40);
+    nock(API)
+      .get(`${BASE}/branches/main`)
+      .reply(200, { name: 'main', commit: { sha: NEXT } }, { etag: 'W/"h2"' });
+    nock(API)
+      .get(`${BASE}/compare/${SHA}...${NEXT}`)
+      .query({ per_page: '1' })
+      .reply(200, {
+        status: 'ahead',
+        ahead_by: 1,
+        behind_by: 0,
+        total_commits: 1,
+        commits: [{ sha: NEXT }],
+        files: [{ filename: 'README.md', status: 'modified', additions: 1, deletions: 0, changes: 1 }],
+      });
+    const before = await store.readiness.get('acme/agents');
+    const r = await sync.round([repo], async () => gh(), T + 86_400_000 + 3_600_000);
+    expect(r).toMatchObject({ computed: 0, unchanged: 1, failed: 0, requests: 2 });
+    expect(await store.readiness.get('acme/agents')).toMatchObject({
+      verdict: before!.verdict,
+      computed_at: before!.computed_at,
+      commit_sha: NEXT,
+      head_etag: 'W/"h2"',
+    });
+  });
+
   it('keeps the stored verdict and says why when GitHub refuses', async () => {
     await store.readiness.pushed('acme/agents');
     nock(API)
       .get(`${BASE}/branches/main`)
       .reply(200, { name: 'main', commit: { sha: 'c'.repeat(40) } });
+    nock(API)
+      .get(`${BASE}/compare/${'e'.repeat(40)}...${'c'.repeat(40)}`)
+      .query(true)
+      .reply(200, {
+        status: 'ahead',
+        files: [{ filename: 'examples/runbooks/fast-burn.md', status: 'modified' }],
+      });
     nock(API)
       .get((uri) => uri.startsWith(`${BASE}/contents/`))
       .query(true)
@@ -215,7 +249,7 @@ describe('readiness worked out by the bot from the default branch', () => {
     const r = await sync.round([repo], async () => gh(), T + 86_400_000 + 7_300_000);
     expect(r).toMatchObject({ failed: 1, computed: 0 });
     const row = await store.readiness.get('acme/agents');
-    expect(row).toMatchObject({ commit_sha: SHA });
+    expect(row).toMatchObject({ commit_sha: 'e'.repeat(40) });
     expect(row!.error).toMatch(/Resource not accessible/);
   });
 });

@@ -12,7 +12,7 @@ import { type RunningPostgres, startPostgres } from '../support/postgres.ts';
 
 // The readiness verdicts the bot stores (migration 7), on SQLite and on a real PostgreSQL: one
 // replica of two claims a repository's read, a push makes it stale, a save keeps the verdict, its
-// commit and ETag; and the dashboard's on-call page shows the stored verdict with its five gates.
+// commit and ETag, a move to a commit that touches none of its files keeps the verdict; and the dashboard's on-call page shows the stored verdict with its five gates.
 
 let pg: RunningPostgres;
 beforeAll(async () => {
@@ -71,6 +71,15 @@ describe.each(drivers)('readiness verdicts in the %s store', (kind, open) => {
       stale: false,
       checked_at: t + 3,
       error: 'GitHub refused: 403',
+    });
+    await store.readiness.moved(repo, 'e'.repeat(40), 'W/"h2"', t + 4);
+    expect(await store.readiness.get(repo)).toMatchObject({
+      verdict: JSON.stringify(verdict),
+      computed_at: t,
+      commit_sha: 'e'.repeat(40),
+      head_etag: 'W/"h2"',
+      checked_at: t + 4,
+      error: null,
     });
     expect((await store.readiness.all()).map((r) => r.repo)).toEqual([repo]);
   });
