@@ -46,7 +46,7 @@ interface Entry {
 }
 
 /** The paths readiness reads, as the policy names them (URLs and unsafe paths left out). */
-export function readinessPaths(policy: Policy): { files: string[]; dirs: string[] } {
+function readinessPaths(policy: Policy): { files: string[]; dirs: string[] } {
   const safe = (p: string) => repoPath.safeParse(p).success;
   const files = new Set<string>();
   for (const a of policy.alerts)
