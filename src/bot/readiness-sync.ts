@@ -135,7 +135,7 @@ export class ReadinessSync {
         }
         // The branch moved, or the verdict is a day old (its gates depend on the time too).
         const sha = head.kind === 'head' ? head.sha : s!.commit_sha!;
-        const { verdict, requests } = await this.compute(gh, r, policy, sha, now);
+        const { verdict, requests } = await this.compute(gh, r, sha, now);
         out.requests += requests;
         await this.o.readiness.save(r.full_name, JSON.stringify(verdict), sha, headEtag, now);
         out.computed++;
@@ -149,16 +149,15 @@ export class ReadinessSync {
     return out;
   }
 
-  /** The verdict at commit `sha`, with the GitHub calls it took. */
+  /** The verdict at commit `sha` (the policy read there too), with the GitHub calls it took. */
   async compute(
     gh: GitHubClient,
-    r: Pick<RepoRow, 'full_name' | 'owner' | 'repo' | 'policy_text'>,
-    policy: Policy,
+    r: Pick<RepoRow, 'full_name' | 'owner' | 'repo'>,
     sha: string,
     now: number,
   ): Promise<{ verdict: Readiness; requests: number }> {
     const ref = { owner: r.owner, repo: r.repo };
-    const { files, requests } = await readinessFiles(gh, ref, sha, policy, this.o.policyPath, r.policy_text!);
+    const { files, policy, requests } = await readinessFiles(gh, ref, sha, this.o.policyPath);
     let calls = 0;
     const counted: GitHubClient = {
       request: ((route: string, params?: object) => {
@@ -166,7 +165,7 @@ export class ReadinessSync {
         return gh.request(route as never, params as never);
       }) as unknown as GitHubClient['request'],
     };
-    const members = await checkMembers(counted, policy, r.owner);
+    const members = policy ? await checkMembers(counted, policy, r.owner) : 'no policy to read members from';
     const found = incidentEvidence(
       await this.o.incidents.between(r.full_name, now - READINESS_HISTORY_MS, now),
       now,

@@ -1,4 +1,5 @@
 import type { RepoFiles } from '../policy/readiness/verdict.ts';
+import { loadPolicy, PolicyError } from '../policy/spec/load.ts';
 import { repoPath } from '../policy/spec/repo-path.ts';
 import type { Policy } from '../policy/spec/schema.ts';
 import { statusOf } from './errors.ts';
@@ -60,19 +61,17 @@ function readinessPaths(policy: Policy): { files: string[]; dirs: string[] } {
 }
 
 /**
- * Reads what readiness needs at `ref` and returns it as RepoFiles (the policy itself is given: the
- * bot holds it). `requests` counts the calls made. A file over 1 MB, or an answer that is neither a
+ * Reads what readiness needs at `ref` — the policy at `policyPath` first, then what it names — and
+ * returns it as RepoFiles with the policy (null when it is missing or does not load). `requests` counts the calls made. A file over 1 MB, or an answer that is neither a
  * file nor a folder, is an error: the caller keeps the verdict it had and says why.
  */
 export async function readinessFiles(
   gh: GitHubClient,
   repo: RepoRef,
   ref: string,
-  policy: Policy,
   policyPath: string,
-  policyText: string,
-): Promise<{ files: RepoFiles; requests: number }> {
-  const texts = new Map<string, string | null>([[policyPath, policyText]]);
+): Promise<{ files: RepoFiles; policy: Policy | null; requests: number }> {
+  const texts = new Map<string, string | null>();
   const lists = new Map<string, string[] | null>();
   let requests = 0;
   const get = async (path: string) => {
@@ -98,7 +97,21 @@ export async function readinessFiles(
   const readFile = async (path: string) => {
     if (!texts.has(path)) texts.set(path, decode(path, await get(path)));
   };
-  const { files, dirs } = readinessPaths(policy);
+  // The policy at that commit (the store's may not be read again yet): what it names is what is read.
+  await readFile(policyPath);
+  const policyText = texts.get(policyPath) ?? null;
+  let policy: Policy | null = null;
+  if (policyText !== null) {
+    try {
+      policy = loadPolicy(policyText, policyPath).policy;
+    } catch (e) {
+      if (!(e instanceof PolicyError)) throw e;
+    }
+  }
+  // Without a policy that loads, readiness looks for postmortems where it would by default.
+  const { files, dirs } = policy
+    ? readinessPaths(policy)
+    : { files: ['postmortems/TEMPLATE.md'], dirs: ['postmortems'] };
   for (const path of files) await readFile(path);
   for (const dir of dirs) {
     if (lists.has(dir)) continue;
@@ -125,6 +138,7 @@ export async function readinessFiles(
   }
   return {
     files: { read: (p) => texts.get(p) ?? null, list: (d) => lists.get(d) ?? null },
+    policy,
     requests,
   };
 }

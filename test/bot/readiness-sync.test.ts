@@ -12,7 +12,7 @@ import { cli } from '../support/cli.ts';
 import { useNock } from '../support/nock.ts';
 
 // The bot works out each repository's readiness verdict from its default branch, read through the
-// REST API (contents at the head commit: the runbooks the alerts name, the drills and postmortems
+// REST API (contents at the head commit: the policy there, the runbooks its alerts name, the drills and postmortems
 // folders), and stores it: the verdict is the one `budget-gate readiness` gives on the same files
 // (this repository's examples/), an unchanged branch costs one conditional request (a 304), a push
 // to the default branch makes it look again, and a refused read keeps the verdict stored before.
@@ -121,8 +121,9 @@ describe('readiness worked out by the bot from the default branch', () => {
     const asked = answerFiles();
     answerMembers(2);
     const r = await sync.round([repo], async () => gh(), T);
-    expect(r).toEqual({ looked: 1, computed: 1, unchanged: 0, failed: 0, requests: 1 + 13 + 6 });
+    expect(r).toEqual({ looked: 1, computed: 1, unchanged: 0, failed: 0, requests: 1 + 14 + 6 });
     expect(asked).toEqual([
+      POLICY_PATH,
       'examples/runbooks/fast-burn.md',
       'examples/runbooks/steady-burn.md',
       'examples/runbooks/slow-burn.md',
@@ -194,8 +195,8 @@ describe('readiness worked out by the bot from the default branch', () => {
     const asked = answerFiles();
     answerMembers(1);
     const r = await sync.round([repo], async () => gh(), T + DAY);
-    expect(r).toMatchObject({ computed: 1, requests: 1 + 13 + 6 });
-    expect(asked).toHaveLength(13);
+    expect(r).toMatchObject({ computed: 1, requests: 1 + 14 + 6 });
+    expect(asked).toHaveLength(14);
     expect(await store.readiness.get('acme/agents')).toMatchObject({
       commit_sha: SHA,
       computed_at: T + DAY,
