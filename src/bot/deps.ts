@@ -2,6 +2,7 @@ import type { GitHubClient } from '../github/octokit.ts';
 import type { WatchStore } from '../policy/canary/ports.ts';
 import type { TelemetrySource } from '../policy/gate/ports.ts';
 import type { SqlIncidentStore } from '../store/incidents.ts';
+import type { SqlReadinessStore } from '../store/readiness.ts';
 import type { SqlRecords } from '../store/records.ts';
 import type { SqlRepoStore } from '../store/repos.ts';
 import type { BotLog } from './log.ts';
@@ -19,6 +20,8 @@ export interface BotDeps {
   incidents?: Pick<SqlIncidentStore, 'byIssue' | 'ack' | 'resolve' | 'note'>;
   /** What the dashboard reads: the gate's decisions, pull requests, the audit log as read; absent when the service is off. */
   records?: Pick<SqlRecords, 'recordGateDecision' | 'pull' | 'savePull' | 'pullDecision' | 'auditPushed'>;
+  /** The stored readiness verdicts: a push to the default branch makes them stale (readiness-sync.ts). */
+  readiness?: Pick<SqlReadinessStore, 'pushed'>;
   /** The gate's check run, as the Action's `check-name` input names it (default `budget-gate`). */
   gateCheckName?: string;
 }

@@ -22,6 +22,7 @@ import { BotMetrics } from './metrics.ts';
 import { botOctokit } from './octokit.ts';
 import { PAGERDUTY_SECRET_ENV, pagerdutyWebhookHandler } from './pagerduty-webhook.ts';
 import { answerPendingRules } from './pending-rules.ts';
+import { ReadinessSync } from './readiness-sync.ts';
 import { recheckHeld } from './recheck.ts';
 import { recoverMissedDeliveries } from './redeliver.ts';
 import { reportRevertFailed } from './revert/failed.ts';
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
           repos: store.service,
           incidents: store.incidents,
           records: store.records,
+          readiness: store.readiness,
           gateCheckName: config.BUDGET_GATE_DECISION_CHECK,
         }
       : {}),
@@ -182,6 +184,12 @@ async function main(): Promise<void> {
         log,
         policyPath: config.BUDGET_GATE_POLICY_PATH,
       });
+      const readiness = new ReadinessSync({
+        readiness: store.readiness,
+        incidents: store.incidents,
+        log,
+        policyPath: config.BUDGET_GATE_POLICY_PATH,
+      });
       const evaluator = new Evaluator({
         store: store.service,
         decisions: store.records,
@@ -255,6 +263,19 @@ async function main(): Promise<void> {
             if (r.read + r.failed > 0)
               log.info(
                 `budget-gate: audit logs: ${r.read} read (${r.added} new records), ${r.unchanged} unchanged, ${r.failed} failed`,
+              );
+          },
+        },
+        {
+          // Each repository at most hourly (a free 304 when its branch did not move), or after a push.
+          name: 'readiness verdicts',
+          everyMs: config.BUDGET_GATE_AUDIT_EVERY,
+          firstAfterMs: config.BUDGET_GATE_AUDIT_EVERY,
+          run: async () => {
+            const r = await readiness.round(await store.service.list(), (id) => app.auth(id), Date.now());
+            if (r.computed + r.failed > 0)
+              log.info(
+                `budget-gate: readiness: ${r.computed} worked out, ${r.unchanged} unchanged, ${r.failed} failed (${r.requests} requests)`,
               );
           },
         },

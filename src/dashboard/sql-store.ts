@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { Watch } from '../policy/canary/ports.ts';
 import { type Decision, decisionSchema } from '../policy/gate/decision-schema.ts';
+import type { Readiness } from '../policy/readiness/verdict.ts';
 import { loadPolicy, PolicyError } from '../policy/spec/load.ts';
 import type { Policy } from '../policy/spec/schema.ts';
 import type { SloFigures } from '../store/repos.ts';
@@ -29,13 +30,14 @@ import type {
 // its next evaluation is stored, so a warm page is a few indexed reads.
 //
 // On-call is the one page computed at load: who is on call *now* is the stored policy's rotation at
-// the current time (the policy is parsed once per revision). The readiness verdict reads files of
-// the repository that the bot does not keep, so it is not shown here (`budget-gate readiness`).
+// the current time (the policy is parsed once per revision). The readiness verdict is the one the
+// bot worked out from the default branch's files (src/bot/readiness-sync.ts), as stored.
 
 /** How much each page shows: the newest of each. */
 const PAGE_LIMITS = { watches: 20, decisions: 200, audit: 200, incidents: 50 } as const;
 
-type Store = Pick<SqlWatchStore, 'service' | 'records' | 'incidents' | 'ofRepo'>;
+type Store = Pick<SqlWatchStore, 'service' | 'records' | 'incidents' | 'ofRepo'> &
+  Partial<Pick<SqlWatchStore, 'readiness'>>;
 
 export interface SqlDashboardOptions {
   /** Where the policy lives in each repository (the bot's BUDGET_GATE_POLICY_PATH), for its messages. */
@@ -278,6 +280,16 @@ export class SqlDashboardStore implements DashboardStore {
       }
       this.policies.set(text, hit);
     }
-    return hit.policy ? oncallView(hit.policy, this.o.clock(), null) : null;
+    if (!hit.policy) return null;
+    const stored = await this.store.readiness?.get(repo);
+    let readiness: Readiness | null = null;
+    if (stored?.verdict) {
+      try {
+        readiness = JSON.parse(stored.verdict) as Readiness;
+      } catch {
+        readiness = null;
+      }
+    }
+    return oncallView(hit.policy, this.o.clock(), readiness);
   }
 }

@@ -1,4 +1,5 @@
 import { LEASES_MIGRATION } from './migration-leases.ts';
+import { READINESS_MIGRATION } from './migration-readiness.ts';
 
 // Schema versions, applied in order on start by both stores. A migration is never edited once
 // released: a change is a new entry. `int` is INTEGER in SQLite and BIGINT in PostgreSQL, since
@@ -241,6 +242,8 @@ export const MIGRATIONS: Migration[] = [
   },
   // 6: fleet-wide tasks leased to one replica (repository discovery), in its own file.
   LEASES_MIGRATION,
+  // 7: each repository's readiness verdict, worked out by the bot (src/bot/readiness-sync.ts).
+  READINESS_MIGRATION,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

@@ -9,6 +9,7 @@ import type { SqlDriver, SqlValue } from './driver.ts';
 import { SqlIncidentStore, SqlLedger } from './incidents.ts';
 import { SqlLeaseStore } from './leases.ts';
 import { COLUMNS, type Dialect } from './migrations.ts';
+import { SqlReadinessStore } from './readiness.ts';
 import { SqlRecords } from './records.ts';
 import { SqlRepoStore } from './repos.ts';
 
@@ -73,6 +74,8 @@ export class SqlWatchStore implements WatchStore {
   readonly records: SqlRecords;
   /** Fleet-wide tasks (repository discovery), each run by one replica at a time. */
   readonly leases: SqlLeaseStore;
+  /** Each repository's readiness verdict, worked out from its default branch. */
+  readonly readiness: SqlReadinessStore;
 
   constructor(db: SqlDriver) {
     this.db = db;
@@ -82,6 +85,7 @@ export class SqlWatchStore implements WatchStore {
     this.incidents = new SqlIncidentStore(db);
     this.records = new SqlRecords(db);
     this.leases = new SqlLeaseStore(db);
+    this.readiness = new SqlReadinessStore(db);
   }
 
   recordEvidence(id: number, at: number, evidence: string): Promise<void> {

@@ -19,6 +19,9 @@ export async function onPush(ctx: HandlerContext, deps: BotDeps): Promise<void> 
   const full = `${owner}/${r.name}`;
   if (deps.repos && r.default_branch && p.ref === `refs/heads/${r.default_branch}`) {
     await deps.repos.invalidatePolicy(full, deps.clock());
+    // The runbooks, drills and postmortems may have changed: the readiness verdict is looked at
+    // again at the next round (a free 304 on the branch head when the commit is the one it judged).
+    await deps.readiness?.pushed(full);
     return;
   }
   // A push to the audit branch (the one the bot last read the log from): read it again at the

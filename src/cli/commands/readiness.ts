@@ -2,12 +2,14 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Octokit } from '@octokit/core';
+import { checkMembers } from '../../github/readiness-members.ts';
 import { FileLedger, LedgerError } from '../../notify/ledger.ts';
 import { primaries } from '../../policy/oncall/drill.ts';
 import { assessReadiness, type ReadinessEvidence, renderReadiness } from '../../policy/readiness/verdict.ts';
 import type { Policy } from '../../policy/spec/schema.ts';
 import { durationOf } from '../../policy/time/duration-value.ts';
 import { REPO_OPTIONS, repoFiles } from '../../repo/files.ts';
+import { READINESS_HISTORY_MS as HISTORY_MS, incidentEvidence } from '../../store/readiness.ts';
 import { parseAt, readPolicy } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 
@@ -23,10 +25,6 @@ how often they fired: the bot's --store, or oncall page's --ledger; else by seve
 postmortem ritual. 0-2 NOT YET, 3-4 SOFT-LAUNCH ONLY, 5 PRODUCTION-READY.
 
 exit 0 PRODUCTION-READY, 1 otherwise, 2 invalid input`;
-
-const DAY = 86_400_000;
-/** How far back alerts are counted for the ranking. */
-const HISTORY_MS = 90 * DAY;
 
 export async function readinessCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -56,7 +54,7 @@ export async function readinessCommand(argv: string[], io: CliIo): Promise<numbe
     }
   }
   const ev: ReadinessEvidence = {
-    members: policy ? await checkMembers(policy, values.repo ?? null, io) : 'no policy to read members from',
+    members: policy ? await membersOf(policy, values.repo ?? null, io) : 'no policy to read members from',
     acks: [],
     firing: null,
     ackWithinMs: within.ms,
@@ -69,21 +67,9 @@ export async function readinessCommand(argv: string[], io: CliIo): Promise<numbe
     const store = await openStore(spec, io.cwd);
     try {
       const incidents = await store.incidents.between(values.repo ?? '', at - HISTORY_MS, at);
-      for (const i of incidents)
-        if (i.acked_at !== null && i.acked_by)
-          ev.acks.push({
-            at: i.acked_at,
-            by: i.acked_by,
-            source: `the bot's store, ${i.action === 'drill' ? 'a drill' : `incident ${i.alert}`}`,
-          });
-      const counts: Record<string, number> = {};
-      for (const i of incidents)
-        if (i.action !== 'drill' && i.opened_at >= at - HISTORY_MS)
-          counts[i.alert] = (counts[i.alert] ?? 0) + 1;
-      ev.firing = {
-        counts,
-        source: `the bot's store, last 90 days${values.repo ? '' : ', every repository'}`,
-      };
+      const found = incidentEvidence(incidents, at, !values.repo);
+      ev.acks.push(...found.acks);
+      ev.firing = found.firing;
     } finally {
       await store.close();
     }
@@ -107,74 +93,15 @@ export async function readinessCommand(argv: string[], io: CliIo): Promise<numbe
   return r.verdict === 'PRODUCTION-READY' ? EXIT.allowed : EXIT.blocked;
 }
 
-/**
- * Each primary is a real GitHub user (GET /users/{login}) and, when the policy names oncall.teams
- * and --repo names the organisation, an active member of one of them. Without a token: one
- * sentence saying nobody checked.
- */
-async function checkMembers(
+/** The members checked with GITHUB_TOKEN (src/github/readiness-members.ts); without one, a sentence. */
+async function membersOf(
   policy: Policy,
   repo: string | null,
   io: CliIo,
 ): Promise<ReadinessEvidence['members']> {
-  const people = primaries(policy.oncall);
-  if (people.length === 0) return 'the policy has no rotation (oncall.members)';
   const token = io.env.GITHUB_TOKEN || io.env.GH_TOKEN;
-  if (!token)
+  if (primaries(policy.oncall).length > 0 && !token)
     return 'no GitHub token was given (GITHUB_TOKEN), so nobody checked that the members are real GitHub users';
   const gh = new Octokit({ auth: token, baseUrl: io.env.GITHUB_API_URL || 'https://api.github.com' });
-  const org = repo?.split('/')[0] ?? null;
-  const teams = policy.oncall.teams;
-  const out: Array<{ login: string; ok: boolean; why: string }> = [];
-  for (const login of people) {
-    const status = (e: unknown) => (e as { status?: number }).status ?? 0;
-    try {
-      const u = await gh.request('GET /users/{username}', { username: login });
-      if (u.data.type !== 'User') {
-        out.push({ login, ok: false, why: `a GitHub ${u.data.type}, not a person` });
-        continue;
-      }
-    } catch (e) {
-      const s = status(e);
-      out.push({
-        login,
-        ok: false,
-        why:
-          s === 404
-            ? 'no such GitHub user'
-            : `the token could not read the user (${s || (e as Error).message})`,
-      });
-      continue;
-    }
-    if (!org || teams.length === 0) {
-      out.push({ login, ok: true, why: 'real GitHub users' });
-      continue;
-    }
-    let member: string | null = null;
-    let why = '';
-    for (const team of teams) {
-      try {
-        const m = await gh.request('GET /orgs/{org}/teams/{team_slug}/memberships/{username}', {
-          org,
-          team_slug: team.includes('/') ? team.split('/')[1]! : team,
-          username: login,
-        });
-        if (m.data.state === 'active') {
-          member = team;
-          break;
-        }
-        why = `invited to ${org}/${team} but not yet a member`;
-      } catch (e) {
-        const s = status(e);
-        why =
-          s === 404
-            ? `not a member of ${teams.map((t) => `${org}/${t}`).join(' or ')}`
-            : `the token cannot read ${org}'s teams (${s}): it needs read:org`;
-      }
-    }
-    out.push(
-      member ? { login, ok: true, why: `real GitHub users in ${org}/${member}` } : { login, ok: false, why },
-    );
-  }
-  return out;
+  return checkMembers(gh, policy, repo?.split('/')[0] ?? null);
 }
