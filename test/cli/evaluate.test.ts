@@ -39,42 +39,31 @@ describe('budget-gate evaluate on the bundled example', () => {
   });
 
   it('honours an approver’s override and refuses the author’s own', async () => {
-    const approved = await cli(
-      [
-        ...base,
-        '--changed-files',
-        '-',
-        '--labels',
-        'override:catastrophic-event',
-        '--applied-by',
-        'sre-lead',
-        '--author',
-        'dev',
-        '--json',
-      ],
-      { stdin: 'prompts/refund.md\n' },
-    );
+    // sre-lead applies the override label to a change of a high-risk path that `author` wrote.
+    const overrideBySreLead = (author: string) =>
+      cli(
+        [
+          ...base,
+          '--changed-files',
+          '-',
+          '--labels',
+          'override:catastrophic-event',
+          '--applied-by',
+          'sre-lead',
+          '--author',
+          author,
+          '--json',
+        ],
+        { stdin: 'prompts/refund.md\n' },
+      );
+    const approved = await overrideBySreLead('dev');
     expect(approved.code).toBe(0);
     expect(JSON.parse(approved.stdout).override).toMatchObject({
       reason: 'catastrophic-event',
       applied_by: 'sre-lead',
     });
 
-    const own = await cli(
-      [
-        ...base,
-        '--changed-files',
-        '-',
-        '--labels',
-        'override:catastrophic-event',
-        '--applied-by',
-        'sre-lead',
-        '--author',
-        'sre-lead',
-        '--json',
-      ],
-      { stdin: 'prompts/refund.md\n' },
-    );
+    const own = await overrideBySreLead('sre-lead');
     expect(own.code).toBe(1);
     expect(JSON.parse(own.stdout).override_refusals[0]).toMatchObject({ code: 'self-approval' });
   });
