@@ -157,28 +157,33 @@ describe('the Action step (main.ts) writes the job summary whatever stopped it',
     process.env = { ...saved };
     process.exitCode = undefined;
   });
-
-  it('a 403 on the label history: the summary has the verdict and the permission to grant', async () => {
+  /** The step's environment for a pull_request `event` in a fresh workspace, its policy served as GitHub would. */
+  const actionOn = (event: unknown, env: Record<string, string> = {}) => {
     const ws = workspace();
-    const event = join(dir, 'event.json');
-    const body = withLabel('override:slo-wrong');
-    writeFileSync(event, JSON.stringify(body));
+    const eventPath = join(dir, 'event.json');
+    writeFileSync(eventPath, JSON.stringify(event));
     writeFileSync(summary, '');
     Object.assign(process.env, {
       GITHUB_EVENT_NAME: 'pull_request',
-      GITHUB_EVENT_PATH: event,
+      GITHUB_EVENT_PATH: eventPath,
       GITHUB_REPOSITORY: 'Codertocat/Hello-World',
       GITHUB_SHA: 'f'.repeat(40),
       GITHUB_WORKSPACE: ws,
       GITHUB_API_URL: API,
       GITHUB_STEP_SUMMARY: summary,
-      GITHUB_OUTPUT: join(dir, 'output'),
       GITHUB_TOKEN: 'ghs_test',
       'INPUT_TELEMETRY-FILE': 'telemetry.jsonl.gz',
+      ...env,
+    });
+    nockPolicyAt(readFileSync(join(ws, '.github/error-budget.yml'), 'utf8'));
+  };
+
+  it('a 403 on the label history: the summary has the verdict and the permission to grant', async () => {
+    writeFileSync(join(dir, 'output'), '');
+    actionOn(withLabel('override:slo-wrong'), {
+      GITHUB_OUTPUT: join(dir, 'output'),
       INPUT_AT: '2026-11-20T09:00:00Z',
     });
-    writeFileSync(join(dir, 'output'), '');
-    nockPolicyAt(readFileSync(join(ws, '.github/error-budget.yml'), 'utf8'));
     nock(API)
       .get(`${GH_REPO}/pulls/2/files`)
       .query(true)
@@ -195,22 +200,7 @@ describe('the Action step (main.ts) writes the job summary whatever stopped it',
   });
 
   it("a 403 on the pull request's files: a summary saying the gate could not decide, and why", async () => {
-    const ws = workspace();
-    const event = join(dir, 'event.json');
-    writeFileSync(event, JSON.stringify(opened()));
-    writeFileSync(summary, '');
-    Object.assign(process.env, {
-      GITHUB_EVENT_NAME: 'pull_request',
-      GITHUB_EVENT_PATH: event,
-      GITHUB_REPOSITORY: 'Codertocat/Hello-World',
-      GITHUB_SHA: 'f'.repeat(40),
-      GITHUB_WORKSPACE: ws,
-      GITHUB_API_URL: API,
-      GITHUB_STEP_SUMMARY: summary,
-      GITHUB_TOKEN: 'ghs_test',
-      'INPUT_TELEMETRY-FILE': 'telemetry.jsonl.gz',
-    });
-    nockPolicyAt(readFileSync(join(ws, '.github/error-budget.yml'), 'utf8'));
+    actionOn(opened());
     nock(API)
       .get(`${GH_REPO}/pulls/2/files`)
       .query(true)
