@@ -33,6 +33,15 @@ const BAD_GATEWAY = '<html><body><h1>502 Bad Gateway</h1></body></html>';
 /** plugin-retry's three retries after the first attempt. */
 const ATTEMPTS = 4;
 
+/** Pull request 2 changes a high-risk prompt; what its label history answers is the caller's. */
+const labelHistoryOfRefundPr = () =>
+  nock(API)
+    .get(`${GH_REPO}/pulls/2/files`)
+    .query(true)
+    .reply(200, files('prompts/refund.md'))
+    .get(`${GH_REPO}/issues/2/events`)
+    .query(true);
+
 let checkRuns: Array<{ conclusion: string; output: { title: string; summary: string } }> = [];
 const recordCheck = () =>
   nock(API)
@@ -50,13 +59,10 @@ afterEach(assertAllCalled);
 
 describe('the override check fails: the decision without the override stands, and says why', () => {
   it('403 on the label history: blocked, the summary and the check run name `issues: read`', async () => {
-    nock(API)
-      .get(`${GH_REPO}/pulls/2/files`)
-      .query(true)
-      .reply(200, files('prompts/refund.md'))
-      .get(`${GH_REPO}/issues/2/events`)
-      .query(true)
-      .reply(403, notAccessible('https://docs.github.com/rest/issues/events#list-issue-events'));
+    labelHistoryOfRefundPr().reply(
+      403,
+      notAccessible('https://docs.github.com/rest/issues/events#list-issue-events'),
+    );
     recordCheck();
     const r = await gate('pull_request', withLabel('override:slo-wrong'));
     expect(r.decision).toMatchObject({ state: 'soft-pause', allowed: false, override: null });
@@ -73,14 +79,7 @@ describe('the override check fails: the decision without the override stands, an
   });
 
   it('502 on the label history, after retries: blocked, and the summary says GitHub failed, re-run', async () => {
-    nock(API)
-      .get(`${GH_REPO}/pulls/2/files`)
-      .query(true)
-      .reply(200, files('prompts/refund.md'))
-      .get(`${GH_REPO}/issues/2/events`)
-      .query(true)
-      .times(ATTEMPTS)
-      .reply(502, BAD_GATEWAY, { 'content-type': 'text/html' });
+    labelHistoryOfRefundPr().times(ATTEMPTS).reply(502, BAD_GATEWAY, { 'content-type': 'text/html' });
     recordCheck();
     const r = await gate('pull_request', withLabel('override:slo-wrong'));
     expect(r.decision).toMatchObject({ allowed: false, override: null });
@@ -184,13 +183,10 @@ describe('the Action step (main.ts) writes the job summary whatever stopped it',
       GITHUB_OUTPUT: join(dir, 'output'),
       INPUT_AT: '2026-11-20T09:00:00Z',
     });
-    nock(API)
-      .get(`${GH_REPO}/pulls/2/files`)
-      .query(true)
-      .reply(200, files('prompts/refund.md'))
-      .get(`${GH_REPO}/issues/2/events`)
-      .query(true)
-      .reply(403, notAccessible('https://docs.github.com/rest/issues/events#list-issue-events'));
+    labelHistoryOfRefundPr().reply(
+      403,
+      notAccessible('https://docs.github.com/rest/issues/events#list-issue-events'),
+    );
     recordCheck();
     await run();
     const written = readFileSync(summary, 'utf8');
