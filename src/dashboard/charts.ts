@@ -69,15 +69,8 @@ function draw(option: Record<string, unknown>, label: string): string {
   }
 }
 
-const pct = (v: number) => `${Math.round(v * 1000) / 10}%`;
-
-/** Budget consumed over the SLO's window, with the soft- and hard-pause lines. Null without a series. */
-export function budgetChart(slo: SloReport, soft: number, hard: number): string | null {
-  const points = slo.series.filter((p) => p.consumed !== null);
-  if (points.length === 0) return null;
-  const first = Date.parse(slo.series[0]!.at);
-  const last = Date.parse(slo.series.at(-1)!.at);
-  const top = Math.max(hard * 1.1, ...points.map((p) => p.consumed! * 1.05));
+/** The soft and hard pause levels as dashed lines across the chart, from `first` to `last`. */
+function pauseLines(first: number, last: number, soft: number, hard: number) {
   const flat = (v: number, name: string, colour: string) => ({
     type: 'line',
     name,
@@ -89,6 +82,18 @@ export function budgetChart(slo: SloReport, soft: number, hard: number): string 
     lineStyle: { color: colour, width: 2, type: 'dashed' },
     itemStyle: { color: colour },
   });
+  return [flat(soft, 'soft pause', COLOURS.soft), flat(hard, 'hard pause', COLOURS.hard)];
+}
+
+const pct = (v: number) => `${Math.round(v * 1000) / 10}%`;
+
+/** Budget consumed over the SLO's window, with the soft- and hard-pause lines. Null without a series. */
+export function budgetChart(slo: SloReport, soft: number, hard: number): string | null {
+  const points = slo.series.filter((p) => p.consumed !== null);
+  if (points.length === 0) return null;
+  const first = Date.parse(slo.series[0]!.at);
+  const last = Date.parse(slo.series.at(-1)!.at);
+  const top = Math.max(hard * 1.1, ...points.map((p) => p.consumed! * 1.05));
   return draw(
     {
       ...base,
@@ -113,8 +118,7 @@ export function budgetChart(slo: SloReport, soft: number, hard: number): string 
           lineStyle: { color: COLOURS.consumed, width: 2.5 },
           itemStyle: { color: COLOURS.consumed },
         },
-        flat(soft, 'soft pause', COLOURS.soft),
-        flat(hard, 'hard pause', COLOURS.hard),
+        ...pauseLines(first, last, soft, hard),
       ],
     },
     'budget consumed over the window, with the pause lines',
@@ -177,17 +181,6 @@ export function trendChart(t: SloTrend, soft: number, hard: number): string | nu
   const last = at.at(-1)!;
   const top = Math.max(hard * 1.1, ...t.points.map((p) => (p.consumed ?? 0) * 1.05));
   const burnTop = Math.max(1, ...t.points.map((p) => (p.burn ?? 0) * 1.1));
-  const flat = (v: number, name: string, colour: string) => ({
-    type: 'line',
-    name,
-    data: [
-      [first, v],
-      [last, v],
-    ],
-    symbol: 'none',
-    lineStyle: { color: colour, width: 2, type: 'dashed' },
-    itemStyle: { color: colour },
-  });
   return draw(
     {
       ...base,
@@ -230,8 +223,7 @@ export function trendChart(t: SloTrend, soft: number, hard: number): string | nu
           lineStyle: { color: COLOURS.long, width: 2 },
           itemStyle: { color: COLOURS.long },
         },
-        flat(soft, 'soft pause', COLOURS.soft),
-        flat(hard, 'hard pause', COLOURS.hard),
+        ...pauseLines(first, last, soft, hard),
       ],
     },
     'budget consumed and burn as each stored evaluation found them',

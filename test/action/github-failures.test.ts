@@ -33,6 +33,15 @@ const BAD_GATEWAY = '<html><body><h1>502 Bad Gateway</h1></body></html>';
 /** plugin-retry's three retries after the first attempt. */
 const ATTEMPTS = 4;
 
+/** Pull request 2 changes a high-risk prompt; what its label history answers is the caller's. */
+const labelHistoryOfRefundPr = () =>
+  nock(API)
+    .get(`${GH_REPO}/pulls/2/files`)
+    .query(true)
+    .reply(200, files('prompts/refund.md'))
+    .get(`${GH_REPO}/issues/2/events`)
+    .query(true);
+
 let checkRuns: Array<{ conclusion: string; output: { title: string; summary: string } }> = [];
 const recordCheck = () =>
   nock(API)
@@ -50,13 +59,10 @@ afterEach(assertAllCalled);
 
 describe('the override check fails: the decision without the override stands, and says why', () => {
   it('403 on the label history: blocked, the summary and the check run name `issues: read`', async () => {
-    nock(API)
-      .get(`${GH_REPO}/pulls/2/files`)
-      .query(true)
-      .reply(200, files('prompts/refund.md'))
-      .get(`${GH_REPO}/issues/2/events`)
-      .query(true)
-      .reply(403, notAccessible('https://docs.github.com/rest/issues/events#list-issue-events'));
+    labelHistoryOfRefundPr().reply(
+      403,
+      notAccessible('https://docs.github.com/rest/issues/events#list-issue-events'),
+    );
     recordCheck();
     const r = await gate('pull_request', withLabel('override:slo-wrong'));
     expect(r.decision).toMatchObject({ state: 'soft-pause', allowed: false, override: null });
@@ -73,14 +79,7 @@ describe('the override check fails: the decision without the override stands, an
   });
 
   it('502 on the label history, after retries: blocked, and the summary says GitHub failed, re-run', async () => {
-    nock(API)
-      .get(`${GH_REPO}/pulls/2/files`)
-      .query(true)
-      .reply(200, files('prompts/refund.md'))
-      .get(`${GH_REPO}/issues/2/events`)
-      .query(true)
-      .times(ATTEMPTS)
-      .reply(502, BAD_GATEWAY, { 'content-type': 'text/html' });
+    labelHistoryOfRefundPr().times(ATTEMPTS).reply(502, BAD_GATEWAY, { 'content-type': 'text/html' });
     recordCheck();
     const r = await gate('pull_request', withLabel('override:slo-wrong'));
     expect(r.decision).toMatchObject({ allowed: false, override: null });
@@ -157,35 +156,37 @@ describe('the Action step (main.ts) writes the job summary whatever stopped it',
     process.env = { ...saved };
     process.exitCode = undefined;
   });
-
-  it('a 403 on the label history: the summary has the verdict and the permission to grant', async () => {
+  /** The step's environment for a pull_request `event` in a fresh workspace, its policy served as GitHub would. */
+  const actionOn = (event: unknown, env: Record<string, string> = {}) => {
     const ws = workspace();
-    const event = join(dir, 'event.json');
-    const body = withLabel('override:slo-wrong');
-    writeFileSync(event, JSON.stringify(body));
+    const eventPath = join(dir, 'event.json');
+    writeFileSync(eventPath, JSON.stringify(event));
     writeFileSync(summary, '');
     Object.assign(process.env, {
       GITHUB_EVENT_NAME: 'pull_request',
-      GITHUB_EVENT_PATH: event,
+      GITHUB_EVENT_PATH: eventPath,
       GITHUB_REPOSITORY: 'Codertocat/Hello-World',
       GITHUB_SHA: 'f'.repeat(40),
       GITHUB_WORKSPACE: ws,
       GITHUB_API_URL: API,
       GITHUB_STEP_SUMMARY: summary,
-      GITHUB_OUTPUT: join(dir, 'output'),
       GITHUB_TOKEN: 'ghs_test',
       'INPUT_TELEMETRY-FILE': 'telemetry.jsonl.gz',
+      ...env,
+    });
+    nockPolicyAt(readFileSync(join(ws, '.github/error-budget.yml'), 'utf8'));
+  };
+
+  it('a 403 on the label history: the summary has the verdict and the permission to grant', async () => {
+    writeFileSync(join(dir, 'output'), '');
+    actionOn(withLabel('override:slo-wrong'), {
+      GITHUB_OUTPUT: join(dir, 'output'),
       INPUT_AT: '2026-11-20T09:00:00Z',
     });
-    writeFileSync(join(dir, 'output'), '');
-    nockPolicyAt(readFileSync(join(ws, '.github/error-budget.yml'), 'utf8'));
-    nock(API)
-      .get(`${GH_REPO}/pulls/2/files`)
-      .query(true)
-      .reply(200, files('prompts/refund.md'))
-      .get(`${GH_REPO}/issues/2/events`)
-      .query(true)
-      .reply(403, notAccessible('https://docs.github.com/rest/issues/events#list-issue-events'));
+    labelHistoryOfRefundPr().reply(
+      403,
+      notAccessible('https://docs.github.com/rest/issues/events#list-issue-events'),
+    );
     recordCheck();
     await run();
     const written = readFileSync(summary, 'utf8');
@@ -195,22 +196,7 @@ describe('the Action step (main.ts) writes the job summary whatever stopped it',
   });
 
   it("a 403 on the pull request's files: a summary saying the gate could not decide, and why", async () => {
-    const ws = workspace();
-    const event = join(dir, 'event.json');
-    writeFileSync(event, JSON.stringify(opened()));
-    writeFileSync(summary, '');
-    Object.assign(process.env, {
-      GITHUB_EVENT_NAME: 'pull_request',
-      GITHUB_EVENT_PATH: event,
-      GITHUB_REPOSITORY: 'Codertocat/Hello-World',
-      GITHUB_SHA: 'f'.repeat(40),
-      GITHUB_WORKSPACE: ws,
-      GITHUB_API_URL: API,
-      GITHUB_STEP_SUMMARY: summary,
-      GITHUB_TOKEN: 'ghs_test',
-      'INPUT_TELEMETRY-FILE': 'telemetry.jsonl.gz',
-    });
-    nockPolicyAt(readFileSync(join(ws, '.github/error-budget.yml'), 'utf8'));
+    actionOn(opened());
     nock(API)
       .get(`${GH_REPO}/pulls/2/files`)
       .query(true)

@@ -245,12 +245,13 @@ describe('the incident record on GitHub', () => {
     const created: Array<Record<string, any>> = [];
     const edits: Array<{ n: number; body: Record<string, any> }> = [];
     let lastBody: Record<string, any> = {};
+    const keepBody = (b: typeof lastBody) => {
+      lastBody = b;
+      return true;
+    };
     nock(API)
       .persist()
-      .post('/repos/acme/r0/issues', (b) => {
-        lastBody = b;
-        return true;
-      })
+      .post('/repos/acme/r0/issues', keepBody)
       .reply(201, () => {
         created.push(lastBody);
         return { number: 100 + created.length, html_url: 'https://github.com/acme/r0/issues/x' };
@@ -258,10 +259,7 @@ describe('the incident record on GitHub', () => {
     const comments: Array<Record<string, any>> = [];
     nock(API)
       .persist()
-      .post('/repos/acme/r0/issues/101/comments', (b) => {
-        lastBody = b;
-        return true;
-      })
+      .post('/repos/acme/r0/issues/101/comments', keepBody)
       .reply(201, () => {
         comments.push(lastBody);
         return { id: comments.length };
@@ -269,10 +267,7 @@ describe('the incident record on GitHub', () => {
     for (const n of [101, 102])
       nock(API)
         .persist()
-        .patch(`/repos/acme/r0/issues/${n}`, (b) => {
-          lastBody = b;
-          return true;
-        })
+        .patch(`/repos/acme/r0/issues/${n}`, keepBody)
         .reply(200, () => {
           edits.push({ n, body: lastBody });
           return { number: n };

@@ -97,9 +97,19 @@ afterAll(async () => {
 });
 
 describe.each(Object.keys(stores))('the discovery lease on %s', (kind) => {
-  it('one of the replicas asking in the same tick runs discovery, once per interval', async () => {
+  /** Two replicas' stores on one database; `done` closes all three. */
+  const twoReplicas = async () => {
     const db = stores[kind]!();
     const [sa, sb] = [await db.open(), await db.open()];
+    const done = async () => {
+      await Promise.all([sa.close(), sb.close()]);
+      await db.close();
+    };
+    return { sa, sb, done };
+  };
+
+  it('one of the replicas asking in the same tick runs discovery, once per interval', async () => {
+    const { sa, sb, done } = await twoReplicas();
     const clock = testClock(T0);
     const a = discoveryOn(sa, 'a', clock.now);
     const b = discoveryOn(sb, 'b', clock.now);
@@ -123,13 +133,11 @@ describe.each(Object.keys(stores))('the discovery lease on %s', (kind) => {
     const row = (await sa.leases.get(DISCOVERY_LEASE))!;
     expect(row).toMatchObject({ lease_owner: null, lease_until: null, last_error: null });
     expect(row.next_due_at).toBe(T0 + 10 * MIN + EVERY);
-    await Promise.all([sa.close(), sb.close()]);
-    await db.close();
+    await done();
   });
 
   it("a dead replica's discovery is taken over once its lease runs out, and the dead one writes nothing", async () => {
-    const db = stores[kind]!();
-    const [sa, sb] = [await db.open(), await db.open()];
+    const { sa, sb, done } = await twoReplicas();
     const clock = testClock(T0);
     // Replica a leases discovery and dies in the middle of it.
     expect(await sa.leases.claim(DISCOVERY_LEASE, 'a', clock.now(), LEASE)).toBe(true);
@@ -150,13 +158,11 @@ describe.each(Object.keys(stores))('the discovery lease on %s', (kind) => {
       last_owner: 'b',
       next_due_at: T0 + LEASE + 1 + EVERY,
     });
-    await Promise.all([sa.close(), sb.close()]);
-    await db.close();
+    await done();
   });
 
   it('a run that outlasts its lease without renewing stops before the next installation', async () => {
-    const db = stores[kind]!();
-    const [sa, sb] = [await db.open(), await db.open()];
+    const { sa, sb, done } = await twoReplicas();
     const clock = testClock(T0);
     let release!: () => void;
     const gh = fakeGitHub(3, new Promise<void>((r) => (release = r)));
@@ -172,18 +178,15 @@ describe.each(Object.keys(stores))('the discovery lease on %s', (kind) => {
     expect(r).toMatchObject({ completed: false, result: { installations: 3, synced: 1, interrupted: true } });
     expect(gh.calls.filter((c) => c.startsWith('GET /installation/repositories'))).toHaveLength(1);
     expect(await sa.leases.get(DISCOVERY_LEASE)).toMatchObject({ lease_owner: 'b', next_due_at: 0 });
-    await Promise.all([sa.close(), sb.close()]);
-    await db.close();
+    await done();
   });
 
   it('a clean shutdown hands the lease back: the next replica runs discovery at once', async () => {
-    const db = stores[kind]!();
-    const [sa, sb] = [await db.open(), await db.open()];
+    const { sa, sb, done } = await twoReplicas();
     expect(await sa.leases.claim(DISCOVERY_LEASE, 'a', T0, LEASE)).toBe(true);
     await sa.release('a');
     expect(await sb.leases.claim(DISCOVERY_LEASE, 'b', T0 + 1, LEASE)).toBe(true);
-    await Promise.all([sa.close(), sb.close()]);
-    await db.close();
+    await done();
   });
 
   it('a failed discovery is tried again after a minute, not a whole interval, and says why', async () => {

@@ -30,6 +30,14 @@ const file = (text: string) => ({
   size: text.length,
 });
 
+/** Every repository has the same policy, unchanged (one etag) for as long as the test runs. */
+const servePolicyToAll = () =>
+  nock(API)
+    .persist()
+    .get(/\/contents\//)
+    .query(true)
+    .reply(200, file(POLICY_TEXT), { etag: '"v1"' });
+
 function evaluatorOf(store: SqlWatchStore, clock: () => number, replica: string, seen: Evaluated[] = []) {
   const log = collectingLog();
   const e = new Evaluator({
@@ -172,11 +180,7 @@ describe('the evaluator', () => {
     const store = new SqliteWatchStore(':memory:');
     const clock = testClock(T0 + 10 * MIN + 1_000);
     await store.service.sync(7, installed(3), clock.now());
-    nock(API)
-      .persist()
-      .get(/\/contents\//)
-      .query(true)
-      .reply(200, file(POLICY_TEXT), { etag: '"v1"' });
+    servePolicyToAll();
     // Replica a leases all three and dies before evaluating any.
     expect(await store.service.claim('a', clock.now(), LEASE, 50)).toHaveLength(3);
     const b = evaluatorOf(store, clock.now, 'b');
@@ -222,11 +226,7 @@ describe('two replicas on one PostgreSQL', () => {
     ]);
     const clock = testClock(T0 + 10 * MIN + 1_000);
     await sa.service.sync(7, installed(60), clock.now());
-    nock(API)
-      .persist()
-      .get(/\/contents\//)
-      .query(true)
-      .reply(200, file(POLICY_TEXT), { etag: '"v1"' });
+    servePolicyToAll();
     const seen: Evaluated[] = [];
     const a = evaluatorOf(sa, clock.now, 'a', seen);
     const b = evaluatorOf(sb, clock.now, 'b', seen);

@@ -12,6 +12,17 @@ const API = 'https://api.github.test';
 const APP_ID = 4242;
 const REPO = '/repos/acme/agents';
 
+/** A run's one pending deployment, waiting on environment `name`, as GitHub lists it. */
+const pendingOn = (id: number, name: string, currentUserCanApprove: boolean) => [
+  {
+    environment: { id, name },
+    wait_timer: 0,
+    wait_timer_started_at: null,
+    current_user_can_approve: currentUserCanApprove,
+    reviewers: [],
+  },
+];
+
 useNock();
 
 describe('unanswered protection rules at start', () => {
@@ -39,25 +50,9 @@ describe('unanswered protection rules at start', () => {
         ],
       })
       .get(`${REPO}/actions/runs/11/pending_deployments`)
-      .reply(200, [
-        {
-          environment: { id: 1, name: 'production' },
-          wait_timer: 0,
-          wait_timer_started_at: null,
-          current_user_can_approve: false,
-          reviewers: [],
-        },
-      ])
+      .reply(200, pendingOn(1, 'production', false))
       .get(`${REPO}/actions/runs/12/pending_deployments`)
-      .reply(200, [
-        {
-          environment: { id: 2, name: 'staging' },
-          wait_timer: 0,
-          wait_timer_started_at: null,
-          current_user_can_approve: true,
-          reviewers: [],
-        },
-      ])
+      .reply(200, pendingOn(2, 'staging', true))
       .get(`${REPO}/environments/production/deployment_protection_rules`)
       .reply(200, {
         total_count: 1,

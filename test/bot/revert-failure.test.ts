@@ -59,6 +59,11 @@ function nockRefusedAttempt() {
 
 function nockFailureReport(o: { statusThere?: boolean; commentThere?: boolean } = {}) {
   const sent: { status?: any; comment?: any } = {};
+  // A body matcher that keeps what the bot sent, to assert on after the request.
+  const keep = (what: keyof typeof sent) => (b: unknown) => {
+    sent[what] = b;
+    return true;
+  };
   const scope = nock(API)
     .get(`${REPO_PATH}/deployments/${DEPLOYMENT_ID}/statuses`)
     .query({ per_page: 100 })
@@ -73,19 +78,9 @@ function nockFailureReport(o: { statusThere?: boolean; commentThere?: boolean } 
       o.commentThere ? [{ body: `x\n<!-- budget-gate:revert-failed deployment=${DEPLOYMENT_ID} -->` }] : [],
     );
   if (!o.statusThere)
-    scope
-      .post(`${REPO_PATH}/deployments/${DEPLOYMENT_ID}/statuses`, (b) => {
-        sent.status = b;
-        return true;
-      })
-      .reply(201, {});
+    scope.post(`${REPO_PATH}/deployments/${DEPLOYMENT_ID}/statuses`, keep('status')).reply(201, {});
   if (!o.commentThere)
-    scope
-      .post(`${REPO_PATH}/issues/${SHIPPED_PR}/comments`, (b) => {
-        sent.comment = b;
-        return true;
-      })
-      .reply(201, {});
+    scope.post(`${REPO_PATH}/issues/${SHIPPED_PR}/comments`, keep('comment')).reply(201, {});
   return sent;
 }
 

@@ -12,6 +12,17 @@ import {
 // GitHub as the revert sees it: the deployment changed three files (one modified, one added, one
 // renamed) against the previous deployment, and the default branch moved on by one commit.
 
+/** The deployment against the previous one, as GitHub's compare answers. */
+export const SHIPPED_COMPARE = {
+  status: 'ahead',
+  total_commits: 2,
+  commits: [],
+  files: [
+    { filename: 'prompts/refund.md', status: 'modified' },
+    { filename: 'prompts/new-tool.md', status: 'added' },
+    { filename: 'config/model.yml', status: 'renamed', previous_filename: 'config/model-old.yml' },
+  ],
+};
 export const OLD_REFUND = 'You are a careful refunds agent.\nAlways confirm the order id before refunding.\n';
 export const OLD_MODEL = 'model: agent-large-2025-10\ntemperature: 0.2\n';
 export const TIP = 'c'.repeat(40);
@@ -52,16 +63,7 @@ export function nockRevert(o: RevertNockOptions = {}): Captured {
   };
   const scope = nock(API)
     .get(`${REPO_PATH}/compare/${PREVIOUS_SHA}...${DEPLOYED_SHA}`)
-    .reply(200, {
-      status: 'ahead',
-      total_commits: 2,
-      commits: [],
-      files: [
-        { filename: 'prompts/refund.md', status: 'modified' },
-        { filename: 'prompts/new-tool.md', status: 'added' },
-        { filename: 'config/model.yml', status: 'renamed', previous_filename: 'config/model-old.yml' },
-      ],
-    })
+    .reply(200, SHIPPED_COMPARE)
     .get(`${REPO_PATH}/branches/master`)
     .reply(200, { name: 'master', commit: { sha: TIP, commit: { tree: { sha: TIP_TREE } } } })
     .get(`${REPO_PATH}/compare/${DEPLOYED_SHA}...${TIP}`)

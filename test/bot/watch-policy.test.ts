@@ -36,34 +36,30 @@ async function start() {
   return { store, probot };
 }
 
+/** The watch a deployment whose own copy of the policy is `policy` starts, production running POLICY_TEXT. */
+async function watchedWith(policy: string | null, delivery: string) {
+  const { store, probot } = await start();
+  nockWatchStart({ policy, inForce: POLICY_TEXT });
+  await deliver(probot, 'deployment_status', deploymentStatusPayload(), delivery);
+  assertAllCalled();
+  return store.get(DEPLOYMENT_ID);
+}
+
 describe('the policy a deployment is watched under', () => {
   it('a deploy that sets auto_revert.enabled: false is watched under the policy production ran', async () => {
-    const { store, probot } = await start();
     const off = POLICY_TEXT.replace('auto_revert:\n', 'auto_revert:\n  enabled: false\n');
     expect(off).not.toBe(POLICY_TEXT);
-    nockWatchStart({ policy: off, inForce: POLICY_TEXT });
-    await deliver(probot, 'deployment_status', deploymentStatusPayload(), 'w1');
-    assertAllCalled();
-    const w = await store.get(DEPLOYMENT_ID);
-    expect(w).toMatchObject({ status: 'watching', policy_text: POLICY_TEXT });
+    expect(await watchedWith(off, 'w1')).toMatchObject({ status: 'watching', policy_text: POLICY_TEXT });
   });
 
   it('a deploy that deletes the policy is watched under the policy production ran', async () => {
-    const { store, probot } = await start();
-    nockWatchStart({ policy: null, inForce: POLICY_TEXT });
-    await deliver(probot, 'deployment_status', deploymentStatusPayload(), 'w2');
-    assertAllCalled();
-    expect(await store.get(DEPLOYMENT_ID)).toMatchObject({ status: 'watching', policy_text: POLICY_TEXT });
+    expect(await watchedWith(null, 'w2')).toMatchObject({ status: 'watching', policy_text: POLICY_TEXT });
   });
 
   it('a deploy that only tightens the policy is watched under its own, stricter copy', async () => {
-    const { store, probot } = await start();
     const stricter = POLICY_TEXT.replace('  consumed: 0.2\n', '  consumed: 0.1\n');
     expect(stricter).not.toBe(POLICY_TEXT);
-    nockWatchStart({ policy: stricter, inForce: POLICY_TEXT });
-    await deliver(probot, 'deployment_status', deploymentStatusPayload(), 'w3');
-    assertAllCalled();
-    expect(await store.get(DEPLOYMENT_ID)).toMatchObject({ status: 'watching', policy_text: stricter });
+    expect(await watchedWith(stricter, 'w3')).toMatchObject({ status: 'watching', policy_text: stricter });
   });
 
   it("an environment's first deploy is watched under the deployed commit's parent's policy", async () => {

@@ -153,37 +153,33 @@ describe('createCheckRun within GitHub’s limits', () => {
 });
 
 describe('truncation never splits a character', () => {
+  /** Any text of up to 200 graphemes (surrogate pairs, combining marks) and a limit in [min, max]. */
+  const textAndLimit = (min: number, max: number) =>
+    [fc.string({ unit: 'grapheme', maxLength: 200 }), fc.integer({ min, max })] as const;
+
   it('truncateBytes: within the byte limit, a prefix of the input, no replacement characters', () => {
     fc.assert(
-      fc.property(
-        fc.string({ unit: 'grapheme', maxLength: 200 }),
-        fc.integer({ min: 0, max: 400 }),
-        (s, max) => {
-          const note = '…';
-          const out = truncateBytes(s, max, note);
-          expect(Buffer.byteLength(out)).toBeLessThanOrEqual(
-            Math.max(max, Buffer.byteLength(s) <= max ? Buffer.byteLength(s) : 0),
-          );
-          if (out === s) return;
-          const body = out.endsWith(note) ? out.slice(0, -note.length) : out;
-          expect(s.startsWith(body)).toBe(true);
-          expect(out).not.toContain('\uFFFD');
-        },
-      ),
+      fc.property(...textAndLimit(0, 400), (s, max) => {
+        const note = '…';
+        const out = truncateBytes(s, max, note);
+        expect(Buffer.byteLength(out)).toBeLessThanOrEqual(
+          Math.max(max, Buffer.byteLength(s) <= max ? Buffer.byteLength(s) : 0),
+        );
+        if (out === s) return;
+        const body = out.endsWith(note) ? out.slice(0, -note.length) : out;
+        expect(s.startsWith(body)).toBe(true);
+        expect(out).not.toContain('\uFFFD');
+      }),
     );
   });
 
   it('truncateChars: within the limit and never ends on half a surrogate pair', () => {
     fc.assert(
-      fc.property(
-        fc.string({ unit: 'grapheme', maxLength: 200 }),
-        fc.integer({ min: 2, max: 300 }),
-        (s, max) => {
-          const out = truncateChars(s, max, '…');
-          expect(out.length).toBeLessThanOrEqual(Math.max(max, s.length <= max ? s.length : 0));
-          expect(out).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
-        },
-      ),
+      fc.property(...textAndLimit(2, 300), (s, max) => {
+        const out = truncateChars(s, max, '…');
+        expect(out.length).toBeLessThanOrEqual(Math.max(max, s.length <= max ? s.length : 0));
+        expect(out).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+      }),
     );
   });
 });

@@ -14,6 +14,20 @@ const labeled = (name: string, actor: string, at: string) => ({
   label: { name },
   created_at: at,
 });
+/** The issue's one labeled event, `name` applied by `actor`, as the events endpoint lists it. */
+const eventsListing = (name: string, actor: string) =>
+  api()
+    .get(EVENTS)
+    .query(true)
+    .reply(200, [labeled(name, actor, '2026-11-19T08:00:00Z')]);
+/** What the bot gathers for issue 5, opened by `dev`. */
+const gather = (gh: Parameters<typeof gatherLabelEvents>[0], labels: string[], overrides: unknown) =>
+  gatherLabelEvents(gh, REPO, {
+    issueNumber: 5,
+    labels,
+    overrides: overridesSchema.parse(overrides),
+    author: 'dev',
+  });
 const link = (last: number) => `<${API}${EVENTS}?per_page=100&page=${last}>; rel="last"`;
 
 useNock('all-called');
@@ -55,15 +69,9 @@ describe('fetchLabelAppliers', () => {
 describe('gatherLabelEvents', () => {
   it('asks GitHub nothing about the author’s own label, nor about reasons the policy does not accept', async () => {
     const { gh, counter } = testOctokit();
-    api()
-      .get(EVENTS)
-      .query(true)
-      .reply(200, [labeled('override:slo-wrong', 'dev', '2026-11-19T08:00:00Z')]);
-    const r = await gatherLabelEvents(gh, REPO, {
-      issueNumber: 5,
-      labels: ['bug', 'override:slo-wrong', 'override:because'],
-      overrides: overridesSchema.parse({ approvers: { teams: ['acme/sre'] } }),
-      author: 'dev',
+    eventsListing('override:slo-wrong', 'dev');
+    const r = await gather(gh, ['bug', 'override:slo-wrong', 'override:because'], {
+      approvers: { teams: ['acme/sre'] },
     });
     expect(r.labels.map((l) => [l.name, l.applied_by])).toEqual([
       ['bug', null],
@@ -75,19 +83,13 @@ describe('gatherLabelEvents', () => {
 
   it('a team the token cannot read is a warning naming the permission, and the next team is tried', async () => {
     const { gh } = testOctokit();
-    api()
-      .get(EVENTS)
-      .query(true)
-      .reply(200, [labeled('override:regulatory', 'ops', '2026-11-19T08:00:00Z')])
+    eventsListing('override:regulatory', 'ops')
       .get('/orgs/acme/teams/sre/memberships/ops')
       .reply(403, { message: 'Resource not accessible by integration' })
       .get('/orgs/acme/teams/oncall/memberships/ops')
       .reply(200, { state: 'active', role: 'member' });
-    const r = await gatherLabelEvents(gh, REPO, {
-      issueNumber: 5,
-      labels: ['override:regulatory'],
-      overrides: overridesSchema.parse({ approvers: { teams: ['acme/sre', 'acme/oncall'] } }),
-      author: 'dev',
+    const r = await gather(gh, ['override:regulatory'], {
+      approvers: { teams: ['acme/sre', 'acme/oncall'] },
     });
     expect(r.labels[0]).toMatchObject({ applied_by: 'ops', applier_teams: ['acme/oncall'] });
     expect(r.warnings[0]).toMatch(/team acme\/sre .*`members: read`/);
@@ -95,39 +97,21 @@ describe('gatherLabelEvents', () => {
 
   it('a rate-limited 403 is not mistaken for a missing permission and quietly skipped', async () => {
     const { gh } = testOctokit();
-    api()
-      .get(EVENTS)
-      .query(true)
-      .reply(200, [labeled('override:regulatory', 'ops', '2026-11-19T08:00:00Z')])
-      .get('/orgs/acme/teams/sre/memberships/ops')
-      .reply(403, {
-        message: 'API rate limit exceeded for installation ID 42.',
-        documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
-      });
-    await expect(
-      gatherLabelEvents(gh, REPO, {
-        issueNumber: 5,
-        labels: ['override:regulatory'],
-        overrides: overridesSchema.parse({ approvers: { teams: ['acme/sre'] } }),
-        author: 'dev',
-      }),
-    ).rejects.toThrow(/rate limit/);
+    eventsListing('override:regulatory', 'ops').get('/orgs/acme/teams/sre/memberships/ops').reply(403, {
+      message: 'API rate limit exceeded for installation ID 42.',
+      documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+    });
+    await expect(gather(gh, ['override:regulatory'], { approvers: { teams: ['acme/sre'] } })).rejects.toThrow(
+      /rate limit/,
+    );
   });
 
   it('a policy naming no approvers reads the applier’s repository permission', async () => {
     const { gh } = testOctokit();
-    api()
-      .get(EVENTS)
-      .query(true)
-      .reply(200, [labeled('override:slo-wrong', 'maint', '2026-11-19T08:00:00Z')])
+    eventsListing('override:slo-wrong', 'maint')
       .get('/repos/acme/agents/collaborators/maint/permission')
       .reply(200, { permission: 'write', role_name: 'maintain' });
-    const r = await gatherLabelEvents(gh, REPO, {
-      issueNumber: 5,
-      labels: ['override:slo-wrong'],
-      overrides: overridesSchema.parse({}),
-      author: 'dev',
-    });
+    const r = await gather(gh, ['override:slo-wrong'], {});
     expect(r.labels[0]).toMatchObject({ applied_by: 'maint', applier_permission: 'maintain' });
   });
 });

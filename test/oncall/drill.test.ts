@@ -83,6 +83,13 @@ const records = (dir: string) =>
     r: JSON.parse(readFileSync(join(dir, 'drills', f), 'utf8')),
   }));
 
+/** An issue comment as GitHub lists it. */
+const comment = (login: string, type: 'Bot' | 'User', createdAt: string, body: string) => ({
+  user: { login, type },
+  created_at: createdAt,
+  body,
+});
+
 beforeEach(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 
@@ -206,36 +213,25 @@ describe('budget-gate drill', () => {
       gh.get('/repos/acme/agents/issues/77/events').query({ per_page: 100 }).reply(200, events);
       gh.get('/repos/acme/agents/issues/77').reply(200, { number: 77, state: 'open' });
     };
+    const carolAssigned = {
+      event: 'assigned',
+      created_at: '2026-11-20T09:03:05Z',
+      assignee: { login: 'carol', type: 'User' },
+    };
     reads([], []);
     reads(
       [
-        {
-          user: { login: 'github-actions[bot]', type: 'Bot' },
-          created_at: '2026-11-20T09:00:30Z',
-          body: 'confirm all',
-        },
-        {
-          user: { login: 'carol', type: 'User' },
-          created_at: '2026-11-20T09:04:00Z',
-          body: 'on it. confirm 1 2',
-        },
+        comment('github-actions[bot]', 'Bot', '2026-11-20T09:00:30Z', 'confirm all'),
+        comment('carol', 'User', '2026-11-20T09:04:00Z', 'on it. confirm 1 2'),
       ],
-      [{ event: 'assigned', created_at: '2026-11-20T09:03:05Z', assignee: { login: 'carol', type: 'User' } }],
+      [carolAssigned],
     );
     reads(
       [
-        {
-          user: { login: 'carol', type: 'User' },
-          created_at: '2026-11-20T09:04:00Z',
-          body: 'on it. confirm 1 2',
-        },
-        {
-          user: { login: 'carol', type: 'User' },
-          created_at: '2026-11-20T09:25:00Z',
-          body: 'confirm 3 4 5 6',
-        },
+        comment('carol', 'User', '2026-11-20T09:04:00Z', 'on it. confirm 1 2'),
+        comment('carol', 'User', '2026-11-20T09:25:00Z', 'confirm 3 4 5 6'),
       ],
-      [{ event: 'assigned', created_at: '2026-11-20T09:03:05Z', assignee: { login: 'carol', type: 'User' } }],
+      [carolAssigned],
     );
     gh.post('/repos/acme/agents/issues/77/comments', (b) =>
       /Drill ended \(all-steps-confirmed\)/.test(b.body),

@@ -1,4 +1,4 @@
-import { loadPolicy } from '../../src/policy/spec/load.ts';
+import { loadPolicy, PolicyError } from '../../src/policy/spec/load.ts';
 import type { Policy } from '../../src/policy/spec/schema.ts';
 
 /** A weekly Berlin rotation of three with a lead and a director on the path, PagerDuty and Slack. */
@@ -33,6 +33,17 @@ ${extra}
 oncall:${oncall}`,
     'oncall.yml',
   ).policy;
+}
+
+/** What lint says of the `oncall` section (none when it loads); anything but a policy error is thrown. */
+export function oncallProblems(oncall: string): PolicyError['problems'] {
+  try {
+    oncallPolicy(oncall);
+    return [];
+  } catch (e) {
+    if (!(e instanceof PolicyError)) throw e;
+    return e.problems;
+  }
 }
 
 /** Monday 2026-11-02 09:00 in Berlin (CET, UTC+1): alice's first shift starts. */

@@ -67,6 +67,14 @@ const steadyBurn = {
   short_burn: 7,
 };
 const ctx = { repo: 'acme/agents', deployment: '145988746' };
+/** Deployment `id` (of sha `c` x40) could not be reverted: GitHub refused, Tuesday 10:00. */
+const failedRevertOf = (id: number, c: string) =>
+  revertFailedEvent(
+    policy,
+    { repo: 'acme/agents', deployment_id: id, sha: c.repeat(40), environment: 'production', message: 'x' },
+    'GitHub 403',
+    { at: TUESDAY_1000 },
+  );
 
 /** Records every PagerDuty and Slack body. */
 function capture() {
@@ -257,12 +265,7 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
       ledger: new MemoryLedger(),
       retry: { sleep: async (ms) => void waits.push(ms) },
     });
-    const e = revertFailedEvent(
-      policy,
-      { repo: 'acme/agents', deployment_id: 7, sha: 'f'.repeat(40), environment: 'production', message: 'x' },
-      'GitHub 403',
-      { at: TUESDAY_1000 },
-    );
+    const e = failedRevertOf(7, 'f');
     const [d] = await n.send([e], TUESDAY_1000);
     expect(d!.errors).toEqual([
       'PagerDuty trigger budget-gate/acme/agents/revert-failed/7: rate limited (429) after 3 attempts: it is sent again at the next run',
@@ -280,12 +283,7 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
   it('retries a 5xx and a dropped connection and honours Retry-After', async () => {
     const waits: number[] = [];
     const retry = { sleep: async (ms: number) => void waits.push(ms) };
-    const e = revertFailedEvent(
-      policy,
-      { repo: 'acme/agents', deployment_id: 8, sha: 'e'.repeat(40), environment: 'production', message: 'x' },
-      'GitHub 403',
-      { at: TUESDAY_1000 },
-    );
+    const e = failedRevertOf(8, 'e');
     nock('https://events.pagerduty.com')
       .post('/v2/enqueue')
       .reply(503, 'busy')
@@ -309,12 +307,7 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
     nock('https://hooks.slack.com').post('/services/T000/B000/XXXX').reply(400, huge);
     nock('https://events.pagerduty.com').post('/v2/enqueue').reply(202, { status: 'success' });
     const n = new Notifier({ oncall: policy.oncall, env, ledger: new MemoryLedger() });
-    const e = revertFailedEvent(
-      policy,
-      { repo: 'acme/agents', deployment_id: 9, sha: 'd'.repeat(40), environment: 'production', message: 'x' },
-      'GitHub 403',
-      { at: TUESDAY_1000 },
-    );
+    const e = failedRevertOf(9, 'd');
     const [d] = await n.send([e], TUESDAY_1000);
     const msg = d!.errors[0]!;
     expect(msg.startsWith('Slack webhook (SLACK_WEBHOOK_URL) answered 400 [31mFAKE INJECTED LINE')).toBe(

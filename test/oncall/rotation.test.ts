@@ -9,8 +9,8 @@ import {
   shiftAt,
 } from '../../src/policy/oncall/rotation.ts';
 import { wallClock } from '../../src/policy/oncall/zone.ts';
-import { loadPolicy, PolicyError } from '../../src/policy/spec/load.ts';
-import { HOUR, MIN, MONDAY_0900, oncallPolicy } from './fixtures.ts';
+import { loadPolicy } from '../../src/policy/spec/load.ts';
+import { HOUR, MIN, MONDAY_0900, oncallPolicy, oncallProblems } from './fixtures.ts';
 
 const policy = oncallPolicy();
 const rotation = rotationOf(policy.oncall)!;
@@ -142,15 +142,7 @@ describe('business hours, ack windows, escalation path', () => {
 });
 
 describe('lint of the on-call section', () => {
-  const problems = (oncall: string) => {
-    try {
-      oncallPolicy(oncall);
-      return [];
-    } catch (e) {
-      if (!(e instanceof PolicyError)) throw e;
-      return e.problems.map((p) => `${p.line} ${p.path}: ${p.message}`);
-    }
-  };
+  const problems = (oncall: string) => oncallProblems(oncall).map((p) => `${p.line} ${p.path}: ${p.message}`);
 
   it.each([
     [

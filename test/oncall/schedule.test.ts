@@ -6,8 +6,8 @@ import { ackWindow, escalationPath, inBusinessHours } from '../../src/policy/onc
 import { routeSeverity } from '../../src/policy/oncall/routing.ts';
 import { crewAt, type Rotation, rotationOf, shiftAt } from '../../src/policy/oncall/schedule.ts';
 import { wallClock } from '../../src/policy/oncall/zone.ts';
-import { loadPolicy, PolicyError } from '../../src/policy/spec/load.ts';
-import { oncallPolicy } from './fixtures.ts';
+import { loadPolicy } from '../../src/policy/spec/load.ts';
+import { oncallPolicy, oncallProblems } from './fixtures.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -346,15 +346,7 @@ describe('layers, overrides and swaps', () => {
     });
   });
 
-  const problems = (oncall: string) => {
-    try {
-      oncallPolicy(oncall);
-      return [];
-    } catch (e) {
-      if (!(e instanceof PolicyError)) throw e;
-      return e.problems.map((p) => `${p.path}: ${p.message}`);
-    }
-  };
+  const problems = (oncall: string) => oncallProblems(oncall).map((p) => `${p.path}: ${p.message}`);
 
   it.each([
     [

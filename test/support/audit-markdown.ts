@@ -193,7 +193,8 @@ function line(parts: Part[]): string {
 }
 const where = (r: Rec): Part[] => [{ field: r.repo }, r.pull_request !== null ? `#${r.pull_request}` : ''];
 const by = (a: string | null): Part[] => (a === null ? ['by (unknown)'] : ['by @', { field: a }]);
-const exceptionLine = (r: Rec) =>
+/** A label's line: when, where, which label, by whom, then `verdict` and the message. */
+const labelLine = (r: Rec, verdict: string) =>
   line([
     { field: r.at.slice(0, 16) },
     ' ',
@@ -202,21 +203,11 @@ const exceptionLine = (r: Rec) =>
     { field: r.label },
     ' ',
     ...by(r.actor),
-    ` in ${r.state}: `,
+    verdict,
     { field: r.message },
   ]);
-const refusedLine = (r: Rec) =>
-  line([
-    { field: r.at.slice(0, 16) },
-    ' ',
-    ...where(r),
-    ' ',
-    { field: r.label },
-    ' ',
-    ...by(r.actor),
-    ': ',
-    { field: r.message },
-  ]);
+const exceptionLine = (r: Rec) => labelLine(r, ` in ${r.state}: `);
+const refusedLine = (r: Rec) => labelLine(r, ': ');
 const revertLine = (r: Rec) =>
   line([{ field: r.at.slice(0, 16) }, ' ', ...where(r), ` in ${r.state}: `, { field: r.message }]);
 

@@ -15,6 +15,13 @@ export function tempDir(prefix = 'bg-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** Writes `text` as `name` in a fresh temporary folder and returns the path. */
+export function writeTemp(name: string, text: string): string {
+  const path = join(tempDir(), name);
+  writeFileSync(path, text);
+  return path;
+}
+
 /** Writes task records as JSONL (gzipped when the name ends in .gz) and returns the path. */
 export function writeTasks(dir: string, name: string, tasks: Task[]): string {
   const path = join(dir, name);

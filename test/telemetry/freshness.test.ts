@@ -49,6 +49,9 @@ describe('the age of the newest data', () => {
 });
 
 describe('a JSONL file', () => {
+  /** `budget-gate evaluate --json` of the file under `policyPath`, at `at`. */
+  const evaluateAt = (policyPath: string, at: number) =>
+    cli(['evaluate', '--policy', policyPath, '--telemetry', file, '--at', iso(at), '--json']);
   const file = writeTasks(
     tempDir(),
     't.jsonl',
@@ -56,16 +59,7 @@ describe('a JSONL file', () => {
   );
 
   it('13 days old: a telemetry error with the age and the likely cause, blocked by default', async () => {
-    const r = await cli([
-      'evaluate',
-      '--policy',
-      policy(),
-      '--telemetry',
-      file,
-      '--at',
-      iso(END + 13 * DAY),
-      '--json',
-    ]);
+    const r = await evaluateAt(policy(), END + 13 * DAY);
     // Unreadable telemetry is exit 2, as the CLI's contract says; the decision blocks.
     expect(r.code).toBe(2);
     const d = JSON.parse(r.stdout);
@@ -77,16 +71,7 @@ describe('a JSONL file', () => {
   });
 
   it('on_telemetry_error: allow lets it through, with the reason still in the decision', async () => {
-    const r = await cli([
-      'evaluate',
-      '--policy',
-      policy('  on_telemetry_error: allow\n'),
-      '--telemetry',
-      file,
-      '--at',
-      iso(END + 13 * DAY),
-      '--json',
-    ]);
+    const r = await evaluateAt(policy('  on_telemetry_error: allow\n'), END + 13 * DAY);
     expect(r.code).toBe(2);
     const d = JSON.parse(r.stdout);
     expect(d.allowed).toBe(true);
@@ -100,31 +85,13 @@ describe('a JSONL file', () => {
       ['  max_data_age: { jsonl: 14d, prometheus: 5m }\n', END + 13 * DAY],
       ['', END],
     ] as const) {
-      const r = await cli([
-        'evaluate',
-        '--policy',
-        policy(extra),
-        '--telemetry',
-        file,
-        '--at',
-        iso(at),
-        '--json',
-      ]);
+      const r = await evaluateAt(policy(extra), at);
       expect(JSON.parse(r.stdout).telemetry.error, `${extra} ${iso(at)}`).toBeNull();
     }
   });
 
   it('a policy’s limit for one source leaves the other’s default', async () => {
-    const r = await cli([
-      'evaluate',
-      '--policy',
-      policy('  max_data_age: { prometheus: 30m }\n'),
-      '--telemetry',
-      file,
-      '--at',
-      iso(END + 7 * HOUR),
-      '--json',
-    ]);
+    const r = await evaluateAt(policy('  max_data_age: { prometheus: 30m }\n'), END + 7 * HOUR);
     expect(JSON.parse(r.stdout).telemetry.error).toContain('newest task 7h old');
   });
 

@@ -1,31 +1,11 @@
 import { z } from 'zod';
+import { boundedDuration } from '../spec/duration-schema.ts';
 import { repoPath } from '../spec/repo-path.ts';
-import { DURATION_BOUNDS, type DurationBounds, durationProblem, formatDuration } from '../time/duration.ts';
-import { type Duration, durationOf } from '../time/duration-value.ts';
+import { DURATION_BOUNDS } from '../time/duration.ts';
 
 // The policy's `oncall` section: the rotation as the team runs it, what each severity does, where
 // notifications go, drills and postmortems. Everything is optional so a policy written before the
 // rotation existed (`oncall: { users, teams }`) still loads and means what it meant.
-
-// Its own duration parser (not schema.ts's) so schema.ts can import this file without a cycle.
-// Each is bounded, at lint as at use: an escalation step that waits 99999999d is a time no
-// clock can print, and `oncall now` would fail on it.
-const duration = (bounds: DurationBounds) =>
-  z
-    .string()
-    .transform((s, ctx): Duration => {
-      const problem = durationProblem(s, bounds);
-      const d = problem === null ? durationOf(s) : null;
-      if (d === null) {
-        ctx.addIssue({
-          code: 'custom',
-          message: problem ?? 'expected a duration such as 5m, 1h, 1d or 1h30m',
-        });
-        return z.NEVER;
-      }
-      return d;
-    })
-    .meta({ docType: `duration, ${formatDuration(bounds.min)}–${formatDuration(bounds.max)}` });
 
 /** `09:00` → minutes after local midnight. */
 const timeOfDay = z
@@ -195,7 +175,7 @@ const escalationStep = z.strictObject({
   to: z
     .union([z.literal('primary'), z.literal('secondary'), login])
     .describe('`primary`, `secondary`, or a GitHub login (a lead, a director)'),
-  wait: duration(DURATION_BOUNDS.escalation)
+  wait: boundedDuration(DURATION_BOUNDS.escalation)
     .optional()
     .meta({ docDefault: 'the ack window' })
     .describe('how long this step waits for an acknowledgement before the next'),
@@ -250,10 +230,10 @@ export const oncallSchema = z
     business_hours: hours.prefault({}),
     ack: z
       .strictObject({
-        business_hours: duration(DURATION_BOUNDS.ack)
+        business_hours: boundedDuration(DURATION_BOUNDS.ack)
           .prefault('5m')
           .describe('how long a responder has to acknowledge inside their working hours'),
-        overnight: duration(DURATION_BOUNDS.ack).prefault('15m').describe('… and outside them'),
+        overnight: boundedDuration(DURATION_BOUNDS.ack).prefault('15m').describe('… and outside them'),
       })
       .prefault({}),
     escalation: z
@@ -308,7 +288,7 @@ export const oncallSchema = z
       .prefault({}),
     runbooks: z
       .strictObject({
-        drill_every: duration(DURATION_BOUNDS.drill)
+        drill_every: boundedDuration(DURATION_BOUNDS.drill)
           .prefault('90d')
           .describe('how often every runbook must be drilled'),
         drills: repoPath

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { oncallSchema } from '../oncall/schema.ts';
-import { DURATION_BOUNDS, type DurationBounds, durationProblem, formatDuration } from '../time/duration.ts';
-import { type Duration, durationOf } from '../time/duration-value.ts';
+import { DURATION_BOUNDS, durationProblem, formatDuration } from '../time/duration.ts';
 import { parseWindow, type Window } from '../time/window.ts';
+import { boundedDuration } from './duration-schema.ts';
 import { runbookRef } from './repo-path.ts';
 
 // The policy file's contract (DESIGN.md "Policy file"). Every number has a default so a minimal
@@ -12,27 +12,8 @@ import { runbookRef } from './repo-path.ts';
 // written (`docType`) or what leaving it out means (`docDefault`): docs/policy.md's key tables are
 // generated from them (`npm run docs`, scripts/docs/policy-keys.ts), so the reference cannot drift.
 
-// Parse, don't validate: a duration or window leaves the loader as a typed value (milliseconds next
-// to the text), so nothing downstream parses a policy string again. Defaults go through the same
-// parse (`prefault`), never around it.
-/** A duration between `bounds` (duration.ts says why each kind has the bounds it has). */
-const boundedDuration = (bounds: DurationBounds) =>
-  z
-    .string()
-    .transform((s, ctx): Duration => {
-      const problem = durationProblem(s, bounds);
-      const d = problem === null ? durationOf(s) : null;
-      if (d === null) {
-        ctx.addIssue({
-          code: 'custom',
-          message: problem ?? 'expected a duration such as 5m, 1h, 1d or 1h30m',
-        });
-        return z.NEVER;
-      }
-      return d;
-    })
-    .meta({ docType: `duration, ${formatDuration(bounds.min)}–${formatDuration(bounds.max)}` });
-
+// Parse, don't validate: a duration or window leaves the loader as a typed value, and defaults go
+// through the same parse (`prefault`), never around it.
 const fraction = (what: string) =>
   z
     .number()

@@ -6,6 +6,7 @@ import { type RunningPostgres, startPostgres } from '../../support/postgres.ts';
 import { steadyTasks, tempDir, writeTasks } from '../../support/tasks.ts';
 import { type BotProcess, startBot, until } from './bot-process.ts';
 import { startFakeApp } from './fake-app.ts';
+import { cleanup } from './matrix.ts';
 
 // Repository discovery across replicas, in real bot processes on one store (a real PostgreSQL, and
 // one SQLite file two processes share): every replica asks each tick (1s) whether discovery is due
@@ -138,11 +139,7 @@ describe.each(['postgres', 'sqlite'])('discovery across two replicas on %s', (ki
       // A clean stop hands the lease back.
       expect(await store.leases.get(DISCOVERY_LEASE)).toMatchObject({ lease_owner: null });
     } finally {
-      for (const b of bots.values())
-        if (b.child.exitCode === null && b.child.signalCode === null) b.child.kill('SIGKILL');
-      await Promise.all([...bots.values()].map((b) => b.exited));
-      await store.close();
-      await app.close();
+      await cleanup([...bots.values()], store, app);
     }
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { type FakeGitHub, type Recorded, type Reply, startGitHub } from '../../support/github-server.ts';
-import { OLD_MODEL, OLD_REFUND, TIP, TIP_TREE } from '../revert-nock.ts';
+import { OLD_MODEL, OLD_REFUND, SHIPPED_COMPARE, TIP, TIP_TREE } from '../revert-nock.ts';
 import {
   DEPLOYED_SHA,
   DEPLOYMENT_ID,
@@ -220,19 +220,7 @@ export async function startFakeApp(): Promise<FakeApp> {
   // What the revert reads.
   gh.route('GET', `${repoPath}/compare/:basehead`, (r): Reply => {
     if (r.params.basehead === `${PREVIOUS_SHA}...${DEPLOYED_SHA}`) {
-      return [
-        200,
-        {
-          status: 'ahead',
-          total_commits: 2,
-          commits: [],
-          files: [
-            { filename: 'prompts/refund.md', status: 'modified' },
-            { filename: 'prompts/new-tool.md', status: 'added' },
-            { filename: 'config/model.yml', status: 'renamed', previous_filename: 'config/model-old.yml' },
-          ],
-        },
-      ];
+      return [200, SHIPPED_COMPARE];
     }
     if (r.params.basehead === `${DEPLOYED_SHA}...${TIP}`) {
       return [

@@ -8,6 +8,7 @@ import { countingProxy } from '../../support/prometheus.ts';
 import { tempDir } from '../../support/tasks.ts';
 import { type BotProcess, startBot, until } from './bot-process.ts';
 import { startFakeApp } from './fake-app.ts';
+import { cleanup } from './matrix.ts';
 
 // Two replicas of the always-on service on one real PostgreSQL and one real Prometheus (the
 // agents' counter scraped live on six backfilled hours, 0.5% failing), 20 installed repositories.
@@ -128,11 +129,7 @@ describe('two replicas of the always-on service, one killed mid-round', () => {
       expect(queries).toBeGreaterThanOrEqual(REPOS.length);
       expect(await bots.get(survivor)!.stop()).toBe(0);
     } finally {
-      for (const b of bots.values())
-        if (b.child.exitCode === null && b.child.signalCode === null) b.child.kill('SIGKILL');
-      await Promise.all([...bots.values()].map((b) => b.exited));
-      await store.close();
-      await app.close();
+      await cleanup([...bots.values()], store, app);
       await prom.close();
       await telemetry.stop();
     }
