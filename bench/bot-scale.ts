@@ -156,6 +156,11 @@ export async function botScale(sizes = [1, 100, 1000, 10_000], burst = 1000): Pr
     ]);
     gh.route('GET', `${REPO}/deployments`, [200, []]);
     gh.route('GET', `${REPO}/commits/${template.deployment.sha}/pulls`, [200, []]);
+    // A first deploy is watched under its parent's policy: the deployed commit's first parent.
+    gh.route('GET', `${REPO}/git/commits/${template.deployment.sha}`, [
+      200,
+      { sha: template.deployment.sha, parents: [{ sha: 'p'.repeat(40) }] },
+    ]);
     const octokit = createOctokit({ token: 'ghs_bench', baseUrl: gh.url });
     const deps = {
       store,

@@ -38,12 +38,16 @@ export interface TrafficSpec {
   canaryShare?: number;
   /** One customer's bad input (a run of failures with retries) this many times an hour, fleet-wide. */
   badBatchesPerHour?: number;
+  /** How long a bad batch lasts, in minutes (drawn evenly between the two; default 1 to 6). */
+  batchMinutes?: [number, number];
 }
 
 /** When the deploy goes live in the generated stretch (ms since epoch, on a minute boundary). */
 export interface Traffic {
   deployedAt: number;
   tasks: TaskRecord[];
+  /** The incidents drawn, in minutes from the deploy (for reports: when a false revert's incident began). */
+  incidents: Array<{ from: number; ramp: number; to: number; reach: number; level: number }>;
 }
 
 function gamma(rand: () => number, shape: number): number {
@@ -85,6 +89,43 @@ const strength = (i: Incident, t: number) => {
   if (t < i.from || t >= i.to) return 0;
   return Math.min(1, (t - i.from + 1) / i.ramp, (i.to - t) / 2);
 };
+
+const erf = (x: number) => {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+};
+/** The share of the mix over a latency threshold when every task is `slower` times slower. */
+const overLatency = (thresholdMs: number, slower: number) =>
+  KINDS.reduce(
+    (a, k) =>
+      a +
+      k.share * 0.5 * (1 - erf(Math.log(thresholdMs / (slower * k.latencyMs)) / LATENCY_SIGMA / Math.SQRT2)),
+    0,
+  );
+
+/**
+ * How many more bad tasks than usual an incident makes of `tasks` tasks in minute `t` (minutes from
+ * the deploy), on the success and the latency SLO together (threshold 10 s), at its strength then —
+ * or at full strength with `full`. The quality report sums it over the minutes that could tell an
+ * incident from the deploy: before the deploy (in progress), or before its onset (mid-watch).
+ */
+export function incidentHarm(
+  i: Traffic['incidents'][number],
+  t: number,
+  tasks: number,
+  full = false,
+): number {
+  const s = full ? 1 : strength(i, t);
+  if (s <= 0) return 0;
+  const failed = i.level * s;
+  const slow = overLatency(10_000, 1 + 2 * s) - overLatency(10_000, 1);
+  return tasks * i.reach * (failed + slow + failed / 2);
+}
 
 /** The hour of the day: ±40% around the mean, busiest mid-afternoon UTC. */
 const dayShape = (m: number) => 1 + 0.4 * Math.sin((2 * Math.PI * (((m * MINUTE) % DAY) - 9 * HOUR)) / DAY);
@@ -135,7 +176,8 @@ export function drawTraffic(spec: TrafficSpec, seed: number): Traffic {
     if (rand() < perHour / 60)
       batches.push({ customer: customerOf(), from: m * MINUTE + rand() * MINUTE, to: 0 });
   }
-  for (const b of batches) b.to = b.from + (1 + rand() * 5) * MINUTE;
+  const [shortest, longest] = spec.batchMinutes ?? [1, 6];
+  for (const b of batches) b.to = b.from + (shortest + rand() * (longest - shortest)) * MINUTE;
   const inBatch = (c: number, t: number) => batches.some((b) => b.customer === c && t >= b.from && t < b.to);
 
   const tasks: TaskRecord[] = [];
@@ -193,7 +235,8 @@ export function drawTraffic(spec: TrafficSpec, seed: number): Traffic {
     }
   }
   tasks.sort((a, b) => a.time - b.time);
-  return { deployedAt, tasks };
+  const incidentsSeen = incidents.map((i) => ({ ...i, from: i.from - deployMin, to: i.to - deployMin }));
+  return { deployedAt, tasks, incidents: incidentsSeen };
 }
 
 /** The tasks as JSONL lines, in the telemetry contract's shape. */

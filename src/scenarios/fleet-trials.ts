@@ -159,6 +159,17 @@ class WatchView {
       budgetRatio: scope.budgetRatio,
       baseline: { n: sum(c.n, d - s.baselineMin, d), x: sum(x, d - s.baselineMin, d) },
       recent: guardSpans(s.recentMin).map((r) => ({ n: sum(c.n, d - r, d), x: sum(x, d - r, d) })),
+      // The minutes before the deploy, for the timing guard (one block per ONSET_BLOCK_MIN).
+      preSeries: Array.from(
+        { length: Math.floor(Math.min(s.recentMin, s.baselineMin) / ONSET_BLOCK_MIN) },
+        (_, k) => {
+          const from =
+            d -
+            Math.floor(Math.min(s.recentMin, s.baselineMin) / ONSET_BLOCK_MIN) * ONSET_BLOCK_MIN +
+            k * ONSET_BLOCK_MIN;
+          return { n: sum(c.n, from, from + ONSET_BLOCK_MIN), x: sum(x, from, from + ONSET_BLOCK_MIN) };
+        },
+      ),
       windowBudget: scope.budgetRatio * scope.perMinute * s.windowMin,
       projectedTasks: null,
       confidence: s.confidence,

@@ -4,7 +4,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SloQuery } from '../../src/policy/gate/sample.ts';
 import { loadPolicy } from '../../src/policy/spec/load.ts';
+import { seededRandom } from '../../src/scenarios/random.ts';
 import { TelemetryError } from '../../src/telemetry/errors.ts';
+import type { TaskRecord } from '../../src/telemetry/jsonl/record.ts';
 import { JsonlSource } from '../../src/telemetry/jsonl/source.ts';
 import { MemorySource } from '../../src/telemetry/memory.ts';
 import { tempDir, writeTasks } from '../support/tasks.ts';
@@ -183,5 +185,69 @@ describe('JsonlSource', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('the cluster bound (auto_revert.cluster_by)', () => {
+  const cell = 180_000;
+  const run = async (tasks: Array<{ time: number; ok: boolean; attrs: Record<string, string> }>) =>
+    (
+      await new MemorySource('t', tasks as TaskRecord[]).fetch({
+        at: T0 + 10 * 3_600_000,
+        slos: [
+          {
+            ...query('ok-paid', [{ key: 'all', from: T0 - 1, to: T0 + 10 * 3_600_000 }]),
+            cluster: { by: 'customer', cellMs: cell },
+          },
+        ],
+      })
+    ).slos['ok-paid']!.ranges.all!;
+
+  it("counts a customer's cell up to its first failure: a run of failures and retries weighs one", async () => {
+    const at = (k: number) => T0 + 1000 + k * 2000;
+    const tasks = [
+      ...Array.from({ length: 10 }, (_, k) => ({
+        time: at(k),
+        ok: true,
+        attrs: { tier: 'paid', customer: 'a' },
+      })),
+      // c's bad input: 30 failures and retries in a minute, a success among them, then good again.
+      ...Array.from({ length: 30 }, (_, k) => ({
+        time: at(k),
+        ok: k === 20,
+        attrs: { tier: 'paid', customer: 'c' },
+      })),
+      { time: T0 + cell + 1000, ok: true, attrs: { tier: 'paid', customer: 'c' } },
+    ];
+    expect(await run(tasks)).toMatchObject({ events: 10 + 1 + 1, bad: 1 });
+  });
+
+  it('skips the cells after a second failing cell in a row, one, two, four...: a lasting bad input weighs little', async () => {
+    // c fails every task for 7 cells in a row: counted in cells 0 and 1, skips 2, counted in 3,
+    // skips 4 and 5, counted in 6.
+    const tasks = Array.from({ length: 7 * 6 }, (_, k) => ({
+      time: T0 + 1000 + k * (cell / 6),
+      ok: false,
+      attrs: { tier: 'paid', customer: 'c' },
+    }));
+    expect(await run(tasks)).toMatchObject({ bad: 4, events: 4 });
+  });
+
+  it('reads a regression that fails every customer at 10% as 10%, however big its customers (stopped counts are unbiased)', async () => {
+    const rand = seededRandom(5);
+    const tasks: Array<{ time: number; ok: boolean; attrs: Record<string, string> }> = [];
+    // Ten hours; one customer sends half the traffic (12 tasks a cell), nine share the rest.
+    for (let t = 0; t < 10 * 3_600_000; t += 7_500) {
+      const customer = rand() < 0.5 ? 'big' : `small${Math.floor(rand() * 9)}`;
+      tasks.push({ time: T0 + t + 1, ok: rand() >= 0.1, attrs: { tier: 'paid', customer } });
+    }
+    const got = await run(tasks);
+    const ratio = got.bad! / got.events!;
+    expect(ratio).toBeGreaterThan(0.09);
+    expect(ratio).toBeLessThan(0.11);
+    // Dropping only the repeated failures (the bound before) reads it lower: the big customer's
+    // second failure in a cell is gone but its good tasks stay.
+    const plainBad = tasks.filter((t) => !t.ok).length;
+    expect(plainBad / tasks.length).toBeGreaterThan(0.095);
   });
 });

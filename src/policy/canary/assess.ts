@@ -20,8 +20,8 @@ import {
   type JudgeInput,
   type JudgeStatus,
   judgeCounts,
-  ONSET_BLOCK_MIN,
-  STEP_LN,
+  type MinuteSeries,
+  TIMING_LN,
   wouldRevert,
 } from './judge.ts';
 import {
@@ -39,6 +39,10 @@ import {
   spansOf,
 } from './plan.ts';
 import { type Counts, type Dispersion, dispersionOfSums } from './stats.ts';
+import type { Timing } from './timing.ts';
+
+/** The timing guard's resolution: a minute. */
+const ONSET_MS = 60_000;
 
 // Auto-revert: did this one deployment burn too much budget too fast? Attributable burn is the
 // post-deploy bad ratio minus the pre-deploy baseline's, so a deploy that lands during an ongoing
@@ -174,6 +178,8 @@ function lookOf(
   let base: Sample;
   let recent: Counts[];
   let postSeries: Counts[] | undefined;
+  let preSeries: Counts[] | undefined;
+  let series: (() => MinuteSeries) | undefined;
   let baselineSeries: Counts[] | undefined;
   let dispersion: Dispersion | undefined;
   let control: ControlCounts | undefined;
@@ -186,7 +192,8 @@ function lookOf(
     post = countSample(p.n, p.x);
     base = countSample(b.n, b.x);
     recent = spansOf(policy).map((m) => g.range(d - m * 60_000, d));
-    postSeries = g.blocks(d, end);
+    // Built only if a would-be revert asks for them.
+    series = () => ({ post: g.blocks(d, end), pre: g.blocks(d - Math.min(ar.baseline.ms, ar.recent.ms), d) });
     dispersion = g.dispersion(d - ar.baseline.ms, d);
     control = controlOf(policy, slo, result, (s) => {
       if (!s?.grid) return null;
@@ -215,6 +222,9 @@ function lookOf(
               (_, k) => samples?.ranges[baselineBlockKey(watch.id, k)],
             ),
           );
+    // The timing guard reads the minutes before the deploy at the resolution of those after it.
+    if (baselineSeries && ar.interval.ms === ONSET_MS)
+      preSeries = baselineSeries.slice(-Math.round(Math.min(ar.baseline.ms, ar.recent.ms) / ONSET_MS));
     control = controlOf(policy, slo, result, (s) => {
       const p = s?.ranges[postKey(watch.id)];
       const b = s?.ranges[baselineKey(watch.id)];
@@ -242,6 +252,8 @@ function lookOf(
       baseline: counts(base),
       recent,
       ...(postSeries ? { postSeries } : {}),
+      ...(preSeries ? { preSeries } : {}),
+      ...(series ? { series } : {}),
       ...(baselineSeries ? { baselineSeries } : {}),
       ...(dispersion ? { dispersion } : {}),
       ...(control ? { control } : {}),
@@ -256,19 +268,35 @@ function lookOf(
 }
 
 /**
- * The other SLOs' guards, for one SLO's judge: a fleet-wide outage reaches every scope, and the
- * busiest one times it best. Spans are pooled; the onset is the busiest SLO's that found one.
+ * The other SLOs' guards, for one SLO's judge: an incident reaches every scope at once, so the
+ * timing guard reads their minutes with this SLO's (those that changed), and the spans are pooled.
  */
 function sharedGuards(looks: Array<Seen | null>, self: number): Guards | null {
   const others = looks
-    .map((s, k) => (k === self || s === null ? null : { l: s.look, g: guardsOf(s.look) }))
-    .filter((x) => x !== null)
-    .sort((a, b) => b.l.post.n - a.l.post.n);
+    .map((s, k) => (k === self || s === null ? null : guardsOf(s.look)))
+    .filter((x) => x !== null);
   if (others.length === 0) return null;
   return {
-    onset: others.find((o) => o.g.onset !== null)?.g.onset ?? null,
-    spans: [...new Set(others.flatMap((o) => o.g.spans))],
+    others: others.flatMap((g) => g.others),
+    spans: [...new Set(others.flatMap((g) => g.spans))],
   };
+}
+
+/** What the timing guard found, for the message; empty when it found nothing. */
+function timingText(t: Timing | null, revert: boolean): string {
+  if (!t) return '';
+  const by = `the counts are ${fits(t.ln)} likelier under such a change than under a step at the deploy`;
+  if (t.kind === 'window')
+    return t.at > 0
+      ? `; the bad ratio rose ${t.at} min after the deploy and fell back ${t.until} min after it while the deploy stayed live (an incident come and gone: ${by}), so those minutes do not count against it`
+      : `; the bad ratio had risen ${-t.at} min before the deploy and fell back ${t.until} min after it while the deploy stayed live (an incident in progress, since ended: ${by}), so only the minutes outside it count against it`;
+  const build = t.ramp > 1 ? `, building up over ${t.ramp} min` : '';
+  if (t.at > 0)
+    return `; the bad ratio rose ${t.at} min after the deploy went live, not when it did${build} (an incident: ${by}), so only those first ${t.at} min count against it`;
+  const full = t.at + t.ramp - 1;
+  if (full < 0)
+    return `; the bad ratio rose ${-t.at} min before the deploy${build} (an incident in progress: ${by}), so the deploy must be worse than its last ${-full} min at full strength${revert ? ', and is' : ''}`;
+  return `; the bad ratio began rising ${-t.at} min before the deploy${build}, still building up when the deploy went live (an incident in progress: ${by}): nothing in the counts tells the deploy apart from it, so it is not blamed`;
 }
 
 function assessSlo(
@@ -321,19 +349,7 @@ function assessSlo(
     : j.compared === 'recent'
       ? `${pct(p0)} in the last ${span} before it (${tasks(compared)}; an outage was in progress: ${pct(base.ratio ?? 0)} over the ${ar.baseline})`
       : `${pct(p0)} before it (${tasks(base)} over the ${ar.baseline})`;
-  const onsetMin = j.onset ? j.onset.at * ONSET_BLOCK_MIN : 0;
-  const stepFit =
-    j.step?.kind === 'after' && j.onset?.kind === 'began' && j.step.at === j.onset.at
-      ? ` (a step in it then fits the counts ${fits(j.step.ln)} better than one at the deploy)`
-      : '';
-  const onset =
-    j.step?.kind === 'bump'
-      ? `; the bad ratio rose ${j.step.at * ONSET_BLOCK_MIN} min after the deploy and fell back ${j.step.until * ONSET_BLOCK_MIN} min after it while the deploy stayed live (an incident come and gone: fits the counts ${fits(j.step.ln)} better than a step at the deploy), so those minutes do not count against it`
-      : !j.onset
-        ? ''
-        : j.onset.kind === 'began'
-          ? `; the bad ratio rose ${onsetMin} min after the deploy went live, not when it did${stepFit} (an outage is likelier), so only those first ${onsetMin} min count against it`
-          : `; the bad ratio fell back ${onsetMin} min after the deploy went live while it stayed live (an outage ending), so only the minutes since count against it`;
+  const onset = timingText(j.timing, j.status === 'revert');
   const discount =
     j.dispersion > 1
       ? `; failures cluster (${j.dispersion_estimate.toFixed(1)}x the independent variance over the baseline, at most ${j.dispersion.toFixed(1)}x): each task weighs 1/${j.dispersion.toFixed(1)} of an independent draw`
@@ -360,10 +376,13 @@ function assessSlo(
           : `share rule (${pct(ar.consumed)} of the ${slo.window} budget${ar.projected ? ` by ${ar.within}` : ''})`,
       )
       .join(' and ');
-    const checked = look.postSeries ? `from ${ar.recent} before it to now` : `in the ${ar.recent} before it`;
     const timing = split
       ? 'the stable arm saw the same minutes (control split)'
-      : `the step in the bad ratio is timed to the deploy: a step at no other minute ${checked} fits the counts ${fits(STEP_LN)} better (step guard)`;
+      : j.timed && !j.timing
+        ? `the change is timed to the deploy: changes from other minutes (from ${ar.recent} before it to now, sudden or building up, lasting or come and gone), on this SLO and the deployment's others that changed, do not make the counts ${fits(TIMING_LN)} likelier than a step at the deploy (timing guard)`
+        : j.timed
+          ? 'the deploy is worse than that change explains (timing guard)'
+          : 'the minutes around the deploy were not at hand to time the change (no timing guard)';
     message = `${slo.name}: revert by the ${which}: at ${conf} confidence this deploy burns at least ${times(j.burn_low)} beyond its baseline, past ${line}; ${facts}${share}; ${timing}`;
   } else if ((post.events ?? 0) < ar.min_events) {
     message = `${slo.name}: ${final ? 'kept, inconclusive' : 'watching'}: ${post.events} tasks since the deploy, under auto_revert.min_events (${ar.min_events}); ${facts}${share}`;

@@ -4,9 +4,11 @@ import {
   differenceBounds,
   discounted,
   dispersionOf,
+  fixedBounds,
   lnEvidence,
-  lnProfile,
+  lnEvidenceFixed,
 } from './stats.ts';
+import { deployOnTop, type Minutes, type Timing, timeChange } from './timing.ts';
 
 // The canary verdict for one SLO from counts: tasks and bad tasks before and after the deploy.
 // Both of the policy's lines are lines on the attributable bad ratio p1 - p0:
@@ -14,22 +16,23 @@ import {
 //  - the share rule: the deploy's attributable bad tasks by the end of the watch (at the traffic
 //    seen so far, or only those already seen when projection is off) >= auto_revert.consumed of
 //    the window's budget, i.e. p1 - p0 >= consumed × budget / tasks.
-// A revert needs always-valid evidence (canary-stats.ts) at the policy's confidence that the
-// deploy is past the lower of the two lines, so looking every minute does not inflate the
-// false-revert rate. Two guards keep fleet-wide outages from being blamed on the deploy; each can
-// only withhold a revert, never cause one, so neither spends any of the error rate:
+// A revert needs always-valid evidence (stats.ts) at the policy's confidence that the deploy is
+// past the lower of the two lines, so looking every minute does not inflate the false-revert rate:
+// the baseline's ratio is bounded once (it is all in before the first look), and the deploy's
+// tasks are tested sequentially against that bound plus the line.
+// Two guards keep incidents from being blamed on the deploy; each can only withhold a revert, never
+// cause one, so neither spends any of the error rate:
 //  - outage in progress: when the last minutes before the deploy were worse than the rest of the
 //    baseline, the deploy must also look worse than those minutes;
-//  - onset: a deploy's effect starts when it goes live and lasts. When the minutes since the deploy
-//    split into a clearly better and a clearly worse part (the failures began, or ended, some
-//    minutes after it went live), only the part from the deploy to the change (began later) or
-//    from the change on (ended) can convict it.
-//  - step: a deploy's effect is a step in the bad ratio at the minute it went live; a fleet-wide
-//    outage is a step at the minute it began. When a step at another minute (before the deploy, or
-//    after it) fits the counts 100 times better than one at the deploy, the failures are timed to
-//    that minute and judged as the two guards above would: against the minutes since it (before),
-//    or only up to it (after); a bump (failures that rose and fell back while the deploy stayed
-//    live) is left out.
+//  - timing (timing.ts): a deploy's effect is a step at the minute it went live, and lasts; an
+//    incident builds up from a minute of its own and ends. When incident-shaped changes (a ramp
+//    or step from another minute, or one that came and went) make the minutes around the deploy,
+//    on every SLO that changed, TIMING_LN likelier than a step at the deploy (a Bayes factor), the deploy
+//    answers only for what that change does not explain: the minutes before it began (after the
+//    deploy), the minutes outside it (come and gone), or how much worse it is than the incident
+//    at full strength (in progress at the deploy). An incident still building up when the deploy
+//    went live leaves nothing the deploy can be told apart by: it is kept, unless the deploy
+//    visibly stepped on top of it.
 // Failures cluster (a customer's bad input, its client's retries): the counts are discounted by
 // the overdispersion of the baseline's own minute-to-minute variation (an upper bound of it), so
 // n tasks weigh as n/φ independent draws. With a control series (auto_revert.control) the canary
@@ -42,8 +45,15 @@ export interface JudgeInput {
   /** 1 - target: the bad ratio the budget allows. */
   budgetRatio: number;
   post: Counts;
-  /** The same post-deploy tasks in ONSET_BLOCK_MIN blocks from the deploy, for the onset guard; omitted: no guard. */
+  /** The same post-deploy tasks minute by minute from the deploy, for the timing guard; omitted: no guard. */
   postSeries?: Counts[];
+  /** The last minutes before the deploy (up to auto_revert.recent), oldest first, for the timing guard. */
+  preSeries?: Counts[];
+  /**
+   * Both series on demand, in place of the two above: only a would-be revert reads them, so a look
+   * that is nowhere near one never builds them (the watcher judges thousands of watches a tick).
+   */
+  series?: () => MinuteSeries;
   /** The whole baseline span before the deploy. */
   baseline: Counts;
   /** Its last minutes, one entry per span of GUARD_SPANS_MIN up to auto_revert.recent: the outage guard. */
@@ -90,12 +100,15 @@ export type ControlCounts =
 /**
  * The overdispersion estimate: blocks of this many intervals, each against its neighbours this
  * many blocks either side, and the one-sided normal quantile of the upper bound the evidence is
- * discounted by (bench/results/quality.md measured the choice).
+ * discounted by. Half a standard error: with clusters already bounded where they are counted
+ * (cluster_by), a whole one cost 1% -> 10% at 5 tasks a minute two points of recall and bought
+ * nothing: healthy deploys came out the same either way, also with four customers' bad batches an
+ * hour, or two of 5-20 minutes (docs/bot.md).
  */
 const DISPERSION_BLOCK = 1;
 /** Blocks of one interval each, the watcher's grid: the estimate reads its prefix sums directly. */
 export const DISPERSION_REACH = 15;
-export const DISPERSION_Z = 1;
+export const DISPERSION_Z = 0.5;
 
 const NONE: Dispersion = { estimate: 1, upper: 1, blocks: 0 };
 /** A watch's baseline does not change from look to look: its estimate is made once. */
@@ -112,12 +125,6 @@ export function dispersionOfSeries(series: readonly Counts[] | undefined): Dispe
 }
 
 export type JudgeStatus = 'revert' | 'watching' | 'clear' | 'inconclusive';
-
-/** Where the post-deploy bad ratio changed on its own, `at` intervals after the deploy. */
-interface Onset {
-  kind: 'began' | 'ended';
-  at: number;
-}
 
 export interface JudgeResult {
   status: JudgeStatus;
@@ -137,13 +144,14 @@ export interface JudgeResult {
   /** The counts compared against, as the evidence weighed them (discounted by `dispersion`). */
   compared_counts: Counts;
   outage_guard: boolean;
-  /** The onset guard: the bad ratio changed on its own after the deploy (null: it did not). */
-  onset: Onset | null;
   /**
-   * The step guard, checked on a would-be revert: a step at another minute that fits STEP_LN
-   * better than one at the deploy (null: none does, or no revert was in question).
+   * The timing guard, checked on a would-be revert: the likeliest incident-shaped change, when
+   * such changes made the counts TIMING_LN likelier than a step at the deploy (its `ln`: that
+   * Bayes factor; null: they did not, or no revert was in question).
    */
-  step: Step | null;
+  timing: Timing | null;
+  /** The timing guard ran (a would-be revert with the minutes around the deploy). */
+  timed: boolean;
   /** ln of the e-value against the line, and the ln(1/alpha) a revert needs. */
   ln_evidence: number;
   ln_needed: number;
@@ -168,8 +176,15 @@ export const guardSpans = (recentMin: number): number[] => {
   return [...spans, recentMin];
 };
 
-/** The onset guard reads the post-deploy tasks in blocks of this many minutes (the last one partial). */
+/** The timing guard reads the tasks in blocks of this many minutes (the last one partial). */
 export const ONSET_BLOCK_MIN = 1;
+
+/**
+ * ln of the Bayes factor at which the timing guard takes a change for an incident's rather than
+ * the deploy's. 3: at 1, incidents beginning mid-watch were reverted a third less often and 1% ->
+ * 10% lost three points of recall (the tuning runs in docs/bot.md).
+ */
+export const TIMING_LN = Math.log(3);
 
 /** ln of the e-value at which a guard counts a change as real (1 in 20). */
 const GUARD_LN = Math.log(20);
@@ -194,134 +209,63 @@ function elevatedSpans(i: Look): number[] {
   return out;
 }
 
-/** The strongest split of the post-deploy series into a better and a worse part, if one is clear. */
-function findOnset(series: readonly Counts[]): Onset | null {
-  const total = series.reduce((a, c) => ({ n: a.n + c.n, x: a.x + c.x }), { n: 0, x: 0 });
-  let best: Onset | null = null;
-  let bestLn = GUARD_LN;
-  const early = { n: 0, x: 0 };
-  for (let s = 1; s < series.length; s++) {
-    early.n += series[s - 1]!.n;
-    early.x += series[s - 1]!.x;
-    const late = { n: total.n - early.n, x: total.x - early.x };
-    if (early.n === 0 || late.n === 0) continue;
-    const began = lnEvidence(early, late, 0, 'above');
-    if (began > bestLn) {
-      bestLn = began;
-      best = { kind: 'began', at: s };
-    }
-    const ended = lnEvidence(late, early, 0, 'above');
-    if (ended > bestLn) {
-      bestLn = ended;
-      best = { kind: 'ended', at: s };
-    }
-  }
-  return best;
-}
-
-/**
- * Where a step in the bad ratio fits the counts better than a step at the deploy: `span` indexes
- * the outage guard's spans (it began that long before the deploy), `at` is in onset blocks after
- * it; `ln` is how much better it fits (ln of the likelihood ratio, maximised over both ratios).
- */
-export type Step =
-  | { kind: 'before'; span: number; ln: number }
-  | { kind: 'after'; at: number; ln: number }
-  | { kind: 'bump'; at: number; until: number; ln: number };
-
-/**
- * ln of the likelihood ratio at which the step guard times the failures elsewhere. For a deploy
- * that did step the ratio at its minute, the ratio of a step elsewhere to the true one is a
- * martingale over the minutes, so (Ville) it passes 100 in under about 1 bad deploy in 100; fitted
- * ratios add a little. At 20 it withheld 3% of 1% → 40% reverts at 5 tasks a minute; at 100 the
- * quality report loses none of its recall targets (bench/results/quality.md).
- */
-export const STEP_LN = Math.log(100);
-
-const plus = (a: Counts, b: Counts) => ({ n: a.n + b.n, x: a.x + b.x });
-const minus = (a: Counts, b: Counts) => ({
-  n: Math.max(0, a.n - b.n),
-  x: Math.max(0, Math.min(a.x - b.x, a.n - b.n)),
-});
-
-/**
- * The step guard. Among the one-step models (one bad ratio before the step, another after it), a
- * step at the deploy is compared with one at each of the outage guard's spans before it and at
- * each onset block after it; the best of those, if it fits STEP_LN better.
- */
-export function findStep(i: Look): Step | null {
-  // ln-likelihood of one bad ratio over `before` and another over `after`, each at its best.
-  const split = (before: Counts, after: Counts) => lnProfile(before) + lnProfile(after);
-  const atDeploy = split(i.baseline, i.post);
-  let best: Step | null = null;
-  let bestLn = STEP_LN;
-  i.recent.forEach((r, k) => {
-    if (r.n === 0 || r.n >= i.baseline.n) return;
-    const ln = split(minus(i.baseline, r), plus(r, i.post)) - atDeploy;
-    if (ln > bestLn) {
-      bestLn = ln;
-      best = { kind: 'before', span: k, ln };
-    }
-  });
-  const series = i.postSeries ?? [];
-  let early = { n: 0, x: 0 };
-  for (let s = 1; s < series.length; s++) {
-    early = plus(early, series[s - 1]!);
-    const ln = split(plus(i.baseline, early), minus(i.post, early)) - atDeploy;
-    if (ln > bestLn) {
-      bestLn = ln;
-      best = { kind: 'after', at: s, ln };
-    }
-  }
-  // A bump: failures that began some minutes after the deploy and ended while it stayed live (an
-  // incident come and gone). A deploy's effect lasts, so the bump is not its doing.
-  const pre: Counts[] = [{ n: 0, x: 0 }];
-  for (const c of series) pre.push(plus(pre.at(-1)!, c));
-  for (let a = 1; a < series.length - 1; a++) {
-    for (let b = a + 1; b < series.length; b++) {
-      const bump = minus(pre[b]!, pre[a]!);
-      const rest = plus(i.baseline, minus(i.post, bump));
-      const ln = lnProfile(rest) + lnProfile(bump) - atDeploy;
-      if (ln > bestLn) {
-        bestLn = ln;
-        best = { kind: 'bump', at: a, until: b, ln };
-      }
-    }
-  }
-  return best;
-}
-
 const sumOf = (cs: readonly Counts[]) =>
   cs.reduce((a, c) => ({ n: a.n + c.n, x: a.x + c.x }), { n: 0, x: 0 });
 
 const ratio = (c: Counts) => (c.n > 0 ? c.x / c.n : 0);
 
-/** The evidence against the line for these post-deploy counts, against every baseline that applies. */
-function weigh(i: Look, post: Counts, up: number[], seen: number, shift: number) {
+/**
+ * Of the error rate 1 - confidence, the share spent on the baseline's bound (alpha0); the rest
+ * (alpha1) goes to the sequential test of the deploy's tasks against it.
+ */
+const BASELINE_SHARE = 0.2;
+const alphas = (confidence: number) => {
+  const alpha = 1 - confidence;
+  return { alpha0: alpha * BASELINE_SHARE, alpha1: alpha * (1 - BASELINE_SHARE) };
+};
+
+/**
+ * The evidence against the line for these post-deploy counts, against every baseline that applies:
+ * the whole baseline, the outage guard's elevated spans (`up`) and any other span before the deploy
+ * (`extra`: an incident's minutes at full strength). The deploy must be past the line against each.
+ */
+function weigh(i: Look, post: Counts, up: number[], seen: number, shift: number, extra: Counts[] = []) {
   const line = lines(i, seen).line + shift;
-  let ln = lnEvidence(i.baseline, post, line, 'above');
+  const { alpha0, alpha1 } = alphas(i.confidence);
+  let ln = lnEvidenceFixed(i.baseline, post, line, 'above', alpha0);
   let against = i.baseline;
   let span: number | null = null;
-  for (const k of up) {
-    const r = i.recent[k];
-    if (!r) continue;
-    const e = lnEvidence(r, post, line, 'above');
+  let fixed = true;
+  // A span of the last minutes holds few tasks, which bound its ratio loosely: there the two-sample
+  // mixture (stats.ts), on the scale of the fixed test, may be the stronger. The spans only add
+  // requirements, so the stronger of the two is taken.
+  const toFixed = Math.log(1 / alpha1) - Math.log(1 / (1 - i.confidence));
+  const against1 = (r: Counts, k: number | null) => {
+    const f = lnEvidenceFixed(r, post, line, 'above', alpha0);
+    const t = lnEvidence(r, post, line, 'above') + toFixed;
+    const e = Math.max(f, t);
     if (e < ln) {
       ln = e;
       against = r;
       span = k;
+      fixed = f >= t;
     }
+  };
+  for (const k of up) {
+    const r = i.recent[k];
+    if (r) against1(r, k);
   }
-  return { ln, against, span, line };
+  for (const r of extra) against1(r, null);
+  return { ln, against, span, line, fixed };
 }
 
 interface Verdict {
   revert: boolean;
-  /** The step guard's finding, looked for only on a would-be revert. */
-  step: Step | null;
+  /** The timing guard's finding, looked for only on a would-be revert. */
+  timing: Timing | null;
+  timed: boolean;
   post: Counts;
   up: number[];
-  onset: Onset | null;
   ln: number;
   against: Counts;
   /** Index into `recent` of the span compared against; null: the whole baseline (or the stable arm). */
@@ -329,20 +273,60 @@ interface Verdict {
   line: number;
   control: 'split' | 'scope' | null;
   shift: number;
+  /** `against` was all in before the deploy (the fixed-baseline test), not a concurrent arm. */
+  fixed: boolean;
 }
 
 /** What one SLO's data says about the deploy's surroundings, for the deployment's other SLOs. */
 export interface Guards {
-  /** Where its own bad ratio changed on its own after the deploy. */
-  onset: Onset | null;
-  /** Indexes into `recent` of the spans worse than the rest of its baseline. */
+  /** The other SLOs' minutes around the deploy, for the joint timing. */
+  others: Minutes[];
+  /** Indexes into `recent` of the spans worse than the rest of their baselines. */
   spans: number[];
 }
 
 export function guardsOf(i: Look): Guards {
   const phi = dispersionOfLook(i).upper;
   const d = phi > 1 ? discountLook(i, phi) : i;
-  return { onset: d.postSeries ? findOnset(d.postSeries) : null, spans: elevatedSpans(d) };
+  const m = minutesOf(i);
+  return { others: m ? [m] : [], spans: elevatedSpans(d) };
+}
+
+/** Minute counts before and since the deploy. */
+export interface MinuteSeries {
+  pre: Counts[];
+  post: Counts[];
+}
+
+const SERIES = new WeakMap<() => MinuteSeries, MinuteSeries>();
+
+/** The look's minute series, from the arrays or built once from `series`. */
+function seriesOf(i: Look): Partial<MinuteSeries> {
+  if (i.postSeries || !i.series)
+    return { ...(i.postSeries ? { post: i.postSeries } : {}), ...(i.preSeries ? { pre: i.preSeries } : {}) };
+  let got = SERIES.get(i.series);
+  if (!got) {
+    got = i.series();
+    SERIES.set(i.series, got);
+  }
+  return got;
+}
+
+/** The look's minutes around the deploy, for the timing guard; null without them. */
+function minutesOf(i: Look): Minutes | null {
+  const { pre: preSeries, post: postSeries } = seriesOf(i);
+  if (!postSeries || !preSeries || preSeries.length === 0) return null;
+  const pre = sumOf(preSeries);
+  const far = { n: i.baseline.n - pre.n, x: i.baseline.x - pre.x };
+  // Jeffreys' estimate: a quiet scope's hours without a failure do not make one failure impossible.
+  const base = far.n > 0 ? far : pre;
+  const before = (base.x + 0.5) / (base.n + 1);
+  return {
+    before,
+    pre: preSeries,
+    post: postSeries,
+    phi: Math.max(1, dispersionOfLook(i).estimate),
+  };
 }
 
 /** Every count of a look worth 1/phi as many independent draws. */
@@ -353,7 +337,6 @@ function discountLook(i: Look, phi: number): Look {
     post: d(i.post),
     baseline: d(i.baseline),
     recent: i.recent.map(d),
-    ...(i.postSeries ? { postSeries: i.postSeries.map(d) } : {}),
   };
 }
 
@@ -369,12 +352,9 @@ const splitOf = (i: Look) =>
  * the stable arm's post-deploy tasks as the baseline; a difference in differences guards it: the
  * canary's change since the deploy, less the stable arm's, must pass the line too.
  */
-function decideSplit(
-  i: Look,
-  split: { canary: ArmCounts; stable: ArmCounts },
-  phi: number,
-  need: number,
-): Verdict {
+function decideSplit(i: Look, split: { canary: ArmCounts; stable: ArmCounts }, phi: number): Verdict {
+  const need = Math.log(1 / (1 - i.confidence));
+  const { alpha0, alpha1 } = alphas(i.confidence);
   const { canary, stable } = split;
   const line = lines(i, canary.post.n).line;
   const post = discounted(canary.post, phi);
@@ -387,16 +367,17 @@ function decideSplit(
   const enough = canary.post.n >= i.minEvents && Number.isFinite(line);
   const base: Verdict = {
     revert: enough && ln >= need && did >= line,
-    step: null,
+    timing: null,
+    timed: false,
     post,
     up: [],
-    onset: null,
     ln,
     against,
     span: null,
     line,
     control: 'split',
     shift: 0,
+    fixed: false,
   };
   if (base.revert) return base;
   // While the stable arm is calm, the whole baseline is the stronger comparison (hours of it, not
@@ -404,9 +385,9 @@ function decideSplit(
   // and the canary must be worse than it over the same minutes by the line.
   const stableBase = discounted(stable.baseline.n > 0 ? stable.baseline : i.baseline, phi);
   if (lnEvidence(stableBase, against, 0, 'above') >= CALM_LN) return base;
-  const wide = lnEvidence(discounted(i.baseline, phi), post, line, 'above');
-  if (!(enough && wide >= need && did >= line && ln >= CALM_SPLIT_LN)) return base;
-  return { ...base, revert: true, ln: wide, against: i.baseline };
+  const wide = lnEvidenceFixed(discounted(i.baseline, phi), post, line, 'above', alpha0);
+  if (!(enough && wide >= Math.log(1 / alpha1) && did >= line && ln >= CALM_SPLIT_LN)) return base;
+  return { ...base, revert: true, ln: wide, against: discounted(i.baseline, phi), fixed: true };
 }
 
 /**
@@ -430,38 +411,54 @@ function controlShift(i: Look, phi: number): number {
 }
 
 function decide(raw: Look): Verdict {
-  const need = Math.log(1 / (1 - raw.confidence));
+  const need = Math.log(1 / alphas(raw.confidence).alpha1);
   const phi = dispersionOfLook(raw).upper;
   const split = splitOf(raw);
-  if (split) return decideSplit(raw, split, phi, need);
+  if (split) return decideSplit(raw, split, phi);
   const i = phi > 1 ? discountLook(raw, phi) : raw;
   const shift = controlShift(raw, phi);
   const control = shift > 0 ? ('scope' as const) : null;
   // min_events counts tasks, not their discounted worth.
   const enough = (c: Counts) => c.n * phi >= i.minEvents && c.n > 0;
-  const judge = (post: Counts, up: number[]) => {
-    const w = weigh(i, post, up, post.n * phi, shift);
+  const judge = (post: Counts, up: number[], extra: Counts[] = []) => {
+    const w = weigh(i, post, up, post.n * phi, shift, extra);
     return { ...w, post, up, revert: enough(post) && Number.isFinite(w.line) && w.ln >= need };
   };
   const own = elevatedSpans(i);
   const whole = judge(i.post, own);
-  if (!whole.revert) return { ...whole, onset: null, step: null, control, shift };
+  if (!whole.revert) return { ...whole, timing: null, timed: false, control, shift };
   // Only a would-be revert pays for the guards' scans and the other SLOs' hints: they can
   // withhold a revert, never add one, so the confidence holds whatever they find.
   const shared = i.hints?.() ?? null;
-  const step = findStep(i);
-  const stepSpan = step?.kind === 'before' ? [step.span] : [];
-  const stepOnset: Onset | null = step?.kind === 'after' ? { kind: 'began', at: step.at } : null;
-  const spans = [...new Set([...own, ...stepSpan, ...(shared?.spans ?? [])])];
-  const up = spans.filter((k) => i.recent[k] !== undefined);
-  const onset = i.postSeries ? (findOnset(i.postSeries) ?? stepOnset ?? shared?.onset ?? null) : null;
-  if (step?.kind === 'bump' && i.postSeries) {
-    const outside = sumOf([...i.postSeries.slice(0, step.at), ...i.postSeries.slice(step.until)]);
-    return { ...judge(outside, up), onset: null, step, control, shift };
+  const up = [...new Set([...own, ...(shared?.spans ?? [])])].filter((k) => i.recent[k] !== undefined);
+  const mine = minutesOf(raw);
+  const joint = mine ? timeChange(mine, shared?.others ?? []) : null;
+  const alone = mine ? timeChange(mine) : null;
+  const found = alone && joint && alone.ln > joint.ln ? alone : joint;
+  const timing = found && found.ln >= TIMING_LN ? { ...found.best, ln: found.ln } : null;
+  const rest = { control, shift, timed: mine !== null };
+  if (!timing || !mine) return { ...judge(i.post, up), timing: null, ...rest };
+  // The minutes are the raw counts: what they sum to is discounted like the rest of the look.
+  const part = (cs: readonly Counts[]) => discounted(sumOf(cs), phi);
+  const series = mine.post;
+  if (timing.kind === 'window') {
+    // An incident come and gone (or one in progress that ended since): the minutes outside it.
+    const outside = part([...series.slice(0, Math.max(0, timing.at)), ...series.slice(timing.until)]);
+    return { ...judge(outside, up), timing, ...rest };
   }
-  if (!onset || !i.postSeries) return { ...judge(i.post, up), onset: null, step, control, shift };
-  const part = sumOf(onset.kind === 'began' ? i.postSeries.slice(0, onset.at) : i.postSeries.slice(onset.at));
-  return { ...judge(part, up), onset, step, control, shift };
+  if (timing.at > 0) return { ...judge(part(series.slice(0, timing.at)), up), timing, ...rest };
+  // In progress at the deploy: the deploy must be worse than the incident at full strength, if it
+  // reached it before the deploy; an incident still building up leaves nothing to compare with.
+  // Building up across the deploy, unless the counts show the deploy stepping on top of it (then
+  // it is judged against all the incident's minutes before it).
+  const pre = mine.pre;
+  const full = timing.at + timing.ramp - 1;
+  const onTop = full >= 0 && deployOnTop(mine, timing) >= TIMING_LN;
+  const from = onTop ? timing.at : full;
+  if ((full >= 0 && !onTop) || pre.length + from < 0)
+    return { ...judge(i.post, up), revert: false, timing, ...rest };
+  const span = part(pre.slice(pre.length + from));
+  return { ...judge(i.post, up, [span]), timing, ...rest };
 }
 
 /** The decision alone, without the bounds: what a simulation needs at every look. */
@@ -471,10 +468,13 @@ export function wouldRevert(i: Look): boolean {
 
 export function judgeCounts(i: JudgeInput): JudgeResult {
   const alpha = 1 - i.confidence;
+  const { alpha0, alpha1 } = alphas(i.confidence);
   const disp = dispersionOfLook(i);
   const v = decide(i);
   const { rateLine, shareLine } = lines(i, v.post.n * disp.upper);
-  const bounds = differenceBounds(v.against, v.post, alpha);
+  const bounds = v.fixed
+    ? fixedBounds(v.against, v.post, alpha0, alpha1)
+    : differenceBounds(v.against, v.post, alpha);
   const low = bounds.low === null ? null : bounds.low - v.shift;
   const high = bounds.high === null ? null : bounds.high - v.shift;
   const rules: CanaryRule[] = [];
@@ -497,10 +497,10 @@ export function judgeCounts(i: JudgeInput): JudgeResult {
     compared_span: v.span,
     compared_counts: v.against,
     outage_guard: v.up.length > 0,
-    onset: v.onset,
-    step: v.step,
+    timing: v.timing,
+    timed: v.timed,
     ln_evidence: v.ln,
-    ln_needed: Math.log(1 / alpha),
+    ln_needed: v.control === 'split' && !v.fixed ? Math.log(1 / alpha) : Math.log(1 / alpha1),
     dispersion: disp.upper,
     dispersion_estimate: disp.estimate,
     control: v.control,

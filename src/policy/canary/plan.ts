@@ -32,6 +32,17 @@ export type ControlRole = 'canary' | 'stable' | 'control';
  * the stable arm of a split (the SLO's scope and the arm), or over the control scope instead.
  */
 export function controlSlos(policy: Policy, slo: Slo): Array<{ role: ControlRole; slo: Slo }> {
+  // Read for every watch at every look: derived once per SLO of a loaded policy.
+  const hit = CONTROLS.get(slo);
+  if (hit && hit.policy === policy) return hit.roles;
+  const roles = deriveControls(policy, slo);
+  CONTROLS.set(slo, { policy, roles });
+  return roles;
+}
+
+const CONTROLS = new WeakMap<Slo, { policy: Policy; roles: Array<{ role: ControlRole; slo: Slo }> }>();
+
+function deriveControls(policy: Policy, slo: Slo): Array<{ role: ControlRole; slo: Slo }> {
   const c = policy.auto_revert.control;
   if (!c) return [];
   const named = (role: ControlRole, scope: Slo['scope']): { role: ControlRole; slo: Slo } => {
@@ -70,10 +81,21 @@ const clusterOf = (policy: Policy): Pick<SloQuery, 'cluster'> =>
       }
     : {};
 
-export const spansOf = (policy: Policy) =>
-  guardSpans(
-    Math.max(1, Math.round(Math.min(policy.auto_revert.baseline.ms, policy.auto_revert.recent.ms) / 60_000)),
-  );
+const SPANS = new WeakMap<Policy, number[]>();
+
+export const spansOf = (policy: Policy): number[] => {
+  let spans = SPANS.get(policy);
+  if (!spans) {
+    spans = guardSpans(
+      Math.max(
+        1,
+        Math.round(Math.min(policy.auto_revert.baseline.ms, policy.auto_revert.recent.ms) / 60_000),
+      ),
+    );
+    SPANS.set(policy, spans);
+  }
+  return spans;
+};
 
 /**
  * One request for every watched deployment: the number of requests per tick does not grow with

@@ -53,9 +53,6 @@ function lnBinom(c: Counts, p: number): number {
 
 const clamp01 = (p: number) => Math.min(1, Math.max(0, p));
 
-/** The largest log-likelihood of x bad in n at one bad ratio: at x / n. */
-export const lnProfile = (c: Counts): number => (c.n > 0 ? lnBinom(c, c.x / c.n) : 0);
-
 /** The largest log-likelihood with p1 = p0 + delta: concave in p0, so bisection on its slope. */
 function lnBoundaryMax(base: Counts, post: Counts, delta: number): number {
   let lo = Math.max(0, -delta);
@@ -127,6 +124,155 @@ export function differenceBounds(
   return { low: search('above'), high: search('below') };
 }
 
+// Against a baseline fixed before the deploy: the baseline is all in before the first look, so its
+// bad ratio p0 can be bounded once, at a fixed sample, and the deploy's ratio p1 tested sequentially
+// against that bound plus the line. With P(p0 > U) <= alpha0 (the baseline's bound) and the
+// sequential test at level alpha1, a revert is wrong with probability at most alpha0 + alpha1 however
+// often the watcher looks. The sequential test is a mixture likelihood ratio over alternatives above
+// the line, so its power goes where regressions are: the joint mixture over (p0, p1) above pays
+// for a prior over p0 that thousands of baseline tasks have already pinned down (about 2 nats of
+// evidence at a few tasks a minute, half the evidence a 1% -> 10% regression gathers in an hour).
+
+const kl = (a: number, b: number) =>
+  (a > 0 ? a * Math.log(a / b) : 0) + (a < 1 ? (1 - a) * Math.log((1 - a) / (1 - b)) : 0);
+
+/**
+ * The one-sided Chernoff (KL) confidence bound on a bad ratio from fixed counts: with probability
+ * at least 1 - alpha the true ratio is at most `upper` (at least `lower`). No counts: 1 (0).
+ */
+export function ratioBound(c: Counts, alpha: number, side: 'upper' | 'lower'): number {
+  if (!(c.n > 0)) return side === 'upper' ? 1 : 0;
+  // A watch's baseline is the same at every look: its bound is worked out once.
+  const key = `${c.n}:${c.x}:${alpha}:${side}`;
+  const hit = BOUNDS.get(key);
+  if (hit !== undefined) return hit;
+  const b = kernelBound(c, alpha, side);
+  if (BOUNDS.size >= 10_000) BOUNDS.clear();
+  BOUNDS.set(key, b);
+  return b;
+}
+
+const BOUNDS = new Map<string, number>();
+
+function kernelBound(c: Counts, alpha: number, side: 'upper' | 'lower'): number {
+  const ph = Math.min(1, Math.max(0, c.x / c.n));
+  const need = Math.log(1 / alpha) / c.n;
+  let inside = ph;
+  let outside = side === 'upper' ? 1 : 0;
+  if (kl(ph, outside === 1 ? 1 - 1e-15 : 1e-15) <= need) return outside;
+  for (let i = 0; i < 50; i++) {
+    const mid = (inside + outside) / 2;
+    if (kl(ph, mid) <= need) inside = mid;
+    else outside = mid;
+  }
+  return inside;
+}
+
+/** The mixture's alternatives: a log-uniform prior over p / q from 1 to MIX_RANGE, MIX_POINTS points. */
+const MIX_RANGE = 50;
+const MIX_POINTS = Math.ceil(Math.log(MIX_RANGE) / 0.3);
+const MIX_U = Array.from({ length: MIX_POINTS }, (_, k) => ((k + 0.5) / MIX_POINTS) * Math.log(MIX_RANGE));
+const EDGE = 1e-9;
+/** Scratch for the mixture's terms (the judge runs on one thread). */
+const TERMS = new Float64Array(MIX_POINTS);
+
+/**
+ * ln of the mixture e-value of these counts against H0: p <= q (`above`: evidence p is over q) or
+ * H0: p >= q (`below`). Each alternative's likelihood ratio to q is a nonnegative supermartingale
+ * under the null, and so is their average: P(it ever reaches 1/alpha) <= alpha (Ville).
+ */
+export function lnOneSample(post: Counts, q: number, side: 'above' | 'below'): number {
+  if (side === 'above' ? q >= 1 - EDGE : q <= EDGE) return Number.NEGATIVE_INFINITY;
+  const base = Math.min(1 - EDGE, Math.max(EDGE, q));
+  const x = post.x;
+  const y = post.n - post.x;
+  const lq = Math.log(base);
+  const lq1 = Math.log1p(-base);
+  const sign = side === 'above' ? 1 : -1;
+  let top = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < MIX_POINTS; k++) {
+    const u = sign * MIX_U[k]!;
+    const raw = base * Math.exp(u);
+    // ln p - ln q is u itself, unless p had to be kept inside (0, 1).
+    const p = Math.min(1 - EDGE, Math.max(raw, EDGE));
+    const t = x * (p === raw ? u : Math.log(p) - lq) + y * (Math.log1p(-p) - lq1);
+    TERMS[k] = t;
+    if (t > top) top = t;
+  }
+  let sum = 0;
+  for (let k = 0; k < MIX_POINTS; k++) sum += Math.exp(TERMS[k]! - top);
+  return top + Math.log(sum / MIX_POINTS);
+}
+
+/**
+ * ln E against H0: p1 - p0 <= line (`above`) or >= line (`below`), p0 bounded from the fixed
+ * baseline at level alpha0: the e-value to hold against 1/alpha1.
+ */
+export function lnEvidenceFixed(
+  base: Counts,
+  post: Counts,
+  line: number,
+  side: 'above' | 'below',
+  alpha0: number,
+): number {
+  const p0 = ratioBound(base, alpha0, side === 'above' ? 'upper' : 'lower');
+  return lnOneSample(post, p0 + line, side);
+}
+
+/**
+ * The always-valid bounds on p1 - p0 from the fixed-baseline test: alpha0 for the baseline's bound,
+ * alpha1 for the sequential test on each side. Null where even the widest line is not rejected.
+ */
+export function fixedBounds(
+  base: Counts,
+  post: Counts,
+  alpha0: number,
+  alpha1: number,
+): { low: number | null; high: number | null } {
+  const need = Math.log(1 / alpha1);
+  const ph = post.n > 0 ? Math.min(1, Math.max(0, post.x / post.n)) : 0;
+  const search = (side: 'above' | 'below') => {
+    const p0 = ratioBound(base, alpha0, side === 'above' ? 'upper' : 'lower');
+    // 'above' rejects every q below the bound: the largest rejected q, as a difference from p0.
+    // Only a q on the far side of the deploy's own ratio can be rejected: the search starts there.
+    // Searched on ln q ('above') or ln(1 - q) ('below'), where the evidence falls off almost in a
+    // straight line: regula falsi (Illinois) takes a few evaluations where bisection takes twenty.
+    const toQ = (v: number) => (side === 'above' ? Math.exp(v) : 1 - Math.exp(v));
+    const f = (v: number) => lnOneSample(post, toQ(v), side) - need;
+    const edge = Math.log(EDGE);
+    let fi = f(edge);
+    if (!(fi >= 0)) return null;
+    let inside = edge;
+    let outside = Math.log(Math.max(EDGE, Math.min(1 - EDGE, side === 'above' ? ph : 1 - ph)));
+    let fo = f(outside);
+    if (fo >= 0) {
+      outside = Math.log(1 - EDGE);
+      fo = f(outside);
+      if (fo >= 0) return toQ(outside) - p0;
+    }
+    if (!Number.isFinite(fo)) fo = -need - 50;
+    let keep = 0;
+    for (let i = 0; i < 40 && Math.abs(outside - inside) > 1e-4; i++) {
+      let mid = (inside * fo - outside * fi) / (fo - fi);
+      if (!(mid > Math.min(inside, outside) && mid < Math.max(inside, outside))) mid = (inside + outside) / 2;
+      const fm = f(mid);
+      if (fm >= 0) {
+        inside = mid;
+        fi = fm;
+        if (keep === -1) fo /= 2;
+        keep = -1;
+      } else {
+        outside = mid;
+        fo = fm;
+        if (keep === 1) fi /= 2;
+        keep = 1;
+      }
+    }
+    return toQ(inside) - p0;
+  };
+  return { low: search('above'), high: search('below') };
+}
+
 /** Counts scaled by 1/phi: what `n` tasks are worth as independent draws when failures cluster. */
 export const discounted = (c: Counts, phi: number): Counts => (phi <= 1 ? c : { n: c.n / phi, x: c.x / phi });
 
@@ -175,11 +321,8 @@ export function dispersionOfSums(
   reach: number,
   z: number,
 ): Dispersion {
-  let sd = 0;
-  let sv = 0;
-  const ds: number[] = [];
-  const vs: number[] = [];
-  for (let a = 0; a < count; a++) {
+  // Two passes over the blocks, nothing kept: the ratio first, then the spread of the terms about it.
+  const term = (a: number, out: { d: number; v: number }): boolean => {
     const lo = start + Math.max(0, a - reach);
     const hi = start + Math.min(count, a + reach + 1);
     const na = pn[start + a + 1]! - pn[start + a]!;
@@ -188,21 +331,28 @@ export function dispersionOfSums(
     const xb = px[hi]! - px[lo]! - xa;
     const N = na + nb;
     const X = xa + xb;
-    if (na <= 0 || nb <= 0 || X <= 0 || X >= N || N < 2) continue;
+    if (na <= 0 || nb <= 0 || X <= 0 || X >= N || N < 2) return false;
     const e = (na * X) / N;
-    const v = (na * nb * X * (N - X)) / (N * N * (N - 1));
-    const d = (xa - e) ** 2;
-    ds.push(d);
-    vs.push(v);
-    sd += d;
-    sv += v;
+    out.v = (na * nb * X * (N - X)) / (N * N * (N - 1));
+    out.d = (xa - e) ** 2;
+    return true;
+  };
+  const t = { d: 0, v: 0 };
+  let sd = 0;
+  let sv = 0;
+  let blocks = 0;
+  for (let a = 0; a < count; a++) {
+    if (!term(a, t)) continue;
+    sd += t.d;
+    sv += t.v;
+    blocks++;
   }
   if (sv <= 0) return { estimate: 1, upper: 1, blocks: 0 };
   const phi = sd / sv;
   let ss = 0;
-  for (let k = 0; k < ds.length; k++) ss += (ds[k]! - phi * vs[k]!) ** 2;
+  for (let a = 0; a < count; a++) if (term(a, t)) ss += (t.d - phi * t.v) ** 2;
   const se = Math.sqrt(ss) / sv;
-  return { estimate: phi, upper: Math.max(1, phi + z * se), blocks: ds.length };
+  return { estimate: phi, upper: Math.max(1, phi + z * se), blocks };
 }
 
 /** The Wilson score interval for k successes in n trials at normal quantile z (1.96: 95%). */

@@ -342,7 +342,7 @@ const autoRevertSchema = z
       .min(1)
       .optional()
       .describe(
-        'a task attribute naming the cluster failures come in (`customer`, `session`): a cluster’s bad tasks count once per three `interval`s (JSONL; see [The canary judge](bot.md#the-canary-judge))',
+        'a task attribute naming the cluster failures come in (`customer`, `session`): a cluster counts up to its first failure in each three `interval`s (JSONL; see [The canary judge](bot.md#the-canary-judge))',
       ),
     control: controlSchema
       .optional()

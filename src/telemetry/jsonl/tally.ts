@@ -47,8 +47,8 @@ export class SloTally {
   private readonly value: ((r: TaskRecord) => number | undefined) | null;
   private readonly sketch: DDSketch | null;
   private readonly cluster: { by: string; cellMs: number } | null;
-  /** Cells (cluster, time cell) that already have a bad task: later ones are its retries. */
-  private readonly seen = new Set<string>();
+  /** Each cluster's last counted failure: its cell, the cells skipped after it, and the run so far. */
+  private readonly failed = new Map<string, { cell: number; skipUntil: number; run: number }>();
   /** Earliest start and latest end over all ranges: most records fall outside and are dropped early. */
   readonly lo: number;
   readonly hi: number;
@@ -102,7 +102,7 @@ export class SloTally {
     if (t <= this.lo || t > this.hi || !this.inScope(r.attrs)) return;
     const isBad = this.badness(r);
     if (isBad === null) return;
-    if (isBad && this.cluster && this.repeats(r)) return;
+    if (this.cluster && this.repeats(r, isBad)) return;
     const hits = this.covering[this.segmentOf(t)]!;
     for (let k = 0; k < hits.length; k++) {
       const i = hits[k]!;
@@ -117,17 +117,31 @@ export class SloTally {
   }
 
   /**
-   * A bad task whose cluster already failed in this cell: a retry of the same failure, or the same
-   * customer's bad input again. It counts neither as a task nor as a bad one, so one customer's run
-   * weighs like one failure a cell and the ratio stays unbiased for everyone else.
+   * A task the cluster bound leaves out. A cluster's cell is counted up to and including its first
+   * failure, and not after: a retry of the same failure, the same customer's bad input again, or
+   * its next task in the cell. The ratio stays unbiased (a count stopped at the first failure has
+   * E[bad] / E[tasks] = p when failures are independent), where dropping only the repeated
+   * failures would read a regression that fails a big customer twice in a cell as milder than it
+   * is. A cluster that fails cell after cell (a bad input that lasts) has the cells after its
+   * second, third... failing cell skipped whole, one, two, four...: the decision to skip is made
+   * before the cell's tasks are seen, so it thins the counts without biasing them, and a
+   * customer's 20-minute run weighs four failures, not seven.
    */
-  private repeats(r: TaskRecord): boolean {
+  private repeats(r: TaskRecord, isBad: boolean): boolean {
     const c = this.cluster!;
     const key = r.attrs?.[c.by];
     if (key === undefined || key === null) return false;
-    const cell = `${Math.floor(r.time / c.cellMs)}\u0000${String(key)}`;
-    if (this.seen.has(cell)) return true;
-    this.seen.add(cell);
+    const id = String(key);
+    const cell = Math.floor(r.time / c.cellMs);
+    const last = this.failed.get(id);
+    if (last && cell <= last.skipUntil) return true;
+    if (isBad) {
+      // A failure in the first cell counted after the last one (or its skip) carries the run on:
+      // from the second on, the cells after it are skipped, one, then two, four...
+      const run = last && cell === last.skipUntil + 1 ? last.run + 1 : 1;
+      const skip = run >= 2 ? 2 ** (run - 2) : 0;
+      this.failed.set(id, { cell, skipUntil: cell + skip, run });
+    }
     return false;
   }
 

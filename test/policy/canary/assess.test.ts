@@ -6,8 +6,9 @@ import {
   planCanaryRequest,
   postKey,
 } from '../../../src/policy/canary/assess.ts';
-import { findStep, judgeCounts, STEP_LN } from '../../../src/policy/canary/judge.ts';
+import { judgeCounts, TIMING_LN } from '../../../src/policy/canary/judge.ts';
 import { differenceBounds, lnEvidence } from '../../../src/policy/canary/stats.ts';
+import { timeChange } from '../../../src/policy/canary/timing.ts';
 import { countSample, RANGE_WINDOW, type TelemetryResult } from '../../../src/policy/gate/sample.ts';
 import { AT, BASE_POLICY, policy } from '../fixtures.ts';
 
@@ -37,18 +38,18 @@ describe('auto-revert attribution', () => {
     expect(a.worst!.attributable_consumed).toBeCloseTo(0.25, 9);
     // The default rate line is the fast-burn page's 14.4x: the share rule convicts it.
     expect(a.worst!.rules).toEqual(['consumed']);
-    expect(a.worst!.burn_low!).toBeGreaterThan(6.9);
+    expect(a.worst!.burn_low!).toBeGreaterThan(6.8);
     expect(a.worst!.burn_low!).toBeLessThan(7.5);
     expect(a.worst!.message).toContain(
-      'at 99% confidence this deploy burns at least 7.0x beyond its baseline',
+      'at 99% confidence this deploy burns at least 6.9x beyond its baseline',
     );
     expect(a.worst!.message).toContain(
       'bad ratio 39% after the deploy (3850 of 10000 tasks in 20 min) vs 1% before it',
     );
     expect(a.worst!.message).toContain('burned 25% of the 30d budget beyond its baseline in 20 min');
-    // The revert says what it was timed against (a plain request has no minutes since the deploy).
+    // The revert says it could not time the change (a plain request has no minutes around the deploy).
     expect(a.worst!.message).toContain(
-      'the step in the bad ratio is timed to the deploy: a step at no other minute in the 15m before it fits the counts 100x better (step guard)',
+      'the minutes around the deploy were not at hand to time the change (no timing guard)',
     );
   });
 
@@ -152,7 +153,7 @@ describe('the always-valid judge', () => {
   });
 });
 
-describe('the step guard', () => {
+describe('the timing guard', () => {
   // A scope at 5 tasks a minute, 1% failing for six hours before the deploy.
   const perMin = (n: number, x: number, minutes: number) => Array.from({ length: minutes }, () => ({ n, x }));
   const sum = (cs: Array<{ n: number; x: number }>) =>
@@ -164,6 +165,7 @@ describe('the step guard', () => {
       baseline,
       // The outage guard's spans: the last 1, 2, 5, 10, 20, 30 and 60 minutes.
       recent: [1, 2, 5, 10, 20, 30, 60].map((m) => sum(before.slice(-m))),
+      preSeries: before.slice(-60),
       post: sum(after),
       postSeries: after,
       windowBudget: 0.05 * 5 * 43_200,
@@ -177,6 +179,12 @@ describe('the step guard', () => {
   };
   // 1 bad task in 20 each 4 minutes: 1.25% of 5 a minute, six hours of it.
   const healthy = Array.from({ length: 360 }, (_, k) => ({ n: 5, x: k % 20 === 0 ? 1 : 0 }));
+  const minutes = (before: Array<{ n: number; x: number }>, after: Array<{ n: number; x: number }>) => ({
+    before: 0.0125,
+    pre: before.slice(-60),
+    post: after,
+    phi: 1,
+  });
 
   it('times failures that began eight minutes into the watch to that minute, and keeps the deploy', () => {
     const after = [...perMin(5, 0, 8), ...perMin(5, 2, 6)];
@@ -184,26 +192,73 @@ describe('the step guard', () => {
     // Without the minutes since the deploy, 12 bad in 70 against 1.25% convicts it.
     expect(free.status).toBe('revert');
     const j = judgeCounts(look(healthy, after));
-    expect(j.step).toMatchObject({ kind: 'after', at: 8 });
-    expect(j.step!.ln).toBeGreaterThan(STEP_LN);
-    expect(j.onset).toEqual({ kind: 'began', at: 8 });
+    expect(j.timing).toMatchObject({ kind: 'ramp', at: 8 });
+    expect(j.timing!.ln).toBeGreaterThan(TIMING_LN);
     expect(j.status).toBe('watching');
   });
 
   it('times failures that began three minutes before the deploy to then, and compares against those minutes', () => {
     const before = [...healthy.slice(3), ...perMin(5, 2, 3)];
-    // The 5-minute span (index 2) is the shortest that holds all three outage minutes: it fits best.
-    expect(findStep(look(before, perMin(5, 2, 6)))).toMatchObject({ kind: 'before', span: 2 });
+    expect(timeChange(minutes(before, perMin(5, 2, 6)))!.best).toMatchObject({
+      kind: 'ramp',
+      at: -3,
+      ramp: 1,
+    });
     const j = judgeCounts(look(before, perMin(5, 2, 6)));
     expect(j.compared).toBe('recent');
+    expect(j.status).toBe('watching');
+    // Ten minutes into an incident at 40%, a deploy that fails every task is worse than it: the
+    // counts fit a step at the incident's onset with the deploy's on top better than a ramp.
+    const longer = [...healthy.slice(10), ...perMin(5, 2, 10)];
+    const worse = judgeCounts(look(longer, perMin(5, 5, 6)));
+    expect(worse.status).toBe('revert');
+    expect(worse.timing!.kind === 'ramp' && worse.timing!.at).toBe(-10);
+  });
+
+  it('keeps a deploy made while an incident was still building up: nothing tells the two apart', () => {
+    // Failures building up from four minutes before the deploy over eight minutes.
+    const before = [...healthy.slice(4), ...[1, 1, 2, 2].map((x) => ({ n: 5, x }))];
+    const after = [3, 3, 4, 4, 4, 4].map((x) => ({ n: 5, x }));
+    const t = timeChange(minutes(before, after))!;
+    expect(t.best).toMatchObject({ kind: 'ramp' });
+    expect(t.best.kind === 'ramp' && t.best.at < 0 && t.best.at + t.best.ramp - 1 >= 0).toBe(true);
+    expect(t.ln).toBeGreaterThan(TIMING_LN);
+    expect(judgeCounts(look(before, after)).status).toBe('watching');
+  });
+
+  it('leaves out an incident come and gone while the deploy stayed live', () => {
+    const after = [...perMin(5, 0, 10), ...perMin(5, 3, 8), ...perMin(5, 0, 12)];
+    const j = judgeCounts(look(healthy, after));
+    expect(j.timing).toMatchObject({ kind: 'window', at: 10, until: 18 });
     expect(j.status).toBe('watching');
   });
 
   it('finds no better minute for failures that step up at the deploy, and reverts', () => {
     const j = judgeCounts(look(healthy, perMin(5, 2, 6)));
-    expect(findStep(look(healthy, perMin(5, 2, 6)))).toBeNull();
     expect(j.status).toBe('revert');
-    expect(j.step).toBeNull();
+    expect(j.timing).toBeNull();
+    expect(j.timed).toBe(true);
+  });
+
+  it("a quiet scope borrows a busy scope's timing, and a scope that drifted on its own cannot time another", () => {
+    // The free tier at a task a minute: two failures in three minutes, from minute 8 on.
+    const quiet = [...perMin(1, 0, 8), { n: 1, x: 1 }, { n: 1, x: 0 }, { n: 1, x: 1 }];
+    const quietBefore = perMin(1, 0, 60);
+    const busy = [...perMin(20, 0, 8), ...perMin(20, 6, 3)];
+    const busyBefore = Array.from({ length: 60 }, (_, k) => ({ n: 20, x: k % 5 === 0 ? 1 : 0 }));
+    const alone = timeChange({ before: 0.01, pre: quietBefore, post: quiet, phi: 1 })!;
+    const joint = timeChange({ before: 0.01, pre: quietBefore, post: quiet, phi: 1 }, [
+      { before: 0.01, pre: busyBefore, post: busy, phi: 1 },
+    ])!;
+    expect(joint.ln).toBeGreaterThan(alone.ln + 3);
+    expect(joint.best).toMatchObject({ kind: 'ramp', at: 8 });
+    // A busy scope that changed 30 minutes before the deploy (a drift in the task mix) next to a
+    // scope that stepped up at the deploy: the step stays the deploy's.
+    const drift = [...Array.from({ length: 30 }, () => ({ n: 20, x: 0 })), ...perMin(20, 4, 30)];
+    const stepped = timeChange(minutes(healthy, perMin(5, 2, 10)), [
+      { before: 0.01, pre: drift, post: perMin(20, 4, 10), phi: 1 },
+    ])!;
+    expect(stepped.ln).toBeLessThan(TIMING_LN);
   });
 
   it('only ever withholds a revert: never reverts what the judge without it keeps', () => {
@@ -220,6 +275,7 @@ describe('the step guard', () => {
           const plain = judgeCounts({
             ...full,
             postSeries: undefined,
+            preSeries: undefined,
             recent: full.recent.map(() => ({ n: 0, x: 0 })),
           });
           if (judgeCounts(full).status === 'revert') expect(plain.status).toBe('revert');
