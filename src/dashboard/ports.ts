@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Decision, State } from '../policy/gate/decision-schema.ts';
 import type { AuditRecord } from '../policy/overrides/audit-chain.ts';
 import type { Readiness } from '../policy/readiness/verdict.ts';
@@ -29,14 +30,15 @@ export interface FleetRow {
 }
 
 /** An alert the policy defines, with the burn it compares: the page draws each against its line. */
-export interface AlertWindow {
-  name: string;
-  severity: 'sev1' | 'sev2' | 'sev3';
-  action: 'page' | 'ticket';
-  burn_rate: number;
-  long: string;
-  short: string;
-}
+export const alertWindowSchema = z.object({
+  name: z.string(),
+  severity: z.enum(['sev1', 'sev2', 'sev3']),
+  action: z.enum(['page', 'ticket']),
+  burn_rate: z.number(),
+  long: z.string(),
+  short: z.string(),
+});
+export type AlertWindow = z.output<typeof alertWindowSchema>;
 
 /** An open pull request the gate holds now. */
 interface HeldPull {

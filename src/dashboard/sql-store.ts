@@ -2,24 +2,24 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { Watch } from '../policy/canary/ports.ts';
 import { type Decision, decisionSchema } from '../policy/gate/decision-schema.ts';
-import type { Readiness } from '../policy/readiness/verdict.ts';
+import { type Readiness, readinessSchema } from '../policy/readiness/verdict.ts';
 import { loadPolicy, PolicyError } from '../policy/spec/load.ts';
 import type { Policy } from '../policy/spec/schema.ts';
 import type { SloFigures } from '../store/repos.ts';
 import type { SqlWatchStore } from '../store/sql.ts';
 import { oncallView } from './figures.ts';
-import type {
-  AlertWindow,
-  Capabilities,
-  DashboardStore,
-  EvidenceMinute,
-  FleetRow,
-  HistoryView,
-  OncallView,
-  RepoName,
-  RepositoryView,
-  SloTrend,
-  WatchView,
+import {
+  alertWindowSchema,
+  type Capabilities,
+  type DashboardStore,
+  type EvidenceMinute,
+  type FleetRow,
+  type HistoryView,
+  type OncallView,
+  type RepoName,
+  type RepositoryView,
+  type SloTrend,
+  type WatchView,
 } from './ports.ts';
 
 // The dashboard's port over the bot's store (SQLite or PostgreSQL alike): every figure is a row the
@@ -191,7 +191,7 @@ export class SqlDashboardStore implements DashboardStore {
       repo,
       environment: row.environment,
       decision,
-      alert_windows: JSON.parse(row.alert_windows) as AlertWindow[],
+      alert_windows: z.array(alertWindowSchema).parse(JSON.parse(row.alert_windows)),
       source: row.source,
       trend: trendOf(decision, history),
     };
@@ -285,8 +285,9 @@ export class SqlDashboardStore implements DashboardStore {
     let readiness: Readiness | null = null;
     if (stored?.verdict) {
       try {
-        readiness = JSON.parse(stored.verdict) as Readiness;
+        readiness = readinessSchema.parse(JSON.parse(stored.verdict));
       } catch {
+        // A verdict stored by an older or newer bot: the page says no verdict rather than guess.
         readiness = null;
       }
     }

@@ -307,7 +307,7 @@ export class SqlRepoStore {
       at: unknown;
       slos: string;
     }>;
-    return rows.map((r) => ({ at: Number(r.at), slos: JSON.parse(r.slos) as SloFigures[] }));
+    return rows.map((r) => ({ at: Number(r.at), slos: z.array(sloFiguresSchema).parse(JSON.parse(r.slos)) }));
   }
 
   /** A watch's evidence at one check, kept per minute for as long as the watch row is. */

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { primaries } from '../oncall/drill.ts';
 import { escalationPath, rotationOf, shiftAt } from '../oncall/rotation.ts';
 import { everyone } from '../oncall/schedule.ts';
@@ -14,18 +15,20 @@ export interface RepoFiles {
   list: (dir: string) => string[] | null;
 }
 
-interface Gate {
-  id: 'slos' | 'policy' | 'oncall' | 'runbooks' | 'postmortems';
-  title: string;
-  passed: boolean;
+const gateSchema = z.object({
+  id: z.enum(['slos', 'policy', 'oncall', 'runbooks', 'postmortems']),
+  title: z.string(),
+  passed: z.boolean(),
   /** What was found. */
-  evidence: string[];
+  evidence: z.array(z.string()),
   /** What is missing (empty when passed). */
-  missing: string[];
-  why: string;
-}
+  missing: z.array(z.string()),
+  why: z.string(),
+});
+type Gate = z.output<typeof gateSchema>;
 
-type Verdict = 'NOT YET' | 'SOFT-LAUNCH ONLY' | 'PRODUCTION-READY';
+const verdictSchema = z.enum(['NOT YET', 'SOFT-LAUNCH ONLY', 'PRODUCTION-READY']);
+type Verdict = z.output<typeof verdictSchema>;
 
 /**
  * What readiness knows beyond the files, gathered by the caller (src/cli/commands/readiness.ts):
@@ -51,11 +54,13 @@ const NO_EVIDENCE: ReadinessEvidence = {
   ackWithinMs: 28 * 86_400_000,
 };
 
-export interface Readiness {
-  score: number;
-  verdict: Verdict;
-  gates: Gate[];
-}
+/** The verdict as the bot stores it and the dashboard reads it back. */
+export const readinessSchema = z.object({
+  score: z.number(),
+  verdict: verdictSchema,
+  gates: z.array(gateSchema),
+});
+export type Readiness = z.output<typeof readinessSchema>;
 
 const WHY = {
   slos: 'without a written target nobody can say whether the agents are good enough, so every other gate has nothing to measure against',
