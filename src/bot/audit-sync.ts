@@ -3,6 +3,7 @@ import type { GitHubClient, RepoRef } from '../github/octokit.ts';
 import type { Policy } from '../policy/spec/schema.ts';
 import type { AuditLogState, SqlRecords } from '../store/records.ts';
 import type { RepoRow } from '../store/repos.ts';
+import { readDueRepos } from './due-repos.ts';
 import type { BotLog } from './log.ts';
 import { PolicyCache } from './policy-cache.ts';
 
@@ -85,33 +86,30 @@ export class AuditSync {
     now: number,
   ): Promise<AuditRound> {
     const out: AuditRound = { looked: 0, read: 0, unchanged: 0, none: 0, failed: 0, added: 0 };
-    const states = new Map((await this.o.records.auditLogs()).map((s) => [s.repo, s]));
-    for (const r of repos) {
-      if (!r.active || r.policy_status !== 'ok' || !r.policy_text) continue;
-      let policy: Policy;
-      try {
-        policy = this.policies.get(r.policy_text, this.o.policyPath);
-      } catch {
-        continue; // an invalid policy names no audit branch; the evaluator reports it
-      }
-      out.looked++;
-      const s = states.get(r.full_name) ?? null;
-      if (!this.due(s, policy, now)) continue;
-      if (out.read + out.unchanged + out.none + out.failed >= this.o.maxReads) break;
-      if (!(await this.o.records.claimAudit(r.full_name, policy.overrides.audit, s, now))) continue;
-      let gh: GitHubClient;
-      try {
-        gh = await auth(r.installation_id);
-      } catch (e) {
-        // The installation's token could not be had: this log waits for its next look, the rest go on.
-        this.o.log.warn(`${r.full_name}: audit log not read: ${(e as Error).message}`);
-        out.failed++;
-        continue;
-      }
-      const x = await this.sync(gh, { owner: r.owner, repo: r.repo }, policy, now);
-      out[x.read]++;
-      out.added += x.added;
-    }
+    const { looked } = await readDueRepos({
+      repos,
+      policies: this.policies,
+      policyPath: this.o.policyPath,
+      states: new Map((await this.o.records.auditLogs()).map((s) => [s.repo, s])),
+      due: (s, policy) => this.due(s, policy, now),
+      maxReads: this.o.maxReads,
+      claim: (r, policy, s) => this.o.records.claimAudit(r.full_name, policy.overrides.audit, s, now),
+      read: async (r, policy) => {
+        let gh: GitHubClient;
+        try {
+          gh = await auth(r.installation_id);
+        } catch (e) {
+          // The installation's token could not be had: this log waits for its next look, the rest go on.
+          this.o.log.warn(`${r.full_name}: audit log not read: ${(e as Error).message}`);
+          out.failed++;
+          return;
+        }
+        const x = await this.sync(gh, { owner: r.owner, repo: r.repo }, policy, now);
+        out[x.read]++;
+        out.added += x.added;
+      },
+    });
+    out.looked = looked;
     return out;
   }
 

@@ -6,6 +6,7 @@ import type { Policy } from '../policy/spec/schema.ts';
 import type { SqlIncidentStore } from '../store/incidents.ts';
 import { incidentEvidence, READINESS_HISTORY_MS, type SqlReadinessStore } from '../store/readiness.ts';
 import type { RepoRow } from '../store/repos.ts';
+import { readDueRepos } from './due-repos.ts';
 import type { BotLog } from './log.ts';
 import { PolicyCache } from './policy-cache.ts';
 
@@ -54,6 +55,19 @@ export interface ReadinessRound {
   requests: number;
 }
 
+type ReadinessRepo = Pick<
+  RepoRow,
+  | 'full_name'
+  | 'owner'
+  | 'repo'
+  | 'installation_id'
+  | 'default_branch'
+  | 'active'
+  | 'policy_status'
+  | 'policy_text'
+>;
+type ReadinessState = Awaited<ReturnType<SqlReadinessStore['all']>>[number];
+
 export class ReadinessSync {
   private readonly o: Required<ReadinessSyncOptions>;
   private readonly policies = new PolicyCache();
@@ -70,83 +84,77 @@ export class ReadinessSync {
   }
 
   async round(
-    repos: ReadonlyArray<
-      Pick<
-        RepoRow,
-        | 'full_name'
-        | 'owner'
-        | 'repo'
-        | 'installation_id'
-        | 'default_branch'
-        | 'active'
-        | 'policy_status'
-        | 'policy_text'
-      >
-    >,
+    repos: readonly ReadinessRepo[],
     auth: (installationId: number) => Promise<GitHubClient>,
     now: number,
   ): Promise<ReadinessRound> {
     const out: ReadinessRound = { looked: 0, computed: 0, unchanged: 0, failed: 0, requests: 0 };
-    const states = new Map((await this.o.readiness.all()).map((s) => [s.repo, s]));
-    for (const r of repos) {
-      if (!r.active || r.policy_status !== 'ok' || !r.policy_text) continue;
-      let policy: Policy;
-      try {
-        policy = this.policies.get(r.policy_text, this.o.policyPath);
-      } catch {
-        continue; // an invalid policy: the evaluator reports it
-      }
-      out.looked++;
-      const s = states.get(r.full_name);
-      const due =
+    const { looked } = await readDueRepos({
+      repos,
+      policies: this.policies,
+      policyPath: this.o.policyPath,
+      states: new Map((await this.o.readiness.all()).map((s) => [s.repo, s])),
+      due: (s) =>
         !s ||
         s.stale ||
         s.checked_at === null ||
         s.verdict === null ||
-        now - s.checked_at >= this.o.revalidateMs;
-      if (!due) continue;
-      if (out.computed + out.unchanged + out.failed >= this.o.maxReads) break;
-      if (!(await this.o.readiness.claim(r.full_name, now, this.o.claimMs))) continue;
-      const ref = { owner: r.owner, repo: r.repo };
-      // A stored verdict without an error is revalidated conditionally; otherwise read in full.
-      const etag = s?.verdict && !s.error ? s.head_etag : null;
-      try {
-        const gh = await auth(r.installation_id);
-        out.requests++;
-        const head = await branchHead(gh, ref, r.default_branch, etag);
-        const same = head.kind === 'unchanged' || (head.sha === s?.commit_sha && !!s.verdict && !s.error);
-        const fresh = s?.computed_at != null && now - s.computed_at < this.o.recomputeMs;
-        const headEtag = head.kind === 'head' ? head.etag : etag;
-        if (same && fresh) {
-          await this.o.readiness.checked(r.full_name, headEtag, now, null);
-          out.unchanged++;
-          continue;
-        }
-        // The branch moved: when the commits since the one judged touch none of what readiness
-        // reads (one compare request), the verdict stands at the new commit.
-        if (head.kind === 'head' && fresh && s?.commit_sha && s.verdict && !s.error) {
-          out.requests++;
-          const base = s.commit_sha;
-          if (!(await touchesReadiness(gh, ref, base, head.sha, policy, this.o.policyPath))) {
-            await this.o.readiness.moved(r.full_name, head.sha, head.etag, now);
-            out.unchanged++;
-            continue;
-          }
-        }
-        // The branch moved, or the verdict is a day old (its gates depend on the time too).
-        const sha = head.kind === 'head' ? head.sha : s!.commit_sha!;
-        const { verdict, requests } = await this.compute(gh, r, sha, now);
-        out.requests += requests;
-        await this.o.readiness.save(r.full_name, JSON.stringify(verdict), sha, headEtag, now);
-        out.computed++;
-      } catch (e) {
-        const error = (e as Error).message;
-        this.o.log.warn(`${r.full_name}: readiness not worked out: ${error}`);
-        await this.o.readiness.checked(r.full_name, s?.head_etag ?? null, now, error);
-        out.failed++;
-      }
-    }
+        now - s.checked_at >= this.o.revalidateMs,
+      maxReads: this.o.maxReads,
+      claim: (r) => this.o.readiness.claim(r.full_name, now, this.o.claimMs),
+      read: (r, policy, s) => this.read(r, policy, s, auth, now, out),
+    });
+    out.looked = looked;
     return out;
+  }
+
+  /** One repository's read, claimed already: revalidated, moved or worked out again. */
+  private async read(
+    r: ReadinessRepo,
+    policy: Policy,
+    s: ReadinessState | null,
+    auth: (installationId: number) => Promise<GitHubClient>,
+    now: number,
+    out: ReadinessRound,
+  ): Promise<void> {
+    const ref = { owner: r.owner, repo: r.repo };
+    // A stored verdict without an error is revalidated conditionally; otherwise read in full.
+    const etag = s?.verdict && !s.error ? s.head_etag : null;
+    try {
+      const gh = await auth(r.installation_id);
+      out.requests++;
+      const head = await branchHead(gh, ref, r.default_branch, etag);
+      const same = head.kind === 'unchanged' || (head.sha === s?.commit_sha && !!s.verdict && !s.error);
+      const fresh = s?.computed_at != null && now - s.computed_at < this.o.recomputeMs;
+      const headEtag = head.kind === 'head' ? head.etag : etag;
+      if (same && fresh) {
+        await this.o.readiness.checked(r.full_name, headEtag, now, null);
+        out.unchanged++;
+        return;
+      }
+      // The branch moved: when the commits since the one judged touch none of what readiness
+      // reads (one compare request), the verdict stands at the new commit.
+      if (head.kind === 'head' && fresh && s?.commit_sha && s.verdict && !s.error) {
+        out.requests++;
+        const base = s.commit_sha;
+        if (!(await touchesReadiness(gh, ref, base, head.sha, policy, this.o.policyPath))) {
+          await this.o.readiness.moved(r.full_name, head.sha, head.etag, now);
+          out.unchanged++;
+          return;
+        }
+      }
+      // The branch moved, or the verdict is a day old (its gates depend on the time too).
+      const sha = head.kind === 'head' ? head.sha : s!.commit_sha!;
+      const { verdict, requests } = await this.compute(gh, r, sha, now);
+      out.requests += requests;
+      await this.o.readiness.save(r.full_name, JSON.stringify(verdict), sha, headEtag, now);
+      out.computed++;
+    } catch (e) {
+      const error = (e as Error).message;
+      this.o.log.warn(`${r.full_name}: readiness not worked out: ${error}`);
+      await this.o.readiness.checked(r.full_name, s?.head_etag ?? null, now, error);
+      out.failed++;
+    }
   }
 
   /** The verdict at commit `sha` (the policy read there too), with the GitHub calls it took. */
