@@ -6,17 +6,14 @@ import { Octokit } from '@octokit/core';
 import { drillEvent } from '../../notify/events.ts';
 import { onCallAt, oncallText } from '../../notify/links.ts';
 import { Notifier } from '../../notify/notifier.ts';
-import {
-  incidentByKey,
-  incidentNotes,
-  PAGERDUTY_API_KEY_ENV,
-  pagerdutyReader,
-} from '../../notify/pagerduty-api.ts';
-import { confirmations, type DrillRecord, memberForPagerDutyUser } from '../../policy/oncall/drill.ts';
+import { PAGERDUTY_API_KEY_ENV, pagerdutyReader } from '../../notify/pagerduty-api.ts';
+import type { DrillRecord } from '../../policy/oncall/drill.ts';
 import { lintRunbook } from '../../policy/readiness/runbook.ts';
 import { DEFAULT_POLICY_PATH } from '../../policy/spec/load.ts';
 import { durationOf } from '../../policy/time/duration-value.ts';
 import { repoReader } from '../../repo/files.ts';
+import { ackSource, lookForAcks, type Seen } from '../drill-acks.ts';
+import { openExistingStore } from '../existing-store.ts';
 import { parseAt, readPolicy } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 import { decisionLink, defaultBranch, githubServer } from '../page-facts.ts';
@@ -42,15 +39,6 @@ Where the acknowledgement is read (--ack-from; default the first available):
 
 exit 0 acknowledged and every step confirmed, 1 the drill ran but was not completed (the record
 says what was missing), 2 invalid input or the test page reached nobody`;
-
-type AckSource = 'pagerduty' | 'store' | 'issue';
-
-interface Seen {
-  ack: { at: number; by: string; login: string | null } | null;
-  /** Step number → who confirmed it and when. */
-  confirmed: Map<number, { by: string; at: number }>;
-  resolved: boolean;
-}
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
@@ -147,7 +135,7 @@ export async function drillCommand(argv: string[], io: CliIo): Promise<number> {
   if (source === 'issue' && !issue)
     throw new CliError('--ack-from issue needs GITHUB_TOKEN (or GH_TOKEN) to open the drill issue');
 
-  const store = values.store ? await openStore(values.store, io) : null;
+  const store = values.store ? await openExistingStore(values.store, io) : null;
   try {
     const ref = { key, opened_at: at };
     if (store) {
@@ -202,41 +190,18 @@ export async function drillCommand(argv: string[], io: CliIo): Promise<number> {
     let ended: DrillRecord['ended'] = 'timeout';
     for (;;) {
       const now = io.now();
-      if (source === 'pagerduty' || pd) {
-        const inc = await incidentByKey(pd!, key).catch((e: Error) => {
-          io.stderr(`warning: ${e.message}\n`);
-          return null;
-        });
-        if (inc) {
-          pdIncident = inc.id;
-          if (source === 'pagerduty' && !seen.ack && inc.acknowledged)
-            seen.ack = {
-              at: inc.acknowledged.at,
-              by: `${inc.acknowledged.name} (PagerDuty${inc.acknowledged.user ? ` ${inc.acknowledged.user}` : ''})`,
-              login: memberForPagerDutyUser(policy.oncall, inc.acknowledged.user),
-            };
-          if (source === 'pagerduty' && inc.resolved) seen.resolved = true;
-          for (const n of await incidentNotes(pd!, inc.id).catch(() => []))
-            for (const k of confirmations(n.content, steps.length))
-              if (!seen.confirmed.has(k))
-                seen.confirmed.set(k, {
-                  by: memberForPagerDutyUser(policy.oncall, n.user) ?? `${n.name} (PagerDuty)`,
-                  at: n.at,
-                });
-        }
-      }
-      if (store && source === 'store') {
-        const row = await store.incidents.get(ref);
-        if (row?.acked_at != null && !seen.ack)
-          seen.ack = {
-            at: row.acked_at,
-            by: row.acked_by ?? 'someone',
-            login: loginOf(policy, row.acked_by),
-          };
-        if (row?.resolved_at != null) seen.resolved = true;
-      }
-      if (gh && issue)
-        await readIssue(gh, owner, repoName, issue.number, steps.length, source === 'issue', seen);
+      const found = await lookForAcks(
+        {
+          source,
+          pd,
+          store,
+          issue: gh && issue ? { gh, owner, repo: repoName, number: issue.number } : null,
+        },
+        { key, ref, steps: steps.length, oncall: policy.oncall },
+        seen,
+        (m) => io.stderr(`warning: ${m}\n`),
+      );
+      pdIncident = found.pdIncident ?? pdIncident;
       if (seen.ack && steps.every((_, i) => seen.confirmed.has(i + 1))) {
         ended = 'all-steps-confirmed';
         break;
@@ -317,87 +282,6 @@ export async function drillCommand(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-function ackSource(
-  flag: string | undefined,
-  have: { store: boolean; pd: boolean; token: boolean },
-): AckSource {
-  if (flag !== undefined) {
-    if (flag !== 'pagerduty' && flag !== 'store' && flag !== 'issue')
-      throw new CliError(`--ack-from ${flag.slice(0, 40)}: expected pagerduty, store or issue`);
-    if (flag === 'store' && !have.store)
-      throw new CliError('--ack-from store needs --store (the bot’s store)');
-    if (flag === 'pagerduty' && !have.pd)
-      throw new CliError(
-        `--ack-from pagerduty needs a read-only PagerDuty API key in ${PAGERDUTY_API_KEY_ENV}`,
-      );
-    return flag;
-  }
-  if (have.store) return 'store';
-  if (have.pd) return 'pagerduty';
-  if (have.token) return 'issue';
-  throw new CliError(
-    `nowhere to see the acknowledgement: give --store (the bot's store), ${PAGERDUTY_API_KEY_ENV} (a read-only PagerDuty API key), or GITHUB_TOKEN (a drill issue)`,
-  );
-}
-
-/** `@alice` (the issue), or `Name (PagerDuty PABC123)` (the bot's webhook) mapped to a member. */
-function loginOf(policy: import('../../policy/spec/schema.ts').Policy, by: string | null): string | null {
-  if (!by) return null;
-  const at = /^@([A-Za-z0-9-]+)$/.exec(by);
-  if (at) return at[1]!;
-  const pd = /\(PagerDuty (P[A-Z0-9]+)\)$/.exec(by);
-  return pd ? memberForPagerDutyUser(policy.oncall, pd[1]!) : null;
-}
-
-const human = (u: { type?: string } | null | undefined) => !!u && u.type !== 'Bot';
-
-/** The drill issue: its first assignment or comment (an acknowledgement), and `confirm` comments. */
-async function readIssue(
-  gh: Octokit,
-  owner: string,
-  repo: string,
-  n: number,
-  count: number,
-  ackHere: boolean,
-  seen: Seen,
-) {
-  const [comments, events, state] = await Promise.all([
-    gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-      owner,
-      repo,
-      issue_number: n,
-      per_page: 100,
-    }),
-    ackHere
-      ? gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/events', {
-          owner,
-          repo,
-          issue_number: n,
-          per_page: 100,
-        })
-      : null,
-    ackHere
-      ? gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}', { owner, repo, issue_number: n })
-      : null,
-  ]);
-  const acks: Array<{ at: number; login: string; how: string }> = [];
-  for (const c of comments.data) {
-    if (!human(c.user) || !c.user) continue;
-    const t = Date.parse(c.created_at);
-    acks.push({ at: t, login: c.user.login, how: 'commented' });
-    for (const k of confirmations(c.body ?? '', count))
-      if (!seen.confirmed.has(k)) seen.confirmed.set(k, { by: c.user.login, at: t });
-  }
-  for (const e of events?.data ?? [])
-    if (e.event === 'assigned' && 'assignee' in e && e.assignee && human(e.assignee))
-      acks.push({ at: Date.parse(e.created_at), login: e.assignee.login, how: 'assigned themselves' });
-  if (ackHere && !seen.ack && acks.length > 0) {
-    const first = acks.sort((a, b) => a.at - b.at)[0]!;
-    seen.ack = { at: first.at, by: `@${first.login}`, login: first.login };
-  }
-  if (state?.data.state === 'closed') seen.resolved = true;
-}
-
 async function writeRecord(root: string, dir: string, r: DrillRecord): Promise<string> {
   await mkdir(join(root, dir), { recursive: true });
   const who = (r.acknowledged?.login ?? (r.acknowledged ? 'unmapped' : 'unacknowledged')).replace(
@@ -409,16 +293,4 @@ async function writeRecord(root: string, dir: string, r: DrillRecord): Promise<s
   for (let i = 2; existsSync(join(root, dir, name)); i++) name = `${base}-${i}.json`;
   await writeFile(join(root, dir, name), `${JSON.stringify(r, null, 2)}\n`, { flag: 'wx' });
   return `${dir}/${name}`;
-}
-
-async function openStore(spec: string, io: CliIo) {
-  if (spec.startsWith('sqlite:')) {
-    const path = spec.slice('sqlite:'.length);
-    if (path && path !== ':memory:' && !existsSync(resolve(io.cwd, path)))
-      throw new CliError(
-        `--store ${spec}: no database at ${resolve(io.cwd, path)}: the bot writes it (BUDGET_GATE_STORE)`,
-      );
-  }
-  const { openStore: open } = await import('../../store/open.ts');
-  return open(spec, io.cwd);
 }

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Octokit } from '@octokit/core';
@@ -10,6 +9,7 @@ import type { Policy } from '../../policy/spec/schema.ts';
 import { durationOf } from '../../policy/time/duration-value.ts';
 import { REPO_OPTIONS, repoFiles } from '../../repo/files.ts';
 import { READINESS_HISTORY_MS as HISTORY_MS, incidentEvidence } from '../../store/readiness.ts';
+import { openExistingStore } from '../existing-store.ts';
 import { parseAt, readPolicy } from '../inputs.ts';
 import { CliError, type CliIo, EXIT } from '../io.ts';
 
@@ -60,11 +60,7 @@ export async function readinessCommand(argv: string[], io: CliIo): Promise<numbe
     ackWithinMs: within.ms,
   };
   if (values.store) {
-    const { openStore } = await import('../../store/open.ts');
-    const spec = values.store;
-    if (spec.startsWith('sqlite:') && !existsSync(resolve(io.cwd, spec.slice(7))))
-      throw new CliError(`--store ${spec}: no database there: the bot writes it (BUDGET_GATE_STORE)`);
-    const store = await openStore(spec, io.cwd);
+    const store = await openExistingStore(values.store, io);
     try {
       const incidents = await store.incidents.between(values.repo ?? '', at - HISTORY_MS, at);
       const found = incidentEvidence(incidents, at, !values.repo);
