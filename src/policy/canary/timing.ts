@@ -227,6 +227,8 @@ export interface TimingFinding {
    * against a step at the deploy: the evidence the change is not the deploy's.
    */
   ln: number;
+  /** The same over the changes that began after the deploy only (null: none in the window yet). */
+  after: { best: Timing; ln: number } | null;
 }
 
 /**
@@ -265,8 +267,30 @@ export function timeChange(own: Minutes, others: readonly Minutes[] = []): Timin
     }
   }
   let sum = 0;
-  for (let k = 0; k < joint.length; k++) sum += Math.exp(joint[k]! + mine.weight[k]! - top);
-  return { best: { ...mine.keys[at]!, ln: joint[at]! - deploy }, ln: top + Math.log(sum) - deploy };
+  // The changes that began after the deploy, on their own: the deploy still answers for the
+  // minutes before them, so taking one for an incident delays a revert, never blocks it.
+  let sumAfter = 0;
+  let atAfter = -1;
+  let topAfter = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < joint.length; k++) {
+    const v = joint[k]! + mine.weight[k]! - top;
+    sum += Math.exp(v);
+    if (mine.keys[k]!.at > 0) {
+      sumAfter += Math.exp(v);
+      if (v > topAfter) {
+        topAfter = v;
+        atAfter = k;
+      }
+    }
+  }
+  const after =
+    atAfter < 0
+      ? null
+      : {
+          best: { ...mine.keys[atAfter]!, ln: joint[atAfter]! - deploy },
+          ln: top + Math.log(sumAfter) - deploy,
+        };
+  return { best: { ...mine.keys[at]!, ln: joint[at]! - deploy }, ln: top + Math.log(sum) - deploy, after };
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   planCanaryRequest,
   postKey,
 } from '../../../src/policy/canary/assess.ts';
-import { judgeCounts, TIMING_LN } from '../../../src/policy/canary/judge.ts';
+import { judgeCounts, TIMING_AFTER_LN, TIMING_LN } from '../../../src/policy/canary/judge.ts';
 import { differenceBounds, lnEvidence } from '../../../src/policy/canary/stats.ts';
 import { timeChange } from '../../../src/policy/canary/timing.ts';
 import { countSample, RANGE_WINDOW, type TelemetryResult } from '../../../src/policy/gate/sample.ts';
@@ -195,6 +195,23 @@ describe('the timing guard', () => {
     expect(j.timing).toMatchObject({ kind: 'ramp', at: 8 });
     expect(j.timing!.ln).toBeGreaterThan(TIMING_LN);
     expect(j.status).toBe('watching');
+  });
+
+  it('narrows the evidence to the minutes before a change that began after the deploy, at a lower bar', () => {
+    // Three clean minutes, then 2 of 5 failing: the onset at minute 3 fits far better than a step
+    // at the deploy (ln ~5), but spread over every minute the incident could have begun in, the
+    // Bayes factor is about 1: under TIMING_LN, over TIMING_AFTER_LN.
+    const after = [...perMin(5, 0, 3), ...perMin(5, 2, 4)];
+    const t = timeChange(minutes(healthy, after))!;
+    expect(t.ln).toBeLessThan(TIMING_LN);
+    expect(t.after!.ln).toBeGreaterThanOrEqual(TIMING_AFTER_LN);
+    const at95 = { ...look(healthy, after), confidence: 0.95 };
+    expect(judgeCounts({ ...at95, postSeries: undefined }).status).toBe('revert');
+    const j = judgeCounts(at95);
+    expect(j.timing).toMatchObject({ kind: 'ramp', at: 3 });
+    expect(j.status).toBe('watching');
+    // The same failures from the deploy's first minute on: nothing better than the deploy's step.
+    expect(judgeCounts({ ...look(healthy, perMin(5, 2, 7)), confidence: 0.95 }).status).toBe('revert');
   });
 
   it('times failures that began three minutes before the deploy to then, and compares against those minutes', () => {
