@@ -5,8 +5,8 @@
 // (src/scenarios/agent-traffic.ts): bursty arrivals, customers of very different sizes, runs of
 // one customer's failures with client retries, incidents that ramp up, hit part of the traffic
 // and time tasks out, a task mix that shifts. Every rate carries its Wilson 95% interval. The cells
-// run in --jobs processes (default 2); a full run also rewrites the table in docs/bot.md between
-// its quality markers, so the docs quote this run.
+// run in --jobs processes (default 2); a full run also rewrites the table in docs/bot.md and
+// README.md between their quality markers, so the docs quote this run.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -39,8 +39,13 @@ const { values } = parseArgs({
     /** Only the cells whose "label | N/min" contains one of these (comma-separated). */
     cells: { type: 'string' },
     out: { type: 'string', default: join(import.meta.dirname, 'results/quality.md') },
-    /** The doc whose quality table a full run rewrites ('' for none). */
-    docs: { type: 'string', default: join(import.meta.dirname, '../docs/bot.md') },
+    /** The docs whose quality table a full run rewrites, comma-separated ('' for none). */
+    docs: {
+      type: 'string',
+      default: [join(import.meta.dirname, '../docs/bot.md'), join(import.meta.dirname, '../README.md')].join(
+        ',',
+      ),
+    },
     /** Internal: run these cell indexes and print their results as JSON lines. */
     worker: { type: 'string' },
   },
@@ -404,14 +409,16 @@ writeFileSync(values.out, md);
 process.stdout.write(`\nwrote ${values.out}\n`);
 
 // The docs quote the full run only: a partial one (--only, --cells) leaves them as they are.
-if (values.docs && !values.only && !values.cells) {
-  const doc = readFileSync(values.docs, 'utf8');
-  const begin = '<!-- quality:begin -->';
-  const end = '<!-- quality:end -->';
-  const a = doc.indexOf(begin);
-  const b = doc.indexOf(end);
-  if (a >= 0 && b > a) {
-    const table = `${begin}
+const docs = (values.docs ?? '').split(',').filter(Boolean);
+if (!values.only && !values.cells)
+  for (const path of docs) {
+    const doc = readFileSync(path, 'utf8');
+    const begin = '<!-- quality:begin -->';
+    const end = '<!-- quality:end -->';
+    const a = doc.indexOf(begin);
+    const b = doc.indexOf(end);
+    if (a >= 0 && b > a) {
+      const table = `${begin}
 
 | healthy deploy | traffic | deploys | false reverts (95% CI) |
 | --- | --- | ---: | --- |
@@ -422,13 +429,13 @@ ${rows.docsHealthy.join('\n')}
 ${rows.docsBad.join('\n')}
 
 `;
-    writeFileSync(values.docs, doc.slice(0, a) + table + doc.slice(b));
-    process.stdout.write(`rewrote the quality table in ${values.docs}\n`);
+      writeFileSync(path, doc.slice(0, a) + table + doc.slice(b));
+      process.stdout.write(`rewrote the quality table in ${path}\n`);
+    }
   }
-}
 // Aligned as the repository's formatter leaves markdown tables, so `npm run lint` stays green.
 const biome = join(import.meta.dirname, '../node_modules/.bin/biome');
 if (existsSync(biome))
-  spawnSync(biome, ['format', '--write', values.out, ...(values.docs ? [values.docs] : [])], {
+  spawnSync(biome, ['format', '--write', values.out, ...docs], {
     stdio: 'ignore',
   });
