@@ -401,18 +401,20 @@ describe('what a policy change loosens', () => {
     );
   });
 
-  it('any single loosening edit is caught, whatever was tightened before it (property)', () => {
-    fc.assert(
-      fc.property(tightened, fc.integer({ min: 0, max: LOOSENINGS.length - 1 }), (inForce, i) => {
-        const [key, loosen] = LOOSENINGS[i]!;
-        const keys = keysOf(inForce, edit(inForce, loosen));
-        expect(
-          keys.some((k) => k === key || k.startsWith(`${key}[`)),
-          `${key} in ${keys.join(', ')}`,
-        ).toBe(true);
-      }),
-      { numRuns: 5000 },
-    );
+  it('any single loosening edit is caught, whatever was tightened before it (property, every edit)', () => {
+    // Every edit on its own draws of the tightened policies: none is left to chance, and 40 each
+    // (1,720 in all) find what 5,000 draws over all of them did.
+    for (const [key, loosen] of LOOSENINGS)
+      fc.assert(
+        fc.property(tightened, (inForce) => {
+          const keys = keysOf(inForce, edit(inForce, loosen));
+          expect(
+            keys.some((k) => k === key || k.startsWith(`${key}[`)),
+            `${key} in ${keys.join(', ')}`,
+          ).toBe(true);
+        }),
+        { numRuns: 40 },
+      );
   });
 
   it('names the key with the old and the new value', () => {
