@@ -24,7 +24,7 @@ const env = { PD_ROUTING_KEY: 'R0UT1NGKEY', SLACK_WEBHOOK_URL: SLACK };
 
 /** 0.5% failing, except 50% from T0 for 40 minutes. */
 const burst = writeScenario(
-  steadyTasks(T0 - 6 * 60 * MIN, T0 + 150 * MIN, 100, (t) => (t >= T0 && t < T0 + 40 * MIN ? 0.5 : 0.005)),
+  steadyTasks(T0 - 6 * 60 * MIN, T0 + 150 * MIN, 25, (t) => (t >= T0 && t < T0 + 40 * MIN ? 0.5 : 0.005)),
 );
 
 function capture(policyText = SERVICE_POLICY) {
