@@ -288,7 +288,9 @@ describe('Notifier: PagerDuty Events API v2 and a Slack incoming webhook', () =>
       .post('/v2/enqueue')
       .reply(503, 'busy')
       .post('/v2/enqueue')
-      .replyWithError({ code: 'ECONNRESET', message: 'socket hang up' })
+      // An Error, not a plain object: nock answers fetch with a plain object only when the
+      // request's own timeout fires, which would test the timeout instead of the reset.
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
       .post('/v2/enqueue')
       .reply(202, { status: 'success' });
     nock('https://hooks.slack.com')
