@@ -1,7 +1,6 @@
-import Bottleneck from 'bottleneck';
 import { ProbotOctokit } from 'probot';
 import { refusals } from '../github/errors.ts';
-import { reportingFetch, retryOptions, throttleHandlers } from '../github/octokit.ts';
+import { reportingFetch, retryOptions, throttleHandlers, writeSpacing } from '../github/octokit.ts';
 import type { BotMetrics } from './metrics.ts';
 
 // Probot's Octokit with the retry and throttling setup the Action uses (src/github/octokit.ts), so a
@@ -22,14 +21,7 @@ export interface BotOctokitOptions {
 
 export function botOctokit(o: BotOctokitOptions): typeof ProbotOctokit {
   const m = o.metrics;
-  const gap = o.writeGapMs;
-  const spacing =
-    gap === undefined
-      ? {}
-      : {
-          write: new Bottleneck.Group({ maxConcurrent: 1, minTime: gap }),
-          notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: gap }),
-        };
+  const spacing = writeSpacing(o.writeGapMs);
   // `refusals` (errors.ts) after Probot's own plugins: a refusal names the permission to grant.
   return ProbotOctokit.plugin(refusals).defaults((instance: { request?: object; throttle?: object }) => ({
     ...instance,

@@ -1,6 +1,7 @@
 import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import Bottleneck from 'bottleneck';
 import { type CapOptions, cappedFetch } from '../net/capped-fetch.ts';
 import { useEnvProxy } from '../telemetry/env-proxy.ts';
 import { refusals } from './errors.ts';
@@ -52,6 +53,8 @@ export interface CreateOctokitOptions {
   retries?: number;
   /** plugin-retry waits `base × (attempt²)` ms; tests shorten it. */
   retryBaseMs?: number;
+  /** Minimum gap between writes (see writeSpacing); tests shorten it. */
+  writeGapMs?: number;
   userAgent?: string;
   /** How much of an answer is read, and for how long: GITHUB_CAPS unless a test says otherwise. */
   caps?: Partial<CapOptions>;
@@ -94,6 +97,19 @@ export function throttleHandlers(h: LimitHooks = {}) {
     onRateLimit: onLimit('rate limit', 'primary'),
     onSecondaryRateLimit: onLimit('secondary rate limit', 'secondary'),
   };
+}
+
+/**
+ * plugin-throttling's write queues with `gapMs` between writes (its default: 1 s, 3 s for writes
+ * that notify). GitHub asks integrations to space writes; a GitHub Enterprise Server may allow less.
+ */
+export function writeSpacing(gapMs: number | undefined) {
+  return gapMs === undefined
+    ? {}
+    : {
+        write: new Bottleneck.Group({ maxConcurrent: 1, minTime: gapMs }),
+        notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: gapMs }),
+      };
 }
 
 /** plugin-retry's options: 5xx and network errors, never the refusals in DO_NOT_RETRY. */
@@ -159,10 +175,13 @@ export function createOctokit(opts: CreateOctokitOptions): GateOctokitInstance {
       }),
     },
     retry: retryOptions(opts),
-    throttle: throttleHandlers({
-      ...(log ? { log } : {}),
-      ...(opts.rateLimitRetries !== undefined ? { rateLimitRetries: opts.rateLimitRetries } : {}),
-    }),
+    throttle: {
+      ...writeSpacing(opts.writeGapMs),
+      ...throttleHandlers({
+        ...(log ? { log } : {}),
+        ...(opts.rateLimitRetries !== undefined ? { rateLimitRetries: opts.rateLimitRetries } : {}),
+      }),
+    },
     log: log
       ? {
           debug: (m: string) => log.debug(m),

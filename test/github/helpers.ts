@@ -9,7 +9,7 @@ export const REPO = { owner: 'acme', repo: 'agents' };
 /** An Octokit pointed at nock, counting requests, retrying fast. */
 export function testOctokit(): { gh: GateOctokitInstance; counter: RequestCounter } {
   const counter = new RequestCounter();
-  const gh = createOctokit({ token: 'ghs_test', baseUrl: API, counter, retryBaseMs: 1 });
+  const gh = createOctokit({ token: 'ghs_test', baseUrl: API, counter, retryBaseMs: 1, writeGapMs: 0 });
   return { gh, counter };
 }
 
