@@ -16,7 +16,8 @@ import { API, api, REPO } from './helpers.ts';
 
 const FILE = '/repos/acme/agents/contents/audit.jsonl';
 /** No rate-limit retries: plugin-throttling has given up, as it does after its retries. */
-const gh = () => createOctokit({ token: 'ghs_test', baseUrl: API, rateLimitRetries: 0, retries: 0, writeGapMs: 0 });
+const gh = () =>
+  createOctokit({ token: 'ghs_test', baseUrl: API, rateLimitRetries: 0, retries: 0, writeGapMs: 0 });
 const put = (o = gh()) =>
   o.request('PUT /repos/{owner}/{repo}/contents/{path}', {
     ...REPO,
