@@ -2,12 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetFigures } from '../../src/dashboard/figures.ts';
 import { SqlDashboardStore } from '../../src/dashboard/sql-store.ts';
 import { chainRecord } from '../../src/policy/overrides/audit-chain.ts';
-import { PostgresWatchStore } from '../../src/store/postgres.ts';
 import type { SqlWatchStore } from '../../src/store/sql.ts';
-import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { FLEET_AT, fakeRecord, repoName } from '../support/dashboard-fleet.ts';
 import { consumedAgo, fillSqlStore, INSTALLATION, PULLS } from '../support/dashboard-sql.ts';
-import { type RunningPostgres, startPostgres } from '../support/postgres.ts';
+import { sqlStoreDrivers } from '../support/sql-stores.ts';
 
 // The dashboard's port over the bot's store, on SQLite and on a real PostgreSQL: what the store
 // holds (written through its own write paths: dashboard-sql.ts) is what the port hands the pages,
@@ -18,21 +16,7 @@ const HOUR = 3_600_000;
 const N = 4;
 const HOURS = (i: number) => 6 + i;
 
-let pg: RunningPostgres;
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
-
-const drivers: Array<[string, (name: string) => Promise<SqlWatchStore>]> = [
-  ['SQLite', async () => new SqliteWatchStore(':memory:')],
-  [
-    'PostgreSQL',
-    async (name) => PostgresWatchStore.open({ connectionString: await pg.createDatabase(name) }),
-  ],
-];
+const drivers = sqlStoreDrivers();
 
 describe.each(drivers)('the dashboard over the %s store', (kind, open) => {
   let store: SqlWatchStore;

@@ -3,32 +3,16 @@ import { oncallPage } from '../../src/dashboard/pages/oncall.ts';
 import { SqlDashboardStore } from '../../src/dashboard/sql-store.ts';
 import { assessReadiness } from '../../src/policy/readiness/verdict.ts';
 import { repoFiles } from '../../src/repo/files.ts';
-import { PostgresWatchStore } from '../../src/store/postgres.ts';
 import type { SqlWatchStore } from '../../src/store/sql.ts';
-import { SqliteWatchStore } from '../../src/store/sqlite.ts';
 import { FLEET_AT, repoName } from '../support/dashboard-fleet.ts';
 import { fillSqlStore } from '../support/dashboard-sql.ts';
-import { type RunningPostgres, startPostgres } from '../support/postgres.ts';
+import { sqlStoreDrivers } from '../support/sql-stores.ts';
 
 // The readiness verdicts the bot stores (migration 7), on SQLite and on a real PostgreSQL: one
 // replica of two claims a repository's read, a push makes it stale, a save keeps the verdict, its
 // commit and ETag, a move to a commit that touches none of its files keeps the verdict; and the dashboard's on-call page shows the stored verdict with its five gates.
 
-let pg: RunningPostgres;
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
-
-const drivers: Array<[string, (name: string) => Promise<SqlWatchStore>]> = [
-  ['SQLite', async () => new SqliteWatchStore(':memory:')],
-  [
-    'PostgreSQL',
-    async (name) => PostgresWatchStore.open({ connectionString: await pg.createDatabase(name) }),
-  ],
-];
+const drivers = sqlStoreDrivers();
 
 const SHA = 'd'.repeat(40);
 const verdict = assessReadiness(repoFiles('.'), 'examples/error-budget.yml', FLEET_AT);
