@@ -216,14 +216,16 @@ export class Watcher {
     interval: number,
     report: TickReport,
   ): Promise<TelemetryResult> {
-    const plain = planCanaryRequest(policy, canary, at);
+    // The plain request is only for sources the bucketed one does not suit: planned when asked for
+    // (its ranges per watch cost as much as the judging).
+    const plain = () => planCanaryRequest(policy, canary, at);
     const count = (r: TelemetryResult) => {
       report.fetches++;
       report.metrics_requests += r.stats?.requests ?? 0;
       report.metrics_retries += r.stats?.retries ?? 0;
       return r;
     };
-    if (!this.o.bucketed) return count(await this.o.source.fetch(plain));
+    if (!this.o.bucketed) return count(await this.o.source.fetch(plain()));
     // Bucketed on the interval grid and filled, the answer is one grid per SLO: every watch's
     // ranges, guard spans and minute blocks are read from it, at no cost per watch.
     const bucketed = bucketRequest(
@@ -235,7 +237,7 @@ export class Watcher {
     );
     const answered = bucketed.answer(count(await this.o.source.fetch(bucketed.request)));
     // Ratio-only sources (Sloth, Pyrra rules) cannot be summed: ask for the ranges themselves.
-    return answered ?? count(await this.o.source.fetch(plain));
+    return answered ?? count(await this.o.source.fetch(plain()));
   }
 
   /**
