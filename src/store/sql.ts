@@ -144,10 +144,6 @@ export class SqlWatchStore implements WatchStore {
     return (await this.db.run(sql, params)) === 1;
   }
 
-  checked(id: number, replica: string, now: number): Promise<boolean> {
-    return this.one(SQL.checked, [now, now, id, replica, now]);
-  }
-
   async checkedMany(ids: readonly number[], replica: string, now: number): Promise<boolean[]> {
     const changed = await this.db.runMany(
       SQL.checked,

@@ -106,8 +106,7 @@ export interface WatchStore {
   ): Promise<number>;
   /** Leases up to `limit` live watches that are free, expired or already this replica's. */
   claim(replica: string, now: number, leaseMs: number, limit: number): Promise<Watch[]>;
-  checked(id: number, replica: string, now: number): Promise<boolean>;
-  /** `checked` for many watches in one transaction (a tick's); for each, whether its lease held. */
+  /** A tick's checks of watches it left live, in one transaction; for each, whether its lease held. */
   checkedMany(ids: readonly number[], replica: string, now: number): Promise<boolean[]>;
   /** The watch's evidence at one check (JSON), kept per minute: the history a dashboard draws. */
   recordEvidence(id: number, at: number, evidence: string): Promise<void>;
