@@ -28,6 +28,21 @@ function snap(t: number, at: number, grid: number): number {
   return Math.min(at, Math.round(t / grid) * grid);
 }
 
+interface Snapped {
+  key: string;
+  from: number;
+  to: number;
+}
+
+function snapOne(r: Range, at: number, grid: number): Snapped {
+  const from = snap(r.from, at, grid);
+  return { key: r.key, from, to: Math.max(from, snap(r.to, at, grid)) };
+}
+
+/** The per-watch ranges (after and before a deploy), which buckets replace; the rest are kept. */
+const bucketed = (r: Range) =>
+  r.key !== RANGE_WINDOW && (r.key.startsWith('post:') || r.key.startsWith('baseline:'));
+
 /**
  * `fill`: every grid line between the first range's start and the last one's end becomes a bucket
  * edge, so the buckets are the grid itself and the answer is one grid per SLO (GridCounts) that the
@@ -42,30 +57,53 @@ export function bucketRequest(
   let buckets = 0;
   const plans = request.slos.map((q) => {
     const kept: Range[] = [];
-    const snapped: Array<{ key: string; from: number; to: number }> = [];
-    const points = new Set<number>();
-    for (const r of q.ranges) {
-      if (r.key === RANGE_WINDOW || !(r.key.startsWith('post:') || r.key.startsWith('baseline:'))) {
-        kept.push(r);
-        continue;
+    let snapped: Snapped[] | null = null;
+    let bounds: number[];
+    if (opts.fill) {
+      // Filled, the buckets are every grid line from the earliest snapped start to the latest end
+      // (snapped points are grid lines, or `at`, which can only be the latest): two numbers per
+      // SLO rather than a set of every watch's points. The ranges themselves are only needed
+      // when none is left (then each reads empty), and are snapped again in that case.
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      for (const r of q.ranges) {
+        if (!bucketed(r)) {
+          kept.push(r);
+          continue;
+        }
+        const from = snap(r.from, at, gridMs);
+        const to = Math.max(from, snap(r.to, at, gridMs));
+        if (to > from) {
+          if (from < lo) lo = from;
+          if (to > hi) hi = to;
+        }
       }
-      const from = snap(r.from, at, gridMs);
-      const to = Math.max(from, snap(r.to, at, gridMs));
-      snapped.push({ key: r.key, from, to });
-      if (to > from) points.add(from).add(to);
+      bounds = [];
+      if (hi > lo) {
+        for (let t = lo; t < hi; t += gridMs) bounds.push(t);
+        bounds.push(hi);
+      }
+    } else {
+      snapped = [];
+      const points = new Set<number>();
+      for (const r of q.ranges) {
+        if (!bucketed(r)) {
+          kept.push(r);
+          continue;
+        }
+        const s = snapOne(r, at, gridMs);
+        snapped.push(s);
+        if (s.to > s.from) points.add(s.from).add(s.to);
+      }
+      bounds = [...points].sort((a, b) => a - b);
     }
-    if (opts.fill && points.size > 0) {
-      const lo = Math.min(...points);
-      const hi = Math.max(...points);
-      for (let t = lo; t < hi; t += gridMs) points.add(t);
-    }
-    const bounds = [...points].sort((a, b) => a - b);
     const bucketRanges: Range[] = [];
     for (let i = 0; i + 1 < bounds.length; i++) {
       bucketRanges.push({ key: `${BUCKET_PREFIX}${i}`, from: bounds[i]!, to: bounds[i + 1]! });
     }
     buckets += bucketRanges.length;
-    return { q, kept, snapped, bounds, bucketRanges };
+    const snappedRanges = () => snapped ?? q.ranges.filter(bucketed).map((r) => snapOne(r, at, gridMs));
+    return { q, kept, snappedRanges, bounds, bucketRanges };
   });
 
   return {
@@ -106,7 +144,7 @@ export function bucketRequest(
           continue;
         }
         const index = new Map(p.bounds.map((b, i) => [b, i]));
-        for (const r of p.snapped) {
+        for (const r of p.snappedRanges()) {
           if (r.to <= r.from) {
             ranges[r.key] = countSample(0, 0);
             continue;

@@ -4,7 +4,7 @@ import {
   type DeploymentAssessment,
   planCanaryRequest,
 } from '../policy/canary/assess.ts';
-import type { Watch } from '../policy/canary/ports.ts';
+import type { Watch, WatchEvidence } from '../policy/canary/ports.ts';
 import type { TelemetryResult } from '../policy/gate/sample.ts';
 import type { Policy } from '../policy/spec/schema.ts';
 import { bucketRequest } from './canary-buckets.ts';
@@ -12,6 +12,7 @@ import type { WatcherHooks } from './escalation.ts';
 import { buildEvidence, type Evidence, evidenceSchema } from './evidence.ts';
 import { PolicyCache } from './policy-cache.ts';
 import { LeaseLostError, parseProgress, type RevertContext, type RevertProgress } from './revert/progress.ts';
+import { evidenceJson, groupWatches } from './tick-rows.ts';
 import {
   backoffAfter,
   DEFAULT_BACKOFF_MS,
@@ -89,15 +90,8 @@ export class Watcher {
     const report = emptyReport(at);
     const claimed = await store.claim(replica, at, leaseMs, batch);
     report.claimed = claimed.length;
-    const groups = new Map<string, Watch[]>();
-    for (const w of claimed) {
-      const key = `${w.owner}/${w.repo}\n${w.policy_path}\n${w.policy_text}`;
-      const group = groups.get(key);
-      if (group) group.push(w);
-      else groups.set(key, [w]);
-    }
     let first = true;
-    for (const watches of groups.values()) {
+    for (const watches of groupWatches(claimed)) {
       // A long tick (reverts take seconds each) must not outlive the leases it took at its start.
       if (!first) await store.renew(replica, this.now(), leaseMs);
       first = false;
@@ -153,45 +147,66 @@ export class Watcher {
       return;
     }
 
-    for (const [i, w] of due.entries()) {
-      report.evaluated++;
-      const id = w.deployment_id;
-      // Every look is assessed in full and kept minute by minute: the dashboard shows the evidence
-      // as it grew, not only at the verdict (wouldBreach alone would be cheaper, and leave no trail).
-      const a = assessDeployment(policy, canary[i]!, result, at);
-      await this.keepEvidence(id, at, a);
-      if (a.breach && a.worst) {
-        const evidence = buildEvidence(policy, a.worst, w.deployed_at, at);
-        if (policy.auto_revert.mode === 'shadow') {
-          await this.shadow(w, evidence, policy, report);
-          continue;
-        }
-        if (!(await this.o.store.startRevert(id, this.o.replica, this.now(), JSON.stringify(evidence)))) {
-          this.o.log.warn(`deployment ${id}: lease lost before the revert; another replica has it`);
-          continue;
-        }
-        this.o.log.info(`deployment ${id} breached: ${a.worst.message}`);
-        const started: Watch = {
-          ...w,
-          status: 'reverting',
-          revert_attempts: 0,
-          revert_next_at: null,
-          revert_progress: null,
-          last_error: null,
-        };
-        await this.revert(started, evidence, policy, report);
-      } else if (a.expired) {
-        await this.o.store.finish(id, this.o.replica, this.now(), {
-          status: 'expired',
-          reason: a.worst ? a.worst.message : 'watched for the whole auto_revert.within',
-        });
-        report.expired.push(id);
-        this.o.log.info(`deployment ${id}: watch over, not reverted (${a.worst?.message ?? 'no SLO'})`);
-      } else {
-        if (!(await this.o.store.checked(id, this.o.replica, this.now())))
-          this.o.log.warn(`deployment ${id}: lease lost during the tick; another replica has it`);
+    // The routine writes (each watch's evidence, the check of those left live) wait for the end of
+    // the group and go in one transaction each: a commit per watch cost more than its judging.
+    const evidence: WatchEvidence[] = [];
+    const checked: number[] = [];
+    try {
+      for (let i = 0; i < due.length; i++) {
+        const w = due[i]!;
+        report.evaluated++;
+        const id = w.deployment_id;
+        // Every look is assessed in full and kept minute by minute: the dashboard shows the evidence
+        // as it grew, not only at the verdict (wouldBreach alone would be cheaper, and leave no trail).
+        const a = assessDeployment(policy, canary[i]!, result, at);
+        evidence.push({ id, at, evidence: evidenceJson(a) });
+        if (a.breach && a.worst) await this.breached(w, a.worst, policy, at, report);
+        else if (a.expired) {
+          await this.o.store.finish(id, this.o.replica, this.now(), {
+            status: 'expired',
+            reason: a.worst ? a.worst.message : 'watched for the whole auto_revert.within',
+          });
+          report.expired.push(id);
+          this.o.log.info(`deployment ${id}: watch over, not reverted (${a.worst?.message ?? 'no SLO'})`);
+        } else checked.push(id);
       }
+      const held = await this.o.store.checkedMany(checked, this.o.replica, this.now());
+      for (let i = 0; i < held.length; i++)
+        if (!held[i])
+          this.o.log.warn(`deployment ${checked[i]}: lease lost during the tick; another replica has it`);
+    } finally {
+      await this.keepEvidence(evidence);
     }
+  }
+
+  /** A breach: shadowed, or recorded and reverted (the revert may take a while: leases are renewed). */
+  private async breached(
+    w: Watch,
+    worst: NonNullable<DeploymentAssessment['worst']>,
+    policy: Policy,
+    at: number,
+    report: TickReport,
+  ): Promise<void> {
+    const id = w.deployment_id;
+    const evidence = buildEvidence(policy, worst, w.deployed_at, at);
+    if (policy.auto_revert.mode === 'shadow') {
+      await this.shadow(w, evidence, policy, report);
+      return;
+    }
+    if (!(await this.o.store.startRevert(id, this.o.replica, this.now(), JSON.stringify(evidence)))) {
+      this.o.log.warn(`deployment ${id}: lease lost before the revert; another replica has it`);
+      return;
+    }
+    this.o.log.info(`deployment ${id} breached: ${worst.message}`);
+    const started: Watch = {
+      ...w,
+      status: 'reverting',
+      revert_attempts: 0,
+      revert_next_at: null,
+      revert_progress: null,
+      last_error: null,
+    };
+    await this.revert(started, evidence, policy, report);
   }
 
   private async fetch(
@@ -201,14 +216,16 @@ export class Watcher {
     interval: number,
     report: TickReport,
   ): Promise<TelemetryResult> {
-    const plain = planCanaryRequest(policy, canary, at);
+    // The plain request is only for sources the bucketed one does not suit: planned when asked for
+    // (its ranges per watch cost as much as the judging).
+    const plain = () => planCanaryRequest(policy, canary, at);
     const count = (r: TelemetryResult) => {
       report.fetches++;
       report.metrics_requests += r.stats?.requests ?? 0;
       report.metrics_retries += r.stats?.retries ?? 0;
       return r;
     };
-    if (!this.o.bucketed) return count(await this.o.source.fetch(plain));
+    if (!this.o.bucketed) return count(await this.o.source.fetch(plain()));
     // Bucketed on the interval grid and filled, the answer is one grid per SLO: every watch's
     // ranges, guard spans and minute blocks are read from it, at no cost per watch.
     const bucketed = bucketRequest(
@@ -220,29 +237,19 @@ export class Watcher {
     );
     const answered = bucketed.answer(count(await this.o.source.fetch(bucketed.request)));
     // Ratio-only sources (Sloth, Pyrra rules) cannot be summed: ask for the ranges themselves.
-    return answered ?? count(await this.o.source.fetch(plain));
+    return answered ?? count(await this.o.source.fetch(plain()));
   }
 
   /**
-   * The check's evidence, per minute, for the dashboard. A failed write costs the history one
-   * minute, never the verdict: the judge acts on the assessment in hand.
+   * The checks' evidence, per minute, for the dashboard. A failed write costs the history one
+   * minute, never the verdicts: the judge acts on the assessments in hand.
    */
-  private async keepEvidence(id: number, at: number, a: DeploymentAssessment): Promise<void> {
-    const slos = a.slos.map((s) => ({
-      slo: s.slo,
-      status: s.status,
-      burn_low: s.burn_low,
-      burn_high: s.burn_high,
-      line_burn: s.line_burn,
-      attributable_consumed: s.attributable_consumed,
-      post: s.post,
-      baseline_ratio: s.baseline_ratio,
-      outage_guard: s.outage_guard,
-    }));
+  private async keepEvidence(rows: WatchEvidence[]): Promise<void> {
     try {
-      await this.o.store.recordEvidence(id, at, JSON.stringify({ breach: a.breach, slos }));
+      await this.o.store.recordEvidenceMany(rows);
     } catch (e) {
-      this.o.log.warn(`deployment ${id}: evidence history not written: ${(e as Error).message}`);
+      const ids = rows.length === 1 ? `deployment ${rows[0]!.id}` : `${rows.length} deployments`;
+      this.o.log.warn(`${ids}: evidence history not written: ${(e as Error).message}`);
     }
   }
 

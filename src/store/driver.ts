@@ -10,5 +10,10 @@ export interface SqlDriver {
   /** Rows changed. */
   run(sql: string, params: readonly SqlValue[]): Promise<number>;
   all(sql: string, params: readonly SqlValue[]): Promise<unknown[]>;
+  /**
+   * One statement for each parameter list, all in one transaction (one commit for a tick's writes,
+   * not one per watch); rows changed by each. Nothing else runs in that transaction.
+   */
+  runMany(sql: string, params: readonly (readonly SqlValue[])[]): Promise<number[]>;
   close(): Promise<void>;
 }

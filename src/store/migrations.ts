@@ -1,4 +1,5 @@
 import { LEASES_MIGRATION } from './migration-leases.ts';
+import { POLICIES_MIGRATION } from './migration-policies.ts';
 import { READINESS_MIGRATION } from './migration-readiness.ts';
 
 // Schema versions, applied in order on start by both stores. A migration is never edited once
@@ -244,6 +245,8 @@ export const MIGRATIONS: Migration[] = [
   LEASES_MIGRATION,
   // 7: each repository's readiness verdict, worked out by the bot (src/bot/readiness-sync.ts).
   READINESS_MIGRATION,
+  // 8: watches' policy texts in a table of their own, named by hash from the (small) rows.
+  POLICIES_MIGRATION,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

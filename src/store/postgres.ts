@@ -50,6 +50,30 @@ class PostgresDriver implements SqlDriver {
     return (await this.pool.query(this.text(sql), params as SqlValue[])).rows;
   }
 
+  /** On one client of the pool, so the statements share its transaction (and one commit). */
+  async runMany(sql: string, params: readonly (readonly SqlValue[])[]): Promise<number[]> {
+    if (params.length === 0) return [];
+    const text = this.text(sql);
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const changed: number[] = [];
+      for (const p of params) changed.push((await client.query(text, p as SqlValue[])).rowCount ?? 0);
+      await client.query('COMMIT');
+      return changed;
+    } catch (e) {
+      // A failed ROLLBACK means a dead connection: the server drops the transaction with it, and
+      // the client is discarded rather than returned to the pool.
+      await client.query('ROLLBACK').catch((r: Error) => {
+        broken = r;
+      });
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+
   close(): Promise<void> {
     return this.pool.end();
   }

@@ -315,6 +315,14 @@ export class SqlRepoStore {
     await this.db.run(REPO_SQL.evidence, [deploymentId, Math.floor(at / RESOLUTIONS.minute), at, evidence]);
   }
 
+  /** Many watches' evidence, one transaction: a tick's writes, one commit. */
+  async recordEvidenceMany(rows: readonly { id: number; at: number; evidence: string }[]): Promise<void> {
+    await this.db.runMany(
+      REPO_SQL.evidence,
+      rows.map((r) => [r.id, Math.floor(r.at / RESOLUTIONS.minute), r.at, r.evidence]),
+    );
+  }
+
   async evidenceOf(deploymentId: number): Promise<Array<{ minute: number; at: number; evidence: string }>> {
     const rows = (await this.db.all(REPO_SQL.evidenceOf, [deploymentId])) as Array<Record<string, unknown>>;
     return rows.map((r) => ({ minute: Number(r.minute), at: Number(r.at), evidence: String(r.evidence) }));

@@ -1,10 +1,4 @@
-import {
-  type NewWatch,
-  type Outcome,
-  parseRow,
-  type Watch,
-  type WatchStore,
-} from '../policy/canary/ports.ts';
+import type { NewWatch, Outcome, Watch, WatchEvidence, WatchStore } from '../policy/canary/ports.ts';
 import type { SqlDriver, SqlValue } from './driver.ts';
 import { SqlIncidentStore, SqlLedger } from './incidents.ts';
 import { SqlLeaseStore } from './leases.ts';
@@ -12,6 +6,8 @@ import { COLUMNS, type Dialect } from './migrations.ts';
 import { SqlReadinessStore } from './readiness.ts';
 import { SqlRecords } from './records.ts';
 import { SqlRepoStore } from './repos.ts';
+import { SqlWatchPolicies } from './watch-policies.ts';
+import { readWatch } from './watch-row.ts';
 
 // The watch store's SQL, written once: SQLite (3.35+) and PostgreSQL agree on UPDATE … RETURNING,
 // INSERT … ON CONFLICT DO NOTHING and subqueries in UPDATE, so each statement is one string with
@@ -22,7 +18,7 @@ import { SqlRepoStore } from './repos.ts';
 const LIVE = `status IN ('watching', 'reverting')`;
 /** The lease guard every write on a claimed watch carries: the replica still holds it, now. */
 const HELD = 'deployment_id = ? AND lease_owner = ? AND lease_until >= ?';
-const INSERT_COLUMNS = [...COLUMNS, 'status', 'created_at', 'updated_at'];
+const INSERT_COLUMNS = [...COLUMNS, 'policy_hash', 'status', 'created_at', 'updated_at'];
 
 const SQL = {
   add: `INSERT INTO watches (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})
@@ -76,6 +72,7 @@ export class SqlWatchStore implements WatchStore {
   readonly leases: SqlLeaseStore;
   /** Each repository's readiness verdict, worked out from its default branch. */
   readonly readiness: SqlReadinessStore;
+  private readonly policies: SqlWatchPolicies;
 
   constructor(db: SqlDriver) {
     this.db = db;
@@ -86,14 +83,22 @@ export class SqlWatchStore implements WatchStore {
     this.records = new SqlRecords(db);
     this.leases = new SqlLeaseStore(db);
     this.readiness = new SqlReadinessStore(db);
+    this.policies = new SqlWatchPolicies(db);
   }
 
   recordEvidence(id: number, at: number, evidence: string): Promise<void> {
     return this.service.recordEvidence(id, at, evidence);
   }
 
+  recordEvidenceMany(rows: readonly WatchEvidence[]): Promise<void> {
+    return this.service.recordEvidenceMany(rows);
+  }
+
+  /** The policy's text goes to watch_policies; the row names it by hash and keeps '' in policy_text. */
   async add(w: NewWatch, now: number): Promise<boolean> {
-    return (await this.db.run(SQL.add, [...COLUMNS.map((c) => w[c]), 'watching', now, now])) === 1;
+    const hash = await this.policies.save(w.policy_text, now);
+    const values = COLUMNS.map((c) => (c === 'policy_text' ? '' : w[c]));
+    return (await this.db.run(SQL.add, [...values, hash, 'watching', now, now])) === 1;
   }
 
   supersede(
@@ -113,7 +118,17 @@ export class SqlWatchStore implements WatchStore {
 
   async claim(replica: string, now: number, leaseMs: number, limit: number): Promise<Watch[]> {
     const rows = await this.db.all(SQL.claim(this.kind), [replica, now + leaseMs, now, replica, now, limit]);
-    return rows.map(parseRow).sort((a, b) => a.deployed_at - b.deployed_at);
+    return (await this.watches(rows)).sort((a, b) => a.deployed_at - b.deployed_at);
+  }
+
+  /** Rows as watches, each with its policy's text (looked up once per hash, not read per row). */
+  private async watches(rows: unknown[]): Promise<Watch[]> {
+    const out: Watch[] = [];
+    for (const row of rows as Array<Record<string, unknown>>) {
+      const hash = row.policy_hash;
+      out.push(readWatch(row, typeof hash === 'string' ? await this.policies.text(hash) : undefined));
+    }
+    return out;
   }
 
   async deliveryHandled(guid: string, event: string, now: number): Promise<void> {
@@ -129,8 +144,12 @@ export class SqlWatchStore implements WatchStore {
     return (await this.db.run(sql, params)) === 1;
   }
 
-  checked(id: number, replica: string, now: number): Promise<boolean> {
-    return this.one(SQL.checked, [now, now, id, replica, now]);
+  async checkedMany(ids: readonly number[], replica: string, now: number): Promise<boolean[]> {
+    const changed = await this.db.runMany(
+      SQL.checked,
+      ids.map((id) => [now, now, id, replica, now]),
+    );
+    return changed.map((n) => n === 1);
   }
 
   startRevert(id: number, replica: string, now: number, evidence: string): Promise<boolean> {
@@ -167,17 +186,17 @@ export class SqlWatchStore implements WatchStore {
   }
 
   async get(id: number): Promise<Watch | null> {
-    const [row] = await this.db.all(SQL.get, [id]);
-    return row ? parseRow(row) : null;
+    const [w] = await this.watches(await this.db.all(SQL.get, [id]));
+    return w ?? null;
   }
 
   async list(): Promise<Watch[]> {
-    return (await this.db.all(SQL.list, [])).map(parseRow);
+    return this.watches(await this.db.all(SQL.list, []));
   }
 
   /** A repository's newest watches, newest first (the dashboard's deployments page). */
   async ofRepo(owner: string, repo: string, limit: number): Promise<Watch[]> {
-    return (await this.db.all(SQL.ofRepo, [owner, repo, limit])).map(parseRow);
+    return this.watches(await this.db.all(SQL.ofRepo, [owner, repo, limit]));
   }
 
   async release(replica: string): Promise<void> {

@@ -35,6 +35,22 @@ class SqliteDriver implements SqlDriver {
     return this.statement(sql).all(...(params as SQLInputValue[]));
   }
 
+  /** Synchronous from BEGIN to COMMIT: no other caller's statement can land inside the transaction. */
+  async runMany(sql: string, params: readonly (readonly SqlValue[])[]): Promise<number[]> {
+    if (params.length === 0) return [];
+    const s = this.statement(sql);
+    const changed: number[] = [];
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const p of params) changed.push(Number(s.run(...(p as SQLInputValue[])).changes));
+      this.db.exec('COMMIT');
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+    return changed;
+  }
+
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
   }

@@ -113,16 +113,32 @@ export function planCanaryRequest(
   const interval = policy.auto_revert.interval.ms;
   // A span the request leaves out reads as empty, which the guard ignores.
   const spans = spansOf(policy).filter((m) => opts.onset || m >= FINE_SPAN_MIN);
-  const postOf = (w: CanaryWatch): Range => ({
-    key: postKey(w.id),
-    from: w.deployed_at,
-    to: Math.max(w.deployed_at, Math.min(at, w.deployed_at + within)),
-  });
-  const baseOf = (w: CanaryWatch): Range => ({
-    key: baselineKey(w.id),
-    from: w.deployed_at - baseline,
-    to: w.deployed_at,
-  });
+  // Each watch's ranges are pushed into its SLO's array rather than spread from arrays of their
+  // own, and its two keys are made once for every SLO: the watcher plans 10,000 watches a tick.
+  const posts = watches.map((w) => postKey(w.id));
+  const bases = watches.map((w) => baselineKey(w.id));
+  const watchRanges = (ranges: Range[], guards: boolean): Range[] => {
+    for (let i = 0; i < watches.length; i++) {
+      const w = watches[i]!;
+      const d = w.deployed_at;
+      ranges.push(
+        { key: posts[i]!, from: d, to: Math.max(d, Math.min(at, d + within)) },
+        { key: bases[i]!, from: d - baseline, to: d },
+      );
+      // On a grid (the watcher's bucketed request) every interval is there already: the judge
+      // reads the spans and the blocks from it, so no watch asks for more.
+      if (!guards || opts.grid) continue;
+      for (const m of spans) ranges.push({ key: lastKey(w.id, m), from: d - m * 60_000, to: d });
+      if (!opts.onset) continue;
+      const blocks = blocksOf(w, at, within);
+      for (let k = 0; k < blocks.length; k++)
+        ranges.push({ key: intervalKey(w.id, k), from: blocks[k]![0], to: blocks[k]![1] });
+      const before = baselineBlocksOf(w, baseline, interval);
+      for (let k = 0; k < before.length; k++)
+        ranges.push({ key: baselineBlockKey(w.id, k), from: before[k]![0], to: before[k]![1] });
+    }
+    return ranges;
+  };
   const cluster = clusterOf(policy);
   return {
     at,
@@ -131,32 +147,7 @@ export function planCanaryRequest(
         slo,
         quantiles: false,
         ...cluster,
-        ranges: [
-          { key: RANGE_WINDOW, from: windowBounds(slo.window, at).start, to: at },
-          ...watches.flatMap((w) => [
-            postOf(w),
-            baseOf(w),
-            // On a grid (the watcher's bucketed request) every interval is there already: the
-            // judge reads the spans and the blocks from it, so no watch asks for more.
-            ...(opts.grid ? [] : spans).map((m) => ({
-              key: lastKey(w.id, m),
-              from: w.deployed_at - m * 60_000,
-              to: w.deployed_at,
-            })),
-            ...(opts.onset && !opts.grid ? blocksOf(w, at, within) : []).map(([from, to], k) => ({
-              key: intervalKey(w.id, k),
-              from,
-              to,
-            })),
-            ...(opts.onset && !opts.grid ? baselineBlocksOf(w, baseline, interval) : []).map(
-              ([from, to], k) => ({
-                key: baselineBlockKey(w.id, k),
-                from,
-                to,
-              }),
-            ),
-          ]),
-        ],
+        ranges: watchRanges([{ key: RANGE_WINDOW, from: windowBounds(slo.window, at).start, to: at }], true),
       },
       // The control series: the same minutes after and before each deploy, nothing else. Only in
       // a minute-resolution request (the CLI's, the watcher's bucketed one): the plain request is
@@ -166,7 +157,7 @@ export function planCanaryRequest(
         quantiles: false,
         attributes: true,
         ...cluster,
-        ranges: watches.flatMap((w) => [postOf(w), baseOf(w)]),
+        ranges: watchRanges([], false),
       })),
     ]),
   };

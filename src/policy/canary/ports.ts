@@ -76,6 +76,14 @@ export type NewWatch = Omit<
   | 'updated_at'
 >;
 
+/** A watch's evidence at one check, as recordEvidence takes it. */
+export interface WatchEvidence {
+  id: number;
+  at: number;
+  /** JSON. */
+  evidence: string;
+}
+
 export interface Outcome {
   status: Exclude<WatchStatus, 'watching' | 'reverting'>;
   revert_pr?: number | null;
@@ -98,9 +106,12 @@ export interface WatchStore {
   ): Promise<number>;
   /** Leases up to `limit` live watches that are free, expired or already this replica's. */
   claim(replica: string, now: number, leaseMs: number, limit: number): Promise<Watch[]>;
-  checked(id: number, replica: string, now: number): Promise<boolean>;
+  /** A tick's checks of watches it left live, in one transaction; for each, whether its lease held. */
+  checkedMany(ids: readonly number[], replica: string, now: number): Promise<boolean[]>;
   /** The watch's evidence at one check (JSON), kept per minute: the history a dashboard draws. */
   recordEvidence(id: number, at: number, evidence: string): Promise<void>;
+  /** `recordEvidence` for many watches in one transaction (a tick's). */
+  recordEvidenceMany(rows: readonly WatchEvidence[]): Promise<void>;
   /** Records the breach and moves to `reverting`; false when the lease was lost. */
   startRevert(id: number, replica: string, now: number, evidence: string): Promise<boolean>;
   finish(id: number, replica: string, now: number, outcome: Outcome): Promise<boolean>;

@@ -173,6 +173,9 @@ const MIX_RANGE = 50;
 const MIX_POINTS = Math.ceil(Math.log(MIX_RANGE) / 0.3);
 const MIX_U = Array.from({ length: MIX_POINTS }, (_, k) => ((k + 0.5) / MIX_POINTS) * Math.log(MIX_RANGE));
 const EDGE = 1e-9;
+/** e^u and e^-u of each alternative: the same for every call (each watch's bounds make dozens). */
+const MIX_EXP_ABOVE = Float64Array.from(MIX_U, (u) => Math.exp(u));
+const MIX_EXP_BELOW = Float64Array.from(MIX_U, (u) => Math.exp(-u));
 /** Scratch for the mixture's terms (the judge runs on one thread). */
 const TERMS = new Float64Array(MIX_POINTS);
 
@@ -189,10 +192,11 @@ export function lnOneSample(post: Counts, q: number, side: 'above' | 'below'): n
   const lq = Math.log(base);
   const lq1 = Math.log1p(-base);
   const sign = side === 'above' ? 1 : -1;
+  const scale = side === 'above' ? MIX_EXP_ABOVE : MIX_EXP_BELOW;
   let top = Number.NEGATIVE_INFINITY;
   for (let k = 0; k < MIX_POINTS; k++) {
     const u = sign * MIX_U[k]!;
-    const raw = base * Math.exp(u);
+    const raw = base * scale[k]!;
     // ln p - ln q is u itself, unless p had to be kept inside (0, 1).
     const p = Math.min(1 - EDGE, Math.max(raw, EDGE));
     const t = x * (p === raw ? u : Math.log(p) - lq) + y * (Math.log1p(-p) - lq1);
