@@ -6,14 +6,17 @@ import { normal } from './random.ts';
 // failing a run of its tasks now and then, and clients that retry what failed. Callers pass their
 // own random stream: the order of draws here is part of every seed's traffic.
 
-/** Log-normal sizes: the largest often a fifth of the traffic, most a percent or less. Returns a picker by traffic. */
-export function drawCustomers(rand: () => number, count = 40): () => number {
+/**
+ * Log-normal sizes: the largest often a fifth of the traffic, most a percent or less. Returns a
+ * picker by traffic, drawing from `rand` unless given another stream.
+ */
+export function drawCustomers(rand: () => number, count = 40): (from?: () => number) => number {
   const weights = Array.from({ length: count }, () => Math.exp(1.4 * normal(rand)));
   const wsum = weights.reduce((a, b) => a + b, 0);
   const cum: number[] = [];
   weights.reduce((a, w, k) => (cum[k] = a + w / wsum), 0);
-  return () => {
-    const u = rand();
+  return (from = rand) => {
+    const u = from();
     let k = 0;
     while (k < count - 1 && cum[k]! < u) k++;
     return k;

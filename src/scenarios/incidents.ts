@@ -49,3 +49,19 @@ export function throughIncidents(
   }
   return { ok, latency };
 }
+
+/** Incidents starting in [fromMin, toMin): a Poisson process of `perDay` a day. */
+export function incidentSchedule(
+  rand: () => number,
+  fromMin: number,
+  toMin: number,
+  perDay: number,
+): Incident[] {
+  const out: Incident[] = [];
+  let t = fromMin;
+  for (;;) {
+    t += (-Math.log(Math.max(rand(), 1e-12)) / perDay) * 1440;
+    if (t >= toMin) return out;
+    out.push(drawIncident(rand, Math.floor(t)));
+  }
+}
