@@ -14,6 +14,7 @@ import {
   outageSchedule,
 } from '../../src/scenarios/fleet-model.ts';
 import { kindFactors } from '../../src/scenarios/fleet-task.ts';
+import { incidentSchedule } from '../../src/scenarios/incidents.ts';
 import { seededRandom } from '../../src/scenarios/random.ts';
 import { KINDS } from '../../src/scenarios/task-kinds.ts';
 import { MemorySource } from '../../src/telemetry/memory.ts';
@@ -129,7 +130,7 @@ describe('fleet simulator', () => {
     expect(share(during.filter((l) => l.attrs.tier === 'paid').map((l) => !l.ok))).toBeGreaterThan(0.1);
   });
 
-  it('ships deploys every few hours, the chosen share of them bad, and outages at their rate', () => {
+  it('ships deploys every few hours, the chosen share of them bad, and outages and incidents at their rate', () => {
     // A year of schedule (no traffic needed): shares within a few points of what was asked.
     const rand = seededRandom(5);
     const year = deploySchedule(rand, 0, 365 * DAY, { ...DEFAULT_DEPLOYS, badShare: 0.25 });
@@ -146,6 +147,16 @@ describe('fleet simulator', () => {
     const minutes = outs.map((o) => (o.end - o.start) / 60_000);
     expect(Math.min(...minutes)).toBeGreaterThanOrEqual(10);
     expect(Math.max(...minutes)).toBeLessThan(90);
+    // simulate --fleet's incidents: the same rate, 15–90 minutes, ramping over 1–8.
+    const incidents = incidentSchedule(seededRandom(6), 0, 365 * 1440, 1 / 1.5);
+    expect(incidents.length / 365).toBeGreaterThan(0.6);
+    expect(incidents.length / 365).toBeLessThan(0.74);
+    for (const i of incidents) {
+      expect(i.to - i.from).toBeGreaterThanOrEqual(15);
+      expect(i.to - i.from).toBeLessThan(90);
+      expect(i.ramp).toBeGreaterThanOrEqual(1);
+      expect(i.ramp).toBeLessThanOrEqual(8);
+    }
   });
 
   it('a bad deploy regresses its SLI by the chosen size', () => {
