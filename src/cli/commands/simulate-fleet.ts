@@ -50,6 +50,8 @@ function number(flag: string, v: string, ok: (x: number) => boolean, what: strin
   return x;
 }
 
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 const clip = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s).replace(/[\r\n]+/g, ' ');
 
 /**
@@ -193,7 +195,7 @@ export async function simulateFleetCommand(argv: string[], io: CliIo): Promise<n
   io.stdout(
     `${[
       `Fleet ${t.start} → ${t.end} (seed ${t.seed}): ${tasks.toLocaleString('en-US')} tasks over ${t.scopes.map((s) => `${s.name} (${s.perMinute}/min)`).join(', ')}`,
-      `  ${t.deploys.length} deploys, ${bad} bad (${pct(t.deploys.length ? bad / t.deploys.length : 0)}); ${t.incidents.filter((o) => Date.parse(o.end) > Date.parse(t.start)).length} provider incidents, ${t.bad_batches.length} bad batches${t.canary_share === null ? '' : `; canary share ${pct(t.canary_share)}`}`,
+      `  ${t.deploys.length} deploys, ${bad} bad (${pct(t.deploys.length ? bad / t.deploys.length : 0)}); ${count(t.incidents.filter((o) => Date.parse(o.end) > Date.parse(t.start)).length, 'provider incident')}, ${count(t.bad_batches.length, 'bad batch', 'bad batches')}${t.canary_share === null ? '' : `; canary share ${pct(t.canary_share)}`}`,
       `  ${join(dir, 'telemetry.jsonl')}`,
       `  ${join(dir, 'truth.json')}`,
     ].join('\n')}\n`,
