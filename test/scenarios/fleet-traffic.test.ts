@@ -159,6 +159,14 @@ describe('fleet agent traffic', () => {
     expect(share(stable.map((l) => !l.ok))).toBeLessThan(0.03);
   });
 
+  it('draws the same traffic again from the same seed and options, and other traffic from another seed', () => {
+    const o = { start: FRIDAY, days: 0.5, seed: 3, canaryShare: 0.3, outagesPerDay: 4 };
+    const once = [...simulateFleet(o).tasks()];
+    expect([...simulateFleet(o).tasks()]).toEqual(once);
+    expect(simulateFleet(o).truth).toEqual(simulateFleet(o).truth);
+    expect([...simulateFleet({ ...o, seed: 4 }).tasks()].slice(0, 50)).not.toEqual(once.slice(0, 50));
+  });
+
   it('refuses a canary share outside (0, 1) and a batch rate over one a minute', async () => {
     const dir = tempDir('bg-fleet-');
     const share1 = await cli(['simulate', '--fleet', '--out', dir, '--canary-share', '1']);
