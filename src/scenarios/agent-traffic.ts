@@ -1,6 +1,9 @@
 import type { TaskRecord } from '../telemetry/jsonl/record.ts';
+import { BATCH_FAILURE, drawBadBatches, drawCustomers, retryAfterMs } from './customers.ts';
 import { DAY, HOUR, MINUTE } from './fleet-model.ts';
+import { drawIncident, type Incident, strength, throughIncidents } from './incidents.ts';
 import { normal, seededRandom } from './random.ts';
+import { drawMixShift, KINDS, pickKind, researchShare } from './task-kinds.ts';
 
 // Agent traffic for one deploy, task by task, built on assumptions the canary judge does not make:
 // bursty arrivals (a gamma-distributed rate every few minutes), customers of very different sizes
@@ -15,16 +18,8 @@ const BASELINE_MIN = 360;
 const EPOCH_DAY = Date.parse('2026-11-02T00:00:00Z') / 86_400_000;
 const WATCH_MIN = 60;
 
-/** Kinds of task: their share of the mix, failure ratio, median latency and cost. */
-const KINDS = [
-  { name: 'chat', share: 0.55, fail: 0.006, latencyMs: 2000, costUsd: 0.011 },
-  { name: 'tool', share: 0.35, fail: 0.012, latencyMs: 3200, costUsd: 0.018 },
-  { name: 'research', share: 0.1, fail: 0.025, latencyMs: 5200, costUsd: 0.03 },
-];
 const LATENCY_SIGMA = 0.45;
 const COST_SIGMA = 0.35;
-/** Timeouts answer after this long: over every latency threshold. */
-const TIMEOUT_MS = 60_000;
 
 export type IncidentCase = 'none' | 'in-progress' | 'mid-watch';
 export type Regression = { kind: 'failure'; to: number } | { kind: 'latency' | 'cost'; factor: number };
@@ -74,22 +69,6 @@ function poisson(rand: () => number, mean: number): number {
   return k;
 }
 
-interface Incident {
-  from: number;
-  /** Minutes to build up to full strength, and to end. */
-  ramp: number;
-  to: number;
-  /** Share of tasks the affected provider serves, and how many of those fail at full strength. */
-  reach: number;
-  level: number;
-}
-
-/** The incident's strength at minute t, 0–1. */
-const strength = (i: Incident, t: number) => {
-  if (t < i.from || t >= i.to) return 0;
-  return Math.min(1, (t - i.from + 1) / i.ramp, (i.to - t) / 2);
-};
-
 const erf = (x: number) => {
   const t = 1 / (1 + 0.3275911 * Math.abs(x));
   const y =
@@ -138,46 +117,23 @@ export function drawTraffic(spec: TrafficSpec, seed: number): Traffic {
   const deployMin = startMin + BASELINE_MIN;
   const deployedAt = deployMin * MINUTE;
   const total = BASELINE_MIN + WATCH_MIN + 1;
-  // Customers: log-normal sizes (the largest often a fifth of the traffic, most a percent or less).
-  const nCustomers = 40;
-  const weights = Array.from({ length: nCustomers }, () => Math.exp(1.4 * normal(rand)));
-  const wsum = weights.reduce((a, b) => a + b, 0);
-  const cum: number[] = [];
-  weights.reduce((a, w, k) => (cum[k] = a + w / wsum), 0);
-  const customerOf = () => {
-    const u = rand();
-    let k = 0;
-    while (k < nCustomers - 1 && cum[k]! < u) k++;
-    return k;
-  };
-  // The mix shifts: research tasks grow or shrink by up to 40% over an hour, somewhere in the stretch.
-  const shiftAt = startMin + Math.floor(rand() * total);
-  const shiftBy = 0.4 * (2 * rand() - 1);
-  const kindOf = (m: number) => {
-    const research = KINDS[2]!.share * (1 + shiftBy * Math.min(1, Math.max(0, (m - shiftAt) / 60)));
-    const u = rand();
-    if (u < research) return KINDS[2]!;
-    return u < research + KINDS[1]!.share * ((1 - research) / 0.9) ? KINDS[1]! : KINDS[0]!;
-  };
+  const customerOf = drawCustomers(rand);
+  // The mix shifts somewhere in the stretch.
+  const shift = drawMixShift(rand, startMin, total);
+  const kindOf = (m: number) => pickKind(rand, researchShare(shift, m));
   const incidents: Incident[] = [];
-  const draw = (from: number): Incident => ({
-    from,
-    ramp: 1 + Math.floor(rand() * 8),
-    to: from + 15 + Math.floor(rand() * 75),
-    reach: 0.3 + rand() * 0.7,
-    level: 0.15 + rand() * 0.45,
-  });
+  const draw = (from: number) => drawIncident(rand, from);
   if (spec.incident === 'in-progress') incidents.push(draw(deployMin - 1 - Math.floor(rand() * 45)));
   if (spec.incident === 'mid-watch') incidents.push(draw(deployMin + 1 + Math.floor(rand() * 55)));
   // Bad batches: a customer (by traffic) whose input fails its tasks for a few minutes.
-  const batches: Array<{ customer: number; from: number; to: number }> = [];
-  const perHour = spec.badBatchesPerHour ?? 1;
-  for (let m = startMin; m < startMin + total; m++) {
-    if (rand() < perHour / 60)
-      batches.push({ customer: customerOf(), from: m * MINUTE + rand() * MINUTE, to: 0 });
-  }
-  const [shortest, longest] = spec.batchMinutes ?? [1, 6];
-  for (const b of batches) b.to = b.from + (shortest + rand() * (longest - shortest)) * MINUTE;
+  const batches = drawBadBatches(
+    rand,
+    customerOf,
+    startMin,
+    total,
+    spec.badBatchesPerHour ?? 1,
+    spec.batchMinutes,
+  );
   const inBatch = (c: number, t: number) => batches.some((b) => b.customer === c && t >= b.from && t < b.to);
 
   const tasks: TaskRecord[] = [];
@@ -196,17 +152,8 @@ export function drawTraffic(spec: TrafficSpec, seed: number): Traffic {
     if (reg?.kind === 'latency') latency *= reg.factor;
     if (reg?.kind === 'cost') cost *= reg.factor;
     let ok = rand() >= fail;
-    for (const i of incidents) {
-      const s = strength(i, m);
-      if (s === 0 || rand() >= i.reach) continue;
-      // The affected provider is slow for everyone it serves, and times out or errors on some.
-      latency *= 1 + 2 * s;
-      if (rand() < i.level * s) {
-        ok = false;
-        if (rand() < 0.5) latency = TIMEOUT_MS;
-      }
-    }
-    if (inBatch(customer, t) && rand() < 0.85) ok = false;
+    ({ ok, latency } = throughIncidents(rand, incidents, m, { ok, latency }));
+    if (inBatch(customer, t) && rand() < BATCH_FAILURE) ok = false;
     tasks.push({
       time: Math.round(t),
       ok,
@@ -214,11 +161,9 @@ export function drawTraffic(spec: TrafficSpec, seed: number): Traffic {
       cost_usd: Math.round(cost * 1e5) / 1e5,
       attrs: { tier, customer: `c${customer}`, kind: kind.name, ...(arm ? { arm } : {}) },
     });
-    // Clients retry a failure: most once or twice, some up to four times, after a few seconds.
-    if (!ok && retry < 4 && rand() < (retry === 0 ? 0.8 : 0.6)) {
-      const next = t + (2 + rand() * 30) * 1000 * (retry + 1);
-      if (next < (startMin + total) * MINUTE) attempt(next, customer, tier, retry + 1);
-    }
+    const after = ok ? null : retryAfterMs(rand, retry);
+    if (after !== null && t + after < (startMin + total) * MINUTE)
+      attempt(t + after, customer, tier, retry + 1);
   };
   let burst = 1;
   for (let k = 0; k < total; k++) {

@@ -1,8 +1,10 @@
 import { normal } from './random.ts';
 
-// The fleet's traffic as rates per minute: what `simulate --fleet` expands into task lines and
-// what the quality report draws counts from directly (thousands of deploys would be millions of
-// lines). Both read these same functions, so the report judges the traffic the JSONL holds.
+// The fleet's traffic as rates per minute: the scopes' volumes and shape, base ratios and deploys
+// that `simulate --fleet` expands into task lines, and that the quality report's per-minute trials
+// (fleet-trials.ts) draw counts from directly (thousands of deploys would be millions of lines).
+// The JSONL adds what counts cannot carry — customers, retries, task kinds, ramping incidents
+// (customers.ts, task-kinds.ts, incidents.ts); the trials keep this file's step outages.
 
 export const MINUTE = 60_000;
 export const HOUR = 3_600_000;

@@ -1,108 +1,131 @@
+import type { BadBatch } from './customers.ts';
+import { retryAfterMs } from './customers.ts';
 import {
   arrivals,
-  COST,
-  DAY,
-  type DeployPlanOptions,
   type DeployTruth,
-  deploySchedule,
   FLEET_SCOPES,
-  LATENCY,
   MINUTE,
   noisyRatio,
-  type Outage,
-  outageSchedule,
   ratesAt,
-  type ScopeProfile,
   trafficShape,
 } from './fleet-model.ts';
-import { normal, seededRandom } from './random.ts';
-import type { TaskLine } from './tasks.ts';
+import { type FleetOptions, fleetTruth, planFleet } from './fleet-plan.ts';
+import { type ArmRates, type Attempt, runAttempt } from './fleet-task.ts';
+import type { Incident } from './incidents.ts';
+import { seededRandom } from './random.ts';
+import { researchShare } from './task-kinds.ts';
 
 // `budget-gate simulate --fleet`: seeded agent traffic for a fleet, task by task, with the ground
-// truth the quality report and the tests judge against (which deploys were bad, when outages ran).
+// truth the tests judge against (which deploys were bad, when incidents and bad batches ran).
 
-export interface FleetOptions {
-  /** ms since epoch, on a minute. */
-  start: number;
-  days: number;
-  seed: number;
-  scopes?: ScopeProfile[];
-  deploys?: Partial<DeployPlanOptions>;
-  outagesPerDay?: number;
+export { DEFAULT_DEPLOYS } from './fleet-plan.ts';
+
+export interface FleetLine {
+  time: string;
+  ok: boolean;
+  latency_ms: number;
+  cost_usd: number;
+  attrs: {
+    tier: 'paid' | 'free';
+    service: string;
+    customer: string;
+    kind: string;
+    arm?: 'canary' | 'stable';
+  };
 }
-
-interface FleetTruth {
-  seed: number;
-  start: string;
-  end: string;
-  scopes: ScopeProfile[];
-  deploys: Array<Omit<DeployTruth, 'at'> & { at: string }>;
-  outages: Array<Omit<Outage, 'start' | 'end'> & { start: string; end: string }>;
-}
-
-export const DEFAULT_DEPLOYS: DeployPlanOptions = {
-  everyHours: 3,
-  badShare: 0.2,
-  kinds: ['failure', 'latency', 'cost'],
-  failureTo: 0.1,
-  factor: 2,
-};
 
 export interface Fleet {
-  truth: FleetTruth;
-  tasks: () => Generator<TaskLine>;
+  truth: ReturnType<typeof fleetTruth>;
+  tasks: () => Generator<FleetLine>;
 }
 
 const iso = (t: number) => new Date(t).toISOString();
 
+/** Attempts queued for a later minute (retries), by scope. */
+type Queued = Attempt & { scope: number };
+
 export function simulateFleet(o: FleetOptions): Fleet {
   const scopes = o.scopes ?? FLEET_SCOPES;
-  const end = o.start + o.days * DAY;
-  // Separate streams so the schedule does not change when the traffic model does.
-  const plan = seededRandom(o.seed);
-  const outages = outageSchedule(plan, o.start - DAY, end, o.outagesPerDay);
-  const deploys = deploySchedule(plan, o.start, end, { ...DEFAULT_DEPLOYS, ...o.deploys });
-  const truth: FleetTruth = {
-    seed: o.seed,
-    start: iso(o.start),
-    end: iso(end),
-    scopes,
-    deploys: deploys.map((d) => ({ ...d, at: iso(d.at) })),
-    outages: outages.map((x) => ({ ...x, start: iso(x.start), end: iso(x.end) })),
-  };
-  function* tasks(): Generator<TaskLine> {
+  const plan = planFleet(o);
+  const { deploys, end } = plan;
+  function* tasks(): Generator<FleetLine> {
     const rand = seededRandom(o.seed ^ 0x5eed);
     let live: DeployTruth | null = null;
     let next = 0;
-    // The outages under way this minute, in schedule order (outageSchedule's are by start): the
-    // rates look only at those, so many outages cost no more per minute than a few.
-    let open: Outage[] = [];
-    let nextOutage = 0;
+    // What is under way this minute, in schedule order (both schedules are by start): a minute
+    // looks only at those, so a month of them costs no more per minute than a few.
+    let incidents: Incident[] = [];
+    let nextIncident = 0;
+    let batches: BadBatch[] = [];
+    let nextBatch = 0;
+    let shift = 0;
+    let pending: Queued[] = [];
     for (let m = o.start; m < end; m += MINUTE) {
+      const minute = m / MINUTE;
       while (next < deploys.length && deploys[next]!.at <= m) live = deploys[next++]!;
-      while (nextOutage < outages.length && outages[nextOutage]!.start <= m)
-        open.push(outages[nextOutage++]!);
-      if (open.length > 0) open = open.filter((x) => m < x.end);
-      for (const scope of scopes) {
-        const r = ratesAt(scope, m, open, live);
+      while (nextIncident < plan.incidents.length && plan.incidents[nextIncident]!.from <= minute)
+        incidents.push(plan.incidents[nextIncident++]!);
+      incidents = incidents.filter((i) => minute < i.to);
+      while (nextBatch < plan.batches.length && plan.batches[nextBatch]!.from < m + MINUTE)
+        batches.push(plan.batches[nextBatch++]!);
+      batches = batches.filter((b) => b.to > m);
+      while (shift + 1 < plan.shifts.length && plan.shifts[shift + 1]!.at <= minute) shift++;
+      const research = researchShare(plan.shifts[shift]!, minute);
+      // Without a split every task runs the live version; with one, only the canary arm does.
+      const split = o.canaryShare !== undefined && live !== null;
+      const arms = scopes.map((scope) => {
+        const canary = rates(ratesAt(scope, m, [], live), rand);
+        return { canary, stable: split ? rates(ratesAt(scope, m, [], null), rand) : canary };
+      });
+      const now: Queued[] = [];
+      scopes.forEach((scope, s) => {
         const n = arrivals(rand, scope.perMinute * trafficShape(m));
-        const p = noisyRatio(rand, r.failure);
-        const at: number[] = [];
-        for (let i = 0; i < n; i++) at.push(m + Math.floor(rand() * MINUTE));
-        at.sort((a, b) => a - b);
-        for (const t of at) {
-          const latency = LATENCY.medianMs * r.latencyFactor * Math.exp(LATENCY.sigma * normal(rand));
-          const cost = COST.medianUsd * r.costFactor * Math.exp(COST.sigma * normal(rand));
-          yield {
-            time: iso(t),
-            ok: rand() >= p,
-            latency_ms: Math.round(latency),
-            cost_usd: Math.round(cost * 100_000) / 100_000,
-            attrs: { tier: scope.tier, service: 'agents' },
-          };
-        }
+        for (let i = 0; i < n; i++)
+          now.push({
+            t: m + Math.floor(rand() * MINUTE),
+            customer: plan.customerOf(rand),
+            retry: 0,
+            scope: s,
+          });
+      });
+      now.push(...pending.filter((a) => a.t < m + MINUTE));
+      pending = pending.filter((a) => a.t >= m + MINUTE);
+      now.sort((a, b) => a.t - b.t);
+      for (let k = 0; k < now.length; k++) {
+        const a = now[k]!;
+        const arm = split ? (rand() < o.canaryShare! ? 'canary' : 'stable') : null;
+        const r = arms[a.scope]![arm === 'stable' ? 'stable' : 'canary'];
+        const { kind, ...task } = runAttempt(rand, a, research, r, incidents, batches);
+        yield {
+          time: iso(a.t),
+          ...task,
+          attrs: {
+            tier: scopes[a.scope]!.tier,
+            service: 'agents',
+            customer: `c${a.customer}`,
+            kind,
+            ...(arm ? { arm } : {}),
+          },
+        };
+        const after = task.ok || o.retries === false ? null : retryAfterMs(rand, a.retry);
+        if (after === null || a.t + after >= end) continue;
+        const again = { ...a, t: Math.round(a.t + after), retry: a.retry + 1 };
+        if (again.t >= m + MINUTE) pending.push(again);
+        else now.splice(insertAt(now, again.t, k + 1), 0, again);
       }
     }
   }
-  return { truth, tasks };
+  return { truth: fleetTruth(o, plan, scopes), tasks };
+}
+
+const rates = (r: ReturnType<typeof ratesAt>, rand: () => number): ArmRates => ({
+  ...r,
+  failure: noisyRatio(rand, r.failure),
+});
+
+/** Where an attempt at time t goes among the sorted attempts from index `from` on. */
+function insertAt(xs: readonly Attempt[], t: number, from: number): number {
+  let k = from;
+  while (k < xs.length && xs[k]!.t <= t) k++;
+  return k;
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { assessDeployment, planCanaryRequest } from '../../src/policy/canary/assess.ts';
 import { loadPolicy } from '../../src/policy/spec/load.ts';
 import { DEMO_POLICY } from '../../src/scenarios/demo.ts';
-import { DEFAULT_DEPLOYS, simulateFleet } from '../../src/scenarios/fleet.ts';
+import { DEFAULT_DEPLOYS, type FleetLine, simulateFleet } from '../../src/scenarios/fleet.ts';
 import {
   costOver,
   DAY,
@@ -13,7 +13,10 @@ import {
   latencyOver,
   outageSchedule,
 } from '../../src/scenarios/fleet-model.ts';
+import { kindFactors } from '../../src/scenarios/fleet-task.ts';
+import { incidentSchedule } from '../../src/scenarios/incidents.ts';
 import { seededRandom } from '../../src/scenarios/random.ts';
+import { KINDS } from '../../src/scenarios/task-kinds.ts';
 import { MemorySource } from '../../src/telemetry/memory.ts';
 import { cli } from '../support/cli.ts';
 import { tempDir } from '../support/tasks.ts';
@@ -25,11 +28,31 @@ const fleet = simulateFleet({ start: FRIDAY, days: 3, seed: 11 });
 const truth = fleet.truth;
 const lines = [...fleet.tasks()];
 const at = (iso: string) => Date.parse(iso);
-const outages = truth.outages.map((o) => ({ start: at(o.start), end: at(o.end) }));
+const outages = truth.incidents.map((o) => ({ start: at(o.start), end: at(o.end) }));
+/** A bad batch's customer, from its start to three minutes after its end (its retries). */
+const batches = truth.bad_batches.map((b) => ({
+  customer: b.customer,
+  start: at(b.start),
+  end: at(b.end) + 3 * 60_000,
+}));
 const deploys = truth.deploys.map((d) => ({ ...d, at: at(d.at) }));
 /** The deploy live at t (the simulator keeps a deploy live until the next one). */
 const liveAt = (t: number) => deploys.filter((d) => d.at <= t).at(-1) ?? null;
-const calm = (t: number) => !outages.some((o) => t >= o.start && t < o.end) && !liveAt(t)?.bad;
+const calm = (l: FleetLine) => {
+  const t = at(l.time);
+  return (
+    !outages.some((o) => t >= o.start && t < o.end) &&
+    !liveAt(t)?.bad &&
+    !batches.some((b) => b.customer === l.attrs.customer && t >= b.start && t < b.end)
+  );
+};
+/** The share of `ls` over a threshold expected from their kinds, when `over(f)` is the mix's share at factor f. */
+const expectedOver = (ls: FleetLine[], over: (f: number) => number, key: 'latency' | 'cost', factor = 1) =>
+  KINDS.reduce(
+    (a, k) =>
+      a + (ls.filter((l) => l.attrs.kind === k.name).length / ls.length) * over(factor * kindFactors(k)[key]),
+    0,
+  );
 const share = (xs: boolean[]) => xs.filter(Boolean).length / xs.length;
 
 describe('fleet simulator', () => {
@@ -80,16 +103,18 @@ describe('fleet simulator', () => {
   });
 
   it('fails, runs slow and costs at the base rates, long-tailed, when nothing is wrong', () => {
-    const paid = lines.filter((l) => l.attrs.tier === 'paid' && calm(at(l.time)));
-    const free = lines.filter((l) => l.attrs.tier === 'free' && calm(at(l.time)));
+    const paid = lines.filter((l) => l.attrs.tier === 'paid' && calm(l));
+    const free = lines.filter((l) => l.attrs.tier === 'free' && calm(l));
     expect(share(paid.map((l) => !l.ok))).toBeGreaterThan(0.008);
     expect(share(paid.map((l) => !l.ok))).toBeLessThan(0.012);
     expect(share(free.map((l) => !l.ok))).toBeGreaterThan(0.015);
     expect(share(free.map((l) => !l.ok))).toBeLessThan(0.045);
     const slow = share(paid.map((l) => l.latency_ms > 10_000));
-    expect(Math.abs(slow - latencyOver(1)) / latencyOver(1)).toBeLessThan(0.15);
+    const slowExpected = expectedOver(paid, latencyOver, 'latency');
+    expect(Math.abs(slow - slowExpected) / slowExpected).toBeLessThan(0.15);
     const dear = share(paid.map((l) => l.cost_usd > 0.04));
-    expect(Math.abs(dear - costOver(1)) / costOver(1)).toBeLessThan(0.15);
+    const dearExpected = expectedOver(paid, costOver, 'cost');
+    expect(Math.abs(dear - dearExpected) / dearExpected).toBeLessThan(0.15);
     // Long tails: p99 latency is more than three times the median.
     const sorted = paid.map((l) => l.latency_ms).sort((a, b) => a - b);
     expect(
@@ -97,7 +122,7 @@ describe('fleet simulator', () => {
     ).toBeGreaterThan(3);
   });
 
-  it('fails fleet-wide during an outage, whatever the deploy', () => {
+  it('fails across the fleet during a provider incident, whatever the deploy', () => {
     const o = outages.find((x) => x.end > FRIDAY && x.start < FRIDAY + 3 * DAY);
     expect(o).toBeDefined();
     const during = lines.filter((l) => at(l.time) >= o!.start && at(l.time) < o!.end);
@@ -105,7 +130,7 @@ describe('fleet simulator', () => {
     expect(share(during.filter((l) => l.attrs.tier === 'paid').map((l) => !l.ok))).toBeGreaterThan(0.1);
   });
 
-  it('ships deploys every few hours, the chosen share of them bad, and outages at their rate', () => {
+  it('ships deploys every few hours, the chosen share of them bad, and outages and incidents at their rate', () => {
     // A year of schedule (no traffic needed): shares within a few points of what was asked.
     const rand = seededRandom(5);
     const year = deploySchedule(rand, 0, 365 * DAY, { ...DEFAULT_DEPLOYS, badShare: 0.25 });
@@ -122,6 +147,16 @@ describe('fleet simulator', () => {
     const minutes = outs.map((o) => (o.end - o.start) / 60_000);
     expect(Math.min(...minutes)).toBeGreaterThanOrEqual(10);
     expect(Math.max(...minutes)).toBeLessThan(90);
+    // simulate --fleet's incidents: the same rate, 15–90 minutes, ramping over 1–8.
+    const incidents = incidentSchedule(seededRandom(6), 0, 365 * 1440, 1 / 1.5);
+    expect(incidents.length / 365).toBeGreaterThan(0.6);
+    expect(incidents.length / 365).toBeLessThan(0.74);
+    for (const i of incidents) {
+      expect(i.to - i.from).toBeGreaterThanOrEqual(15);
+      expect(i.to - i.from).toBeLessThan(90);
+      expect(i.ramp).toBeGreaterThanOrEqual(1);
+      expect(i.ramp).toBeLessThanOrEqual(8);
+    }
   });
 
   it('a bad deploy regresses its SLI by the chosen size', () => {
@@ -135,7 +170,8 @@ describe('fleet simulator', () => {
     const first = Date.parse(f.truth.deploys[0]!.at);
     const after = [...f.tasks()].filter((l) => l.attrs.tier === 'paid' && Date.parse(l.time) >= first);
     const slow = share(after.map((l) => l.latency_ms > 10_000));
-    expect(Math.abs(slow - latencyOver(2)) / latencyOver(2)).toBeLessThan(0.1);
+    const expected = expectedOver(after, latencyOver, 'latency', 2);
+    expect(Math.abs(slow - expected) / expected).toBeLessThan(0.1);
   });
 
   it('its JSONL, read back as telemetry, convicts its bad failure deploys under the example policy', async () => {

@@ -15,10 +15,13 @@ import { progress } from '../progress.ts';
 export const FLEET_USAGE = `budget-gate simulate --fleet --out DIR [options]
 
 Seeded fleet traffic for the canary judge: a busy paid scope and a free one under a task a minute,
-daily and weekly shape, bursty arrivals, noisy failure ratios, long-tailed latency and cost,
-fleet-wide provider outages, and deploys every few hours of which a share are bad. Writes
-DIR/telemetry.jsonl (the JSONL telemetry contract) and DIR/truth.json (every deploy, bad or not,
-and every outage).
+daily and weekly shape, bursty arrivals, noisy failure ratios, long-tailed latency and cost; 40
+customers of log-normal sizes (attrs.customer), one customer's bad input failing most of its tasks
+for 1-6 minutes now and then, client retries of failed tasks; task kinds (attrs.kind) whose mix
+drifts up to 40% over an hour each day; provider incidents that ramp up over minutes, reach part
+of the traffic, slow it and fail some (half as 60 s timeouts); and deploys every few hours of
+which a share are bad. Writes DIR/telemetry.jsonl (the JSONL telemetry contract) and
+DIR/truth.json (every deploy, bad or not, every incident and bad batch, the mix's drifts).
   --days N              length (default 7; at most 366)
   --start ISO           first minute (default 2026-11-02T00:00:00Z)
   --seed N              generator seed (default 7)
@@ -27,7 +30,12 @@ and every outage).
   --regression K        failure | latency | cost | mix (default mix)
   --failure-to F        the failure ratio a bad failure deploy steps to (default 0.1)
   --factor X            what a bad latency or cost deploy multiplies by (default 2; at most 100)
-  --outages-per-day F   provider outages a day (default 0.67; at most 24)`;
+  --outages-per-day F   provider incidents a day (default 0.67; at most 24)
+  --bad-batches-per-hour F
+                        one customer's bad input, fleet-wide, this often (default 1; at most 60)
+  --canary-share F      after each deploy, label tasks attrs.arm canary (this share) or stable;
+                        a bad deploy hits only the canary arm (default: no split)
+  --no-retries          clients do not retry failed tasks`;
 
 const KINDS: Record<string, RegressionKind[]> = {
   failure: ['failure'],
@@ -42,6 +50,8 @@ function number(flag: string, v: string, ok: (x: number) => boolean, what: strin
   return x;
 }
 
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 const clip = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s).replace(/[\r\n]+/g, ' ');
 
 /**
@@ -51,6 +61,8 @@ const clip = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s).replace
  */
 const EVERY = { min: 5 * 60_000, max: 30 * 86_400_000 };
 const MAX_OUTAGES_PER_DAY = 24;
+/** A batch a minute: every batch is planned up front too. */
+const MAX_BATCHES_PER_HOUR = 60;
 const MAX_FACTOR = 100;
 const MAX_DAYS = 366;
 /** The last start that leaves room for the longest run before year 9999. */
@@ -71,6 +83,9 @@ export async function simulateFleetCommand(argv: string[], io: CliIo): Promise<n
       'failure-to': { type: 'string', default: String(DEFAULT_DEPLOYS.failureTo) },
       factor: { type: 'string', default: String(DEFAULT_DEPLOYS.factor) },
       'outages-per-day': { type: 'string', default: String(1 / 1.5) },
+      'bad-batches-per-hour': { type: 'string', default: '1' },
+      'canary-share': { type: 'string' },
+      'no-retries': { type: 'boolean' },
     },
   });
   if (!values.out) throw new CliError('--out DIR is required: where telemetry.jsonl and truth.json go');
@@ -94,6 +109,23 @@ export async function simulateFleetCommand(argv: string[], io: CliIo): Promise<n
       (x) => x >= 0 && x <= MAX_OUTAGES_PER_DAY,
       `a rate from 0 to ${MAX_OUTAGES_PER_DAY}`,
     ),
+    badBatchesPerHour: number(
+      'bad-batches-per-hour',
+      values['bad-batches-per-hour'],
+      (x) => x >= 0 && x <= MAX_BATCHES_PER_HOUR,
+      `a rate from 0 to ${MAX_BATCHES_PER_HOUR}`,
+    ),
+    ...(values['canary-share'] === undefined
+      ? {}
+      : {
+          canaryShare: number(
+            'canary-share',
+            values['canary-share'],
+            (x) => x > 0 && x < 1,
+            'a share strictly between 0 and 1',
+          ),
+        }),
+    retries: !values['no-retries'],
     deploys: {
       everyHours: every / 3_600_000,
       badShare: number('bad-share', values['bad-share'], (x) => x >= 0 && x <= 1, 'a share between 0 and 1'),
@@ -163,7 +195,7 @@ export async function simulateFleetCommand(argv: string[], io: CliIo): Promise<n
   io.stdout(
     `${[
       `Fleet ${t.start} → ${t.end} (seed ${t.seed}): ${tasks.toLocaleString('en-US')} tasks over ${t.scopes.map((s) => `${s.name} (${s.perMinute}/min)`).join(', ')}`,
-      `  ${t.deploys.length} deploys, ${bad} bad (${pct(t.deploys.length ? bad / t.deploys.length : 0)}); ${t.outages.filter((o) => Date.parse(o.end) > Date.parse(t.start)).length} provider outages`,
+      `  ${t.deploys.length} deploys, ${bad} bad (${pct(t.deploys.length ? bad / t.deploys.length : 0)}); ${count(t.incidents.filter((o) => Date.parse(o.end) > Date.parse(t.start)).length, 'provider incident')}, ${count(t.bad_batches.length, 'bad batch', 'bad batches')}${t.canary_share === null ? '' : `; canary share ${pct(t.canary_share)}`}`,
       `  ${join(dir, 'telemetry.jsonl')}`,
       `  ${join(dir, 'truth.json')}`,
     ].join('\n')}\n`,
