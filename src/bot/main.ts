@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { type ApplicationFunction, createProbot, run } from 'probot';
-import { dashboardFromEnv } from '../dashboard/config.ts';
-import { SqlDashboardStore } from '../dashboard/sql-store.ts';
+import { dashboardWanted } from '../dashboard/env.ts';
 import type { TelemetrySource } from '../policy/gate/ports.ts';
 import { openStore } from '../store/open.ts';
 import { openTelemetry } from '../telemetry/open.ts';
@@ -95,11 +94,16 @@ async function main(): Promise<void> {
   };
   // Off unless configured; half a configuration stops the bot here, naming what is missing.
   const gheHost = process.env.GHE_HOST;
-  const dashboard = dashboardFromEnv(
-    process.env,
-    new SqlDashboardStore(store, { policyPath: config.BUDGET_GATE_POLICY_PATH }),
-    gheHost ? { apiUrl: `${process.env.GHE_PROTOCOL || 'https'}://${gheHost}/api/v3` } : {},
-  );
+  // Its modules (pages, charts: half of the bot's) load only when it is configured.
+  const dashboard = dashboardWanted(process.env)
+    ? (await import('../dashboard/config.ts')).dashboardFromEnv(
+        process.env,
+        new (await import('../dashboard/sql-store.ts')).SqlDashboardStore(store, {
+          policyPath: config.BUDGET_GATE_POLICY_PATH,
+        }),
+        gheHost ? { apiUrl: `${process.env.GHE_PROTOCOL || 'https'}://${gheHost}/api/v3` } : {},
+      )
+    : null;
 
   let service: BotService | null = null;
   const probot = createProbot({
