@@ -43,6 +43,9 @@ const durationOrZero = (name: string) =>
       return ms;
     });
 
+const TEST_CLOCK_MAX_RATE = 60;
+const TEST_CLOCK_MAX_AGE_MS = 30 * 60_000;
+
 const botEnvSchema = z.object({
   BUDGET_GATE_STORE: z.string().min(1).default(DEFAULT_STORE),
   BUDGET_GATE_TICK: duration('BUDGET_GATE_TICK', '30s'),
@@ -92,6 +95,35 @@ const botEnvSchema = z.object({
   BUDGET_GATE_DECISION_CHECK: z.string().min(1).default('budget-gate'),
   /** How often the audit logs that are due (pushed to, never read, or an hour old) are read back into the store. */
   BUDGET_GATE_AUDIT_EVERY: duration('BUDGET_GATE_AUDIT_EVERY', '5m'),
+  /**
+   * Tests only: `<rate>x@<origin>` runs the bot's clock `rate` times as fast as the wall clock from
+   * `origin` (epoch ms), so a process test lives through minutes of escalation and windows in seconds.
+   */
+  BUDGET_GATE_TEST_CLOCK: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s === '') return undefined;
+      const m = /^(\d+)x@(\d+)$/.exec(s.trim());
+      const rate = Number(m?.[1]);
+      const origin = Number(m?.[2]);
+      if (!m || rate < 1 || rate > TEST_CLOCK_MAX_RATE) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `BUDGET_GATE_TEST_CLOCK: expected <rate>x@<origin epoch ms> with a rate from 1 to ${TEST_CLOCK_MAX_RATE}, got "${s}"`,
+        });
+        return z.NEVER;
+      }
+      // A test sets it as it starts the bot: one left in a production environment refuses to start.
+      if (Math.abs(Date.now() - origin) > TEST_CLOCK_MAX_AGE_MS) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `BUDGET_GATE_TEST_CLOCK: its origin ${new Date(origin).toISOString()} is not within the last ${TEST_CLOCK_MAX_AGE_MS / 60_000} minutes: a test's clock left set? Unset it.`,
+        });
+        return z.NEVER;
+      }
+      return { rate, origin };
+    }),
 });
 export type BotConfig = z.output<typeof botEnvSchema>;
 
@@ -119,4 +151,14 @@ export function readBotConfig(env: Record<string, string | undefined>): BotConfi
     );
   }
   return c;
+}
+
+/**
+ * The bot's clock: the wall clock, or with BUDGET_GATE_TEST_CLOCK one that runs `rate` times as fast
+ * from `origin` (timers still fire in wall time; every instant the bot stores or compares is this).
+ */
+export function botClock(c: Pick<BotConfig, 'BUDGET_GATE_TEST_CLOCK'>): () => number {
+  const t = c.BUDGET_GATE_TEST_CLOCK;
+  if (!t) return Date.now;
+  return () => t.origin + (Date.now() - t.origin) * t.rate;
 }

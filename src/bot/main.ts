@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { type ApplicationFunction, createProbot, run } from 'probot';
-import { dashboardFromEnv } from '../dashboard/config.ts';
-import { SqlDashboardStore } from '../dashboard/sql-store.ts';
+import { dashboardWanted } from '../dashboard/env.ts';
 import type { TelemetrySource } from '../policy/gate/ports.ts';
 import { openStore } from '../store/open.ts';
 import { openTelemetry } from '../telemetry/open.ts';
@@ -9,7 +8,7 @@ import { prometheusOptionsFromEnv } from '../telemetry/prometheus/options.ts';
 import { Alerting } from './alerting.ts';
 import { budgetGateApp } from './app.ts';
 import { AuditSync } from './audit-sync.ts';
-import { type BotConfig, readBotConfig } from './config.ts';
+import { type BotConfig, botClock, readBotConfig } from './config.ts';
 import { DISCOVERY_LEASE, discover } from './discover.ts';
 import { Escalator } from './escalation.ts';
 import { Evaluator } from './evaluator.ts';
@@ -62,6 +61,13 @@ async function main(): Promise<void> {
   }
   const config = readBotConfig(process.env);
   const replica = config.BUDGET_GATE_REPLICA;
+  const clock = botClock(config);
+  if (config.BUDGET_GATE_TEST_CLOCK) {
+    const { rate, origin } = config.BUDGET_GATE_TEST_CLOCK;
+    console.warn(
+      `budget-gate bot: BUDGET_GATE_TEST_CLOCK: a test clock, ${rate}x the wall clock from ${new Date(origin).toISOString()}`,
+    );
+  }
   let log = consoleLog; // Probot's logger once it exists
   const store = await openStore(config.BUDGET_GATE_STORE, cwd, {
     onError: (e) =>
@@ -74,7 +80,7 @@ async function main(): Promise<void> {
   const deps = {
     store,
     source,
-    clock: Date.now,
+    clock,
     policyPath: config.BUDGET_GATE_POLICY_PATH,
     ...(evaluating
       ? {
@@ -88,11 +94,16 @@ async function main(): Promise<void> {
   };
   // Off unless configured; half a configuration stops the bot here, naming what is missing.
   const gheHost = process.env.GHE_HOST;
-  const dashboard = dashboardFromEnv(
-    process.env,
-    new SqlDashboardStore(store, { policyPath: config.BUDGET_GATE_POLICY_PATH }),
-    gheHost ? { apiUrl: `${process.env.GHE_PROTOCOL || 'https'}://${gheHost}/api/v3` } : {},
-  );
+  // Its modules (pages, charts: half of the bot's) load only when it is configured.
+  const dashboard = dashboardWanted(process.env)
+    ? (await import('../dashboard/config.ts')).dashboardFromEnv(
+        process.env,
+        new (await import('../dashboard/sql-store.ts')).SqlDashboardStore(store, {
+          policyPath: config.BUDGET_GATE_POLICY_PATH,
+        }),
+        gheHost ? { apiUrl: `${process.env.GHE_PROTOCOL || 'https'}://${gheHost}/api/v3` } : {},
+      )
+    : null;
 
   let service: BotService | null = null;
   const probot = createProbot({
@@ -121,7 +132,7 @@ async function main(): Promise<void> {
         secret: process.env[PAGERDUTY_SECRET_ENV],
         incidents: store.incidents,
         log,
-        clock: Date.now,
+        clock,
       }),
     );
     opts.addHandler(
@@ -134,7 +145,7 @@ async function main(): Promise<void> {
     const watcher = new Watcher({
       store,
       source,
-      clock: Date.now,
+      clock,
       replica,
       leaseMs: config.BUDGET_GATE_LEASE,
       maxAttempts: config.BUDGET_GATE_REVERT_ATTEMPTS,
@@ -194,7 +205,7 @@ async function main(): Promise<void> {
         store: store.service,
         decisions: store.records,
         source,
-        clock: Date.now,
+        clock,
         replica,
         leaseMs: config.BUDGET_GATE_LEASE,
         floorMs: config.BUDGET_GATE_EVALUATION_FLOOR,
@@ -231,7 +242,7 @@ async function main(): Promise<void> {
                 replica,
                 leaseMs: config.BUDGET_GATE_LEASE,
                 everyMs: config.BUDGET_GATE_DISCOVER_EVERY,
-                clock: Date.now,
+                clock,
                 log,
                 stopping: () => discoveryStopping,
               },
@@ -239,7 +250,7 @@ async function main(): Promise<void> {
                 discover({
                   app: await app.auth(),
                   installation: (id) => app.auth(id),
-                  sync: (id, repos) => store.service.sync(id, repos, Date.now()),
+                  sync: (id, repos) => store.service.sync(id, repos, clock()),
                   log,
                   held,
                 }),
@@ -259,7 +270,7 @@ async function main(): Promise<void> {
           everyMs: config.BUDGET_GATE_AUDIT_EVERY,
           firstAfterMs: config.BUDGET_GATE_AUDIT_EVERY,
           run: async () => {
-            const r = await audit.round(await store.service.list(), (id) => app.auth(id), Date.now());
+            const r = await audit.round(await store.service.list(), (id) => app.auth(id), clock());
             if (r.read + r.failed > 0)
               log.info(
                 `budget-gate: audit logs: ${r.read} read (${r.added} new records), ${r.unchanged} unchanged, ${r.failed} failed`,
@@ -272,7 +283,7 @@ async function main(): Promise<void> {
           everyMs: config.BUDGET_GATE_AUDIT_EVERY,
           firstAfterMs: config.BUDGET_GATE_AUDIT_EVERY,
           run: async () => {
-            const r = await readiness.round(await store.service.list(), (id) => app.auth(id), Date.now());
+            const r = await readiness.round(await store.service.list(), (id) => app.auth(id), clock());
             if (r.computed + r.failed > 0)
               log.info(
                 `budget-gate: readiness: ${r.computed} worked out, ${r.unchanged} unchanged, ${r.failed} failed (${r.requests} requests)`,
@@ -285,7 +296,7 @@ async function main(): Promise<void> {
           run: async () => {
             const started = performance.now();
             const r = await evaluator.round();
-            metrics.round(r, (performance.now() - started) / 1000, Date.now());
+            metrics.round(r, (performance.now() - started) / 1000, clock());
             // Telemetry's last attempt: any evaluation that read it, or the first error if none could.
             if (r.succeeded.size > 0) attempts.record('telemetry', true);
             else if (r.evaluated > 0)
@@ -307,7 +318,7 @@ async function main(): Promise<void> {
         : {
             recoverMs: every,
             recover: async () => {
-              const now = Date.now();
+              const now = clock();
               const since = now - config.BUDGET_GATE_RECOVER_LOOKBACK;
               const r = await recoverMissedDeliveries(await app.auth(), {
                 since,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { githubSignIn } from './auth.ts';
+import { DASHBOARD_ENV, dashboardValues, dashboardWanted } from './env.ts';
 import type { DashboardStore } from './ports.ts';
 import { dashboardHandler } from './server.ts';
 import { MIN_SECRET_LENGTH } from './session.ts';
@@ -7,13 +8,6 @@ import { MIN_SECRET_LENGTH } from './session.ts';
 // The bot serves the dashboard only when it is configured: all four variables, or none. The
 // lead mounts the returned handler on the bot's HTTP server (it answers under `base` and returns
 // false for everything else).
-
-const DASHBOARD_ENV = {
-  clientId: 'GITHUB_CLIENT_ID',
-  clientSecret: 'GITHUB_CLIENT_SECRET',
-  callbackUrl: 'DASHBOARD_CALLBACK_URL',
-  sessionSecret: 'DASHBOARD_SESSION_SECRET',
-} as const;
 
 export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -23,14 +17,11 @@ export function dashboardFromEnv(
   store: DashboardStore,
   opts: { base?: string; apiUrl?: string } = {},
 ): DashboardHandler | null {
-  const values = Object.fromEntries(
-    Object.entries(DASHBOARD_ENV).map(([k, name]) => [k, env[name]?.trim() || undefined]),
-  ) as Record<keyof typeof DASHBOARD_ENV, string | undefined>;
+  const values = dashboardValues(env);
   const missing = Object.entries(DASHBOARD_ENV)
     .filter(([k]) => !values[k as keyof typeof DASHBOARD_ENV])
     .map(([, name]) => name);
-  // The client id and secret alone are Probot's own; the dashboard is on once its two are set.
-  if (!values.callbackUrl && !values.sessionSecret) return null;
+  if (!dashboardWanted(env)) return null;
   if (missing.length > 0)
     throw new Error(`the dashboard needs ${missing.join(', ')} (README: "The dashboard")`);
   if (values.sessionSecret!.length < MIN_SECRET_LENGTH)

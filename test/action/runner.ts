@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COMPILE_CACHE_ENV } from '../support/compile-cache.ts';
 import type { FakeGitHub } from '../support/github-server.ts';
 import { steadyTasks, tempDir, writeTasks } from '../support/tasks.ts';
 
@@ -108,6 +109,7 @@ export async function runAction(
   };
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
+    ...COMPILE_CACHE_ENV,
     GITHUB_EVENT_NAME: event,
     GITHUB_EVENT_PATH: files.event,
     GITHUB_OUTPUT: files.output,

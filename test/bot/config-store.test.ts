@@ -1,6 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
-import { readBotConfig } from '../../src/bot/config.ts';
+import { botClock, readBotConfig } from '../../src/bot/config.ts';
 import { LATEST_VERSION, MIGRATIONS } from '../../src/store/migrations.ts';
 import { openStore } from '../../src/store/open.ts';
 import { SqliteWatchStore } from '../../src/store/sqlite.ts';
@@ -50,6 +50,29 @@ describe('bot configuration', () => {
     expect(() =>
       readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'a', BUDGET_GATE_RECOVER_EVERY: 'never' }),
     ).toThrow('BUDGET_GATE_RECOVER_EVERY: expected a duration or off, got "never"');
+  });
+
+  it('runs on the wall clock unless a test sets BUDGET_GATE_TEST_CLOCK, and refuses one left set', () => {
+    expect(botClock(readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'a' }))).toBe(Date.now);
+    const origin = Date.now() - 1_000;
+    const c = readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'a', BUDGET_GATE_TEST_CLOCK: `4x@${origin}` });
+    expect(c.BUDGET_GATE_TEST_CLOCK).toEqual({ rate: 4, origin });
+    const before = Date.now();
+    const t = botClock(c)();
+    expect(t).toBeGreaterThanOrEqual(origin + (before - origin) * 4);
+    expect(t).toBeLessThanOrEqual(origin + (Date.now() - origin) * 4);
+    expect(() => readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'a', BUDGET_GATE_TEST_CLOCK: 'fast' })).toThrow(
+      'BUDGET_GATE_TEST_CLOCK: expected <rate>x@<origin epoch ms> with a rate from 1 to 60, got "fast"',
+    );
+    expect(() =>
+      readBotConfig({ BUDGET_GATE_TELEMETRY_FILE: 'a', BUDGET_GATE_TEST_CLOCK: `100x@${origin}` }),
+    ).toThrow(/a rate from 1 to 60/);
+    expect(() =>
+      readBotConfig({
+        BUDGET_GATE_TELEMETRY_FILE: 'a',
+        BUDGET_GATE_TEST_CLOCK: `4x@${Date.now() - 2 * 3_600_000}`,
+      }),
+    ).toThrow(/is not within the last 30 minutes: a test's clock left set\? Unset it/);
   });
 
   it('refuses a store it does not know, without echoing a password', async () => {

@@ -8,7 +8,7 @@ import { AT, workspace } from '../action/runner.ts';
 import { payload } from '../action/support.ts';
 import { type FakeGitHub, startGitHub } from '../support/github-server.ts';
 import { tempDir } from '../support/tasks.ts';
-import { ACTION, BIN, HOSTILE, type ProcessRun, runProcess, STACK } from './run.ts';
+import { ACTION, BIN, HOSTILE, type Limits, type ProcessRun, runProcess, STACK } from './run.ts';
 
 // The corpus: each input that once crashed, hung or passed silently, kept as a named fixture
 // (test/fixtures/hostile/) and run as a user would run it, in a child process under a heap cap
@@ -181,6 +181,72 @@ describe('hostile flags: named, bounded, exit 2', () => {
   });
 });
 
+/** The Action from source as the runner starts it, against `apiUrl`, failing as it should. */
+function runAction(
+  apiUrl: string,
+  eventName: string,
+  eventFile: string,
+  inputs: Record<string, string> = {},
+  env: Record<string, string> = {},
+  limits: Limits = {},
+): Promise<ProcessRun> {
+  const ws = workspace(0.02);
+  const withInputs: Record<string, string> = {
+    policy: '.github/error-budget.yml',
+    token: 'ghs_corpus',
+    'telemetry-file': 'telemetry.jsonl',
+    'check-name': 'budget-gate',
+    at: AT_ISO,
+    ...inputs,
+  };
+  const e: Record<string, string> = {
+    GITHUB_EVENT_NAME: eventName,
+    GITHUB_EVENT_PATH: eventFile,
+    GITHUB_REPOSITORY: 'Codertocat/Hello-World',
+    GITHUB_SHA: 'f'.repeat(40),
+    GITHUB_WORKSPACE: ws,
+    GITHUB_API_URL: apiUrl,
+    GITHUB_OUTPUT: join(tempDir('bg-out-'), 'out'),
+    GITHUB_STEP_SUMMARY: join(tempDir('bg-sum-'), 'sum'),
+    ...env,
+  };
+  writeFileSync(e.GITHUB_OUTPUT!, '');
+  writeFileSync(e.GITHUB_STEP_SUMMARY!, '');
+  for (const [k, v] of Object.entries(withInputs)) e[`INPUT_${k.toUpperCase()}`] = v;
+  return runProcess([ACTION], { env: e, cwd: ws, ...limits });
+}
+
+/** An exit 1 with a message and no stack: what the Action said. */
+function failed(r: ProcessRun): string {
+  clean(r);
+  expect(r.code).toBe(1);
+  return r.stdout;
+}
+
+// GitHub unreachable: the Action retries each request (plugin-retry: 1 s, 4 s, 9 s) before it gives
+// up, most of a minute of waiting. It starts as this file loads and waits beside the other cases;
+// its test below asserts on what it said.
+const unreachable = (async () => {
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  const dir = tempDir('bg-ev-');
+  const event = join(dir, 'event.json');
+  writeFileSync(event, JSON.stringify(payload('pull_request')));
+  // Its kill timer as long as the test's own timeout: the waits are most of a minute by themselves.
+  const run = await runAction(
+    `http://127.0.0.1:${port}`,
+    'pull_request',
+    event,
+    {},
+    {},
+    { killAfterMs: 90_000 },
+  );
+  return { port, run };
+})();
+unreachable.catch(() => {}); // its test awaits it and fails with the reason
+
 describe('hostile Action input: each a named failure, no stack', () => {
   let gh: FakeGitHub;
   beforeAll(async () => {
@@ -188,40 +254,12 @@ describe('hostile Action input: each a named failure, no stack', () => {
   });
   afterAll(() => gh.close());
 
-  async function action(
+  const action = async (
     eventName: string,
     eventFile: string,
     inputs: Record<string, string> = {},
     env: Record<string, string> = {},
-  ) {
-    const ws = workspace(0.02);
-    const withInputs: Record<string, string> = {
-      policy: '.github/error-budget.yml',
-      token: 'ghs_corpus',
-      'telemetry-file': 'telemetry.jsonl',
-      'check-name': 'budget-gate',
-      at: AT_ISO,
-      ...inputs,
-    };
-    const e: Record<string, string> = {
-      GITHUB_EVENT_NAME: eventName,
-      GITHUB_EVENT_PATH: eventFile,
-      GITHUB_REPOSITORY: 'Codertocat/Hello-World',
-      GITHUB_SHA: 'f'.repeat(40),
-      GITHUB_WORKSPACE: ws,
-      GITHUB_API_URL: gh.url,
-      GITHUB_OUTPUT: join(tempDir('bg-out-'), 'out'),
-      GITHUB_STEP_SUMMARY: join(tempDir('bg-sum-'), 'sum'),
-      ...env,
-    };
-    writeFileSync(e.GITHUB_OUTPUT!, '');
-    writeFileSync(e.GITHUB_STEP_SUMMARY!, '');
-    for (const [k, v] of Object.entries(withInputs)) e[`INPUT_${k.toUpperCase()}`] = v;
-    const r = await runProcess([ACTION], { env: e, cwd: ws });
-    clean(r);
-    expect(r.code).toBe(1);
-    return r.stdout;
-  }
+  ) => failed(await runAction(gh.url, eventName, eventFile, inputs, env));
 
   it.each([
     ['truncated.json', /::error::the event file .*truncated\.json is not valid JSON \(truncated\?\)/],
@@ -287,14 +325,8 @@ describe('hostile Action input: each a named failure, no stack', () => {
   });
 
   it('GitHub unreachable: the host and what failed, never "GitHub answered 500 … the token may need"', async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
-    const dir = tempDir('bg-ev-');
-    const event = join(dir, 'event.json');
-    writeFileSync(event, JSON.stringify(payload('pull_request')));
-    const out = await action('pull_request', event, {}, { GITHUB_API_URL: `http://127.0.0.1:${port}` });
+    const { port, run } = await unreachable;
+    const out = failed(run);
     expect(out).toMatch(
       new RegExp(
         `::error::no usable answer from GitHub at 127\\.0\\.0\\.1:${port} to \\w+ /repos/Codertocat/Hello-World/\\S+ \\(ECONNREFUSED: nothing listens there\\): check GITHUB_API_URL`,

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { outputOf } from '../support/child-output.ts';
+import { COMPILE_CACHE_ENV } from '../support/compile-cache.ts';
 
 // Runs a process the way a user or the runner would, under limits: a heap cap (an input that
 // makes memory grow without bound dies instead of swapping the machine) and a kill timer (one
@@ -34,7 +35,7 @@ export async function runProcess(
   const started = performance.now();
   const child = spawn(process.execPath, [`--max-old-space-size=${opts.heapMb ?? 256}`, ...args], {
     cwd: opts.cwd ?? ROOT,
-    env: { PATH: process.env.PATH ?? '', ...opts.env },
+    env: { PATH: process.env.PATH ?? '', ...COMPILE_CACHE_ENV, ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const out = outputOf(child);

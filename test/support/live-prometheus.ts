@@ -25,6 +25,11 @@ export interface Traffic {
   failing: (t: number) => number;
   /** The failing share from the start on, until `setFailing`. */
   failingNow: number;
+  /**
+   * The agents' clock (test-clock.ts), when not the wall clock: each scrape then carries its
+   * instant as the sample's timestamp, which Prometheus keeps.
+   */
+  clock?: () => number;
 }
 
 export interface LivePrometheus {
@@ -96,19 +101,20 @@ class Counters {
   }
 }
 
-const exposition = (c: Counters) =>
+const exposition = (c: Counters, at?: number) =>
   [
     '# HELP agent_tasks_total Agent tasks finished, by outcome.',
     '# TYPE agent_tasks_total counter',
     ...(['ok', 'error'] as const).map(
       (outcome) =>
-        `agent_tasks_total{job="${SERIES_LABELS.job}",instance="${SERIES_LABELS.instance}",outcome="${outcome}"} ${c[outcome]}`,
+        `agent_tasks_total{job="${SERIES_LABELS.job}",instance="${SERIES_LABELS.instance}",outcome="${outcome}"} ${c[outcome]}${at === undefined ? '' : ` ${Math.round(at)}`}`,
     ),
     '',
   ].join('\n');
 
 export async function startLivePrometheus(traffic: Traffic): Promise<LivePrometheus> {
-  const liveFrom = Date.now();
+  const clock = traffic.clock ?? Date.now;
+  const liveFrom = clock();
   const from = liveFrom - traffic.historyMs;
   const counters = new Counters(from, traffic.perMinute, traffic.failing, liveFrom, traffic.failingNow);
   // The history, sampled as a scrape every 15 s would have seen it (counters from 0 at its start).
@@ -131,9 +137,10 @@ export async function startLivePrometheus(traffic: Traffic): Promise<LivePrometh
   });
   // The agents' /metrics: the counters as of the moment Prometheus asks.
   const exporter = createServer((req, res) => {
-    counters.advance(Date.now());
+    const now = clock();
+    counters.advance(now);
     res.writeHead(req.url === '/metrics' ? 200 : 404, { 'content-type': 'text/plain; version=0.0.4' });
-    res.end(req.url === '/metrics' ? exposition(counters) : '');
+    res.end(req.url === '/metrics' ? exposition(counters, traffic.clock && now) : '');
   });
   await new Promise<void>((r) => exporter.listen(0, '127.0.0.1', r));
   const target = `http://127.0.0.1:${(exporter.address() as AddressInfo).port}`;
@@ -149,7 +156,7 @@ export async function startLivePrometheus(traffic: Traffic): Promise<LivePrometh
     await closeExporter();
     throw e;
   }
-  const value = async (query: string, at = Date.now()) => {
+  const value = async (query: string, at = clock()) => {
     const res = await fetch(`${prometheus.url}/api/v1/query`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -187,7 +194,7 @@ export async function startLivePrometheus(traffic: Traffic): Promise<LivePrometh
     liveFrom,
     prometheus,
     setFailing(share) {
-      const now = Date.now();
+      const now = clock();
       counters.advance(now);
       counters.change(now, share);
     },

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
+import { COMPILE_CACHE_ENV } from '../../support/compile-cache.ts';
 import { WEBHOOK_SECRET } from './fake-app.ts';
 
 // The bot as `npm run bot` runs it: src/bot/main.ts in its own Node process, configured by the
@@ -9,8 +10,6 @@ import { WEBHOOK_SECRET } from './fake-app.ts';
 // listens, so two runs of the suite side by side never race for a port.
 
 const MAIN = join(import.meta.dirname, '../../../src/bot/main.ts');
-/** Node's on-disk compile cache, in this checkout (.cache/ is ignored by git). */
-const COMPILE_CACHE = join(import.meta.dirname, '../../../.cache/node-compile');
 
 const { privateKey } = generateKeyPairSync('rsa', {
   modulusLength: 2048,
@@ -54,8 +53,7 @@ export function startBot(e: BotEnv): BotProcess {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
       // The matrix starts dozens of processes: Node's on-disk compile cache shortens each start.
-      // This checkout's own: another checkout's run beside this one has other sources.
-      NODE_COMPILE_CACHE: COMPILE_CACHE,
+      ...COMPILE_CACHE_ENV,
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'info',
       APP_ID: '1',

@@ -6,6 +6,7 @@ import { startLivePrometheus } from '../../support/live-prometheus.ts';
 import { type RunningPostgres, startPostgres } from '../../support/postgres.ts';
 import { countingProxy } from '../../support/prometheus.ts';
 import { tempDir } from '../../support/tasks.ts';
+import { fastClock } from '../../support/test-clock.ts';
 import { type BotProcess, startBot, until } from './bot-process.ts';
 import { startFakeApp } from './fake-app.ts';
 import { expectPolicyQueries } from './prometheus-queries.ts';
@@ -17,7 +18,9 @@ import { expectPolicyQueries } from './prometheus-queries.ts';
 // seconds the last minute burns faster than the budget allows and the state is SOFT-PAUSE, so the
 // bot re-runs #8's passed gate job through the Actions API (the re-run, made under the pause,
 // fails). The burn stops: a minute later the pause lifts, and the bot re-runs both failed gate
-// jobs (#7's and #8's new one), once each, and leaves another app's failed check alone.
+// jobs (#7's and #8's new one), once each, and leaves another app's failed check alone. The bot
+// and the agents share a clock that runs four times as fast once Prometheus is up
+// (test/support/test-clock.ts): the minute the last-minute window takes to clear passes in 15 s.
 
 const POLICY = readFileSync(join(import.meta.dirname, '../../fixtures/bot/service-held-policy.yml'), 'utf8');
 const MIN = 60_000;
@@ -43,7 +46,8 @@ const run = (id: number, conclusion: string, slug = 'github-actions') => ({
 
 describe('held pull requests, re-checked when a pause begins and when it lifts', () => {
   it('re-runs the passed gate when SOFT-PAUSE begins and the failed ones when it lifts, and nothing else', async () => {
-    const now = Date.now();
+    const clock = fastClock(4);
+    const now = clock.now();
     // 60 tasks a minute: 0.2% failing, 10% from 20 to 5 minutes ago (131 bad of 21,600: 61% of the
     // 216 the 99% target allows), and 0.2% from now on until the test says otherwise.
     const telemetry = await startLivePrometheus({
@@ -51,7 +55,9 @@ describe('held pull requests, re-checked when a pause begins and when it lifts',
       historyMs: 6 * 60 * MIN,
       failing: (t) => (t >= now - 20 * MIN && t < now - 5 * MIN ? 0.1 : 0.002),
       failingNow: 0.002,
+      clock: clock.now,
     });
+    clock.start();
     const prom = await countingProxy(telemetry.url);
     const app = await startFakeApp();
     const url = await pg.createDatabase('held_pr');
@@ -106,7 +112,13 @@ describe('held pull requests, re-checked when a pause begins and when it lifts',
         telemetry: { prometheus: prom.url },
         replica: 'held-1',
         cwd: tempDir('bg-held-'),
-        extra: { BUDGET_GATE_EVALUATE_TICK: '1s', BUDGET_GATE_EVALUATION_FLOOR: '10s' },
+        extra: {
+          BUDGET_GATE_EVALUATE_TICK: '1s',
+          BUDGET_GATE_EVALUATION_FLOOR: '10s',
+          // Leases in the bot's time: 3 s would be under a second of the wall clock.
+          BUDGET_GATE_LEASE: '20s',
+          ...clock.env(),
+        },
       });
       bots.push(bot);
       const state = async () => (await store.service.get(REPO))?.last_state;

@@ -8,6 +8,7 @@ import { type LivePrometheus, startLivePrometheus } from '../../support/live-pro
 import { type RunningPostgres, startPostgres } from '../../support/postgres.ts';
 import { countingProxy } from '../../support/prometheus.ts';
 import { tempDir } from '../../support/tasks.ts';
+import { fastClock, type TestClock } from '../../support/test-clock.ts';
 import { DEPLOYMENT_ID, deploymentStatusPayload } from '../support.ts';
 import { type BotProcess, startBot, until } from './bot-process.ts';
 import { startFakeApp } from './fake-app.ts';
@@ -22,7 +23,10 @@ import { expectPolicyQueries } from './prometheus-queries.ts';
 // escalation, the acknowledgement read back from PagerDuty's signed webhook, the recovery noted
 // once the burn has stopped and left the short window (never resolved by the bot, since it was
 // acknowledged), the resolution in PagerDuty, and the issue closed; two deployments during the
-// burn page nobody again. Every request to PagerDuty and Slack is asserted exactly.
+// burn page nobody again. Every request to PagerDuty and Slack is asserted exactly. The bot and
+// the agents share a clock that runs four times as fast once Prometheus is up
+// (test/support/test-clock.ts): the policy's windows (a 10 s acknowledgement, a one-minute short
+// window and its minute clear) are what they say, and pass in a quarter of the time.
 
 const POLICY = readFileSync(
   join(import.meta.dirname, '../../fixtures/bot/service-incident-policy.yml'),
@@ -41,12 +45,13 @@ afterAll(async () => {
 });
 
 /** 60 tasks a minute, 0.5% failing for six hours, then 60% from half an hour ago until told to stop. */
-const burning = (now: number) =>
+const burning = (now: number, clock: TestClock) =>
   startLivePrometheus({
     perMinute: 60,
     historyMs: 6 * 60 * MIN,
     failing: (t) => (t >= now - 30 * MIN ? 0.6 : 0.005),
     failingNow: 0.6,
+    clock: clock.now,
   });
 
 const sign = (body: string) => `v1=${createHmac('sha256', PD_SECRET).update(body).digest('hex')}`;
@@ -65,8 +70,10 @@ const pdEvent = (type: string, at: number) =>
 
 describe('an incident, end to end, in a real bot process', () => {
   it('pages once, opens the issue, escalates, reads the acknowledgement back, notes the recovery and closes on resolution', async () => {
-    const now = Date.now();
-    const telemetry: LivePrometheus = await burning(now);
+    const clock = fastClock(4);
+    const now = clock.now();
+    const telemetry: LivePrometheus = await burning(now, clock);
+    clock.start();
     // The bot reads Prometheus through a recording proxy: what it asked is asserted below.
     const prom = await countingProxy(telemetry.url);
     const app = await startFakeApp();
@@ -134,6 +141,9 @@ describe('an incident, end to end, in a real bot process', () => {
           SLACK_WEBHOOK_URL: `${vendors.url}/services/T1/B1/s3cret`,
           BUDGET_GATE_PAGERDUTY_EVENTS_URL: `${vendors.url}/v2/enqueue`,
           BUDGET_GATE_PAGERDUTY_WEBHOOK_SECRET: PD_SECRET,
+          // Leases in the bot's time: 3 s would be under a second of the wall clock.
+          BUDGET_GATE_LEASE: '20s',
+          ...clock.env(),
         },
       });
       bots.push(bot);
@@ -181,13 +191,13 @@ describe('an incident, end to end, in a real bot process', () => {
         [DEPLOYMENT_ID + 1, MIN],
       ] as const) {
         expect(
-          await app.deliver('deployment_status', deploymentStatusPayload({ id, at: Date.now() - ago })),
+          await app.deliver('deployment_status', deploymentStatusPayload({ id, at: clock.now() - ago })),
         ).toBe(200);
       }
       await until('the deployments watched', async () => (await store.list()).length === 2, bots, 30_000);
       // Two evaluations after both went out, the burn still firing: still the one incident and page.
       const evaluated = async () => (await store.service.get('Codertocat/Hello-World'))!.last_evaluated_at!;
-      const since = Date.now();
+      const since = clock.now();
       const first = await until(
         'an evaluation after the deployments',
         async () => (await evaluated()) > since && (await evaluated()),
@@ -212,7 +222,7 @@ describe('an incident, end to end, in a real bot process', () => {
       expect(escalation.body.body).toMatch(/^@(alice|bob): escalated to @\1 \(secondary\): not acknowledged/);
 
       // PagerDuty says Alice acknowledged it; a forged delivery is refused first.
-      const ackAt = Date.now();
+      const ackAt = clock.now();
       const ack = pdEvent('incident.acknowledged', ackAt);
       const forged = await fetch(`${bot.url}/pagerduty/webhook`, {
         method: 'POST',
@@ -232,7 +242,7 @@ describe('an incident, end to end, in a real bot process', () => {
       // The burn stops: the agents fail at 0.5% again from now on. Once the burn has left the 1m
       // short window the alert stops firing, and after a further minute clear the incident has
       // recovered: acknowledged, so noted, not resolved.
-      const stoppedAt = Date.now();
+      const stoppedAt = clock.now();
       telemetry.setFailing(0.005);
       await until(
         'the recovery note',
@@ -247,7 +257,7 @@ describe('an incident, end to end, in a real bot process', () => {
       expect((await store.incidents.byKey(KEY))!.resolved_at).toBeNull();
 
       // Alice resolves it in PagerDuty: the bot records it and closes the issue.
-      const resolved = pdEvent('incident.resolved', Date.now());
+      const resolved = pdEvent('incident.resolved', clock.now());
       await fetch(`${bot.url}/pagerduty/webhook`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-pagerduty-signature': sign(resolved) },
