@@ -1,4 +1,4 @@
-import { parseRow, type Watch } from '../policy/canary/ports.ts';
+import { parseRow, type Watch, watchStatus } from '../policy/canary/ports.ts';
 
 // A stored row as a Watch, by hand: a tick reads every live row, and the schema's parse cost more
 // than the judging of some watches. The checks are the schema's (ports.ts) for the values the stores
@@ -7,15 +7,7 @@ import { parseRow, type Watch } from '../policy/canary/ports.ts';
 
 type Row = Record<string, unknown>;
 
-const STATUSES = new Set([
-  'watching',
-  'reverting',
-  'reverted',
-  'expired',
-  'superseded',
-  'failed',
-  'shadowed',
-]);
+const STATUSES: ReadonlySet<string> = new Set(watchStatus.options);
 
 /** Thrown past the fast path: the schema then parses the row. */
 const UNUSUAL = Symbol('unusual');

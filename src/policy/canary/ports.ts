@@ -4,7 +4,7 @@ import { z } from 'zod';
 // out, so a PostgreSQL BIGINT (a string in `pg`) or a SQLite NULL arrive as the same types.
 
 /** `shadowed`: judged a revert under `auto_revert.mode: shadow`, so reported and left live. */
-const watchStatus = z.enum([
+export const watchStatus = z.enum([
   'watching',
   'reverting',
   'reverted',
