@@ -10,7 +10,7 @@ import { fromPino } from './log.ts';
 
 // The Probot app: its webhooks, each handed to a handler that knows nothing of Probot, and each
 // recorded as handled once its handler completes. The
-// watcher (the other half of the bot) runs beside it and is started by main.ts.
+// watcher (the other half of the bot) runs beside it and is started by start.ts.
 
 const adapt = (ctx: Context): HandlerContext => ({
   octokit: ctx.octokit,

@@ -28,7 +28,7 @@ import { type FakeGitHub, startGitHub } from '../support/github-server.ts';
 import { freePort } from '../support/ports.ts';
 
 // The dashboard as the bot serves it: the bot's own HTTP server (server.ts) with the dashboard
-// mounted from the environment as main.ts mounts it, over the bot's SQLite store. The figures come
+// mounted from the environment as start.ts mounts it, over the bot's SQLite store. The figures come
 // from the bot's real write paths: the evaluator on the bundled demo telemetry (three evaluations,
 // an hour apart, ending at the demo's end), the gate's check run delivered as a signed
 // `check_run.completed` webhook, the audit log read from the audit branch, an incident whose

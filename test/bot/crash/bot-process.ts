@@ -41,7 +41,7 @@ export interface BotEnv {
   extra?: Record<string, string>;
 }
 
-/** main.ts's line once the server is bound, with the port it got. */
+/** start.ts's line once the server is bound, with the port it got. */
 const LISTENING = /budget-gate bot: listening on http:\/\/[^\s"]+?:(\d+)/;
 
 export function startBot(e: BotEnv): BotProcess {
