@@ -1,5 +1,4 @@
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import examples from '@octokit/webhooks-examples';
 import { Probot, ProbotOctokit } from 'probot';
