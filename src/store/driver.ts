@@ -4,6 +4,9 @@ import type { Dialect } from './migrations.ts';
 
 export type SqlValue = string | number | null;
 
+/** One statement and its parameters, for runAll. */
+export type Statement = readonly [sql: string, params: readonly SqlValue[]];
+
 /** What a dialect supplies: run a statement, read rows, close. */
 export interface SqlDriver {
   readonly dialect: Dialect;
@@ -15,5 +18,7 @@ export interface SqlDriver {
    * not one per watch); rows changed by each. Nothing else runs in that transaction.
    */
   runMany(sql: string, params: readonly (readonly SqlValue[])[]): Promise<number[]>;
+  /** Statements of any kind, in order, in one transaction: all land or none does. */
+  runAll(statements: readonly Statement[]): Promise<number[]>;
   close(): Promise<void>;
 }

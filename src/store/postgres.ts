@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { SqlDriver, SqlValue } from './driver.ts';
+import type { SqlDriver, SqlValue, Statement } from './driver.ts';
 import { LATEST_VERSION, MIGRATIONS } from './migrations.ts';
 import { SqlWatchStore } from './sql.ts';
 
@@ -50,16 +50,20 @@ class PostgresDriver implements SqlDriver {
     return (await this.pool.query(this.text(sql), params as SqlValue[])).rows;
   }
 
-  /** On one client of the pool, so the statements share its transaction (and one commit). */
   async runMany(sql: string, params: readonly (readonly SqlValue[])[]): Promise<number[]> {
-    if (params.length === 0) return [];
-    const text = this.text(sql);
+    return this.runAll(params.map((p) => [sql, p] as const));
+  }
+
+  /** On one client of the pool, so the statements share its transaction (and one commit). */
+  async runAll(statements: readonly Statement[]): Promise<number[]> {
+    if (statements.length === 0) return [];
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const changed: number[] = [];
-      for (const p of params) changed.push((await client.query(text, p as SqlValue[])).rowCount ?? 0);
+      for (const [sql, p] of statements)
+        changed.push((await client.query(this.text(sql), p as SqlValue[])).rowCount ?? 0);
       await client.query('COMMIT');
       return changed;
     } catch (e) {

@@ -158,19 +158,18 @@ export class SqlRepoStore {
 
   /** The installation's repositories as GitHub lists them now: new ones are due at once; the rest go inactive. */
   async sync(installationId: number, repos: InstalledRepo[], now: number): Promise<void> {
-    await this.db.run(REPO_SQL.deactivate, [now, installationId]);
-    for (const r of repos) {
-      await this.db.run(REPO_SQL.upsert, [
-        `${r.owner}/${r.repo}`,
-        r.owner,
-        r.repo,
-        r.installation_id,
-        r.default_branch,
-        now,
-        now,
-        now,
-      ]);
-    }
+    // One transaction: a reader (another replica's claim, the dashboard) never sees the
+    // installation's repositories switched off between the two, and a crash leaves them as they were.
+    await this.db.runAll([
+      [REPO_SQL.deactivate, [now, installationId]],
+      ...repos.map(
+        (r) =>
+          [
+            REPO_SQL.upsert,
+            [`${r.owner}/${r.repo}`, r.owner, r.repo, r.installation_id, r.default_branch, now, now, now],
+          ] as const,
+      ),
+    ]);
   }
 
   /** A push to the default branch: the next evaluation reads the policy again first. */

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import type { SqlDriver, SqlValue } from './driver.ts';
+import type { SqlDriver, SqlValue, Statement } from './driver.ts';
 import { LATEST_VERSION, MIGRATIONS } from './migrations.ts';
 import { SqlWatchStore } from './sql.ts';
 
@@ -35,14 +35,18 @@ class SqliteDriver implements SqlDriver {
     return this.statement(sql).all(...(params as SQLInputValue[]));
   }
 
-  /** Synchronous from BEGIN to COMMIT: no other caller's statement can land inside the transaction. */
   async runMany(sql: string, params: readonly (readonly SqlValue[])[]): Promise<number[]> {
-    if (params.length === 0) return [];
-    const s = this.statement(sql);
+    return this.runAll(params.map((p) => [sql, p] as const));
+  }
+
+  /** Synchronous from BEGIN to COMMIT: no other caller's statement can land inside the transaction. */
+  async runAll(statements: readonly Statement[]): Promise<number[]> {
+    if (statements.length === 0) return [];
     const changed: number[] = [];
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      for (const p of params) changed.push(Number(s.run(...(p as SQLInputValue[])).changes));
+      for (const [sql, p] of statements)
+        changed.push(Number(this.statement(sql).run(...(p as SQLInputValue[])).changes));
       this.db.exec('COMMIT');
     } catch (e) {
       this.db.exec('ROLLBACK');

@@ -1,30 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlDriver } from '../../src/store/driver.ts';
-import { PostgresWatchStore } from '../../src/store/postgres.ts';
 import type { SqlWatchStore } from '../../src/store/sql.ts';
-import { SqliteWatchStore } from '../../src/store/sqlite.ts';
-import { type RunningPostgres, startPostgres } from '../support/postgres.ts';
+import { sqlStoreDrivers } from '../support/sql-stores.ts';
 import { MIN, newWatch, T0 } from './support.ts';
 
 // What a tick asks of the store, on SQLite and on a real PostgreSQL: policy texts kept once by
 // hash (migration 8) and handed back whole, rows written before it read as they were, and a
-// group's checks and evidence written in one transaction each — all or nothing.
+// group's checks and evidence written in one transaction each — all or nothing; and discovery's
+// sync of an installation's repositories, all or nothing too.
 
-let pg: RunningPostgres;
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
-
-const drivers: Array<[string, (name: string) => Promise<SqlWatchStore>]> = [
-  ['SQLite', async () => new SqliteWatchStore(':memory:')],
-  [
-    'PostgreSQL',
-    async (name) => PostgresWatchStore.open({ connectionString: await pg.createDatabase(name) }),
-  ],
-];
+const drivers = sqlStoreDrivers();
 
 /** The store's driver, for what only a test does: rows as an older bot wrote them, raw counts. */
 const driverOf = (store: SqlWatchStore) => (store as unknown as { db: SqlDriver }).db;
@@ -102,5 +87,39 @@ describe.each(drivers)('tick writes in the %s store', (kind, open) => {
     // The store is usable after the rollback.
     await store.recordEvidenceMany([{ id: 3, at: later, evidence: '{}' }]);
     expect((await store.service.evidenceOf(3)).map((r) => r.at)).toEqual([later]);
+  });
+
+  it("syncs an installation's repositories in one transaction: a failed row leaves them as they were", async () => {
+    const repo = (name: string) => ({
+      owner: 'acme',
+      repo: name,
+      installation_id: 7,
+      default_branch: 'main',
+    });
+    const active = async () =>
+      (await store.service.list()).filter((r) => r.installation_id === 7).map((r) => [r.full_name, r.active]);
+    await store.service.sync(7, [repo('a'), repo('b')], T0);
+    expect(await active()).toEqual([
+      ['acme/a', true],
+      ['acme/b', true],
+    ]);
+    // A row the store refuses (no default branch) after the switch-off and one good upsert: had
+    // they landed one by one, acme/b would now read inactive until the next discovery.
+    await expect(
+      store.service.sync(
+        7,
+        [repo('a'), { ...repo('c'), default_branch: null as unknown as string }],
+        T0 + MIN,
+      ),
+    ).rejects.toThrow();
+    expect(await active()).toEqual([
+      ['acme/a', true],
+      ['acme/b', true],
+    ]);
+    await store.service.sync(7, [repo('a')], T0 + 2 * MIN);
+    expect(await active()).toEqual([
+      ['acme/a', true],
+      ['acme/b', false],
+    ]);
   });
 });
