@@ -1,5 +1,6 @@
 import { readAuditLog } from '../github/audit-log.ts';
 import type { GitHubClient, RepoRef } from '../github/octokit.ts';
+import { DEFAULT_POLICY_PATH } from '../policy/spec/load.ts';
 import type { Policy } from '../policy/spec/schema.ts';
 import type { AuditLogState, SqlRecords } from '../store/records.ts';
 import type { RepoRow } from '../store/repos.ts';
@@ -57,7 +58,7 @@ export class AuditSync {
     this.o = {
       revalidateMs: AUDIT_REVALIDATE_MS,
       maxReads: 200,
-      policyPath: '.github/error-budget.yml',
+      policyPath: DEFAULT_POLICY_PATH,
       ...o,
     };
   }

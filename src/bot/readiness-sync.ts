@@ -2,6 +2,7 @@ import type { GitHubClient } from '../github/octokit.ts';
 import { branchHead, readinessFiles, touchesReadiness } from '../github/readiness-files.ts';
 import { checkMembers } from '../github/readiness-members.ts';
 import { assessReadiness, type Readiness } from '../policy/readiness/verdict.ts';
+import { DEFAULT_POLICY_PATH } from '../policy/spec/load.ts';
 import type { Policy } from '../policy/spec/schema.ts';
 import type { SqlIncidentStore } from '../store/incidents.ts';
 import { incidentEvidence, READINESS_HISTORY_MS, type SqlReadinessStore } from '../store/readiness.ts';
@@ -78,7 +79,7 @@ export class ReadinessSync {
       maxReads: 100,
       ackWithinMs: 28 * 86_400_000,
       recomputeMs: 86_400_000,
-      policyPath: '.github/error-budget.yml',
+      policyPath: DEFAULT_POLICY_PATH,
       ...o,
     };
   }
