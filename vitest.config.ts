@@ -32,7 +32,8 @@ const PROCESSES = [
 // a process test also waits on its children and the local GitHub: one file per core left a core
 // idle (the processes project alone on 2 cores: 2 workers 276 s at 1.16 cores busy, 3 workers
 // 212 s at 1.77; unit and browser together 156 s -> 134 s), so one more worker than cores, and no
-// more, so a loaded machine does not starve them into timeouts. Projects with one worker count share a pool (and a groupOrder).
+// more, so a loaded machine does not starve them into timeouts. Projects with one worker count
+// share a pool (and a groupOrder).
 // BUDGET_GATE_TEST_WORKERS overrides the servers' count (1: one file at a time).
 const CORES = availableParallelism();
 const WAITING = { maxWorkers: Number(process.env.BUDGET_GATE_TEST_WORKERS) || Math.max(4, CORES * 2) };

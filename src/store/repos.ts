@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { WatchEvidence } from '../policy/canary/ports.ts';
 import { type FiringAlert, firingAlertSchema, type State } from '../policy/gate/decision-schema.ts';
 import type { SqlDriver, SqlValue } from './driver.ts';
 
@@ -309,13 +310,11 @@ export class SqlRepoStore {
     return rows.map((r) => ({ at: Number(r.at), slos: z.array(sloFiguresSchema).parse(JSON.parse(r.slos)) }));
   }
 
-  /** A watch's evidence at one check, kept per minute for as long as the watch row is. */
-  async recordEvidence(deploymentId: number, at: number, evidence: string): Promise<void> {
-    await this.db.run(REPO_SQL.evidence, [deploymentId, Math.floor(at / RESOLUTIONS.minute), at, evidence]);
-  }
-
-  /** Many watches' evidence, one transaction: a tick's writes, one commit. */
-  async recordEvidenceMany(rows: readonly { id: number; at: number; evidence: string }[]): Promise<void> {
+  /**
+   * Watches' evidence at one check each, kept per minute for as long as the watch row is; one
+   * transaction: a tick's writes, one commit.
+   */
+  async recordEvidenceMany(rows: readonly WatchEvidence[]): Promise<void> {
     await this.db.runMany(
       REPO_SQL.evidence,
       rows.map((r) => [r.id, Math.floor(r.at / RESOLUTIONS.minute), r.at, r.evidence]),

@@ -86,10 +86,6 @@ export class SqlWatchStore implements WatchStore {
     this.policies = new SqlWatchPolicies(db);
   }
 
-  recordEvidence(id: number, at: number, evidence: string): Promise<void> {
-    return this.service.recordEvidence(id, at, evidence);
-  }
-
   recordEvidenceMany(rows: readonly WatchEvidence[]): Promise<void> {
     return this.service.recordEvidenceMany(rows);
   }

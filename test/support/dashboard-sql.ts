@@ -179,11 +179,11 @@ async function fillRepo(store: SqlWatchStore, i: number, hours: number): Promise
     policy_path: '.github/error-budget.yml',
   };
   await store.add(watch, Date.parse(w.deployed_at));
-  for (const m of w.evidence) {
-    await store.recordEvidence(
-      w.deployment_id,
-      Date.parse(m.at),
-      JSON.stringify({
+  await store.recordEvidenceMany(
+    w.evidence.map((m) => ({
+      id: w.deployment_id,
+      at: Date.parse(m.at),
+      evidence: JSON.stringify({
         breach: m.status === 'revert',
         slos: [
           {
@@ -199,6 +199,6 @@ async function fillRepo(store: SqlWatchStore, i: number, hours: number): Promise
           },
         ],
       }),
-    );
-  }
+    })),
+  );
 }

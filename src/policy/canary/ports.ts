@@ -76,7 +76,7 @@ export type NewWatch = Omit<
   | 'updated_at'
 >;
 
-/** A watch's evidence at one check, as recordEvidence takes it. */
+/** A watch's evidence at one check, as recordEvidenceMany takes it. */
 export interface WatchEvidence {
   id: number;
   at: number;
@@ -108,9 +108,10 @@ export interface WatchStore {
   claim(replica: string, now: number, leaseMs: number, limit: number): Promise<Watch[]>;
   /** A tick's checks of watches it left live, in one transaction; for each, whether its lease held. */
   checkedMany(ids: readonly number[], replica: string, now: number): Promise<boolean[]>;
-  /** The watch's evidence at one check (JSON), kept per minute: the history a dashboard draws. */
-  recordEvidence(id: number, at: number, evidence: string): Promise<void>;
-  /** `recordEvidence` for many watches in one transaction (a tick's). */
+  /**
+   * Watches' evidence at one check each (JSON), kept per minute: the history a dashboard draws.
+   * One transaction for all of them (a tick's).
+   */
   recordEvidenceMany(rows: readonly WatchEvidence[]): Promise<void>;
   /** Records the breach and moves to `reverting`; false when the lease was lost. */
   startRevert(id: number, replica: string, now: number, evidence: string): Promise<boolean>;
